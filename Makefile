@@ -1,0 +1,38 @@
+# paperkit: `make` sets everything up and builds the default outputs; `make test` sets up and tests.
+VENV     := .venv
+PY       := $(VENV)/bin/python
+PAPERKIT := $(VENV)/bin/paperkit
+SOURCE   := source
+BUILD    := build
+
+CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
+CODE      := $(wildcard src/paperkit/*.py) $(wildcard templates/*) $(wildcard fonts/*.otf)
+
+.PHONY: all setup test validate clean
+
+all: $(BUILD)/.validated
+
+setup: $(VENV)/.installed
+
+# System libraries first (root installs them; anyone else is told the command), then the venv.
+$(VENV)/.system: scripts/setup-system.sh
+	@sh scripts/setup-system.sh
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.system
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+$(BUILD)/.validated: $(CONTENT) $(CODE) $(VENV)/.installed
+	$(PAPERKIT) validate --source $(SOURCE)
+	@mkdir -p $(BUILD) && touch $@
+
+validate: setup
+	$(PAPERKIT) validate --source $(SOURCE)
+
+test: setup
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,58 @@
+"""The exceptions paperkit raises, and the located problems they carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the content, pinned to a file, a line and a field."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class PaperkitError(Exception):
+    """Base of every error paperkit reports to a user; `exit_code` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class ContentError(PaperkitError):
+    """The content under a source directory has one or more problems."""
+
+    def __init__(self, problems: list[Problem], source: str) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.field, p.message))
+        self.source = source
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        """The closing line after the list of problems."""
+        count = len(self.problems)
+        noun = "error" if count == 1 else "errors"
+        return f"{count} {noun} in {self.source}; nothing was built."
+
+    def lines(self) -> list[str]:
+        """Every problem, one line each, then the summary."""
+        return [str(p) for p in self.problems] + [self.summary()]
+
+
+class UsageError(PaperkitError):
+    """A command-line option or option combination that cannot work."""
+
+    exit_code = 2
+
+
+class RenderError(PaperkitError):
+    """Templates, fonts or the PDF engine failed for a reason the user can act on."""
+
+
+class OutputError(PaperkitError):
+    """The output cannot be written where it was asked to go."""

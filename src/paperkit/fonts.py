@@ -1,0 +1,53 @@
+"""The shipped font faces, and which characters they can set (for the glyph-coverage check)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import RenderError
+from .paths import FONTS
+
+
+@dataclass(frozen=True)
+class Face:
+    """One font file and the CSS family, weight it is declared as."""
+
+    file: str
+    family: str
+    weight: int
+
+
+# Body text is serif, headings sans (W3C clreq practice for printed Chinese).
+FACES = (
+    Face("NotoSerifSC-Regular.otf", "PK Serif", 400),
+    Face("NotoSerifSC-Bold.otf", "PK Serif", 700),
+    Face("NotoSansSC-Regular.otf", "PK Sans", 400),
+    Face("NotoSansSC-Bold.otf", "PK Sans", 700),
+)
+
+
+def font_paths(fonts_dir: Path = FONTS) -> list[Path]:
+    """The shipped font files; raise RenderError naming any that is missing."""
+    paths = [fonts_dir / face.file for face in FACES]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        names = ", ".join(str(p) for p in missing)
+        raise RenderError(f"font file missing: {names} (restore fonts/ from git, or run scripts/build_fonts.py)")
+    return paths
+
+
+@functools.lru_cache(maxsize=4)
+def covered_characters(fonts_dir: Path = FONTS) -> frozenset[int]:
+    """Code points every shipped face has a glyph for (a character must work in body and headings)."""
+    from fontTools.ttLib import TTFont  # fontTools is only needed by validation, not by --help
+
+    covered: frozenset[int] | None = None
+    for path in font_paths(fonts_dir):
+        try:
+            cmap = frozenset(TTFont(path, lazy=True).getBestCmap())
+        except Exception as error:  # a truncated or foreign file: fontTools raises many types
+            raise RenderError(f"font file unreadable: {path} ({error})") from None
+        covered = cmap if covered is None else covered & cmap
+    return covered or frozenset()

@@ -1,0 +1,336 @@
+"""Turn the documented inline markup ($TeX$, **bold**, `code`) into safe HTML; TeX becomes SVG or text."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup, escape
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+# Size in px at which formulas are drawn; the <img> is then sized in em, so it scales with the text.
+MATH_PX = 16.0
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+_OPEN_PUNCT = "（「『《〈“‘【〔"
+_CLOSE_PUNCT = "，。、；：？！）」』》〉”’】〕"
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    # "zero" has no HTML, links, images, entities or autolinks: only the rules enabled here exist.
+    md = MarkdownIt("zero").enable(["backticks", "emphasis", "escape"])
+    md.use(dollarmath_plugin, allow_labels=False, allow_space=True, allow_digits=True, double_inline=False)
+    # Without text_join an escaped "\$" stays a separate token, so a lone "$" can be told from it.
+    md.disable("text_join")
+    return md
+
+
+def _tokens(text: str) -> list[Token]:
+    return _parser().parseInline(text)[0].children or []
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A rendered formula: HTML to embed, and whether it is an SVG image or plain text."""
+
+    html: str
+    is_svg: bool
+
+
+class MathError(ValueError):
+    """TeX that the math renderer cannot draw."""
+
+
+# Commands that plain text can show, mapped to characters the shipped text fonts have.
+_TEXT_COMMANDS = {
+    "times": "×", "cdot": "·", "approx": "≈", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥",
+    "neq": "≠", "ne": "≠", "in": "∈", "infty": "∞", "to": "→", "rightarrow": "→", "ldots": "…",
+    "dots": "…", "pm": "±", "sim": "∼", "mid": "|", "alpha": "α", "beta": "β", "gamma": "γ",
+    "delta": "δ", "epsilon": "ε", "theta": "θ", "lambda": "λ", "mu": "μ", "pi": "π", "sigma": "σ",
+    "tau": "τ", "phi": "φ", "Delta": "Δ", "Sigma": "Σ", ",": " ", ";": " ", "quad": " ",
+}
+_FUNCTIONS = {"log", "exp", "max", "min", "softmax", "sin", "cos", "arg"}
+_TRIVIAL_TOKEN = re.compile(r"\\mathrm\{([A-Za-z]+)\}|\\([A-Za-z]+|[,;])|([A-Za-z])|([0-9.]+)|([-+=<>()\[\],/|:;'!])|(\s+)")
+_BINARY = {"=": "=", "+": "+", "-": "−", "<": "<", ">": ">", "≈": "≈", "×": "×", "≤": "≤", "≥": "≥", "≠": "≠", "→": "→", "∈": "∈"}
+
+
+def _trivial_html(tex: str) -> str | None:
+    """Simple TeX (letters, digits, operators, one-level scripts) as HTML; None if it needs the renderer."""
+    pieces: list[str] = []
+    pos = 0
+    while pos < len(tex):
+        if tex[pos] in "^_":
+            script, pos = _script(tex, pos + 1)
+            if script is None:
+                return None
+            pieces.append(script)
+            continue
+        match = _TRIVIAL_TOKEN.match(tex, pos)
+        if match is None:
+            return None
+        piece = _trivial_piece(match)
+        if piece is None:
+            return None
+        pieces.append(piece)
+        pos = match.end()
+    return "".join(pieces)
+
+
+def _script(tex: str, pos: int) -> tuple[str | None, int]:
+    """A super/subscript starting at `pos` (after ^ or _), as <sup>/<sub> HTML."""
+    kind = "sup" if tex[pos - 1] == "^" else "sub"
+    if pos >= len(tex):
+        return None, pos
+    if tex[pos] == "{":
+        end = tex.find("}", pos)
+        if end < 0 or "{" in tex[pos + 1 : end] or "^" in tex[pos + 1 : end] or "_" in tex[pos + 1 : end]:
+            return None, pos
+        inner = tex[pos + 1 : end]
+        body = _trivial_html(inner) if inner else None
+        return (f"<{kind}>{body}</{kind}>" if body is not None else None), end + 1
+    match = _TRIVIAL_TOKEN.match(tex, pos)
+    if match is None or match.group(6):
+        return None, pos
+    piece = _trivial_piece(match)
+    if match.group(4):
+        # A script of digits takes one digit, as in TeX (x^23 is x², then 3).
+        piece, end = escape(tex[pos]), pos + 1
+    else:
+        end = match.end()
+    return (f"<{kind}>{piece}</{kind}>" if piece is not None else None), end
+
+
+def _trivial_piece(match: re.Match[str]) -> str | None:
+    roman, command, letter, number, operator, space = match.groups()
+    if command is not None:
+        if command in _FUNCTIONS:
+            return f'<span class="mfn">{command}</span>'
+        char = _TEXT_COMMANDS.get(command)
+        if char is None:
+            return None
+        return f'<span class="mo">{char}</span>' if char in _BINARY else str(escape(char))
+    if roman is not None:
+        return f'<span class="mfn">{escape(roman)}</span>'
+    if letter is not None:
+        return f"<var>{letter}</var>"
+    if number is not None:
+        return number
+    if operator is not None:
+        if operator in _BINARY:
+            # Binary operators get their spacing from CSS (.mo): the text fonts lack thin spaces.
+            return f'<span class="mo">{escape(_BINARY[operator])}</span>'
+        return str(escape(operator))
+    if space is not None:
+        return ""
+    return None
+
+
+def _svg_formula(tex: str) -> Formula:
+    import ziamath  # Imported here: only content with non-trivial math pays for it.
+
+    try:
+        latex = ziamath.Latex(tex, size=MATH_PX)
+        mathml = latex.mathmlstr() if hasattr(latex, "mathmlstr") else ""
+        svg = latex.svg()
+    except Exception as error:  # latex2mathml raises many unrelated types; all mean "bad TeX"
+        raise MathError(_tex_error_message(error)) from None
+    unknown = re.search(r">(\\[A-Za-z]+)<", mathml)
+    if unknown:
+        raise MathError(f"unknown TeX command {unknown.group(1)}")
+    box = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"', svg)
+    if box is None:
+        raise MathError("the math renderer produced no drawing")
+    _, top, width, height = (float(v) for v in box.groups())
+    depth = top + height
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    _MADE_URIS.add(uri)
+    style = f"width:{width / MATH_PX:.3f}em;height:{height / MATH_PX:.3f}em;vertical-align:{-depth / MATH_PX:.3f}em"
+    html = f'<img class="math" src="{uri}" alt="{escape(tex)}" style="{style}">'
+    return Formula(html, is_svg=True)
+
+
+_TEX_ERRORS = {
+    "DenominatorNotFoundError": "\\frac is missing its denominator",
+    "NumeratorNotFoundError": "\\frac is missing its numerator",
+    "DoubleSubscriptsError": "double subscript (use braces: x_{ab})",
+    "DoubleSuperscriptsError": "double superscript (use braces: x^{ab})",
+    "ExtraLeftOrMissingRightError": "\\left without a matching \\right",
+    "MissingEndError": "\\begin without a matching \\end",
+    "MissingSuperScriptOrSubscriptError": "^ or _ with nothing after it",
+    "NoAvailableTokensError": "a command is missing its argument",
+    "LimitsMustFollowMathOperatorError": "\\limits must follow an operator like \\sum",
+}
+
+
+def _tex_error_message(error: Exception) -> str:
+    reason = _TEX_ERRORS.get(type(error).__name__, f"{type(error).__name__} {error}".strip())
+    return f"TeX does not render: {reason}"
+
+
+def _brace_problem(tex: str) -> str | None:
+    depth = 0
+    for char in re.sub(r"\\[{}]", "", tex):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return "TeX does not render: a } without its {"
+    return "TeX does not render: a { without its }" if depth else None
+
+
+# data: URIs this module made; the PDF stage's URL fetcher serves these and refuses any other.
+_MADE_URIS: set[str] = set()
+
+
+def is_made_uri(uri: str) -> bool:
+    """True if `uri` is a data: URI that paperkit's own math renderer produced."""
+    return uri in _MADE_URIS
+
+
+@functools.lru_cache(maxsize=4096)
+def render_math(tex: str) -> Formula:
+    """One formula as HTML: plain text for trivial TeX, else an <img> of its SVG; raises MathError."""
+    tex = tex.strip()
+    if not tex:
+        raise MathError("empty formula $$")
+    if _CJK_RE.search(tex):
+        char = _CJK_RE.search(tex).group(0)
+        raise MathError(f"Chinese character 「{char}」 inside $…$; the math font has no Chinese glyphs, move it outside the math")
+    braces = _brace_problem(tex)
+    if braces:
+        raise MathError(braces)
+    trivial = _trivial_html(tex)
+    if trivial is not None:
+        return Formula(f'<span class="math">{trivial}</span>', is_svg=False)
+    return _svg_formula(tex)
+
+
+def math_spans(text: str) -> list[str]:
+    """The TeX of every $…$ formula in a text, in order."""
+    return [t.content for t in _tokens(text) if t.type == "math_inline"]
+
+
+def inline_problems(text: str) -> list[str]:
+    """What is wrong with a text's markup (unmatched $, TeX that does not render), as messages."""
+    problems: list[str] = []
+    for token in _tokens(text):
+        if token.type == "text" and "$" in token.content:
+            problems.append("unmatched $ (close the formula with $, or write \\$ for a dollar sign)")
+        elif token.type == "math_inline":
+            try:
+                render_math(token.content)
+            except MathError as error:
+                problems.append(f"${token.content}$: {error}")
+    return problems
+
+
+def visible_text(text: str) -> str:
+    """The characters a reader sees set in the text fonts (markup removed, formulas left out)."""
+    out = []
+    for token in _tokens(text):
+        if token.type in ("text", "text_special", "code_inline"):
+            out.append(token.content)
+        elif token.type in ("em_open", "em_close") or (token.type.startswith("strong") and token.markup != "**"):
+            out.append(token.markup)
+        elif token.type == "math_inline":
+            try:
+                formula = render_math(token.content)
+            except MathError:
+                continue
+            if not formula.is_svg:
+                out.append(re.sub(r"<[^>]+>", "", formula.html))
+        elif token.type == "softbreak":
+            out.append(" ")
+    return "".join(out)
+
+
+def plain_text(text: str) -> str:
+    """The text with markup removed and each formula as its TeX (for PDF metadata and search)."""
+    out = []
+    for token in _tokens(text):
+        if token.type == "math_inline":
+            out.append(token.content)
+        elif token.type in ("text", "text_special", "code_inline"):
+            out.append(token.content)
+        elif token.type == "softbreak":
+            out.append(" ")
+    return "".join(out)
+
+
+def render_inline(text: str) -> Markup:
+    """A content text as safe HTML: only the documented markup becomes tags, all else is escaped."""
+    pieces: list[tuple[str, str]] = []  # (kind, html): kind is "text", "atom" or "tag"
+    for token in _tokens(text):
+        kind = token.type
+        if kind in ("text", "text_special"):
+            pieces.append(("text", token.content))
+        elif kind == "softbreak":
+            pieces.append(("text", " "))
+        elif kind == "code_inline":
+            pieces.append(("atom", f"<code>{escape(token.content)}</code>"))
+        elif kind == "math_inline":
+            try:
+                pieces.append(("atom", render_math(token.content).html))
+            except MathError:
+                # Validation reports it; rendering shows the source rather than failing.
+                pieces.append(("text", f"${token.content}$"))
+        elif kind in ("strong_open", "strong_close") and token.markup == "**":
+            pieces.append(("tag", "<strong>" if kind == "strong_open" else "</strong>"))
+        else:
+            pieces.append(("text", token.markup or token.content))
+    return Markup("".join(_spaced(pieces)))
+
+
+def _spaced(pieces: list[tuple[str, str]]) -> list[str]:
+    """Escape text pieces and apply Chinese–Latin spacing, including across formula and code boundaries."""
+    out: list[str] = []
+    visible = [i for i, (kind, _) in enumerate(pieces) if kind != "tag"]
+    for n, index in enumerate(visible):
+        kind, html = pieces[index]
+        if kind != "text":
+            continue
+        before = pieces[visible[n - 1]] if n > 0 else None
+        after = pieces[visible[n + 1]] if n + 1 < len(visible) else None
+        text = space_text(html)
+        if before is not None and before[0] == "atom":
+            text = _space_after_atom(text)
+        if after is not None and after[0] == "atom":
+            text = _space_before_atom(text)
+        pieces[index] = ("done", str(escape(text)))
+    for kind, html in pieces:
+        out.append(html)
+    return out
+
+
+_CJK_THEN_LATIN = re.compile(f"([{_CJK}]) ?(?=[A-Za-z0-9])")
+_LATIN_THEN_CJK = re.compile(f"([A-Za-z0-9%]) ?(?=[{_CJK}])")
+_SPACE_BY_CLOSE = re.compile(f" +(?=[{_CLOSE_PUNCT}])")
+_SPACE_BY_OPEN = re.compile(f"(?<=[{_OPEN_PUNCT}{_CLOSE_PUNCT}]) +")
+
+
+def space_text(text: str) -> str:
+    """Exactly one space between Chinese and Latin text, none around full-width punctuation."""
+    text = _CJK_THEN_LATIN.sub(r"\1 ", text)
+    text = _LATIN_THEN_CJK.sub(r"\1 ", text)
+    text = _SPACE_BY_CLOSE.sub("", text)
+    return _SPACE_BY_OPEN.sub("", text)
+
+
+def _space_after_atom(text: str) -> str:
+    if _CJK_RE.match(text):
+        return " " + text
+    if text[:1] == " " and text[1:2] and text[1] in _CLOSE_PUNCT:
+        return text.lstrip(" ")
+    return text
+
+
+def _space_before_atom(text: str) -> str:
+    if text and _CJK_RE.match(text[-1]):
+        return text + " "
+    if text.endswith(" ") and len(text) > 1 and text.rstrip(" ")[-1:] in _OPEN_PUNCT:
+        return text.rstrip(" ")
+    return text

@@ -1,0 +1,102 @@
+"""The content types: a handbook of modules, sections and worked examples (data only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a value came from: its file, its field path there, and the line of each field."""
+
+    file: str
+    path: str = ""
+    line: int = 0
+    lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def field_path(self, name: str) -> str:
+        """The full field path of one of this value's fields (`sections[2].examples[0].a`)."""
+        return f"{self.path}.{name}" if self.path else name
+
+    def line_of(self, name: str) -> int:
+        """The line a field (or list item, `must_know[1]`) starts on; the value's own line if unknown."""
+        return self.lines.get(name, self.line)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A worked question with its reference answer; `id` is stable across reordering."""
+
+    id: str
+    q: str
+    a: str
+    origin: Origin = field(default=Origin(""), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One numbered section (`2.1`) and its five parts."""
+
+    id: str
+    title: str
+    overview: str
+    must_know: tuple[str, ...]
+    tips: tuple[str, ...] = ()
+    pitfalls: tuple[str, ...] = ()
+    examples: tuple[Example, ...] = ()
+    origin: Origin = field(default=Origin(""), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Module:
+    """One module (chapter): its objective and sections; `short_title` labels it in the checklist."""
+
+    id: int
+    title: str
+    objective: str
+    sections: tuple[Section, ...]
+    short_title: str | None = None
+    origin: Origin = field(default=Origin(""), compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The title used where space is short (the checklist)."""
+        return self.short_title or self.title
+
+    @property
+    def question_count(self) -> int:
+        """How many worked examples the module holds."""
+        return sum(len(s.examples) for s in self.sections)
+
+
+@dataclass(frozen=True)
+class Handbook:
+    """A whole handbook: its front matter and its modules in id order."""
+
+    title: str
+    date: str
+    language: str
+    modules: tuple[Module, ...]
+    coverage: str = ""
+    usage: str = ""
+    subtitle: str = ""
+    author: str = ""
+    checklist_title: str = "学习 Checklist"
+    checklist_note: str = ""
+    source: str = "source/"
+    origin: Origin = field(default=Origin(""), compare=False, repr=False)
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """Every section of every module, in order."""
+        return tuple(s for m in self.modules for s in m.sections)
+
+    @property
+    def examples(self) -> tuple[Example, ...]:
+        """Every worked example, in order."""
+        return tuple(e for s in self.sections for e in s.examples)
+
+    def module(self, module_id: int) -> Module | None:
+        """The module with this id, if there is one."""
+        return next((m for m in self.modules if m.id == module_id), None)

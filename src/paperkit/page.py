@@ -1,0 +1,67 @@
+"""Page geometry: paper sizes, type size and the margins that make a line a whole number of characters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import UsageError
+
+# Paper sizes in millimetres (width, height).
+PAPERS: dict[str, tuple[float, float]] = {
+    "A4": (210.0, 297.0),
+    "B5": (176.0, 250.0),
+    "Letter": (215.9, 279.4),
+}
+PT_PER_MM = 72 / 25.4
+
+
+@dataclass(frozen=True)
+class PageGeometry:
+    """Everything the stylesheet needs to know about the page, computed in one place."""
+
+    paper: str
+    width_mm: float
+    height_mm: float
+    body_pt: float
+    chars_per_line: int
+    side_margin_mm: float
+    top_margin_mm: float
+    bottom_margin_mm: float
+
+    @property
+    def text_width_mm(self) -> float:
+        """The width of the text block: exactly `chars_per_line` body characters."""
+        return self.chars_per_line * self.body_pt / PT_PER_MM
+
+    @property
+    def scale(self) -> float:
+        """The paper's width relative to A4, for sizes that should follow the page (cover type)."""
+        return self.width_mm / PAPERS["A4"][0]
+
+
+def paper_names() -> str:
+    """The valid --paper values, for messages."""
+    return ", ".join(PAPERS)
+
+
+def geometry_for(paper: str, min_side_margin_mm: float = 20.0) -> PageGeometry:
+    """The page geometry for a paper name; the body size scales with the paper, the line is whole characters."""
+    key = next((name for name in PAPERS if name.lower() == paper.lower()), None)
+    if key is None:
+        raise UsageError(f"--paper {paper}: unknown paper size; choose one of {paper_names()}")
+    width, height = PAPERS[key]
+    # 10.5 pt (五号) on A4; smaller papers scale the type down a little, never below 9.5 pt.
+    body_pt = max(9.5, round(10.5 * min(1.0, width / PAPERS["A4"][0]) * 2) / 2)
+    body_mm = body_pt / PT_PER_MM
+    chars = int((width - 2 * min_side_margin_mm) // body_mm)
+    side = (width - chars * body_mm) / 2
+    return PageGeometry(
+        paper=key,
+        width_mm=width,
+        height_mm=height,
+        body_pt=body_pt,
+        chars_per_line=chars,
+        side_margin_mm=round(side, 3),
+        top_margin_mm=round(height * 0.085, 1),
+        bottom_margin_mm=round(height * 0.08, 1),
+    )

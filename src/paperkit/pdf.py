@@ -1,0 +1,129 @@
+"""HTML to PDF bytes with WeasyPrint: shipped fonts, a fetcher that loads only our own files, tags, metadata."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .errors import RenderError
+from .fonts import FACES, font_paths
+from .markup import is_made_uri
+from .paths import ASSETS, FONTS, TEMPLATES
+
+log = logging.getLogger(__name__)
+
+
+def fonts_css(fonts_dir: Path = FONTS) -> str:
+    """@font-face rules for the shipped faces (the only fonts documents may use)."""
+    rules = []
+    for face, path in zip(FACES, font_paths(fonts_dir)):
+        rules.append(
+            f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; '
+            f'src: url("{path.resolve().as_uri()}"); }}'
+        )
+    return "\n".join(rules)
+
+
+@dataclass
+class Fetched:
+    """What a render asked the fetcher for: what it served and what it refused."""
+
+    refused: list[str] = field(default_factory=list)
+
+
+def _make_fetcher(roots: tuple[Path, ...], record: Fetched):
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    resolved_roots = tuple(root.resolve() for root in roots)
+
+    class SafeFetcher(URLFetcher):
+        """Serves files under the allowed roots and paperkit's own data: URIs; refuses everything else."""
+
+        def fetch(self, url: str, headers=None):  # noqa: ANN001 - WeasyPrint's signature
+            if url.startswith("data:"):
+                if is_made_uri(url):
+                    return super().fetch(url, headers)
+                return self._refuse(url)
+            parts = urlsplit(url)
+            if parts.scheme != "file":
+                return self._refuse(url)
+            path = Path(unquote(parts.path)).resolve()
+            if not any(path.is_relative_to(root) for root in resolved_roots) or not path.is_file():
+                return self._refuse(url)
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": _mime(path)})
+
+        def _refuse(self, url: str):
+            shown = url if len(url) < 80 else url[:77] + "..."
+            record.refused.append(shown)
+            raise ValueError(f"paperkit refuses to load {shown}")
+
+    return SafeFetcher()
+
+
+def _mime(path: Path) -> str:
+    return {
+        ".css": "text/css",
+        ".svg": "image/svg+xml",
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".otf": "font/otf",
+        ".ttf": "font/ttf",
+        ".woff2": "font/woff2",
+    }.get(path.suffix.lower(), "application/octet-stream")
+
+
+@functools.lru_cache(maxsize=1)
+def _font_config():
+    # One FontConfiguration per process: fonts are loaded once even when a roster renders many papers.
+    from weasyprint.text.fonts import FontConfiguration
+
+    return FontConfiguration()
+
+
+def warn_if_slow_subsetting() -> None:
+    """Log a loud warning when HarfBuzz subsetting is missing (fontTools fallback is ~14x slower)."""
+    from weasyprint.text.ffi import harfbuzz_subset
+
+    if not harfbuzz_subset:
+        log.warning("libharfbuzz-subset0 is missing: fonts are subset with fontTools, ~14x slower. Run `make` (as root) to install it.")
+
+
+def html_to_pdf(
+    html: str,
+    stylesheets: list[str],
+    *,
+    identifier: bytes,
+    extra_roots: tuple[Path, ...] = (),
+    templates_dir: Path = TEMPLATES,
+    fonts_dir: Path = FONTS,
+) -> bytes:
+    """Lay out HTML with the given CSS texts and return tagged PDF bytes; refused loads are errors."""
+    from weasyprint import CSS, HTML
+
+    warn_if_slow_subsetting()
+    record = Fetched()
+    fetcher = _make_fetcher((templates_dir, fonts_dir, ASSETS, *extra_roots), record)
+    base_url = templates_dir.resolve().as_uri() + "/"
+    font_config = _font_config()
+    try:
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+        css = [CSS(string=fonts_css(fonts_dir), font_config=font_config, url_fetcher=fetcher)]
+        css += [CSS(string=text, base_url=base_url, font_config=font_config, url_fetcher=fetcher) for text in stylesheets]
+        pdf = document.write_pdf(
+            stylesheets=css,
+            font_config=font_config,
+            pdf_tags=True,
+            pdf_identifier=identifier,
+            uncompressed_pdf=False,
+        )
+    except RenderError:
+        raise
+    except Exception as error:  # WeasyPrint raises assorted types for broken input; name it, don't trace it
+        raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
+    if record.refused:
+        raise RenderError("refused to load " + ", ".join(sorted(set(record.refused))) + " (documents may load only paperkit's templates, fonts and assets)")
+    return pdf

@@ -1,0 +1,42 @@
+"""Models to HTML: one Jinja2 environment (autoescaped, strict) and the filters templates may use."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import RenderError
+from .markup import plain_text, render_inline
+from .paths import TEMPLATES
+
+
+@functools.lru_cache(maxsize=4)
+def make_environment(templates_dir: Path = TEMPLATES) -> jinja2.Environment:
+    """The Jinja2 environment: autoescape on, undefined variables are errors, content via `md` only."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["md"] = render_inline
+    env.filters["plain"] = plain_text
+    return env
+
+
+def render_template(name: str, context: dict[str, Any], templates_dir: Path = TEMPLATES) -> str:
+    """Render one template; template mistakes become a RenderError naming the template and line."""
+    env = make_environment(templates_dir)
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateNotFound as error:
+        raise RenderError(f"template not found: {templates_dir / str(error.name)}") from None
+    except jinja2.TemplateSyntaxError as error:
+        raise RenderError(f"{templates_dir / (error.name or name)}:{error.lineno}: template syntax error: {error.message}") from None
+    except jinja2.UndefinedError as error:
+        raise RenderError(f"{templates_dir / name}: template error: {error.message}") from None

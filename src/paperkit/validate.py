@@ -1,0 +1,106 @@
+"""Check a loaded handbook beyond its shape: ids, markup, TeX and glyph coverage, as located problems."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import ContentError, Problem
+from .fonts import covered_characters
+from .load import load_handbook
+from .markup import inline_problems, visible_text
+from .models import Handbook, Origin
+from .paths import FONTS
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_QUESTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def iter_texts(handbook: Handbook) -> Iterator[tuple[Origin, str, str]]:
+    """Every text field of the handbook as (origin of its owner, field name, text)."""
+    for name in ("title", "subtitle", "author", "coverage", "usage", "checklist_title", "checklist_note"):
+        yield handbook.origin, name, getattr(handbook, name)
+    for module in handbook.modules:
+        for name in ("title", "short_title", "objective"):
+            yield module.origin, name, getattr(module, name) or ""
+        for section in module.sections:
+            for name in ("title", "overview"):
+                yield section.origin, name, getattr(section, name)
+            for name in ("must_know", "tips", "pitfalls"):
+                for index, item in enumerate(getattr(section, name)):
+                    yield section.origin, f"{name}[{index}]", item
+            for example in section.examples:
+                yield example.origin, "q", example.q
+                yield example.origin, "a", example.a
+
+
+def _at(origin: Origin, name: str, message: str) -> Problem:
+    return Problem(origin.file, origin.line_of(name), origin.field_path(name), message)
+
+
+def check_ids(handbook: Handbook) -> list[Problem]:
+    """Module, section and question ids: unique, and each prefixed by its parent's id."""
+    problems: list[Problem] = []
+    modules: dict[int, str] = {}
+    sections: dict[str, str] = {}
+    questions: dict[str, str] = {}
+    for module in handbook.modules:
+        if module.id in modules:
+            problems.append(_at(module.origin, "id", f"{module.id} is used by {modules[module.id]} too"))
+        modules.setdefault(module.id, module.origin.file)
+        for section in module.sections:
+            if not re.fullmatch(rf"{module.id}\.\d+", section.id):
+                problems.append(_at(section.origin, "id", f"expected '{module.id}.<number>' (the module id {module.id}, a dot, a number), got '{section.id}'"))
+            if section.id in sections:
+                problems.append(_at(section.origin, "id", f"'{section.id}' is used by {sections[section.id]} too"))
+            sections.setdefault(section.id, f"{section.origin.file}:{section.origin.line_of('id')}")
+            for example in section.examples:
+                if not example.id.startswith(f"{section.id}.") or not _QUESTION_ID.match(example.id):
+                    problems.append(_at(example.origin, "id", f"expected '{section.id}.<name>' (e.g. '{section.id}.q1'), got '{example.id}'"))
+                if example.id in questions:
+                    problems.append(_at(example.origin, "id", f"'{example.id}' is used by {questions[example.id]} too"))
+                questions.setdefault(example.id, f"{example.origin.file}:{example.origin.line_of('id')}")
+    return problems
+
+
+def check_front_matter(handbook: Handbook) -> list[Problem]:
+    """The date is YYYY-MM-DD and the language a language tag."""
+    problems = []
+    if not _DATE.match(handbook.date):
+        problems.append(_at(handbook.origin, "date", f"expected a date like 2026-01-18, got '{handbook.date}'"))
+    if not _LANGUAGE.match(handbook.language):
+        problems.append(_at(handbook.origin, "language", f"expected a language tag like zh-CN, got '{handbook.language}'"))
+    return problems
+
+
+def check_texts(handbook: Handbook, covered: frozenset[int]) -> list[Problem]:
+    """Markup and TeX in every text field, and that the fonts have every character shown."""
+    problems = []
+    for origin, name, text in iter_texts(handbook):
+        if not text:
+            continue
+        problems.extend(_at(origin, name, message) for message in inline_problems(text))
+        missing = sorted({ch for ch in visible_text(text) if ord(ch) not in covered and not ch.isspace()})
+        for ch in missing:
+            label = unicodedata.name(ch, "unnamed").lower()
+            problems.append(_at(origin, name, f"character '{ch}' (U+{ord(ch):04X}, {label}) is not in the shipped fonts; add it with scripts/build_fonts.py"))
+    return problems
+
+
+def validate_handbook(handbook: Handbook, fonts_dir: Path = FONTS) -> list[Problem]:
+    """Every problem of a loaded handbook, in file and line order."""
+    problems = check_front_matter(handbook) + check_ids(handbook)
+    problems += check_texts(handbook, covered_characters(fonts_dir))
+    return sorted(problems)
+
+
+def open_handbook(source: Path, fonts_dir: Path = FONTS) -> Handbook:
+    """Load and validate a source directory; raise ContentError with every problem found."""
+    handbook = load_handbook(source)
+    problems = validate_handbook(handbook, fonts_dir)
+    if problems:
+        raise ContentError(problems, handbook.source)
+    return handbook

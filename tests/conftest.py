@@ -1,0 +1,61 @@
+"""Shared fixtures: the real content, and a tiny handbook written into tmp_path to break on purpose."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "source"
+
+HANDBOOK_YAML = """\
+title: 小手册
+date: '2026-01-18'
+language: zh-CN
+usage: 按顺序学习。
+"""
+
+MODULE_YAML = """\
+id: 1
+title: 第一模块
+objective: 学会基础。
+sections:
+- id: '1.1'
+  title: 第一节
+  overview: 概述文字，含公式 $O(S^2)$。
+  must_know:
+  - 要点一
+  tips:
+  - 提示一
+  pitfalls:
+  - 误区一
+  examples:
+  - id: 1.1.q1
+    q: 问题一？
+    a: 答案一。
+"""
+
+
+def write_handbook(root: Path, modules: dict[str, str] | None = None, handbook: str = HANDBOOK_YAML) -> Path:
+    """Write a handbook under root/source and return that directory."""
+    source = root / "source"
+    (source / "modules").mkdir(parents=True, exist_ok=True)
+    (source / "handbook.yaml").write_text(handbook, encoding="utf-8")
+    for name, text in (modules if modules is not None else {"01-first.yaml": MODULE_YAML}).items():
+        (source / "modules" / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    return source
+
+
+@pytest.fixture
+def tiny_source(tmp_path: Path) -> Path:
+    """A minimal valid handbook in tmp_path/source."""
+    return write_handbook(tmp_path)
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test with tmp_path as the working directory (so paths print as source/...)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
