@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +97,7 @@ def html_to_pdf(
     html: str,
     stylesheets: list[str],
     *,
-    identifier: bytes,
+    identifier: bytes | None = None,
     extra_roots: tuple[Path, ...] = (),
     templates_dir: Path = TEMPLATES,
     fonts_dir: Path = FONTS,
@@ -105,6 +106,9 @@ def html_to_pdf(
     from weasyprint import CSS, HTML
 
     warn_if_slow_subsetting()
+    if identifier is None:
+        # A stable /ID derived from the input: the same document always gets the same bytes.
+        identifier = hashlib.sha256("\0".join([html, *stylesheets]).encode()).hexdigest()[:32].encode()
     record = Fetched()
     fetcher = _make_fetcher((templates_dir, fonts_dir, ASSETS, *extra_roots), record)
     base_url = templates_dir.resolve().as_uri() + "/"

@@ -10,6 +10,7 @@ import jinja2
 
 from .errors import RenderError
 from .markup import plain_text, render_inline
+from .page import PageGeometry
 from .paths import TEMPLATES
 
 
@@ -40,3 +41,8 @@ def render_template(name: str, context: dict[str, Any], templates_dir: Path = TE
         raise RenderError(f"{templates_dir / (error.name or name)}:{error.lineno}: template syntax error: {error.message}") from None
     except jinja2.UndefinedError as error:
         raise RenderError(f"{templates_dir / name}: template error: {error.message}") from None
+
+
+def render_stylesheets(names: list[str], page: PageGeometry, templates_dir: Path = TEMPLATES) -> list[str]:
+    """CSS texts in cascade order, each a template rendered with the page geometry; base.css first."""
+    return [render_template(name, {"page": page}, templates_dir) for name in ["base.css.j2", *names]]
