@@ -307,10 +307,11 @@ def write_readme(out_dir: Path, results: Sequence[FaceResult], command: str) -> 
         f"| `{r.output.name}` | {r.family} {r.style} ({r.version}) | {r.code_points} | {human_size(r.size)} |"
         for r in results
     )
-    blocks = ", ".join(f"{name} (U+{start:04X}–{end:04X})" for name, start, end in BLOCKS)
+    blocks = "\n".join(f"  * {name} (U+{start:04X}–{end:04X})" for name, start, end in BLOCKS)
+    features = ", ".join(LAYOUT_FEATURES)
     text = f"""# Shipped fonts
 
-Subsets of Google/Adobe **Noto Serif CJK SC** and **Noto Sans CJK SC**
+Subsets of **Noto Serif CJK SC** and **Noto Sans CJK SC** (by Adobe, for Google)
 (Simplified Chinese), Regular and Bold, that paperkit uses to render the
 handbooks to PDF, so the output looks the same on every machine.
 WeasyPrint embeds (a further subset of) them into each PDF.
@@ -321,24 +322,26 @@ WeasyPrint embeds (a further subset of) them into each PDF.
 
 ## Licence
 
-SIL Open Font License 1.1, see [`{OFL_FILE}`]({OFL_FILE}). These are Modified
-Versions (subsets) of the Noto CJK fonts; they keep the original font names
-(the Reserved Font Name is "Source"), and must stay under the OFL. Documents
-made with them (the PDFs) are not affected by the licence.
+SIL Open Font License 1.1, see [`{OFL_FILE}`]({OFL_FILE}). These files are
+Modified Versions (subsets) of the Noto CJK fonts and must stay under the OFL.
+They keep the original Noto font names; the licence's Reserved Font Name is
+"Source", which they do not use. Documents made with the fonts (the PDFs) are
+not restricted by the licence.
 
 ## What they contain
 
 * every character of GB 2312 (6763 hanzi plus its symbols, pinyin and zhuyin);
-* the blocks {blocks};
+* these Unicode blocks, as far as the font covers them:
+{blocks}
 * the check marks and ballot boxes {CHECK_MARKS} (where the font has them);
 * every character used by the YAML files under `source/` at build time,
   and any characters passed with `--extra-chars`.
 
-OpenType features kept: {", ".join(LAYOUT_FEATURES)}. The `locl` forms for
-Japanese, Korean and Traditional Chinese are dropped (text in those languages
-is set with the Simplified Chinese glyph forms). CFF hinting is kept. The
-files are OpenType/CFF (`.otf`), built deterministically: the same inputs give
-byte-identical files.
+OpenType features kept (where the font has them): {features}.
+The `locl` forms for Japanese, Korean and Traditional Chinese are dropped
+(text in those languages is set with the Simplified Chinese glyph forms).
+CFF hinting is kept. The files are OpenType/CFF (`.otf`), built
+deterministically: the same inputs give byte-identical files.
 
 ## Regenerating
 

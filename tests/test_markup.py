@@ -1,0 +1,93 @@
+"""Inline markup: only $math$, **bold** and `code` become tags; everything else is escaped text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paperkit.markup import MathError, inline_problems, plain_text, render_inline, render_math, visible_text
+
+
+def test_the_three_kinds_of_markup() -> None:
+    html = render_inline("形状为 $(B,S,d_k)$，**重点**与 `max_length`")
+    assert html == (
+        '形状为 <span class="math">(<var>B</var>,<var>S</var>,<var>d</var><sub><var>k</var></sub>)</span>，'
+        "<strong>重点</strong>与 <code>max_length</code>"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("<b>粗</b>", "&lt;b&gt;粗&lt;/b&gt;"),
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ('<img src="/etc/passwd">', "&lt;img src=&#34;/etc/passwd&#34;&gt;"),
+        ("[链接](http://example.com) ![图](http://example.com/x.png)", "[链接](http://example.com) ![图](http://example.com/x.png)"),
+        ("&amp; &lt;", "&amp;amp; &amp;lt;"),
+        ("*斜体* __下划线__", "*斜体* __下划线__"),
+        (r"价格 \$5", "价格 $5"),
+    ],
+)
+def test_anything_else_is_shown_literally(text: str, expected: str) -> None:
+    assert render_inline(text) == expected
+
+
+def test_chinese_latin_spacing_is_normalized() -> None:
+    assert render_inline("用LLM训练") == "用 LLM 训练"
+    assert render_inline("约为 $O(S^2)$ 。") == '约为 <span class="math"><var>O</var>(<var>S</var><sup>2</sup>)</span>。'
+    assert render_inline("（ 括号 ）") == "（括号）"
+
+
+def test_non_trivial_tex_becomes_an_svg_image_on_the_baseline() -> None:
+    formula = render_math(r"\sqrt{d_k}")
+    assert formula.is_svg
+    assert re.fullmatch(
+        r'<img class="math" src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="\\sqrt\{d_k\}" '
+        r'style="width:[\d.]+em;height:[\d.]+em;vertical-align:-[\d.]+em">',
+        formula.html,
+    )
+
+
+@pytest.mark.parametrize(
+    "tex, message",
+    [
+        (r"\frac{a}{", "TeX does not render: a { without its }"),
+        (r"x^", "TeX does not render: ^ or _ with nothing after it"),
+        (r"\left( x", "TeX does not render: \\left without a matching \\right"),
+        (r"\notacommand", "unknown TeX command \\notacommand"),
+        ("长度", "Chinese character 「长」 inside $…$; the math font has no Chinese glyphs, move it outside the math"),
+        (" ", "empty formula $$"),
+    ],
+)
+def test_bad_tex_is_a_math_error(tex: str, message: str) -> None:
+    with pytest.raises(MathError) as caught:
+        render_math(tex)
+    assert str(caught.value) == message
+
+
+def test_problems_name_the_formula() -> None:
+    assert inline_problems(r"一 $\frac{1}{$ 二 $5 三") == [
+        "$\\frac{1}{$: TeX does not render: a { without its }",
+        "unmatched $ (close the formula with $, or write \\$ for a dollar sign)",
+    ]
+    assert inline_problems("正常 $x$ 文本") == []
+
+
+def test_plain_and_visible_text() -> None:
+    text = r"公式 $\sqrt{x}$ 与 $O(n)$，**粗体**和 `code`"
+    assert plain_text(text) == r"公式 \sqrt{x} 与 O(n)，粗体和 code"
+    assert visible_text(text) == "公式  与 O(n)，粗体和 code"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("<>&\"'$*`_\\ab中文，。/=^{}[]()!\n")), max_size=40))
+def test_rendered_markup_never_contains_unescaped_html(text: str) -> None:
+    html = str(render_inline(text))
+    # The only tags markup may produce; any other "<" must have been escaped.
+    stripped = re.sub(r'</?(strong|code|var|sub|sup)>|<span class="(math|mo|mfn)">|</span>|<img class="math" [^>]*>', "", html)
+    assert "<" not in stripped and ">" not in stripped
+    for problem in inline_problems(text):
+        assert isinstance(problem, str)
