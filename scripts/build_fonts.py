@@ -126,6 +126,7 @@ class FaceResult:
     size: int
     gb2312_missing: tuple[int, ...]
     requested_missing: tuple[int, ...]
+    check_marks: str  # the CHECK_MARKS the face has
 
 
 def gb2312_code_points() -> set[int]:
@@ -252,6 +253,7 @@ def build_face(
         size=out_path.stat().st_size,
         gb2312_missing=tuple(sorted(gb2312_code_points() - covered)),
         requested_missing=tuple(sorted(requested - covered)),
+        check_marks="".join(ch for ch in CHECK_MARKS if ord(ch) in covered),
     )
 
 
@@ -309,11 +311,14 @@ def write_readme(out_dir: Path, results: Sequence[FaceResult], command: str) -> 
     )
     blocks = "\n".join(f"  * {name} (U+{start:04X}–{end:04X})" for name, start, end in BLOCKS)
     features = ", ".join(LAYOUT_FEATURES)
+    marks = "".join(ch for ch in CHECK_MARKS if all(ch in r.check_marks for r in results))
+    absent = "".join(ch for ch in CHECK_MARKS if ch not in marks)
+    marks_note = f"; {absent} are not in Noto CJK SC, so they need a fallback font" if absent else ""
     text = f"""# Shipped fonts
 
-Subsets of **Noto Serif CJK SC** and **Noto Sans CJK SC** (by Adobe, for Google)
-(Simplified Chinese), Regular and Bold, that paperkit uses to render the
-handbooks to PDF, so the output looks the same on every machine.
+Subsets of the Simplified Chinese fonts **Noto Serif CJK SC** and **Noto Sans
+CJK SC** (made by Adobe for Google), Regular and Bold, that paperkit uses to
+render the handbooks to PDF, so the output looks the same on every machine.
 WeasyPrint embeds (a further subset of) them into each PDF.
 
 | File | Face | Code points | Size |
@@ -333,7 +338,7 @@ not restricted by the licence.
 * every character of GB 2312 (6763 hanzi plus its symbols, pinyin and zhuyin);
 * these Unicode blocks, as far as the font covers them:
 {blocks}
-* the check marks and ballot boxes {CHECK_MARKS} (where the font has them);
+* the check marks and ballot boxes {marks or "(none)"}{marks_note};
 * every character used by the YAML files under `source/` at build time,
   and any characters passed with `--extra-chars`.
 
