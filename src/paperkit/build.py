@@ -7,7 +7,16 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import OutputError
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import OutputError, RenderError
+from .handbook import CHECKLIST_LAYOUTS, ChecklistLayout, check_answers, checklist_context, handbook_context
+from .models import Handbook
+from .page import PageGeometry, geometry_for
+from .pdf import document_identifier, lay_out, write_document
+from .render import render_stylesheets, render_template
+from .validate import open_handbook
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -36,6 +45,87 @@ def write_atomic(path: Path, data: bytes) -> None:
 def _reason(error: OSError) -> str:
     if error.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
+    if error.errno in (errno.EEXIST, errno.ENOTDIR):
+        return "a part of the path is a file, not a directory"
     if error.errno == errno.ENOSPC:
         return "no space left on the device"
     return error.strerror or str(error)
+
+
+# ---- handbook and checklist -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document: the HTML that was laid out, its PDF bytes and page count."""
+
+    html: str
+    pdf: bytes
+    pages: int
+
+
+def _lay_out(template: str, css: list[str], context: dict[str, Any], page: PageGeometry):  # noqa: ANN202
+    """The one rendering path of every document: template → HTML, CSS templates → stylesheets → laid-out pages."""
+    html = render_template(template, context)
+    stylesheets = render_stylesheets([], page) + [render_template(name, {**context, "page": page}) for name in css]
+    return html, stylesheets, lay_out(html, stylesheets)
+
+
+def _finish(html: str, stylesheets: list[str], document) -> Rendered:  # noqa: ANN001 - a WeasyPrint Document
+    return Rendered(html, write_document(document, document_identifier(html, stylesheets)), len(document.pages))
+
+
+def render_handbook(handbook: Handbook, page: PageGeometry, answers: str = "inline") -> Rendered:
+    """The handbook as HTML and PDF for one paper and answer mode."""
+    context = handbook_context(handbook, answers)
+    return _finish(*_lay_out("handbook.html.j2", ["handbook.css.j2"], context, page))
+
+
+def render_checklist(handbook: Handbook, page: PageGeometry, layouts: tuple[ChecklistLayout, ...] = CHECKLIST_LAYOUTS) -> Rendered:
+    """The checklist on exactly one page: the first layout that fits, or a RenderError if none does."""
+
+    def attempt(layout: ChecklistLayout):  # noqa: ANN202
+        html, stylesheets, document = _lay_out("checklist.html.j2", ["checklist.css.j2"], checklist_context(handbook, layout), page)
+        return html, stylesheets, document, len(document.pages)
+
+    *first, pages = attempt(layouts[0])
+    if pages == 1:
+        return _finish(*first)
+    # The densest layout decides at once whether any can fit; between it and the first, a layout
+    # too small for what already overflowed (by its rough capacity) is skipped, not rendered.
+    *densest, densest_pages = attempt(layouts[-1]) if len(layouts) > 1 else (*first, pages)
+    if densest_pages > 1:
+        raise RenderError(
+            f"the checklist does not fit on one {page.paper} page: {len(handbook.modules)} modules and "
+            f"{len(handbook.sections)} sections need {densest_pages} pages even in the densest layout "
+            f"({layouts[-1].name}); shorten the titles (short_title for modules) or split the handbook"
+        )
+    needed = layouts[0].capacity * pages * 0.8
+    for layout in layouts[1:-1]:
+        if layout.capacity < needed:
+            continue
+        *candidate, pages = attempt(layout)
+        if pages == 1:
+            return _finish(*candidate)
+        needed = max(needed, layout.capacity * pages * 0.8)
+    return _finish(*densest)
+
+
+def build_handbook(source: Path, out: Path, paper: str = "A4", answers: str = "inline", html: bool = False) -> list[Path]:
+    """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written."""
+    page = geometry_for(paper)
+    check_answers(answers)
+    rendered = render_handbook(open_handbook(source), page, answers)
+    write_atomic(out, rendered.pdf)
+    written = [out]
+    if html:
+        written.append(out.with_suffix(".html"))
+        write_atomic(written[-1], rendered.html.encode("utf-8"))
+    return written
+
+
+def build_checklist(source: Path, out: Path, paper: str = "A4") -> Path:
+    """Validate `source` and write the one-page checklist PDF; return the file written."""
+    page = geometry_for(paper)
+    write_atomic(out, render_checklist(open_handbook(source), page).pdf)
+    return out
