@@ -1,0 +1,51 @@
+"""The YAML loader: values keep their lines, and any mutation of a valid file loads or is a ContentError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paperkit.errors import ContentError
+from paperkit.load import load_handbook
+from paperkit.validate import validate_handbook
+
+from conftest import MODULE_YAML, write_handbook
+
+
+def test_every_value_remembers_its_line(tmp_path: Path) -> None:
+    handbook = load_handbook(write_handbook(tmp_path))
+    module = handbook.modules[0]
+    section = module.sections[0]
+    example = section.examples[0]
+    assert module.origin.line_of("objective") == 3
+    assert section.origin.path == "sections[0]"
+    assert section.origin.line_of("must_know[0]") == 9
+    assert example.origin.field_path("a") == "sections[0].examples[0].a"
+    assert example.origin.line_of("a") == 17
+
+
+def test_a_bom_is_fine(tmp_path: Path) -> None:
+    source = write_handbook(tmp_path)
+    path = source / "modules" / "01-first.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_handbook(source).modules[0].title == "第一模块"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    position=st.integers(min_value=0, max_value=len(MODULE_YAML)),
+    cut=st.integers(min_value=0, max_value=12),
+    insert=st.text(alphabet=st.sampled_from(list(" \t\n:-[]{}'\"&*!|>#%@`$中\\")), max_size=6),
+)
+def test_mutated_modules_load_or_give_a_content_error(tmp_path: Path, position: int, cut: int, insert: str) -> None:
+    mutated = MODULE_YAML[:position] + insert + MODULE_YAML[position + cut :]
+    source = write_handbook(tmp_path, {"01-first.yaml": mutated})
+    try:
+        handbook = load_handbook(source)
+    except ContentError as error:
+        assert error.problems and all(p.file.endswith("01-first.yaml") for p in error.problems)
+        return
+    for problem in validate_handbook(handbook):
+        assert problem.file.endswith("01-first.yaml")
