@@ -8,7 +8,7 @@ BUILD    := build
 CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
 CODE      := $(wildcard src/paperkit/*.py) $(wildcard templates/*) $(wildcard fonts/*.otf)
 
-.PHONY: all setup test validate clean
+.PHONY: all setup test validate bench clean
 
 all: $(BUILD)/.validated
 
@@ -33,6 +33,10 @@ validate: setup
 
 test: setup
 	$(PY) -m pytest
+
+# Timings are noisy on shared machines: the benchmark reports against budgets, it never fails.
+bench: setup
+	$(PY) bench/run.py
 
 clean:
 	rm -rf $(BUILD)

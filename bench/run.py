@@ -1,0 +1,224 @@
+"""Benchmark paperkit the way a user runs it: fresh processes, one warm-up, then timed runs.
+
+Run with `make bench`. Prints one table (min / median / max wall time, peak RSS, pages, size),
+marks each figure against its budget, and writes build/bench.json. It never fails: timings on
+shared machines are noisy, so the budget marks inform, they do not gate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+from pypdf import PdfReader
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+WORK = ROOT / "build" / "bench"
+
+
+@dataclass
+class Case:
+    """One benchmarked command, its budgets and where its main output lands."""
+
+    name: str
+    argv: list[str]
+    budget_s: float | None = None
+    output: Path | None = None
+    budget_kb: float | None = None
+    budget_rss_mb: float | None = None
+    setup: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    """The measured figures of one case."""
+
+    name: str
+    runs: int
+    min_s: float
+    median_s: float
+    max_s: float
+    peak_rss_mb: float
+    pages: int | None
+    size_kb: float | None
+    budget_s: float | None
+    budget_kb: float | None
+    budget_rss_mb: float | None
+
+
+def run_once(argv: list[str]) -> tuple[float, float]:
+    """Run a command once; return its wall time (s) and the peak RSS of its process tree (MB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{stderr}")
+    # On Linux, wait4's ru_maxrss (KiB) is the larger of the child's peak and its own children's,
+    # so a roster's worker processes are counted too.
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def measure(case: Case, runs: int) -> Result:
+    """One warm-up, then `runs` timed runs of a case."""
+    for command in case.setup:
+        subprocess.run(command, shell=True, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    run_once(case.argv)
+    times, rss = [], []
+    for _ in range(runs):
+        elapsed, peak = run_once(case.argv)
+        times.append(elapsed)
+        rss.append(peak)
+    pages = size = None
+    if case.output is not None and case.output.is_file():
+        size = case.output.stat().st_size / 1024
+        pages = len(PdfReader(case.output).pages) if case.output.suffix == ".pdf" else None
+    return Result(case.name, runs, min(times), statistics.median(times), max(times), max(rss), pages, size,
+                  case.budget_s, case.budget_kb, case.budget_rss_mb)
+
+
+def write_roster(path: Path, students: int) -> Path:
+    """A generated class list with `students` rows."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["姓名", "学号", "班级"])
+        for n in range(1, students + 1):
+            writer.writerow([f"学生{n:03d}", f"2026{n:04d}", f"{(n - 1) // 40 + 1}班"])
+    return path
+
+
+def write_scaled_source(source: Path, target: Path, factor: int) -> Path:
+    """A handbook with `factor` times the modules of `source` (ids shifted, content repeated)."""
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "modules").mkdir(parents=True)
+    shutil.copy(source / "handbook.yaml", target / "handbook.yaml")
+    files = sorted((source / "modules").glob("*.yaml"))
+    count = len(files)
+    for copy in range(factor):
+        for path in files:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            old, new = data["id"], data["id"] + copy * count
+            data["id"] = new
+            for section in data["sections"]:
+                section["id"] = re.sub(rf"^{old}\.", f"{new}.", section["id"])
+                for example in section.get("examples", []):
+                    example["id"] = re.sub(rf"^{old}\.", f"{new}.", example["id"])
+            out = target / "modules" / f"{new:03d}-{path.stem.split('-', 1)[1]}.yaml"
+            out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000), encoding="utf-8")
+    return target
+
+
+def cases(include_scaling: bool) -> list[Case]:
+    """The benchmarked commands, with the budgets of the performance issue."""
+    pk = str(BIN / "paperkit")
+    roster40 = write_roster(WORK / "roster-40.csv", 40)
+    exam_dir = WORK / "exam"
+    roster_dir = WORK / "roster-40"
+    out = [
+        Case("handbook", [pk, "handbook", "--out", str(WORK / "handbook.pdf")], 1.9, WORK / "handbook.pdf", 600, 340),
+        Case("checklist", [pk, "checklist", "--out", str(WORK / "checklist.pdf")], 1.0, WORK / "checklist.pdf"),
+        Case("exam paper + key", [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--out", str(exam_dir)], 1.0,
+             None, 250),
+        Case("40-student roster", [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--roster", str(roster40),
+                                   "--out", str(roster_dir)], 10.0),
+        Case("make, nothing changed", ["make", "--no-print-directory"], 0.2, setup=["make --no-print-directory >/dev/null"]),
+        Case("paperkit --help", [pk, "--help"], 0.3),
+    ]
+    if include_scaling:
+        scaled = write_scaled_source(ROOT / "source", WORK / "source-4x", 4)
+        roster160 = write_roster(WORK / "roster-160.csv", 160)
+        out += [
+            Case("handbook, 4x sections", [pk, "handbook", "--source", str(scaled), "--out", str(WORK / "handbook-4x.pdf")],
+                 None, WORK / "handbook-4x.pdf"),
+            Case("160-student roster", [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--roster", str(roster160),
+                                        "--out", str(WORK / "roster-160")]),
+        ]
+    return out
+
+
+def exam_paper(directory: Path) -> Path | None:
+    """The first paper.pdf under an exam output directory (its id is chosen by paperkit)."""
+    found = sorted(directory.rglob("paper*.pdf"))
+    return found[0] if found else None
+
+
+def mark(value: float | None, budget: float | None) -> str:
+    """ok / OVER against a budget, or blank when there is none."""
+    if value is None or budget is None:
+        return ""
+    return "ok" if value <= budget else f"OVER ({value / budget:.2f}x)"
+
+
+def table(results: list[Result]) -> str:
+    """The results as an aligned text table with budget marks."""
+    head = f"{'case':<24} {'min s':>7} {'median s':>9} {'max s':>7} {'budget':>7} {'':<12} {'RSS MB':>7} {'pages':>6} {'KB':>8} {'budget':>7} {'':<6}"
+    lines = [head, "-" * len(head)]
+    for r in results:
+        lines.append(
+            f"{r.name:<24} {r.min_s:>7.3f} {r.median_s:>9.3f} {r.max_s:>7.3f} "
+            f"{(f'{r.budget_s:.1f}' if r.budget_s else ''):>7} {mark(r.median_s, r.budget_s):<12} "
+            f"{r.peak_rss_mb:>7.0f} {(r.pages if r.pages is not None else ''):>6} "
+            f"{(f'{r.size_kb:.0f}' if r.size_kb is not None else ''):>8} "
+            f"{(f'{r.budget_kb:.0f}' if r.budget_kb else ''):>7} {mark(r.size_kb, r.budget_kb):<6}"
+        )
+        if r.budget_rss_mb:
+            lines.append(f"{'':<24} peak RSS budget {r.budget_rss_mb:.0f} MB: {mark(r.peak_rss_mb, r.budget_rss_mb)}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """Run every case and report; always exit 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per case (after one warm-up)")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the 4x handbook and 160-student roster")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    results: list[Result] = []
+    for case in cases(not args.no_scaling):
+        print(f"running {case.name} ...", file=sys.stderr, flush=True)
+        try:
+            result = measure(case, args.runs)
+        except RuntimeError as error:
+            print(f"  skipped: {error}", file=sys.stderr)
+            continue
+        if case.name == "exam paper + key":
+            paper = exam_paper(WORK / "exam")
+            if paper is not None:
+                result.size_kb = paper.stat().st_size / 1024
+                result.pages = len(PdfReader(paper).pages)
+        results.append(result)
+    print(table(results))
+    by_name = {r.name: r for r in results}
+    ratios = {}
+    for big, small, factor in (("handbook, 4x sections", "handbook", 4), ("160-student roster", "40-student roster", 4)):
+        if big in by_name and small in by_name:
+            ratios[big] = by_name[big].median_s / by_name[small].median_s
+            print(f"{big}: {ratios[big]:.2f}x the 1x median for {factor}x the work (linear: ≤ {factor})")
+    report = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "results": [asdict(r) for r in results],
+        "scaling_ratios": ratios,
+    }
+    (ROOT / "build" / "bench.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print("wrote build/bench.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
