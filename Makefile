@@ -8,9 +8,9 @@ BUILD    := build
 CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
 CODE      := $(wildcard src/paperkit/*.py) $(wildcard templates/*) $(wildcard fonts/*.otf)
 
-.PHONY: all setup test validate bench clean
+.PHONY: all setup test validate bench previews clean
 
-all: $(BUILD)/.validated
+all: $(BUILD)/.validated $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 
 setup: $(VENV)/.installed
 
@@ -27,6 +27,17 @@ $(VENV)/.installed: pyproject.toml $(VENV)/.system
 $(BUILD)/.validated: $(CONTENT) $(CODE) $(VENV)/.installed
 	$(PAPERKIT) validate --source $(SOURCE)
 	@mkdir -p $(BUILD) && touch $@
+
+# The PDFs depend on the content, the code, the templates and the fonts: nothing changed, nothing runs.
+$(BUILD)/handbook.pdf: $(CONTENT) $(CODE) $(VENV)/.installed
+	$(PAPERKIT) handbook --source $(SOURCE) --out $@
+
+$(BUILD)/checklist.pdf: $(CONTENT) $(CODE) $(VENV)/.installed
+	$(PAPERKIT) checklist --source $(SOURCE) --out $@
+
+# Pictures for the README (cover, contents, a section page, the checklist), from the real PDFs.
+previews: $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
+	@sh scripts/previews.sh $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf docs/previews
 
 validate: setup
 	$(PAPERKIT) validate --source $(SOURCE)

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import errno
+import math
 import os
 import tempfile
 from pathlib import Path
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import OutputError, RenderError
-from .handbook import CHECKLIST_LAYOUTS, ChecklistLayout, check_answers, checklist_context, handbook_context
+from .handbook import (
+    CHECKLIST_LAYOUTS,
+    ChecklistLayout,
+    check_answers,
+    checklist_context,
+    estimate_checklist_pages,
+    handbook_context,
+)
 from .models import Handbook
 from .page import PageGeometry, geometry_for
 from .pdf import document_identifier, lay_out, write_document
@@ -62,6 +70,7 @@ class Rendered:
     html: str
     pdf: bytes
     pages: int
+    document: Any = field(default=None, compare=False, repr=False)  # the laid-out pages, for inspection
 
 
 def _lay_out(template: str, css: list[str], context: dict[str, Any], page: PageGeometry):  # noqa: ANN202
@@ -72,7 +81,7 @@ def _lay_out(template: str, css: list[str], context: dict[str, Any], page: PageG
 
 
 def _finish(html: str, stylesheets: list[str], document) -> Rendered:  # noqa: ANN001 - a WeasyPrint Document
-    return Rendered(html, write_document(document, document_identifier(html, stylesheets)), len(document.pages))
+    return Rendered(html, write_document(document, document_identifier(html, stylesheets)), len(document.pages), document)
 
 
 def render_handbook(handbook: Handbook, page: PageGeometry, answers: str = "inline") -> Rendered:
@@ -82,33 +91,23 @@ def render_handbook(handbook: Handbook, page: PageGeometry, answers: str = "inli
 
 
 def render_checklist(handbook: Handbook, page: PageGeometry, layouts: tuple[ChecklistLayout, ...] = CHECKLIST_LAYOUTS) -> Rendered:
-    """The checklist on exactly one page: the first layout that fits, or a RenderError if none does."""
-
-    def attempt(layout: ChecklistLayout):  # noqa: ANN202
-        html, stylesheets, document = _lay_out("checklist.html.j2", ["checklist.css.j2"], checklist_context(handbook, layout), page)
-        return html, stylesheets, document, len(document.pages)
-
-    *first, pages = attempt(layouts[0])
-    if pages == 1:
-        return _finish(*first)
-    # The densest layout decides at once whether any can fit; between it and the first, a layout
-    # too small for what already overflowed (by its rough capacity) is skipped, not rendered.
-    *densest, densest_pages = attempt(layouts[-1]) if len(layouts) > 1 else (*first, pages)
-    if densest_pages > 1:
-        raise RenderError(
-            f"the checklist does not fit on one {page.paper} page: {len(handbook.modules)} modules and "
-            f"{len(handbook.sections)} sections need {densest_pages} pages even in the densest layout "
-            f"({layouts[-1].name}); shorten the titles (short_title for modules) or split the handbook"
-        )
-    needed = layouts[0].capacity * pages * 0.8
-    for layout in layouts[1:-1]:
-        if layout.capacity < needed:
-            continue
-        *candidate, pages = attempt(layout)
-        if pages == 1:
-            return _finish(*candidate)
-        needed = max(needed, layout.capacity * pages * 0.8)
-    return _finish(*densest)
+    """The checklist on exactly one page: the roomiest layout that fits, or a RenderError if none does."""
+    # Rendering an overflowing layout costs seconds, so a cheap estimate picks where to start and
+    # rejects hopeless content; the rendered page count has the last word.
+    estimates = [estimate_checklist_pages(handbook, layout, page) for layout in layouts]
+    pages = math.ceil(estimates[-1])
+    if estimates[-1] <= 1.5:
+        start = next((n for n, estimate in enumerate(estimates) if estimate <= 1.1), len(layouts) - 1)
+        for layout in layouts[start:]:
+            html, stylesheets, document = _lay_out("checklist.html.j2", ["checklist.css.j2"], checklist_context(handbook, layout), page)
+            pages = len(document.pages)
+            if pages == 1:
+                return _finish(html, stylesheets, document)
+    raise RenderError(
+        f"the checklist does not fit on one {page.paper} page: {len(handbook.modules)} modules and "
+        f"{len(handbook.sections)} sections need about {pages} pages even in the densest layout "
+        f"({layouts[-1].name}); shorten the titles (short_title for modules) or split the handbook"
+    )
 
 
 def build_handbook(source: Path, out: Path, paper: str = "A4", answers: str = "inline", html: bool = False) -> list[Path]:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from .errors import ContentError, PaperkitError
-from .paths import DEFAULT_SOURCE
+from .paths import DEFAULT_BUILD, DEFAULT_SOURCE
 
 app = typer.Typer(
     help="Turn a structured handbook (YAML under source/) into print-ready PDFs.",
@@ -61,6 +61,97 @@ def list_modules(source: SourceOption = DEFAULT_SOURCE) -> None:
     with _reported():
         for row in module_table(open_handbook(source)):
             typer.echo(row)
+
+
+@app.command()
+def handbook(
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="PDF to write.")] = DEFAULT_BUILD / "handbook.pdf",
+    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size; type and margins scale with it.")] = "A4",
+    answers: Annotated[str, typer.Option("--answers", metavar="inline|end|none", help="Answers after each question, in an appendix, or left out (student edition).")] = "inline",
+    html: Annotated[bool, typer.Option("--html", help="Also write the rendered HTML beside the PDF.")] = False,
+) -> None:
+    """Write the handbook PDF: cover, checklist, contents with page numbers, modules, bookmarks."""
+    from .build import build_handbook
+
+    with _reported():
+        for path in build_handbook(source, out, paper=paper, answers=answers, html=html):
+            typer.echo(str(path))
+
+
+@app.command()
+def checklist(
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="PDF to write.")] = DEFAULT_BUILD / "checklist.pdf",
+    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.")] = "A4",
+) -> None:
+    """Write the one-page learning checklist PDF (it shrinks and adds columns to stay on one page)."""
+    from .build import build_checklist
+
+    with _reported():
+        typer.echo(str(build_checklist(source, out, paper=paper)))
+
+
+def _text_option(flag: str, metavar: str, help_text: str):  # noqa: ANN202 - a Typer option
+    # Numbers are taken as text and parsed by the library, so a bad value gets paperkit's one-line message.
+    return typer.Option(flag, metavar=metavar, help=help_text)
+
+
+@app.command()
+def exam(
+    modules: Annotated[str | None, _text_option("--modules", "LIST", "Modules to draw questions from, e.g. 2,3,8 (see `paperkit list`).")] = None,
+    seed: Annotated[str | None, _text_option("--seed", "N", "Whole number ≥ 0; the same seed gives the same paper forever.  [default: 0]")] = None,
+    count: Annotated[str | None, _text_option("--count", "N", "Number of questions, at most the modules' pool.  [default: 10]")] = None,
+    total_points: Annotated[str | None, _text_option("--total-points", "P", "Total points, split evenly; the last questions take the remainder.  [default: 100]")] = None,
+    variants: Annotated[str | None, _text_option("--variants", "K", "Papers A, B, … (1–26), each with its own selection and key.  [default: 1]")] = None,
+    title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="Paper title.  [default: the handbook title + 测试卷]")] = None,
+    course: Annotated[str, typer.Option("--course", metavar="TEXT", help="Course name printed under the title.")] = "",
+    date: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="Exam date; left as a blank line if not given.")] = "",
+    duration: Annotated[str, _text_option("--duration", "MIN", "Exam duration in minutes.")] = "120",
+    roster: Annotated[Path | None, typer.Option("--roster", metavar="FILE.csv", help="Class list (姓名,学号[,班级]; UTF-8): one named paper per student, papers-all.pdf, keys.pdf.")] = None,
+    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.")] = "A4",
+    seal_line: Annotated[bool, typer.Option("--seal-line", help="Print the 密封线 with 姓名/学号/班级 along the left margin of every page.")] = False,
+    from_manifest: Annotated[Path | None, typer.Option("--from-manifest", metavar="FILE", help="Rebuild the exam a manifest.json records (the identical PDFs).")] = None,
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for exams; each goes in DIR/<exam-id>/.")] = DEFAULT_BUILD / "exams",
+) -> None:
+    """Write a randomized exam paper, its answer key and manifest.json under build/exams/<exam-id>/."""
+    from .errors import UsageError
+    from .exam_build import build_exam, plan_exam, plan_from_manifest, start_engine
+
+    with _reported(), start_engine() as engine:
+        if from_manifest is not None:
+            given = [flag for flag, value in (("--modules", modules), ("--seed", seed), ("--count", count), ("--total-points", total_points), ("--variants", variants), ("--roster", roster)) if value is not None]
+            if given:
+                raise UsageError(f"--from-manifest rebuilds the recorded exam; leave out {', '.join(given)}")
+            plan = plan_from_manifest(from_manifest, source, out)
+        else:
+            if modules is None:
+                raise UsageError("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)")
+            plan = plan_exam(
+                modules=modules, seed=seed or "0", count=count or "10", total_points=total_points or "100",
+                variants=variants or "1", title=title, course=course, date=date, duration=duration,
+                paper=paper, seal_line=seal_line, roster=roster, source=source, out=out,
+            )
+        for warning in plan.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        for path in build_exam(plan, progress=_stderr_progress() if plan.students else None, engine=engine):
+            if path.parent.name != "students":
+                typer.echo(str(path))
+
+
+def _stderr_progress():  # noqa: ANN202 - a progress callback or None
+    """A one-line progress bar on stderr when it is a terminal; nothing otherwise (logs stay clean)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = 30 * done // total
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\rpapers [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show
 
 
 def main() -> None:

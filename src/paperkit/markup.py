@@ -6,6 +6,7 @@ import base64
 import functools
 import re
 from dataclasses import dataclass
+from html import unescape
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -242,7 +243,7 @@ def visible_text(text: str) -> str:
             except MathError:
                 continue
             if not formula.is_svg:
-                out.append(re.sub(r"<[^>]+>", "", formula.html))
+                out.append(unescape(re.sub(r"<[^>]+>", "", formula.html)))
         elif token.type == "softbreak":
             out.append(" ")
     return "".join(out)

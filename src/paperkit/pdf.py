@@ -93,6 +93,49 @@ def warn_if_slow_subsetting() -> None:
         log.warning("libharfbuzz-subset0 is missing: fonts are subset with fontTools, ~14x slower. Run `make` (as root) to install it.")
 
 
+def lay_out(
+    html: str,
+    stylesheets: list[str],
+    *,
+    extra_roots: tuple[Path, ...] = (),
+    templates_dir: Path = TEMPLATES,
+    fonts_dir: Path = FONTS,
+):  # -> weasyprint.document.Document (imported lazily: --help must stay fast)
+    """Lay out HTML with the given CSS texts into pages (to count or inspect them); refused loads are errors."""
+    from weasyprint import CSS, HTML
+
+    warn_if_slow_subsetting()
+    record = Fetched()
+    fetcher = _make_fetcher((templates_dir, fonts_dir, ASSETS, *extra_roots), record)
+    base_url = templates_dir.resolve().as_uri() + "/"
+    font_config = _font_config()
+    try:
+        source = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+        css = [CSS(string=fonts_css(fonts_dir), font_config=font_config, url_fetcher=fetcher)]
+        css += [CSS(string=text, base_url=base_url, font_config=font_config, url_fetcher=fetcher) for text in stylesheets]
+        document = source.render(stylesheets=css, font_config=font_config, pdf_tags=True)
+    except RenderError:
+        raise
+    except Exception as error:  # WeasyPrint raises assorted types for broken input; name it, don't trace it
+        raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
+    if record.refused:
+        raise RenderError("refused to load " + ", ".join(sorted(set(record.refused))) + " (documents may load only paperkit's templates, fonts and assets)")
+    return document
+
+
+def document_identifier(html: str, stylesheets: list[str]) -> bytes:
+    """A stable /ID derived from the input: the same document always gets the same bytes."""
+    return hashlib.sha256("\0".join([html, *stylesheets]).encode()).hexdigest()[:32].encode()
+
+
+def write_document(document, identifier: bytes) -> bytes:  # noqa: ANN001 - a WeasyPrint Document
+    """A laid-out document as tagged PDF bytes."""
+    try:
+        return document.write_pdf(pdf_tags=True, pdf_identifier=identifier, uncompressed_pdf=False)
+    except Exception as error:  # as in lay_out: name the engine's failure, don't trace it
+        raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
+
+
 def html_to_pdf(
     html: str,
     stylesheets: list[str],
@@ -103,31 +146,23 @@ def html_to_pdf(
     fonts_dir: Path = FONTS,
 ) -> bytes:
     """Lay out HTML with the given CSS texts and return tagged PDF bytes; refused loads are errors."""
-    from weasyprint import CSS, HTML
+    document = lay_out(html, stylesheets, extra_roots=extra_roots, templates_dir=templates_dir, fonts_dir=fonts_dir)
+    return write_document(document, identifier or document_identifier(html, stylesheets))
 
-    warn_if_slow_subsetting()
-    if identifier is None:
-        # A stable /ID derived from the input: the same document always gets the same bytes.
-        identifier = hashlib.sha256("\0".join([html, *stylesheets]).encode()).hexdigest()[:32].encode()
-    record = Fetched()
-    fetcher = _make_fetcher((templates_dir, fonts_dir, ASSETS, *extra_roots), record)
-    base_url = templates_dir.resolve().as_uri() + "/"
-    font_config = _font_config()
-    try:
-        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-        css = [CSS(string=fonts_css(fonts_dir), font_config=font_config, url_fetcher=fetcher)]
-        css += [CSS(string=text, base_url=base_url, font_config=font_config, url_fetcher=fetcher) for text in stylesheets]
-        pdf = document.write_pdf(
-            stylesheets=css,
-            font_config=font_config,
-            pdf_tags=True,
-            pdf_identifier=identifier,
-            uncompressed_pdf=False,
-        )
-    except RenderError:
-        raise
-    except Exception as error:  # WeasyPrint raises assorted types for broken input; name it, don't trace it
-        raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
-    if record.refused:
-        raise RenderError("refused to load " + ", ".join(sorted(set(record.refused))) + " (documents may load only paperkit's templates, fonts and assets)")
-    return pdf
+
+def merge_for_duplex(documents: list[bytes]) -> bytes:
+    """One print job from several PDFs, each padded with blank pages to an even count so it starts a new sheet."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in documents:
+        reader = PdfReader(io.BytesIO(data))
+        writer.append(reader, import_outline=False)
+        if len(reader.pages) % 2:
+            last = reader.pages[-1].mediabox
+            writer.add_blank_page(width=last.width, height=last.height)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

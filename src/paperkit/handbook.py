@@ -1,0 +1,191 @@
+"""Handbook models to template contexts: the handbook (with its answer mode) and the one-page checklist."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import UsageError
+from .markup import plain_text
+from .models import Example, Handbook, Module, Section
+from .page import PT_PER_MM, PageGeometry
+
+ANSWER_MODES = ("inline", "end", "none")
+GENERATOR = "paperkit"
+
+# Part headings of a section, as in the original handbook.
+PART_LABELS = {
+    "overview": "概述",
+    "must_know": "你需要掌握",
+    "tips": "工程提示",
+    "pitfalls": "常见误区",
+    "examples": "例题与答案",
+}
+
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def check_answers(answers: str) -> str:
+    """The answer mode, or a UsageError naming the valid ones."""
+    if answers not in ANSWER_MODES:
+        raise UsageError(f"--answers {answers}: unknown answer mode; choose one of {', '.join(ANSWER_MODES)}")
+    return answers
+
+
+def outline_text(text: str) -> str:
+    """A content text as a PDF bookmark or title: markup removed, simple powers as superscripts (S^2 → S²)."""
+    text = plain_text(text)
+    text = re.sub(r"\^\{?([0-9]+)\}?", lambda m: m.group(1).translate(_SUPERSCRIPTS), text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def anchor(kind: str, ident: str | int) -> str:
+    """An HTML id for a module (m), section (s), question (q) or answer (a); content ids are already unique."""
+    return f"{kind}-{ident}"
+
+
+def _example(example: Example, number: int) -> dict[str, Any]:
+    return {
+        "label": f"{number}",
+        "q": example.q,
+        "a": example.a,
+        "q_anchor": anchor("q", example.id),
+        "a_anchor": anchor("a", example.id),
+    }
+
+
+def _section(section: Section) -> dict[str, Any]:
+    return {
+        "id": section.id,
+        "anchor": anchor("s", section.id),
+        "title": section.title,
+        "bookmark": f"{section.id} {outline_text(section.title)}",
+        "overview": section.overview,
+        "must_know": section.must_know,
+        "tips": section.tips,
+        "pitfalls": section.pitfalls,
+        "examples": [_example(e, n) for n, e in enumerate(section.examples, start=1)],
+    }
+
+
+def _module(module: Module) -> dict[str, Any]:
+    return {
+        "id": module.id,
+        "anchor": anchor("m", module.id),
+        "title": module.title,
+        "label": module.label,
+        "bookmark": f"{module.id} {outline_text(module.title)}",
+        "running": f"{module.id}　{outline_text(module.title)}",
+        "objective": module.objective,
+        "sections": [_section(s) for s in module.sections],
+    }
+
+
+def pairs(items: list[Any]) -> list[list[Any]]:
+    """Items two to a row (the front-matter checklist table has two modules per row, as in the original)."""
+    return [items[i : i + 2] for i in range(0, len(items), 2)]
+
+
+def handbook_context(handbook: Handbook, answers: str = "inline") -> dict[str, Any]:
+    """Everything the handbook template shows, numbered and anchored; `answers` is inline, end or none."""
+    check_answers(answers)
+    modules = [_module(m) for m in handbook.modules]
+    appendix = [s for m in modules for s in m["sections"] if s["examples"]] if answers == "end" else []
+    return {
+        "title": handbook.title,
+        "title_plain": outline_text(handbook.title),
+        "subtitle": handbook.subtitle,
+        "author": handbook.author,
+        "generator": GENERATOR,
+        "lang": handbook.language,
+        "date": handbook.date,
+        "coverage": handbook.coverage,
+        "usage": handbook.usage,
+        "checklist_title": handbook.checklist_title,
+        "checklist_note": handbook.checklist_note,
+        "checklist_rows": pairs(modules),
+        "modules": modules,
+        "answers": answers,
+        "appendix": appendix,
+        "appendix_title": "例题答案",
+        "parts": PART_LABELS,
+    }
+
+
+@dataclass(frozen=True)
+class ChecklistLayout:
+    """One way to set the checklist: columns, type size relative to the body, and how sections flow."""
+
+    columns: int
+    scale: float
+    inline_sections: bool
+
+    @property
+    def name(self) -> str:
+        """How the layout is named in messages."""
+        flow = "sections run on" if self.inline_sections else "one section a line"
+        return f"{self.columns} columns, {self.scale:.0%} type, {flow}"
+
+    @property
+    def capacity(self) -> float:
+        """Roughly how much content the layout holds, relative to the first (to skip hopeless ones)."""
+        run_on = 1.8 if self.inline_sections else 1.0
+        return self.columns * run_on / (self.scale * self.scale)
+
+
+# Tried in order until the checklist fits on one page: the largest type and fewest columns first.
+CHECKLIST_LAYOUTS = (
+    ChecklistLayout(2, 1.0, False),
+    ChecklistLayout(2, 0.85, False),
+    ChecklistLayout(3, 0.8, False),
+    ChecklistLayout(3, 0.72, True),
+    ChecklistLayout(4, 0.62, True),
+    ChecklistLayout(4, 0.52, True),
+)
+
+
+def _em_width(text: str) -> float:
+    """A text's rough width in em: Chinese characters are square, Latin about half as wide."""
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.55 for ch in outline_text(text))
+
+
+def estimate_checklist_pages(handbook: Handbook, layout: ChecklistLayout, page: PageGeometry) -> float:
+    """Roughly how many pages the checklist takes in a layout, to skip hopeless layouts without rendering."""
+    # The numbers mirror templates/checklist.css.j2 (margins, line heights, indents); only the order
+    # of magnitude matters: rendering has the last word.
+    size = page.body_pt * layout.scale
+    height = page.height_mm * 0.91 * PT_PER_MM - 9 * size
+    gap = 1.6 * size
+    column = (page.width_mm * 0.88 * PT_PER_MM - (layout.columns - 1) * gap) / layout.columns
+    small = 0.85 * size
+    used = 0.0
+    for module in handbook.modules:
+        used += 2.1 * size * math.ceil((_em_width(module.label) + 3) * size / max(column - 6.5 * size, size))
+        room = column - 1.4 * size
+        if layout.inline_sections:
+            run = sum(_em_width(f"{s.id} {s.title}") + 2.4 for s in module.sections) * small
+            used += 1.4 * small * math.ceil(run / room)
+        else:
+            for section in module.sections:
+                lines = math.ceil((_em_width(f"{section.id} {section.title}") + 1.6) * small / (room - 1.1 * small))
+                used += 1.4 * small * lines
+    # Modules are not split across columns, so column ends waste some room.
+    return used * 1.1 / (height * layout.columns)
+
+
+def checklist_context(handbook: Handbook, layout: ChecklistLayout) -> dict[str, Any]:
+    """Everything the checklist template shows for one candidate layout."""
+    return {
+        "title": handbook.checklist_title,
+        "title_plain": outline_text(f"{handbook.title} · {handbook.checklist_title}"),
+        "handbook_title": handbook.title,
+        "author": handbook.author,
+        "generator": GENERATOR,
+        "lang": handbook.language,
+        "note": handbook.checklist_note,
+        "usage": handbook.usage,
+        "modules": [_module(m) for m in handbook.modules],
+        "layout": layout,
+    }

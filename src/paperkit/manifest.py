@@ -1,0 +1,100 @@
+"""An exam's manifest: everything needed to rebuild its PDFs, as JSON text and back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import PaperkitError, UsageError
+
+FORMAT = 1
+
+
+class ManifestError(PaperkitError):
+    """A manifest that cannot be rebuilt: unreadable, or naming questions the bank no longer has."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The inputs of one exam build and the questions each variant got (the record a reprint needs)."""
+
+    exam_id: str
+    seed: int
+    modules: tuple[int, ...]
+    count: int
+    total_points: int
+    paper: str
+    title: str
+    course: str
+    date: str
+    duration: int
+    seal_line: bool
+    bank_hash: str
+    papers: dict[str, dict[str, list[Any]]]  # variant -> {"questions": [ids], "points": [ints]}
+    students: tuple[dict[str, str], ...] = ()
+    roster: str = ""
+
+    @property
+    def variants(self) -> tuple[str, ...]:
+        """The variant letters, in order."""
+        return tuple(self.papers)
+
+
+def manifest_json(manifest: Manifest) -> str:
+    """The manifest as stable, readable JSON (no timestamps: the same exam gives the same file)."""
+    data = {
+        "paperkit_manifest": FORMAT,
+        "exam_id": manifest.exam_id,
+        "seed": manifest.seed,
+        "modules": list(manifest.modules),
+        "count": manifest.count,
+        "variants": list(manifest.variants),
+        "total_points": manifest.total_points,
+        "paper": manifest.paper,
+        "title": manifest.title,
+        "course": manifest.course,
+        "date": manifest.date,
+        "duration": manifest.duration,
+        "seal_line": manifest.seal_line,
+        "bank_hash": manifest.bank_hash,
+        "papers": manifest.papers,
+    }
+    if manifest.students:
+        data["roster"] = manifest.roster
+        data["students"] = list(manifest.students)
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read a manifest.json written by `paperkit exam`; anything else is a UsageError saying what is wrong."""
+    if not path.is_file():
+        raise UsageError(f"--from-manifest {path}: no such file; give the manifest.json of an earlier exam build")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UsageError(f"--from-manifest {path}: not a readable JSON manifest ({error})") from None
+    if not isinstance(data, dict) or data.get("paperkit_manifest") != FORMAT:
+        raise UsageError(f"--from-manifest {path}: not a paperkit exam manifest (format {FORMAT})")
+    try:
+        papers = {str(v): {"questions": [str(q) for q in p["questions"]], "points": [int(x) for x in p["points"]]} for v, p in data["papers"].items()}
+        return Manifest(
+            exam_id=str(data["exam_id"]),
+            seed=int(data["seed"]),
+            modules=tuple(int(m) for m in data["modules"]),
+            count=int(data["count"]),
+            total_points=int(data["total_points"]),
+            paper=str(data["paper"]),
+            title=str(data["title"]),
+            course=str(data["course"]),
+            date=str(data["date"]),
+            duration=int(data["duration"]),
+            seal_line=bool(data["seal_line"]),
+            bank_hash=str(data["bank_hash"]),
+            papers=papers,
+            students=tuple({k: str(v) for k, v in s.items()} for s in data.get("students", [])),
+            roster=str(data.get("roster", "")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise UsageError(f"--from-manifest {path}: a field is missing or malformed ({type(error).__name__}: {error})") from None

@@ -1,0 +1,96 @@
+"""The checklist PDF: exactly one page for any content that can fit, a clear error for content that cannot."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from paperkit.build import render_checklist
+from paperkit.cli import app
+from paperkit.errors import RenderError
+from paperkit.handbook import CHECKLIST_LAYOUTS, estimate_checklist_pages
+from paperkit.models import Handbook
+from paperkit.page import PT_PER_MM, geometry_for
+from paperkit.validate import open_handbook
+
+from conftest import SOURCE
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def handbook() -> Handbook:
+    return open_handbook(SOURCE)
+
+
+def enlarged(handbook: Handbook, times: int) -> Handbook:
+    """The handbook's modules repeated `times` times under new ids (a bigger handbook of the same kind)."""
+    modules = []
+    for copy in range(times):
+        for module in handbook.modules:
+            new_id = copy * 100 + module.id
+            sections = tuple(dataclasses.replace(s, id=f"{new_id}.{s.id.split('.')[1]}") for s in module.sections)
+            modules.append(dataclasses.replace(module, id=new_id, sections=sections))
+    return dataclasses.replace(handbook, modules=tuple(modules))
+
+
+@pytest.mark.parametrize("paper", ["A4", "B5", "Letter"])
+def test_our_checklist_is_one_page_of_the_paper(paper: str, handbook: Handbook) -> None:
+    page = geometry_for(paper)
+    reader = PdfReader(io.BytesIO(render_checklist(handbook, page).pdf))
+    assert len(reader.pages) == 1
+    assert float(reader.pages[0].mediabox.width) == pytest.approx(page.width_mm * PT_PER_MM, abs=0.5)
+    text = re.sub(r"\s+", "", reader.pages[0].extract_text())
+    for module in handbook.modules:
+        assert str(module.id) + re.sub(r"\s+", "", module.label) in text
+    for section in handbook.sections:
+        assert section.id in text
+    assert "姓名" in text and "完成日期" in text
+
+
+def test_our_checklist_uses_the_roomiest_layout(handbook: Handbook) -> None:
+    assert "run-on" not in render_checklist(handbook, geometry_for("A4")).html
+
+
+def test_three_times_the_content_still_fits_one_page(handbook: Handbook) -> None:
+    rendered = render_checklist(enlarged(handbook, 3), geometry_for("A4"))
+    assert rendered.pages == 1
+    assert len(PdfReader(io.BytesIO(rendered.pdf)).pages) == 1
+
+
+def test_content_that_cannot_fit_is_a_clear_error(handbook: Handbook) -> None:
+    with pytest.raises(RenderError) as error:
+        render_checklist(enlarged(handbook, 30), geometry_for("A4"))
+    assert str(error.value) == (
+        "the checklist does not fit on one A4 page: 420 modules and 1950 sections need about 7 pages "
+        "even in the densest layout (4 columns, 52% type, sections run on); "
+        "shorten the titles (short_title for modules) or split the handbook"
+    )
+
+
+def test_the_estimate_orders_the_layouts(handbook: Handbook) -> None:
+    page = geometry_for("A4")
+    estimates = [estimate_checklist_pages(handbook, layout, page) for layout in CHECKLIST_LAYOUTS]
+    assert estimates == sorted(estimates, reverse=True)
+    assert estimates[0] <= 1.1
+
+
+def test_the_checklist_command(tiny_source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "c.pdf"
+    result = runner.invoke(app, ["checklist", "--source", str(tiny_source), "--out", str(out), "--paper", "letter"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{out}\n"
+    assert len(PdfReader(out).pages) == 1
+
+
+def test_an_unknown_paper_is_a_usage_error(tiny_source: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["checklist", "--source", str(tiny_source), "--out", str(tmp_path / "c.pdf"), "--paper", "A5"])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --paper A5: unknown paper size; choose one of A4, B5, Letter\n"
+    assert not (tmp_path / "c.pdf").exists()

@@ -1,0 +1,224 @@
+"""exam.py: the question bank, option parsing, selection (golden + properties), points and headings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from paperkit import exam as ex
+from paperkit.errors import UsageError
+from paperkit.validate import open_handbook
+
+from conftest import SOURCE
+
+GOLDEN = Path(__file__).parent / "golden" / "exam-m2-3-8-s7.json"
+
+
+@pytest.fixture(scope="module")
+def bank() -> dict[int, tuple[ex.Question, ...]]:
+    return ex.question_bank(open_handbook(SOURCE))
+
+
+def _pools(bank, modules):
+    return {m: [q.id for q in bank[m]] for m in modules}
+
+
+# -- the bank -----------------------------------------------------------------------------------
+
+def test_bank_has_every_example_as_a_short_answer_question(bank) -> None:
+    assert sum(len(pool) for pool in bank.values()) == 130
+    first = bank[2][0]
+    assert (first.id, first.module_id, first.section_id, first.section_title, first.kind) == (
+        "2.1.q1", 2, "2.1", "Scaled Dot-Product Attention", "short_answer"
+    )
+
+
+def test_bank_hash_changes_only_with_the_requested_modules(bank) -> None:
+    changed = dict(bank)
+    q = bank[5][0]
+    changed[5] = (ex.Question(q.id, q.module_id, q.section_id, q.section_title, q.kind, q.prompt + "？", q.answer),) + bank[5][1:]
+    assert ex.bank_hash(changed, (2, 3, 8)) == ex.bank_hash(bank, (2, 3, 8))
+    assert ex.bank_hash(changed, (2, 5)) != ex.bank_hash(bank, (2, 5))
+
+
+# -- option parsing -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("14", "--modules 14: unknown module 14; modules are 0–13"),
+        ("2,14,99", "--modules 2,14,99: unknown modules 14, 99; modules are 0–13"),
+        ("2,,x", "--modules 2,,x: expected module numbers separated by commas, like 2,3,8; modules are 0–13"),
+        ("", "--modules : expected module numbers separated by commas, like 2,3,8; modules are 0–13"),
+        ("-1", "--modules -1: expected module numbers separated by commas, like 2,3,8; modules are 0–13"),
+        ("2,3,2", "--modules 2,3,2: module 2 is listed twice; list each module once"),
+    ],
+)
+def test_bad_module_lists(bank, text: str, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        ex.parse_modules(text, bank)
+    assert str(caught.value) == message
+    assert caught.value.exit_code == 2
+
+
+def test_modules_are_sorted_and_spaces_allowed(bank) -> None:
+    assert ex.parse_modules("8, 2,3", bank) == (2, 3, 8)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0", "--count 0: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
+        ("31", "--count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
+        ("ten", "--count ten: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
+    ],
+)
+def test_bad_counts(bank, text: str, message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        ex.parse_count(text, (2, 3, 8), bank)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("text", ["-1", "1.5", "seven", ""])
+def test_bad_seeds(text: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        ex.parse_whole("--seed", text, 0)
+    assert str(caught.value) == f"--seed {text}: expected a whole number ≥ 0"
+
+
+def test_exam_ids_encode_the_selection() -> None:
+    assert ex.make_exam_id((2, 3, 8), 7, 10, 1) == "m2-3-8_s7_n10"
+    assert ex.make_exam_id((2, 3, 8), 7, 10, 3) == "m2-3-8_s7_n10_v3"
+    assert ex.variant_letters(3) == ("A", "B", "C")
+
+
+# -- selection ----------------------------------------------------------------------------------
+
+def test_golden_selection_for_modules_2_3_8_seed_7(bank) -> None:
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    for variant, ids in golden["variants"].items():
+        assert ex.select_questions(_pools(bank, (2, 3, 8)), 10, 7, variant) == ids
+
+
+def test_sort_key_is_sha256_of_seed_variant_id() -> None:
+    assert ex.sort_key(7, "A", "2.3.q1") == hashlib.sha256(b"7:A:2.3.q1").hexdigest()
+
+
+def test_allocation_for_modules_2_3_8() -> None:
+    # Quotas 4, 2⅔, 3⅓: floors 4+2+3, the spare question goes to the largest remainder (module 3).
+    assert ex.allocate({2: 12, 3: 8, 8: 10}, 10) == {2: 4, 3: 3, 8: 3}
+
+
+def test_every_module_gets_one_while_the_count_allows() -> None:
+    assert ex.allocate({0: 1, 1: 40, 2: 1}, 3) == {0: 1, 1: 1, 2: 1}
+    assert ex.allocate({0: 1, 1: 40, 2: 1}, 2) == {0: 0, 1: 2, 2: 0}
+
+
+pools_strategy = st.dictionaries(st.integers(0, 13), st.integers(1, 14), min_size=1, max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pools=pools_strategy, data=st.data())
+def test_allocation_properties(pools: dict[int, int], data) -> None:
+    count = data.draw(st.integers(1, sum(pools.values())))
+    shares = ex.allocate(pools, count)
+    total = sum(pools.values())
+    assert sum(shares.values()) == count
+    assert all(0 <= shares[m] <= pools[m] for m in pools)
+    if count >= len(pools):
+        assert all(shares[m] >= 1 for m in pools)
+    if all(Fraction(count * n, total) >= 1 for n in pools.values()):
+        # No module needed topping up: every share is its quota rounded down or up.
+        assert all(abs(shares[m] - Fraction(count * pools[m], total)) < 1 for m in pools)
+
+
+@st.composite
+def selections(draw):
+    modules = draw(st.lists(st.integers(0, 13), min_size=1, max_size=5, unique=True))
+    pools = {m: [f"{m}.{s}.q{i}" for s in range(1, draw(st.integers(1, 4)) + 1) for i in (1, 2)] for m in sorted(modules)}
+    count = draw(st.integers(1, sum(len(p) for p in pools.values())))
+    seed = draw(st.integers(0, 2**40))
+    variant = draw(st.sampled_from("ABCZ"))
+    return pools, count, seed, variant
+
+
+@settings(max_examples=200, deadline=None)
+@given(selections())
+def test_selection_properties(case) -> None:
+    pools, count, seed, variant = case
+    chosen = ex.select_questions(pools, count, seed, variant)
+    assert len(chosen) == count
+    assert len(set(chosen)) == count
+    everything = {qid for ids in pools.values() for qid in ids}
+    assert set(chosen) <= everything
+    assert chosen == ex.select_questions(dict(pools), count, seed, variant)
+    shares = ex.allocate({m: len(ids) for m, ids in pools.items()}, count)
+    assert {m: sum(q in ids for q in chosen) for m, ids in pools.items()} == shares
+    # Paper order: module by module, in the order the modules were given.
+    modules_in_order = [next(m for m, ids in pools.items() if q in ids) for q in chosen]
+    assert modules_in_order == sorted(modules_in_order, key=list(pools).index)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 10**9))
+def test_selection_does_not_depend_on_other_modules(seed: int) -> None:
+    small = {2: [f"2.1.q{i}" for i in range(12)], 3: [f"3.1.q{i}" for i in range(8)]}
+    bigger = {**small, 8: [f"8.1.q{i}" for i in range(10)]}
+    assert set(ex.select_questions(small, 20, seed, "A")) == {q for ids in small.values() for q in ids}
+    assert ex.select_questions(bigger, 30, seed, "A")[:12] == ex.select_questions(small, 20, seed, "A")[:12]
+
+
+def test_other_seed_and_other_variant_differ(bank) -> None:
+    pools = _pools(bank, (2, 3, 8))
+    a7 = ex.select_questions(pools, 10, 7, "A")
+    assert ex.select_questions(pools, 10, 8, "A") != a7
+    assert ex.select_questions(pools, 10, 7, "B") != a7
+
+
+# -- points and headings ------------------------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(count=st.integers(1, 60), extra=st.integers(0, 500))
+def test_points_are_whole_sum_to_total_and_differ_by_at_most_one(count: int, extra: int) -> None:
+    total = count + extra
+    points = ex.split_points(total, count)
+    assert sum(points) == total and len(points) == count
+    assert max(points) - min(points) <= 1
+    assert points == sorted(points)
+
+
+def test_headings() -> None:
+    assert ex.part_heading(0, "short_answer", range(1, 11), [10] * 10) == "一、简答题（共 10 小题，每小题 10 分，共 100 分）"
+    assert ex.part_heading(0, "short_answer", range(1, 8), ex.split_points(100, 7)) == (
+        "一、简答题（共 7 小题，第 1–5 题每小题 14 分，第 6–7 题每小题 15 分，共 100 分）"
+    )
+    assert ex.part_heading(1, "short_answer", [1, 2, 3], [33, 33, 34]) == (
+        "二、简答题（共 3 小题，第 1–2 题每小题 33 分，第 3 题 34 分，共 100 分）"
+    )
+
+
+def test_make_exam_numbers_and_points(bank) -> None:
+    ids = ex.select_questions(_pools(bank, (2, 3, 8)), 7, 7, "A")
+    exam = ex.make_exam(bank, (2, 3, 8), ids, exam_id="x", variant="A", seed=7, total_points=100)
+    assert [q.number for q in exam.questions] == list(range(1, 8))
+    assert [q.points for q in exam.questions] == [14, 14, 14, 14, 14, 15, 15]
+    assert [q.question.id for q in exam.questions] == ids
+
+
+def test_answer_space_follows_answer_length() -> None:
+    assert ex.answer_lines("短。", 40) == 2
+    assert ex.answer_lines("长" * 100, 40) == 6
+    assert ex.answer_lines("长" * 1000, 40) == 10
+
+
+def test_score_table_rows() -> None:
+    exam = ex.Exam("x", "A", 1, (2,), 30, (ex.ExamPart("h", tuple(ex.ExamQuestion(n, 1, None) for n in range(1, 31))),))  # type: ignore[arg-type]
+    rows = ex.score_rows(exam)
+    assert [len(r) for r in rows] == [11, 11, 9]
+    assert rows[-1][-1] == "总分"

@@ -1,0 +1,270 @@
+"""The exam job end to end: PDFs read back with pypdf, manifests, rosters, and the CLI's bad-input messages."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from conftest import SOURCE
+from paperkit.cli import app
+from paperkit.exam_build import ExamPlan, build_exam, plan_exam, plan_from_manifest, student_file
+from paperkit.manifest import ManifestError
+from paperkit.markup import visible_text as _visible
+
+runner = CliRunner()
+
+
+def visible_text(text: str) -> str:
+    # markup.visible_text leaves the HTML entities of formulas (&lt;); the PDF shows the characters.
+    return html.unescape(_visible(text))
+
+
+def _text(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _build(out: Path, **options: str) -> tuple[ExamPlan, list[Path]]:
+    plan = plan_exam(modules=options.pop("modules", "2,3,8"), seed=options.pop("seed", "7"), source=SOURCE, out=out, **options)
+    return plan, build_exam(plan)
+
+
+@pytest.fixture(scope="session")
+def standard(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExamPlan, Path]:
+    out = tmp_path_factory.mktemp("exams")
+    plan, _ = _build(out)
+    return plan, plan.out_dir
+
+
+@pytest.fixture(scope="session")
+def variants(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExamPlan, Path]:
+    plan, _ = _build(tmp_path_factory.mktemp("variants"), variants="3", count="7", seal_line=True)
+    return plan, plan.out_dir
+
+
+def test_outputs_and_manifest(standard) -> None:
+    plan, folder = standard
+    assert folder.name == "m2-3-8_s7_n10"
+    assert sorted(p.name for p in folder.iterdir()) == ["key.pdf", "manifest.json", "paper.pdf"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    golden = json.loads((Path(__file__).parent / "golden" / "exam-m2-3-8-s7.json").read_text(encoding="utf-8"))
+    assert manifest["papers"] == {"A": {"questions": golden["variants"]["A"], "points": [10] * 10}}
+    assert (manifest["seed"], manifest["modules"], manifest["count"], manifest["variants"]) == (7, [2, 3, 8], 10, ["A"])
+    assert len(manifest["bank_hash"]) == 64
+
+
+def test_paper_is_a4_small_and_footed(standard) -> None:
+    _, folder = standard
+    reader = PdfReader(folder / "paper.pdf")
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)
+    assert (folder / "paper.pdf").stat().st_size <= 250_000
+    pages = len(reader.pages)
+    for number, text in enumerate(_text(folder / "paper.pdf"), start=1):
+        assert f"第 {number} 页 共 {pages} 页" in text
+        assert "m2-3-8_s7_n10 · A 卷" in text
+    for number, text in enumerate(_text(folder / "key.pdf"), start=1):
+        assert "m2-3-8_s7_n10 · A 卷" in text and f"第 {number} 页" in text
+
+
+def test_paper_header(standard) -> None:
+    _, folder = standard
+    first = _text(folder / "paper.pdf")[0]
+    for piece in ("姓名：", "学号：", "班级：", "考生须知", "题号", "得分", "总分", "满分：100 分", "考试时长：120 分钟"):
+        assert piece in _flat(first) or piece in first
+    assert "一、简答题（共 10 小题，每小题 10 分，共 100 分）" in first
+
+
+def _numbered(text: str) -> list[tuple[int, int]]:
+    return [(int(n), int(p)) for n, p in re.findall(r"(\d+)\.（(\d+)分）", _flat(text))]
+
+
+@pytest.mark.parametrize("which", ["standard", "variants"])
+def test_paper_and_key_agree_question_by_question(which: str, request: pytest.FixtureRequest) -> None:
+    plan, folder = request.getfixturevalue(which)
+    for variant, exam in plan.exams.items():
+        name = "{}.pdf" if len(plan.exams) == 1 else "{}-" + variant + ".pdf"
+        paper = "".join(_text(folder / name.format("paper")))
+        key = "".join(_text(folder / name.format("key")))
+        expected = [(q.number, q.points) for q in exam.questions]
+        assert _numbered(paper) == expected == _numbered(key)
+        assert sum(p for _, p in expected) == plan.manifest.total_points
+        for q in exam.questions:
+            prompt = _flat(visible_text(q.question.prompt))
+            assert prompt in _flat(paper) and prompt in _flat(key)
+            assert _flat(visible_text(q.question.answer)) in _flat(key)
+            assert _flat(f"出自 {q.question.section_id} {visible_text(q.question.section_title)}") in _flat(key)
+        assert "答案与评分参考（教师用）" in key
+
+
+def _answer_fragments(plan: ExamPlan) -> set[str]:
+    """4-character Chinese runs of the answers that no question text contains (so finding one means a leak)."""
+    questions = "".join(_flat(visible_text(q.question.prompt)) for e in plan.exams.values() for q in e.questions)
+    fragments = set()
+    for exam in plan.exams.values():
+        for q in exam.questions:
+            for run in re.findall(r"[\u4e00-\u9fff]{4,}", visible_text(q.question.answer)):
+                fragments.update(run[i : i + 4] for i in range(len(run) - 3))
+    return {f for f in fragments if f not in questions}
+
+
+@pytest.mark.parametrize("which", ["standard", "variants"])
+def test_no_answer_text_in_any_paper(which: str, request: pytest.FixtureRequest) -> None:
+    plan, folder = request.getfixturevalue(which)
+    fragments = _answer_fragments(plan)
+    assert len(fragments) > 100  # enough to mean something
+    for paper in folder.glob("paper*.pdf"):
+        text = _flat("".join(_text(paper)))
+        assert [f for f in sorted(fragments) if f in text] == []
+        for exam in plan.exams.values():
+            for q in exam.questions:
+                assert _flat(visible_text(q.question.answer)) not in text
+
+
+def test_seal_line_on_every_page(variants) -> None:
+    _, folder = variants
+    for text in _text(folder / "paper-B.pdf"):
+        assert "密封线内不要答题" in _flat(text)
+    assert "密封线内不要答题" not in _flat("".join(_text(folder / "key-B.pdf")))
+
+
+def test_variants_differ_and_are_named(variants) -> None:
+    plan, folder = variants
+    assert folder.name == "m2-3-8_s7_n7_v3"
+    assert [p.name for p in sorted(folder.glob("*.pdf"))] == [f"{k}-{v}.pdf" for k in ("key", "paper") for v in "ABC"]
+    ids = [tuple(q.question.id for q in e.questions) for e in plan.exams.values()]
+    assert len(set(ids)) == 3
+    assert "m2-3-8_s7_n7_v3 · C 卷" in _text(folder / "paper-C.pdf")[0]
+    assert "第1–5题每小题14分，第6–7题每小题15分" in _flat(_text(folder / "paper-A.pdf")[0])
+
+
+def test_same_seed_gives_identical_bytes_other_seed_differs(standard, tmp_path: Path) -> None:
+    _, folder = standard
+    again, _ = _build(tmp_path / "again")
+    for name in ("paper.pdf", "key.pdf", "manifest.json"):
+        assert (again.out_dir / name).read_bytes() == (folder / name).read_bytes()
+    other, _ = _build(tmp_path / "other", seed="8")
+    assert other.out_dir.name == "m2-3-8_s8_n10"
+    assert _text(other.out_dir / "paper.pdf") != _text(folder / "paper.pdf")
+
+
+def test_rebuild_from_manifest_is_identical(standard, tmp_path: Path) -> None:
+    _, folder = standard
+    plan = plan_from_manifest(folder / "manifest.json", SOURCE, tmp_path)
+    assert plan.warnings == ()
+    build_exam(plan)
+    for name in ("paper.pdf", "key.pdf", "manifest.json"):
+        assert (plan.out_dir / name).read_bytes() == (folder / name).read_bytes()
+
+
+def _edited_source(tmp_path: Path, old: str, new: str) -> Path:
+    source = tmp_path / "source"
+    shutil.copytree(SOURCE, source)
+    module = source / "modules" / "02-transformer.yaml"
+    text = module.read_text(encoding="utf-8")
+    assert old in text
+    module.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return source
+
+
+def test_manifest_warns_when_the_bank_changed(standard, tmp_path: Path) -> None:
+    _, folder = standard
+    source = _edited_source(tmp_path, "q: GQA 相比标准 MHA 的主要节省来自哪里？", "q: GQA 相比 MHA 省在哪里？")
+    plan = plan_from_manifest(folder / "manifest.json", source, tmp_path / "out")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert len(plan.warnings) == 1
+    assert plan.warnings[0].startswith(f"the question bank of modules 2,3,8 has changed since {folder / 'manifest.json'} was written (hash {manifest['bank_hash'][:12]} → ")
+
+
+def test_manifest_names_questions_that_are_gone(standard, tmp_path: Path) -> None:
+    _, folder = standard
+    source = _edited_source(tmp_path, "id: 2.3.q1", "id: 2.3.q9")
+    with pytest.raises(ManifestError) as caught:
+        plan_from_manifest(folder / "manifest.json", source, tmp_path / "out")
+    assert str(caught.value) == f"{folder / 'manifest.json'}: the question bank under {source}/ no longer has 2.3.q1; cannot rebuild this exam"
+
+
+# -- rosters ------------------------------------------------------------------------------------
+
+SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰"]
+
+
+def _roster(path: Path, size: int) -> Path:
+    rows = ["\ufeff姓名,学号,班级"] + [f"{SURNAMES[i % 30]}{GIVEN[i % 13]}{'一二'[i % 2]},2024{i + 1:03d},计科{1 + i % 2}班" for i in range(size)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_forty_student_roster(tmp_path: Path) -> None:
+    roster = _roster(tmp_path / "class-1.csv", 40)
+    plan, written = _build(tmp_path / "out", variants="2", roster=roster, seal_line=True)
+    folder = plan.out_dir
+    assert folder.name == "m2-3-8_s7_n10_v2_class-1"
+    assert [p.name for p in written if p.parent == folder] == ["papers-all.pdf", "keys.pdf", "manifest.json"]
+    merged = PdfReader(folder / "papers-all.pdf")
+    start = 0
+    for student in plan.students:
+        own = len(PdfReader(folder / student_file(student)).pages)
+        first = merged.pages[start].extract_text()
+        assert student.name in first and student.student_id in first, student
+        assert f"· {student.variant} 卷 · {student.student_id}" in first
+        start += own + own % 2  # padded to whole sheets
+    assert start == len(merged.pages)
+    assert [s.variant for s in plan.students[:4]] == ["A", "B", "A", "B"]
+    keys = _text(folder / "keys.pdf")
+    assert sum("答案与评分参考（教师用）" in page for page in keys) == 2
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["students"][0] == {"name": plan.students[0].name, "student_id": "2024001", "class": "计科1班", "variant": "A"}
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--modules", "14"], "error: --modules 14: unknown module 14; modules are 0–13"),
+        (["--modules", "2,,x"], "error: --modules 2,,x: expected module numbers separated by commas, like 2,3,8; modules are 0–13"),
+        (["--modules", "2,3,8", "--count", "0"], "error: --count 0: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
+        (["--modules", "2,3,8", "--count", "31"], "error: --count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
+        (["--modules", "2", "--seed", "-3"], "error: --seed -3: expected a whole number ≥ 0"),
+        (["--modules", "2", "--seed", "1.5"], "error: --seed 1.5: expected a whole number ≥ 0"),
+        (["--modules", "2", "--variants", "27"], "error: --variants 27: expected a whole number from 1 to 26 (one paper per letter A–Z)"),
+        (["--modules", "2", "--paper", "A3"], "error: --paper A3: unknown paper size; choose one of A4, B5, Letter"),
+        (["--modules", "2", "--total-points", "5"], "error: --total-points 5: less than one point per question; give at least 10 for 10 questions"),
+        (["--modules", "2", "--roster", "missing.csv"], "error: --roster missing.csv: no such file; give a CSV file with columns 姓名,学号 (optional 班级)"),
+        (["--seed", "7"], "error: --modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)"),
+        (["--from-manifest", "m.json", "--seed", "7"], "error: --from-manifest rebuilds the recorded exam; leave out --seed"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_nothing_written(in_tmp: Path, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["exam", "--source", str(SOURCE), *args])
+    assert (result.exit_code, result.output.strip()) == (2, message)
+    assert not (in_tmp / "build").exists()
+
+
+def test_bad_roster_stops_before_writing(in_tmp: Path) -> None:
+    (in_tmp / "r.csv").write_bytes("姓名,学号\n张三,1\n李四,1\n".encode())
+    result = runner.invoke(app, ["exam", "--source", str(SOURCE), "--modules", "2", "--roster", "r.csv"])
+    assert (result.exit_code, result.output.strip()) == (2, "error: r.csv:3: 学号 1 is also on line 2; student numbers must be unique")
+    assert not (in_tmp / "build").exists()
+
+
+def test_cli_prints_the_written_files(in_tmp: Path) -> None:
+    result = runner.invoke(app, ["exam", "--source", str(SOURCE), "--modules", "3", "--seed", "1", "--count", "3", "--paper", "B5"])
+    assert result.exit_code == 0, result.output
+    folder = Path("build/exams/m3_s1_n3")
+    assert result.output.splitlines() == [str(folder / "paper.pdf"), str(folder / "key.pdf"), str(folder / "manifest.json")]
+    box = PdfReader(io.BytesIO((in_tmp / folder / "paper.pdf").read_bytes())).pages[0].mediabox
+    assert round(float(box.width) * 25.4 / 72) == 176

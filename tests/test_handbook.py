@@ -1,0 +1,274 @@
+"""The handbook PDF, read back with pypdf: content, outline, contents page numbers, paper, fonts, metadata."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from paperkit.build import Rendered, build_handbook, render_handbook
+from paperkit.cli import app
+from paperkit.errors import UsageError
+from paperkit.handbook import check_answers, handbook_context, outline_text
+from paperkit.markup import render_math, visible_text
+from paperkit.models import Handbook
+from paperkit.page import PT_PER_MM, geometry_for
+from paperkit.validate import open_handbook
+
+from conftest import SOURCE
+
+runner = CliRunner()
+
+# Each variant is rendered once per session; the three answer modes also cover the three papers.
+VARIANTS = {"inline": "A4", "none": "B5", "end": "Letter"}
+CLOSING = "，。、；：？！）」』》〉”’】〕"
+OPENING = "（「『《〈“‘【〔"
+
+
+@pytest.fixture(scope="session")
+def handbook() -> Handbook:
+    return open_handbook(SOURCE)
+
+
+@pytest.fixture(scope="session")
+def rendered(handbook: Handbook) -> dict[str, Rendered]:
+    return {answers: render_handbook(handbook, geometry_for(paper), answers) for answers, paper in VARIANTS.items()}
+
+
+@pytest.fixture(scope="session")
+def readers(rendered: dict[str, Rendered]) -> dict[str, PdfReader]:
+    return {answers: PdfReader(io.BytesIO(r.pdf)) for answers, r in rendered.items()}
+
+
+@pytest.fixture(scope="session")
+def page_texts(readers: dict[str, PdfReader]) -> dict[str, list[str]]:
+    """Each page's text with all whitespace removed (line breaks and justification spaces vary)."""
+    return {answers: [squash(page.extract_text()) for page in reader.pages] for answers, reader in readers.items()}
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def fragments(text: str) -> list[str]:
+    """The pieces of a text a reader sees in the text fonts; formulas drawn as SVG split it (they hold no text)."""
+    marked = re.sub(r"(?<!\\)\$([^$]+)\$", lambda m: "\ue000" if render_math(m.group(1)).is_svg else m.group(0), text)
+    return [squash(piece) for piece in visible_text(marked).split("\ue000") if squash(piece)]
+
+
+def longest(text: str) -> str:
+    return max(fragments(text), key=len)
+
+
+def outline(reader: PdfReader) -> list[tuple[str, int, list[tuple[str, int]]]]:
+    """(title, page, [(section title, page)]) per top-level entry; pages count from 1."""
+    entries: list[tuple[str, int, list[tuple[str, int]]]] = []
+    for item in reader.outline:
+        if isinstance(item, list):
+            children = entries[-1][2]
+            for child in item:
+                assert not isinstance(child, list), "the outline is two levels deep, no more"
+                children.append((child.title, reader.get_destination_page_number(child) + 1))
+        else:
+            entries.append((item.title, reader.get_destination_page_number(item) + 1, []))
+    return entries
+
+
+def test_every_section_title_question_and_answer_is_in_the_text(handbook: Handbook, page_texts: dict[str, list[str]]) -> None:
+    text = "".join(page_texts["inline"])
+    for section in handbook.sections:
+        for piece in fragments(section.title):
+            assert piece in text, (section.id, piece)
+        for example in section.examples:
+            for piece in fragments(example.q) + fragments(example.a):
+                assert piece in text, (example.id, piece)
+
+
+def test_the_student_edition_has_the_questions_but_no_answers(handbook: Handbook, page_texts: dict[str, list[str]]) -> None:
+    text = "".join(page_texts["none"])
+    for example in handbook.examples:
+        for piece in fragments(example.q):
+            assert piece in text, (example.id, piece)
+        answer = longest(example.a)
+        if len(answer) >= 6:  # shorter pieces ("128") also occur in other texts
+            assert answer not in text, example.id
+    assert "A1" not in text
+
+
+def test_answers_at_the_end_are_in_the_appendix_in_section_order(handbook: Handbook, readers: dict[str, PdfReader], page_texts: dict[str, list[str]]) -> None:
+    titles = [title for title, _, _ in outline(readers["end"])]
+    assert titles[-1] == "例题答案"
+    appendix_page = outline(readers["end"])[-1][1]
+    body = "".join(page_texts["end"][: appendix_page - 1])
+    appendix = "".join(page_texts["end"][appendix_page - 1 :])
+    position = 0
+    for example in handbook.examples:
+        answer = longest(example.a)
+        found = appendix.find(answer, position)
+        assert found >= 0, example.id
+        position = found
+        if len(answer) >= 6:
+            assert answer not in body, example.id
+        for piece in fragments(example.q):
+            assert piece in body, (example.id, piece)
+
+
+def test_questions_and_answers_link_to_each_other(handbook: Handbook, readers: dict[str, PdfReader]) -> None:
+    targets = set()
+    for page in readers["end"].pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") == "/Link" and "/Dest" in annotation:
+                targets.add(str(annotation["/Dest"]))
+    for example in handbook.examples:
+        assert {f"q-{example.id}", f"a-{example.id}"} <= targets, example.id
+    assert {f"s-{s.id}" for s in handbook.sections} <= targets
+
+
+def test_the_outline_has_a_module_entry_with_its_sections_and_nothing_deeper(handbook: Handbook, readers: dict[str, PdfReader]) -> None:
+    entries = outline(readers["inline"])
+    assert [title for title, _, _ in entries] == [f"{m.id} {outline_text(m.title)}" for m in handbook.modules]
+    assert len(entries) == 14
+    assert sum(len(sections) for _, _, sections in entries) == 65
+    for (_, _, sections), module in zip(entries, handbook.modules):
+        assert [title for title, _ in sections] == [f"{s.id} {outline_text(s.title)}" for s in module.sections]
+    assert entries[9][2][0][0] == "9.1 长上下文瓶颈：O(S²) 与 lost-in-the-middle"
+
+
+@pytest.mark.parametrize("answers", list(VARIANTS))
+def test_contents_page_numbers_are_the_pages_sections_start_on(answers: str, handbook: Handbook, readers: dict[str, PdfReader]) -> None:
+    reader = readers[answers]
+    starts = {title.split(" ")[0]: page for _, _, sections in outline(reader) for title, page in sections}
+    contents = next(n for n, page in enumerate(reader.pages) if "详细目录" in page.extract_text())
+    printed: dict[str, int] = {}
+    pending = ""
+    for page in reader.pages[contents : contents + 4]:
+        for line in page.extract_text().splitlines():
+            pending += line
+            match = re.match(r"\s*(\d+\.\d+)\s.*?(\d+)\s*$", pending)
+            if re.search(r"\d\s*$", pending):
+                if match:
+                    printed[match.group(1)] = int(match.group(2))
+                pending = ""
+    assert printed == starts
+    assert len(printed) == 65
+
+
+@pytest.mark.parametrize("answers", list(VARIANTS))
+def test_every_page_has_the_paper_size(answers: str, readers: dict[str, PdfReader]) -> None:
+    page = geometry_for(VARIANTS[answers])
+    for pdf_page in readers[answers].pages:
+        assert float(pdf_page.mediabox.width) == pytest.approx(page.width_mm * PT_PER_MM, abs=0.5)
+        assert float(pdf_page.mediabox.height) == pytest.approx(page.height_mm * PT_PER_MM, abs=0.5)
+
+
+def test_every_font_is_a_shipped_face_and_embedded(readers: dict[str, PdfReader]) -> None:
+    for answers, reader in readers.items():
+        for page in reader.pages:
+            for font in (page["/Resources"].get("/Font") or {}).values():
+                font = font.get_object()
+                name = str(font["/BaseFont"]).split("+")[-1]
+                assert name.startswith("PK-"), f"{answers}: fallback font {name} (a missing glyph)"
+                descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+                descriptor = descendant["/FontDescriptor"].get_object()
+                assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), name
+
+
+def test_metadata_and_tags(handbook: Handbook, readers: dict[str, PdfReader]) -> None:
+    reader = readers["inline"]
+    assert reader.metadata.title == handbook.title
+    assert reader.metadata["/Creator"] == "paperkit"
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "zh-CN"
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root
+
+
+def test_the_cover_has_no_page_number_and_the_others_do(page_texts: dict[str, list[str]]) -> None:
+    pages = page_texts["inline"]
+    assert not pages[0].endswith("1")
+    for number, text in enumerate(pages[1:], start=2):
+        assert text.endswith(str(number)) or text.startswith(str(number)), number
+
+
+def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(rendered: dict[str, Rendered]) -> None:
+    from weasyprint.formatting_structure import boxes
+
+    def lines(box):  # noqa: ANN001, ANN202
+        if isinstance(box, boxes.LineBox):
+            yield box
+        for child in getattr(box, "children", ()):
+            yield from lines(child)
+
+    def text(box) -> str:  # noqa: ANN001
+        if isinstance(box, boxes.TextBox):
+            return box.text
+        if isinstance(box, boxes.InlineReplacedBox):
+            return "\ufffc"
+        return "".join(text(child) for child in getattr(box, "children", ()))
+
+    bad = []
+    for answers, result in rendered.items():
+        for number, page in enumerate(result.document.pages, start=1):
+            for line in lines(page._page_box):
+                shown = text(line).strip()
+                if shown and (shown[0] in CLOSING or shown[-1] in OPENING):
+                    bad.append((answers, number, shown))
+    assert bad == []
+
+
+def test_html_is_written_beside_the_pdf_on_request(tiny_source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out" / "hb.pdf"
+    assert build_handbook(tiny_source, out, paper="B5", answers="end", html=True) == [out, out.with_suffix(".html")]
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert '<html lang="zh-CN">' in out.with_suffix(".html").read_text(encoding="utf-8")
+
+
+def test_the_handbook_command_writes_the_pdf(tiny_source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hb.pdf"
+    result = runner.invoke(app, ["handbook", "--source", str(tiny_source), "--out", str(out), "--answers", "none"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{out}\n"
+    assert len(PdfReader(out).pages) >= 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--paper", "A3"], "error: --paper A3: unknown paper size; choose one of A4, B5, Letter\n"),
+        (["--answers", "later"], "error: --answers later: unknown answer mode; choose one of inline, end, none\n"),
+    ],
+)
+def test_unknown_options_are_usage_errors_and_write_nothing(args: list[str], message: str, tiny_source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hb.pdf"
+    result = runner.invoke(app, ["handbook", "--source", str(tiny_source), "--out", str(out), *args])
+    assert result.exit_code == 2
+    assert result.stderr == message
+    assert not out.exists()
+
+
+def test_a_failed_build_keeps_the_last_good_pdf(tiny_source: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hb.pdf"
+    out.write_bytes(b"%PDF- last good")
+    (tiny_source / "handbook.yaml").write_text("title: [broken\n", encoding="utf-8")
+    result = runner.invoke(app, ["handbook", "--source", str(tiny_source), "--out", str(out)])
+    assert result.exit_code == 1
+    assert out.read_bytes() == b"%PDF- last good"
+
+
+def test_the_context_numbers_questions_and_anchors_answers(tiny_source: Path) -> None:
+    context = handbook_context(open_handbook(tiny_source), answers="end")
+    example = context["modules"][0]["sections"][0]["examples"][0]
+    assert example == {"label": "1", "q": "问题一？", "a": "答案一。", "q_anchor": "q-1.1.q1", "a_anchor": "a-1.1.q1"}
+    assert [s["id"] for s in context["appendix"]] == ["1.1"]
+    assert context["modules"][0]["sections"][0]["bookmark"] == "1.1 第一节"
+
+
+def test_check_answers_names_the_modes() -> None:
+    with pytest.raises(UsageError) as error:
+        check_answers("both")
+    assert str(error.value) == "--answers both: unknown answer mode; choose one of inline, end, none"
