@@ -50,6 +50,21 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def check_output(path: Path, directory: bool = False) -> None:
+    """Fail before any rendering if `path` (a file, or a folder with `directory`) obviously cannot be written."""
+    if not directory and path.is_dir():
+        raise OutputError(f"{path} is a directory; give a file name for the output")
+    if directory and path.exists() and not path.is_dir():
+        raise OutputError(f"{path} is a file; give a folder for the output")
+    for parent in path.parents:
+        if parent.is_dir():
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise OutputError(f"cannot write {path}: permission denied in {parent}")
+            return
+        if parent.exists():
+            raise OutputError(f"cannot write {path}: {parent} is a file, not a directory")
+
+
 def _reason(error: OSError) -> str:
     if error.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
@@ -114,6 +129,8 @@ def build_handbook(source: Path, out: Path, paper: str = "A4", answers: str = "i
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written."""
     page = geometry_for(paper)
     check_answers(answers)
+    for target in [out, out.with_suffix(".html")] if html else [out]:
+        check_output(target)
     rendered = render_handbook(open_handbook(source), page, answers)
     write_atomic(out, rendered.pdf)
     written = [out]
@@ -126,5 +143,6 @@ def build_handbook(source: Path, out: Path, paper: str = "A4", answers: str = "i
 def build_checklist(source: Path, out: Path, paper: str = "A4") -> Path:
     """Validate `source` and write the one-page checklist PDF; return the file written."""
     page = geometry_for(paper)
+    check_output(out)
     write_atomic(out, render_checklist(open_handbook(source), page).pdf)
     return out

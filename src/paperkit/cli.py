@@ -40,6 +40,10 @@ def _reported() -> Iterator[None]:
     except PaperkitError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        # Typer would turn Ctrl-C into a silent exit 130; say what happened (outputs are written only at the end).
+        typer.echo("interrupted; nothing was written.", err=True)
+        raise typer.Exit(130) from None
 
 
 @app.command()

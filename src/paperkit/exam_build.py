@@ -13,7 +13,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import exam as ex
-from .build import write_atomic
+from .build import check_output, write_atomic
 from .errors import UsageError
 from .manifest import Manifest, ManifestError, manifest_json, read_manifest
 from .page import geometry_for
@@ -236,6 +236,9 @@ def build_exam(plan: ExamPlan, progress: Progress | None = None, engine: Executo
     """Render every PDF of the plan in memory (on `engine` if given), then write them all; returns the paths."""
     from .pdf import merge_for_duplex
 
+    check_output(plan.out_dir, directory=True)
+    for name in plan.files:
+        check_output(plan.out_dir / name)
     letters = list(plan.exams)
     papers: list[Job] = [("paper", s.variant, s) for s in plan.students] or [("paper", v, None) for v in letters]
     # Keys first: the workers start on the few long documents while the many short ones follow.
@@ -259,9 +262,16 @@ def build_exam(plan: ExamPlan, progress: Progress | None = None, engine: Executo
             outputs[f"paper-{v}.pdf"] = paper
             outputs[f"key-{v}.pdf"] = key
     outputs["manifest.json"] = manifest_json(plan.manifest).encode()
+    new = [plan.out_dir / name for name in plan.files if not (plan.out_dir / name).exists()]
     written = []
-    for name in plan.files:
-        path = plan.out_dir / name
-        write_atomic(path, outputs[name])
-        written.append(path)
+    try:
+        for name in plan.files:
+            path = plan.out_dir / name
+            write_atomic(path, outputs[name])
+            written.append(path)
+    except BaseException:
+        # Interrupted (Ctrl-C) or failed half-way: take back the files this run added, so no partial set is left.
+        for path in new:
+            path.unlink(missing_ok=True)
+        raise
     return written

@@ -128,8 +128,24 @@ def document_identifier(html: str, stylesheets: list[str]) -> bytes:
     return hashlib.sha256("\0".join([html, *stylesheets]).encode()).hexdigest()[:32].encode()
 
 
+def source_date() -> str:
+    """SOURCE_DATE_EPOCH as a W3C date-time ('' when unset): the only clock a document may show."""
+    import datetime
+    import os
+
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return ""
+    if not value.isdigit():
+        raise RenderError(f"SOURCE_DATE_EPOCH={value}: expected a whole number of seconds since 1970-01-01 (UTC)")
+    moment = datetime.datetime.fromtimestamp(int(value), datetime.timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def write_document(document, identifier: bytes) -> bytes:  # noqa: ANN001 - a WeasyPrint Document
-    """A laid-out document as tagged PDF bytes."""
+    """A laid-out document as tagged PDF bytes: dated by its content (dcterms.created) or SOURCE_DATE_EPOCH, never the clock."""
+    if not document.metadata.created:
+        document.metadata.created = source_date() or None
     try:
         return document.write_pdf(pdf_tags=True, pdf_identifier=identifier, uncompressed_pdf=False)
     except Exception as error:  # as in lay_out: name the engine's failure, don't trace it

@@ -40,7 +40,20 @@ def render_template(name: str, context: dict[str, Any], templates_dir: Path = TE
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(f"{templates_dir / (error.name or name)}:{error.lineno}: template syntax error: {error.message}") from None
     except jinja2.UndefinedError as error:
-        raise RenderError(f"{templates_dir / name}: template error: {error.message}") from None
+        raise RenderError(f"{_template_line(error, templates_dir, name)}: template error: {error.message}") from None
+
+
+def _template_line(error: BaseException, templates_dir: Path, name: str) -> str:
+    """`file:line` of the innermost template frame of a render error (Jinja2 rewrites frames to template lines)."""
+    where = str(templates_dir / name)
+    root = Path(templates_dir).resolve()
+    frame = error.__traceback__
+    while frame is not None:
+        file = frame.tb_frame.f_code.co_filename
+        if file.endswith(".j2") and Path(file).resolve().is_relative_to(root):
+            where = f"{templates_dir / Path(file).resolve().relative_to(root)}:{frame.tb_lineno}"
+        frame = frame.tb_next
+    return where
 
 
 def render_stylesheets(names: list[str], page: PageGeometry, templates_dir: Path = TEMPLATES) -> list[str]:
