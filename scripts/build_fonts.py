@@ -235,6 +235,7 @@ def build_face(
     subsetter = subset.Subsetter(subset_options(all_features, hinting))
     subsetter.populate(unicodes=sorted(wanted))
     subsetter.subset(font)
+    add_quarter_em_space(font)
     font["head"].modified = modified
     out_path = out_dir / face.output
     tmp_path = out_path.with_name(out_path.name + ".tmp")
@@ -255,6 +256,21 @@ def build_face(
         requested_missing=tuple(sorted(requested - covered)),
         check_marks="".join(ch for ch in CHECK_MARKS if ord(ch) in covered),
     )
+
+
+# U+2005 FOUR-PER-EM SPACE separates Chinese from Latin text (W3C clreq: a quarter em). Noto CJK
+# has no glyph for it, but its space glyph is about a quarter em wide. Mapping U+2005 to that glyph
+# gives a gap that allows a line break yet is not stretched by justification (which widens only
+# U+0020 and U+00A0), so mixed lines do not open wide holes.
+QUARTER_EM_SPACE = 0x2005
+
+
+def add_quarter_em_space(font: TTFont) -> None:
+    """Map U+2005 to the font's space glyph in every Unicode cmap subtable."""
+    space = font.getBestCmap()[0x20]
+    for table in font["cmap"].tables:
+        if table.isUnicode():
+            table.cmap.setdefault(QUARTER_EM_SPACE, space)
 
 
 def ofl_text() -> str:

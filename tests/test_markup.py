@@ -14,8 +14,8 @@ from paperkit.markup import MathError, inline_problems, plain_text, render_inlin
 def test_the_three_kinds_of_markup() -> None:
     html = render_inline("形状为 $(B,S,d_k)$，**重点**与 `max_length`")
     assert html == (
-        '形状为 <span class="math">(<var>B</var>,<var>S</var>,<var>d</var><sub><var>k</var></sub>)</span>，'
-        "<strong>重点</strong>与 <code>max_length</code>"
+        '形状为\u2005<span class="math">(<var>B</var>,<var>S</var>,<var>d</var><sub><var>k</var></sub>)</span>，'
+        "<strong>重点</strong>与\u2005<code>max_length</code>"
     )
 
 
@@ -36,8 +36,10 @@ def test_anything_else_is_shown_literally(text: str, expected: str) -> None:
 
 
 def test_chinese_latin_spacing_is_normalized() -> None:
-    assert render_inline("用LLM训练") == "用 LLM 训练"
-    assert render_inline("约为 $O(S^2)$ 。") == '约为 <span class="math"><var>O</var>(<var>S</var><sup>2</sup>)</span>。'
+    # A quarter em (U+2005) between Chinese and Latin, whether the source had a space or not.
+    assert render_inline("用LLM训练") == "用\u2005LLM\u2005训练"
+    assert render_inline("Transformer 架构") == "Transformer\u2005架构"
+    assert render_inline("约为 $O(S^2)$ 。") == '约为\u2005<span class="math"><var>O</var>(<var>S</var><sup>2</sup>)</span>。'
     assert render_inline("（ 括号 ）") == "（括号）"
 
 

@@ -307,31 +307,38 @@ def _spaced(pieces: list[tuple[str, str]]) -> list[str]:
     return out
 
 
-_CJK_THEN_LATIN = re.compile(f"([{_CJK}]) ?(?=[A-Za-z0-9])")
-_LATIN_THEN_CJK = re.compile(f"([A-Za-z0-9%]) ?(?=[{_CJK}])")
-_SPACE_BY_CLOSE = re.compile(f" +(?=[{_CLOSE_PUNCT}])")
-_SPACE_BY_OPEN = re.compile(f"(?<=[{_OPEN_PUNCT}{_CLOSE_PUNCT}]) +")
+# U+2005 (a quarter em) between Chinese and Latin text, per W3C clreq. The shipped fonts map it
+# to their quarter-em space glyph; unlike U+0020, justification never stretches it.
+QUARTER_EM = "\u2005"
+_CJK_THEN_LATIN = re.compile(f"([{_CJK}])[ {QUARTER_EM}]?(?=[A-Za-z0-9])")
+_LATIN_THEN_CJK = re.compile(f"([A-Za-z0-9%])[ {QUARTER_EM}]?(?=[{_CJK}])")
+_SPACE_BY_CLOSE = re.compile(f"[ {QUARTER_EM}]+(?=[{_CLOSE_PUNCT}])")
+_SPACE_BY_OPEN = re.compile(f"(?<=[{_OPEN_PUNCT}{_CLOSE_PUNCT}])[ {QUARTER_EM}]+")
 
 
 def space_text(text: str) -> str:
-    """Exactly one space between Chinese and Latin text, none around full-width punctuation."""
-    text = _CJK_THEN_LATIN.sub(r"\1 ", text)
-    text = _LATIN_THEN_CJK.sub(r"\1 ", text)
+    """A quarter em between Chinese and Latin text, no space around full-width punctuation."""
+    text = _CJK_THEN_LATIN.sub(rf"\1{QUARTER_EM}", text)
+    text = _LATIN_THEN_CJK.sub(rf"\1{QUARTER_EM}", text)
     text = _SPACE_BY_CLOSE.sub("", text)
     return _SPACE_BY_OPEN.sub("", text)
 
 
 def _space_after_atom(text: str) -> str:
-    if _CJK_RE.match(text):
-        return " " + text
-    if text[:1] == " " and text[1:2] and text[1] in _CLOSE_PUNCT:
-        return text.lstrip(" ")
+    """Text that follows a formula or code: a quarter em before Chinese, nothing before punctuation."""
+    rest = text[1:] if text[:1] in (" ", QUARTER_EM) else text
+    if _CJK_RE.match(rest):
+        return QUARTER_EM + rest
+    if rest[:1] and rest[0] in _CLOSE_PUNCT:
+        return rest
     return text
 
 
 def _space_before_atom(text: str) -> str:
-    if text and _CJK_RE.match(text[-1]):
-        return text + " "
-    if text.endswith(" ") and len(text) > 1 and text.rstrip(" ")[-1:] in _OPEN_PUNCT:
-        return text.rstrip(" ")
+    """Text that precedes a formula or code: a quarter em after Chinese, nothing after punctuation."""
+    rest = text[:-1] if text[-1:] in (" ", QUARTER_EM) else text
+    if rest and _CJK_RE.match(rest[-1]):
+        return rest + QUARTER_EM
+    if rest[-1:] and rest[-1] in _OPEN_PUNCT + _CLOSE_PUNCT:
+        return rest
     return text
