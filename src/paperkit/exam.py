@@ -137,8 +137,8 @@ def parse_whole(option: str, text: str, low: int, high: int | None = None, why: 
 def parse_count(text: str, modules: Sequence[int], bank: Mapping[int, Sequence[Question]]) -> int:
     """--count: at least 1 and at most the requested modules' pool."""
     pool = sum(len(bank[m]) for m in modules)
-    noun = "module" if len(modules) == 1 else "modules"
-    why = f" (--modules {','.join(map(str, modules))}: {noun} {','.join(map(str, modules))} hold {pool} questions)"
+    noun, verb = ("module", "holds") if len(modules) == 1 else ("modules", "hold")
+    why = f" (--modules {','.join(map(str, modules))}: {noun} {','.join(map(str, modules))} {verb} {pool} questions)"
     return parse_whole("--count", text, 1, pool, why)
 
 

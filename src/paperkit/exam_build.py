@@ -263,6 +263,7 @@ def build_exam(plan: ExamPlan, progress: Progress | None = None, engine: Executo
             outputs[f"key-{v}.pdf"] = key
     outputs["manifest.json"] = manifest_json(plan.manifest).encode()
     new = [plan.out_dir / name for name in plan.files if not (plan.out_dir / name).exists()]
+    new_dirs = [d for d in (plan.out_dir / "students", plan.out_dir) if not d.exists()]
     written = []
     try:
         for name in plan.files:
@@ -273,5 +274,8 @@ def build_exam(plan: ExamPlan, progress: Progress | None = None, engine: Executo
         # Interrupted (Ctrl-C) or failed half-way: take back the files this run added, so no partial set is left.
         for path in new:
             path.unlink(missing_ok=True)
+        for folder in new_dirs:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
         raise
     return written

@@ -144,8 +144,9 @@ def source_date() -> str:
 
 def write_document(document, identifier: bytes) -> bytes:  # noqa: ANN001 - a WeasyPrint Document
     """A laid-out document as tagged PDF bytes: dated by its content (dcterms.created) or SOURCE_DATE_EPOCH, never the clock."""
+    fallback = source_date()  # checked even when unused: a malformed value is an error, not silently ignored
     if not document.metadata.created:
-        document.metadata.created = source_date() or None
+        document.metadata.created = fallback or None
     try:
         return document.write_pdf(pdf_tags=True, pdf_identifier=identifier, uncompressed_pdf=False)
     except Exception as error:  # as in lay_out: name the engine's failure, don't trace it

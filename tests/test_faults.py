@@ -1,0 +1,240 @@
+"""Faults: a crash or Ctrl-C in the middle of a build never costs the last good PDF or leaves a partial file."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SOURCE, write_handbook
+from paperkit import build, cli, exam_build
+from paperkit.exam_build import build_exam, plan_exam
+
+runner = CliRunner()
+
+
+def files(root: Path) -> dict[str, bytes]:
+    """Every file under root with its bytes (temporary files included: they start with a dot)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def good_handbook(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The PDF of the tiny handbook, built once for this module."""
+    root = tmp_path_factory.mktemp("good")
+    out = root / "handbook.pdf"
+    build.build_handbook(write_handbook(root), out)
+    return out.read_bytes()
+
+
+@pytest.fixture
+def previous(in_tmp: Path, good_handbook: bytes) -> Path:
+    """A working directory with the tiny handbook and a previous good build/handbook.pdf."""
+    write_handbook(in_tmp)
+    (in_tmp / "build").mkdir()
+    (in_tmp / "build" / "handbook.pdf").write_bytes(good_handbook)
+    return in_tmp / "build"
+
+
+def _crash_after_rendering(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> list[int]:
+    """Make the PDF stage do its work (layout and PDF bytes), then fail; returns the calls made."""
+    real = build.write_document
+    calls: list[int] = []
+
+    def crashing(document, identifier):  # noqa: ANN001, ANN202
+        calls.append(len(real(document, identifier)))
+        raise error
+
+    monkeypatch.setattr(build, "write_document", crashing)
+    return calls
+
+
+def test_a_crash_mid_render_keeps_the_previous_pdf(previous: Path, good_handbook: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _crash_after_rendering(monkeypatch, RuntimeError("simulated crash in the PDF stage"))
+    result = runner.invoke(cli.app, ["handbook"])
+    assert isinstance(result.exception, RuntimeError) and calls and calls[0] > 0
+    assert files(previous) == {"handbook.pdf": good_handbook}
+
+
+def test_the_console_reports_a_crash_as_one_line_not_a_traceback(
+    previous: Path, good_handbook: bytes, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _crash_after_rendering(monkeypatch, RuntimeError("simulated crash in the PDF stage"))
+    monkeypatch.setattr(sys, "argv", ["paperkit", "handbook"])
+    monkeypatch.delenv("PAPERKIT_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as caught:
+        cli.main()
+    assert caught.value.code == 70
+    assert capsys.readouterr().err == (
+        "internal error: RuntimeError: simulated crash in the PDF stage "
+        "(a bug in paperkit; rerun with PAPERKIT_DEBUG=1 for details)\n"
+    )
+    assert files(previous) == {"handbook.pdf": good_handbook}
+
+
+def test_ctrl_c_mid_render_says_so_and_keeps_the_previous_pdf(previous: Path, good_handbook: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    _crash_after_rendering(monkeypatch, KeyboardInterrupt())
+    result = runner.invoke(cli.app, ["handbook"])
+    assert (result.exit_code, result.stderr) == (130, "interrupted; nothing was written.\n")
+    assert files(previous) == {"handbook.pdf": good_handbook}
+
+
+def test_ctrl_c_while_the_new_pdf_is_being_written_leaves_no_temporary_file(
+    previous: Path, good_handbook: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[str] = []
+
+    def interrupted_rename(src: str, dst: object) -> None:
+        written.append(Path(src).read_bytes()[:5].decode())  # the whole new PDF is in the temporary file
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build.os, "replace", interrupted_rename)
+    result = runner.invoke(cli.app, ["handbook"])
+    assert (result.exit_code, result.stderr) == (130, "interrupted; nothing was written.\n")
+    assert written == ["%PDF-"]
+    assert files(previous) == {"handbook.pdf": good_handbook}
+
+
+# -- rosters: Ctrl-C stops the render workers and writes nothing ------------------------------------
+
+ROSTER = "\ufeff姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range(1, 9))
+
+
+@pytest.fixture
+def roster_plan(tmp_path: Path) -> exam_build.ExamPlan:
+    (tmp_path / "class.csv").write_text(ROSTER, encoding="utf-8")
+    return plan_exam(modules="3", seed="1", count="2", variants="2", roster=tmp_path / "class.csv", source=SOURCE, out=tmp_path / "out")
+
+
+@pytest.fixture
+def workers(monkeypatch: pytest.MonkeyPatch) -> list:
+    """The worker processes of every render engine started during the test."""
+    started: list = []
+    real = exam_build.start_engine
+
+    @contextmanager
+    def recording(workers: int = exam_build.WORKERS) -> Iterator[object]:
+        with real(workers) as engine:
+            started.extend(engine._processes.values())
+            yield engine
+
+    monkeypatch.setattr(exam_build, "start_engine", recording)
+    return started
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _assert_stopped(processes: list) -> None:
+    # The executor's own thread may reap a worker first (then is_alive() wrongly says True): ask the OS.
+    assert len(processes) == exam_build.WORKERS
+    deadline = time.monotonic() + 10
+    for process in processes:
+        while process.exitcode is None and not _gone(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process.exitcode is not None or _gone(process.pid), process
+
+
+def test_ctrl_c_after_some_papers_stops_the_workers_and_writes_nothing(roster_plan, workers: list) -> None:
+    done: list[int] = []
+
+    def progress(finished: int, total: int) -> None:
+        done.append(finished)
+        if finished == 3:  # Ctrl-C arrives in the main process while the workers still have papers to do
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_exam(roster_plan, progress=progress)
+    assert done == [1, 2, 3]
+    _assert_stopped(workers)
+    assert not (roster_plan.out_dir.parent).exists()
+
+
+_real_render_job = exam_build._render_job
+
+
+def _render_until_student_4(plan, job, stylesheets):  # noqa: ANN001, ANN202 - runs in a (forked) worker
+    if job[2] is not None and job[2].student_id == "004":
+        raise KeyboardInterrupt  # as if Ctrl-C reached the worker
+    return _real_render_job(plan, job, stylesheets)
+
+
+def test_ctrl_c_inside_a_worker_stops_the_cli_cleanly(roster_plan, workers: list, in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(exam_build, "_render_job", _render_until_student_4)
+    (in_tmp / "class.csv").write_text(ROSTER, encoding="utf-8")
+    result = runner.invoke(cli.app, ["exam", "--source", str(SOURCE), "--modules", "3", "--seed", "1", "--count", "2", "--variants", "2", "--roster", "class.csv"])
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert (result.exit_code, result.stderr) == (130, "interrupted; nothing was written.\n")
+    _assert_stopped(workers)
+    assert not (in_tmp / "build").exists()
+
+
+def test_ctrl_c_while_writing_takes_back_this_runs_files(roster_plan, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = exam_build.write_atomic
+    count: list[Path] = []
+
+    def write(path: Path, data: bytes) -> None:
+        if len(count) == 3:
+            raise KeyboardInterrupt
+        count.append(path)
+        real(path, data)
+
+    monkeypatch.setattr(exam_build, "write_atomic", write)
+    with pytest.raises(KeyboardInterrupt):
+        build_exam(roster_plan)
+    assert len(count) == 3
+    out = roster_plan.out_dir.parent
+    assert [p for p in out.rglob("*") if p.is_file()] == []
+    assert not roster_plan.out_dir.exists()
+    os.rmdir(out)  # only the (empty) --out folder itself remains
+
+
+def _group(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group, from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+def test_a_real_ctrl_c_stops_the_whole_roster_build(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    (tmp_path / "class.csv").write_text("姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range(1, 41)), encoding="utf-8")
+    command = [sys.executable, "-c", "from paperkit.cli import main; main()", "exam", "--source", str(SOURCE), "--modules", "2,3", "--roster", "class.csv"]
+    env = {k: v for k, v in os.environ.items() if k != "PAPERKIT_DEBUG"}
+    child = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_group(child.pid)) < 1 + exam_build.WORKERS and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)  # the content is checked and the workers are rendering (40 papers take several seconds)
+        os.killpg(child.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group gets it
+        _, errors = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert (child.returncode, errors) == (130, "interrupted; nothing was written.\n")
+    deadline = time.monotonic() + 10
+    while _group(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group(child.pid) == []
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["class.csv"]
