@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
+
+# Tests (and the paperkit processes they start) use a cache of their own, never the user's.
+os.environ["PAPERKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="paperkit-test-cache-")
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "source"

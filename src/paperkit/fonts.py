@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cache import cache_key, read_cached, write_cached
 from .errors import RenderError
 from .paths import FONTS
 
@@ -41,10 +42,22 @@ def font_paths(fonts_dir: Path = FONTS) -> list[Path]:
 @functools.lru_cache(maxsize=4)
 def covered_characters(fonts_dir: Path = FONTS) -> frozenset[int]:
     """Code points every shipped face has a glyph for (a character must work in body and headings)."""
+    paths = font_paths(fonts_dir)
+    # Reading four character maps costs ~0.1 s; the files' sizes and times say when it must be redone.
+    key = cache_key("coverage", *(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in paths))
+    cached = read_cached("fonts", key)
+    if cached is not None:
+        return frozenset(int(cp, 16) for cp in cached.decode().split())
+    covered = _read_coverage(paths)
+    write_cached("fonts", key, " ".join(f"{cp:x}" for cp in sorted(covered)).encode())
+    return covered
+
+
+def _read_coverage(paths: list[Path]) -> frozenset[int]:
     from fontTools.ttLib import TTFont  # fontTools is only needed by validation, not by --help
 
     covered: frozenset[int] | None = None
-    for path in font_paths(fonts_dir):
+    for path in paths:
         try:
             cmap = frozenset(TTFont(path, lazy=True).getBestCmap())
         except Exception as error:  # a truncated or foreign file: fontTools raises many types

@@ -13,6 +13,8 @@ from markdown_it.token import Token
 from markupsafe import Markup, escape
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from .cache import cache_key, read_cached, write_cached
+
 # Size in px at which formulas are drawn; the <img> is then sized in em, so it scales with the text.
 MATH_PX = 16.0
 
@@ -132,8 +134,40 @@ def _trivial_piece(match: re.Match[str]) -> str | None:
     return None
 
 
+_VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"')
+
+
 def _svg_formula(tex: str) -> Formula:
-    import ziamath  # Imported here: only content with non-trivial math pays for it.
+    key = cache_key(_renderer_version(), str(MATH_PX), tex)
+    cached = read_cached("math", key)
+    svg = cached.decode(errors="replace") if cached is not None else ""
+    box = _VIEWBOX.search(svg) if svg.endswith("</svg>") else None
+    if box is None:  # not cached, or a damaged entry: draw it again
+        svg = _draw_svg(tex)
+        box = _VIEWBOX.search(svg)
+        if box is None:
+            raise MathError("the math renderer produced no drawing")
+        write_cached("math", key, svg.encode())
+    _, top, width, height = (float(v) for v in box.groups())
+    depth = top + height
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    _MADE_URIS.add(uri)
+    style = f"width:{width / MATH_PX:.3f}em;height:{height / MATH_PX:.3f}em;vertical-align:{-depth / MATH_PX:.3f}em"
+    html = f'<img class="math" src="{uri}" alt="{escape(tex)}" style="{style}">'
+    return Formula(html, is_svg=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _renderer_version() -> str:
+    # Part of the cache key: a new ziamath may draw differently, and output must not depend on the cache.
+    from importlib.metadata import version
+
+    return f"ziamath {version('ziamath')}"
+
+
+def _draw_svg(tex: str) -> str:
+    """TeX to SVG with ziamath; raises MathError for TeX it cannot draw."""
+    import ziamath  # imported here: costs ~0.13 s, paid only when a formula is not in the cache
 
     try:
         latex = ziamath.Latex(tex, size=MATH_PX)
@@ -144,16 +178,7 @@ def _svg_formula(tex: str) -> Formula:
     unknown = re.search(r">(\\[A-Za-z]+)<", mathml)
     if unknown:
         raise MathError(f"unknown TeX command {unknown.group(1)}")
-    box = re.search(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"', svg)
-    if box is None:
-        raise MathError("the math renderer produced no drawing")
-    _, top, width, height = (float(v) for v in box.groups())
-    depth = top + height
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
-    _MADE_URIS.add(uri)
-    style = f"width:{width / MATH_PX:.3f}em;height:{height / MATH_PX:.3f}em;vertical-align:{-depth / MATH_PX:.3f}em"
-    html = f'<img class="math" src="{uri}" alt="{escape(tex)}" style="{style}">'
-    return Formula(html, is_svg=True)
+    return svg
 
 
 _TEX_ERRORS = {
