@@ -94,3 +94,12 @@ def test_an_unknown_paper_is_a_usage_error(tiny_source: Path, tmp_path: Path) ->
     assert result.exit_code == 2
     assert result.stderr == "error: --paper A5: unknown paper size; choose one of A4, B5, Letter\n"
     assert not (tmp_path / "c.pdf").exists()
+
+
+def test_columns_are_balanced_in_reading_order() -> None:
+    from paperkit.handbook import split_columns
+
+    assert split_columns([1, 1, 1, 1], 2) == [2, 2]
+    assert split_columns([5, 1, 1, 1, 1, 1], 2) == [1, 5]
+    assert split_columns([3, 3, 3], 4) == [0, 1, 1, 1] or sum(split_columns([3, 3, 3], 4)) == 3
+    assert split_columns([2, 2, 2, 2, 2, 2], 3) == [2, 2, 2]

@@ -114,7 +114,7 @@ def render_checklist(handbook: Handbook, page: PageGeometry, layouts: tuple[Chec
     if estimates[-1] <= 1.5:
         start = next((n for n, estimate in enumerate(estimates) if estimate <= 1.1), len(layouts) - 1)
         for layout in layouts[start:]:
-            html, stylesheets, document = _lay_out("checklist.html.j2", ["checklist.css.j2"], checklist_context(handbook, layout), page)
+            html, stylesheets, document = _lay_out("checklist.html.j2", ["checklist.css.j2"], checklist_context(handbook, layout, page), page)
             pages = len(document.pages)
             if pages == 1:
                 return _finish(html, stylesheets, document)
