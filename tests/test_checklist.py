@@ -101,5 +101,5 @@ def test_columns_are_balanced_in_reading_order() -> None:
 
     assert split_columns([1, 1, 1, 1], 2) == [2, 2]
     assert split_columns([5, 1, 1, 1, 1, 1], 2) == [1, 5]
-    assert split_columns([3, 3, 3], 4) == [0, 1, 1, 1] or sum(split_columns([3, 3, 3], 4)) == 3
+    assert split_columns([3, 3, 3], 4) == [0, 1, 1, 1]  # fewer modules than columns: one column stays empty
     assert split_columns([2, 2, 2, 2, 2, 2], 3) == [2, 2, 2]
