@@ -17,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -61,16 +62,19 @@ class Result:
 
 def run_once(argv: list[str]) -> tuple[float, float]:
     """Run a command once; return its wall time (s) and the peak RSS of its process tree (MB)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed:\n{stderr}")
-    # On Linux, wait4's ru_maxrss (KiB) is the larger of the child's peak and its own children's,
-    # so a roster's worker processes are counted too.
-    return elapsed, usage.ru_maxrss / 1024
+    # GNU time forks from a small C process, so the figure is the command's own (a fork of this
+    # Python process would carry its memory until exec); it includes waited-for worker processes.
+    timer = shutil.which("time", path="/usr/bin")
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss_file:
+        wrapped = [timer, "-f", "%M", "-o", rss_file.name, *argv] if timer else argv
+        start = time.perf_counter()
+        process = subprocess.run(wrapped, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        elapsed = time.perf_counter() - start
+        if process.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv)} failed:\n{process.stderr.decode(errors='replace')}")
+        text = rss_file.read().strip().splitlines()
+    peak_kb = float(text[-1]) if text and text[-1].isdigit() else 0.0
+    return elapsed, peak_kb / 1024
 
 
 def measure(case: Case, runs: int) -> Result:
