@@ -120,18 +120,13 @@ def exam(
     out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for exams; each goes in DIR/<exam-id>/.")] = DEFAULT_BUILD / "exams",
 ) -> None:
     """Write a randomized exam paper, its answer key and manifest.json under build/exams/<exam-id>/."""
-    from .errors import UsageError
     from .exam_build import build_exam, plan_exam, plan_from_manifest, start_engine
 
     with _reported(), start_engine() as engine:
         if from_manifest is not None:
             given = [flag for flag, value in (("--modules", modules), ("--seed", seed), ("--count", count), ("--total-points", total_points), ("--variants", variants), ("--roster", roster)) if value is not None]
-            if given:
-                raise UsageError(f"--from-manifest rebuilds the recorded exam; leave out {', '.join(given)}")
-            plan = plan_from_manifest(from_manifest, source, out)
+            plan = plan_from_manifest(from_manifest, source, out, selection_options=given)
         else:
-            if modules is None:
-                raise UsageError("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)")
             plan = plan_exam(
                 modules=modules, seed=seed or "0", count=count or "10", total_points=total_points or "100",
                 variants=variants or "1", title=title, course=course, date=date, duration=duration,

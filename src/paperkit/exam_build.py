@@ -51,7 +51,7 @@ class ExamPlan:
 
 def plan_exam(
     *,
-    modules: str,
+    modules: str | None,
     seed: str,
     count: str = str(ex.DEFAULT_COUNT),
     total_points: str = str(ex.DEFAULT_TOTAL_POINTS),
@@ -67,6 +67,8 @@ def plan_exam(
     out: Path = DEFAULT_OUT,
 ) -> ExamPlan:
     """Check every option (options first, then content), select the questions; raises before any write."""
+    if modules is None:
+        raise UsageError("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)")
     seed_value = ex.parse_whole("--seed", seed, 0)
     variant_count = ex.parse_whole("--variants", variants, 1, ex.MAX_VARIANTS, " (one paper per letter A–Z)")
     points_value = ex.parse_whole("--total-points", total_points, 1)
@@ -95,8 +97,15 @@ def plan_exam(
     return ExamPlan(manifest, exams, settings, students, out / folder)
 
 
-def plan_from_manifest(path: Path, source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT) -> ExamPlan:
-    """Rebuild the plan a manifest records (the same questions and points, not a new selection)."""
+def plan_from_manifest(
+    path: Path, source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT, selection_options: Sequence[str] = ()
+) -> ExamPlan:
+    """Rebuild the plan a manifest records (the same questions and points, not a new selection).
+
+    `selection_options` are the selection flags the user also gave: a manifest fixes those, so any is an error.
+    """
+    if selection_options:
+        raise UsageError(f"--from-manifest rebuilds the recorded exam; leave out {', '.join(selection_options)}")
     recorded = read_manifest(path)
     geometry_for(recorded.paper)
     handbook = open_handbook(source)
