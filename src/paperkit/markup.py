@@ -287,6 +287,20 @@ def plain_text(text: str) -> str:
     return "".join(out)
 
 
+def render_paragraph(text: str) -> Markup:
+    """Like render_inline, but the last two characters stay together: no one-character last line (clreq)."""
+    html = str(render_inline(text))
+    match = _PARAGRAPH_END.search(html)
+    if match is None:
+        return Markup(html)
+    return Markup(f'{html[: match.start()]}<span class="keep">{match.group(0)}</span>')
+
+
+# The paragraph's last two Chinese characters and any closing punctuation after them, when they end
+# the HTML as plain text (not inside a tag or an entity).
+_PARAGRAPH_END = re.compile(f"[{_CJK}]{{2}}[{_CLOSE_PUNCT}]*$")
+
+
 def render_inline(text: str) -> Markup:
     """A content text as safe HTML: only the documented markup becomes tags, all else is escaped."""
     pieces: list[tuple[str, str]] = []  # (kind, html): kind is "text", "atom" or "tag"

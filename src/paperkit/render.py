@@ -9,14 +9,14 @@ from typing import Any
 import jinja2
 
 from .errors import RenderError
-from .markup import plain_text, render_inline
+from .markup import plain_text, render_inline, render_paragraph
 from .page import PageGeometry
 from .paths import TEMPLATES
 
 
 @functools.lru_cache(maxsize=4)
 def make_environment(templates_dir: Path = TEMPLATES) -> jinja2.Environment:
-    """The Jinja2 environment: autoescape on, undefined variables are errors, content via `md` only."""
+    """The Jinja2 environment: autoescape on, undefined variables are errors, content via `md`/`mdp` only."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         autoescape=True,
@@ -26,6 +26,7 @@ def make_environment(templates_dir: Path = TEMPLATES) -> jinja2.Environment:
         keep_trailing_newline=False,
     )
     env.filters["md"] = render_inline
+    env.filters["mdp"] = render_paragraph
     env.filters["plain"] = plain_text
     return env
 
