@@ -6,9 +6,8 @@ import errno
 import math
 import os
 import tempfile
-from pathlib import Path
-
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .errors import OutputError, RenderError
