@@ -100,6 +100,7 @@ def test_a_paragraph_never_ends_on_a_lone_character() -> None:
 
     assert render_paragraph("只能关注历史位置。") == '只能关注历史<span class="keep">位置。</span>'
     assert render_paragraph("训练更稳定）。") == '训练更<span class="keep">稳定）。</span>'
+    assert render_paragraph("共 100 分）") == '共\u2005<span class="keep">100\u2005分）</span>'
     # A paragraph ending in a formula or Latin text has no Chinese pair to keep together.
     assert render_paragraph("复杂度为 $O(n)$") == render_inline("复杂度为 $O(n)$")
     assert render_paragraph("<b>字</b>") == "&lt;b&gt;字&lt;/b&gt;"

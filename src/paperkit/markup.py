@@ -296,9 +296,10 @@ def render_paragraph(text: str) -> Markup:
     return Markup(f'{html[: match.start()]}<span class="keep">{match.group(0)}</span>')
 
 
-# The paragraph's last two Chinese characters and any closing punctuation after them, when they end
-# the HTML as plain text (not inside a tag or an entity).
-_PARAGRAPH_END = re.compile(f"[{_CJK}]{{2}}[{_CLOSE_PUNCT}]*$")
+# The paragraph's last two units (a Chinese character, or a run of Latin letters and digits) and any
+# closing punctuation after them, when they end the HTML as plain text (not a tag or an entity).
+_UNIT = f"(?:[{_CJK}]|[A-Za-z0-9]+)"
+_PARAGRAPH_END = re.compile(f"(?<![A-Za-z0-9]){_UNIT}[ \u2005]?{_UNIT}[{_CLOSE_PUNCT}]*$")
 
 
 def render_inline(text: str) -> Markup:
