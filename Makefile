@@ -22,6 +22,8 @@ $(VENV)/.system: scripts/setup-system.sh
 $(VENV)/.installed: pyproject.toml $(VENV)/.system
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@# Bytecode for our own modules too (pip compiles only site-packages): each command starts faster.
+	@$(PY) -m compileall -q src >/dev/null
 	@touch $@
 
 $(BUILD)/.validated: $(CONTENT) $(CODE) $(VENV)/.installed
