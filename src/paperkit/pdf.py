@@ -30,7 +30,7 @@ def fonts_css(fonts_dir: Path = FONTS) -> str:
 
 @dataclass
 class Fetched:
-    """What a render asked the fetcher for: what it served and what it refused."""
+    """The URLs a render asked for and was refused (a refused load fails the render)."""
 
     refused: list[str] = field(default_factory=list)
 
@@ -85,8 +85,9 @@ def _font_config():
     return FontConfiguration()
 
 
+@functools.lru_cache(maxsize=1)
 def warn_if_slow_subsetting() -> None:
-    """Log a loud warning when HarfBuzz subsetting is missing (fontTools fallback is ~14x slower)."""
+    """Log a loud warning, once per process, when HarfBuzz subsetting is missing (the fontTools fallback is ~14x slower)."""
     from weasyprint.text.ffi import harfbuzz_subset
 
     if not harfbuzz_subset:
