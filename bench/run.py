@@ -91,8 +91,19 @@ def measure(case: Case, runs: int) -> Result:
     if case.output is not None and case.output.is_file():
         size = case.output.stat().st_size / 1024
         pages = len(PdfReader(case.output).pages) if case.output.suffix == ".pdf" else None
-    return Result(case.name, runs, min(times), statistics.median(times), max(times), max(rss), pages, size,
-                  case.budget_s, case.budget_kb, case.budget_rss_mb)
+    return Result(
+        case.name,
+        runs,
+        min(times),
+        statistics.median(times),
+        max(times),
+        max(rss),
+        pages,
+        size,
+        case.budget_s,
+        case.budget_kb,
+        case.budget_rss_mb,
+    )
 
 
 def write_roster(path: Path, students: int) -> Path:
@@ -137,21 +148,51 @@ def cases(include_scaling: bool) -> list[Case]:
     out = [
         Case("handbook", [pk, "handbook", "--out", str(WORK / "handbook.pdf")], 1.9, WORK / "handbook.pdf", 600, 340),
         Case("checklist", [pk, "checklist", "--out", str(WORK / "checklist.pdf")], 1.0, WORK / "checklist.pdf"),
-        Case("exam paper + key", [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--out", str(exam_dir)], 1.0,
-             None, 250),
-        Case("40-student roster", [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--roster", str(roster40),
-                                   "--out", str(roster_dir)], 10.0),
-        Case("make, nothing changed", ["make", "--no-print-directory"], 0.2, setup=["make --no-print-directory >/dev/null"]),
+        Case(
+            "exam paper + key",
+            [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--out", str(exam_dir)],
+            1.0,
+            None,
+            250,
+        ),
+        Case(
+            "40-student roster",
+            [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--roster", str(roster40), "--out", str(roster_dir)],
+            10.0,
+        ),
+        Case(
+            "make, nothing changed",
+            ["make", "--no-print-directory"],
+            0.2,
+            setup=["make --no-print-directory >/dev/null"],
+        ),
         Case("paperkit --help", [pk, "--help"], 0.3),
     ]
     if include_scaling:
         scaled = write_scaled_source(ROOT / "source", WORK / "source-4x", 4)
         roster160 = write_roster(WORK / "roster-160.csv", 160)
         out += [
-            Case("handbook, 4x sections", [pk, "handbook", "--source", str(scaled), "--out", str(WORK / "handbook-4x.pdf")],
-                 None, WORK / "handbook-4x.pdf"),
-            Case("160-student roster", [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--roster", str(roster160),
-                                        "--out", str(WORK / "roster-160")]),
+            Case(
+                "handbook, 4x sections",
+                [pk, "handbook", "--source", str(scaled), "--out", str(WORK / "handbook-4x.pdf")],
+                None,
+                WORK / "handbook-4x.pdf",
+            ),
+            Case(
+                "160-student roster",
+                [
+                    pk,
+                    "exam",
+                    "--modules",
+                    "2,3,8",
+                    "--seed",
+                    "7",
+                    "--roster",
+                    str(roster160),
+                    "--out",
+                    str(WORK / "roster-160"),
+                ],
+            ),
         ]
     return out
 
@@ -171,7 +212,10 @@ def mark(value: float | None, budget: float | None) -> str:
 
 def table(results: list[Result]) -> str:
     """The results as an aligned text table with budget marks."""
-    head = f"{'case':<24} {'min s':>7} {'median s':>9} {'max s':>7} {'budget':>7} {'':<12} {'RSS MB':>7} {'pages':>6} {'KB':>8} {'budget':>7} {'':<6}"
+    head = (
+        f"{'case':<24} {'min s':>7} {'median s':>9} {'max s':>7} {'budget':>7} {'':<12} "
+        f"{'RSS MB':>7} {'pages':>6} {'KB':>8} {'budget':>7} {'':<6}"
+    )
     lines = [head, "-" * len(head)]
     for r in results:
         lines.append(
@@ -210,7 +254,10 @@ def main() -> int:
     print(table(results))
     by_name = {r.name: r for r in results}
     ratios = {}
-    for big, small, factor in (("handbook, 4x sections", "handbook", 4), ("160-student roster", "40-student roster", 4)):
+    for big, small, factor in (
+        ("handbook, 4x sections", "handbook", 4),
+        ("160-student roster", "40-student roster", 4),
+    ):
         if big in by_name and small in by_name:
             ratios[big] = by_name[big].median_s / by_name[small].median_s
             print(f"{big}: {ratios[big]:.2f}x the 1x median for {factor}x the work (linear: ≤ {factor})")
@@ -219,7 +266,9 @@ def main() -> int:
         "results": [asdict(r) for r in results],
         "scaling_ratios": ratios,
     }
-    (ROOT / "build" / "bench.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (ROOT / "build" / "bench.json").write_text(
+        json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     print("wrote build/bench.json")
     return 0
 

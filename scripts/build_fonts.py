@@ -100,9 +100,25 @@ CHECK_MARKS = "✓✔✗✘☐☑☒"
 # NLC Japanese forms and the Hangul jamo features, which Simplified Chinese
 # text does not use (``--all-features`` keeps them: about +110 KB a face).
 LAYOUT_FEATURES: tuple[str, ...] = (
-    "ccmp", "locl", "calt", "liga", "kern", "mark", "mkmk",
-    "fwid", "hwid", "pwid", "palt", "halt", "chws",
-    "vert", "vrt2", "vkrn", "vpal", "vhal", "vchw",
+    "ccmp",
+    "locl",
+    "calt",
+    "liga",
+    "kern",
+    "mark",
+    "mkmk",
+    "fwid",
+    "hwid",
+    "pwid",
+    "palt",
+    "halt",
+    "chws",
+    "vert",
+    "vrt2",
+    "vkrn",
+    "vpal",
+    "vhal",
+    "vchw",
 )
 
 # OpenType language systems whose 'locl' swaps in Japanese, Korean or
@@ -220,8 +236,13 @@ def subset_options(all_features: bool, hinting: bool) -> subset.Options:
 
 
 def build_face(
-    face: Face, noto_dir: Path, out_dir: Path, wanted: frozenset[int],
-    requested: frozenset[int], all_features: bool, hinting: bool,
+    face: Face,
+    noto_dir: Path,
+    out_dir: Path,
+    wanted: frozenset[int],
+    requested: frozenset[int],
+    all_features: bool,
+    hinting: bool,
 ) -> FaceResult:
     """Extract, subset and write one face; return what it covers."""
     logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -309,9 +330,12 @@ def write_license(out_dir: Path, results: Sequence[FaceResult]) -> None:
         print(f"warning: {DEBIAN_COPYRIGHT} missing, keeping the existing {target}", file=sys.stderr)
         return
     header = "\n".join(copyright_lines(results))
-    target.write_text(f"{header}\n\nThis Font Software is licensed under the SIL Open Font License, Version 1.1.\n"
-                      f"This license is copied below, and is also available with a FAQ at:\n"
-                      f"https://openfontlicense.org\n\n\n{ofl_text()}", encoding="utf-8")
+    target.write_text(
+        f"{header}\n\nThis Font Software is licensed under the SIL Open Font License, Version 1.1.\n"
+        f"This license is copied below, and is also available with a FAQ at:\n"
+        f"https://openfontlicense.org\n\n\n{ofl_text()}",
+        encoding="utf-8",
+    )
 
 
 def human_size(size: int) -> str:
@@ -400,23 +424,39 @@ def format_code_points(code_points: Sequence[int], limit: int = 40) -> str:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--source", type=Path, default=REPO_ROOT / "source",
-                        help="directory whose *.yaml files' characters are added (default: %(default)s; "
-                             "skipped if missing)")
-    parser.add_argument("--extra-chars", default="", metavar="STRING",
-                        help="extra characters to include, e.g. --extra-chars '䶮堃'")
-    parser.add_argument("--output", type=Path, default=REPO_ROOT / "fonts",
-                        help="output directory (default: %(default)s)")
-    parser.add_argument("--noto-dir", type=Path, default=DEFAULT_NOTO_DIR,
-                        help="directory with the Noto CJK .ttc collections (default: %(default)s)")
-    parser.add_argument("--all-features", action="store_true",
-                        help="keep every OpenType feature instead of LAYOUT_FEATURES")
-    parser.add_argument("--no-hinting", action="store_true",
-                        help="drop CFF hinting (about 15%% smaller, rougher on screen)")
-    parser.add_argument("--jobs", type=int, default=min(len(FACES), os.cpu_count() or 1),
-                        help="faces built in parallel (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=REPO_ROOT / "source",
+        help="directory whose *.yaml files' characters are added (default: %(default)s; skipped if missing)",
+    )
+    parser.add_argument(
+        "--extra-chars", default="", metavar="STRING", help="extra characters to include, e.g. --extra-chars '䶮堃'"
+    )
+    parser.add_argument(
+        "--output", type=Path, default=REPO_ROOT / "fonts", help="output directory (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--noto-dir",
+        type=Path,
+        default=DEFAULT_NOTO_DIR,
+        help="directory with the Noto CJK .ttc collections (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--all-features", action="store_true", help="keep every OpenType feature instead of LAYOUT_FEATURES"
+    )
+    parser.add_argument(
+        "--no-hinting", action="store_true", help="drop CFF hinting (about 15%% smaller, rougher on screen)"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(len(FACES), os.cpu_count() or 1),
+        help="faces built in parallel (default: %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -438,14 +478,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     missing = [f for f in FACES if not (args.noto_dir / f.collection).is_file()]
     if missing:
-        print(f"error: {', '.join(f.collection for f in missing)} not found in {args.noto_dir}; "
-              "install them with: sudo apt-get install fonts-noto-cjk", file=sys.stderr)
+        print(
+            f"error: {', '.join(f.collection for f in missing)} not found in {args.noto_dir}; "
+            "install them with: sudo apt-get install fonts-noto-cjk",
+            file=sys.stderr,
+        )
         return 1
     source_cps, yaml_count = source_code_points(args.source)
     requested = frozenset(source_cps | text_code_points(args.extra_chars))
     wanted = frozenset(gb2312_code_points() | block_code_points() | requested)
-    print(f"fontTools {fontTools.version}; {yaml_count} YAML file(s) under {args.source}, "
-          f"{len(requested)} requested code points, {len(wanted)} wanted in all")
+    print(
+        f"fontTools {fontTools.version}; {yaml_count} YAML file(s) under {args.source}, "
+        f"{len(requested)} requested code points, {len(wanted)} wanted in all"
+    )
     args.output.mkdir(parents=True, exist_ok=True)
 
     jobs = max(1, min(args.jobs, len(FACES)))
@@ -465,8 +510,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if r.gb2312_missing:
             print(f"  warning: GB 2312 not covered: {format_code_points(r.gb2312_missing)}", file=sys.stderr)
         if r.requested_missing:
-            print(f"  warning: requested but not in the font: {format_code_points(r.requested_missing)}",
-                  file=sys.stderr)
+            print(
+                f"  warning: requested but not in the font: {format_code_points(r.requested_missing)}", file=sys.stderr
+            )
     total = sum(p.stat().st_size for p in args.output.iterdir() if p.is_file())
     print(f"total {args.output}: {human_size(total)} ({total} bytes); took {time.monotonic() - started:.1f} s")
     return 0

@@ -43,4 +43,7 @@ def test_an_output_directory_that_cannot_be_made(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("not a directory")
     with pytest.raises(OutputError) as caught:
         write_atomic(tmp_path / "file" / "a.pdf", b"x")
-    assert str(caught.value) == f"cannot write {tmp_path / 'file' / 'a.pdf'}: a part of the path is a file, not a directory"
+    assert (
+        str(caught.value)
+        == f"cannot write {tmp_path / 'file' / 'a.pdf'}: a part of the path is a file, not a directory"
+    )

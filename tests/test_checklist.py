@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from conftest import SOURCE
 from paperkit.build import render_checklist
 from paperkit.cli import app
 from paperkit.errors import RenderError
@@ -18,8 +19,6 @@ from paperkit.handbook import CHECKLIST_LAYOUTS, estimate_checklist_pages
 from paperkit.models import Handbook
 from paperkit.page import PT_PER_MM, geometry_for
 from paperkit.validate import open_handbook
-
-from conftest import SOURCE
 
 runner = CliRunner()
 
@@ -90,7 +89,9 @@ def test_the_checklist_command(tiny_source: Path, tmp_path: Path) -> None:
 
 
 def test_an_unknown_paper_is_a_usage_error(tiny_source: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["checklist", "--source", str(tiny_source), "--out", str(tmp_path / "c.pdf"), "--paper", "A5"])
+    result = runner.invoke(
+        app, ["checklist", "--source", str(tiny_source), "--out", str(tmp_path / "c.pdf"), "--paper", "A5"]
+    )
     assert result.exit_code == 2
     assert result.stderr == "error: --paper A5: unknown paper size; choose one of A4, B5, Letter\n"
     assert not (tmp_path / "c.pdf").exists()

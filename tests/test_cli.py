@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from typer.testing import CliRunner
 
-from paperkit.cli import app
-
 from conftest import SOURCE
+from paperkit.cli import app
 
 runner = CliRunner()
 

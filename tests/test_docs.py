@@ -7,9 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from paperkit.cli import app
-
 from conftest import ROOT
+from paperkit.cli import app
 
 runner = CliRunner()
 

@@ -151,121 +151,381 @@ class Case:
 
 CASES = [
     # content YAML (exit 1, every problem with file:line: field, then the summary)
-    Case("yaml: syntax error", HB, module("  title: 第一节\n", "  title: [第一节\n"),
-         [f"{M}:7: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence that starts on line 6)", built()]),
-    Case("yaml: tab indentation", CL, module("  - 要点一", "\t- 要点一"),
-         [f"{M}:9: YAML syntax: tab character; indent with spaces, not tabs", built()]),
-    Case("yaml: wrong type (list for text)", HB, module("title: 第一模块", "title: [a, b]"),
-         [f"{M}:2: title: expected text, got a list", built()]),
-    Case("yaml: wrong type (module id)", ["validate"], module("id: 1", "id: one"),
-         [f"{M}:1: id: expected a whole number, got 'one'", built()]),
-    Case("yaml: missing field", HB, module("objective: 学会基础。\n", ""),
-         [f"{M}:1: objective: missing (required field)", built()]),
-    Case("yaml: unknown field", HB, module("  pitfalls:", "  pitfall:"),
-         [f"{M}:12: sections[0].pitfall: unknown field (did you mean 'pitfalls'?)", built()]),
-    Case("yaml: empty string", CL, module("    q: 问题一？", "    q: ''"),
-         [f"{M}:16: sections[0].examples[0].q: must not be empty", built()]),
-    Case("yaml: duplicate question ids", HB, module("    a: 答案一。\n", "    a: 答案一。\n  - id: 1.1.q1\n    q: 问题二？\n    a: 答案二。\n"),
-         [f"{M}:18: sections[0].examples[1].id: '1.1.q1' is used by {M}:15 too", built()]),
-    Case("yaml: module is not a mapping", HB, module_text("- 只是\n- 一个列表\n"),
-         [f"{M}:1: (top level): expected a mapping of fields, got a list", built()]),
-    Case("yaml: handbook.yaml is a plain text", HB, front_matter("小手册\n"),
-         [f"{H}:1: (top level): expected a mapping of fields, got text '小手册'", built()]),
-    Case("yaml: two documents in one file", HB, module_text(MODULE_YAML + "---\nid: 2\n"),
-         [f"{M}:19: more than one YAML document (---); put one module per file", built()]),
-    Case("yaml: empty source/", HB, empty_source,
-         [f"{H}: missing: every handbook needs a handbook.yaml with its title and date", "source/modules/: no module files (modules/*.yaml)", built(2)]),
-    Case("yaml: no source directory", [*HB, "--source", "nowhere"], None,
-         ["nowhere/: no such directory", "1 error in nowhere/; nothing was built."]),
-    Case("yaml: non-UTF-8 file", HB, module_text(MODULE_YAML.replace("第一节", "第二节").encode("gbk")),
-         [f"{M}:2: not UTF-8 text (byte 0xb5); save the file as UTF-8", built()]),
-    Case("yaml: huge file", HB, module_text(MODULE_YAML + "#" * 3_000_000),
-         [f"{M}: file is 3.0 MB; a content file may be at most 2 MB", built()]),
-    Case("yaml: bad date", HB, front_matter("title: 小手册\ndate: 18.1.2026\n"),
-         [f"{H}:2: date: expected a date like 2026-01-18, got '18.1.2026'", built()]),
+    Case(
+        "yaml: syntax error",
+        HB,
+        module("  title: 第一节\n", "  title: [第一节\n"),
+        [
+            f"{M}:7: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence that starts on line 6)",
+            built(),
+        ],
+    ),
+    Case(
+        "yaml: tab indentation",
+        CL,
+        module("  - 要点一", "\t- 要点一"),
+        [f"{M}:9: YAML syntax: tab character; indent with spaces, not tabs", built()],
+    ),
+    Case(
+        "yaml: wrong type (list for text)",
+        HB,
+        module("title: 第一模块", "title: [a, b]"),
+        [f"{M}:2: title: expected text, got a list", built()],
+    ),
+    Case(
+        "yaml: wrong type (module id)",
+        ["validate"],
+        module("id: 1", "id: one"),
+        [f"{M}:1: id: expected a whole number, got 'one'", built()],
+    ),
+    Case(
+        "yaml: missing field",
+        HB,
+        module("objective: 学会基础。\n", ""),
+        [f"{M}:1: objective: missing (required field)", built()],
+    ),
+    Case(
+        "yaml: unknown field",
+        HB,
+        module("  pitfalls:", "  pitfall:"),
+        [f"{M}:12: sections[0].pitfall: unknown field (did you mean 'pitfalls'?)", built()],
+    ),
+    Case(
+        "yaml: empty string",
+        CL,
+        module("    q: 问题一？", "    q: ''"),
+        [f"{M}:16: sections[0].examples[0].q: must not be empty", built()],
+    ),
+    Case(
+        "yaml: duplicate question ids",
+        HB,
+        module("    a: 答案一。\n", "    a: 答案一。\n  - id: 1.1.q1\n    q: 问题二？\n    a: 答案二。\n"),
+        [f"{M}:18: sections[0].examples[1].id: '1.1.q1' is used by {M}:15 too", built()],
+    ),
+    Case(
+        "yaml: module is not a mapping",
+        HB,
+        module_text("- 只是\n- 一个列表\n"),
+        [f"{M}:1: (top level): expected a mapping of fields, got a list", built()],
+    ),
+    Case(
+        "yaml: handbook.yaml is a plain text",
+        HB,
+        front_matter("小手册\n"),
+        [f"{H}:1: (top level): expected a mapping of fields, got text '小手册'", built()],
+    ),
+    Case(
+        "yaml: two documents in one file",
+        HB,
+        module_text(MODULE_YAML + "---\nid: 2\n"),
+        [f"{M}:19: more than one YAML document (---); put one module per file", built()],
+    ),
+    Case(
+        "yaml: empty source/",
+        HB,
+        empty_source,
+        [
+            f"{H}: missing: every handbook needs a handbook.yaml with its title and date",
+            "source/modules/: no module files (modules/*.yaml)",
+            built(2),
+        ],
+    ),
+    Case(
+        "yaml: no source directory",
+        [*HB, "--source", "nowhere"],
+        None,
+        ["nowhere/: no such directory", "1 error in nowhere/; nothing was built."],
+    ),
+    Case(
+        "yaml: non-UTF-8 file",
+        HB,
+        module_text(MODULE_YAML.replace("第一节", "第二节").encode("gbk")),
+        [f"{M}:2: not UTF-8 text (byte 0xb5); save the file as UTF-8", built()],
+    ),
+    Case(
+        "yaml: huge file",
+        HB,
+        module_text(MODULE_YAML + "#" * 3_000_000),
+        [f"{M}: file is 3.0 MB; a content file may be at most 2 MB", built()],
+    ),
+    Case(
+        "yaml: bad date",
+        HB,
+        front_matter("title: 小手册\ndate: 18.1.2026\n"),
+        [f"{H}:2: date: expected a date like 2026-01-18, got '18.1.2026'", built()],
+    ),
     # markup that cannot be rendered (raw HTML is rendered literally: see test_raw_html_is_shown_literally)
-    Case("markup: unclosed $", HB, module("    q: 问题一？", "    q: 价格 $5 元？"),
-         [f"{M}:16: sections[0].examples[0].q: unmatched $ (close the formula with $, or write \\$ for a dollar sign)", built()]),
-    Case("markup: TeX that does not render", CL, module("$O(S^2)$", r"$\frac{a}{$"),
-         [f"{M}:7: sections[0].overview: $\\frac{{a}}{{$: TeX does not render: a {{ without its }}", built()]),
-    Case("markup: unknown TeX command", HB, module("$O(S^2)$", r"$\foo{x}$"),
-         [f"{M}:7: sections[0].overview: $\\foo{{x}}$: unknown TeX command \\foo", built()]),
+    Case(
+        "markup: unclosed $",
+        HB,
+        module("    q: 问题一？", "    q: 价格 $5 元？"),
+        [
+            f"{M}:16: sections[0].examples[0].q: unmatched $ (close the formula with $, or write \\$ for a dollar sign)",
+            built(),
+        ],
+    ),
+    Case(
+        "markup: TeX that does not render",
+        CL,
+        module("$O(S^2)$", r"$\frac{a}{$"),
+        [f"{M}:7: sections[0].overview: $\\frac{{a}}{{$: TeX does not render: a {{ without its }}", built()],
+    ),
+    Case(
+        "markup: unknown TeX command",
+        HB,
+        module("$O(S^2)$", r"$\foo{x}$"),
+        [f"{M}:7: sections[0].overview: $\\foo{{x}}$: unknown TeX command \\foo", built()],
+    ),
     # exam options (exit 2; the cases of the exam issue)
-    Case("exam: unknown module", [*EX, "--modules", "14"], None,
-         ["error: --modules 14: unknown module 14; modules are 0–13"], 2),
-    Case("exam: malformed module list", [*EX, "--modules", "2,,x"], None,
-         ["error: --modules 2,,x: expected module numbers separated by commas, like 2,3,8; modules are 0–13"], 2),
-    Case("exam: module listed twice", [*EX, "--modules", "2,3,2"], None,
-         ["error: --modules 2,3,2: module 2 is listed twice; list each module once"], 2),
-    Case("exam: --count 0", [*EX, "--modules", "2,3,8", "--count", "0"], None,
-         ["error: --count 0: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"], 2),
-    Case("exam: --count above the pool", [*EX, "--modules", "2,3,8", "--count", "31"], None,
-         ["error: --count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"], 2),
-    Case("exam: --count above one module's pool", [*EX, "--modules", "3"], None,
-         ["error: --count 10: expected a whole number from 1 to 8 (--modules 3: module 3 holds 8 questions)"], 2),
-    Case("exam: negative seed", [*EX, "--modules", "2", "--seed", "-3"], None,
-         ["error: --seed -3: expected a whole number ≥ 0"], 2),
-    Case("exam: non-integer seed", [*EX, "--modules", "2", "--seed", "1.5"], None,
-         ["error: --seed 1.5: expected a whole number ≥ 0"], 2),
-    Case("exam: 27 variants", [*EX, "--modules", "2", "--variants", "27"], None,
-         ["error: --variants 27: expected a whole number from 1 to 26 (one paper per letter A–Z)"], 2),
-    Case("exam: unknown paper", [*EX, "--modules", "2", "--paper", "A3"], None,
-         ["error: --paper A3: unknown paper size; choose one of A4, B5, Letter"], 2),
-    Case("exam: fewer points than questions", [*EX, "--modules", "2", "--total-points", "5"], None,
-         ["error: --total-points 5: less than one point per question; give at least 10 for 10 questions"], 2),
-    Case("exam: bad date", [*EX, "--modules", "2", "--date", "20.6.2026"], None,
-         ["error: --date 20.6.2026: expected a date like 2026-06-20"], 2),
-    Case("exam: no --modules", [*EX, "--seed", "7"], None,
-         ["error: --modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)"], 2),
-    Case("exam: --from-manifest with selection options", [*EX, "--from-manifest", "m.json", "--seed", "7"], None,
-         ["error: --from-manifest rebuilds the recorded exam; leave out --seed"], 2),
-    Case("exam: --from-manifest that does not exist", [*EX, "--from-manifest", "m.json"], None,
-         ["error: --from-manifest m.json: no such file; give the manifest.json of an earlier exam build"], 2),
+    Case(
+        "exam: unknown module",
+        [*EX, "--modules", "14"],
+        None,
+        ["error: --modules 14: unknown module 14; modules are 0–13"],
+        2,
+    ),
+    Case(
+        "exam: malformed module list",
+        [*EX, "--modules", "2,,x"],
+        None,
+        ["error: --modules 2,,x: expected module numbers separated by commas, like 2,3,8; modules are 0–13"],
+        2,
+    ),
+    Case(
+        "exam: module listed twice",
+        [*EX, "--modules", "2,3,2"],
+        None,
+        ["error: --modules 2,3,2: module 2 is listed twice; list each module once"],
+        2,
+    ),
+    Case(
+        "exam: --count 0",
+        [*EX, "--modules", "2,3,8", "--count", "0"],
+        None,
+        ["error: --count 0: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"],
+        2,
+    ),
+    Case(
+        "exam: --count above the pool",
+        [*EX, "--modules", "2,3,8", "--count", "31"],
+        None,
+        ["error: --count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"],
+        2,
+    ),
+    Case(
+        "exam: --count above one module's pool",
+        [*EX, "--modules", "3"],
+        None,
+        ["error: --count 10: expected a whole number from 1 to 8 (--modules 3: module 3 holds 8 questions)"],
+        2,
+    ),
+    Case(
+        "exam: negative seed",
+        [*EX, "--modules", "2", "--seed", "-3"],
+        None,
+        ["error: --seed -3: expected a whole number ≥ 0"],
+        2,
+    ),
+    Case(
+        "exam: non-integer seed",
+        [*EX, "--modules", "2", "--seed", "1.5"],
+        None,
+        ["error: --seed 1.5: expected a whole number ≥ 0"],
+        2,
+    ),
+    Case(
+        "exam: 27 variants",
+        [*EX, "--modules", "2", "--variants", "27"],
+        None,
+        ["error: --variants 27: expected a whole number from 1 to 26 (one paper per letter A–Z)"],
+        2,
+    ),
+    Case(
+        "exam: unknown paper",
+        [*EX, "--modules", "2", "--paper", "A3"],
+        None,
+        ["error: --paper A3: unknown paper size; choose one of A4, B5, Letter"],
+        2,
+    ),
+    Case(
+        "exam: fewer points than questions",
+        [*EX, "--modules", "2", "--total-points", "5"],
+        None,
+        ["error: --total-points 5: less than one point per question; give at least 10 for 10 questions"],
+        2,
+    ),
+    Case(
+        "exam: bad date",
+        [*EX, "--modules", "2", "--date", "20.6.2026"],
+        None,
+        ["error: --date 20.6.2026: expected a date like 2026-06-20"],
+        2,
+    ),
+    Case(
+        "exam: no --modules",
+        [*EX, "--seed", "7"],
+        None,
+        ["error: --modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)"],
+        2,
+    ),
+    Case(
+        "exam: --from-manifest with selection options",
+        [*EX, "--from-manifest", "m.json", "--seed", "7"],
+        None,
+        ["error: --from-manifest rebuilds the recorded exam; leave out --seed"],
+        2,
+    ),
+    Case(
+        "exam: --from-manifest that does not exist",
+        [*EX, "--from-manifest", "m.json"],
+        None,
+        ["error: --from-manifest m.json: no such file; give the manifest.json of an earlier exam build"],
+        2,
+    ),
     # rosters (exit 2; UTF-8 with BOM and empty lines are accepted: test_a_bom_roster_with_empty_lines_builds)
-    Case("roster: missing file", [*EX, "--modules", "2", "--roster", "r.csv"], None,
-         ["error: --roster r.csv: no such file; give a CSV file with columns 姓名,学号 (optional 班级)"], 2),
-    Case("roster: empty", [*EX, "--modules", "2", "--roster", "r.csv"], roster(b"\n\n"),
-         ["error: r.csv: the roster is empty; expected a header row 姓名,学号 (optional 班级) and one row per student"], 2),
-    Case("roster: GBK encoding", [*EX, "--modules", "2", "--roster", "r.csv"], roster("姓名,学号\n张三,1\n".encode("gbk")),
-         ['error: r.csv:1: not UTF-8 (it looks like GBK/GB18030); save the roster as "CSV UTF-8" in your spreadsheet program'], 2),
-    Case("roster: no name column", [*EX, "--modules", "2", "--roster", "r.csv"], roster("名字,学号\n张三,1\n".encode()),
-         [f"error: r.csv:1: no 姓名/name column; the header has 名字, 学号 {ROSTER_COLUMNS}"], 2),
-    Case("roster: no student number column", [*EX, "--modules", "2", "--roster", "r.csv"], roster("\ufeff姓名,班级\n张三,一班\n".encode()),
-         [f"error: r.csv:1: no 学号/student_id column; the header has 姓名, 班级 {ROSTER_COLUMNS}"], 2),
-    Case("roster: duplicate student numbers", [*EX, "--modules", "2", "--roster", "r.csv"], roster("姓名,学号\n张三,1\n\n李四,2\n王五,1\n".encode()),
-         ["error: r.csv:5: 学号 1 is also on line 2; student numbers must be unique"], 2),
+    Case(
+        "roster: missing file",
+        [*EX, "--modules", "2", "--roster", "r.csv"],
+        None,
+        ["error: --roster r.csv: no such file; give a CSV file with columns 姓名,学号 (optional 班级)"],
+        2,
+    ),
+    Case(
+        "roster: empty",
+        [*EX, "--modules", "2", "--roster", "r.csv"],
+        roster(b"\n\n"),
+        ["error: r.csv: the roster is empty; expected a header row 姓名,学号 (optional 班级) and one row per student"],
+        2,
+    ),
+    Case(
+        "roster: GBK encoding",
+        [*EX, "--modules", "2", "--roster", "r.csv"],
+        roster("姓名,学号\n张三,1\n".encode("gbk")),
+        [
+            'error: r.csv:1: not UTF-8 (it looks like GBK/GB18030); save the roster as "CSV UTF-8" in your spreadsheet program'
+        ],
+        2,
+    ),
+    Case(
+        "roster: no name column",
+        [*EX, "--modules", "2", "--roster", "r.csv"],
+        roster("名字,学号\n张三,1\n".encode()),
+        [f"error: r.csv:1: no 姓名/name column; the header has 名字, 学号 {ROSTER_COLUMNS}"],
+        2,
+    ),
+    Case(
+        "roster: no student number column",
+        [*EX, "--modules", "2", "--roster", "r.csv"],
+        roster("\ufeff姓名,班级\n张三,一班\n".encode()),
+        [f"error: r.csv:1: no 学号/student_id column; the header has 姓名, 班级 {ROSTER_COLUMNS}"],
+        2,
+    ),
+    Case(
+        "roster: duplicate student numbers",
+        [*EX, "--modules", "2", "--roster", "r.csv"],
+        roster("姓名,学号\n张三,1\n\n李四,2\n王五,1\n".encode()),
+        ["error: r.csv:5: 学号 1 is also on line 2; student numbers must be unique"],
+        2,
+    ),
     # templates (exit 1; the template's file and line)
-    Case("template: missing", HB, templates(lambda folder: (folder / "handbook.html.j2").unlink()),
-         ["error: template not found: templates/handbook.html.j2"]),
-    Case("template: syntax error", HB, templates(edit_template("handbook.html.j2", "</head>", "{% if %}</head>")),
-         ["error: templates/handbook.html.j2:12: template syntax error: Expected an expression, got 'end of statement block'"]),
-    Case("template: undefined variable", CL, templates(edit_template("checklist.html.j2", "<body", "{{ no_such_value }}<body")),
-         ["error: templates/checklist.html.j2:12: template error: 'no_such_value' is undefined"]),
-    Case("template: undefined variable in a CSS template", HB, templates(edit_template("base.css.j2", "\n", "\n{{ page.no_such_size }}\n")),
-         ["error: templates/base.css.j2:2: template error: 'paperkit.page.PageGeometry object' has no attribute 'no_such_size'"]),
+    Case(
+        "template: missing",
+        HB,
+        templates(lambda folder: (folder / "handbook.html.j2").unlink()),
+        ["error: template not found: templates/handbook.html.j2"],
+    ),
+    Case(
+        "template: syntax error",
+        HB,
+        templates(edit_template("handbook.html.j2", "</head>", "{% if %}</head>")),
+        [
+            "error: templates/handbook.html.j2:12: template syntax error: Expected an expression, got 'end of statement block'"
+        ],
+    ),
+    Case(
+        "template: undefined variable",
+        CL,
+        templates(edit_template("checklist.html.j2", "<body", "{{ no_such_value }}<body")),
+        ["error: templates/checklist.html.j2:12: template error: 'no_such_value' is undefined"],
+    ),
+    Case(
+        "template: undefined variable in a CSS template",
+        HB,
+        templates(edit_template("base.css.j2", "\n", "\n{{ page.no_such_size }}\n")),
+        [
+            "error: templates/base.css.j2:2: template error: 'paperkit.page.PageGeometry object' has no attribute 'no_such_size'"
+        ],
+    ),
     # fonts
-    Case("font: a font file is missing", HB, missing_font,
-         [f"error: font file missing: {FONTS / 'NotoSansSC-Missing.otf'} (restore fonts/ from git, or run scripts/build_fonts.py)"]),
-    Case("font: a character the fonts lack", HB, module("  - 误区一", "  - 误区 🦜"),
-         [f"{M}:13: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; add it with scripts/build_fonts.py", built()]),
+    Case(
+        "font: a font file is missing",
+        HB,
+        missing_font,
+        [
+            f"error: font file missing: {FONTS / 'NotoSansSC-Missing.otf'} (restore fonts/ from git, or run scripts/build_fonts.py)"
+        ],
+    ),
+    Case(
+        "font: a character the fonts lack",
+        HB,
+        module("  - 误区一", "  - 误区 🦜"),
+        [
+            f"{M}:13: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; add it with scripts/build_fonts.py",
+            built(),
+        ],
+    ),
     # output (tests run as root, so permissions stop nothing: a file stands where a folder must be)
-    Case("output: --out inside a file", ["handbook", "--out", "out/notes.txt/handbook.pdf"], a_file("out/notes.txt"),
-         ["error: cannot write out/notes.txt/handbook.pdf: out/notes.txt is a file, not a directory"]),
-    Case("output: --out is a directory", ["handbook", "--out", "out"], None,
-         ["error: out is a directory; give a file name for the output"]),
-    Case("output: --html beside the PDF is a directory", [*HB, "--html"], a_folder("out/handbook.html"),
-         ["error: out/handbook.html is a directory; give a file name for the output"]),
-    Case("output: checklist --out is a directory", ["checklist", "--out", "out/exams"], None,
-         ["error: out/exams is a directory; give a file name for the output"]),
-    Case("output: exam --out is a file", ["exam", "--source", str(SOURCE), "--out", "out/handbook.pdf", "--modules", "3", "--count", "2"], None,
-         ["error: cannot write out/handbook.pdf/m3_s0_n2: out/handbook.pdf is a file, not a directory"]),
-    Case("output: an exam file's place is taken by a folder", [*EX, "--modules", "3", "--count", "2"], a_folder("out/exams/m3_s0_n2/paper.pdf"),
-         ["error: out/exams/m3_s0_n2/paper.pdf is a directory; give a file name for the output"]),
+    Case(
+        "output: --out inside a file",
+        ["handbook", "--out", "out/notes.txt/handbook.pdf"],
+        a_file("out/notes.txt"),
+        ["error: cannot write out/notes.txt/handbook.pdf: out/notes.txt is a file, not a directory"],
+    ),
+    Case(
+        "output: --out is a directory",
+        ["handbook", "--out", "out"],
+        None,
+        ["error: out is a directory; give a file name for the output"],
+    ),
+    Case(
+        "output: --html beside the PDF is a directory",
+        [*HB, "--html"],
+        a_folder("out/handbook.html"),
+        ["error: out/handbook.html is a directory; give a file name for the output"],
+    ),
+    Case(
+        "output: checklist --out is a directory",
+        ["checklist", "--out", "out/exams"],
+        None,
+        ["error: out/exams is a directory; give a file name for the output"],
+    ),
+    Case(
+        "output: exam --out is a file",
+        ["exam", "--source", str(SOURCE), "--out", "out/handbook.pdf", "--modules", "3", "--count", "2"],
+        None,
+        ["error: cannot write out/handbook.pdf/m3_s0_n2: out/handbook.pdf is a file, not a directory"],
+    ),
+    Case(
+        "output: an exam file's place is taken by a folder",
+        [*EX, "--modules", "3", "--count", "2"],
+        a_folder("out/exams/m3_s0_n2/paper.pdf"),
+        ["error: out/exams/m3_s0_n2/paper.pdf is a directory; give a file name for the output"],
+    ),
     # other options
-    Case("option: handbook --paper", [*HB, "--paper", "A3"], None,
-         ["error: --paper A3: unknown paper size; choose one of A4, B5, Letter"], 2),
-    Case("option: handbook --answers", [*HB, "--answers", "later"], None,
-         ["error: --answers later: unknown answer mode; choose one of inline, end, none"], 2),
+    Case(
+        "option: handbook --paper",
+        [*HB, "--paper", "A3"],
+        None,
+        ["error: --paper A3: unknown paper size; choose one of A4, B5, Letter"],
+        2,
+    ),
+    Case(
+        "option: handbook --answers",
+        [*HB, "--answers", "later"],
+        None,
+        ["error: --answers later: unknown answer mode; choose one of inline, end, none"],
+        2,
+    ),
 ]
 
 
@@ -366,7 +626,9 @@ def raw_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str]:
         result = runner.invoke(app, ["handbook", "--source", str(root / "source"), "--out", str(out)])
     finally:
         Watch.on = False
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(out.read_bytes())).pages) if out.exists() else ""
+    text = (
+        "".join(page.extract_text() for page in PdfReader(io.BytesIO(out.read_bytes())).pages) if out.exists() else ""
+    )
     return result, re.sub(r"\s+", "", text)
 
 
@@ -386,11 +648,18 @@ def test_raw_html_is_shown_literally(field_name: str, raw_build) -> None:
 
 
 def test_a_bom_roster_with_empty_lines_builds(workdir: Path) -> None:
-    (workdir / "class.csv").write_bytes("\ufeff姓名,学号,班级\r\n\r\n张三,2024001,一班\r\n\r\n李四,2024002,一班\r\n\r\n".encode())
+    (workdir / "class.csv").write_bytes(
+        "\ufeff姓名,学号,班级\r\n\r\n张三,2024001,一班\r\n\r\n李四,2024002,一班\r\n\r\n".encode()
+    )
     result = runner.invoke(app, [*EX, "--modules", "3", "--count", "2", "--roster", "class.csv"])
     assert result.exit_code == 0, result.output
     folder = Path("out/exams/m3_s0_n2_class")
-    assert result.stdout.splitlines() == [str(folder / name) for name in ("papers-all.pdf", "keys.pdf", "manifest.json")]
+    assert result.stdout.splitlines() == [
+        str(folder / name) for name in ("papers-all.pdf", "keys.pdf", "manifest.json")
+    ]
     manifest = json.loads((workdir / folder / "manifest.json").read_text(encoding="utf-8"))
-    assert [(s["name"], s["student_id"], s["class"]) for s in manifest["students"]] == [("张三", "2024001", "一班"), ("李四", "2024002", "一班")]
+    assert [(s["name"], s["student_id"], s["class"]) for s in manifest["students"]] == [
+        ("张三", "2024001", "一班"),
+        ("李四", "2024002", "一班"),
+    ]
     assert sorted(p.name for p in (workdir / folder / "students").iterdir()) == ["2024001-张三.pdf", "2024002-李四.pdf"]

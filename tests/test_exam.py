@@ -11,11 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import SOURCE
 from paperkit import exam as ex
 from paperkit.errors import UsageError
 from paperkit.validate import open_handbook
-
-from conftest import SOURCE
 
 GOLDEN = Path(__file__).parent / "golden" / "exam-m2-3-8-s7.json"
 
@@ -31,23 +30,31 @@ def _pools(bank, modules):
 
 # -- the bank -----------------------------------------------------------------------------------
 
+
 def test_bank_has_every_example_as_a_short_answer_question(bank) -> None:
     assert sum(len(pool) for pool in bank.values()) == 130
     first = bank[2][0]
     assert (first.id, first.module_id, first.section_id, first.section_title, first.kind) == (
-        "2.1.q1", 2, "2.1", "Scaled Dot-Product Attention", "short_answer"
+        "2.1.q1",
+        2,
+        "2.1",
+        "Scaled Dot-Product Attention",
+        "short_answer",
     )
 
 
 def test_bank_hash_changes_only_with_the_requested_modules(bank) -> None:
     changed = dict(bank)
     q = bank[5][0]
-    changed[5] = (ex.Question(q.id, q.module_id, q.section_id, q.section_title, q.kind, q.prompt + "？", q.answer),) + bank[5][1:]
+    changed[5] = (
+        ex.Question(q.id, q.module_id, q.section_id, q.section_title, q.kind, q.prompt + "？", q.answer),
+    ) + bank[5][1:]
     assert ex.bank_hash(changed, (2, 3, 8)) == ex.bank_hash(bank, (2, 3, 8))
     assert ex.bank_hash(changed, (2, 5)) != ex.bank_hash(bank, (2, 5))
 
 
 # -- option parsing -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "message"),
@@ -100,6 +107,7 @@ def test_exam_ids_encode_the_selection() -> None:
 
 # -- selection ----------------------------------------------------------------------------------
 
+
 def test_golden_selection_for_modules_2_3_8_seed_7(bank) -> None:
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for variant, ids in golden["variants"].items():
@@ -141,7 +149,9 @@ def test_allocation_properties(pools: dict[int, int], data) -> None:
 @st.composite
 def selections(draw):
     modules = draw(st.lists(st.integers(0, 13), min_size=1, max_size=5, unique=True))
-    pools = {m: [f"{m}.{s}.q{i}" for s in range(1, draw(st.integers(1, 4)) + 1) for i in (1, 2)] for m in sorted(modules)}
+    pools = {
+        m: [f"{m}.{s}.q{i}" for s in range(1, draw(st.integers(1, 4)) + 1) for i in (1, 2)] for m in sorted(modules)
+    }
     count = draw(st.integers(1, sum(len(p) for p in pools.values())))
     seed = draw(st.integers(0, 2**40))
     variant = draw(st.sampled_from("ABCZ"))
@@ -183,6 +193,7 @@ def test_other_seed_and_other_variant_differ(bank) -> None:
 
 # -- points and headings ------------------------------------------------------------------------
 
+
 @settings(max_examples=200, deadline=None)
 @given(count=st.integers(1, 60), extra=st.integers(0, 500))
 def test_points_are_whole_sum_to_total_and_differ_by_at_most_one(count: int, extra: int) -> None:
@@ -194,7 +205,10 @@ def test_points_are_whole_sum_to_total_and_differ_by_at_most_one(count: int, ext
 
 
 def test_headings() -> None:
-    assert ex.part_heading(0, "short_answer", range(1, 11), [10] * 10) == "一、简答题（共 10 小题，每小题 10 分，共 100 分）"
+    assert (
+        ex.part_heading(0, "short_answer", range(1, 11), [10] * 10)
+        == "一、简答题（共 10 小题，每小题 10 分，共 100 分）"
+    )
     assert ex.part_heading(0, "short_answer", range(1, 8), ex.split_points(100, 7)) == (
         "一、简答题（共 7 小题，第 1–5 题每小题 14 分，第 6–7 题每小题 15 分，共 100 分）"
     )

@@ -36,7 +36,9 @@ def _flat(text: str) -> str:
 
 
 def _build(out: Path, **options: str) -> tuple[ExamPlan, list[Path]]:
-    plan = plan_exam(modules=options.pop("modules", "2,3,8"), seed=options.pop("seed", "7"), source=SOURCE, out=out, **options)
+    plan = plan_exam(
+        modules=options.pop("modules", "2,3,8"), seed=options.pop("seed", "7"), source=SOURCE, out=out, **options
+    )
     return plan, build_exam(plan)
 
 
@@ -81,7 +83,17 @@ def test_paper_is_a4_small_and_footed(standard) -> None:
 def test_paper_header(standard) -> None:
     _, folder = standard
     first = _text(folder / "paper.pdf")[0]
-    for piece in ("姓名：", "学号：", "班级：", "考生须知", "题号", "得分", "总分", "满分：100 分", "考试时长：120 分钟"):
+    for piece in (
+        "姓名：",
+        "学号：",
+        "班级：",
+        "考生须知",
+        "题号",
+        "得分",
+        "总分",
+        "满分：100 分",
+        "考试时长：120 分钟",
+    ):
         assert piece in _flat(first) or piece in first
     assert _flat("一、简答题（共 10 小题，每小题 10 分，共 100 分）") in _flat(first)
 
@@ -184,7 +196,9 @@ def test_manifest_warns_when_the_bank_changed(standard, tmp_path: Path) -> None:
     plan = plan_from_manifest(folder / "manifest.json", source, tmp_path / "out")
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert len(plan.warnings) == 1
-    assert plan.warnings[0].startswith(f"the question bank of modules 2,3,8 has changed since {folder / 'manifest.json'} was written (hash {manifest['bank_hash'][:12]} → ")
+    assert plan.warnings[0].startswith(
+        f"the question bank of modules 2,3,8 has changed since {folder / 'manifest.json'} was written (hash {manifest['bank_hash'][:12]} → "
+    )
 
 
 def test_manifest_names_questions_that_are_gone(standard, tmp_path: Path) -> None:
@@ -192,7 +206,10 @@ def test_manifest_names_questions_that_are_gone(standard, tmp_path: Path) -> Non
     source = _edited_source(tmp_path, "id: 2.3.q1", "id: 2.3.q9")
     with pytest.raises(ManifestError) as caught:
         plan_from_manifest(folder / "manifest.json", source, tmp_path / "out")
-    assert str(caught.value) == f"{folder / 'manifest.json'}: the question bank under {source}/ no longer has 2.3.q1; cannot rebuild this exam"
+    assert (
+        str(caught.value)
+        == f"{folder / 'manifest.json'}: the question bank under {source}/ no longer has 2.3.q1; cannot rebuild this exam"
+    )
 
 
 # -- rosters ------------------------------------------------------------------------------------
@@ -202,7 +219,9 @@ GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "
 
 
 def _roster(path: Path, size: int) -> Path:
-    rows = ["\ufeff姓名,学号,班级"] + [f"{SURNAMES[i % 30]}{GIVEN[i % 13]}{'一二'[i % 2]},2024{i + 1:03d},计科{1 + i % 2}班" for i in range(size)]
+    rows = ["\ufeff姓名,学号,班级"] + [
+        f"{SURNAMES[i % 30]}{GIVEN[i % 13]}{'一二'[i % 2]},2024{i + 1:03d},计科{1 + i % 2}班" for i in range(size)
+    ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 
@@ -226,26 +245,53 @@ def test_forty_student_roster(tmp_path: Path) -> None:
     keys = _text(folder / "keys.pdf")
     assert sum("答案与评分参考（教师用）" in page for page in keys) == 2
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["students"][0] == {"name": plan.students[0].name, "student_id": "2024001", "class": "计科1班", "variant": "A"}
+    assert manifest["students"][0] == {
+        "name": plan.students[0].name,
+        "student_id": "2024001",
+        "class": "计科1班",
+        "variant": "A",
+    }
 
 
 # -- the command line ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--modules", "14"], "error: --modules 14: unknown module 14; modules are 0–13"),
-        (["--modules", "2,,x"], "error: --modules 2,,x: expected module numbers separated by commas, like 2,3,8; modules are 0–13"),
-        (["--modules", "2,3,8", "--count", "0"], "error: --count 0: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
-        (["--modules", "2,3,8", "--count", "31"], "error: --count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
+        (
+            ["--modules", "2,,x"],
+            "error: --modules 2,,x: expected module numbers separated by commas, like 2,3,8; modules are 0–13",
+        ),
+        (
+            ["--modules", "2,3,8", "--count", "0"],
+            "error: --count 0: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)",
+        ),
+        (
+            ["--modules", "2,3,8", "--count", "31"],
+            "error: --count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)",
+        ),
         (["--modules", "2", "--seed", "-3"], "error: --seed -3: expected a whole number ≥ 0"),
         (["--modules", "2", "--seed", "1.5"], "error: --seed 1.5: expected a whole number ≥ 0"),
-        (["--modules", "2", "--variants", "27"], "error: --variants 27: expected a whole number from 1 to 26 (one paper per letter A–Z)"),
+        (
+            ["--modules", "2", "--variants", "27"],
+            "error: --variants 27: expected a whole number from 1 to 26 (one paper per letter A–Z)",
+        ),
         (["--modules", "2", "--paper", "A3"], "error: --paper A3: unknown paper size; choose one of A4, B5, Letter"),
-        (["--modules", "2", "--total-points", "5"], "error: --total-points 5: less than one point per question; give at least 10 for 10 questions"),
-        (["--modules", "2", "--roster", "missing.csv"], "error: --roster missing.csv: no such file; give a CSV file with columns 姓名,学号 (optional 班级)"),
+        (
+            ["--modules", "2", "--total-points", "5"],
+            "error: --total-points 5: less than one point per question; give at least 10 for 10 questions",
+        ),
+        (
+            ["--modules", "2", "--roster", "missing.csv"],
+            "error: --roster missing.csv: no such file; give a CSV file with columns 姓名,学号 (optional 班级)",
+        ),
         (["--seed", "7"], "error: --modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)"),
-        (["--from-manifest", "m.json", "--seed", "7"], "error: --from-manifest rebuilds the recorded exam; leave out --seed"),
+        (
+            ["--from-manifest", "m.json", "--seed", "7"],
+            "error: --from-manifest rebuilds the recorded exam; leave out --seed",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_nothing_written(in_tmp: Path, args: list[str], message: str) -> None:
@@ -257,14 +303,23 @@ def test_bad_input_is_one_line_exit_2_nothing_written(in_tmp: Path, args: list[s
 def test_bad_roster_stops_before_writing(in_tmp: Path) -> None:
     (in_tmp / "r.csv").write_bytes("姓名,学号\n张三,1\n李四,1\n".encode())
     result = runner.invoke(app, ["exam", "--source", str(SOURCE), "--modules", "2", "--roster", "r.csv"])
-    assert (result.exit_code, result.output.strip()) == (2, "error: r.csv:3: 学号 1 is also on line 2; student numbers must be unique")
+    assert (result.exit_code, result.output.strip()) == (
+        2,
+        "error: r.csv:3: 学号 1 is also on line 2; student numbers must be unique",
+    )
     assert not (in_tmp / "build").exists()
 
 
 def test_cli_prints_the_written_files(in_tmp: Path) -> None:
-    result = runner.invoke(app, ["exam", "--source", str(SOURCE), "--modules", "3", "--seed", "1", "--count", "3", "--paper", "B5"])
+    result = runner.invoke(
+        app, ["exam", "--source", str(SOURCE), "--modules", "3", "--seed", "1", "--count", "3", "--paper", "B5"]
+    )
     assert result.exit_code == 0, result.output
     folder = Path("build/exams/m3_s1_n3")
-    assert result.output.splitlines() == [str(folder / "paper.pdf"), str(folder / "key.pdf"), str(folder / "manifest.json")]
+    assert result.output.splitlines() == [
+        str(folder / "paper.pdf"),
+        str(folder / "key.pdf"),
+        str(folder / "manifest.json"),
+    ]
     box = PdfReader(io.BytesIO((in_tmp / folder / "paper.pdf").read_bytes())).pages[0].mediabox
     assert round(float(box.width) * 25.4 / 72) == 176

@@ -47,7 +47,7 @@ def _crash_after_rendering(monkeypatch: pytest.MonkeyPatch, error: BaseException
     real = build.write_document
     calls: list[int] = []
 
-    def crashing(document, identifier):  # noqa: ANN001, ANN202
+    def crashing(document, identifier):
         calls.append(len(real(document, identifier)))
         raise error
 
@@ -55,7 +55,9 @@ def _crash_after_rendering(monkeypatch: pytest.MonkeyPatch, error: BaseException
     return calls
 
 
-def test_a_crash_mid_render_keeps_the_previous_pdf(previous: Path, good_handbook: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_mid_render_keeps_the_previous_pdf(
+    previous: Path, good_handbook: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls = _crash_after_rendering(monkeypatch, RuntimeError("simulated crash in the PDF stage"))
     result = runner.invoke(cli.app, ["handbook"])
     assert isinstance(result.exception, RuntimeError) and calls and calls[0] > 0
@@ -78,7 +80,9 @@ def test_the_console_reports_a_crash_as_one_line_not_a_traceback(
     assert files(previous) == {"handbook.pdf": good_handbook}
 
 
-def test_ctrl_c_mid_render_says_so_and_keeps_the_previous_pdf(previous: Path, good_handbook: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_mid_render_says_so_and_keeps_the_previous_pdf(
+    previous: Path, good_handbook: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _crash_after_rendering(monkeypatch, KeyboardInterrupt())
     result = runner.invoke(cli.app, ["handbook"])
     assert (result.exit_code, result.stderr) == (130, "interrupted; nothing was written.\n")
@@ -109,7 +113,15 @@ ROSTER = "\ufeff姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range
 @pytest.fixture
 def roster_plan(tmp_path: Path) -> exam_build.ExamPlan:
     (tmp_path / "class.csv").write_text(ROSTER, encoding="utf-8")
-    return plan_exam(modules="3", seed="1", count="2", variants="2", roster=tmp_path / "class.csv", source=SOURCE, out=tmp_path / "out")
+    return plan_exam(
+        modules="3",
+        seed="1",
+        count="2",
+        variants="2",
+        roster=tmp_path / "class.csv",
+        source=SOURCE,
+        out=tmp_path / "out",
+    )
 
 
 @pytest.fixture
@@ -164,16 +176,35 @@ def test_ctrl_c_after_some_papers_stops_the_workers_and_writes_nothing(roster_pl
 _real_render_job = exam_build._render_job
 
 
-def _render_until_student_4(plan, job, stylesheets):  # noqa: ANN001, ANN202 - runs in a (forked) worker
+def _render_until_student_4(plan, job, stylesheets):
     if job[2] is not None and job[2].student_id == "004":
         raise KeyboardInterrupt  # as if Ctrl-C reached the worker
     return _real_render_job(plan, job, stylesheets)
 
 
-def test_ctrl_c_inside_a_worker_stops_the_cli_cleanly(roster_plan, workers: list, in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_inside_a_worker_stops_the_cli_cleanly(
+    roster_plan, workers: list, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(exam_build, "_render_job", _render_until_student_4)
     (in_tmp / "class.csv").write_text(ROSTER, encoding="utf-8")
-    result = runner.invoke(cli.app, ["exam", "--source", str(SOURCE), "--modules", "3", "--seed", "1", "--count", "2", "--variants", "2", "--roster", "class.csv"])
+    result = runner.invoke(
+        cli.app,
+        [
+            "exam",
+            "--source",
+            str(SOURCE),
+            "--modules",
+            "3",
+            "--seed",
+            "1",
+            "--count",
+            "2",
+            "--variants",
+            "2",
+            "--roster",
+            "class.csv",
+        ],
+    )
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert (result.exit_code, result.stderr) == (130, "interrupted; nothing was written.\n")
     _assert_stopped(workers)
@@ -218,8 +249,21 @@ def test_a_real_ctrl_c_stops_the_whole_roster_build(tmp_path: Path) -> None:
     import signal
     import subprocess
 
-    (tmp_path / "class.csv").write_text("姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range(1, 41)), encoding="utf-8")
-    command = [sys.executable, "-c", "from paperkit.cli import main; main()", "exam", "--source", str(SOURCE), "--modules", "2,3", "--roster", "class.csv"]
+    (tmp_path / "class.csv").write_text(
+        "姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range(1, 41)), encoding="utf-8"
+    )
+    command = [
+        sys.executable,
+        "-c",
+        "from paperkit.cli import main; main()",
+        "exam",
+        "--source",
+        str(SOURCE),
+        "--modules",
+        "2,3",
+        "--roster",
+        "class.csv",
+    ]
     env = {k: v for k, v in os.environ.items() if k != "PAPERKIT_DEBUG"}
     child = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from conftest import SOURCE
 from paperkit.build import Rendered, build_handbook, render_handbook
 from paperkit.cli import app
 from paperkit.errors import UsageError
@@ -18,8 +19,6 @@ from paperkit.markup import render_math, visible_text
 from paperkit.models import Handbook
 from paperkit.page import PT_PER_MM, geometry_for
 from paperkit.validate import open_handbook
-
-from conftest import SOURCE
 
 runner = CliRunner()
 
@@ -78,7 +77,9 @@ def outline(reader: PdfReader) -> list[tuple[str, int, list[tuple[str, int]]]]:
     return entries
 
 
-def test_every_section_title_question_and_answer_is_in_the_text(handbook: Handbook, page_texts: dict[str, list[str]]) -> None:
+def test_every_section_title_question_and_answer_is_in_the_text(
+    handbook: Handbook, page_texts: dict[str, list[str]]
+) -> None:
     text = "".join(page_texts["inline"])
     for section in handbook.sections:
         for piece in fragments(section.title):
@@ -88,7 +89,9 @@ def test_every_section_title_question_and_answer_is_in_the_text(handbook: Handbo
                 assert piece in text, (example.id, piece)
 
 
-def test_the_student_edition_has_the_questions_but_no_answers(handbook: Handbook, page_texts: dict[str, list[str]]) -> None:
+def test_the_student_edition_has_the_questions_but_no_answers(
+    handbook: Handbook, page_texts: dict[str, list[str]]
+) -> None:
     text = "".join(page_texts["none"])
     for example in handbook.examples:
         for piece in fragments(example.q):
@@ -99,7 +102,9 @@ def test_the_student_edition_has_the_questions_but_no_answers(handbook: Handbook
     assert "A1" not in text
 
 
-def test_answers_at_the_end_are_in_the_appendix_in_section_order(handbook: Handbook, readers: dict[str, PdfReader], page_texts: dict[str, list[str]]) -> None:
+def test_answers_at_the_end_are_in_the_appendix_in_section_order(
+    handbook: Handbook, readers: dict[str, PdfReader], page_texts: dict[str, list[str]]
+) -> None:
     titles = [title for title, _, _ in outline(readers["end"])]
     assert titles[-1] == "例题答案"
     appendix_page = outline(readers["end"])[-1][1]
@@ -129,7 +134,9 @@ def test_questions_and_answers_link_to_each_other(handbook: Handbook, readers: d
     assert {f"s-{s.id}" for s in handbook.sections} <= targets
 
 
-def test_the_outline_has_a_module_entry_with_its_sections_and_nothing_deeper(handbook: Handbook, readers: dict[str, PdfReader]) -> None:
+def test_the_outline_has_a_module_entry_with_its_sections_and_nothing_deeper(
+    handbook: Handbook, readers: dict[str, PdfReader]
+) -> None:
     entries = outline(readers["inline"])
     assert [title for title, _, _ in entries] == [f"{m.id} {outline_text(m.title)}" for m in handbook.modules]
     assert len(entries) == 14
@@ -140,7 +147,9 @@ def test_the_outline_has_a_module_entry_with_its_sections_and_nothing_deeper(han
 
 
 @pytest.mark.parametrize("answers", list(VARIANTS))
-def test_contents_page_numbers_are_the_pages_sections_start_on(answers: str, handbook: Handbook, readers: dict[str, PdfReader]) -> None:
+def test_contents_page_numbers_are_the_pages_sections_start_on(
+    answers: str, handbook: Handbook, readers: dict[str, PdfReader]
+) -> None:
     reader = readers[answers]
     starts = {title.split(" ")[0]: page for _, _, sections in outline(reader) for title, page in sections}
     contents = next(n for n, page in enumerate(reader.pages) if "详细目录" in page.extract_text())
@@ -198,13 +207,13 @@ def test_the_cover_has_no_page_number_and_the_others_do(page_texts: dict[str, li
 def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(rendered: dict[str, Rendered]) -> None:
     from weasyprint.formatting_structure import boxes
 
-    def lines(box):  # noqa: ANN001, ANN202
+    def lines(box):
         if isinstance(box, boxes.LineBox):
             yield box
         for child in getattr(box, "children", ()):
             yield from lines(child)
 
-    def text(box) -> str:  # noqa: ANN001
+    def text(box) -> str:
         if isinstance(box, boxes.TextBox):
             return box.text
         if isinstance(box, boxes.InlineReplacedBox):
@@ -243,7 +252,9 @@ def test_the_handbook_command_writes_the_pdf(tiny_source: Path, tmp_path: Path) 
         (["--answers", "later"], "error: --answers later: unknown answer mode; choose one of inline, end, none\n"),
     ],
 )
-def test_unknown_options_are_usage_errors_and_write_nothing(args: list[str], message: str, tiny_source: Path, tmp_path: Path) -> None:
+def test_unknown_options_are_usage_errors_and_write_nothing(
+    args: list[str], message: str, tiny_source: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "hb.pdf"
     result = runner.invoke(app, ["handbook", "--source", str(tiny_source), "--out", str(out), *args])
     assert result.exit_code == 2

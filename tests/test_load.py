@@ -7,11 +7,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import MODULE_YAML, write_handbook
 from paperkit.errors import ContentError
 from paperkit.load import load_handbook
 from paperkit.validate import validate_handbook
-
-from conftest import MODULE_YAML, write_handbook
 
 
 def test_every_value_remembers_its_line(tmp_path: Path) -> None:

@@ -25,7 +25,10 @@ def test_the_three_kinds_of_markup() -> None:
         ("<b>粗</b>", "&lt;b&gt;粗&lt;/b&gt;"),
         ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
         ('<img src="/etc/passwd">', "&lt;img src=&#34;/etc/passwd&#34;&gt;"),
-        ("[链接](http://example.com) ![图](http://example.com/x.png)", "[链接](http://example.com) ![图](http://example.com/x.png)"),
+        (
+            "[链接](http://example.com) ![图](http://example.com/x.png)",
+            "[链接](http://example.com) ![图](http://example.com/x.png)",
+        ),
         ("&amp; &lt;", "&amp;amp; &amp;lt;"),
         ("*斜体* __下划线__", "*斜体* __下划线__"),
         (r"价格 \$5", "价格 $5"),
@@ -39,7 +42,10 @@ def test_chinese_latin_spacing_is_normalized() -> None:
     # A quarter em (U+2005) between Chinese and Latin, whether the source had a space or not.
     assert render_inline("用LLM训练") == "用\u2005LLM\u2005训练"
     assert render_inline("Transformer 架构") == "Transformer\u2005架构"
-    assert render_inline("约为 $O(S^2)$ 。") == '约为\u2005<span class="math"><var>O</var>(<var>S</var><sup>2</sup>)</span>。'
+    assert (
+        render_inline("约为 $O(S^2)$ 。")
+        == '约为\u2005<span class="math"><var>O</var>(<var>S</var><sup>2</sup>)</span>。'
+    )
     assert render_inline("（ 括号 ）") == "（括号）"
 
 
@@ -89,7 +95,9 @@ def test_plain_and_visible_text() -> None:
 def test_rendered_markup_never_contains_unescaped_html(text: str) -> None:
     html = str(render_inline(text))
     # The only tags markup may produce; any other "<" must have been escaped.
-    stripped = re.sub(r'</?(strong|code|var|sub|sup)>|<span class="(math|mo|mfn)">|</span>|<img class="math" [^>]*>', "", html)
+    stripped = re.sub(
+        r'</?(strong|code|var|sub|sup)>|<span class="(math|mo|mfn)">|</span>|<img class="math" [^>]*>', "", html
+    )
     assert "<" not in stripped and ">" not in stripped
     for problem in inline_problems(text):
         assert isinstance(problem, str)

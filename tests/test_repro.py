@@ -65,7 +65,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], 
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(here)
         patch.delenv("SOURCE_DATE_EPOCH", raising=False)
-        exec(BUILD_ALL, {})  # noqa: S102 - the same script as the child's
+        exec(BUILD_ALL, {})
     _, errors = child.communicate(timeout=120)
     assert child.returncode == 0, errors
     return _pdfs(here / "out"), _pdfs(there / "out"), [here, there]
@@ -125,7 +125,9 @@ def test_every_pdf_made_by_weasyprint_has_a_stable_id(builds) -> None:
             assert trailer_id is not None and len(trailer_id[0]) == 32, name
 
 
-def test_source_date_epoch_dates_an_undated_exam_but_not_the_handbook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_source_date_epoch_dates_an_undated_exam_but_not_the_handbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from paperkit.build import build_handbook
     from paperkit.exam_build import build_exam, plan_exam
 

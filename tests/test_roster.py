@@ -41,7 +41,10 @@ def test_quoted_cells_keep_commas() -> None:
             "姓名,班级\n张三,一班\n".encode(),
             "r.csv:1: no 学号/student_id column; the header has 姓名, 班级 (expected 姓名/name, 学号/student_id, optional 班级/class)",
         ),
-        ("姓名,学号\n张三,1\n李四,2\n王五,1\n".encode(), "r.csv:4: 学号 1 is also on line 2; student numbers must be unique"),
+        (
+            "姓名,学号\n张三,1\n李四,2\n王五,1\n".encode(),
+            "r.csv:4: 学号 1 is also on line 2; student numbers must be unique",
+        ),
         ("姓名,学号\n,1\n".encode(), "r.csv:2: 姓名 is empty; every student needs a name"),
         ("姓名,学号\n张三,\n".encode(), "r.csv:2: 学号 of 张三 is empty; every student needs a student number"),
         (

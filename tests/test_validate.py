@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from paperkit.cli import app
-
 from conftest import HANDBOOK_YAML, MODULE_YAML, write_handbook
+from paperkit.cli import app
 
 runner = CliRunner()
 M = "source/modules/01-first.yaml"
@@ -22,58 +21,151 @@ def _module(old: str, new: str) -> dict[str, str]:
 
 # (case id, module files (None = the valid one), handbook.yaml text, the expected problem lines)
 CASES = [
-    ("yaml syntax", _module("  title: 第一节\n", "  title: [第一节\n"), HANDBOOK_YAML,
-     [f"{M}:7: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence that starts on line 6)"]),
-    ("tab indentation", _module("  - 要点一", "\t- 要点一"), HANDBOOK_YAML,
-     [f"{M}:9: YAML syntax: tab character; indent with spaces, not tabs"]),
-    ("missing field", _module("  overview: 概述文字，含公式 $O(S^2)$。\n", ""), HANDBOOK_YAML,
-     [f"{M}:5: sections[0].overview: missing (required field)"]),
-    ("unknown field (typo)", _module("  tips:", "  tip:"), HANDBOOK_YAML,
-     [f"{M}:10: sections[0].tip: unknown field (did you mean 'tips'?)"]),
-    ("wrong type: list for text", _module("title: 第一模块", "title: [a, b]"), HANDBOOK_YAML,
-     [f"{M}:2: title: expected text, got a list"]),
-    ("wrong type: module id", _module("id: 1", "id: one"), HANDBOOK_YAML,
-     [f"{M}:1: id: expected a whole number, got 'one'"]),
-    ("empty answer", _module("    a: 答案一。", "    a: ''"), HANDBOOK_YAML,
-     [f"{M}:17: sections[0].examples[0].a: must not be empty"]),
-    ("empty must_know list", _module("  must_know:\n  - 要点一\n", "  must_know: []\n"), HANDBOOK_YAML,
-     [f"{M}:8: sections[0].must_know: must list at least one item"]),
-    ("duplicate field", _module("objective: 学会基础。\n", "objective: 学会基础。\nobjective: 再来。\n"), HANDBOOK_YAML,
-     [f"{M}:4: objective: duplicate field (first given on line 3)"]),
-    ("duplicate module id", {"01-first.yaml": MODULE_YAML, "02-second.yaml": MODULE_YAML.replace("第一模块", "第二模块")}, HANDBOOK_YAML,
-     ["source/modules/02-second.yaml:1: id: 1 is used by source/modules/01-first.yaml too",
-      "source/modules/02-second.yaml:5: sections[0].id: '1.1' is used by source/modules/01-first.yaml:5 too",
-      "source/modules/02-second.yaml:15: sections[0].examples[0].id: '1.1.q1' is used by source/modules/01-first.yaml:15 too"]),
-    ("section id not prefixed by module id", _module("- id: '1.1'", "- id: '2.1'"), HANDBOOK_YAML,
-     [f"{M}:5: sections[0].id: expected '1.<number>' (the module id 1, a dot, a number), got '2.1'",
-      f"{M}:15: sections[0].examples[0].id: expected '2.1.<name>' (e.g. '2.1.q1'), got '1.1.q1'"]),
-    ("bad TeX: unbalanced brace", _module("$O(S^2)$", r"$\frac{a}{$"), HANDBOOK_YAML,
-     [f"{M}:7: sections[0].overview: $\\frac{{a}}{{$: TeX does not render: a {{ without its }}"]),
-    ("bad TeX: empty script", _module("$O(S^2)$", r"$x^$"), HANDBOOK_YAML,
-     [f"{M}:7: sections[0].overview: $x^$: TeX does not render: ^ or _ with nothing after it"]),
-    ("unknown TeX command", _module("$O(S^2)$", r"$\foo{x}$"), HANDBOOK_YAML,
-     [f"{M}:7: sections[0].overview: $\\foo{{x}}$: unknown TeX command \\foo"]),
-    ("Chinese inside math", _module("$O(S^2)$", "$O(长度^2)$"), HANDBOOK_YAML,
-     [f"{M}:7: sections[0].overview: $O(长度^2)$: Chinese character 「长」 inside $…$; the math font has no Chinese glyphs, move it outside the math"]),
-    ("unmatched dollar", _module("    q: 问题一？", "    q: 价格 $5 元？"), HANDBOOK_YAML,
-     [f"{M}:16: sections[0].examples[0].q: unmatched $ (close the formula with $, or write \\$ for a dollar sign)"]),
-    ("uncovered character", _module("  - 误区一", "  - 误区 🦜"), HANDBOOK_YAML,
-     [f"{M}:13: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; add it with scripts/build_fonts.py"]),
-    ("bad date", None, HANDBOOK_YAML.replace("'2026-01-18'", "18.1.2026"),
-     ["source/handbook.yaml:2: date: expected a date like 2026-01-18, got '18.1.2026'"]),
-    ("module not a mapping", {"01-first.yaml": "- just\n- a list\n"}, HANDBOOK_YAML,
-     [f"{M}:1: (top level): expected a mapping of fields, got a list"]),
-    ("empty module file", {"01-first.yaml": "\n"}, HANDBOOK_YAML,
-     [f"{M}:1: file is empty; expected a mapping of fields"]),
-    ("no modules", {}, HANDBOOK_YAML,
-     ["source/modules/: no module files (modules/*.yaml)"]),
-    ("YAML alias bomb", {"01-first.yaml": "a: &a [x, x]\nb: &b [*a, *a]\n"}, HANDBOOK_YAML,
-     [f"{M}:1: a: unknown field (expected one of: id, title, short_title, objective, sections)",
-      f"{M}:1: id: missing (required field)",
-      f"{M}:1: objective: missing (required field)",
-      f"{M}:1: sections: missing (required field)",
-      f"{M}:1: title: missing (required field)",
-      f"{M}:2: b: unknown field (expected one of: id, title, short_title, objective, sections)"]),
+    (
+        "yaml syntax",
+        _module("  title: 第一节\n", "  title: [第一节\n"),
+        HANDBOOK_YAML,
+        [f"{M}:7: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence that starts on line 6)"],
+    ),
+    (
+        "tab indentation",
+        _module("  - 要点一", "\t- 要点一"),
+        HANDBOOK_YAML,
+        [f"{M}:9: YAML syntax: tab character; indent with spaces, not tabs"],
+    ),
+    (
+        "missing field",
+        _module("  overview: 概述文字，含公式 $O(S^2)$。\n", ""),
+        HANDBOOK_YAML,
+        [f"{M}:5: sections[0].overview: missing (required field)"],
+    ),
+    (
+        "unknown field (typo)",
+        _module("  tips:", "  tip:"),
+        HANDBOOK_YAML,
+        [f"{M}:10: sections[0].tip: unknown field (did you mean 'tips'?)"],
+    ),
+    (
+        "wrong type: list for text",
+        _module("title: 第一模块", "title: [a, b]"),
+        HANDBOOK_YAML,
+        [f"{M}:2: title: expected text, got a list"],
+    ),
+    (
+        "wrong type: module id",
+        _module("id: 1", "id: one"),
+        HANDBOOK_YAML,
+        [f"{M}:1: id: expected a whole number, got 'one'"],
+    ),
+    (
+        "empty answer",
+        _module("    a: 答案一。", "    a: ''"),
+        HANDBOOK_YAML,
+        [f"{M}:17: sections[0].examples[0].a: must not be empty"],
+    ),
+    (
+        "empty must_know list",
+        _module("  must_know:\n  - 要点一\n", "  must_know: []\n"),
+        HANDBOOK_YAML,
+        [f"{M}:8: sections[0].must_know: must list at least one item"],
+    ),
+    (
+        "duplicate field",
+        _module("objective: 学会基础。\n", "objective: 学会基础。\nobjective: 再来。\n"),
+        HANDBOOK_YAML,
+        [f"{M}:4: objective: duplicate field (first given on line 3)"],
+    ),
+    (
+        "duplicate module id",
+        {"01-first.yaml": MODULE_YAML, "02-second.yaml": MODULE_YAML.replace("第一模块", "第二模块")},
+        HANDBOOK_YAML,
+        [
+            "source/modules/02-second.yaml:1: id: 1 is used by source/modules/01-first.yaml too",
+            "source/modules/02-second.yaml:5: sections[0].id: '1.1' is used by source/modules/01-first.yaml:5 too",
+            "source/modules/02-second.yaml:15: sections[0].examples[0].id: '1.1.q1' is used by source/modules/01-first.yaml:15 too",
+        ],
+    ),
+    (
+        "section id not prefixed by module id",
+        _module("- id: '1.1'", "- id: '2.1'"),
+        HANDBOOK_YAML,
+        [
+            f"{M}:5: sections[0].id: expected '1.<number>' (the module id 1, a dot, a number), got '2.1'",
+            f"{M}:15: sections[0].examples[0].id: expected '2.1.<name>' (e.g. '2.1.q1'), got '1.1.q1'",
+        ],
+    ),
+    (
+        "bad TeX: unbalanced brace",
+        _module("$O(S^2)$", r"$\frac{a}{$"),
+        HANDBOOK_YAML,
+        [f"{M}:7: sections[0].overview: $\\frac{{a}}{{$: TeX does not render: a {{ without its }}"],
+    ),
+    (
+        "bad TeX: empty script",
+        _module("$O(S^2)$", r"$x^$"),
+        HANDBOOK_YAML,
+        [f"{M}:7: sections[0].overview: $x^$: TeX does not render: ^ or _ with nothing after it"],
+    ),
+    (
+        "unknown TeX command",
+        _module("$O(S^2)$", r"$\foo{x}$"),
+        HANDBOOK_YAML,
+        [f"{M}:7: sections[0].overview: $\\foo{{x}}$: unknown TeX command \\foo"],
+    ),
+    (
+        "Chinese inside math",
+        _module("$O(S^2)$", "$O(长度^2)$"),
+        HANDBOOK_YAML,
+        [
+            f"{M}:7: sections[0].overview: $O(长度^2)$: Chinese character 「长」 inside $…$; the math font has no Chinese glyphs, move it outside the math"
+        ],
+    ),
+    (
+        "unmatched dollar",
+        _module("    q: 问题一？", "    q: 价格 $5 元？"),
+        HANDBOOK_YAML,
+        [f"{M}:16: sections[0].examples[0].q: unmatched $ (close the formula with $, or write \\$ for a dollar sign)"],
+    ),
+    (
+        "uncovered character",
+        _module("  - 误区一", "  - 误区 🦜"),
+        HANDBOOK_YAML,
+        [
+            f"{M}:13: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; add it with scripts/build_fonts.py"
+        ],
+    ),
+    (
+        "bad date",
+        None,
+        HANDBOOK_YAML.replace("'2026-01-18'", "18.1.2026"),
+        ["source/handbook.yaml:2: date: expected a date like 2026-01-18, got '18.1.2026'"],
+    ),
+    (
+        "module not a mapping",
+        {"01-first.yaml": "- just\n- a list\n"},
+        HANDBOOK_YAML,
+        [f"{M}:1: (top level): expected a mapping of fields, got a list"],
+    ),
+    (
+        "empty module file",
+        {"01-first.yaml": "\n"},
+        HANDBOOK_YAML,
+        [f"{M}:1: file is empty; expected a mapping of fields"],
+    ),
+    ("no modules", {}, HANDBOOK_YAML, ["source/modules/: no module files (modules/*.yaml)"]),
+    (
+        "YAML alias bomb",
+        {"01-first.yaml": "a: &a [x, x]\nb: &b [*a, *a]\n"},
+        HANDBOOK_YAML,
+        [
+            f"{M}:1: a: unknown field (expected one of: id, title, short_title, objective, sections)",
+            f"{M}:1: id: missing (required field)",
+            f"{M}:1: objective: missing (required field)",
+            f"{M}:1: sections: missing (required field)",
+            f"{M}:1: title: missing (required field)",
+            f"{M}:2: b: unknown field (expected one of: id, title, short_title, objective, sections)",
+        ],
+    ),
 ]
 
 
@@ -127,7 +219,11 @@ def test_text_fields_keep_what_was_typed(in_tmp: Path) -> None:
     # 2.10 would be the float 2.1 to a YAML library; paperkit keeps the text as written.
     from paperkit.load import load_handbook
 
-    modules = {"01-first.yaml": MODULE_YAML.replace("- id: '1.1'", "- id: 1.10").replace("1.1.q1", "1.10.q1").replace("a: 答案一。", "a: yes")}
+    modules = {
+        "01-first.yaml": MODULE_YAML.replace("- id: '1.1'", "- id: 1.10")
+        .replace("1.1.q1", "1.10.q1")
+        .replace("a: 答案一。", "a: yes")
+    }
     handbook = load_handbook(write_handbook(in_tmp, modules))
     assert handbook.sections[0].id == "1.10"
     assert handbook.examples[0].a == "yes"

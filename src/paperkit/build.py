@@ -87,15 +87,17 @@ class Rendered:
     document: Any = field(default=None, compare=False, repr=False)  # the laid-out pages, for inspection
 
 
-def _lay_out(template: str, css: list[str], context: dict[str, Any], page: PageGeometry):  # noqa: ANN202
+def _lay_out(template: str, css: list[str], context: dict[str, Any], page: PageGeometry):
     """The one rendering path of every document: template → HTML, CSS templates → stylesheets → laid-out pages."""
     html = render_template(template, context)
     stylesheets = render_stylesheets([], page) + [render_template(name, {**context, "page": page}) for name in css]
     return html, stylesheets, lay_out(html, stylesheets)
 
 
-def _finish(html: str, stylesheets: list[str], document) -> Rendered:  # noqa: ANN001 - a WeasyPrint Document
-    return Rendered(html, write_document(document, document_identifier(html, stylesheets)), len(document.pages), document)
+def _finish(html: str, stylesheets: list[str], document) -> Rendered:
+    return Rendered(
+        html, write_document(document, document_identifier(html, stylesheets)), len(document.pages), document
+    )
 
 
 def render_handbook(handbook: Handbook, page: PageGeometry, answers: str = "inline") -> Rendered:
@@ -104,7 +106,9 @@ def render_handbook(handbook: Handbook, page: PageGeometry, answers: str = "inli
     return _finish(*_lay_out("handbook.html.j2", ["handbook.css.j2"], context, page))
 
 
-def render_checklist(handbook: Handbook, page: PageGeometry, layouts: tuple[ChecklistLayout, ...] = CHECKLIST_LAYOUTS) -> Rendered:
+def render_checklist(
+    handbook: Handbook, page: PageGeometry, layouts: tuple[ChecklistLayout, ...] = CHECKLIST_LAYOUTS
+) -> Rendered:
     """The checklist on exactly one page: the roomiest layout that fits, or a RenderError if none does."""
     # Rendering an overflowing layout costs seconds, so a cheap estimate picks where to start and
     # rejects hopeless content; the rendered page count has the last word.
@@ -113,7 +117,9 @@ def render_checklist(handbook: Handbook, page: PageGeometry, layouts: tuple[Chec
     if estimates[-1] <= 1.5:
         start = next((n for n, estimate in enumerate(estimates) if estimate <= 1.1), len(layouts) - 1)
         for layout in layouts[start:]:
-            html, stylesheets, document = _lay_out("checklist.html.j2", ["checklist.css.j2"], checklist_context(handbook, layout, page), page)
+            html, stylesheets, document = _lay_out(
+                "checklist.html.j2", ["checklist.css.j2"], checklist_context(handbook, layout, page), page
+            )
             pages = len(document.pages)
             if pages == 1:
                 return _finish(html, stylesheets, document)
@@ -124,7 +130,9 @@ def render_checklist(handbook: Handbook, page: PageGeometry, layouts: tuple[Chec
     )
 
 
-def build_handbook(source: Path, out: Path, paper: str = "A4", answers: str = "inline", html: bool = False) -> list[Path]:
+def build_handbook(
+    source: Path, out: Path, paper: str = "A4", answers: str = "inline", html: bool = False
+) -> list[Path]:
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written."""
     page = geometry_for(paper)
     check_answers(answers)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def cache_dir() -> Path | None:
-    """Where cached values live: $PAPERKIT_CACHE_DIR, else $XDG_CACHE_HOME/paperkit or ~/.cache/paperkit; None if "off"."""
+    """The cache folder: $PAPERKIT_CACHE_DIR, else $XDG_CACHE_HOME/paperkit or ~/.cache/paperkit; None if "off"."""
     configured = os.environ.get("PAPERKIT_CACHE_DIR", "")
     if configured == "off":
         return None

@@ -24,7 +24,9 @@ app = typer.Typer(
 
 SourceOption = Annotated[
     Path,
-    typer.Option("--source", metavar="DIR", help="Handbook directory (handbook.yaml + modules/*.yaml).", show_default=True),
+    typer.Option(
+        "--source", metavar="DIR", help="Handbook directory (handbook.yaml + modules/*.yaml).", show_default=True
+    ),
 ]
 
 
@@ -71,8 +73,17 @@ def list_modules(source: SourceOption = DEFAULT_SOURCE) -> None:
 def handbook(
     source: SourceOption = DEFAULT_SOURCE,
     out: Annotated[Path, typer.Option("--out", metavar="FILE", help="PDF to write.")] = DEFAULT_BUILD / "handbook.pdf",
-    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size; type and margins scale with it.")] = "A4",
-    answers: Annotated[str, typer.Option("--answers", metavar="inline|end|none", help="Answers after each question, in an appendix, or left out (student edition).")] = "inline",
+    paper: Annotated[
+        str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size; type and margins scale with it.")
+    ] = "A4",
+    answers: Annotated[
+        str,
+        typer.Option(
+            "--answers",
+            metavar="inline|end|none",
+            help="Answers after each question, in an appendix, or left out (student edition).",
+        ),
+    ] = "inline",
     html: Annotated[bool, typer.Option("--html", help="Also write the rendered HTML beside the PDF.")] = False,
 ) -> None:
     """Write the handbook PDF: cover, checklist, contents with page numbers, modules, bookmarks."""
@@ -96,41 +107,100 @@ def checklist(
         typer.echo(str(build_checklist(source, out, paper=paper)))
 
 
-def _text_option(flag: str, metavar: str, help_text: str):  # noqa: ANN202 - a Typer option
+def _text_option(flag: str, metavar: str, help_text: str):
     # Numbers are taken as text and parsed by the library, so a bad value gets paperkit's one-line message.
     return typer.Option(flag, metavar=metavar, help=help_text)
 
 
 @app.command()
 def exam(
-    modules: Annotated[str | None, _text_option("--modules", "LIST", "Modules to draw questions from, e.g. 2,3,8 (see `paperkit list`).")] = None,
-    seed: Annotated[str | None, _text_option("--seed", "N", "Whole number ≥ 0; the same seed gives the same paper forever.  [default: 0]")] = None,
-    count: Annotated[str | None, _text_option("--count", "N", "Number of questions, at most the modules' pool.  [default: 10]")] = None,
-    total_points: Annotated[str | None, _text_option("--total-points", "P", "Total points, split evenly; the last questions take the remainder.  [default: 100]")] = None,
-    variants: Annotated[str | None, _text_option("--variants", "K", "Papers A, B, … (1–26), each with its own selection and key.  [default: 1]")] = None,
-    title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="Paper title.  [default: the handbook title + 测试卷]")] = None,
+    modules: Annotated[
+        str | None,
+        _text_option("--modules", "LIST", "Modules to draw questions from, e.g. 2,3,8 (see `paperkit list`)."),
+    ] = None,
+    seed: Annotated[
+        str | None,
+        _text_option("--seed", "N", "Whole number ≥ 0; the same seed gives the same paper forever.  [default: 0]"),
+    ] = None,
+    count: Annotated[
+        str | None, _text_option("--count", "N", "Number of questions, at most the modules' pool.  [default: 10]")
+    ] = None,
+    total_points: Annotated[
+        str | None,
+        _text_option(
+            "--total-points", "P", "Total points, split evenly; the last questions take the remainder.  [default: 100]"
+        ),
+    ] = None,
+    variants: Annotated[
+        str | None,
+        _text_option("--variants", "K", "Papers A, B, … (1–26), each with its own selection and key.  [default: 1]"),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", metavar="TEXT", help="Paper title.  [default: the handbook title + 测试卷]")
+    ] = None,
     course: Annotated[str, typer.Option("--course", metavar="TEXT", help="Course name printed under the title.")] = "",
-    date: Annotated[str, typer.Option("--date", metavar="YYYY-MM-DD", help="Exam date; left as a blank line if not given.")] = "",
+    date: Annotated[
+        str, typer.Option("--date", metavar="YYYY-MM-DD", help="Exam date; left as a blank line if not given.")
+    ] = "",
     duration: Annotated[str, _text_option("--duration", "MIN", "Exam duration in minutes.")] = "120",
-    roster: Annotated[Path | None, typer.Option("--roster", metavar="FILE.csv", help="Class list (姓名,学号[,班级]; UTF-8): one named paper per student, papers-all.pdf, keys.pdf.")] = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            "--roster",
+            metavar="FILE.csv",
+            help="Class list (姓名,学号[,班级]; UTF-8): one named paper per student, papers-all.pdf, keys.pdf.",
+        ),
+    ] = None,
     paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.")] = "A4",
-    seal_line: Annotated[bool, typer.Option("--seal-line", help="Print the 密封线 with 姓名/学号/班级 along the left margin of every page.")] = False,
-    from_manifest: Annotated[Path | None, typer.Option("--from-manifest", metavar="FILE", help="Rebuild the exam a manifest.json records (the identical PDFs).")] = None,
+    seal_line: Annotated[
+        bool,
+        typer.Option("--seal-line", help="Print the 密封线 with 姓名/学号/班级 along the left margin of every page."),
+    ] = False,
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-manifest", metavar="FILE", help="Rebuild the exam a manifest.json records (the identical PDFs)."
+        ),
+    ] = None,
     source: SourceOption = DEFAULT_SOURCE,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for exams; each goes in DIR/<exam-id>/.")] = DEFAULT_BUILD / "exams",
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for exams; each goes in DIR/<exam-id>/.")
+    ] = DEFAULT_BUILD / "exams",
 ) -> None:
     """Write a randomized exam paper, its answer key and manifest.json under build/exams/<exam-id>/."""
     from .exam_build import build_exam, plan_exam, plan_from_manifest, start_engine
 
     with _reported(), start_engine() as engine:
         if from_manifest is not None:
-            given = [flag for flag, value in (("--modules", modules), ("--seed", seed), ("--count", count), ("--total-points", total_points), ("--variants", variants), ("--roster", roster)) if value is not None]
+            given = [
+                flag
+                for flag, value in (
+                    ("--modules", modules),
+                    ("--seed", seed),
+                    ("--count", count),
+                    ("--total-points", total_points),
+                    ("--variants", variants),
+                    ("--roster", roster),
+                )
+                if value is not None
+            ]
             plan = plan_from_manifest(from_manifest, source, out, selection_options=given)
         else:
             plan = plan_exam(
-                modules=modules, seed=seed or "0", count=count or "10", total_points=total_points or "100",
-                variants=variants or "1", title=title, course=course, date=date, duration=duration,
-                paper=paper, seal_line=seal_line, roster=roster, source=source, out=out,
+                modules=modules,
+                seed=seed or "0",
+                count=count or "10",
+                total_points=total_points or "100",
+                variants=variants or "1",
+                title=title,
+                course=course,
+                date=date,
+                duration=duration,
+                paper=paper,
+                seal_line=seal_line,
+                roster=roster,
+                source=source,
+                out=out,
             )
         for warning in plan.warnings:
             typer.echo(f"warning: {warning}", err=True)
@@ -139,7 +209,7 @@ def exam(
                 typer.echo(str(path))
 
 
-def _stderr_progress():  # noqa: ANN202 - a progress callback or None
+def _stderr_progress():
     """A one-line progress bar on stderr when it is a terminal; nothing otherwise (logs stay clean)."""
     if not sys.stderr.isatty():
         return None
@@ -163,5 +233,8 @@ def main() -> None:
     except Exception as error:  # the last line of defence: users never see a traceback
         if os.environ.get("PAPERKIT_DEBUG"):
             raise
-        typer.echo(f"internal error: {type(error).__name__}: {error} (a bug in paperkit; rerun with PAPERKIT_DEBUG=1 for details)", err=True)
+        typer.echo(
+            f"internal error: {type(error).__name__}: {error} (a bug in paperkit; rerun with PAPERKIT_DEBUG=1 for details)",
+            err=True,
+        )
         sys.exit(70)

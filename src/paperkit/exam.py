@@ -73,6 +73,7 @@ class Exam:
 
 # -- the bank --------------------------------------------------------------------------------
 
+
 def question_bank(handbook: Handbook) -> dict[int, tuple[Question, ...]]:
     """Every module's questions in handbook order; every worked example is a short-answer question."""
     return {
@@ -97,6 +98,7 @@ def bank_hash(bank: Mapping[int, Sequence[Question]], modules: Sequence[int]) ->
 
 # -- option parsing (pure: messages name the option, what arrived and what is valid) ------------
 
+
 def _module_range(bank: Mapping[int, Sequence[Question]]) -> str:
     ids = sorted(bank)
     if ids == list(range(ids[0], ids[-1] + 1)):
@@ -109,7 +111,9 @@ def parse_modules(text: str, bank: Mapping[int, Sequence[Question]]) -> tuple[in
     valid = _module_range(bank)
     items = [item.strip() for item in text.split(",")]
     if not text.strip() or any(not re.fullmatch(r"\d+", item) for item in items):
-        raise UsageError(f"--modules {text}: expected module numbers separated by commas, like 2,3,8; modules are {valid}")
+        raise UsageError(
+            f"--modules {text}: expected module numbers separated by commas, like 2,3,8; modules are {valid}"
+        )
     ids = [int(item) for item in items]
     unknown = [i for i in ids if i not in bank]
     if unknown:
@@ -155,6 +159,7 @@ def make_exam_id(modules: Sequence[int], seed: int, count: int, variants: int) -
 
 # -- selection --------------------------------------------------------------------------------
 
+
 def sort_key(seed: int, variant: str, question_id: str) -> str:
     """The SHA-256 hex digest of `seed:variant:id`: a question's rank, the same on every machine forever."""
     return hashlib.sha256(f"{seed}:{variant}:{question_id}".encode()).hexdigest()
@@ -197,6 +202,7 @@ def select_questions(pools: Mapping[int, Sequence[str]], count: int, seed: int, 
 
 # -- points and headings ----------------------------------------------------------------------
 
+
 def split_points(total: int, count: int) -> list[int]:
     """Equal whole-number points; the remainder goes one each to the last questions (they come later, not easier)."""
     base, extra = divmod(total, count)
@@ -215,9 +221,7 @@ def part_heading(index: int, kind: str, numbers: Sequence[int], points: Sequence
     if len(runs) == 1:
         each = f"每小题 {points[0]} 分"
     else:
-        each = "，".join(
-            (f"第 {a} 题 {p} 分" if a == b else f"第 {a}–{b} 题每小题 {p} 分") for a, b, p in runs
-        )
+        each = "，".join((f"第 {a} 题 {p} 分" if a == b else f"第 {a}–{b} 题每小题 {p} 分") for a, b, p in runs)
     numeral = CHINESE_NUMERALS[index] if index < len(CHINESE_NUMERALS) else str(index + 1)
     return f"{numeral}、{name}（共 {len(numbers)} 小题，{each}，共 {sum(points)} 分）"
 
@@ -258,6 +262,7 @@ def missing_questions(bank: Mapping[int, Sequence[Question]], question_ids: Sequ
 
 
 # -- template contexts (plain data; templates do no numbering or arithmetic) ---------------------
+
 
 @dataclass(frozen=True)
 class PaperSettings:
@@ -357,7 +362,9 @@ def paper_context(
 
 def key_context(exam: Exam, settings: PaperSettings) -> dict[str, Any]:
     """The key's template context: the paper's numbering and points, each answer and where it comes from."""
-    doc = _common(exam, PaperSettings(settings.title, settings.course, settings.date, settings.duration, False, settings.lang))
+    doc = _common(
+        exam, PaperSettings(settings.title, settings.course, settings.date, settings.duration, False, settings.lang)
+    )
     doc["parts"] = [
         {
             "heading": part.heading,

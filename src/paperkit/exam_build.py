@@ -6,8 +6,8 @@ import importlib
 import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -82,18 +82,32 @@ def plan_exam(
     module_ids = ex.parse_modules(modules, bank)
     count_value = ex.parse_count(count, module_ids, bank)
     if points_value < count_value:
-        raise UsageError(f"--total-points {total_points}: less than one point per question; give at least {count_value} for {count_value} questions")
+        raise UsageError(
+            f"--total-points {total_points}: less than one point per question; give at least {count_value} for {count_value} questions"
+        )
     letters = ex.variant_letters(variant_count)
     exam_id = ex.make_exam_id(module_ids, seed_value, count_value, variant_count)
     pools = {m: [q.id for q in bank[m]] for m in module_ids}
     exams = {
-        v: ex.make_exam(bank, module_ids, ex.select_questions(pools, count_value, seed_value, v), exam_id=exam_id, variant=v, seed=seed_value, total_points=points_value)
+        v: ex.make_exam(
+            bank,
+            module_ids,
+            ex.select_questions(pools, count_value, seed_value, v),
+            exam_id=exam_id,
+            variant=v,
+            seed=seed_value,
+            total_points=points_value,
+        )
         for v in letters
     }
-    settings = ex.PaperSettings(title or f"{handbook.title} 测试卷", course, date, duration_value, seal_line, handbook.language)
+    settings = ex.PaperSettings(
+        title or f"{handbook.title} 测试卷", course, date, duration_value, seal_line, handbook.language
+    )
     students = assign_variants(students, letters)
     folder = exam_id if roster is None else f"{exam_id}_{_slug(roster.stem)}"
-    manifest = _manifest(exam_id, exams, settings, paper, bank, module_ids, count_value, students, roster.name if roster else "")
+    manifest = _manifest(
+        exam_id, exams, settings, paper, bank, module_ids, count_value, students, roster.name if roster else ""
+    )
     return ExamPlan(manifest, exams, settings, students, out / folder)
 
 
@@ -124,16 +138,26 @@ def plan_from_manifest(
             f"(hash {recorded.bank_hash[:12]} → {current[:12]}); edited questions will print as they are now"
         )
     exams = {
-        v: ex.make_exam(bank, recorded.modules, p["questions"], exam_id=recorded.exam_id, variant=v, seed=recorded.seed, total_points=recorded.total_points)
+        v: ex.make_exam(
+            bank,
+            recorded.modules,
+            p["questions"],
+            exam_id=recorded.exam_id,
+            variant=v,
+            seed=recorded.seed,
+            total_points=recorded.total_points,
+        )
         for v, p in recorded.papers.items()
     }
-    settings = ex.PaperSettings(recorded.title, recorded.course, recorded.date, recorded.duration, recorded.seal_line, handbook.language)
+    settings = ex.PaperSettings(
+        recorded.title, recorded.course, recorded.date, recorded.duration, recorded.seal_line, handbook.language
+    )
     students = tuple(Student(s["name"], s["student_id"], s.get("class", ""), s["variant"]) for s in recorded.students)
     folder = recorded.exam_id if not recorded.roster else f"{recorded.exam_id}_{_slug(Path(recorded.roster).stem)}"
     return ExamPlan(recorded, exams, settings, students, out / folder, tuple(warnings))
 
 
-def _manifest(exam_id, exams, settings, paper, bank, modules, count, students, roster) -> Manifest:  # noqa: ANN001
+def _manifest(exam_id, exams, settings, paper, bank, modules, count, students, roster) -> Manifest:
     return Manifest(
         exam_id=exam_id,
         seed=next(iter(exams.values())).seed,
@@ -147,8 +171,13 @@ def _manifest(exam_id, exams, settings, paper, bank, modules, count, students, r
         duration=settings.duration,
         seal_line=settings.seal_line,
         bank_hash=ex.bank_hash(bank, modules),
-        papers={v: {"questions": [q.question.id for q in e.questions], "points": [q.points for q in e.questions]} for v, e in exams.items()},
-        students=tuple({"name": s.name, "student_id": s.student_id, "class": s.class_name, "variant": s.variant} for s in students),
+        papers={
+            v: {"questions": [q.question.id for q in e.questions], "points": [q.points for q in e.questions]}
+            for v, e in exams.items()
+        },
+        students=tuple(
+            {"name": s.name, "student_id": s.student_id, "class": s.class_name, "variant": s.variant} for s in students
+        ),
         roster=roster,
     )
 
@@ -164,6 +193,7 @@ def _slug(text: str) -> str:
 
 # -- rendering ---------------------------------------------------------------------------------
 
+
 def _stylesheets(plan: ExamPlan) -> list[str]:
     from .render import render_stylesheets
 
@@ -177,7 +207,9 @@ def paper_html(plan: ExamPlan, variant: str, student: Student | None = None) -> 
 
     page = geometry_for(plan.manifest.paper)
     who = (student.name, student.student_id, student.class_name) if student else None
-    return render_template("exam.html.j2", ex.paper_context(plan.exams[variant], plan.settings, page.chars_per_line, who))
+    return render_template(
+        "exam.html.j2", ex.paper_context(plan.exams[variant], plan.settings, page.chars_per_line, who)
+    )
 
 
 def key_html(plan: ExamPlan, variant: str) -> str:
@@ -223,7 +255,9 @@ def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
     engine.shutdown()
 
 
-def render_all(plan: ExamPlan, jobs: Sequence[Job], progress: Progress | None = None, engine: Executor | None = None) -> list[bytes]:
+def render_all(
+    plan: ExamPlan, jobs: Sequence[Job], progress: Progress | None = None, engine: Executor | None = None
+) -> list[bytes]:
     """Render the jobs' PDFs, in paper order; on the engine's processes if given, else here."""
     css = _stylesheets(plan)
     results: list[bytes | None] = [None] * len(jobs)

@@ -171,7 +171,9 @@ def _module_height(module: Module, layout: ChecklistLayout, page: PageGeometry) 
         run = sum(_em_width(f"{s.id} {s.title}") + 2.4 for s in module.sections) * small
         return used + 1.4 * small * math.ceil(run / room)
     for section in module.sections:
-        used += 1.4 * small * math.ceil((_em_width(f"{section.id} {section.title}") + 1.6) * small / (room - 1.1 * small))
+        used += (
+            1.4 * small * math.ceil((_em_width(f"{section.id} {section.title}") + 1.6) * small / (room - 1.1 * small))
+        )
     return used
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -34,7 +35,7 @@ class Field:
     name: str
     kind: str
     required: bool = True
-    record: tuple["Field", ...] = ()
+    record: tuple[Field, ...] = ()
 
 
 EXAMPLE_FIELDS = (Field("id", "text"), Field("q", "text"), Field("a", "text"))
@@ -222,13 +223,22 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
         problems.append(Problem(file, 0, "", f"cannot be read: {error.strerror}"))
         return None
     if len(data) > MAX_FILE_BYTES:
-        problems.append(Problem(file, 0, "", f"file is {len(data) / 1e6:.1f} MB; a content file may be at most {MAX_FILE_BYTES // 1024 // 1024} MB"))
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"file is {len(data) / 1e6:.1f} MB; a content file may be at most {MAX_FILE_BYTES // 1024 // 1024} MB",
+            )
+        )
         return None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        problems.append(Problem(file, line, "", f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8"))
+        problems.append(
+            Problem(file, line, "", f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8")
+        )
         return None
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
@@ -239,7 +249,11 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
         problems.append(Problem(file, 1, "", "file is empty; expected a mapping of fields"))
         return None
     if len(nodes) > 1:
-        problems.append(Problem(file, nodes[1].start_mark.line + 1, "", "more than one YAML document (---); put one module per file"))
+        problems.append(
+            Problem(
+                file, nodes[1].start_mark.line + 1, "", "more than one YAML document (---); put one module per file"
+            )
+        )
         return None
     return nodes[0]
 
@@ -253,7 +267,11 @@ def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Proble
         return Problem(file, line, "", "YAML syntax: tab character; indent with spaces, not tabs")
     context = ""
     if error.context:
-        starts = f" that starts on line {error.context_mark.line + 1}" if error.context_mark and error.context_mark.line + 1 != line else ""
+        starts = (
+            f" that starts on line {error.context_mark.line + 1}"
+            if error.context_mark and error.context_mark.line + 1 != line
+            else ""
+        )
         context = f" ({error.context}{starts})"
     return Problem(file, line, "", f"YAML syntax: {problem}{context}")
 
@@ -290,7 +308,9 @@ def load_handbook(source: Path) -> Handbook:
 
 def _read_front_matter(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], Origin] | None:
     if not path.is_file():
-        problems.append(Problem(display_path(path), 0, "", "missing: every handbook needs a handbook.yaml with its title and date"))
+        problems.append(
+            Problem(display_path(path), 0, "", "missing: every handbook needs a handbook.yaml with its title and date")
+        )
         return None
     root = parse_yaml_file(path, problems)
     if root is None:
@@ -324,7 +344,11 @@ def _build_section_extra(values: dict[str, Any]) -> dict[str, Any]:
     return {"examples": examples}
 
 
-def _build(cls: Callable[..., Any], item: tuple[dict[str, Any], Origin], extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> Any:
+def _build(
+    cls: Callable[..., Any],
+    item: tuple[dict[str, Any], Origin],
+    extra: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Any:
     values, origin = item
     fields = dict(values)
     if extra is not None:

@@ -78,7 +78,10 @@ def read_manifest(path: Path) -> Manifest:
     if not isinstance(data, dict) or data.get("paperkit_manifest") != FORMAT:
         raise UsageError(f"--from-manifest {path}: not a paperkit exam manifest (format {FORMAT})")
     try:
-        papers = {str(v): {"questions": [str(q) for q in p["questions"]], "points": [int(x) for x in p["points"]]} for v, p in data["papers"].items()}
+        papers = {
+            str(v): {"questions": [str(q) for q in p["questions"]], "points": [int(x) for x in p["points"]]}
+            for v, p in data["papers"].items()
+        }
         return Manifest(
             exam_id=str(data["exam_id"]),
             seed=int(data["seed"]),
@@ -97,4 +100,6 @@ def read_manifest(path: Path) -> Manifest:
             roster=str(data.get("roster", "")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise UsageError(f"--from-manifest {path}: a field is missing or malformed ({type(error).__name__}: {error})") from None
+        raise UsageError(
+            f"--from-manifest {path}: a field is missing or malformed ({type(error).__name__}: {error})"
+        ) from None

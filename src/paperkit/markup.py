@@ -52,15 +52,60 @@ class MathError(ValueError):
 
 # Commands that plain text can show, mapped to characters the shipped text fonts have.
 _TEXT_COMMANDS = {
-    "times": "×", "cdot": "·", "approx": "≈", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥",
-    "neq": "≠", "ne": "≠", "in": "∈", "infty": "∞", "to": "→", "rightarrow": "→", "ldots": "…",
-    "dots": "…", "pm": "±", "sim": "∼", "mid": "|", "alpha": "α", "beta": "β", "gamma": "γ",
-    "delta": "δ", "epsilon": "ε", "theta": "θ", "lambda": "λ", "mu": "μ", "pi": "π", "sigma": "σ",
-    "tau": "τ", "phi": "φ", "Delta": "Δ", "Sigma": "Σ", ",": " ", ";": " ", "quad": " ",
+    "times": "×",
+    "cdot": "·",
+    "approx": "≈",
+    "le": "≤",
+    "leq": "≤",
+    "ge": "≥",
+    "geq": "≥",
+    "neq": "≠",
+    "ne": "≠",
+    "in": "∈",
+    "infty": "∞",
+    "to": "→",
+    "rightarrow": "→",
+    "ldots": "…",
+    "dots": "…",
+    "pm": "±",
+    "sim": "∼",
+    "mid": "|",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "pi": "π",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "Delta": "Δ",
+    "Sigma": "Σ",
+    ",": " ",
+    ";": " ",
+    "quad": " ",
 }
 _FUNCTIONS = {"log", "exp", "max", "min", "softmax", "sin", "cos", "arg"}
-_TRIVIAL_TOKEN = re.compile(r"\\mathrm\{([A-Za-z]+)\}|\\([A-Za-z]+|[,;])|([A-Za-z])|([0-9.]+)|([-+=<>()\[\],/|:;'!])|(\s+)")
-_BINARY = {"=": "=", "+": "+", "-": "−", "<": "<", ">": ">", "≈": "≈", "×": "×", "≤": "≤", "≥": "≥", "≠": "≠", "→": "→", "∈": "∈"}
+_TRIVIAL_TOKEN = re.compile(
+    r"\\mathrm\{([A-Za-z]+)\}|\\([A-Za-z]+|[,;])|([A-Za-z])|([0-9.]+)|([-+=<>()\[\],/|:;'!])|(\s+)"
+)
+_BINARY = {
+    "=": "=",
+    "+": "+",
+    "-": "−",
+    "<": "<",
+    ">": ">",
+    "≈": "≈",
+    "×": "×",
+    "≤": "≤",
+    "≥": "≥",
+    "≠": "≠",
+    "→": "→",
+    "∈": "∈",
+}
 
 
 def _trivial_html(tex: str) -> str | None:
@@ -223,9 +268,12 @@ def render_math(tex: str) -> Formula:
     tex = tex.strip()
     if not tex:
         raise MathError("empty formula $$")
-    if _CJK_RE.search(tex):
-        char = _CJK_RE.search(tex).group(0)
-        raise MathError(f"Chinese character 「{char}」 inside $…$; the math font has no Chinese glyphs, move it outside the math")
+    cjk = _CJK_RE.search(tex)
+    if cjk:
+        char = cjk.group(0)
+        raise MathError(
+            f"Chinese character 「{char}」 inside $…$; the math font has no Chinese glyphs, move it outside the math"
+        )
     braces = _brace_problem(tex)
     if braces:
         raise MathError(braces)
@@ -278,9 +326,7 @@ def plain_text(text: str) -> str:
     """The text with markup removed and each formula as its TeX (for PDF metadata and search)."""
     out = []
     for token in _tokens(text):
-        if token.type == "math_inline":
-            out.append(token.content)
-        elif token.type in ("text", "text_special", "code_inline"):
+        if token.type == "math_inline" or token.type in ("text", "text_special", "code_inline"):
             out.append(token.content)
         elif token.type == "softbreak":
             out.append(" ")
@@ -342,8 +388,7 @@ def _spaced(pieces: list[tuple[str, str]]) -> list[str]:
         if after is not None and after[0] == "atom":
             text = _space_before_atom(text)
         pieces[index] = ("done", str(escape(text)))
-    for kind, html in pieces:
-        out.append(html)
+    out.extend(html for _, html in pieces)
     return out
 
 

@@ -43,7 +43,7 @@ def _make_fetcher(roots: tuple[Path, ...], record: Fetched):
     class SafeFetcher(URLFetcher):
         """Serves files under the allowed roots and paperkit's own data: URIs; refuses everything else."""
 
-        def fetch(self, url: str, headers=None):  # noqa: ANN001 - WeasyPrint's signature
+        def fetch(self, url: str, headers=None):
             if url.startswith("data:"):
                 if is_made_uri(url):
                     return super().fetch(url, headers)
@@ -91,7 +91,9 @@ def warn_if_slow_subsetting() -> None:
     from weasyprint.text.ffi import harfbuzz_subset
 
     if not harfbuzz_subset:
-        log.warning("libharfbuzz-subset0 is missing: fonts are subset with fontTools, ~14x slower. Run `make` (as root) to install it.")
+        log.warning(
+            "libharfbuzz-subset0 is missing: fonts are subset with fontTools, ~14x slower. Run `make` (as root) to install it."
+        )
 
 
 def lay_out(
@@ -113,14 +115,20 @@ def lay_out(
     try:
         source = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
         css = [CSS(string=fonts_css(fonts_dir), font_config=font_config, url_fetcher=fetcher)]
-        css += [CSS(string=text, base_url=base_url, font_config=font_config, url_fetcher=fetcher) for text in stylesheets]
+        css += [
+            CSS(string=text, base_url=base_url, font_config=font_config, url_fetcher=fetcher) for text in stylesheets
+        ]
         document = source.render(stylesheets=css, font_config=font_config, pdf_tags=True)
     except RenderError:
         raise
     except Exception as error:  # WeasyPrint raises assorted types for broken input; name it, don't trace it
         raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
     if record.refused:
-        raise RenderError("refused to load " + ", ".join(sorted(set(record.refused))) + " (documents may load only paperkit's templates, fonts and assets)")
+        raise RenderError(
+            "refused to load "
+            + ", ".join(sorted(set(record.refused)))
+            + " (documents may load only paperkit's templates, fonts and assets)"
+        )
     return document
 
 
@@ -139,11 +147,11 @@ def source_date() -> str:
         return ""
     if not value.isdigit():
         raise RenderError(f"SOURCE_DATE_EPOCH={value}: expected a whole number of seconds since 1970-01-01 (UTC)")
-    moment = datetime.datetime.fromtimestamp(int(value), datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_document(document, identifier: bytes) -> bytes:  # noqa: ANN001 - a WeasyPrint Document
+def write_document(document, identifier: bytes) -> bytes:
     """A laid-out document as tagged PDF bytes: dated by its content (dcterms.created) or SOURCE_DATE_EPOCH, never the clock."""
     fallback = source_date()  # checked even when unused: a malformed value is an error, not silently ignored
     if not document.metadata.created:

@@ -39,7 +39,9 @@ def render_template(name: str, context: dict[str, Any], templates_dir: Path = TE
     except jinja2.TemplateNotFound as error:
         raise RenderError(f"template not found: {templates_dir / str(error.name)}") from None
     except jinja2.TemplateSyntaxError as error:
-        raise RenderError(f"{templates_dir / (error.name or name)}:{error.lineno}: template syntax error: {error.message}") from None
+        raise RenderError(
+            f"{templates_dir / (error.name or name)}:{error.lineno}: template syntax error: {error.message}"
+        ) from None
     except jinja2.UndefinedError as error:
         raise RenderError(f"{_template_line(error, templates_dir, name)}: template error: {error.message}") from None
 

@@ -51,7 +51,7 @@ def _decode(data: bytes, where: str) -> str:
         except UnicodeDecodeError:
             pass
         raise UsageError(
-            f"{where}:{line}: not UTF-8{guess}; save the roster as \"CSV UTF-8\" in your spreadsheet program"
+            f'{where}:{line}: not UTF-8{guess}; save the roster as "CSV UTF-8" in your spreadsheet program'
         ) from None
 
 
@@ -66,14 +66,17 @@ def parse_roster(data: bytes, where: str = "roster") -> tuple[Student, ...]:
     reader = csv.reader(io.StringIO(text))
     rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     if not rows:
-        raise UsageError(f"{where}: the roster is empty; expected a header row 姓名,学号 (optional 班级) and one row per student")
+        raise UsageError(
+            f"{where}: the roster is empty; expected a header row 姓名,学号 (optional 班级) and one row per student"
+        )
     header_line, header = rows[0]
     found = {key: _column(header, key) for key in COLUMNS}
     for key in ("name", "student_id"):
         if found[key] is None:
             chinese, english = COLUMNS[key]
             raise UsageError(
-                f"{where}:{header_line}: no {chinese}/{english} column; the header has {', '.join(c.strip() for c in header)}"
+                f"{where}:{header_line}: no {chinese}/{english} column; "
+                f"the header has {', '.join(c.strip() for c in header)}"
                 f" (expected 姓名/name, 学号/student_id, optional 班级/class)"
             )
     if len(rows) == 1:
@@ -81,14 +84,15 @@ def parse_roster(data: bytes, where: str = "roster") -> tuple[Student, ...]:
     students: list[Student] = []
     seen: dict[str, int] = {}
     for line, row in rows[1:]:
-        cell = lambda key: row[found[key]].strip() if found[key] is not None and found[key] < len(row) else ""  # noqa: E731
-        name, number, class_name = cell("name"), cell("student_id"), cell("class")
+        name, number, class_name = (_cell(row, found[key]) for key in ("name", "student_id", "class"))
         if not name:
             raise UsageError(f"{where}:{line}: 姓名 is empty; every student needs a name")
         if not number:
             raise UsageError(f"{where}:{line}: 学号 of {name} is empty; every student needs a student number")
         if number in seen:
-            raise UsageError(f"{where}:{line}: 学号 {number} is also on line {seen[number]}; student numbers must be unique")
+            raise UsageError(
+                f"{where}:{line}: 学号 {number} is also on line {seen[number]}; student numbers must be unique"
+            )
         seen[number] = line
         students.append(Student(name, number, class_name))
     return tuple(students)
@@ -96,6 +100,9 @@ def parse_roster(data: bytes, where: str = "roster") -> tuple[Student, ...]:
 
 def assign_variants(students: Sequence[Student], letters: Sequence[str]) -> tuple[Student, ...]:
     """Variants in turn down the roster (A, B, C, A, …), so neighbours in roster order sit different papers."""
-    return tuple(
-        Student(s.name, s.student_id, s.class_name, letters[i % len(letters)]) for i, s in enumerate(students)
-    )
+    return tuple(Student(s.name, s.student_id, s.class_name, letters[i % len(letters)]) for i, s in enumerate(students))
+
+
+def _cell(row: list[str], index: int | None) -> str:
+    """A row's cell at a column index, stripped; '' when the column is absent or the row is short."""
+    return row[index].strip() if index is not None and index < len(row) else ""

@@ -53,13 +53,26 @@ def check_ids(handbook: Handbook) -> list[Problem]:
         modules.setdefault(module.id, module.origin.file)
         for section in module.sections:
             if not re.fullmatch(rf"{module.id}\.\d+", section.id):
-                problems.append(_at(section.origin, "id", f"expected '{module.id}.<number>' (the module id {module.id}, a dot, a number), got '{section.id}'"))
+                problems.append(
+                    _at(
+                        section.origin,
+                        "id",
+                        f"expected '{module.id}.<number>' (the module id {module.id}, a dot, a number), "
+                        f"got '{section.id}'",
+                    )
+                )
             if section.id in sections:
                 problems.append(_at(section.origin, "id", f"'{section.id}' is used by {sections[section.id]} too"))
             sections.setdefault(section.id, f"{section.origin.file}:{section.origin.line_of('id')}")
             for example in section.examples:
                 if not example.id.startswith(f"{section.id}.") or not _QUESTION_ID.match(example.id):
-                    problems.append(_at(example.origin, "id", f"expected '{section.id}.<name>' (e.g. '{section.id}.q1'), got '{example.id}'"))
+                    problems.append(
+                        _at(
+                            example.origin,
+                            "id",
+                            f"expected '{section.id}.<name>' (e.g. '{section.id}.q1'), got '{example.id}'",
+                        )
+                    )
                 if example.id in questions:
                     problems.append(_at(example.origin, "id", f"'{example.id}' is used by {questions[example.id]} too"))
                 questions.setdefault(example.id, f"{example.origin.file}:{example.origin.line_of('id')}")
@@ -72,13 +85,15 @@ def check_front_matter(handbook: Handbook) -> list[Problem]:
     if not _DATE.match(handbook.date):
         problems.append(_at(handbook.origin, "date", f"expected a date like 2026-01-18, got '{handbook.date}'"))
     if not _LANGUAGE.match(handbook.language):
-        problems.append(_at(handbook.origin, "language", f"expected a language tag like zh-CN, got '{handbook.language}'"))
+        problems.append(
+            _at(handbook.origin, "language", f"expected a language tag like zh-CN, got '{handbook.language}'")
+        )
     return problems
 
 
 def check_texts(handbook: Handbook, covered: frozenset[int]) -> list[Problem]:
     """Markup and TeX in every text field, and that the fonts have every character shown."""
-    problems = []
+    problems: list[Problem] = []
     for origin, name, text in iter_texts(handbook):
         if not text:
             continue
@@ -86,7 +101,14 @@ def check_texts(handbook: Handbook, covered: frozenset[int]) -> list[Problem]:
         missing = sorted({ch for ch in visible_text(text) if ord(ch) not in covered and not ch.isspace()})
         for ch in missing:
             label = unicodedata.name(ch, "unnamed").lower()
-            problems.append(_at(origin, name, f"character '{ch}' (U+{ord(ch):04X}, {label}) is not in the shipped fonts; add it with scripts/build_fonts.py"))
+            problems.append(
+                _at(
+                    origin,
+                    name,
+                    f"character '{ch}' (U+{ord(ch):04X}, {label}) is not in the shipped fonts; "
+                    "add it with scripts/build_fonts.py",
+                )
+            )
     return problems
 
 
