@@ -8,7 +8,7 @@ BUILD    := build
 CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
 CODE      := $(wildcard src/paperkit/*.py) $(wildcard templates/*) $(wildcard fonts/*.otf)
 
-.PHONY: all setup test validate bench previews clean
+.PHONY: all setup test test-fast lint validate bench previews clean
 
 all: $(BUILD)/.validated $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 
@@ -44,8 +44,17 @@ previews: $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 validate: setup
 	$(PAPERKIT) validate --source $(SOURCE)
 
-test: setup
+# Lint and types first (seconds), then every test; test-fast skips the ones marked slow (whole handbooks, rosters).
+lint: setup
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/ruff format --check src tests bench scripts
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest
+
+test-fast: lint
+	$(PY) -m pytest -m "not slow"
 
 # Timings are noisy on shared machines: the benchmark reports against budgets, it never fails.
 bench: setup

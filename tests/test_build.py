@@ -47,3 +47,14 @@ def test_an_output_directory_that_cannot_be_made(tmp_path: Path) -> None:
         str(caught.value)
         == f"cannot write {tmp_path / 'file' / 'a.pdf'}: a part of the path is a file, not a directory"
     )
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_outputs_get_the_mode_a_plain_write_would(tmp_path: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        write_atomic(tmp_path / "a.pdf", b"x")
+        (tmp_path / "plain").write_bytes(b"x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a.pdf").stat().st_mode & 0o777 == mode == (tmp_path / "plain").stat().st_mode & 0o777

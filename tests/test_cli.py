@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 from typer.testing import CliRunner
 
 from conftest import SOURCE
@@ -14,17 +19,22 @@ def test_list_shows_every_module_with_its_counts() -> None:
     result = runner.invoke(app, ["list", "--source", str(SOURCE)])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "module  sections  questions  title"
-    assert lines[1] == "     0         4          8  预备基础"
-    assert lines[3] == "     2         6         12  Transformer 核心结构"
+    assert lines[0] == "module  sections  questions  choice  multi  truefalse   fill  short  title"
+    assert lines[1] == "     0         4          8       8      2          6      4      8  预备基础"
+    assert lines[3] == "     2         6         12       8      2          6      4     12  Transformer 核心结构"
     assert len(lines) == 16
-    assert lines[-1].endswith(": 14 modules, 65 sections, 130 questions")
+    assert lines[-1].endswith(
+        ": 14 modules, 65 sections, 130 questions; exam items: 112 choice, 28 multi, 84 truefalse, 56 fill, 130 short"
+    )
 
 
 def test_validate_reports_the_real_counts() -> None:
     result = runner.invoke(app, ["validate", "--source", str(SOURCE)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith("source/: 14 modules, 65 sections, 130 questions — OK\n")
+    assert result.stdout.endswith(
+        "source/: 14 modules, 65 sections, 130 questions; exam items: 112 choice, 28 multi, 84 truefalse, 56 fill, 130 short"
+        " — OK\n"
+    )
 
 
 def test_every_command_has_help() -> None:
@@ -33,3 +43,22 @@ def test_every_command_has_help() -> None:
         result = runner.invoke(app, [name, "--help"])
         assert result.exit_code == 0
         assert "--source" in result.stdout, name
+
+
+@pytest.mark.slow
+def test_usage_errors_print_one_line_through_a_pipe(tmp_path: Path) -> None:
+    # No worker process exists before the options are checked, so nothing can write after the message.
+    command = [
+        sys.executable,
+        "-c",
+        "from paperkit.cli import main; main()",
+        "exam",
+        "--modules",
+        "2",
+        "--duration",
+        "0",
+    ]
+    expected = "error: --duration 0: expected a whole number from 1 to 1440 minutes\n"
+    for _ in range(50):
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+        assert (done.returncode, done.stdout, done.stderr) == (2, "", expected)

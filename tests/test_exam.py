@@ -1,9 +1,10 @@
-"""exam.py: the question bank, option parsing, selection (golden + properties), points and headings."""
+"""exam.py: the question bank, selection (golden + properties), points and headings."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import SOURCE
 from paperkit import exam as ex
-from paperkit.errors import UsageError
+from paperkit.kinds import answer_lines
 from paperkit.validate import open_handbook
 
 GOLDEN = Path(__file__).parent / "golden" / "exam-m2-3-8-s7.json"
@@ -39,7 +40,7 @@ def test_bank_has_every_example_as_a_short_answer_question(bank) -> None:
         2,
         "2.1",
         "Scaled Dot-Product Attention",
-        "short_answer",
+        "short",
     )
 
 
@@ -47,56 +48,14 @@ def test_bank_hash_changes_only_with_the_requested_modules(bank) -> None:
     changed = dict(bank)
     q = bank[5][0]
     changed[5] = (
-        ex.Question(q.id, q.module_id, q.section_id, q.section_title, q.kind, q.prompt + "？", q.answer),
-    ) + bank[5][1:]
+        ex.Question(q.id, q.module_id, q.section_id, q.section_title, replace(q.item, q="？" + q.item.q)),
+        *bank[5][1:],
+    )
     assert ex.bank_hash(changed, (2, 3, 8)) == ex.bank_hash(bank, (2, 3, 8))
     assert ex.bank_hash(changed, (2, 5)) != ex.bank_hash(bank, (2, 5))
 
 
-# -- option parsing -----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("14", "--modules 14: unknown module 14; modules are 0–13"),
-        ("2,14,99", "--modules 2,14,99: unknown modules 14, 99; modules are 0–13"),
-        ("2,,x", "--modules 2,,x: expected module numbers separated by commas, like 2,3,8; modules are 0–13"),
-        ("", "--modules : expected module numbers separated by commas, like 2,3,8; modules are 0–13"),
-        ("-1", "--modules -1: expected module numbers separated by commas, like 2,3,8; modules are 0–13"),
-        ("2,3,2", "--modules 2,3,2: module 2 is listed twice; list each module once"),
-    ],
-)
-def test_bad_module_lists(bank, text: str, message: str) -> None:
-    with pytest.raises(UsageError) as caught:
-        ex.parse_modules(text, bank)
-    assert str(caught.value) == message
-    assert caught.value.exit_code == 2
-
-
-def test_modules_are_sorted_and_spaces_allowed(bank) -> None:
-    assert ex.parse_modules("8, 2,3", bank) == (2, 3, 8)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("0", "--count 0: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
-        ("31", "--count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
-        ("ten", "--count ten: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
-    ],
-)
-def test_bad_counts(bank, text: str, message: str) -> None:
-    with pytest.raises(UsageError) as caught:
-        ex.parse_count(text, (2, 3, 8), bank)
-    assert str(caught.value) == message
-
-
-@pytest.mark.parametrize("text", ["-1", "1.5", "seven", ""])
-def test_bad_seeds(text: str) -> None:
-    with pytest.raises(UsageError) as caught:
-        ex.parse_whole("--seed", text, 0)
-    assert str(caught.value) == f"--seed {text}: expected a whole number ≥ 0"
+# -- naming -------------------------------------------------------------------------------------
 
 
 def test_exam_ids_encode_the_selection() -> None:
@@ -205,14 +164,11 @@ def test_points_are_whole_sum_to_total_and_differ_by_at_most_one(count: int, ext
 
 
 def test_headings() -> None:
-    assert (
-        ex.part_heading(0, "short_answer", range(1, 11), [10] * 10)
-        == "一、简答题（共 10 小题，每小题 10 分，共 100 分）"
-    )
-    assert ex.part_heading(0, "short_answer", range(1, 8), ex.split_points(100, 7)) == (
+    assert ex.part_heading(0, "short", range(1, 11), [10] * 10) == "一、简答题（共 10 小题，每小题 10 分，共 100 分）"
+    assert ex.part_heading(0, "short", range(1, 8), ex.split_points(100, 7)) == (
         "一、简答题（共 7 小题，第 1–5 题每小题 14 分，第 6–7 题每小题 15 分，共 100 分）"
     )
-    assert ex.part_heading(1, "short_answer", [1, 2, 3], [33, 33, 34]) == (
+    assert ex.part_heading(1, "short", [1, 2, 3], [33, 33, 34]) == (
         "二、简答题（共 3 小题，第 1–2 题每小题 33 分，第 3 题 34 分，共 100 分）"
     )
 
@@ -226,9 +182,9 @@ def test_make_exam_numbers_and_points(bank) -> None:
 
 
 def test_answer_space_follows_answer_length() -> None:
-    assert ex.answer_lines("短。", 40) == 2
-    assert ex.answer_lines("长" * 100, 40) == 6
-    assert ex.answer_lines("长" * 1000, 40) == 10
+    assert answer_lines("短。", 40) == 2
+    assert answer_lines("长" * 100, 40) == 6
+    assert answer_lines("长" * 1000, 40) == 10
 
 
 def test_score_table_rows() -> None:

@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 
 from conftest import SOURCE
 from paperkit.cli import app
+from paperkit.errors import UsageError
 from paperkit.exam_build import ExamPlan, build_exam, plan_exam, plan_from_manifest, student_file
 from paperkit.manifest import ManifestError
 from paperkit.markup import visible_text as _visible
+from paperkit.options import ExamFlags, parse_exam_flags
 
 runner = CliRunner()
 
@@ -36,9 +38,8 @@ def _flat(text: str) -> str:
 
 
 def _build(out: Path, **options: str) -> tuple[ExamPlan, list[Path]]:
-    plan = plan_exam(
-        modules=options.pop("modules", "2,3,8"), seed=options.pop("seed", "7"), source=SOURCE, out=out, **options
-    )
+    flags = ExamFlags(**{"modules": "2,3,8", "seed": "7", **options})  # type: ignore[arg-type]
+    plan = plan_exam(parse_exam_flags(flags), SOURCE, out)
     return plan, build_exam(plan)
 
 
@@ -56,7 +57,7 @@ def variants(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExamPlan, Path]:
 
 
 def test_outputs_and_manifest(standard) -> None:
-    plan, folder = standard
+    _, folder = standard
     assert folder.name == "m2-3-8_s7_n10"
     assert sorted(p.name for p in folder.iterdir()) == ["key.pdf", "manifest.json", "paper.pdf"]
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -111,22 +112,22 @@ def test_paper_and_key_agree_question_by_question(which: str, request: pytest.Fi
         key = "".join(_text(folder / name.format("key")))
         expected = [(q.number, q.points) for q in exam.questions]
         assert _numbered(paper) == expected == _numbered(key)
-        assert sum(p for _, p in expected) == plan.manifest.total_points
+        assert sum(p for _, p in expected) == plan.options.total_points
         for q in exam.questions:
-            prompt = _flat(visible_text(q.question.prompt))
+            prompt = _flat(visible_text(q.question.item.q))
             assert prompt in _flat(paper) and prompt in _flat(key)
-            assert _flat(visible_text(q.question.answer)) in _flat(key)
+            assert _flat(visible_text(q.question.item.a)) in _flat(key)
             assert _flat(f"出自 {q.question.section_id} {visible_text(q.question.section_title)}") in _flat(key)
         assert "答案与评分参考（教师用）" in key
 
 
 def _answer_fragments(plan: ExamPlan) -> set[str]:
     """4-character Chinese runs of the answers that no question text contains (so finding one means a leak)."""
-    questions = "".join(_flat(visible_text(q.question.prompt)) for e in plan.exams.values() for q in e.questions)
+    questions = "".join(_flat(visible_text(q.question.item.q)) for e in plan.exams.values() for q in e.questions)
     fragments = set()
     for exam in plan.exams.values():
         for q in exam.questions:
-            for run in re.findall(r"[\u4e00-\u9fff]{4,}", visible_text(q.question.answer)):
+            for run in re.findall(r"[\u4e00-\u9fff]{4,}", visible_text(q.question.item.a)):
                 fragments.update(run[i : i + 4] for i in range(len(run) - 3))
     return {f for f in fragments if f not in questions}
 
@@ -141,7 +142,7 @@ def test_no_answer_text_in_any_paper(which: str, request: pytest.FixtureRequest)
         assert [f for f in sorted(fragments) if f in text] == []
         for exam in plan.exams.values():
             for q in exam.questions:
-                assert _flat(visible_text(q.question.answer)) not in text
+                assert _flat(visible_text(q.question.item.a)) not in text
 
 
 def test_seal_line_on_every_page(variants) -> None:
@@ -197,8 +198,62 @@ def test_manifest_warns_when_the_bank_changed(standard, tmp_path: Path) -> None:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert len(plan.warnings) == 1
     assert plan.warnings[0].startswith(
-        f"the question bank of modules 2,3,8 has changed since {folder / 'manifest.json'} was written (hash {manifest['bank_hash'][:12]} → "
+        f"the question bank of modules 2,3,8 has changed since {folder / 'manifest.json'} was written "
+        f"(hash {manifest['bank_hash'][:12]} → "
     )
+
+
+def test_manifest_warns_when_only_an_answer_changed(standard, tmp_path: Path) -> None:
+    # The key prints the answer: correcting it must not reprint silently from an old manifest.
+    _, folder = standard
+    old = "a: 减少 K/V 的头数（组共享），从而降低 KV cache 与带宽开销。"
+    source = _edited_source(tmp_path, old, "a: 减少 K/V 头数（多个 Q 头共享一组 K/V），降低 KV cache 与带宽开销。")
+    plan = plan_from_manifest(folder / "manifest.json", source, tmp_path / "out")
+    assert len(plan.warnings) == 1 and "has changed since" in plan.warnings[0]
+
+
+def test_a_reprint_with_a_new_header_is_applied_recorded_and_kept_apart(standard, tmp_path: Path) -> None:
+    _, folder = standard
+    flags = ExamFlags(
+        title="期中考试（补考）", date="2026-12-09", paper="B5", course="高一", duration="90", seal_line=True
+    )
+    plan = plan_from_manifest(folder / "manifest.json", SOURCE, tmp_path, flags)
+    build_exam(plan)
+    assert plan.out_dir.name.startswith("m2-3-8_s7_n10_r") and plan.out_dir.parent == tmp_path
+    manifest = json.loads((plan.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    original = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["reprint"] == {
+        "of": "m2-3-8_s7_n10",
+        "changed": ["--title", "--course", "--date", "--duration", "--paper", "--seal-line"],
+    }
+    assert (manifest["title"], manifest["date"], manifest["paper"], manifest["duration"]) == (
+        "期中考试（补考）",
+        "2026-12-09",
+        "B5",
+        90,
+    )
+    assert manifest["papers"] == original["papers"]
+    reader = PdfReader(plan.out_dir / "paper.pdf")
+    width_mm = float(reader.pages[0].mediabox.width) * 25.4 / 72
+    assert round(width_mm) == 176  # B5
+    text = _flat(reader.pages[0].extract_text())
+    assert "期中考试（补考）" in text and "2026-12-09" in text and "90分钟" in text and "高一" in text
+    assert "密" in _flat("".join(_text(plan.out_dir / "paper.pdf")))
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (ExamFlags(count="3"), "--from-manifest reprints the recorded questions; leave out --count"),
+        (ExamFlags(date="2026-02-30"), "--date 2026-02-30: no such day; expected a real date like 2026-06-20"),
+        (ExamFlags(paper="A5"), "--paper A5: unknown paper size; choose one of A4, B5, Letter"),
+    ],
+)
+def test_a_reprint_refuses_what_it_cannot_apply(standard, tmp_path: Path, flags: ExamFlags, message: str) -> None:
+    _, folder = standard
+    with pytest.raises(UsageError) as caught:
+        plan_from_manifest(folder / "manifest.json", SOURCE, tmp_path, flags)
+    assert str(caught.value).startswith(message)
 
 
 def test_manifest_names_questions_that_are_gone(standard, tmp_path: Path) -> None:
@@ -206,9 +261,8 @@ def test_manifest_names_questions_that_are_gone(standard, tmp_path: Path) -> Non
     source = _edited_source(tmp_path, "id: 2.3.q1", "id: 2.3.q9")
     with pytest.raises(ManifestError) as caught:
         plan_from_manifest(folder / "manifest.json", source, tmp_path / "out")
-    assert (
-        str(caught.value)
-        == f"{folder / 'manifest.json'}: the question bank under {source}/ no longer has 2.3.q1; cannot rebuild this exam"
+    assert str(caught.value) == (
+        f"{folder / 'manifest.json'}: the question bank under {source}/ no longer has 2.3.q1; cannot rebuild this exam"
     )
 
 
@@ -226,6 +280,7 @@ def _roster(path: Path, size: int) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_forty_student_roster(tmp_path: Path) -> None:
     roster = _roster(tmp_path / "class-1.csv", 40)
     plan, written = _build(tmp_path / "out", variants="2", roster=roster, seal_line=True)
@@ -262,15 +317,18 @@ def test_forty_student_roster(tmp_path: Path) -> None:
         (["--modules", "14"], "error: --modules 14: unknown module 14; modules are 0–13"),
         (
             ["--modules", "2,,x"],
-            "error: --modules 2,,x: expected module numbers separated by commas, like 2,3,8; modules are 0–13",
+            "error: --modules 2,,x: expected module numbers separated by commas, like 2,3,8 (see `paperkit list`)",
         ),
         (
             ["--modules", "2,3,8", "--count", "0"],
-            "error: --count 0: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)",
+            "error: --count 0: expected a whole number ≥ 1",
         ),
         (
             ["--modules", "2,3,8", "--count", "31"],
-            "error: --count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)",
+            (
+                "error: --count 31: expected a whole number from 1 to 30 "
+                "(--modules 2,3,8: modules 2,3,8 hold 30 questions)"
+            ),
         ),
         (["--modules", "2", "--seed", "-3"], "error: --seed -3: expected a whole number ≥ 0"),
         (["--modules", "2", "--seed", "1.5"], "error: --seed 1.5: expected a whole number ≥ 0"),
@@ -290,7 +348,8 @@ def test_forty_student_roster(tmp_path: Path) -> None:
         (["--seed", "7"], "error: --modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)"),
         (
             ["--from-manifest", "m.json", "--seed", "7"],
-            "error: --from-manifest rebuilds the recorded exam; leave out --seed",
+            "error: --from-manifest reprints the recorded questions; leave out --seed "
+            "(only --title, --course, --date, --duration, --paper and --seal-line may change)",
         ),
     ],
 )

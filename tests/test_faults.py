@@ -13,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SOURCE, write_handbook
-from paperkit import build, cli, exam_build
+from paperkit import build, cli, exam_build, pdf
 from paperkit.exam_build import build_exam, plan_exam
+from paperkit.options import ExamFlags, parse_exam_flags
 
 runner = CliRunner()
 
@@ -44,14 +45,14 @@ def previous(in_tmp: Path, good_handbook: bytes) -> Path:
 
 def _crash_after_rendering(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> list[int]:
     """Make the PDF stage do its work (layout and PDF bytes), then fail; returns the calls made."""
-    real = build.write_document
+    real = pdf.write_document
     calls: list[int] = []
 
     def crashing(document, identifier):
         calls.append(len(real(document, identifier)))
         raise error
 
-    monkeypatch.setattr(build, "write_document", crashing)
+    monkeypatch.setattr(pdf, "write_document", crashing)
     return calls
 
 
@@ -113,15 +114,8 @@ ROSTER = "\ufeff姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range
 @pytest.fixture
 def roster_plan(tmp_path: Path) -> exam_build.ExamPlan:
     (tmp_path / "class.csv").write_text(ROSTER, encoding="utf-8")
-    return plan_exam(
-        modules="3",
-        seed="1",
-        count="2",
-        variants="2",
-        roster=tmp_path / "class.csv",
-        source=SOURCE,
-        out=tmp_path / "out",
-    )
+    flags = ExamFlags(modules="3", seed="1", count="2", variants="2", roster=tmp_path / "class.csv")
+    return plan_exam(parse_exam_flags(flags), SOURCE, tmp_path / "out")
 
 
 @pytest.fixture
@@ -173,19 +167,19 @@ def test_ctrl_c_after_some_papers_stops_the_workers_and_writes_nothing(roster_pl
     assert not (roster_plan.out_dir.parent).exists()
 
 
-_real_render_job = exam_build._render_job
+_real_render_job = exam_build.render_job
 
 
-def _render_until_student_4(plan, job, stylesheets):
-    if job[2] is not None and job[2].student_id == "004":
+def _render_until_student_4(plan, job):
+    if job.student is not None and job.student.student_id == "004":
         raise KeyboardInterrupt  # as if Ctrl-C reached the worker
-    return _real_render_job(plan, job, stylesheets)
+    return _real_render_job(plan, job)
 
 
 def test_ctrl_c_inside_a_worker_stops_the_cli_cleanly(
     roster_plan, workers: list, in_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(exam_build, "_render_job", _render_until_student_4)
+    monkeypatch.setattr(exam_build, "render_job", _render_until_student_4)
     (in_tmp / "class.csv").write_text(ROSTER, encoding="utf-8")
     result = runner.invoke(
         cli.app,
@@ -245,6 +239,7 @@ def _group(pgid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.slow
 def test_a_real_ctrl_c_stops_the_whole_roster_build(tmp_path: Path) -> None:
     import signal
     import subprocess
@@ -270,7 +265,8 @@ def test_a_real_ctrl_c_stops_the_whole_roster_build(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while len(_group(child.pid)) < 1 + exam_build.WORKERS and time.monotonic() < deadline:
             time.sleep(0.05)
-        time.sleep(1.5)  # the content is checked and the workers are rendering (40 papers take several seconds)
+        # Workers start only once the options and content are checked: they are rendering now (40 papers take seconds).
+        time.sleep(0.3)
         os.killpg(child.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group gets it
         _, errors = child.communicate(timeout=30)
     finally:

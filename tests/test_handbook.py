@@ -20,6 +20,8 @@ from paperkit.models import Handbook
 from paperkit.page import PT_PER_MM, geometry_for
 from paperkit.validate import open_handbook
 
+pytestmark = pytest.mark.slow  # renders whole handbooks
+
 runner = CliRunner()
 
 # Each variant is rendered once per session; the three answer modes also cover the three papers.
@@ -141,7 +143,7 @@ def test_the_outline_has_a_module_entry_with_its_sections_and_nothing_deeper(
     assert [title for title, _, _ in entries] == [f"{m.id} {outline_text(m.title)}" for m in handbook.modules]
     assert len(entries) == 14
     assert sum(len(sections) for _, _, sections in entries) == 65
-    for (_, _, sections), module in zip(entries, handbook.modules):
+    for (_, _, sections), module in zip(entries, handbook.modules, strict=True):
         assert [title for title, _ in sections] == [f"{s.id} {outline_text(s.title)}" for s in module.sections]
     assert entries[9][2][0][0] == "9.1 长上下文瓶颈：O(S²) 与 lost-in-the-middle"
 
@@ -232,7 +234,10 @@ def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(rendered: 
 
 def test_html_is_written_beside_the_pdf_on_request(tiny_source: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "hb.pdf"
-    assert build_handbook(tiny_source, out, paper="B5", answers="end", html=True) == [out, out.with_suffix(".html")]
+    assert build_handbook(tiny_source, out, geometry_for("B5"), answers="end", html=True) == [
+        out,
+        out.with_suffix(".html"),
+    ]
     assert out.read_bytes().startswith(b"%PDF-")
     assert '<html lang="zh-CN">' in out.with_suffix(".html").read_text(encoding="utf-8")
 
@@ -283,3 +288,23 @@ def test_check_answers_names_the_modes() -> None:
     with pytest.raises(UsageError) as error:
         check_answers("both")
     assert str(error.value) == "--answers both: unknown answer mode; choose one of inline, end, none"
+
+
+def test_exercises_at_the_end_show_every_item_and_its_answer(handbook: Handbook) -> None:
+    from paperkit.kinds import blanks
+
+    rendered = render_handbook(handbook, geometry_for("A4"), "inline", exercises=True)
+    text = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(rendered.pdf)).pages))
+    outline = [entry.title for entry in PdfReader(io.BytesIO(rendered.pdf)).outline if not isinstance(entry, list)]
+    assert "练习答案" in outline
+    for item in handbook.exercises:
+        stem = re.sub(r"\s+", "", visible_text(re.sub(r"\[\[.*?\]\]", "", item.q)))
+        runs = re.findall(r"[\u4e00-\u9fff]{4,}", stem)
+        assert all(run in text for run in runs), item.id
+        for option in item.options:
+            for run in re.findall(r"[\u4e00-\u9fff]{4,}", visible_text(option)):
+                assert run in text, (item.id, option)
+        if item.kind == "fill":
+            for answers in blanks(item.q):
+                for run in re.findall(r"[\u4e00-\u9fff]{2,}", answers[0]):
+                    assert run in text, (item.id, answers)

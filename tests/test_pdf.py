@@ -10,7 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from paperkit.errors import RenderError
-from paperkit.pdf import html_to_pdf
+from paperkit.paths import TEMPLATES
+from paperkit.pdf import AllowList, allowed_file, lay_out, write_document
 
 PAGE = "<html lang='zh-CN'><head><title>测试</title></head><body>{}</body></html>"
 
@@ -26,6 +27,11 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     return attempts
+
+
+def html_to_pdf(html: str, stylesheets: list[str], allow: AllowList | None = None) -> bytes:
+    """A page through the PDF stage, allowed what a document is allowed (or `allow`)."""
+    return write_document(lay_out(html, stylesheets, allow or AllowList()), b"0" * 32)
 
 
 def test_a_page_embeds_only_the_shipped_fonts() -> None:
@@ -62,10 +68,35 @@ def test_nothing_outside_templates_fonts_and_assets_is_loaded(body: str, css: st
 
 def test_templates_may_load_their_own_files(tmp_path: Path) -> None:
     (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
-    pdf = html_to_pdf(PAGE.format('<img src="logo.svg"><p>好</p>'), [], templates_dir=tmp_path)
+    logo = (tmp_path / "logo.svg").as_uri()
+    pdf = html_to_pdf(PAGE.format(f'<img src="{logo}"><p>好</p>'), [], AllowList(roots=(tmp_path,)))
     assert PdfReader(io.BytesIO(pdf)).pages
 
 
 def test_the_same_input_gives_the_same_bytes() -> None:
     html = PAGE.format("<p>同样的输入 $x$</p>")
     assert html_to_pdf(html, []) == html_to_pdf(html, [])
+
+
+def test_percent_encoded_parent_steps_are_refused(tmp_path: Path, no_network: list[object]) -> None:
+    # WeasyPrint joins the link to the templates folder before the fetcher decodes %2e%2e: decode, then resolve.
+    css = '@import url("%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/hostname");'
+    with pytest.raises(RenderError) as caught:
+        html_to_pdf(PAGE.format("<p>x</p>"), [css])
+    assert "refused to load" in str(caught.value) and "%2e%2e" in str(caught.value)
+    escaped = TEMPLATES.as_uri() + "/%2e%2e" * 8 + "/etc/hostname"
+    assert Path("/etc/hostname").is_file()  # so only the check can refuse it
+    assert allowed_file(escaped, (TEMPLATES,)) is None
+
+
+def test_a_symlink_out_of_an_allowed_folder_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "assets"
+    root.mkdir()
+    secret = tmp_path / "secret.svg"
+    secret.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    (root / "inside.svg").write_text(secret.read_text())
+    (root / "link.svg").symlink_to(secret)
+    assert allowed_file((root / "inside.svg").as_uri(), (root,)) == (root / "inside.svg").resolve()
+    assert allowed_file((root / "link.svg").as_uri(), (root,)) is None
+    with pytest.raises(RenderError):
+        html_to_pdf(PAGE.format(f'<img src="{(root / "link.svg").as_uri()}">'), [], AllowList(roots=(root,)))

@@ -22,6 +22,8 @@ from pypdf import PdfReader
 from conftest import ROOT, SOURCE
 from paperkit.errors import RenderError
 
+pytestmark = pytest.mark.slow  # renders whole handbooks
+
 MODULES = ("02-transformer.yaml", "03-objectives.yaml")
 ROSTER = "\ufeff姓名,学号,班级\n张三,2024001,一班\n李四,2024002,一班\n王五,2024003,二班\n"
 
@@ -31,12 +33,14 @@ BUILD_ALL = textwrap.dedent(
     from pathlib import Path
     from paperkit.build import build_checklist, build_handbook
     from paperkit.exam_build import build_exam, plan_exam
+    from paperkit.options import ExamFlags, parse_exam_flags
 
     source, out = Path("source"), Path("out")
     build_handbook(source, out / "handbook.pdf", answers="end")
     build_checklist(source, out / "checklist.pdf")
-    build_exam(plan_exam(modules="2,3", seed="7", count="4", source=source, out=out / "exams"))
-    build_exam(plan_exam(modules="2,3", seed="7", count="3", variants="2", roster=Path("class.csv"), source=source, out=out / "exams"))
+    build_exam(plan_exam(parse_exam_flags(ExamFlags(modules="2,3", seed="7", count="4")), source, out / "exams"))
+    roster = ExamFlags(modules="2,3", seed="7", count="3", variants="2", roster=Path("class.csv"))
+    build_exam(plan_exam(parse_exam_flags(roster), source, out / "exams"))
     """
 )
 
@@ -130,11 +134,13 @@ def test_source_date_epoch_dates_an_undated_exam_but_not_the_handbook(
 ) -> None:
     from paperkit.build import build_handbook
     from paperkit.exam_build import build_exam, plan_exam
+    from paperkit.options import ExamFlags, parse_exam_flags
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01 00:00:00 UTC
     monkeypatch.chdir(_workspace(tmp_path))
-    build_exam(plan_exam(modules="3", seed="1", count="1", source=Path("source"), out=Path("out")))
-    build_exam(plan_exam(modules="3", seed="1", count="1", date="2026-06-20", source=Path("source"), out=Path("dated")))
+    build_exam(plan_exam(parse_exam_flags(ExamFlags(modules="3", seed="1", count="1")), Path("source"), Path("out")))
+    dated = ExamFlags(modules="3", seed="1", count="1", date="2026-06-20")
+    build_exam(plan_exam(parse_exam_flags(dated), Path("source"), Path("dated")))
     assert PdfReader("out/m3_s1_n1/paper.pdf").metadata["/CreationDate"] == "D:20260101000000Z"
     assert PdfReader("dated/m3_s1_n1/paper.pdf").metadata["/CreationDate"] == "D:20260620"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")

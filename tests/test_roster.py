@@ -31,15 +31,24 @@ def test_quoted_cells_keep_commas() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "r.csv: the roster is empty; expected a header row 姓名,学号 (optional 班级) and one row per student"),
+        (
+            b"",
+            "r.csv: the roster is empty; expected a header row 姓名,学号 (optional 班级) and one row per student",
+        ),
         ("姓名,学号\n".encode(), "r.csv: the roster is empty; it has a header but no students"),
         (
             "名字,学号\n张三,1\n".encode(),
-            "r.csv:1: no 姓名/name column; the header has 名字, 学号 (expected 姓名/name, 学号/student_id, optional 班级/class)",
+            (
+                "r.csv:1: no 姓名/name column; the header has 名字, 学号 "
+                "(expected 姓名/name, 学号/student_id, optional 班级/class)"
+            ),
         ),
         (
             "姓名,班级\n张三,一班\n".encode(),
-            "r.csv:1: no 学号/student_id column; the header has 姓名, 班级 (expected 姓名/name, 学号/student_id, optional 班级/class)",
+            (
+                "r.csv:1: no 学号/student_id column; the header has 姓名, 班级 "
+                "(expected 姓名/name, 学号/student_id, optional 班级/class)"
+            ),
         ),
         (
             "姓名,学号\n张三,1\n李四,2\n王五,1\n".encode(),
@@ -49,7 +58,10 @@ def test_quoted_cells_keep_commas() -> None:
         ("姓名,学号\n张三,\n".encode(), "r.csv:2: 学号 of 张三 is empty; every student needs a student number"),
         (
             "姓名,学号\n张三,1\n".encode("gbk"),
-            'r.csv:1: not UTF-8 (it looks like GBK/GB18030); save the roster as "CSV UTF-8" in your spreadsheet program',
+            (
+                "r.csv:1: not UTF-8 (it looks like GBK/GB18030); "
+                'save the roster as "CSV UTF-8" in your spreadsheet program'
+            ),
         ),
     ],
 )

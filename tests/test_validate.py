@@ -82,7 +82,10 @@ CASES = [
         [
             "source/modules/02-second.yaml:1: id: 1 is used by source/modules/01-first.yaml too",
             "source/modules/02-second.yaml:5: sections[0].id: '1.1' is used by source/modules/01-first.yaml:5 too",
-            "source/modules/02-second.yaml:15: sections[0].examples[0].id: '1.1.q1' is used by source/modules/01-first.yaml:15 too",
+            (
+                "source/modules/02-second.yaml:15: sections[0].examples[0].id: '1.1.q1' "
+                "is used by source/modules/01-first.yaml:15 too"
+            ),
         ],
     ),
     (
@@ -117,7 +120,10 @@ CASES = [
         _module("$O(S^2)$", "$O(长度^2)$"),
         HANDBOOK_YAML,
         [
-            f"{M}:7: sections[0].overview: $O(长度^2)$: Chinese character 「长」 inside $…$; the math font has no Chinese glyphs, move it outside the math"
+            (
+                f"{M}:7: sections[0].overview: $O(长度^2)$: Chinese character 「长」 inside $…$; "
+                "the math font has no Chinese glyphs, move it outside the math"
+            )
         ],
     ),
     (
@@ -131,7 +137,10 @@ CASES = [
         _module("  - 误区一", "  - 误区 🦜"),
         HANDBOOK_YAML,
         [
-            f"{M}:13: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; add it with scripts/build_fonts.py"
+            (
+                f"{M}:13: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; "
+                "add it with scripts/build_fonts.py"
+            )
         ],
     ),
     (
@@ -175,7 +184,7 @@ def test_bad_content_is_reported_line_by_line(in_tmp: Path, modules, handbook, e
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 1
     noun = "error" if len(expected) == 1 else "errors"
-    assert result.stderr.splitlines() == expected + [f"{len(expected)} {noun} in source/; nothing was built."]
+    assert result.stderr.splitlines() == [*expected, f"{len(expected)} {noun} in source/; nothing was built."]
     assert "Traceback" not in result.output
 
 

@@ -20,9 +20,8 @@ from .handbook import (
     handbook_context,
 )
 from .models import Handbook
-from .page import PageGeometry, geometry_for
-from .pdf import document_identifier, lay_out, write_document
-from .render import render_stylesheets, render_template
+from .page import DEFAULT_PAGE, PageGeometry
+from .render import LaidOut, lay_out_document
 from .validate import open_handbook
 
 
@@ -40,13 +39,21 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        # mkstemp makes the file 0600; give it what a plain open() would (0666 less the umask), so a
+        # colleague or a print server can read it.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(error, OSError):
             raise OutputError(f"cannot write {path}: {_reason(error)}") from None
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
 
 
 def check_output(path: Path, directory: bool = False) -> None:
@@ -87,23 +94,17 @@ class Rendered:
     document: Any = field(default=None, compare=False, repr=False)  # the laid-out pages, for inspection
 
 
-def _lay_out(template: str, css: list[str], context: dict[str, Any], page: PageGeometry):
-    """The one rendering path of every document: template → HTML, CSS templates → stylesheets → laid-out pages."""
-    html = render_template(template, context)
-    stylesheets = render_stylesheets([], page) + [render_template(name, {**context, "page": page}) for name in css]
-    return html, stylesheets, lay_out(html, stylesheets)
+def _rendered(laid: LaidOut) -> Rendered:
+    return Rendered(laid.html, laid.pdf(), laid.pages, laid.document)
 
 
-def _finish(html: str, stylesheets: list[str], document) -> Rendered:
-    return Rendered(
-        html, write_document(document, document_identifier(html, stylesheets)), len(document.pages), document
-    )
-
-
-def render_handbook(handbook: Handbook, page: PageGeometry, answers: str = "inline") -> Rendered:
-    """The handbook as HTML and PDF for one paper and answer mode."""
-    context = handbook_context(handbook, answers)
-    return _finish(*_lay_out("handbook.html.j2", ["handbook.css.j2"], context, page))
+def render_handbook(
+    handbook: Handbook, page: PageGeometry, answers: str = "inline", exercises: bool = False
+) -> Rendered:
+    """The handbook as HTML and PDF for one paper and answer mode, with each module's 练习 if asked."""
+    context = handbook_context(handbook, answers, exercises, page.chars_per_line)
+    css = ["handbook.css.j2", "kinds.css.j2"] if exercises else ["handbook.css.j2"]
+    return _rendered(lay_out_document("handbook.html.j2", css, context, page))
 
 
 def render_checklist(
@@ -117,12 +118,11 @@ def render_checklist(
     if estimates[-1] <= 1.5:
         start = next((n for n, estimate in enumerate(estimates) if estimate <= 1.1), len(layouts) - 1)
         for layout in layouts[start:]:
-            html, stylesheets, document = _lay_out(
-                "checklist.html.j2", ["checklist.css.j2"], checklist_context(handbook, layout, page), page
-            )
-            pages = len(document.pages)
+            context = checklist_context(handbook, layout, page)
+            laid = lay_out_document("checklist.html.j2", ["checklist.css.j2"], context, page)
+            pages = laid.pages
             if pages == 1:
-                return _finish(html, stylesheets, document)
+                return _rendered(laid)
     raise RenderError(
         f"the checklist does not fit on one {page.paper} page: {len(handbook.modules)} modules and "
         f"{len(handbook.sections)} sections need about {pages} pages even in the densest layout "
@@ -131,14 +131,18 @@ def render_checklist(
 
 
 def build_handbook(
-    source: Path, out: Path, paper: str = "A4", answers: str = "inline", html: bool = False
+    source: Path,
+    out: Path,
+    page: PageGeometry = DEFAULT_PAGE,
+    answers: str = "inline",
+    html: bool = False,
+    exercises: bool = False,
 ) -> list[Path]:
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written."""
-    page = geometry_for(paper)
     check_answers(answers)
     for target in [out, out.with_suffix(".html")] if html else [out]:
         check_output(target)
-    rendered = render_handbook(open_handbook(source), page, answers)
+    rendered = render_handbook(open_handbook(source), page, answers, exercises)
     write_atomic(out, rendered.pdf)
     written = [out]
     if html:
@@ -147,9 +151,8 @@ def build_handbook(
     return written
 
 
-def build_checklist(source: Path, out: Path, paper: str = "A4") -> Path:
+def build_checklist(source: Path, out: Path, page: PageGeometry = DEFAULT_PAGE) -> Path:
     """Validate `source` and write the one-page checklist PDF; return the file written."""
-    page = geometry_for(paper)
     check_output(out)
     write_atomic(out, render_checklist(open_handbook(source), page).pdf)
     return out

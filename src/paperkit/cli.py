@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import ContentError, PaperkitError
+from .errors import ContentError, PaperkitError, UsageError
 from .paths import DEFAULT_BUILD, DEFAULT_SOURCE
 
 app = typer.Typer(
@@ -85,12 +85,24 @@ def handbook(
         ),
     ] = "inline",
     html: Annotated[bool, typer.Option("--html", help="Also write the rendered HTML beside the PDF.")] = False,
+    exercises: Annotated[
+        str,
+        typer.Option(
+            "--exercises",
+            metavar="none|end",
+            help="end: each module ends with its 练习 (exam items set as on a paper), answers in an appendix.",
+        ),
+    ] = "none",
 ) -> None:
     """Write the handbook PDF: cover, checklist, contents with page numbers, modules, bookmarks."""
     from .build import build_handbook
+    from .page import geometry_for
 
     with _reported():
-        for path in build_handbook(source, out, paper=paper, answers=answers, html=html):
+        if exercises not in ("none", "end"):
+            raise UsageError(f"--exercises {exercises}: unknown mode; choose one of none, end")
+        page = geometry_for(paper)
+        for path in build_handbook(source, out, page=page, answers=answers, html=html, exercises=exercises == "end"):
             typer.echo(str(path))
 
 
@@ -102,9 +114,10 @@ def checklist(
 ) -> None:
     """Write the one-page learning checklist PDF (it shrinks and adds columns to stay on one page)."""
     from .build import build_checklist
+    from .page import geometry_for
 
     with _reported():
-        typer.echo(str(build_checklist(source, out, paper=paper)))
+        typer.echo(str(build_checklist(source, out, page=geometry_for(paper))))
 
 
 def _text_option(flag: str, metavar: str, help_text: str):
@@ -138,11 +151,15 @@ def exam(
     title: Annotated[
         str | None, typer.Option("--title", metavar="TEXT", help="Paper title.  [default: the handbook title + 测试卷]")
     ] = None,
-    course: Annotated[str, typer.Option("--course", metavar="TEXT", help="Course name printed under the title.")] = "",
+    course: Annotated[
+        str | None, typer.Option("--course", metavar="TEXT", help="Course name printed under the title.")
+    ] = None,
     date: Annotated[
-        str, typer.Option("--date", metavar="YYYY-MM-DD", help="Exam date; left as a blank line if not given.")
-    ] = "",
-    duration: Annotated[str, _text_option("--duration", "MIN", "Exam duration in minutes.")] = "120",
+        str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Exam date; left as a blank line if not given.")
+    ] = None,
+    duration: Annotated[
+        str | None, _text_option("--duration", "MIN", "Exam duration in minutes.  [default: 120]")
+    ] = None,
     roster: Annotated[
         Path | None,
         typer.Option(
@@ -151,15 +168,24 @@ def exam(
             help="Class list (姓名,学号[,班级]; UTF-8): one named paper per student, papers-all.pdf, keys.pdf.",
         ),
     ] = None,
-    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.")] = "A4",
+    paper: Annotated[
+        str | None, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.  [default: A4]")
+    ] = None,
     seal_line: Annotated[
-        bool,
-        typer.Option("--seal-line", help="Print the 密封线 with 姓名/学号/班级 along the left margin of every page."),
-    ] = False,
+        bool | None,
+        typer.Option(
+            "--seal-line/--no-seal-line",
+            help="Print the 密封线 with 姓名/学号/班级 along the left margin of every page.  [default: off]",
+            show_default=False,
+        ),
+    ] = None,
     from_manifest: Annotated[
         Path | None,
         typer.Option(
-            "--from-manifest", metavar="FILE", help="Rebuild the exam a manifest.json records (the identical PDFs)."
+            "--from-manifest",
+            metavar="FILE",
+            help="Reprint the exam a manifest.json records: the identical PDFs, or with a changed header "
+            "(--title, --course, --date, --duration, --paper, --seal-line) into a folder of its own.",
         ),
     ] = None,
     source: SourceOption = DEFAULT_SOURCE,
@@ -168,43 +194,32 @@ def exam(
     ] = DEFAULT_BUILD / "exams",
 ) -> None:
     """Write a randomized exam paper, its answer key and manifest.json under build/exams/<exam-id>/."""
-    from .exam_build import build_exam, plan_exam, plan_from_manifest, start_engine
+    from .exam_build import build_exam, plan_exam, plan_from_manifest
+    from .options import ExamFlags, parse_exam_flags
 
-    with _reported(), start_engine() as engine:
+    flags = ExamFlags(
+        modules=modules,
+        seed=seed,
+        count=count,
+        total_points=total_points,
+        variants=variants,
+        title=title,
+        course=course,
+        date=date,
+        duration=duration,
+        paper=paper,
+        seal_line=seal_line,
+        roster=roster,
+    )
+    with _reported():
+        # Every option and the content are checked (the plan) before a worker process starts (the build).
         if from_manifest is not None:
-            given = [
-                flag
-                for flag, value in (
-                    ("--modules", modules),
-                    ("--seed", seed),
-                    ("--count", count),
-                    ("--total-points", total_points),
-                    ("--variants", variants),
-                    ("--roster", roster),
-                )
-                if value is not None
-            ]
-            plan = plan_from_manifest(from_manifest, source, out, selection_options=given)
+            plan = plan_from_manifest(from_manifest, source, out, flags)
         else:
-            plan = plan_exam(
-                modules=modules,
-                seed=seed or "0",
-                count=count or "10",
-                total_points=total_points or "100",
-                variants=variants or "1",
-                title=title,
-                course=course,
-                date=date,
-                duration=duration,
-                paper=paper,
-                seal_line=seal_line,
-                roster=roster,
-                source=source,
-                out=out,
-            )
+            plan = plan_exam(parse_exam_flags(flags), source, out)
         for warning in plan.warnings:
             typer.echo(f"warning: {warning}", err=True)
-        for path in build_exam(plan, progress=_stderr_progress() if plan.students else None, engine=engine):
+        for path in build_exam(plan, progress=_stderr_progress() if plan.students else None):
             if path.parent.name != "students":
                 typer.echo(str(path))
 
@@ -234,7 +249,8 @@ def main() -> None:
         if os.environ.get("PAPERKIT_DEBUG"):
             raise
         typer.echo(
-            f"internal error: {type(error).__name__}: {error} (a bug in paperkit; rerun with PAPERKIT_DEBUG=1 for details)",
+            f"internal error: {type(error).__name__}: {error} "
+            "(a bug in paperkit; rerun with PAPERKIT_DEBUG=1 for details)",
             err=True,
         )
         sys.exit(70)

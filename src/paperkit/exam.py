@@ -1,40 +1,38 @@
-"""A handbook plus modules, count, seed and variant into an Exam: questions, order and points (no I/O)."""
+"""A handbook plus options, seed and variant into an Exam: questions, order and points (no I/O)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
 
-from .errors import UsageError
-from .markup import math_spans, plain_text, visible_text
-from .models import Handbook
+from .kinds import KINDS, Layout, as_item, kind_of
+from .labels import label, numeral
+from .markup import plain_text
+from .models import Exercise, Handbook
+from .options import ExamOptions
 
-DEFAULT_COUNT = 10
-DEFAULT_TOTAL_POINTS = 100
-MAX_VARIANTS = 26
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-# How each question kind is headed on the paper, in the order kinds appear there.
-KIND_NAMES: dict[str, str] = {"short_answer": "简答题"}
-CHINESE_NUMERALS = "一二三四五六七八九十"
+GENERATOR = "paperkit"
 
 
 @dataclass(frozen=True)
 class Question:
-    """One question of the bank; `kind` decides how it is set, selection only looks at `id` and `module_id`."""
+    """One item of the bank with where it comes from; selection only looks at `id` and `module_id`."""
 
     id: str
     module_id: int
     section_id: str
     section_title: str
-    kind: str
-    prompt: str
-    answer: str
+    item: Exercise
+
+    @property
+    def kind(self) -> str:
+        """The item's kind (kinds.KINDS decides how it is set)."""
+        return self.item.kind
 
 
 @dataclass(frozen=True)
@@ -74,76 +72,36 @@ class Exam:
 # -- the bank --------------------------------------------------------------------------------
 
 
-def question_bank(handbook: Handbook) -> dict[int, tuple[Question, ...]]:
-    """Every module's questions in handbook order; every worked example is a short-answer question."""
+def question_bank(handbook: Handbook, exercises: bool = False) -> dict[int, tuple[Question, ...]]:
+    """Every module's items in handbook order: its worked examples (short answers), and its exercises if asked."""
     return {
         module.id: tuple(
-            Question(e.id, module.id, s.id, s.title, "short_answer", e.q, e.a)
+            Question(item.id, module.id, s.id, s.title, item)
             for s in module.sections
-            for e in s.examples
+            for item in (*(as_item(e) for e in s.examples), *(s.exercises if exercises else ()))
         )
         for module in handbook.modules
     }
 
 
+def _printed(item: Exercise) -> dict[str, Any]:
+    """Every field of an item that a paper or a key prints (all but where it was read from)."""
+    values = {f.name: getattr(item, f.name) for f in fields(item) if f.name != "origin"}
+    values["rubric"] = [[p.point, p.points] for p in item.rubric]
+    return values
+
+
 def bank_hash(bank: Mapping[int, Sequence[Question]], modules: Sequence[int]) -> str:
-    """SHA-256 of the requested modules' questions (ids, texts, sources): changes when any of them does."""
+    """SHA-256 of the requested modules' items: every printed field (prompts, options, answers, rubrics, points)."""
     rows = [
-        [q.id, q.module_id, q.section_id, q.section_title, q.kind, q.prompt, q.answer]
+        [q.id, q.module_id, q.section_id, q.section_title, _printed(q.item)]
         for m in sorted(modules)
         for q in bank.get(m, ())
     ]
     return hashlib.sha256(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
-# -- option parsing (pure: messages name the option, what arrived and what is valid) ------------
-
-
-def _module_range(bank: Mapping[int, Sequence[Question]]) -> str:
-    ids = sorted(bank)
-    if ids == list(range(ids[0], ids[-1] + 1)):
-        return f"{ids[0]}–{ids[-1]}"
-    return ", ".join(str(i) for i in ids)
-
-
-def parse_modules(text: str, bank: Mapping[int, Sequence[Question]]) -> tuple[int, ...]:
-    """`2,3,8` into module ids in ascending order; unknown, repeated or malformed entries are UsageErrors."""
-    valid = _module_range(bank)
-    items = [item.strip() for item in text.split(",")]
-    if not text.strip() or any(not re.fullmatch(r"\d+", item) for item in items):
-        raise UsageError(
-            f"--modules {text}: expected module numbers separated by commas, like 2,3,8; modules are {valid}"
-        )
-    ids = [int(item) for item in items]
-    unknown = [i for i in ids if i not in bank]
-    if unknown:
-        noun = "module" if len(unknown) == 1 else "modules"
-        raise UsageError(f"--modules {text}: unknown {noun} {', '.join(map(str, unknown))}; modules are {valid}")
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
-    if repeated:
-        raise UsageError(f"--modules {text}: module {repeated[0]} is listed twice; list each module once")
-    empty = [i for i in ids if not bank[i]]
-    if empty:
-        raise UsageError(f"--modules {text}: module {empty[0]} has no questions; choose modules with worked examples")
-    return tuple(sorted(ids))
-
-
-def parse_whole(option: str, text: str, low: int, high: int | None = None, why: str = "") -> int:
-    """A whole number in [low, high] from an option's text; anything else is a UsageError naming the range."""
-    stripped = text.strip()
-    value = int(stripped) if re.fullmatch(r"[+-]?\d+", stripped) else None
-    if value is None or value < low or (high is not None and value > high):
-        expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number ≥ {low}"
-        raise UsageError(f"{option} {text}: expected {expected}{why}")
-    return value
-
-
-def parse_count(text: str, modules: Sequence[int], bank: Mapping[int, Sequence[Question]]) -> int:
-    """--count: at least 1 and at most the requested modules' pool."""
-    pool = sum(len(bank[m]) for m in modules)
-    noun, verb = ("module", "holds") if len(modules) == 1 else ("modules", "hold")
-    why = f" (--modules {','.join(map(str, modules))}: {noun} {','.join(map(str, modules))} {verb} {pool} questions)"
-    return parse_whole("--count", text, 1, pool, why)
+# -- naming ------------------------------------------------------------------------------------
 
 
 def variant_letters(count: int) -> tuple[str, ...]:
@@ -211,19 +169,27 @@ def split_points(total: int, count: int) -> list[int]:
 
 def part_heading(index: int, kind: str, numbers: Sequence[int], points: Sequence[int]) -> str:
     """「一、简答题（共 10 小题，每小题 10 分，共 100 分）」, naming the question ranges when points differ."""
-    name = KIND_NAMES[kind]
     runs: list[tuple[int, int, int]] = []  # (first number, last number, points)
-    for number, value in zip(numbers, points):
+    for number, value in zip(numbers, points, strict=True):
         if runs and runs[-1][2] == value:
             runs[-1] = (runs[-1][0], number, value)
         else:
             runs.append((number, number, value))
     if len(runs) == 1:
-        each = f"每小题 {points[0]} 分"
+        each = label("each_same", points=points[0])
     else:
-        each = "，".join((f"第 {a} 题 {p} 分" if a == b else f"第 {a}–{b} 题每小题 {p} 分") for a, b, p in runs)
-    numeral = CHINESE_NUMERALS[index] if index < len(CHINESE_NUMERALS) else str(index + 1)
-    return f"{numeral}、{name}（共 {len(numbers)} 小题，{each}，共 {sum(points)} 分）"
+        each = label("list_separator").join(
+            label("each_one", first=a, points=p) if a == b else label("each_run", first=a, last=b, points=p)
+            for a, b, p in runs
+        )
+    return label(
+        "part_heading",
+        numeral=numeral(index),
+        name=kind_of(kind).part_name,
+        count=len(numbers),
+        each=each,
+        total=sum(points),
+    )
 
 
 def make_exam(
@@ -236,20 +202,20 @@ def make_exam(
     seed: int,
     total_points: int,
 ) -> Exam:
-    """Number the chosen questions, grouped by kind in KIND_NAMES order, and give each its points."""
+    """Number the chosen questions, grouped by kind in the registry's order, and give each its points."""
     by_id = {q.id: q for pool in bank.values() for q in pool}
     chosen = [by_id[qid] for qid in question_ids]
-    ordered = [q for kind in KIND_NAMES for q in chosen if q.kind == kind]
+    ordered = [q for kind in KINDS for q in chosen if q.kind == kind]
     points = split_points(total_points, len(ordered))
     parts: list[ExamPart] = []
     number = 1
-    for kind in KIND_NAMES:
+    for kind in KINDS:
         group = [q for q in ordered if q.kind == kind]
         if not group:
             continue
         numbers = list(range(number, number + len(group)))
         values = points[number - 1 : number - 1 + len(group)]
-        questions = tuple(ExamQuestion(n, p, q) for n, p, q in zip(numbers, values, group))
+        questions = tuple(ExamQuestion(n, p, q) for n, p, q in zip(numbers, values, group, strict=True))
         parts.append(ExamPart(part_heading(len(parts), kind, numbers, values), questions))
         number += len(group)
     return Exam(exam_id, variant, seed, tuple(modules), total_points, tuple(parts))
@@ -263,35 +229,12 @@ def missing_questions(bank: Mapping[int, Sequence[Question]], question_ids: Sequ
 
 # -- template contexts (plain data; templates do no numbering or arithmetic) ---------------------
 
-
-@dataclass(frozen=True)
-class PaperSettings:
-    """What the teacher chose for the printed header; none of it affects which questions are asked."""
-
-    title: str
-    course: str = ""
-    date: str = ""
-    duration: int = 120
-    seal_line: bool = False
-    lang: str = "zh-CN"
-
-
-# Handwriting needs about twice the width of printed body text per character.
-HANDWRITING_FACTOR = 2.0
-MIN_LINES, MAX_LINES = 2, 10
 SCORE_COLUMNS = 15
-
-
-def answer_lines(answer: str, chars_per_line: int) -> int:
-    """Ruled lines for an answer: its printed length at handwriting size plus one spare, within 2–10."""
-    length = len(re.sub(r"\s+", "", visible_text(answer))) + 4 * len(math_spans(answer))
-    needed = -(-int(length * HANDWRITING_FACTOR) // chars_per_line) + 1
-    return max(MIN_LINES, min(MAX_LINES, needed))
 
 
 def score_rows(exam: Exam) -> list[list[str]]:
     """The 题号 cells of the score table (question numbers, then 总分), split into rows that fit the page."""
-    cells = [str(q.number) for q in exam.questions] + ["总分"]
+    cells = [str(q.number) for q in exam.questions] + [label("score_total")]
     rows = -(-len(cells) // SCORE_COLUMNS)
     width = -(-len(cells) // rows)
     return [cells[i : i + width] for i in range(0, len(cells), width)]
@@ -299,87 +242,77 @@ def score_rows(exam: Exam) -> list[list[str]]:
 
 def doc_label(exam: Exam, student_id: str = "") -> str:
     """The footer label that matches a printed sheet to its key: exam id, variant, student number."""
-    label = f"{exam.exam_id} · {exam.variant} 卷"
-    return f"{label} · {student_id}" if student_id else label
+    text = f"{exam.exam_id} · {label('variant', variant=exam.variant)}"
+    return f"{text} · {student_id}" if student_id else text
 
 
-def _common(exam: Exam, settings: PaperSettings, student_id: str = "") -> dict[str, Any]:
+def exam_title(options: ExamOptions, handbook_title: str) -> str:
+    """The printed title: --title, or the handbook's title + 测试卷."""
+    return options.title if options.title is not None else label("default_exam_title", title=handbook_title)
+
+
+def _common(exam: Exam, options: ExamOptions, title: str, lang: str, student_id: str = "") -> dict[str, Any]:
     return {
-        "lang": settings.lang,
-        "generator": "paperkit",
-        "title": settings.title,
-        "title_plain": plain_text(settings.title),
-        "course": settings.course,
-        "date": settings.date,
-        "duration": settings.duration,
-        "total_points": exam.total_points,
+        "lang": lang,
+        "generator": GENERATOR,
+        "title": title,
+        "document_title": plain_text(title),
+        "kicker": "",
+        "course": options.course,
+        "date": options.date_text,
+        "duration_label": label("duration", minutes=options.duration),
+        "total_label": label("full_marks", points=exam.total_points),
         "label": doc_label(exam, student_id),
-        "seal_line": settings.seal_line,
+        "seal_line": False,
     }
+
+
+def _parts(exam: Exam, view: str, layout: Layout) -> list[dict[str, Any]]:
+    """Each part's heading and its questions as their kind's paper or key view shows them."""
+    return [
+        {
+            "heading": part.heading,
+            "questions": [getattr(kind_of(q.question.kind), view)(q, layout) for q in part.questions],
+        }
+        for part in exam.parts
+    ]
 
 
 def paper_context(
     exam: Exam,
-    settings: PaperSettings,
-    chars_per_line: int,
+    options: ExamOptions,
+    title: str,
+    lang: str,
     student: tuple[str, str, str] | None = None,
 ) -> dict[str, Any]:
     """The paper's template context; `student` (name, number, class) fills in the name fields."""
     name, number, class_name = student or ("", "", "")
-    count = len(exam.questions)
-    doc = _common(exam, settings, number)
+    doc = _common(exam, options, title, lang, number)
     doc.update(
+        seal_line=options.seal_line,
         fields=[
-            {"label": "姓名", "value": name},
-            {"label": "学号", "value": number},
-            {"label": "班级", "value": class_name},
+            {"label": label("field_name"), "value": name},
+            {"label": label("field_number"), "value": number},
+            {"label": label("field_class"), "value": class_name},
         ],
         score_rows=score_rows(exam),
         instructions=[
-            "答题前，请在试卷规定位置填写姓名、学号和班级。",
-            f"本试卷共 {count} 小题，满分 {exam.total_points} 分，考试时长 {settings.duration} 分钟。",
-            "请在每题下方的横线上作答，字迹清楚；答在其他位置不得分。",
-            "考试结束后，将试卷交回。",
+            label("notice_fields"),
+            label("notice_totals", count=len(exam.questions), points=exam.total_points, minutes=options.duration),
+            label("notice_where"),
+            label("notice_return"),
         ],
-        parts=[
-            {
-                "heading": part.heading,
-                "questions": [
-                    {
-                        "number": q.number,
-                        "points": q.points,
-                        "prompt": q.question.prompt,
-                        "lines": answer_lines(q.question.answer, chars_per_line),
-                    }
-                    for q in part.questions
-                ],
-            }
-            for part in exam.parts
-        ],
+        parts=_parts(exam, "paper_view", Layout(options.page.chars_per_line)),
     )
     return {"doc": doc}
 
 
-def key_context(exam: Exam, settings: PaperSettings) -> dict[str, Any]:
+def key_context(exam: Exam, options: ExamOptions, title: str, lang: str) -> dict[str, Any]:
     """The key's template context: the paper's numbering and points, each answer and where it comes from."""
-    doc = _common(
-        exam, PaperSettings(settings.title, settings.course, settings.date, settings.duration, False, settings.lang)
+    doc = _common(exam, options, title, lang)
+    doc.update(
+        document_title=f"{plain_text(title)} {label('key_title')}",
+        kicker=label("key_kicker"),
+        parts=_parts(exam, "key_view", Layout(options.page.chars_per_line)),
     )
-    doc["parts"] = [
-        {
-            "heading": part.heading,
-            "questions": [
-                {
-                    "number": q.number,
-                    "points": q.points,
-                    "prompt": q.question.prompt,
-                    "answer": q.question.answer,
-                    "section_id": q.question.section_id,
-                    "section_title": q.question.section_title,
-                }
-                for q in part.questions
-            ],
-        }
-        for part in exam.parts
-    ]
     return {"doc": doc}

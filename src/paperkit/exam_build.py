@@ -1,9 +1,13 @@
-"""The exam job: options (or a manifest) into papers, keys and a manifest under build/exams/<exam-id>/."""
+"""The exam job: ExamOptions (or a manifest) into papers, keys and a manifest under build/exams/<exam-id>/.
+
+plan (every check, nothing rendered) → render (worker processes, started only after the plan) → write.
+The files a job writes are the entries of `OUTPUTS`: a new output format is one entry there.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -14,14 +18,11 @@ from pathlib import Path
 
 from . import exam as ex
 from .build import check_output, write_atomic
-from .errors import UsageError
 from .manifest import Manifest, ManifestError, manifest_json, read_manifest
-from .page import geometry_for
-from .paths import DEFAULT_BUILD, DEFAULT_SOURCE
+from .options import ExamFlags, ExamOptions, check_against_bank, refuse_selection, reprint_options
+from .paths import DEFAULT_BUILD
 from .roster import Student, assign_variants, read_roster
 from .validate import open_handbook
-
-log = logging.getLogger(__name__)
 
 DEFAULT_OUT = DEFAULT_BUILD / "exams"
 WORKERS = 2
@@ -34,152 +35,134 @@ class ExamPlan:
 
     manifest: Manifest
     exams: dict[str, ex.Exam]
-    settings: ex.PaperSettings
+    lang: str
     students: tuple[Student, ...]
     out_dir: Path
     warnings: tuple[str, ...] = field(default=())
 
     @property
+    def options(self) -> ExamOptions:
+        """The options the exam is printed with."""
+        return self.manifest.options
+
+    @property
     def files(self) -> list[str]:
         """The file names this build writes, in writing order."""
-        if self.students:
-            return [student_file(s) for s in self.students] + ["papers-all.pdf", "keys.pdf", "manifest.json"]
-        if len(self.exams) == 1:
-            return ["paper.pdf", "key.pdf", "manifest.json"]
-        return [f"{kind}-{v}.pdf" for v in self.exams for kind in ("paper", "key")] + ["manifest.json"]
+        return output_files(self)
 
 
-def plan_exam(
-    *,
-    modules: str | None,
-    seed: str,
-    count: str = str(ex.DEFAULT_COUNT),
-    total_points: str = str(ex.DEFAULT_TOTAL_POINTS),
-    variants: str = "1",
-    title: str | None = None,
-    course: str = "",
-    date: str = "",
-    duration: str = "120",
-    paper: str = "A4",
-    seal_line: bool = False,
-    roster: Path | None = None,
-    source: Path = DEFAULT_SOURCE,
-    out: Path = DEFAULT_OUT,
-) -> ExamPlan:
-    """Check every option (options first, then content), select the questions; raises before any write."""
-    if modules is None:
-        raise UsageError("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)")
-    seed_value = ex.parse_whole("--seed", seed, 0)
-    variant_count = ex.parse_whole("--variants", variants, 1, ex.MAX_VARIANTS, " (one paper per letter A–Z)")
-    points_value = ex.parse_whole("--total-points", total_points, 1)
-    duration_value = ex.parse_whole("--duration", duration, 1, 1440, " minutes")
-    geometry_for(paper)
-    if date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        raise UsageError(f"--date {date}: expected a date like 2026-06-20")
-    students = read_roster(roster) if roster is not None else ()
+def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> ExamPlan:
+    """Check the options against the content and select the questions; raises before anything is rendered."""
+    students = read_roster(options.roster) if options.roster is not None else ()
     handbook = open_handbook(source)
     bank = ex.question_bank(handbook)
-    module_ids = ex.parse_modules(modules, bank)
-    count_value = ex.parse_count(count, module_ids, bank)
-    if points_value < count_value:
-        raise UsageError(
-            f"--total-points {total_points}: less than one point per question; give at least {count_value} for {count_value} questions"
-        )
-    letters = ex.variant_letters(variant_count)
-    exam_id = ex.make_exam_id(module_ids, seed_value, count_value, variant_count)
-    pools = {m: [q.id for q in bank[m]] for m in module_ids}
+    check_against_bank(options, {m: len(pool) for m, pool in bank.items()})
+    letters = ex.variant_letters(options.variants)
+    exam_id = ex.make_exam_id(options.modules, options.seed, options.count, options.variants)
+    pools = {m: [q.id for q in bank[m]] for m in options.modules}
     exams = {
         v: ex.make_exam(
             bank,
-            module_ids,
-            ex.select_questions(pools, count_value, seed_value, v),
+            options.modules,
+            ex.select_questions(pools, options.count, options.seed, v),
             exam_id=exam_id,
             variant=v,
-            seed=seed_value,
-            total_points=points_value,
+            seed=options.seed,
+            total_points=options.total_points,
         )
         for v in letters
     }
-    settings = ex.PaperSettings(
-        title or f"{handbook.title} 测试卷", course, date, duration_value, seal_line, handbook.language
-    )
     students = assign_variants(students, letters)
-    folder = exam_id if roster is None else f"{exam_id}_{_slug(roster.stem)}"
-    manifest = _manifest(
-        exam_id, exams, settings, paper, bank, module_ids, count_value, students, roster.name if roster else ""
+    roster = options.roster.name if options.roster else ""
+    manifest = Manifest(
+        exam_id=exam_id,
+        options=options,
+        title=ex.exam_title(options, handbook.title),
+        bank_hash=ex.bank_hash(bank, options.modules),
+        papers=_papers(exams),
+        students=_student_records(students),
+        roster=roster,
     )
-    return ExamPlan(manifest, exams, settings, students, out / folder)
+    return ExamPlan(manifest, exams, handbook.language, students, out / _folder(exam_id, roster))
 
 
-def plan_from_manifest(
-    path: Path, source: Path = DEFAULT_SOURCE, out: Path = DEFAULT_OUT, selection_options: Sequence[str] = ()
-) -> ExamPlan:
-    """Rebuild the plan a manifest records (the same questions and points, not a new selection).
+def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags: ExamFlags | None = None) -> ExamPlan:
+    """Rebuild the exam a manifest records (its questions and points, not a new selection).
 
-    `selection_options` are the selection flags the user also gave: a manifest fixes those, so any is an error.
+    Header flags (title, course, date, duration, paper, seal line) are applied; a reprint that changes any of
+    them is recorded as such in its manifest and goes to a folder of its own, so the original stays as it was.
     """
-    if selection_options:
-        raise UsageError(f"--from-manifest rebuilds the recorded exam; leave out {', '.join(selection_options)}")
+    flags = flags or ExamFlags()
+    refuse_selection(flags)
     recorded = read_manifest(path)
-    geometry_for(recorded.paper)
+    options, changed = reprint_options(recorded.options, flags)
     handbook = open_handbook(source)
     bank = ex.question_bank(handbook)
     wanted = [qid for paper in recorded.papers.values() for qid in paper["questions"]]
     gone = ex.missing_questions(bank, wanted)
     if gone:
         raise ManifestError(
-            f"{path}: the question bank under {handbook.source} no longer has {', '.join(dict.fromkeys(gone))}; cannot rebuild this exam"
+            f"{path}: the question bank under {handbook.source} no longer has {', '.join(dict.fromkeys(gone))}; "
+            "cannot rebuild this exam"
         )
     warnings: list[str] = []
-    current = ex.bank_hash(bank, recorded.modules)
+    current = ex.bank_hash(bank, options.modules)
     if current != recorded.bank_hash:
         warnings.append(
-            f"the question bank of modules {','.join(map(str, recorded.modules))} has changed since {path} was written "
+            f"the question bank of modules {','.join(map(str, options.modules))} has changed since {path} was written "
             f"(hash {recorded.bank_hash[:12]} → {current[:12]}); edited questions will print as they are now"
         )
     exams = {
         v: ex.make_exam(
             bank,
-            recorded.modules,
+            options.modules,
             p["questions"],
             exam_id=recorded.exam_id,
             variant=v,
-            seed=recorded.seed,
-            total_points=recorded.total_points,
+            seed=options.seed,
+            total_points=options.total_points,
         )
         for v, p in recorded.papers.items()
     }
-    settings = ex.PaperSettings(
-        recorded.title, recorded.course, recorded.date, recorded.duration, recorded.seal_line, handbook.language
-    )
     students = tuple(Student(s["name"], s["student_id"], s.get("class", ""), s["variant"]) for s in recorded.students)
-    folder = recorded.exam_id if not recorded.roster else f"{recorded.exam_id}_{_slug(Path(recorded.roster).stem)}"
-    return ExamPlan(recorded, exams, settings, students, out / folder, tuple(warnings))
-
-
-def _manifest(exam_id, exams, settings, paper, bank, modules, count, students, roster) -> Manifest:
-    return Manifest(
-        exam_id=exam_id,
-        seed=next(iter(exams.values())).seed,
-        modules=tuple(modules),
-        count=count,
-        total_points=next(iter(exams.values())).total_points,
-        paper=geometry_for(paper).paper,
-        title=settings.title,
-        course=settings.course,
-        date=settings.date,
-        duration=settings.duration,
-        seal_line=settings.seal_line,
-        bank_hash=ex.bank_hash(bank, modules),
-        papers={
-            v: {"questions": [q.question.id for q in e.questions], "points": [q.points for q in e.questions]}
-            for v, e in exams.items()
-        },
-        students=tuple(
-            {"name": s.name, "student_id": s.student_id, "class": s.class_name, "variant": s.variant} for s in students
-        ),
-        roster=roster,
+    manifest = Manifest(
+        exam_id=recorded.exam_id,
+        options=options,
+        title=recorded.title if options.title is None else options.title,
+        bank_hash=current,
+        papers=recorded.papers,
+        students=recorded.students,
+        roster=recorded.roster,
+        reprint=_reprint_record(recorded, options, changed),
     )
+    folder = _folder(recorded.exam_id, recorded.roster)
+    if manifest.reprint:
+        folder += "_r" + hashlib.sha256(manifest_json(manifest).encode()).hexdigest()[:6]
+    return ExamPlan(manifest, exams, handbook.language, students, out / folder, tuple(warnings))
+
+
+def _reprint_record(recorded: Manifest, options: ExamOptions, changed: Sequence[str]) -> dict[str, object]:
+    """What a reprint changed against the recorded exam ({} when nothing did: then it is the same exam)."""
+    if not changed:
+        return dict(recorded.reprint)
+    return {"of": recorded.exam_id, "changed": list(changed)}
+
+
+def _papers(exams: dict[str, ex.Exam]) -> dict[str, dict[str, list[object]]]:
+    return {
+        v: {"questions": [q.question.id for q in e.questions], "points": [q.points for q in e.questions]}
+        for v, e in exams.items()
+    }
+
+
+def _student_records(students: Sequence[Student]) -> tuple[dict[str, str], ...]:
+    return tuple(
+        {"name": s.name, "student_id": s.student_id, "class": s.class_name, "variant": s.variant} for s in students
+    )
+
+
+def _folder(exam_id: str, roster: str) -> str:
+    return exam_id if not roster else f"{exam_id}_{_slug(Path(roster).stem)}"
 
 
 def student_file(student: Student) -> str:
@@ -194,32 +177,34 @@ def _slug(text: str) -> str:
 # -- rendering ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Job:
+    """One PDF to render: a variant's key, or a variant's paper (for one student, if given)."""
+
+    document: str  # "paper" or "key"
+    variant: str
+    student: Student | None = None
+
+
 def _stylesheets(plan: ExamPlan) -> list[str]:
-    from .render import render_stylesheets
-
-    names = ["exam.css.j2"] + (["exam-seal.css.j2"] if plan.settings.seal_line else [])
-    return render_stylesheets(names, geometry_for(plan.manifest.paper))
+    return ["exam.css.j2"] + (["exam-seal.css.j2"] if plan.options.seal_line else [])
 
 
-def paper_html(plan: ExamPlan, variant: str, student: Student | None = None) -> str:
-    """The HTML of one variant's paper, personalised for a student if given."""
-    from .render import render_template
-
-    page = geometry_for(plan.manifest.paper)
-    who = (student.name, student.student_id, student.class_name) if student else None
-    return render_template(
-        "exam.html.j2", ex.paper_context(plan.exams[variant], plan.settings, page.chars_per_line, who)
-    )
+def job_context(plan: ExamPlan, job: Job) -> tuple[str, dict[str, object]]:
+    """The template and context of one job's document."""
+    exam, title = plan.exams[job.variant], plan.manifest.title
+    if job.document == "key":
+        return "key.html.j2", ex.key_context(exam, plan.options, title, plan.lang)
+    who = (job.student.name, job.student.student_id, job.student.class_name) if job.student else None
+    return "exam.html.j2", ex.paper_context(exam, plan.options, title, plan.lang, who)
 
 
-def key_html(plan: ExamPlan, variant: str) -> str:
-    """The HTML of one variant's answer key."""
-    from .render import render_template
+def render_job(plan: ExamPlan, job: Job) -> bytes:
+    """One job's PDF bytes (the HTML is made where it is rendered: its formulas are allowed in this process)."""
+    from .render import render_document
 
-    return render_template("key.html.j2", ex.key_context(plan.exams[variant], plan.settings))
-
-
-Job = tuple[str, str, "Student | None"]  # ("key" | "paper", variant, student)
+    template, context = job_context(plan, job)
+    return render_document(template, _stylesheets(plan), context, plan.options.page)
 
 
 def _warm_up() -> None:
@@ -229,25 +214,16 @@ def _warm_up() -> None:
     _font_config()
 
 
-def _render_job(plan: ExamPlan, job: Job, stylesheets: list[str]) -> bytes:
-    # The HTML is made where it is rendered: the math images it embeds are registered in this process.
-    from .pdf import html_to_pdf
-
-    kind, variant, student = job
-    html = key_html(plan, variant) if kind == "key" else paper_html(plan, variant, student)
-    return html_to_pdf(html, stylesheets)
-
-
 @contextmanager
 def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
-    """Fork the render workers first thing, so they load WeasyPrint and fonts while the content is checked."""
+    """Render worker processes (each loads WeasyPrint and the fonts once); started only once a plan is checked."""
     engine = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_warm_up)
     for _ in range(workers):
-        engine.submit(int)  # workers start on the first submit; start them all now
+        engine.submit(int)  # workers start on the first submit; start them all now, to warm up together
     try:
         yield engine
     except BaseException:
-        # A bad option should not wait for the warm-up: stop the workers (the executor keeps no public handle).
+        # Ctrl-C: stop the workers now rather than after their current document (no public handle for it).
         for process in list(getattr(engine, "_processes", {}).values()):
             process.terminate()
         engine.shutdown(wait=False, cancel_futures=True)
@@ -258,53 +234,106 @@ def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
 def render_all(
     plan: ExamPlan, jobs: Sequence[Job], progress: Progress | None = None, engine: Executor | None = None
 ) -> list[bytes]:
-    """Render the jobs' PDFs, in paper order; on the engine's processes if given, else here."""
-    css = _stylesheets(plan)
-    results: list[bytes | None] = [None] * len(jobs)
+    """Render the jobs' PDFs, in the given order; on the engine's processes if given, else here."""
+    results: list[bytes] = []
     if engine is None:
         for index, job in enumerate(jobs):
-            results[index] = _render_job(plan, job, css)
+            results.append(render_job(plan, job))
             if progress:
                 progress(index + 1, len(jobs))
-        return results  # type: ignore[return-value]
-    futures = {engine.submit(_render_job, plan, job, css): index for index, job in enumerate(jobs)}
-    for done, future in enumerate(as_completed(futures), start=1):
-        results[futures[future]] = future.result()
+        return results
+    futures = {engine.submit(render_job, plan, job): index for index, job in enumerate(jobs)}
+    done: dict[int, bytes] = {}
+    for count, future in enumerate(as_completed(futures), start=1):
+        done[futures[future]] = future.result()
         if progress:
-            progress(done, len(jobs))
-    return results  # type: ignore[return-value]
+            progress(count, len(jobs))
+    return [done[index] for index in range(len(jobs))]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Every rendered PDF of a plan: keys by variant, papers in paper order (per student with a roster)."""
+
+    keys: dict[str, bytes]
+    papers: list[bytes]
+
+
+def render_plan(plan: ExamPlan, progress: Progress | None = None, engine: Executor | None = None) -> Rendered:
+    """Render every key and paper of the plan in memory (on `engine`, or on workers of its own when many)."""
+    letters = list(plan.exams)
+    papers = [Job("paper", s.variant, s) for s in plan.students] or [Job("paper", v) for v in letters]
+    # Keys first: the workers start on the few long documents while the many short ones follow.
+    jobs = [Job("key", v) for v in letters] + papers
+    if engine is None and len(jobs) > 1:
+        with start_engine(min(WORKERS, len(jobs))) as own:
+            pdfs = render_all(plan, jobs, progress, own)
+    else:
+        pdfs = render_all(plan, jobs, progress, engine)
+    return Rendered(dict(zip(letters, pdfs[: len(letters)], strict=True)), pdfs[len(letters) :])
+
+
+# -- outputs: the files an exam job writes, one entry each -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Output:
+    """One kind of file an exam job writes: when it applies, its names, and their bytes from the rendered PDFs."""
+
+    applies: Callable[[ExamPlan], bool]
+    names: Callable[[ExamPlan], list[str]]
+    contents: Callable[[ExamPlan, Rendered], list[bytes]]
+
+
+def _roster(plan: ExamPlan) -> bool:
+    return bool(plan.students)
+
+
+def _single(plan: ExamPlan) -> bool:
+    return not plan.students and len(plan.exams) == 1
+
+
+def _lettered(plan: ExamPlan) -> bool:
+    return not plan.students and len(plan.exams) > 1
+
+
+def _merged(documents: list[bytes]) -> bytes:
+    from .pdf import merge_for_duplex
+
+    return merge_for_duplex(documents)
+
+
+OUTPUTS: tuple[Output, ...] = (
+    # A roster: each student's paper, one print file of all papers, one of all keys.
+    Output(_roster, lambda p: [student_file(s) for s in p.students], lambda p, r: r.papers),
+    Output(_roster, lambda p: ["papers-all.pdf"], lambda p, r: [_merged(r.papers)]),
+    Output(_roster, lambda p: ["keys.pdf"], lambda p, r: [_merged(list(r.keys.values()))]),
+    # One variant: paper.pdf and key.pdf; several: paper-A.pdf, key-A.pdf, paper-B.pdf, …
+    Output(_single, lambda p: ["paper.pdf", "key.pdf"], lambda p, r: [r.papers[0], *r.keys.values()]),
+    Output(
+        _lettered,
+        lambda p: [f"{doc}-{v}.pdf" for v in p.exams for doc in ("paper", "key")],
+        lambda p, r: [pdf for pair in zip(r.papers, r.keys.values(), strict=True) for pdf in pair],
+    ),
+    Output(lambda p: True, lambda p: ["manifest.json"], lambda p, r: [manifest_json(p.manifest).encode()]),
+)
+
+
+def output_files(plan: ExamPlan) -> list[str]:
+    """The file names a plan's build writes, in writing order."""
+    return [name for output in OUTPUTS if output.applies(plan) for name in output.names(plan)]
 
 
 def build_exam(plan: ExamPlan, progress: Progress | None = None, engine: Executor | None = None) -> list[Path]:
-    """Render every PDF of the plan in memory (on `engine` if given), then write them all; returns the paths."""
-    from .pdf import merge_for_duplex
-
+    """Render every PDF of the plan in memory, then write all its outputs; returns the paths written."""
     check_output(plan.out_dir, directory=True)
     for name in plan.files:
         check_output(plan.out_dir / name)
-    letters = list(plan.exams)
-    papers: list[Job] = [("paper", s.variant, s) for s in plan.students] or [("paper", v, None) for v in letters]
-    # Keys first: the workers start on the few long documents while the many short ones follow.
-    jobs = [("key", v, None) for v in letters] + papers
-    if engine is None and len(jobs) > 2:
-        with start_engine() as own:
-            rendered = render_all(plan, jobs, progress, own)
-    else:
-        rendered = render_all(plan, jobs, progress, engine)
-    keys, papers = rendered[: len(letters)], rendered[len(letters) :]
+    rendered = render_plan(plan, progress, engine)
     outputs: dict[str, bytes] = {}
-    if plan.students:
-        outputs.update((student_file(s), pdf) for s, pdf in zip(plan.students, papers))
-        outputs["papers-all.pdf"] = merge_for_duplex(papers)
-        outputs["keys.pdf"] = merge_for_duplex(keys)
-    elif len(letters) == 1:
-        outputs["paper.pdf"] = papers[0]
-        outputs["key.pdf"] = keys[0]
-    else:
-        for v, paper, key in zip(letters, papers, keys):
-            outputs[f"paper-{v}.pdf"] = paper
-            outputs[f"key-{v}.pdf"] = key
-    outputs["manifest.json"] = manifest_json(plan.manifest).encode()
+    for output in OUTPUTS:
+        if output.applies(plan):
+            outputs.update(zip(output.names(plan), output.contents(plan, rendered), strict=True))
     new = [plan.out_dir / name for name in plan.files if not (plan.out_dir / name).exists()]
     new_dirs = [d for d in (plan.out_dir / "students", plan.out_dir) if not d.exists()]
     written = []

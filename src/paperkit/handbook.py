@@ -8,21 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import UsageError
+from .exam import ExamQuestion, Question
+from .kinds import KINDS, Layout, kind_of
+from .labels import label
 from .markup import plain_text
 from .models import Example, Handbook, Module, Section
 from .page import PT_PER_MM, PageGeometry
 
 ANSWER_MODES = ("inline", "end", "none")
 GENERATOR = "paperkit"
-
-# Part headings of a section, as in the original handbook.
-PART_LABELS = {
-    "overview": "概述",
-    "must_know": "你需要掌握",
-    "tips": "工程提示",
-    "pitfalls": "常见误区",
-    "examples": "例题与答案",
-}
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -88,10 +82,33 @@ def pairs(items: list[Any]) -> list[list[Any]]:
     return [items[i : i + 2] for i in range(0, len(items), 2)]
 
 
-def handbook_context(handbook: Handbook, answers: str = "inline") -> dict[str, Any]:
-    """Everything the handbook template shows, numbered and anchored; `answers` is inline, end or none."""
+def _exercises(module: Module, view: str, layout: Layout) -> list[dict[str, Any]]:
+    """A module's exercises as its kinds set them (paper_view or key_view), by kind as on a paper, numbered 1…."""
+    items = [(s, x) for kind in KINDS for s in module.sections for x in s.exercises if x.kind == kind]
+    placed = [
+        ExamQuestion(n, 0, Question(x.id, module.id, s.id, s.title, x)) for n, (s, x) in enumerate(items, start=1)
+    ]
+    return [getattr(kind_of(q.question.kind), view)(q, layout) for q in placed]
+
+
+def handbook_context(
+    handbook: Handbook, answers: str = "inline", exercises: bool = False, chars_per_line: int = 40
+) -> dict[str, Any]:
+    """Everything the handbook template shows, numbered and anchored; `answers` is inline, end or none.
+
+    With `exercises`, each module ends with its 练习 and (unless answers are left out) an appendix gives their answers.
+    """
     check_answers(answers)
+    layout = Layout(chars_per_line)
     modules = [_module(m) for m in handbook.modules]
+    for module, values in zip(handbook.modules, modules, strict=True):
+        values["exercises"] = _exercises(module, "paper_view", layout) if exercises else []
+        values["exercises_anchor"] = anchor("x", module.id)
+    exercise_answers = [
+        {"id": m.id, "title": m.title, "answers": _exercises(m, "key_view", layout)}
+        for m in handbook.modules
+        if exercises and answers != "none" and any(s.exercises for s in m.sections)
+    ]
     appendix = [s for m in modules for s in m["sections"] if s["examples"]] if answers == "end" else []
     return {
         "title": handbook.title,
@@ -109,9 +126,19 @@ def handbook_context(handbook: Handbook, answers: str = "inline") -> dict[str, A
         "modules": modules,
         "answers": answers,
         "appendix": appendix,
-        "appendix_title": "例题答案",
-        "parts": PART_LABELS,
+        "exercise_answers": exercise_answers,
+        "edition": _edition(answers),
+        "examples_title": label("part_examples") if answers == "inline" else label("examples_no_answers"),
     }
+
+
+def _edition(answers: str) -> str:
+    """The cover's edition line: the student edition, or where the answers are ('' with answers inline)."""
+    if answers == "none":
+        return label("student_edition")
+    if answers == "end":
+        return label("answers_at_end", title=label("answers_appendix"))
+    return ""
 
 
 @dataclass(frozen=True)

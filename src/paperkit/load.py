@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .errors import ContentError, Problem
-from .models import Example, Handbook, Module, Origin, Section
+from .models import Example, Exercise, Handbook, Module, Origin, RubricPoint, Section
 
 # A handbook file is a few hundred lines; anything this large is a mistake (or a YAML bomb).
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -38,7 +38,34 @@ class Field:
     record: tuple[Field, ...] = ()
 
 
-EXAMPLE_FIELDS = (Field("id", "text"), Field("q", "text"), Field("a", "text"))
+RUBRIC_FIELDS = (Field("point", "text"), Field("points", "int"))
+# Fields every exam item may carry, worked examples included.
+ITEM_FIELDS = (
+    Field("points", "int", required=False),
+    Field("difficulty", "text", required=False),
+    Field("lines", "int", required=False),
+)
+EXAMPLE_FIELDS = (
+    Field("id", "text"),
+    Field("q", "text"),
+    Field("a", "text"),
+    Field("rubric", "records", required=False, record=RUBRIC_FIELDS),
+    *ITEM_FIELDS,
+)
+# Every field any kind uses; which of them a kind requires or allows is the kind's own check (kinds.py).
+EXERCISE_FIELDS = (
+    Field("id", "text"),
+    Field("kind", "text"),
+    Field("q", "text"),
+    Field("options", "texts", required=False),
+    Field("answer", "text", required=False),
+    Field("pinned", "texts", required=False),
+    Field("why", "text", required=False),
+    Field("a", "text", required=False),
+    Field("rubric", "records", required=False, record=RUBRIC_FIELDS),
+    Field("follows", "text", required=False),
+    *ITEM_FIELDS,
+)
 SECTION_FIELDS = (
     Field("id", "text"),
     Field("title", "text"),
@@ -47,6 +74,7 @@ SECTION_FIELDS = (
     Field("tips", "texts", required=False),
     Field("pitfalls", "texts", required=False),
     Field("examples", "records", required=False, record=EXAMPLE_FIELDS),
+    Field("exercises", "records", required=False, record=EXERCISE_FIELDS),
 )
 MODULE_FIELDS = (
     Field("id", "int"),
@@ -340,8 +368,18 @@ def _read_module(path: Path, problems: list[Problem]) -> Module | None:
 
 
 def _build_section_extra(values: dict[str, Any]) -> dict[str, Any]:
-    examples = tuple(_build(Example, item) for item in values.get("examples", ()))
-    return {"examples": examples}
+    return {
+        "examples": tuple(_build(Example, item, _build_item_extra) for item in values.get("examples", ())),
+        "exercises": tuple(_build(Exercise, item, _build_item_extra) for item in values.get("exercises", ())),
+    }
+
+
+def _build_item_extra(values: dict[str, Any]) -> dict[str, Any]:
+    extra: dict[str, Any] = {"rubric": tuple(_build(RubricPoint, item) for item in values.get("rubric", ()))}
+    for name in ("options", "pinned"):
+        if name in values:
+            extra[name] = tuple(values[name])
+    return extra
 
 
 def _build(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import PaperkitError, UsageError
+from .options import ExamOptions, parse_date
+from .page import geometry_for
 
 FORMAT = 1
 
@@ -18,23 +20,16 @@ class ManifestError(PaperkitError):
 
 @dataclass(frozen=True)
 class Manifest:
-    """The inputs of one exam build and the questions each variant got (the record a reprint needs)."""
+    """The options of one exam build and the questions each variant got (the record a reprint needs)."""
 
     exam_id: str
-    seed: int
-    modules: tuple[int, ...]
-    count: int
-    total_points: int
-    paper: str
-    title: str
-    course: str
-    date: str
-    duration: int
-    seal_line: bool
+    options: ExamOptions
+    title: str  # as printed (the default title is resolved: a reprint must not depend on the handbook's title)
     bank_hash: str
     papers: dict[str, dict[str, list[Any]]]  # variant -> {"questions": [ids], "points": [ints]}
     students: tuple[dict[str, str], ...] = ()
     roster: str = ""
+    reprint: dict[str, Any] = field(default_factory=dict)  # {"of": exam id, "changed": [flags]} for a changed reprint
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -44,26 +39,29 @@ class Manifest:
 
 def manifest_json(manifest: Manifest) -> str:
     """The manifest as stable, readable JSON (no timestamps: the same exam gives the same file)."""
-    data = {
+    options = manifest.options
+    data: dict[str, Any] = {
         "paperkit_manifest": FORMAT,
         "exam_id": manifest.exam_id,
-        "seed": manifest.seed,
-        "modules": list(manifest.modules),
-        "count": manifest.count,
+        "seed": options.seed,
+        "modules": list(options.modules),
+        "count": options.count,
         "variants": list(manifest.variants),
-        "total_points": manifest.total_points,
-        "paper": manifest.paper,
+        "total_points": options.total_points,
+        "paper": options.page.paper,
         "title": manifest.title,
-        "course": manifest.course,
-        "date": manifest.date,
-        "duration": manifest.duration,
-        "seal_line": manifest.seal_line,
+        "course": options.course,
+        "date": options.date_text,
+        "duration": options.duration,
+        "seal_line": options.seal_line,
         "bank_hash": manifest.bank_hash,
         "papers": manifest.papers,
     }
     if manifest.students:
         data["roster"] = manifest.roster
         data["students"] = list(manifest.students)
+    if manifest.reprint:
+        data["reprint"] = manifest.reprint
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -78,27 +76,35 @@ def read_manifest(path: Path) -> Manifest:
     if not isinstance(data, dict) or data.get("paperkit_manifest") != FORMAT:
         raise UsageError(f"--from-manifest {path}: not a paperkit exam manifest (format {FORMAT})")
     try:
-        papers = {
+        papers: dict[str, dict[str, list[Any]]] = {
             str(v): {"questions": [str(q) for q in p["questions"]], "points": [int(x) for x in p["points"]]}
             for v, p in data["papers"].items()
         }
-        return Manifest(
-            exam_id=str(data["exam_id"]),
-            seed=int(data["seed"]),
+        options = ExamOptions(
             modules=tuple(int(m) for m in data["modules"]),
+            seed=int(data["seed"]),
             count=int(data["count"]),
             total_points=int(data["total_points"]),
-            paper=str(data["paper"]),
+            variants=len(papers),
             title=str(data["title"]),
             course=str(data["course"]),
-            date=str(data["date"]),
+            date=parse_date(str(data["date"])),
             duration=int(data["duration"]),
+            page=geometry_for(str(data["paper"])),
             seal_line=bool(data["seal_line"]),
+        )
+        return Manifest(
+            exam_id=str(data["exam_id"]),
+            options=options,
+            title=str(data["title"]),
             bank_hash=str(data["bank_hash"]),
             papers=papers,
             students=tuple({k: str(v) for k, v in s.items()} for s in data.get("students", [])),
             roster=str(data.get("roster", "")),
+            reprint=dict(data.get("reprint", {})),
         )
+    except UsageError as error:
+        raise UsageError(f"--from-manifest {path}: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise UsageError(
             f"--from-manifest {path}: a field is missing or malformed ({type(error).__name__}: {error})"

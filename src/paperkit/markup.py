@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import functools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from html import unescape
 
@@ -44,6 +47,7 @@ class Formula:
 
     html: str
     is_svg: bool
+    uri: str = ""  # the data: URI of an SVG formula, which the PDF stage must be allowed to load
 
 
 class MathError(ValueError):
@@ -196,10 +200,9 @@ def _svg_formula(tex: str) -> Formula:
     _, top, width, height = (float(v) for v in box.groups())
     depth = top + height
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
-    _MADE_URIS.add(uri)
     style = f"width:{width / MATH_PX:.3f}em;height:{height / MATH_PX:.3f}em;vertical-align:{-depth / MATH_PX:.3f}em"
     html = f'<img class="math" src="{uri}" alt="{escape(tex)}" style="{style}">'
-    return Formula(html, is_svg=True)
+    return Formula(html, is_svg=True, uri=uri)
 
 
 @functools.lru_cache(maxsize=1)
@@ -253,13 +256,19 @@ def _brace_problem(tex: str) -> str | None:
     return "TeX does not render: a { without its }" if depth else None
 
 
-# data: URIs this module made; the PDF stage's URL fetcher serves these and refuses any other.
-_MADE_URIS: set[str] = set()
+# The formula images made while a document's HTML is rendered: they, and no other data: URI, may be loaded.
+_made: ContextVar[set[str] | None] = ContextVar("formula_uris", default=None)
 
 
-def is_made_uri(uri: str) -> bool:
-    """True if `uri` is a data: URI that paperkit's own math renderer produced."""
-    return uri in _MADE_URIS
+@contextmanager
+def collecting_formulas() -> Iterator[set[str]]:
+    """Collect the data: URIs of the formulas rendered inside the block (for the PDF stage's allow-list)."""
+    made: set[str] = set()
+    token = _made.set(made)
+    try:
+        yield made
+    finally:
+        _made.reset(token)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -361,7 +370,11 @@ def render_inline(text: str) -> Markup:
             pieces.append(("atom", f"<code>{escape(token.content)}</code>"))
         elif kind == "math_inline":
             try:
-                pieces.append(("atom", render_math(token.content).html))
+                formula = render_math(token.content)
+                pieces.append(("atom", formula.html))
+                made = _made.get()
+                if formula.uri and made is not None:
+                    made.add(formula.uri)
             except MathError:
                 # Validation reports it; rendering shows the source rather than failing.
                 pieces.append(("text", f"${token.content}$"))

@@ -25,12 +25,50 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class RubricPoint:
+    """One scoring point (给分点) of a short answer: what the answer must contain, and its points."""
+
+    point: str
+    points: int
+    origin: Origin = field(default=Origin(""), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Example:
-    """A worked question with its reference answer; `id` is stable across reordering."""
+    """A worked question with its reference answer (a short-answer exam item); `id` is stable across reordering."""
 
     id: str
     q: str
     a: str
+    rubric: tuple[RubricPoint, ...] = ()
+    points: int | None = None
+    difficulty: str = ""
+    lines: int | None = None
+    origin: Origin = field(default=Origin(""), compare=False, repr=False)
+
+    @property
+    def kind(self) -> str:
+        """A worked example is always a short-answer item."""
+        return "short"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exam item of any registered kind (see kinds.py); fields a kind does not use stay empty."""
+
+    id: str
+    kind: str
+    q: str
+    options: tuple[str, ...] = ()  # choice, multi
+    answer: str = ""  # choice/multi: letters (B, ACD); truefalse: true/false
+    pinned: tuple[str, ...] = ()  # choice, multi: letters that stay in place when options are shuffled
+    why: str = ""  # truefalse: the explanation printed in the key
+    a: str = ""  # short: the reference answer
+    rubric: tuple[RubricPoint, ...] = ()  # short: scoring points
+    points: int | None = None
+    difficulty: str = ""
+    lines: int | None = None
+    follows: str = ""  # the id of the item this one must directly follow (上题…)
     origin: Origin = field(default=Origin(""), compare=False, repr=False)
 
 
@@ -45,6 +83,7 @@ class Section:
     tips: tuple[str, ...] = ()
     pitfalls: tuple[str, ...] = ()
     examples: tuple[Example, ...] = ()
+    exercises: tuple[Exercise, ...] = ()
     origin: Origin = field(default=Origin(""), compare=False, repr=False)
 
 
@@ -97,6 +136,7 @@ class Handbook:
         """Every worked example, in order."""
         return tuple(e for s in self.sections for e in s.examples)
 
-    def module(self, module_id: int) -> Module | None:
-        """The module with this id, if there is one."""
-        return next((m for m in self.modules if m.id == module_id), None)
+    @property
+    def exercises(self) -> tuple[Exercise, ...]:
+        """Every exam item beside the worked examples, in order."""
+        return tuple(x for s in self.sections for x in s.exercises)

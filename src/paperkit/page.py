@@ -29,11 +29,6 @@ class PageGeometry:
     bottom_margin_mm: float
 
     @property
-    def text_width_mm(self) -> float:
-        """The width of the text block: exactly `chars_per_line` body characters."""
-        return self.chars_per_line * self.body_pt / PT_PER_MM
-
-    @property
     def scale(self) -> float:
         """The paper's width relative to A4, for sizes that should follow the page (cover type)."""
         return self.width_mm / PAPERS["A4"][0]
@@ -65,3 +60,7 @@ def geometry_for(paper: str, min_side_margin_mm: float = 20.0) -> PageGeometry:
         top_margin_mm=round(height * 0.085, 1),
         bottom_margin_mm=round(height * 0.08, 1),
     )
+
+
+# The default paper, resolved once.
+DEFAULT_PAGE = geometry_for("A4")

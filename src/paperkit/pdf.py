@@ -11,16 +11,23 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import RenderError
 from .fonts import FACES, font_paths
-from .markup import is_made_uri
 from .paths import ASSETS, FONTS, TEMPLATES
 
 log = logging.getLogger(__name__)
 
 
-def fonts_css(fonts_dir: Path = FONTS) -> str:
+@dataclass(frozen=True)
+class AllowList:
+    """What one document may load: files under `roots`, and exactly the `data_uris` paperkit made for it."""
+
+    data_uris: frozenset[str] = frozenset()
+    roots: tuple[Path, ...] = (TEMPLATES, FONTS, ASSETS)
+
+
+def fonts_css() -> str:
     """@font-face rules for the shipped faces (the only fonts documents may use)."""
     rules = []
-    for face, path in zip(FACES, font_paths(fonts_dir)):
+    for face, path in zip(FACES, font_paths(FONTS), strict=True):
         rules.append(
             f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; '
             f'src: url("{path.resolve().as_uri()}"); }}'
@@ -35,28 +42,40 @@ class Fetched:
     refused: list[str] = field(default_factory=list)
 
 
-def _make_fetcher(roots: tuple[Path, ...], record: Fetched):
+def allowed_file(url: str, roots: tuple[Path, ...]) -> Path | None:
+    """The file a file: URL names, if it lies under one of `roots` once decoded and resolved; else None.
+
+    Percent-escapes are decoded first and the path resolved (`..` and symlinks followed) before the check,
+    so neither `%2e%2e/` nor a symlink inside a root can reach a file outside it.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return None
+    try:
+        path = Path(unquote(parts.path)).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    inside = any(path.is_relative_to(root.resolve()) for root in roots)
+    return path if inside and path.is_file() else None
+
+
+def _make_fetcher(allow: AllowList, record: Fetched):
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    resolved_roots = tuple(root.resolve() for root in roots)
-
     class SafeFetcher(URLFetcher):
-        """Serves files under the allowed roots and paperkit's own data: URIs; refuses everything else."""
+        """Serves files under the allowed roots and the document's own formula images; refuses everything else."""
 
         def fetch(self, url: str, headers=None):
             if url.startswith("data:"):
-                if is_made_uri(url):
+                if url in allow.data_uris:
                     return super().fetch(url, headers)
                 return self._refuse(url)
-            parts = urlsplit(url)
-            if parts.scheme != "file":
-                return self._refuse(url)
-            path = Path(unquote(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in resolved_roots) or not path.is_file():
+            path = allowed_file(url, allow.roots)
+            if path is None:
                 return self._refuse(url)
             return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": _mime(path)})
 
-        def _refuse(self, url: str):
+        def _refuse(self, url: str) -> None:
             shown = url if len(url) < 80 else url[:77] + "..."
             record.refused.append(shown)
             raise ValueError(f"paperkit refuses to load {shown}")
@@ -87,34 +106,28 @@ def _font_config():
 
 @functools.lru_cache(maxsize=1)
 def warn_if_slow_subsetting() -> None:
-    """Log a loud warning, once per process, when HarfBuzz subsetting is missing (the fontTools fallback is ~14x slower)."""
+    """Warn once per process when HarfBuzz subsetting is missing (the fontTools fallback is ~14x slower)."""
     from weasyprint.text.ffi import harfbuzz_subset
 
     if not harfbuzz_subset:
         log.warning(
-            "libharfbuzz-subset0 is missing: fonts are subset with fontTools, ~14x slower. Run `make` (as root) to install it."
+            "libharfbuzz-subset0 is missing: fonts are subset with fontTools, ~14x slower. "
+            "Run `make` (as root) to install it."
         )
 
 
-def lay_out(
-    html: str,
-    stylesheets: list[str],
-    *,
-    extra_roots: tuple[Path, ...] = (),
-    templates_dir: Path = TEMPLATES,
-    fonts_dir: Path = FONTS,
-):  # -> weasyprint.document.Document (imported lazily: --help must stay fast)
+def lay_out(html: str, stylesheets: list[str], allow: AllowList):
     """Lay out HTML with the given CSS texts into pages (to count or inspect them); refused loads are errors."""
     from weasyprint import CSS, HTML
 
     warn_if_slow_subsetting()
     record = Fetched()
-    fetcher = _make_fetcher((templates_dir, fonts_dir, ASSETS, *extra_roots), record)
-    base_url = templates_dir.resolve().as_uri() + "/"
+    fetcher = _make_fetcher(allow, record)
+    base_url = TEMPLATES.resolve().as_uri() + "/"
     font_config = _font_config()
     try:
         source = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
-        css = [CSS(string=fonts_css(fonts_dir), font_config=font_config, url_fetcher=fetcher)]
+        css = [CSS(string=fonts_css(), font_config=font_config, url_fetcher=fetcher)]
         css += [
             CSS(string=text, base_url=base_url, font_config=font_config, url_fetcher=fetcher) for text in stylesheets
         ]
@@ -152,7 +165,7 @@ def source_date() -> str:
 
 
 def write_document(document, identifier: bytes) -> bytes:
-    """A laid-out document as tagged PDF bytes: dated by its content (dcterms.created) or SOURCE_DATE_EPOCH, never the clock."""
+    """A laid-out document as tagged PDF bytes, dated by its content or SOURCE_DATE_EPOCH, never by the clock."""
     fallback = source_date()  # checked even when unused: a malformed value is an error, not silently ignored
     if not document.metadata.created:
         document.metadata.created = fallback or None
@@ -160,20 +173,6 @@ def write_document(document, identifier: bytes) -> bytes:
         return document.write_pdf(pdf_tags=True, pdf_identifier=identifier, uncompressed_pdf=False)
     except Exception as error:  # as in lay_out: name the engine's failure, don't trace it
         raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
-
-
-def html_to_pdf(
-    html: str,
-    stylesheets: list[str],
-    *,
-    identifier: bytes | None = None,
-    extra_roots: tuple[Path, ...] = (),
-    templates_dir: Path = TEMPLATES,
-    fonts_dir: Path = FONTS,
-) -> bytes:
-    """Lay out HTML with the given CSS texts and return tagged PDF bytes; refused loads are errors."""
-    document = lay_out(html, stylesheets, extra_roots=extra_roots, templates_dir=templates_dir, fonts_dir=fonts_dir)
-    return write_document(document, identifier or document_identifier(html, stylesheets))
 
 
 def merge_for_duplex(documents: list[bytes]) -> bytes:

@@ -1,21 +1,24 @@
-"""Models to HTML: one Jinja2 environment (autoescaped, strict) and the filters templates may use."""
+"""The one render path of every document: template + CSS templates → HTML → laid-out pages → PDF bytes."""
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
 from .errors import RenderError
-from .markup import plain_text, render_inline, render_paragraph
+from .labels import LABELS
+from .markup import collecting_formulas, plain_text, render_inline, render_paragraph
 from .page import PageGeometry
 from .paths import TEMPLATES
 
 
 @functools.lru_cache(maxsize=4)
-def make_environment(templates_dir: Path = TEMPLATES) -> jinja2.Environment:
+def make_environment(templates_dir: Path) -> jinja2.Environment:
     """The Jinja2 environment: autoescape on, undefined variables are errors, content via `md`/`mdp` only."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
@@ -28,11 +31,13 @@ def make_environment(templates_dir: Path = TEMPLATES) -> jinja2.Environment:
     env.filters["md"] = render_inline
     env.filters["mdp"] = render_paragraph
     env.filters["plain"] = plain_text
+    env.globals["L"] = LABELS
     return env
 
 
-def render_template(name: str, context: dict[str, Any], templates_dir: Path = TEMPLATES) -> str:
+def render_template(name: str, context: dict[str, Any]) -> str:
     """Render one template; template mistakes become a RenderError naming the template and line."""
+    templates_dir = TEMPLATES
     env = make_environment(templates_dir)
     try:
         return env.get_template(name).render(**context)
@@ -59,6 +64,42 @@ def _template_line(error: BaseException, templates_dir: Path, name: str) -> str:
     return where
 
 
-def render_stylesheets(names: list[str], page: PageGeometry, templates_dir: Path = TEMPLATES) -> list[str]:
+def render_stylesheets(names: Sequence[str], page: PageGeometry, context: dict[str, Any] | None = None) -> list[str]:
     """CSS texts in cascade order, each a template rendered with the page geometry; base.css first."""
-    return [render_template(name, {"page": page}, templates_dir) for name in ["base.css.j2", *names]]
+    values = {**(context or {}), "page": page}
+    return [render_template(name, values) for name in ["base.css.j2", *names]]
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """A document laid out into pages, not yet written: its HTML, CSS texts and the engine's pages."""
+
+    html: str
+    stylesheets: list[str]
+    document: Any = field(compare=False, repr=False)  # a weasyprint Document
+
+    @property
+    def pages(self) -> int:
+        """How many pages the layout takes."""
+        return len(self.document.pages)
+
+    def pdf(self) -> bytes:
+        """The tagged PDF bytes, with a /ID derived from the HTML and CSS (same input, same bytes)."""
+        from .pdf import document_identifier, write_document
+
+        return write_document(self.document, document_identifier(self.html, self.stylesheets))
+
+
+def lay_out_document(template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry) -> LaidOut:
+    """Template → HTML, CSS templates → stylesheets, then pages; only the formulas made here may be loaded."""
+    from .pdf import AllowList, lay_out
+
+    with collecting_formulas() as formulas:
+        html = render_template(template, context)
+    stylesheets = render_stylesheets(css, page, context)
+    return LaidOut(html, stylesheets, lay_out(html, stylesheets, AllowList(frozenset(formulas))))
+
+
+def render_document(template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry) -> bytes:
+    """A document's PDF bytes: the one path from a template and its context to PDF (handbook, checklist, exams)."""
+    return lay_out_document(template, css, context, page).pdf()

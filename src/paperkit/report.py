@@ -2,22 +2,40 @@
 
 from __future__ import annotations
 
-from .models import Handbook
+from collections.abc import Sequence
+
+from .kinds import KINDS
+from .models import Handbook, Module
 
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def kind_counts(modules: Sequence[Module]) -> dict[str, int]:
+    """How many exam items of each registered kind the modules hold (worked examples are short answers)."""
+    counts = dict.fromkeys(KINDS, 0)
+    for module in modules:
+        for section in module.sections:
+            counts["short"] += len(section.examples)
+            for item in section.exercises:
+                counts[item.kind] += 1
+    return counts
+
+
 def counts_line(handbook: Handbook) -> str:
-    """`14 modules, 65 sections, 130 questions`."""
-    return ", ".join(
+    """`14 modules, 65 sections, 130 questions`, then the exam items by kind when there are exercises."""
+    line = ", ".join(
         [
             _plural(len(handbook.modules), "module"),
             _plural(len(handbook.sections), "section"),
             _plural(len(handbook.examples), "question"),
         ]
     )
+    if handbook.exercises:
+        kinds = kind_counts(handbook.modules)
+        line += f"; exam items: {', '.join(f'{count} {kind}' for kind, count in kinds.items())}"
+    return line
 
 
 def summary_line(handbook: Handbook) -> str:
@@ -26,9 +44,12 @@ def summary_line(handbook: Handbook) -> str:
 
 
 def module_table(handbook: Handbook) -> list[str]:
-    """One row per module (id, sections, questions, title), then the totals."""
-    rows = [f"{'module':>6}  {'sections':>8}  {'questions':>9}  title"]
+    """One row per module (id, sections, worked questions, exam items by kind, title), then the totals."""
+    head = "".join(f"  {kind:>{max(len(kind), 5)}}" for kind in KINDS)
+    rows = [f"{'module':>6}  {'sections':>8}  {'questions':>9}{head}  title"]
     for module in handbook.modules:
-        rows.append(f"{module.id:>6}  {len(module.sections):>8}  {module.question_count:>9}  {module.title}")
+        kinds = kind_counts([module])
+        cells = "".join(f"  {kinds[kind]:>{max(len(kind), 5)}}" for kind in KINDS)
+        rows.append(f"{module.id:>6}  {len(module.sections):>8}  {module.question_count:>9}{cells}  {module.title}")
     rows.append(f"{handbook.source}: {counts_line(handbook)}")
     return rows

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from .errors import ContentError, Problem
 from .fonts import covered_characters
+from .kinds import as_item, check_item
 from .load import load_handbook
 from .markup import inline_problems, visible_text
-from .models import Handbook, Origin
+from .models import Exercise, Handbook, Origin
 from .paths import FONTS
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -35,6 +36,15 @@ def iter_texts(handbook: Handbook) -> Iterator[tuple[Origin, str, str]]:
             for example in section.examples:
                 yield example.origin, "q", example.q
                 yield example.origin, "a", example.a
+                for index, point in enumerate(example.rubric):
+                    yield example.origin, f"rubric[{index}]", point.point
+            for item in section.exercises:
+                for name in ("q", "why", "a"):
+                    yield item.origin, name, getattr(item, name)
+                for index, option in enumerate(item.options):
+                    yield item.origin, f"options[{index}]", option
+                for index, point in enumerate(item.rubric):
+                    yield item.origin, f"rubric[{index}]", point.point
 
 
 def _at(origin: Origin, name: str, message: str) -> Problem:
@@ -64,7 +74,7 @@ def check_ids(handbook: Handbook) -> list[Problem]:
             if section.id in sections:
                 problems.append(_at(section.origin, "id", f"'{section.id}' is used by {sections[section.id]} too"))
             sections.setdefault(section.id, f"{section.origin.file}:{section.origin.line_of('id')}")
-            for example in section.examples:
+            for example in (*map(as_item, section.examples), *section.exercises):
                 if not example.id.startswith(f"{section.id}.") or not _QUESTION_ID.match(example.id):
                     problems.append(
                         _at(
@@ -91,6 +101,41 @@ def check_front_matter(handbook: Handbook) -> list[Problem]:
     return problems
 
 
+def check_items(handbook: Handbook) -> list[Problem]:
+    """Every exam item against its kind (kinds.py), and `follows` chains: known ids of the module, no cycles."""
+    problems: list[Problem] = []
+    for module in handbook.modules:
+        items = {
+            item.id: item
+            for section in module.sections
+            for item in (*(as_item(e) for e in section.examples), *section.exercises)
+        }
+        for item in items.values():
+            problems.extend(_at(item.origin, name, message) for name, message in check_item(item))
+            if not item.follows:
+                continue
+            before = items.get(item.follows)
+            if before is None:
+                problems.append(_at(item.origin, "follows", f"no item '{item.follows}' in module {module.id}"))
+            elif before.kind != item.kind:
+                problems.append(
+                    _at(item.origin, "follows", f"'{item.follows}' is a {before.kind} item; a chain keeps one kind")
+                )
+            elif _in_cycle(item.id, items):
+                problems.append(_at(item.origin, "follows", f"'{item.id}' follows itself through {item.follows}"))
+    return problems
+
+
+def _in_cycle(start: str, items: dict[str, Exercise]) -> bool:
+    seen, current = set(), start
+    while current in items and items[current].follows:
+        if current in seen:
+            return start in seen
+        seen.add(current)
+        current = items[current].follows
+    return False
+
+
 def check_texts(handbook: Handbook, covered: frozenset[int]) -> list[Problem]:
     """Markup and TeX in every text field, and that the fonts have every character shown."""
     problems: list[Problem] = []
@@ -114,7 +159,7 @@ def check_texts(handbook: Handbook, covered: frozenset[int]) -> list[Problem]:
 
 def validate_handbook(handbook: Handbook, fonts_dir: Path = FONTS) -> list[Problem]:
     """Every problem of a loaded handbook, in file and line order."""
-    problems = check_front_matter(handbook) + check_ids(handbook)
+    problems = check_front_matter(handbook) + check_ids(handbook) + check_items(handbook)
     problems += check_texts(handbook, covered_characters(fonts_dir))
     return sorted(problems)
 

@@ -1,0 +1,114 @@
+"""Every printed label in one table: a wording change is one edit here, never in a template or a function."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+# Templates see this table as `L` (`{{ L.exam_notice }}`); Python code formats the ones with fields.
+LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        # handbook
+        "cover_kicker": "学习手册",
+        "coverage": "覆盖",
+        "generated": "生成日期",
+        "student_edition": "学生版（不含答案）",
+        "answers_at_end": "答案见书末「{title}」",
+        "checklist_done": "完成",
+        "module": "模块",
+        "done_date": "完成日期",
+        "usage": "使用方式建议",
+        "toc_overview": "目录（概览）",
+        "toc_detail": "详细目录",
+        "appendix_mark": "附",
+        "appendix": "附录",
+        "objective": "学习目标",
+        "examples_no_answers": "例题",
+        "answer_link": "答案",
+        "question_link": "题目",
+        "answers_appendix": "例题答案",
+        "page_ref_forward": " → 第 ",
+        "page_ref_back": " ← 第 ",
+        "page_ref_end": " 页",
+        "part_overview": "概述",
+        "part_must_know": "你需要掌握",
+        "part_tips": "工程提示",
+        "part_pitfalls": "常见误区",
+        "part_examples": "例题与答案",
+        # checklist
+        "name": "姓名",
+        "start_date": "开始日期",
+        "legend_module": "模块 · 小节",
+        # exam paper and key
+        "default_exam_title": "{title} 测试卷",
+        "course": "课程：",
+        "exam_date": "考试日期：",
+        "duration": "考试时长：{minutes} 分钟",
+        "full_marks": "满分：{points} 分",
+        "paper_code": "试卷编号：",
+        "page_of_before": "第 ",
+        "page_of_middle": " 页 共 ",
+        "page_of_after": " 页",
+        "field_colon": "：",
+        "field_name": "姓名",
+        "field_number": "学号",
+        "field_class": "班级",
+        "score_number": "题号",
+        "score_points": "得分",
+        "score_total": "总分",
+        "notice": "考生须知",
+        "notice_fields": "答题前，请在试卷规定位置填写姓名、学号和班级。",
+        "notice_totals": "本试卷共 {count} 小题，满分 {points} 分，考试时长 {minutes} 分钟。",
+        "notice_where": "请在每题下方的横线上作答，字迹清楚；答在其他位置不得分。",
+        "notice_return": "考试结束后，将试卷交回。",
+        "answer_area": "答题区",
+        "points": "（{points} 分）",
+        "paper_end": "— 试卷到此结束 —",
+        "seal_chars": "密封线",
+        "seal_note": "（密封线内不要答题）",
+        "variant": "{variant} 卷",
+        "key_title": "答案与评分参考",
+        "key_kicker": "答案与评分参考（教师用）",
+        "reference_answer": "【参考答案】",
+        "source": "出自 {section}",
+        # part headings: 「一、简答题（共 10 小题，每小题 10 分，共 100 分）」
+        "part_heading": "{numeral}、{name}（共 {count} 小题，{each}，共 {total} 分）",
+        "each_same": "每小题 {points} 分",
+        "each_one": "第 {first} 题 {points} 分",
+        "each_run": "第 {first}–{last} 题每小题 {points} 分",
+        "list_separator": "，",
+        # question kinds: part names and the instruction line under each part heading
+        "part_choice": "选择题",
+        "instruction_choice": "在每小题给出的选项中，只有一项是符合题目要求的。",
+        "part_multi": "多项选择题",
+        "instruction_multi": "在每小题给出的选项中，有多项符合题目要求。",
+        "part_truefalse": "判断题",
+        "instruction_truefalse": "判断下列说法是否正确，正确的打“√”，错误的打“×”。",
+        "part_fill": "填空题",
+        "instruction_fill": "请将答案填写在横线上。",
+        "part_short": "简答题",
+        "instruction_short": "请在每题下方的横线上作答。",
+        "multi_rule": "全部选对得满分，部分选对得一半分（向下取整），有选错的得 0 分。",
+        "true_mark": "√（正确）",
+        "false_mark": "×（错误）",
+        "answer_bracket": "（　　）",
+        "blank_number": "第 {number} 空",
+        "accepted": "（也可答：{alternatives}）",
+        "rubric": "【评分要点】",
+        "why": "【解析】",
+        "exercises": "练习",
+        "exercise_answers": "练习答案",
+    }
+)
+
+CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+def label(key: str, **fields: object) -> str:
+    """One label, with its {fields} filled in."""
+    return LABELS[key].format(**fields) if fields else LABELS[key]
+
+
+def numeral(index: int) -> str:
+    """The Chinese numeral of a part (0 → 一), Arabic past ten."""
+    return CHINESE_NUMERALS[index] if index < len(CHINESE_NUMERALS) else str(index + 1)

@@ -1,0 +1,211 @@
+"""Exam options: the command line's text (or a manifest) into one typed ExamOptions, checked once at the edge.
+
+Every message here names the flag, what arrived and what would be right. Below this module the library
+takes ExamOptions (ints, a date, a PageGeometry) and never sees a flag name or a number as text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from .errors import UsageError
+from .page import DEFAULT_PAGE, PageGeometry, geometry_for
+
+MAX_VARIANTS = 26
+MAX_DURATION = 1440
+
+
+@dataclass(frozen=True)
+class ExamOptions:
+    """What a teacher chose for one exam build; the defaults live here and nowhere else."""
+
+    modules: tuple[int, ...]
+    seed: int = 0
+    count: int = 10
+    total_points: int = 100
+    variants: int = 1
+    title: str | None = None  # None: the handbook title + 测试卷
+    course: str = ""
+    date: datetime.date | None = None  # None: a blank line to fill in by hand
+    duration: int = 120
+    page: PageGeometry = DEFAULT_PAGE
+    seal_line: bool = False
+    roster: Path | None = None
+
+    @property
+    def date_text(self) -> str:
+        """The date as printed and recorded (ISO), '' when not given."""
+        return self.date.isoformat() if self.date else ""
+
+
+# The header options: a reprint from a manifest may change these (and says so), never the selection.
+HEADER_FLAGS: Mapping[str, str] = {
+    "title": "--title",
+    "course": "--course",
+    "date": "--date",
+    "duration": "--duration",
+    "page": "--paper",
+    "seal_line": "--seal-line",
+}
+SELECTION_FLAGS: Mapping[str, str] = {
+    "modules": "--modules",
+    "seed": "--seed",
+    "count": "--count",
+    "total_points": "--total-points",
+    "variants": "--variants",
+    "roster": "--roster",
+}
+
+
+@dataclass(frozen=True)
+class ExamFlags:
+    """The exam flags as typed; None where a flag was not given (a default is never mistaken for a choice)."""
+
+    modules: str | None = None
+    seed: str | None = None
+    count: str | None = None
+    total_points: str | None = None
+    variants: str | None = None
+    title: str | None = None
+    course: str | None = None
+    date: str | None = None
+    duration: str | None = None
+    paper: str | None = None
+    seal_line: bool | None = None
+    roster: Path | None = None
+
+    def given(self, names: Mapping[str, str]) -> list[str]:
+        """The flags among `names` (field → flag) that were given, in `names` order."""
+        field_of = {"page": "paper"}
+        return [flag for name, flag in names.items() if getattr(self, field_of.get(name, name)) is not None]
+
+
+def parse_whole(flag: str, text: str, low: int, high: int | None = None, why: str = "") -> int:
+    """A whole number in [low, high] from a flag's text; anything else is a UsageError naming the range."""
+    stripped = text.strip()
+    value = int(stripped) if re.fullmatch(r"[+-]?\d+", stripped) else None
+    if value is None or value < low or (high is not None and value > high):
+        expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number ≥ {low}"
+        raise UsageError(f"{flag} {text}: expected {expected}{why}")
+    return value
+
+
+def parse_module_list(text: str) -> tuple[int, ...]:
+    """`2,3,8` into module ids in ascending order (whether they exist is checked against the content)."""
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip() or any(not re.fullmatch(r"\d+", item) for item in items):
+        raise UsageError(
+            f"--modules {text}: expected module numbers separated by commas, like 2,3,8 (see `paperkit list`)"
+        )
+    ids = [int(item) for item in items]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise UsageError(f"--modules {text}: module {repeated[0]} is listed twice; list each module once")
+    return tuple(sorted(ids))
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """`2026-06-20` into a date that exists ('' means none); 2026-02-30 is a UsageError."""
+    if not text:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise UsageError(f"--date {text}: expected a date like 2026-06-20")
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--date {text}: no such day; expected a real date like 2026-06-20") from None
+
+
+def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
+    """The flags into ExamOptions: syntax and ranges only (content-dependent checks: `check_against_bank`)."""
+    if flags.modules is None:
+        raise UsageError("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)")
+    defaults = ExamOptions(modules=())
+    selection = ExamOptions(
+        modules=parse_module_list(flags.modules),
+        seed=defaults.seed if flags.seed is None else parse_whole("--seed", flags.seed, 0),
+        count=defaults.count if flags.count is None else parse_whole("--count", flags.count, 1),
+        total_points=defaults.total_points
+        if flags.total_points is None
+        else parse_whole("--total-points", flags.total_points, 1),
+        variants=defaults.variants
+        if flags.variants is None
+        else parse_whole("--variants", flags.variants, 1, MAX_VARIANTS, " (one paper per letter A–Z)"),
+        roster=flags.roster,
+    )
+    return _with_header(flags, selection)
+
+
+def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
+    """`base` with the header options the flags give."""
+    return replace(
+        base,
+        title=base.title if flags.title is None else flags.title,
+        course=base.course if flags.course is None else flags.course,
+        date=base.date if flags.date is None else parse_date(flags.date),
+        duration=base.duration
+        if flags.duration is None
+        else parse_whole("--duration", flags.duration, 1, MAX_DURATION, " minutes"),
+        page=base.page if flags.paper is None else geometry_for(flags.paper),
+        seal_line=base.seal_line if flags.seal_line is None else flags.seal_line,
+    )
+
+
+def _module_range(ids: Sequence[int]) -> str:
+    ids = sorted(ids)
+    if ids == list(range(ids[0], ids[-1] + 1)):
+        return f"{ids[0]}–{ids[-1]}"
+    return ", ".join(str(i) for i in ids)
+
+
+def check_against_bank(options: ExamOptions, pools: Mapping[int, int]) -> None:
+    """The options that depend on the content: modules that exist and hold questions, a count the pool allows."""
+    shown = ",".join(map(str, options.modules))
+    unknown = [m for m in options.modules if m not in pools]
+    if unknown:
+        noun = "module" if len(unknown) == 1 else "modules"
+        valid = _module_range(list(pools))
+        raise UsageError(f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {valid}")
+    empty = [m for m in options.modules if not pools[m]]
+    if empty:
+        raise UsageError(f"--modules {shown}: module {empty[0]} has no questions; choose modules with worked examples")
+    pool = sum(pools[m] for m in options.modules)
+    noun, verb = ("module", "holds") if len(options.modules) == 1 else ("modules", "hold")
+    if options.count > pool:
+        why = f" (--modules {shown}: {noun} {shown} {verb} {pool} questions)"
+        raise UsageError(f"--count {options.count}: expected a whole number from 1 to {pool}{why}")
+    if options.total_points < options.count:
+        raise UsageError(
+            f"--total-points {options.total_points}: less than one point per question; "
+            f"give at least {options.count} for {options.count} questions"
+        )
+
+
+def refuse_selection(flags: ExamFlags) -> None:
+    """A reprint prints the recorded questions: any selection flag is a UsageError naming it."""
+    selection = flags.given(SELECTION_FLAGS)
+    if selection:
+        raise UsageError(
+            f"--from-manifest reprints the recorded questions; leave out {', '.join(selection)} "
+            "(only --title, --course, --date, --duration, --paper and --seal-line may change)"
+        )
+
+
+def reprint_options(recorded: ExamOptions, flags: ExamFlags) -> tuple[ExamOptions, tuple[str, ...]]:
+    """A manifest's options with the header flags applied; returns them and the flags that changed something.
+
+    Selection flags are refused: a reprint prints the recorded questions, it never selects again.
+    """
+    refuse_selection(flags)
+    options = _with_header(flags, recorded)
+    changed = tuple(flag for name, flag in HEADER_FLAGS.items() if getattr(options, name) != getattr(recorded, name))
+    return options, changed
+
+
+def option_names() -> tuple[str, ...]:
+    """Every ExamOptions field (the manifest records them all)."""
+    return tuple(f.name for f in fields(ExamOptions))
