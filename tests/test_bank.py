@@ -43,7 +43,8 @@ MALFORMED = [
         "unknown kind",
         "  - id: 1.1.x1\n    kind: essay\n    q: 写一篇。\n",
         [
-            f"{M}:20: sections[0].exercises[0].kind: unknown kind 'essay'; expected one of choice, multi, truefalse, fill, short"
+            f"{M}:20: sections[0].exercises[0].kind: unknown kind 'essay'; "
+            f"expected one of choice, multi, truefalse, fill, short"
         ],
     ),
     (
@@ -75,7 +76,8 @@ MALFORMED = [
         "multi with every option keyed",
         CHOICE.replace("kind: choice", "kind: multi").replace("answer: B", "answer: ABC"),
         [
-            f"{M}:26: sections[0].exercises[0].answer: every option is keyed correct; a multi item needs at least one wrong option"
+            f"{M}:26: sections[0].exercises[0].answer: every option is keyed correct; "
+            f"a multi item needs at least one wrong option"
         ],
     ),
     (
@@ -104,14 +106,16 @@ MALFORMED = [
         "fill-in without a blank",
         "  - id: 1.1.f1\n    kind: fill\n    q: 没有空。\n",
         [
-            f"{M}:21: sections[0].exercises[0].q: a fill-in item needs at least one blank, written [[answer]] outside $…$"
+            f"{M}:21: sections[0].exercises[0].q: a fill-in item needs at least one blank, "
+            f"written [[answer]] outside $…$"
         ],
     ),
     (
         "blank with no answer",
         "  - id: 1.1.f1\n    kind: fill\n    q: 答案是 [[]]。\n",
         [
-            f"{M}:21: sections[0].exercises[0].q: blank 1 has an empty answer; write [[answer]] or [[answer|alternative]]"
+            f"{M}:21: sections[0].exercises[0].q: blank 1 has an empty answer; "
+            f"write [[answer]] or [[answer|alternative]]"
         ],
     ),
     (

@@ -32,7 +32,8 @@ def test_validate_reports_the_real_counts() -> None:
     result = runner.invoke(app, ["validate", "--source", str(SOURCE)])
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith(
-        "source/: 14 modules, 65 sections, 130 questions; exam items: 112 choice, 28 multi, 84 truefalse, 56 fill, 130 short"
+        "source/: 14 modules, 65 sections, 130 questions; "
+        "exam items: 112 choice, 28 multi, 84 truefalse, 56 fill, 130 short"
         " — OK\n"
     )
 
