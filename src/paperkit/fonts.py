@@ -29,9 +29,9 @@ FACES = (
 )
 
 
-def font_paths(fonts_dir: Path = FONTS) -> list[Path]:
+def font_paths() -> list[Path]:
     """The shipped font files; raise RenderError naming any that is missing."""
-    paths = [fonts_dir / face.file for face in FACES]
+    paths = [FONTS / face.file for face in FACES]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         names = ", ".join(str(p) for p in missing)
@@ -40,9 +40,9 @@ def font_paths(fonts_dir: Path = FONTS) -> list[Path]:
 
 
 @functools.lru_cache(maxsize=4)
-def covered_characters(fonts_dir: Path = FONTS) -> frozenset[int]:
+def covered_characters() -> frozenset[int]:
     """Code points every shipped face has a glyph for (a character must work in body and headings)."""
-    paths = font_paths(fonts_dir)
+    paths = font_paths()
     # Reading four character maps costs ~0.1 s; the files' sizes and times say when it must be redone.
     key = cache_key("coverage", *(f"{p.resolve()}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in paths))
     cached = read_cached("fonts", key)

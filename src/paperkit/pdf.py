@@ -27,7 +27,7 @@ class AllowList:
 def fonts_css() -> str:
     """@font-face rules for the shipped faces (the only fonts documents may use)."""
     rules = []
-    for face, path in zip(FACES, font_paths(FONTS), strict=True):
+    for face, path in zip(FACES, font_paths(), strict=True):
         rules.append(
             f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; '
             f'src: url("{path.resolve().as_uri()}"); }}'

@@ -13,7 +13,6 @@ from .kinds import as_item, check_item
 from .load import load_handbook
 from .markup import inline_problems, visible_text
 from .models import Exercise, Handbook, Origin
-from .paths import FONTS
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -157,17 +156,17 @@ def check_texts(handbook: Handbook, covered: frozenset[int]) -> list[Problem]:
     return problems
 
 
-def validate_handbook(handbook: Handbook, fonts_dir: Path = FONTS) -> list[Problem]:
+def validate_handbook(handbook: Handbook) -> list[Problem]:
     """Every problem of a loaded handbook, in file and line order."""
     problems = check_front_matter(handbook) + check_ids(handbook) + check_items(handbook)
-    problems += check_texts(handbook, covered_characters(fonts_dir))
+    problems += check_texts(handbook, covered_characters())
     return sorted(problems)
 
 
-def open_handbook(source: Path, fonts_dir: Path = FONTS) -> Handbook:
+def open_handbook(source: Path) -> Handbook:
     """Load and validate a source directory; raise ContentError with every problem found."""
     handbook = load_handbook(source)
-    problems = validate_handbook(handbook, fonts_dir)
+    problems = validate_handbook(handbook)
     if problems:
         raise ContentError(problems, handbook.source)
     return handbook
