@@ -179,6 +179,35 @@ def exam(
             show_default=False,
         ),
     ] = None,
+    parts: Annotated[
+        str | None,
+        _text_option(
+            "--parts",
+            "KIND:NxP,…",
+            "Typed parts, count × points each, e.g. choice:10x2,truefalse:5x2,fill:5x2,short:4x10 "
+            "(kinds: choice, multi, truefalse, fill, short).",
+        ),
+    ] = None,
+    blueprint: Annotated[
+        Path | None,
+        typer.Option(
+            "--blueprint", metavar="FILE.yaml", help="The parts from a blueprint file (parts: kind, count, points)."
+        ),
+    ] = None,
+    same_questions: Annotated[
+        bool | None,
+        typer.Option(
+            "--same-questions",
+            help="With --parts: every variant asks the same items, in its own order with its own option order.",
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--exclude", metavar="MANIFEST", help="Never reuse the items of this earlier exam (repeatable; make-ups)."
+        ),
+    ] = None,
     from_manifest: Annotated[
         Path | None,
         typer.Option(
@@ -210,6 +239,10 @@ def exam(
         paper=paper,
         seal_line=seal_line,
         roster=roster,
+        parts=parts,
+        blueprint=blueprint,
+        same_questions=same_questions,
+        exclude=tuple(exclude) if exclude else None,
     )
     with _reported():
         # Every option and the content are checked (the plan) before a worker process starts (the build).

@@ -13,7 +13,7 @@ from .kinds import KINDS, Layout, as_item, kind_of
 from .labels import label, numeral
 from .markup import plain_text
 from .models import Exercise, Handbook
-from .options import ExamOptions
+from .options import ExamOptions, PartSpec
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 GENERATOR = "paperkit"
@@ -42,6 +42,7 @@ class ExamQuestion:
     number: int
     points: int
     question: Question
+    order: tuple[int, ...] = ()  # choice/multi: the original index of each printed option; () = as written
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class ExamPart:
 
     heading: str
     questions: tuple[ExamQuestion, ...]
+    kind: str = ""
+    instruction: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class Exam:
     modules: tuple[int, ...]
     total_points: int
     parts: tuple[ExamPart, ...]
+    typed: bool = False  # set from a blueprint: one part per kind, scored per part (大题)
 
     @property
     def questions(self) -> tuple[ExamQuestion, ...]:
@@ -158,6 +162,40 @@ def select_questions(pools: Mapping[int, Sequence[str]], count: int, seed: int, 
     return chosen
 
 
+def select_parts(
+    pools: Mapping[str, Mapping[int, Sequence[str]]], parts: Sequence[PartSpec], seed: int, variant: str
+) -> list[str]:
+    """Item ids for a blueprint: each part drawn like a short-answer paper (stratified by module) from its kind."""
+    chosen: list[str] = []
+    for spec in parts:
+        chosen.extend(select_questions(pools[spec.kind], spec.count, seed, variant))
+    return chosen
+
+
+def reorder(question_ids: Sequence[str], bank: Mapping[str, Question], seed: int, variant: str) -> list[str]:
+    """The same items in a variant's own order within each kind (for --same-questions)."""
+    return [
+        qid
+        for kind in KINDS
+        for qid in sorted(
+            (q for q in question_ids if bank[q].kind == kind), key=lambda q: (sort_key(seed, variant, q), q)
+        )
+    ]
+
+
+def shuffle_options(item: Exercise, seed: int, variant: str) -> tuple[int, ...]:
+    """A variant's option order: the original index of each printed option; pinned options keep their place."""
+    if not item.options:
+        return ()
+    pinned = {LETTERS.index(p.strip().upper()) for p in item.pinned}
+    free = sorted(
+        (i for i in range(len(item.options)) if i not in pinned),
+        key=lambda i: sort_key(seed, variant, f"{item.id}#{i}"),
+    )
+    moving = iter(free)
+    return tuple(i if i in pinned else next(moving) for i in range(len(item.options)))
+
+
 # -- points and headings ----------------------------------------------------------------------
 
 
@@ -221,6 +259,38 @@ def make_exam(
     return Exam(exam_id, variant, seed, tuple(modules), total_points, tuple(parts))
 
 
+def make_typed_exam(
+    bank: Mapping[int, Sequence[Question]],
+    modules: Sequence[int],
+    parts: Sequence[PartSpec],
+    question_ids: Sequence[str],
+    orders: Mapping[str, tuple[int, ...]],
+    *,
+    exam_id: str,
+    variant: str,
+    seed: int,
+) -> Exam:
+    """A blueprint paper: one part per kind in paper order, numbered through, each item the part's points."""
+    by_id = {q.id: q for pool in bank.values() for q in pool}
+    exam_parts: list[ExamPart] = []
+    number = 1
+    for spec in parts:
+        group = [by_id[qid] for qid in question_ids if by_id[qid].kind == spec.kind]
+        questions = tuple(ExamQuestion(number + i, spec.points, q, orders.get(q.id, ())) for i, q in enumerate(group))
+        heading = label(
+            "part_heading_blueprint",
+            numeral=numeral(len(exam_parts)),
+            name=kind_of(spec.kind).part_name,
+            count=len(group),
+            points=spec.points,
+            total=spec.points * len(group),
+        )
+        exam_parts.append(ExamPart(heading, questions, spec.kind, kind_of(spec.kind).instruction))
+        number += len(group)
+    total = sum(q.points for part in exam_parts for q in part.questions)
+    return Exam(exam_id, variant, seed, tuple(modules), total, tuple(exam_parts), typed=True)
+
+
 def missing_questions(bank: Mapping[int, Sequence[Question]], question_ids: Sequence[str]) -> list[str]:
     """The ids that are no longer in the bank (for rebuilding from a manifest)."""
     known = {q.id for pool in bank.values() for q in pool}
@@ -264,18 +334,34 @@ def _common(exam: Exam, options: ExamOptions, title: str, lang: str, student_id:
         "total_label": label("full_marks", points=exam.total_points),
         "label": doc_label(exam, student_id),
         "seal_line": False,
+        "variant_box": label("variant", variant=exam.variant) if options.variants > 1 else "",
     }
+
+
+# Kinds whose key is a compact 题号 → 答案 table (one line each) rather than a worked answer.
+COMPACT_KEYS = ("choice", "multi", "truefalse")
 
 
 def _parts(exam: Exam, view: str, layout: Layout) -> list[dict[str, Any]]:
     """Each part's heading and its questions as their kind's paper or key view shows them."""
-    return [
-        {
+    parts = []
+    for part in exam.parts:
+        values: dict[str, Any] = {
             "heading": part.heading,
             "questions": [getattr(kind_of(q.question.kind), view)(q, layout) for q in part.questions],
         }
-        for part in exam.parts
-    ]
+        if exam.typed:  # a blueprint paper: an instruction under each heading, a 得分/评卷人 box before it
+            values["instruction"] = part.instruction
+            compact = view == "key_view" and part.kind in COMPACT_KEYS
+            values["table"] = [{"why": "", **q} for q in values["questions"]] if compact else []
+            values["rule"] = label("multi_rule") if view == "key_view" and part.kind == "multi" else ""
+        parts.append(values)
+    return parts
+
+
+def part_score_rows(exam: Exam) -> list[list[str]]:
+    """The score table of a blueprint paper: one column per part (一 二 三 …) and 总分."""
+    return [[numeral(i) for i in range(len(exam.parts))] + [label("score_total")]]
 
 
 def paper_context(
@@ -295,11 +381,12 @@ def paper_context(
             {"label": label("field_number"), "value": number},
             {"label": label("field_class"), "value": class_name},
         ],
-        score_rows=score_rows(exam),
+        score_rows=part_score_rows(exam) if exam.typed else score_rows(exam),
+        graders=exam.typed,
         instructions=[
             label("notice_fields"),
             label("notice_totals", count=len(exam.questions), points=exam.total_points, minutes=options.duration),
-            label("notice_where"),
+            label("notice_where_typed") if exam.typed else label("notice_where"),
             label("notice_return"),
         ],
         parts=_parts(exam, "paper_view", Layout(options.page.chars_per_line)),

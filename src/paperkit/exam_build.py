@@ -15,9 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from . import exam as ex
 from .build import check_output, write_atomic
+from .exam import LETTERS
+from .kinds import KINDS
 from .manifest import Manifest, ManifestError, manifest_json, read_manifest
 from .options import ExamFlags, ExamOptions, check_against_bank, refuse_selection, reprint_options
 from .paths import DEFAULT_BUILD
@@ -54,24 +57,15 @@ class ExamPlan:
 def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> ExamPlan:
     """Check the options against the content and select the questions; raises before anything is rendered."""
     students = read_roster(options.roster) if options.roster is not None else ()
+    excluded = _excluded(options.exclude)
     handbook = open_handbook(source)
-    bank = ex.question_bank(handbook)
-    check_against_bank(options, {m: len(pool) for m, pool in bank.items()})
+    bank = ex.question_bank(handbook, exercises=bool(options.parts))
+    usable = {m: tuple(q for q in pool if q.id not in excluded) for m, pool in bank.items()}
+    kind_pools = {kind: {m: sum(q.kind == kind for q in pool) for m, pool in usable.items()} for kind in KINDS}
+    check_against_bank(options, {m: len(pool) for m, pool in usable.items()}, kind_pools)
     letters = ex.variant_letters(options.variants)
-    exam_id = ex.make_exam_id(options.modules, options.seed, options.count, options.variants)
-    pools = {m: [q.id for q in bank[m]] for m in options.modules}
-    exams = {
-        v: ex.make_exam(
-            bank,
-            options.modules,
-            ex.select_questions(pools, options.count, options.seed, v),
-            exam_id=exam_id,
-            variant=v,
-            seed=options.seed,
-            total_points=options.total_points,
-        )
-        for v in letters
-    }
+    exam_id = make_exam_id(options)
+    exams = {v: _select(options, usable, exam_id, v) for v in letters}
     students = assign_variants(students, letters)
     roster = options.roster.name if options.roster else ""
     manifest = Manifest(
@@ -86,6 +80,53 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     return ExamPlan(manifest, exams, handbook.language, students, out / _folder(exam_id, roster))
 
 
+def make_exam_id(options: ExamOptions) -> str:
+    """The folder name of an exam: its selection, plus a short hash of its parts and make-up exclusions."""
+    base = ex.make_exam_id(options.modules, options.seed, options.count, options.variants)
+    if not options.parts:
+        return base
+    spec = ",".join(p.text for p in options.parts) + (":same" if options.same_questions else "")
+    spec += "".join(f":{path.resolve()}" for path in options.exclude)
+    return f"{base}_p{hashlib.sha256(spec.encode()).hexdigest()[:6]}"
+
+
+def _excluded(manifests: Sequence[Path]) -> set[str]:
+    """Every item id printed on the papers of the given manifests (make-ups must not reuse them)."""
+    return {
+        qid
+        for path in manifests
+        for paper in read_manifest(path, "--exclude").papers.values()
+        for qid in paper["questions"]
+    }
+
+
+def _select(options: ExamOptions, bank: dict[int, tuple[ex.Question, ...]], exam_id: str, variant: str) -> ex.Exam:
+    """One variant's exam: today's short-answer paper, or a blueprint's typed parts with shuffled options."""
+    if not options.parts:
+        pools = {m: [q.id for q in bank[m]] for m in options.modules}
+        ids = ex.select_questions(pools, options.count, options.seed, variant)
+        return ex.make_exam(
+            bank,
+            options.modules,
+            ids,
+            exam_id=exam_id,
+            variant=variant,
+            seed=options.seed,
+            total_points=options.total_points,
+        )
+    kinds = {p.kind for p in options.parts}
+    by_kind = {k: {m: [q.id for q in bank[m] if q.kind == k] for m in options.modules} for k in kinds}
+    by_id = {q.id: q for pool in bank.values() for q in pool}
+    if options.same_questions:
+        ids = ex.reorder(ex.select_parts(by_kind, options.parts, options.seed, "A"), by_id, options.seed, variant)
+    else:
+        ids = ex.select_parts(by_kind, options.parts, options.seed, variant)
+    orders = {qid: ex.shuffle_options(by_id[qid].item, options.seed, variant) for qid in ids if by_id[qid].item.options}
+    return ex.make_typed_exam(
+        bank, options.modules, options.parts, ids, orders, exam_id=exam_id, variant=variant, seed=options.seed
+    )
+
+
 def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags: ExamFlags | None = None) -> ExamPlan:
     """Rebuild the exam a manifest records (its questions and points, not a new selection).
 
@@ -97,7 +138,7 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
     recorded = read_manifest(path)
     options, changed = reprint_options(recorded.options, flags)
     handbook = open_handbook(source)
-    bank = ex.question_bank(handbook)
+    bank = ex.question_bank(handbook, exercises=bool(options.parts))
     wanted = [qid for paper in recorded.papers.values() for qid in paper["questions"]]
     gone = ex.missing_questions(bank, wanted)
     if gone:
@@ -112,18 +153,7 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
             f"the question bank of modules {','.join(map(str, options.modules))} has changed since {path} was written "
             f"(hash {recorded.bank_hash[:12]} → {current[:12]}); edited questions will print as they are now"
         )
-    exams = {
-        v: ex.make_exam(
-            bank,
-            options.modules,
-            p["questions"],
-            exam_id=recorded.exam_id,
-            variant=v,
-            seed=options.seed,
-            total_points=options.total_points,
-        )
-        for v, p in recorded.papers.items()
-    }
+    exams = {v: _recorded_exam(bank, options, recorded.exam_id, v, p) for v, p in recorded.papers.items()}
     students = tuple(Student(s["name"], s["student_id"], s.get("class", ""), s["variant"]) for s in recorded.students)
     manifest = Manifest(
         exam_id=recorded.exam_id,
@@ -141,6 +171,33 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
     return ExamPlan(manifest, exams, handbook.language, students, out / folder, tuple(warnings))
 
 
+def _recorded_exam(
+    bank: dict[int, tuple[ex.Question, ...]], options: ExamOptions, exam_id: str, variant: str, paper: dict
+) -> ex.Exam:
+    """A variant as its manifest records it: the same items, points and option orders (no selection)."""
+    if not options.parts:
+        return ex.make_exam(
+            bank,
+            options.modules,
+            paper["questions"],
+            exam_id=exam_id,
+            variant=variant,
+            seed=options.seed,
+            total_points=options.total_points,
+        )
+    orders = {qid: tuple(LETTERS.index(ch) for ch in order) for qid, order in paper.get("options", {}).items()}
+    return ex.make_typed_exam(
+        bank,
+        options.modules,
+        options.parts,
+        paper["questions"],
+        orders,
+        exam_id=exam_id,
+        variant=variant,
+        seed=options.seed,
+    )
+
+
 def _reprint_record(recorded: Manifest, options: ExamOptions, changed: Sequence[str]) -> dict[str, object]:
     """What a reprint changed against the recorded exam ({} when nothing did: then it is the same exam)."""
     if not changed:
@@ -148,11 +205,14 @@ def _reprint_record(recorded: Manifest, options: ExamOptions, changed: Sequence[
     return {"of": recorded.exam_id, "changed": list(changed)}
 
 
-def _papers(exams: dict[str, ex.Exam]) -> dict[str, dict[str, list[object]]]:
-    return {
-        v: {"questions": [q.question.id for q in e.questions], "points": [q.points for q in e.questions]}
-        for v, e in exams.items()
-    }
+def _papers(exams: dict[str, ex.Exam]) -> dict[str, dict[str, Any]]:
+    papers: dict[str, dict[str, Any]] = {}
+    for v, e in exams.items():
+        papers[v] = {"questions": [q.question.id for q in e.questions], "points": [q.points for q in e.questions]}
+        orders = {q.question.id: "".join(LETTERS[i] for i in q.order) for q in e.questions if q.order}
+        if orders:  # the printed option order of each shuffled item, as original letters (CADB: A shows C…)
+            papers[v]["options"] = orders
+    return papers
 
 
 def _student_records(students: Sequence[Student]) -> tuple[dict[str, str], ...]:
@@ -187,7 +247,8 @@ class Job:
 
 
 def _stylesheets(plan: ExamPlan) -> list[str]:
-    return ["exam.css.j2"] + (["exam-seal.css.j2"] if plan.options.seal_line else [])
+    kinds = ["kinds.css.j2"] if plan.options.parts or plan.options.variants > 1 else []
+    return ["exam.css.j2", *kinds] + (["exam-seal.css.j2"] if plan.options.seal_line else [])
 
 
 def job_context(plan: ExamPlan, job: Job) -> tuple[str, dict[str, object]]:

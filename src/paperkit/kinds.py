@@ -286,25 +286,32 @@ def _width(text: str) -> float:
     return sum(1.0 if ord(ch) >= 0x2E80 else 0.55 for ch in visible) + 3 * len(math_spans(text))
 
 
+def printed_order(q: ExamQuestion) -> tuple[int, ...]:
+    """The original index of each option as printed on this paper (shuffled per variant, or as written)."""
+    return q.order or tuple(range(len(q.question.item.options)))
+
+
+def printed_answer(q: ExamQuestion) -> str:
+    """The key letters as printed on this paper: where the keyed options landed after shuffling."""
+    order = printed_order(q)
+    keyed = {LETTERS.index(ch) for ch in _letters(q.question.item.answer)}
+    return "".join(LETTERS[position] for position, original in enumerate(order) if original in keyed)
+
+
 def _choice_paper(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
     item = q.question.item
-    kind = kind_of(item.kind)
+    options = [item.options[i] for i in printed_order(q)]
     return {
-        **common_view(q, kind),
-        "options": [{"letter": LETTERS[i], "text": text} for i, text in enumerate(item.options)],
+        **common_view(q, kind_of(item.kind)),
+        "options": [{"letter": LETTERS[i], "text": text} for i, text in enumerate(options)],
         "columns": option_columns(item.options, layout.chars_per_line),
     }
 
 
 def _choice_key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
     item = q.question.item
-    letters = _letters(item.answer)
     view = _choice_paper(q, layout)
-    view.update(
-        answer=letters,
-        answer_texts=[item.options[LETTERS.index(ch)] for ch in letters],
-        rule=label("multi_rule") if item.kind == "multi" else "",
-    )
+    view.update(answer=printed_answer(q), rule=label("multi_rule") if item.kind == "multi" else "")
     return view
 
 

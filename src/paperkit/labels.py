@@ -61,6 +61,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "notice_totals": "本试卷共 {count} 小题，满分 {points} 分，考试时长 {minutes} 分钟。",
         "notice_where": "请在每题下方的横线上作答，字迹清楚；答在其他位置不得分。",
         "notice_return": "考试结束后，将试卷交回。",
+        "notice_where_typed": "选择题、判断题的答案填在题后括号内，填空题填在横线上，简答题在题下横线上作答。",
         "answer_area": "答题区",
         "points": "（{points} 分）",
         "paper_end": "— 试卷到此结束 —",
@@ -73,6 +74,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "source": "出自 {section}",
         # part headings: 「一、简答题（共 10 小题，每小题 10 分，共 100 分）」
         "part_heading": "{numeral}、{name}（共 {count} 小题，{each}，共 {total} 分）",
+        "part_heading_blueprint": "{numeral}、{name}（本大题共 {count} 小题，每小题 {points} 分，共 {total} 分）",
         "each_same": "每小题 {points} 分",
         "each_one": "第 {first} 题 {points} 分",
         "each_run": "第 {first}–{last} 题每小题 {points} 分",
@@ -97,6 +99,10 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "rubric": "【评分要点】",
         "why": "【解析】",
         "exercises": "练习",
+        "grader": "评卷人",
+        "checker": "复核人：",
+        "key_answer": "答案",
+        "key_source": "出处与说明",
         "exercise_answers": "练习答案",
     }
 )

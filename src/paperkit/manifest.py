@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PaperkitError, UsageError
-from .options import ExamOptions, parse_date
+from .options import ExamOptions, PartSpec, parse_date
 from .page import geometry_for
 
 FORMAT = 1
@@ -26,7 +26,7 @@ class Manifest:
     options: ExamOptions
     title: str  # as printed (the default title is resolved: a reprint must not depend on the handbook's title)
     bank_hash: str
-    papers: dict[str, dict[str, list[Any]]]  # variant -> {"questions": [ids], "points": [ints]}
+    papers: dict[str, dict[str, Any]]  # variant -> {"questions": [ids], "points": [ints], "options": {id: order}}
     students: tuple[dict[str, str], ...] = ()
     roster: str = ""
     reprint: dict[str, Any] = field(default_factory=dict)  # {"of": exam id, "changed": [flags]} for a changed reprint
@@ -57,6 +57,10 @@ def manifest_json(manifest: Manifest) -> str:
         "bank_hash": manifest.bank_hash,
         "papers": manifest.papers,
     }
+    if options.parts:  # only blueprint exams carry these, so older manifests stay byte for byte the same
+        data["parts"] = [{"kind": p.kind, "count": p.count, "points": p.points} for p in options.parts]
+        data["same_questions"] = options.same_questions
+        data["exclude"] = [str(path) for path in options.exclude]
     if manifest.students:
         data["roster"] = manifest.roster
         data["students"] = list(manifest.students)
@@ -65,19 +69,20 @@ def manifest_json(manifest: Manifest) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def read_manifest(path: Path) -> Manifest:
-    """Read a manifest.json written by `paperkit exam`; anything else is a UsageError saying what is wrong."""
+def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
+    """Read a manifest.json written by `paperkit exam`; anything else is a UsageError naming `flag` and the file."""
     if not path.is_file():
-        raise UsageError(f"--from-manifest {path}: no such file; give the manifest.json of an earlier exam build")
+        raise UsageError(f"{flag} {path}: no such file; give the manifest.json of an earlier exam build")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsageError(f"--from-manifest {path}: not a readable JSON manifest ({error})") from None
+        raise UsageError(f"{flag} {path}: not a readable JSON manifest ({error})") from None
     if not isinstance(data, dict) or data.get("paperkit_manifest") != FORMAT:
-        raise UsageError(f"--from-manifest {path}: not a paperkit exam manifest (format {FORMAT})")
+        raise UsageError(f"{flag} {path}: not a paperkit exam manifest (format {FORMAT})")
     try:
-        papers: dict[str, dict[str, list[Any]]] = {
+        papers: dict[str, dict[str, Any]] = {
             str(v): {"questions": [str(q) for q in p["questions"]], "points": [int(x) for x in p["points"]]}
+            | ({"options": {str(k): str(o) for k, o in p["options"].items()}} if "options" in p else {})
             for v, p in data["papers"].items()
         }
         options = ExamOptions(
@@ -92,6 +97,9 @@ def read_manifest(path: Path) -> Manifest:
             duration=int(data["duration"]),
             page=geometry_for(str(data["paper"])),
             seal_line=bool(data["seal_line"]),
+            parts=tuple(PartSpec(str(p["kind"]), int(p["count"]), int(p["points"])) for p in data.get("parts", [])),
+            same_questions=bool(data.get("same_questions", False)),
+            exclude=tuple(Path(str(x)) for x in data.get("exclude", [])),
         )
         return Manifest(
             exam_id=str(data["exam_id"]),
@@ -104,8 +112,6 @@ def read_manifest(path: Path) -> Manifest:
             reprint=dict(data.get("reprint", {})),
         )
     except UsageError as error:
-        raise UsageError(f"--from-manifest {path}: {error}") from None
+        raise UsageError(f"{flag} {path}: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise UsageError(
-            f"--from-manifest {path}: a field is missing or malformed ({type(error).__name__}: {error})"
-        ) from None
+        raise UsageError(f"{flag} {path}: a field is missing or malformed ({type(error).__name__}: {error})") from None

@@ -20,6 +20,20 @@ MAX_DURATION = 1440
 
 
 @dataclass(frozen=True)
+class PartSpec:
+    """One part (大题) of a blueprint: its kind, how many items, and the points of each."""
+
+    kind: str
+    count: int
+    points: int
+
+    @property
+    def text(self) -> str:
+        """The short form, `choice:10x2`."""
+        return f"{self.kind}:{self.count}x{self.points}"
+
+
+@dataclass(frozen=True)
 class ExamOptions:
     """What a teacher chose for one exam build; the defaults live here and nowhere else."""
 
@@ -35,6 +49,9 @@ class ExamOptions:
     page: PageGeometry = DEFAULT_PAGE
     seal_line: bool = False
     roster: Path | None = None
+    parts: tuple[PartSpec, ...] = ()  # a blueprint: typed parts in paper order; () = short answers only
+    same_questions: bool = False  # every variant asks the same items, in its own order with its own options
+    exclude: tuple[Path, ...] = ()  # manifests whose items this exam must not reuse (make-ups)
 
     @property
     def date_text(self) -> str:
@@ -58,6 +75,10 @@ SELECTION_FLAGS: Mapping[str, str] = {
     "total_points": "--total-points",
     "variants": "--variants",
     "roster": "--roster",
+    "parts": "--parts",
+    "blueprint": "--blueprint",
+    "same_questions": "--same-questions",
+    "exclude": "--exclude",
 }
 
 
@@ -77,6 +98,10 @@ class ExamFlags:
     paper: str | None = None
     seal_line: bool | None = None
     roster: Path | None = None
+    parts: str | None = None
+    blueprint: Path | None = None
+    same_questions: bool | None = None
+    exclude: tuple[Path, ...] | None = None
 
     def given(self, names: Mapping[str, str]) -> list[str]:
         """The flags among `names` (field → flag) that were given, in `names` order."""
@@ -125,6 +150,16 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
     if flags.modules is None:
         raise UsageError("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)")
     defaults = ExamOptions(modules=())
+    parts = _parts(flags)
+    if parts and flags.count is not None:
+        raise UsageError(f"--count {flags.count}: the parts set the number of questions; leave --count out")
+    if parts and flags.total_points is not None:
+        raise UsageError(
+            f"--total-points {flags.total_points}: the parts set the points "
+            f"({sum(p.count * p.points for p in parts)} in all); leave --total-points out"
+        )
+    if flags.same_questions and not parts:
+        raise UsageError("--same-questions shuffles typed parts; give --parts or --blueprint too")
     selection = ExamOptions(
         modules=parse_module_list(flags.modules),
         seed=defaults.seed if flags.seed is None else parse_whole("--seed", flags.seed, 0),
@@ -136,8 +171,55 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
         if flags.variants is None
         else parse_whole("--variants", flags.variants, 1, MAX_VARIANTS, " (one paper per letter A–Z)"),
         roster=flags.roster,
+        parts=parts,
+        same_questions=bool(flags.same_questions),
+        exclude=tuple(flags.exclude or ()),
     )
+    if parts:
+        selection = replace(
+            selection,
+            count=sum(p.count for p in parts),
+            total_points=sum(p.count * p.points for p in parts),
+        )
     return _with_header(flags, selection)
+
+
+_PART = re.compile(r"([a-z]+):(\d+)[x×*](\d+)")
+
+
+def parse_parts(text: str) -> tuple[PartSpec, ...]:
+    """`choice:10x2,short:4x10` into part specs in the registry's (the conventional) order."""
+    from .kinds import KINDS
+
+    kinds = ", ".join(KINDS)
+    specs: dict[str, PartSpec] = {}
+    for item in (piece.strip() for piece in text.split(",")):
+        match = _PART.fullmatch(item)
+        if match is None:
+            raise UsageError(
+                f"--parts {text}: '{item}' is not kind:COUNTxPOINTS; write e.g. choice:10x2,short:4x10 (kinds: {kinds})"
+            )
+        kind, count, points = match.group(1), int(match.group(2)), int(match.group(3))
+        if kind not in KINDS:
+            raise UsageError(f"--parts {text}: unknown kind '{kind}'; kinds are {kinds}")
+        if kind in specs:
+            raise UsageError(f"--parts {text}: {kind} is listed twice; give each kind once")
+        if count < 1 or points < 1:
+            raise UsageError(f"--parts {text}: '{item}' needs at least one question of at least one point")
+        specs[kind] = PartSpec(kind, count, points)
+    return tuple(specs[kind] for kind in KINDS if kind in specs)
+
+
+def _parts(flags: ExamFlags) -> tuple[PartSpec, ...]:
+    if flags.parts is not None and flags.blueprint is not None:
+        raise UsageError("--parts and --blueprint both set the parts; give one of them")
+    if flags.parts is not None:
+        return parse_parts(flags.parts)
+    if flags.blueprint is not None:
+        from .load import read_blueprint
+
+        return tuple(PartSpec(kind, count, points) for kind, count, points in read_blueprint(flags.blueprint))
+    return ()
 
 
 def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
@@ -162,9 +244,31 @@ def _module_range(ids: Sequence[int]) -> str:
     return ", ".join(str(i) for i in ids)
 
 
-def check_against_bank(options: ExamOptions, pools: Mapping[int, int]) -> None:
-    """The options that depend on the content: modules that exist and hold questions, a count the pool allows."""
+def check_against_bank(
+    options: ExamOptions, pools: Mapping[int, int], kind_pools: Mapping[str, Mapping[int, int]] | None = None
+) -> None:
+    """The options that depend on the content: modules that exist and hold questions, counts the pools allow.
+
+    `pools` counts each module's worked examples; `kind_pools` each kind's items per module (for --parts),
+    both after --exclude.
+    """
     shown = ",".join(map(str, options.modules))
+    if options.parts and kind_pools is not None:
+        unknown = [m for m in options.modules if m not in pools]
+        if unknown:
+            noun = "module" if len(unknown) == 1 else "modules"
+            valid = _module_range(list(pools))
+            raise UsageError(f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {valid}")
+        for spec in options.parts:
+            held = {m: kind_pools.get(spec.kind, {}).get(m, 0) for m in options.modules}
+            if sum(held.values()) < spec.count:
+                per_module = ", ".join(f"{m}: {n}" for m, n in held.items())
+                after = " left after --exclude" if options.exclude else ""
+                raise UsageError(
+                    f"--parts {spec.text}: modules {shown} hold {sum(held.values())} {spec.kind} items{after} "
+                    f"({per_module}); ask for fewer or add modules"
+                )
+        return
     unknown = [m for m in options.modules if m not in pools]
     if unknown:
         noun = "module" if len(unknown) == 1 else "modules"

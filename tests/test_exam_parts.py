@@ -1,0 +1,172 @@
+"""Blueprint papers (--parts/--blueprint): typed parts, shuffled options whose keys still point right, fair
+variants (--same-questions), make-ups (--exclude), reprints; read back from the PDFs with pypdf."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import SOURCE
+from paperkit.errors import ContentError, UsageError
+from paperkit.exam_build import ExamPlan, build_exam, plan_exam, plan_from_manifest
+from paperkit.kinds import LETTERS, blanks, printed_answer, printed_order
+from paperkit.markup import visible_text
+from paperkit.options import ExamFlags, PartSpec, parse_exam_flags, parse_parts
+
+PARTS = "choice:10x2,truefalse:5x2,fill:5x2,short:4x10"
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", html.unescape(text))
+
+
+def _pdf_text(path: Path) -> str:
+    return _flat("".join(page.extract_text() for page in PdfReader(path).pages))
+
+
+def _plan(out: Path, **flags: object) -> ExamPlan:
+    values = {"modules": "2,3,8", "seed": "7", "parts": PARTS, **flags}
+    return plan_exam(parse_exam_flags(ExamFlags(**values)), SOURCE, out)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def ab(tmp_path_factory: pytest.TempPathFactory) -> ExamPlan:
+    plan = _plan(tmp_path_factory.mktemp("parts"), variants="2")
+    build_exam(plan)
+    return plan
+
+
+def test_parts_are_parsed_in_paper_order() -> None:
+    assert parse_parts("short:4x10, choice:10x2") == (PartSpec("choice", 10, 2), PartSpec("short", 4, 10))
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            {"parts": "choice:10"},
+            "--parts choice:10: 'choice:10' is not kind:COUNTxPOINTS; write e.g. "
+            "choice:10x2,short:4x10 (kinds: choice, multi, truefalse, fill, short)",
+        ),
+        (
+            {"parts": "essay:2x5"},
+            "--parts essay:2x5: unknown kind 'essay'; kinds are choice, multi, truefalse, fill, short",
+        ),
+        (
+            {"parts": "choice:2x2,choice:3x2"},
+            "--parts choice:2x2,choice:3x2: choice is listed twice; give each kind once",
+        ),
+        ({"parts": "choice:2x2", "count": "5"}, "--count 5: the parts set the number of questions; leave --count out"),
+        (
+            {"parts": "choice:2x2", "total_points": "50"},
+            "--total-points 50: the parts set the points (4 in all); leave --total-points out",
+        ),
+        (
+            {"parts": None, "same_questions": True},
+            "--same-questions shuffles typed parts; give --parts or --blueprint too",
+        ),
+        (
+            {"parts": "multi:9x4"},
+            "--parts multi:9x4: modules 2,3,8 hold 6 multi items (2: 2, 3: 2, 8: 2); ask for fewer or add modules",
+        ),
+    ],
+)
+def test_bad_parts_are_one_line(tmp_path: Path, flags: dict[str, object], message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        _plan(tmp_path, **flags)
+    assert str(caught.value) == message
+
+
+def test_a_blueprint_file_gives_the_same_parts_and_located_errors(tmp_path: Path) -> None:
+    good = tmp_path / "bp.yaml"
+    good.write_text("parts:\n- kind: short\n  count: 4\n  points: 10\n- kind: choice\n  count: 10\n  points: 2\n")
+    options = parse_exam_flags(ExamFlags(modules="2", blueprint=good))
+    assert options.parts == (PartSpec("choice", 10, 2), PartSpec("short", 4, 10))
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("parts:\n- kind: essay\n  count: 4\n  points: 10\n- kind: choice\n  count: 0\n  points: 2\n")
+    with pytest.raises(ContentError) as caught:
+        parse_exam_flags(ExamFlags(modules="2", blueprint=bad))
+    assert caught.value.lines()[:2] == [
+        f"{bad}:2: parts[0].kind: unknown kind 'essay'; expected one of choice, multi, truefalse, fill, short",
+        f"{bad}:6: parts[1].count: expected a whole number ≥ 1, got 0",
+    ]
+
+
+def test_headings_totals_and_the_variant_box(ab: ExamPlan) -> None:
+    for variant in "AB":
+        text = _pdf_text(ab.out_dir / f"paper-{variant}.pdf")
+        for heading in (
+            "一、选择题（本大题共10小题，每小题2分，共20分）",
+            "二、判断题（本大题共5小题，每小题2分，共10分）",
+            "三、填空题（本大题共5小题，每小题2分，共10分）",
+            "四、简答题（本大题共4小题，每小题10分，共40分）",
+        ):
+            assert heading in text
+        assert "满分：80分" in text and f"{variant}卷" in text
+        assert "题号一二三四总分得分评卷人" in text and "复核人" in text
+    assert json.loads((ab.out_dir / "manifest.json").read_text())["total_points"] == 80
+
+
+def test_every_choice_key_points_at_the_right_option_after_shuffling(ab: ExamPlan) -> None:
+    moved = 0
+    for variant, exam in ab.exams.items():
+        paper = _pdf_text(ab.out_dir / f"paper-{variant}.pdf")
+        key = _pdf_text(ab.out_dir / f"key-{variant}.pdf")
+        for q in exam.questions:
+            item = q.question.item
+            if item.kind != "choice":
+                continue
+            letter = printed_answer(q)
+            original = item.options[LETTERS.index(item.answer)]
+            assert item.options[printed_order(q)[LETTERS.index(letter)]] == original
+            assert f"{letter}.{_flat(visible_text(original))}"[:12] in paper, (variant, item.id)
+            assert re.search(rf"{q.number}{letter}出自", key), (variant, item.id)
+            moved += letter != item.answer
+    assert moved >= 5  # the options really were shuffled
+
+
+def test_no_answer_is_printed_on_a_paper(ab: ExamPlan) -> None:
+    for variant, exam in ab.exams.items():
+        paper = _pdf_text(ab.out_dir / f"paper-{variant}.pdf")
+        assert "参考答案" not in paper and "评分要点" not in paper
+        for q in exam.questions:
+            item = q.question.item
+            if item.why:
+                assert _flat(visible_text(item.why)) not in paper
+            for answers in blanks(item.q) if item.kind == "fill" else []:
+                assert f"[[{answers[0]}" not in paper
+            if item.kind == "short":
+                assert _flat(visible_text(item.a)) not in paper
+
+
+def test_same_questions_gives_every_variant_the_same_items(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, variants="2", same_questions=True)
+    a, b = ([q.question.id for q in plan.exams[v].questions] for v in "AB")
+    assert sorted(a) == sorted(b) and a != b
+    different = _plan(tmp_path, variants="2")
+    assert sorted(q.question.id for q in different.exams["A"].questions) != sorted(
+        q.question.id for q in different.exams["B"].questions
+    )
+
+
+def test_a_make_up_never_reuses_the_first_exams_items(ab: ExamPlan, tmp_path: Path) -> None:
+    first = {q.question.id for e in ab.exams.values() for q in e.questions}
+    makeup = _plan(tmp_path, seed="8", parts="choice:4x2,truefalse:2x2", exclude=(ab.out_dir / "manifest.json",))
+    assert not first & {q.question.id for q in makeup.exams["A"].questions}
+    with pytest.raises(UsageError) as caught:
+        _plan(tmp_path, parts="choice:10x2", exclude=(ab.out_dir / "manifest.json",))
+    assert str(caught.value).startswith("--parts choice:10x2: modules 2,3,8 hold ")
+    assert "choice items left after --exclude (2: " in str(caught.value)
+
+
+def test_a_blueprint_exam_reprints_byte_for_byte(ab: ExamPlan, tmp_path: Path) -> None:
+    plan = plan_from_manifest(ab.out_dir / "manifest.json", SOURCE, tmp_path)
+    assert plan.warnings == ()
+    build_exam(plan)
+    for name in ("paper-A.pdf", "key-A.pdf", "paper-B.pdf", "key-B.pdf", "manifest.json"):
+        assert (plan.out_dir / name).read_bytes() == (ab.out_dir / name).read_bytes()
