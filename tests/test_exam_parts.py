@@ -170,3 +170,69 @@ def test_a_blueprint_exam_reprints_byte_for_byte(ab: ExamPlan, tmp_path: Path) -
     build_exam(plan)
     for name in ("paper-A.pdf", "key-A.pdf", "paper-B.pdf", "key-B.pdf", "manifest.json"):
         assert (plan.out_dir / name).read_bytes() == (ab.out_dir / name).read_bytes()
+
+
+def _positions(path: Path, page: int, needle: str, turned: bool = True) -> list[float]:
+    """The x positions (pt) where text containing `needle` is drawn on a page (only turned text, if `turned`)."""
+    xs: list[float] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        if needle in text and (not turned or cm[0] == 0):
+            xs.append(tm[4] * cm[0] + tm[5] * cm[2] + cm[4])
+
+    PdfReader(path).pages[page].extract_text(visitor_text=visit)
+    return xs
+
+
+def test_the_seal_line_is_on_the_binding_edge_of_every_side(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, seal_line=True, seal_fields="考场号,座位号")
+    build_exam(plan)
+    paper = plan.out_dir / "paper.pdf"
+    reader = PdfReader(paper)
+    width = float(reader.pages[0].mediabox.width)
+    assert len(reader.pages) >= 3
+    for index in range(len(reader.pages)):
+        text = _flat(reader.pages[index].extract_text())
+        mark = "密" if index % 2 == 0 else "装"
+        xs = _positions(paper, index, mark)
+        assert xs, (index, text[:40])
+        # odd pages (index 0, 2…): on the left edge; even pages (the backs): on the right edge
+        assert all(x < 0.15 * width for x in xs) if index % 2 == 0 else all(x > 0.85 * width for x in xs), index
+    first = _flat(reader.pages[0].extract_text())
+    assert "考场号" in first and "座位号" in first
+    assert "姓名：" not in first  # with a seal line, the names go only inside it
+    assert "密" not in _flat(PdfReader(plan.out_dir / "key.pdf").pages[0].extract_text())
+
+
+def test_seal_pages_first_puts_it_on_page_one_only(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, seal_line=True, seal_pages="first")
+    build_exam(plan)
+    paper = plan.out_dir / "paper.pdf"
+    assert _positions(paper, 0, "密")
+    for index in range(1, len(PdfReader(paper).pages)):
+        assert _positions(paper, index, "密") == _positions(paper, index, "装") == [], index
+
+
+def test_a3_puts_two_columns_on_each_landscape_side_in_duplex_order(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, paper="A3", seal_line=True)
+    build_exam(plan)
+    paper = plan.out_dir / "paper.pdf"
+    sides = PdfReader(paper).pages
+    assert [
+        (round(float(p.mediabox.width) * 25.4 / 72), round(float(p.mediabox.height) * 25.4 / 72)) for p in sides
+    ] == [(420, 297)] * len(sides)
+    width = float(sides[0].mediabox.width)
+    columns = 2 * len(sides)
+    for index in range(len(sides)):
+        text = _flat(sides[index].extract_text())
+        left, right = 2 * index + 1, 2 * index + 2
+        assert f"第{left}页共" in text
+        for number, half in ((left, 0), (right, 1)):
+            if number <= columns and f"第{number}页" in text:
+                xs = _positions(paper, index, f"第 {number} 页", turned=False)
+                assert xs and all(half * width / 2 < x < (half + 1) * width / 2 for x in xs), (number, xs)
+    # the binding edge: the front's left (page 1) and the back's right (page 4)
+    assert all(x < 0.1 * width for x in _positions(paper, 0, "密"))
+    assert all(x > 0.9 * width for x in _positions(paper, 1, "装"))
+    key = PdfReader(plan.out_dir / "key.pdf").pages[0]
+    assert round(float(key.mediabox.width) * 25.4 / 72) == 210  # the key stays on A4

@@ -208,6 +208,20 @@ def exam(
             "--exclude", metavar="MANIFEST", help="Never reuse the items of this earlier exam (repeatable; make-ups)."
         ),
     ] = None,
+    seal_pages: Annotated[
+        str | None,
+        typer.Option(
+            "--seal-pages",
+            metavar="all|first",
+            help="With --seal-line: every page on the binding edge (left on odd, right on even pages), or page 1 only.",
+        ),
+    ] = None,
+    seal_fields: Annotated[
+        str | None,
+        typer.Option(
+            "--seal-fields", metavar="LIST", help="Extra fields in the seal line, e.g. 考场号,座位号,准考证号."
+        ),
+    ] = None,
     from_manifest: Annotated[
         Path | None,
         typer.Option(
@@ -238,6 +252,8 @@ def exam(
         duration=duration,
         paper=paper,
         seal_line=seal_line,
+        seal_pages=seal_pages,
+        seal_fields=seal_fields,
         roster=roster,
         parts=parts,
         blueprint=blueprint,

@@ -364,6 +364,31 @@ def part_score_rows(exam: Exam) -> list[list[str]]:
     return [[numeral(i) for i in range(len(exam.parts))] + [label("score_total")]]
 
 
+SEAL_BAND_MM = 16.0
+SEAL_EDGE_MM = 6.0
+
+
+def seal_geometry(options: ExamOptions, fields: list[dict[str, str]]) -> dict[str, Any]:
+    """Where the seal line goes: the band on the binding edge, the margins around it, its length and fields."""
+    page = options.page
+    return {
+        "every_page": options.seal_pages == "all",
+        # Two-up: a sheet's binding edge is the left of its front (pages 1, 5, 9…) and the right of its back (4, 8…).
+        "front": ":nth(4n+1)" if page.sheet else ":right",
+        "back": ":nth(4n)" if page.sheet else ":left",
+        "plain": page.sheet is not None,
+        "band_mm": SEAL_BAND_MM,
+        "half_mm": SEAL_BAND_MM / 2,
+        # The margin box sits against the text; move the band out to 6 mm from the paper's edge.
+        "offset_mm": -round(page.side_margin_mm - SEAL_EDGE_MM, 3),
+        "binding_mm": round(page.side_margin_mm + SEAL_BAND_MM, 3),
+        "outer_mm": round(max(page.side_margin_mm - SEAL_BAND_MM / 2, 12.0), 3),
+        "length_mm": round(page.height_mm - page.top_margin_mm - page.bottom_margin_mm, 3),
+        "font_pt": round(page.body_pt * 0.85, 2),
+        "fields": fields,
+    }
+
+
 def paper_context(
     exam: Exam,
     options: ExamOptions,
@@ -374,13 +399,15 @@ def paper_context(
     """The paper's template context; `student` (name, number, class) fills in the name fields."""
     name, number, class_name = student or ("", "", "")
     doc = _common(exam, options, title, lang, number)
+    fields = [
+        {"label": label("field_name"), "value": name},
+        {"label": label("field_number"), "value": number},
+        {"label": label("field_class"), "value": class_name},
+    ]
     doc.update(
         seal_line=options.seal_line,
-        fields=[
-            {"label": label("field_name"), "value": name},
-            {"label": label("field_number"), "value": number},
-            {"label": label("field_class"), "value": class_name},
-        ],
+        seal=seal_geometry(options, [*fields, *({"label": f, "value": ""} for f in options.seal_fields)]),
+        fields=fields,
         score_rows=part_score_rows(exam) if exam.typed else score_rows(exam),
         graders=exam.typed,
         instructions=[
@@ -389,7 +416,7 @@ def paper_context(
             label("notice_where_typed") if exam.typed else label("notice_where"),
             label("notice_return"),
         ],
-        parts=_parts(exam, "paper_view", Layout(options.page.chars_per_line)),
+        parts=_parts(exam, "paper_view", Layout(options.page.chars_per_line, space_from_points=exam.typed)),
     )
     return {"doc": doc}
 

@@ -23,6 +23,7 @@ from .exam import LETTERS
 from .kinds import KINDS
 from .manifest import Manifest, ManifestError, manifest_json, read_manifest
 from .options import ExamFlags, ExamOptions, check_against_bank, refuse_selection, reprint_options
+from .page import geometry_for
 from .paths import DEFAULT_BUILD
 from .roster import Student, assign_variants, read_roster
 from .validate import open_handbook
@@ -246,9 +247,10 @@ class Job:
     student: Student | None = None
 
 
-def _stylesheets(plan: ExamPlan) -> list[str]:
+def _stylesheets(plan: ExamPlan, job: Job) -> list[str]:
     kinds = ["kinds.css.j2"] if plan.options.parts or plan.options.variants > 1 else []
-    return ["exam.css.j2", *kinds] + (["exam-seal.css.j2"] if plan.options.seal_line else [])
+    seal = ["exam-seal.css.j2"] if plan.options.seal_line and job.document == "paper" else []
+    return ["exam.css.j2", *kinds, *seal]
 
 
 def job_context(plan: ExamPlan, job: Job) -> tuple[str, dict[str, object]]:
@@ -265,7 +267,15 @@ def render_job(plan: ExamPlan, job: Job) -> bytes:
     from .render import render_document
 
     template, context = job_context(plan, job)
-    return render_document(template, _stylesheets(plan), context, plan.options.page)
+    page = plan.options.page
+    if job.document == "key" and page.sheet is not None:
+        page = geometry_for("A4")  # the teacher's key stays one column on A4
+    pdf = render_document(template, _stylesheets(plan, job), context, page)
+    if job.document == "paper" and page.sheet is not None:
+        from .pdf import impose_two_up
+
+        return impose_two_up(pdf, page.sheet)
+    return pdf
 
 
 def _warm_up() -> None:

@@ -29,6 +29,7 @@ class Layout:
     """What a kind's views may know of the page: the body line's length in characters."""
 
     chars_per_line: int
+    space_from_points: bool = False  # blueprint papers: a short answer's space grows with its points
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,14 @@ def answer_lines(answer: str, chars_per_line: int) -> int:
 def _short_paper(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
     item = q.question.item
     lines = item.lines or answer_lines(item.a, layout.chars_per_line)
+    if layout.space_from_points and not item.lines:
+        lines = max(lines, points_lines(q.points))
     return {**common_view(q, SHORT), "lines": lines}
+
+
+def points_lines(points: int) -> int:
+    """Answer lines a short item's points call for: about eight for ten points, 3–14."""
+    return max(3, min(14, round(points * 0.8)))
 
 
 def scaled_rubric(points: tuple[int, ...], total: int) -> list[int]:

@@ -66,6 +66,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "points": "（{points} 分）",
         "paper_end": "— 试卷到此结束 —",
         "seal_chars": "密封线",
+        "binding_chars": "装订线",
         "seal_note": "（密封线内不要答题）",
         "variant": "{variant} 卷",
         "key_title": "答案与评分参考",

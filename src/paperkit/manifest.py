@@ -57,6 +57,9 @@ def manifest_json(manifest: Manifest) -> str:
         "bank_hash": manifest.bank_hash,
         "papers": manifest.papers,
     }
+    if options.seal_line and (options.seal_pages != "all" or options.seal_fields):
+        data["seal_pages"] = options.seal_pages
+        data["seal_fields"] = list(options.seal_fields)
     if options.parts:  # only blueprint exams carry these, so older manifests stay byte for byte the same
         data["parts"] = [{"kind": p.kind, "count": p.count, "points": p.points} for p in options.parts]
         data["same_questions"] = options.same_questions
@@ -95,8 +98,10 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
             course=str(data["course"]),
             date=parse_date(str(data["date"])),
             duration=int(data["duration"]),
-            page=geometry_for(str(data["paper"])),
+            page=geometry_for(str(data["paper"]), two_up=True),
             seal_line=bool(data["seal_line"]),
+            seal_pages=str(data.get("seal_pages", "all")),
+            seal_fields=tuple(str(f) for f in data.get("seal_fields", [])),
             parts=tuple(PartSpec(str(p["kind"]), int(p["count"]), int(p["points"])) for p in data.get("parts", [])),
             same_questions=bool(data.get("same_questions", False)),
             exclude=tuple(Path(str(x)) for x in data.get("exclude", [])),

@@ -48,6 +48,8 @@ class ExamOptions:
     duration: int = 120
     page: PageGeometry = DEFAULT_PAGE
     seal_line: bool = False
+    seal_pages: str = "all"  # "all": every page, on the binding edge (mirrored on the backs); "first": page 1 only
+    seal_fields: tuple[str, ...] = ()  # fields beyond 姓名/学号/班级 in the seal (考场号, 座位号, 准考证号…)
     roster: Path | None = None
     parts: tuple[PartSpec, ...] = ()  # a blueprint: typed parts in paper order; () = short answers only
     same_questions: bool = False  # every variant asks the same items, in its own order with its own options
@@ -67,6 +69,8 @@ HEADER_FLAGS: Mapping[str, str] = {
     "duration": "--duration",
     "page": "--paper",
     "seal_line": "--seal-line",
+    "seal_pages": "--seal-pages",
+    "seal_fields": "--seal-fields",
 }
 SELECTION_FLAGS: Mapping[str, str] = {
     "modules": "--modules",
@@ -97,6 +101,8 @@ class ExamFlags:
     duration: str | None = None
     paper: str | None = None
     seal_line: bool | None = None
+    seal_pages: str | None = None
+    seal_fields: str | None = None
     roster: Path | None = None
     parts: str | None = None
     blueprint: Path | None = None
@@ -232,9 +238,26 @@ def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
         duration=base.duration
         if flags.duration is None
         else parse_whole("--duration", flags.duration, 1, MAX_DURATION, " minutes"),
-        page=base.page if flags.paper is None else geometry_for(flags.paper),
+        page=base.page if flags.paper is None else geometry_for(flags.paper, two_up=True),
         seal_line=base.seal_line if flags.seal_line is None else flags.seal_line,
+        seal_pages=base.seal_pages if flags.seal_pages is None else parse_seal_pages(flags.seal_pages),
+        seal_fields=base.seal_fields if flags.seal_fields is None else parse_seal_fields(flags.seal_fields),
     )
+
+
+def parse_seal_pages(text: str) -> str:
+    """`all` or `first`."""
+    if text not in ("all", "first"):
+        raise UsageError(f"--seal-pages {text}: expected all (every page, on the binding edge) or first")
+    return text
+
+
+def parse_seal_fields(text: str) -> tuple[str, ...]:
+    """`考场号,座位号` into the extra fields of the seal (at most four, each at most six characters)."""
+    fields = tuple(f.strip() for f in re.split(r"[,，、]", text) if f.strip())
+    if len(fields) > 4 or any(len(f) > 6 for f in fields):
+        raise UsageError(f"--seal-fields {text}: expected up to four short field names, like 考场号,座位号")
+    return fields
 
 
 def _module_range(ids: Sequence[int]) -> str:
@@ -295,7 +318,7 @@ def refuse_selection(flags: ExamFlags) -> None:
     if selection:
         raise UsageError(
             f"--from-manifest reprints the recorded questions; leave out {', '.join(selection)} "
-            "(only --title, --course, --date, --duration, --paper and --seal-line may change)"
+            "(only --title, --course, --date, --duration, --paper and the --seal-* options may change)"
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import UsageError
 
@@ -27,6 +27,7 @@ class PageGeometry:
     side_margin_mm: float
     top_margin_mm: float
     bottom_margin_mm: float
+    sheet: tuple[float, float] | None = None  # two-up: the sheet two of these pages are printed on, side by side
 
     @property
     def scale(self) -> float:
@@ -34,16 +35,27 @@ class PageGeometry:
         return self.width_mm / PAPERS["A4"][0]
 
 
-def paper_names() -> str:
+# Two-up sheets (试卷 are printed two columns to an A3 or 8K landscape side): the sheet and its column page.
+TWO_UP: dict[str, tuple[tuple[float, float], str]] = {"A3": ((420.0, 297.0), "A4")}
+
+
+def paper_names(two_up: bool = False) -> str:
     """The valid --paper values, for messages."""
-    return ", ".join(PAPERS)
+    return ", ".join([*PAPERS, *TWO_UP] if two_up else PAPERS)
 
 
-def geometry_for(paper: str, min_side_margin_mm: float = 20.0) -> PageGeometry:
-    """The page geometry for a paper name; the body size scales with the paper, the line is whole characters."""
+def geometry_for(paper: str, min_side_margin_mm: float = 20.0, two_up: bool = False) -> PageGeometry:
+    """The page geometry for a paper name; the body size scales with the paper, the line is whole characters.
+
+    With `two_up` (exam papers), A3 is allowed: its pages are A4 columns, two to a landscape A3 side.
+    """
+    sheet = next((name for name in TWO_UP if name.lower() == paper.lower()), None) if two_up else None
+    if sheet is not None:
+        size, column = TWO_UP[sheet]
+        return replace(geometry_for(column, min_side_margin_mm), paper=sheet, sheet=size)
     key = next((name for name in PAPERS if name.lower() == paper.lower()), None)
     if key is None:
-        raise UsageError(f"--paper {paper}: unknown paper size; choose one of {paper_names()}")
+        raise UsageError(f"--paper {paper}: unknown paper size; choose one of {paper_names(two_up)}")
     width, height = PAPERS[key]
     # 10.5 pt (五号) on A4; smaller papers scale the type down a little, never below 9.5 pt.
     body_pt = max(9.5, round(10.5 * min(1.0, width / PAPERS["A4"][0]) * 2) / 2)

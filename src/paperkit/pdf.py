@@ -191,3 +191,23 @@ def merge_for_duplex(documents: list[bytes]) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def impose_two_up(data: bytes, sheet_mm: tuple[float, float]) -> bytes:
+    """Pages two to a side of a landscape sheet (1|2, 3|4, …), in order for duplex printing; an odd last page
+    gets an empty right column."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter, Transformation
+
+    reader = PdfReader(io.BytesIO(data))
+    writer = PdfWriter()
+    width, height = (size * 72 / 25.4 for size in sheet_mm)
+    for first in range(0, len(reader.pages), 2):
+        side = writer.add_blank_page(width=width, height=height)
+        for column, page in enumerate(reader.pages[first : first + 2]):
+            side.merge_transformed_page(page, Transformation().translate(tx=column * width / 2, ty=0))
+    writer.add_metadata({k: v for k, v in (reader.metadata or {}).items() if isinstance(v, str)})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
