@@ -38,8 +38,14 @@ $(BUILD)/checklist.pdf: $(CONTENT) $(CODE) $(VENV)/.installed
 	$(PAPERKIT) checklist --source $(SOURCE) --out $@
 
 # Pictures for the README (cover, contents, a section page, the checklist), from the real PDFs.
+PARTS := choice:10x2,truefalse:5x2,fill:5x2,short:4x10
 previews: $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
-	@sh scripts/previews.sh $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf docs/previews
+	$(PAPERKIT) exam --source $(SOURCE) --modules 2,3,8 --seed 7 --parts $(PARTS) --variants 2 --seal-line \
+		--date 2026-12-09 --course 深度学习 --out $(BUILD)/previews/exam
+	$(PAPERKIT) exam --source $(SOURCE) --modules 2,3,8 --seed 7 --parts $(PARTS) --paper A3 --seal-line \
+		--out $(BUILD)/previews/a3
+	@sh scripts/previews.sh $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf \
+		$$(ls -d $(BUILD)/previews/exam/*/) $$(ls -d $(BUILD)/previews/a3/*/) docs/previews
 
 validate: setup
 	$(PAPERKIT) validate --source $(SOURCE)

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Render README pictures from the real PDFs: the cover, a contents page, a section page, the checklist.
-# Usage: scripts/previews.sh HANDBOOK.pdf CHECKLIST.pdf OUTDIR   (needs pdftoppm from poppler-utils)
+# Render README pictures from the real PDFs: the cover, a contents page, a section page, the checklist,
+# and a blueprint exam: its first paper page, its key's first page and an A3 two-up sheet.
+# Usage: scripts/previews.sh HANDBOOK.pdf CHECKLIST.pdf EXAM_DIR A3_EXAM_DIR OUTDIR   (needs pdftoppm)
 set -eu
-handbook=$1 checklist=$2 out=$3
+handbook=$1 checklist=$2 exam=$3 a3=$4 out=$5
 PY=${PY:-.venv/bin/python}
 
 if ! command -v pdftoppm >/dev/null 2>&1; then
@@ -37,3 +38,6 @@ render "$handbook" 1 cover
 render "$handbook" "$1" contents
 render "$handbook" "$2" section
 render "$checklist" 1 checklist
+render "$exam/paper-A.pdf" 1 paper
+render "$exam/key-A.pdf" 1 key
+render "$a3/paper.pdf" 1 a3-sheet

@@ -348,9 +348,9 @@ CASES = [
     ),
     Case(
         "exam: unknown paper",
-        [*EX, "--modules", "2", "--paper", "A3"],
+        [*EX, "--modules", "2", "--paper", "A5"],
         None,
-        ["error: --paper A3: unknown paper size; choose one of A4, B5, Letter"],
+        ["error: --paper A5: unknown paper size; choose one of A4, B5, Letter, A3"],
         2,
     ),
     Case(
@@ -380,7 +380,7 @@ CASES = [
         None,
         [
             "error: --from-manifest reprints the recorded questions; leave out --seed "
-            "(only --title, --course, --date, --duration, --paper and --seal-line may change)"
+            "(only --title, --course, --date, --duration, --paper and the --seal-* options may change)"
         ],
         2,
     ),

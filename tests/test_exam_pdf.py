@@ -146,9 +146,10 @@ def test_no_answer_text_in_any_paper(which: str, request: pytest.FixtureRequest)
 
 
 def test_seal_line_on_every_page(variants) -> None:
+    # The binding edge: the front of each sheet carries the seal and its fields, the back the 装订线.
     _, folder = variants
-    for text in _text(folder / "paper-B.pdf"):
-        assert "密封线内不要答题" in _flat(text)
+    for number, text in enumerate(_text(folder / "paper-B.pdf"), start=1):
+        assert ("密封线内不要答题" if number % 2 else "装订线") in _flat(text)
     assert "密封线内不要答题" not in _flat("".join(_text(folder / "key-B.pdf")))
 
 
@@ -336,7 +337,7 @@ def test_forty_student_roster(tmp_path: Path) -> None:
             ["--modules", "2", "--variants", "27"],
             "error: --variants 27: expected a whole number from 1 to 26 (one paper per letter A–Z)",
         ),
-        (["--modules", "2", "--paper", "A3"], "error: --paper A3: unknown paper size; choose one of A4, B5, Letter"),
+        (["--modules", "2", "--paper", "A5"], "error: --paper A5: unknown paper size; choose one of A4, B5, Letter, A3"),
         (
             ["--modules", "2", "--total-points", "5"],
             "error: --total-points 5: less than one point per question; give at least 10 for 10 questions",
@@ -349,7 +350,7 @@ def test_forty_student_roster(tmp_path: Path) -> None:
         (
             ["--from-manifest", "m.json", "--seed", "7"],
             "error: --from-manifest reprints the recorded questions; leave out --seed "
-            "(only --title, --course, --date, --duration, --paper and --seal-line may change)",
+            "(only --title, --course, --date, --duration, --paper and the --seal-* options may change)",
         ),
     ],
 )

@@ -130,5 +130,5 @@ def test_a_reprint_refuses_selection_flags(flags: ExamFlags, named: str) -> None
         reprint_options(ExamOptions(modules=(2,)), flags)
     assert str(caught.value) == (
         f"--from-manifest reprints the recorded questions; leave out {named} "
-        "(only --title, --course, --date, --duration, --paper and --seal-line may change)"
+        "(only --title, --course, --date, --duration, --paper and the --seal-* options may change)"
     )

@@ -268,7 +268,7 @@ def exam(
             plan = plan_exam(parse_exam_flags(flags), source, out)
         for warning in plan.warnings:
             typer.echo(f"warning: {warning}", err=True)
-        for path in build_exam(plan, progress=_stderr_progress() if plan.students else None):
+        for path in build_exam(plan, progress=_stderr_progress() if plan.students else None, parallel=True):
             if path.parent.name != "students":
                 typer.echo(str(path))
 

@@ -349,6 +349,9 @@ def _parts(exam: Exam, view: str, layout: Layout) -> list[dict[str, Any]]:
         values: dict[str, Any] = {
             "heading": part.heading,
             "questions": [getattr(kind_of(q.question.kind), view)(q, layout) for q in part.questions],
+            "instruction": "",
+            "table": [],
+            "rule": "",
         }
         if exam.typed:  # a blueprint paper: an instruction under each heading, a 得分/评卷人 box before it
             values["instruction"] = part.instruction

@@ -330,13 +330,17 @@ class Rendered:
     papers: list[bytes]
 
 
-def render_plan(plan: ExamPlan, progress: Progress | None = None, engine: Executor | None = None) -> Rendered:
-    """Render every key and paper of the plan in memory (on `engine`, or on workers of its own when many)."""
+def render_plan(
+    plan: ExamPlan, progress: Progress | None = None, engine: Executor | None = None, parallel: bool = False
+) -> Rendered:
+    """Render every key and paper of the plan in memory: on `engine`; on workers of its own when there are more
+    than two documents (or with `parallel`, which the CLI sets: a process that forks should hold no threads);
+    else here."""
     letters = list(plan.exams)
     papers = [Job("paper", s.variant, s) for s in plan.students] or [Job("paper", v) for v in letters]
     # Keys first: the workers start on the few long documents while the many short ones follow.
     jobs = [Job("key", v) for v in letters] + papers
-    if engine is None and len(jobs) > 1:
+    if engine is None and (len(jobs) > 2 or (parallel and len(jobs) > 1)):
         with start_engine(min(WORKERS, len(jobs))) as own:
             pdfs = render_all(plan, jobs, progress, own)
     else:
@@ -395,12 +399,14 @@ def output_files(plan: ExamPlan) -> list[str]:
     return [name for output in OUTPUTS if output.applies(plan) for name in output.names(plan)]
 
 
-def build_exam(plan: ExamPlan, progress: Progress | None = None, engine: Executor | None = None) -> list[Path]:
+def build_exam(
+    plan: ExamPlan, progress: Progress | None = None, engine: Executor | None = None, parallel: bool = False
+) -> list[Path]:
     """Render every PDF of the plan in memory, then write all its outputs; returns the paths written."""
     check_output(plan.out_dir, directory=True)
     for name in plan.files:
         check_output(plan.out_dir / name)
-    rendered = render_plan(plan, progress, engine)
+    rendered = render_plan(plan, progress, engine, parallel)
     outputs: dict[str, bytes] = {}
     for output in OUTPUTS:
         if output.applies(plan):
