@@ -236,3 +236,43 @@ def test_a3_puts_two_columns_on_each_landscape_side_in_duplex_order(tmp_path: Pa
     assert all(x > 0.9 * width for x in _positions(paper, 1, "装"))
     key = PdfReader(plan.out_dir / "key.pdf").pages[0]
     assert round(float(key.mediabox.width) * 25.4 / 72) == 210  # the key stays on A4
+
+
+def _chain_bank() -> dict[int, tuple]:
+    from paperkit import exam as ex
+    from paperkit.models import Exercise
+
+    def item(n: int, follows: str = "") -> ex.Question:
+        return ex.Question(f"1.1.c{n}", 1, "1.1", "节", Exercise(f"1.1.c{n}", "choice", "问", follows=follows))
+
+    return {1: (item(1), item(2), item(3, "1.1.c2"), item(4, "1.1.c3"), item(5), item(6))}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_follows_chains_are_drawn_whole_and_in_order(seed: int) -> None:
+    from paperkit import exam as ex
+
+    bank = _chain_bank()
+    pools = {1: ex.units(list(bank[1]))}
+    assert ("1.1.c2", "1.1.c3", "1.1.c4") in pools[1]
+    for count in (1, 3, 4, 6):
+        chosen = ex.select_units(pools, count, seed, "A")
+        assert len(chosen) == len(set(chosen)) == count
+        if "1.1.c2" in chosen or "1.1.c3" in chosen:
+            start = chosen.index("1.1.c2")
+            assert chosen[start : start + 3] == ["1.1.c2", "1.1.c3", "1.1.c4"]
+        by_id = {q.id: q for q in bank[1]}
+        again = ex.reorder(chosen, by_id, seed, "B")
+        assert sorted(again) == sorted(chosen)
+        if "1.1.c2" in again:
+            start = again.index("1.1.c2")
+            assert again[start : start + 3] == ["1.1.c2", "1.1.c3", "1.1.c4"]
+
+
+def test_without_chains_units_select_exactly_like_questions(ab: ExamPlan) -> None:
+    from paperkit import exam as ex
+
+    pools = {m: [f"{m}.1.q{i}" for i in range(1, 9)] for m in (2, 3, 8)}
+    as_units = {m: [(qid,) for qid in ids] for m, ids in pools.items()}
+    for seed in range(5):
+        assert ex.select_units(as_units, 10, seed, "A") == ex.select_questions(pools, 10, seed, "A")

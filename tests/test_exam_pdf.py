@@ -337,7 +337,10 @@ def test_forty_student_roster(tmp_path: Path) -> None:
             ["--modules", "2", "--variants", "27"],
             "error: --variants 27: expected a whole number from 1 to 26 (one paper per letter A–Z)",
         ),
-        (["--modules", "2", "--paper", "A5"], "error: --paper A5: unknown paper size; choose one of A4, B5, Letter, A3"),
+        (
+            ["--modules", "2", "--paper", "A5"],
+            "error: --paper A5: unknown paper size; choose one of A4, B5, Letter, A3",
+        ),
         (
             ["--modules", "2", "--total-points", "5"],
             "error: --total-points 5: less than one point per question; give at least 10 for 10 questions",

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from fractions import Fraction
 from typing import Any
 
+from .errors import UsageError
 from .kinds import KINDS, Layout, as_item, kind_of
 from .labels import label, numeral
 from .markup import plain_text
@@ -162,25 +163,81 @@ def select_questions(pools: Mapping[int, Sequence[str]], count: int, seed: int, 
     return chosen
 
 
+Unit = tuple[str, ...]  # items drawn together: a `follows` chain in order, or one item
+
+
+def units(items: Sequence[Question]) -> list[Unit]:
+    """Items grouped into units: each `follows` chain (validated: one kind, one module, no cycles) head first."""
+    ids = {q.id for q in items}
+    after = {q.item.follows: q.id for q in items if q.item.follows in ids}
+    grouped: list[Unit] = []
+    for q in items:
+        if q.item.follows in ids:
+            continue
+        chain = [q.id]
+        while chain[-1] in after:
+            chain.append(after[chain[-1]])
+        grouped.append(tuple(chain))
+    return grouped
+
+
+def _pick(ranked: Sequence[Unit], target: int) -> list[Unit]:
+    """The earliest-ranked units whose sizes add up to as much of `target` as any selection can (exactly, if
+    possible): take each unit in rank order if the units after it can still complete the sum."""
+    after: list[set[int]] = [set() for _ in range(len(ranked) + 1)]
+    after[-1] = {0}
+    for index in range(len(ranked) - 1, -1, -1):
+        size = len(ranked[index])
+        after[index] = after[index + 1] | {s + size for s in after[index + 1] if s + size <= target}
+    need = max(after[0])
+    chosen: list[Unit] = []
+    for index, unit in enumerate(ranked):
+        if len(unit) <= need and need - len(unit) in after[index + 1]:
+            chosen.append(unit)
+            need -= len(unit)
+    return chosen
+
+
+def select_units(pools: Mapping[int, Sequence[Unit]], count: int, seed: int, variant: str) -> list[str]:
+    """Like select_questions, over units: a chain is drawn whole and in order, ranked by its first item's key.
+
+    Each module takes the earliest-ranked units that fill its share; what chains leave over is filled from
+    the modules' remaining units. Without chains this is exactly select_questions.
+    """
+    shares = allocate({m: sum(map(len, pool)) for m, pool in pools.items()}, count)
+    ranked = {m: sorted(pool, key=lambda u: (sort_key(seed, variant, u[0]), u[0])) for m, pool in pools.items()}
+    chosen = {m: _pick(ranked[m], shares[m]) for m in pools}
+    left = count - sum(len(u) for taken in chosen.values() for u in taken)
+    for module in pools:
+        if left:
+            extra = _pick([u for u in ranked[module] if u not in chosen[module]], left)
+            chosen[module] += extra
+            left -= sum(map(len, extra))
+    if left:
+        raise UsageError(
+            f"--parts: the follows chains of modules {', '.join(map(str, pools))} cannot make {count} items"
+        )
+    return [qid for m in pools for unit in ranked[m] if unit in chosen[m] for qid in unit]
+
+
 def select_parts(
-    pools: Mapping[str, Mapping[int, Sequence[str]]], parts: Sequence[PartSpec], seed: int, variant: str
+    pools: Mapping[str, Mapping[int, Sequence[Unit]]], parts: Sequence[PartSpec], seed: int, variant: str
 ) -> list[str]:
     """Item ids for a blueprint: each part drawn like a short-answer paper (stratified by module) from its kind."""
     chosen: list[str] = []
     for spec in parts:
-        chosen.extend(select_questions(pools[spec.kind], spec.count, seed, variant))
+        chosen.extend(select_units(pools[spec.kind], spec.count, seed, variant))
     return chosen
 
 
 def reorder(question_ids: Sequence[str], bank: Mapping[str, Question], seed: int, variant: str) -> list[str]:
-    """The same items in a variant's own order within each kind (for --same-questions)."""
-    return [
-        qid
-        for kind in KINDS
-        for qid in sorted(
-            (q for q in question_ids if bank[q].kind == kind), key=lambda q: (sort_key(seed, variant, q), q)
-        )
-    ]
+    """The same items in a variant's own order within each kind, chains kept whole (for --same-questions)."""
+    ordered: list[str] = []
+    for kind in KINDS:
+        grouped = units([bank[q] for q in question_ids if bank[q].kind == kind])
+        for unit in sorted(grouped, key=lambda u: (sort_key(seed, variant, u[0]), u[0])):
+            ordered.extend(unit)
+    return ordered
 
 
 def shuffle_options(item: Exercise, seed: int, variant: str) -> tuple[int, ...]:

@@ -116,7 +116,7 @@ def _select(options: ExamOptions, bank: dict[int, tuple[ex.Question, ...]], exam
             total_points=options.total_points,
         )
     kinds = {p.kind for p in options.parts}
-    by_kind = {k: {m: [q.id for q in bank[m] if q.kind == k] for m in options.modules} for k in kinds}
+    by_kind = {k: {m: ex.units([q for q in bank[m] if q.kind == k]) for m in options.modules} for k in kinds}
     by_id = {q.id: q for pool in bank.values() for q in pool}
     if options.same_questions:
         ids = ex.reorder(ex.select_parts(by_kind, options.parts, options.seed, "A"), by_id, options.seed, variant)

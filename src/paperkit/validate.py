@@ -109,10 +109,16 @@ def check_items(handbook: Handbook) -> list[Problem]:
             for section in module.sections
             for item in (*(as_item(e) for e in section.examples), *section.exercises)
         }
+        followed: dict[str, str] = {}
         for item in items.values():
             problems.extend(_at(item.origin, name, message) for name, message in check_item(item))
             if not item.follows:
                 continue
+            if item.follows in followed:
+                problems.append(
+                    _at(item.origin, "follows", f"'{item.follows}' is already followed by '{followed[item.follows]}'")
+                )
+            followed.setdefault(item.follows, item.id)
             before = items.get(item.follows)
             if before is None:
                 problems.append(_at(item.origin, "follows", f"no item '{item.follows}' in module {module.id}"))
