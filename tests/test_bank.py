@@ -163,6 +163,15 @@ MALFORMED = [
         ],
     ),
     (
+        "two items follow one item",
+        CHOICE
+        + CHOICE.replace("c1", "c2")
+        + "    follows: 1.1.c1\n"
+        + CHOICE.replace("c1", "c3")
+        + "    follows: 1.1.c1\n",
+        [f"{M}:44: sections[0].exercises[2].follows: '1.1.c1' is already followed by '1.1.c2'"],
+    ),
+    (
         "bad difficulty",
         CHOICE + "    difficulty: 极难\n",
         [f"{M}:27: sections[0].exercises[0].difficulty: expected 1–5 or 易/中/难, got '极难'"],
