@@ -276,3 +276,44 @@ def test_without_chains_units_select_exactly_like_questions(ab: ExamPlan) -> Non
     as_units = {m: [(qid,) for qid in ids] for m, ids in pools.items()}
     for seed in range(5):
         assert ex.select_units(as_units, 10, seed, "A") == ex.select_questions(pools, 10, seed, "A")
+
+
+@pytest.mark.slow
+def test_per_student_options_and_their_answer_table(tmp_path: Path) -> None:
+    roster = tmp_path / "class.csv"
+    roster.write_text("姓名,学号\n张三,001\n李四,002\n王五,003\n赵六,004\n", encoding="utf-8")
+    plan = _plan(
+        tmp_path,
+        modules="2,3",
+        seed="3",
+        parts="choice:6x2,short:1x10",
+        variants="2",
+        roster=roster,
+        shuffle_options="student",
+    )
+    build_exam(plan)
+    manifest = json.loads((plan.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    table = _pdf_text(plan.out_dir / "keys.pdf")
+    orders = set()
+    for student, record in zip(plan.students, manifest["students"], strict=True):
+        exam = plan.student_exams[student.student_id]
+        paper = _pdf_text(plan.out_dir / f"students/{student.student_id}-{student.name}.pdf")
+        letters = ""
+        for q in exam.questions:
+            item = q.question.item
+            if item.kind != "choice":
+                continue
+            letter = printed_answer(q)
+            letters += letter
+            original = item.options[LETTERS.index(item.answer)]
+            assert f"{letter}.{_flat(visible_text(original))}"[:12] in paper, (student.student_id, item.id)
+            assert record["options"][item.id] == "".join(LETTERS[i] for i in q.order)
+        assert f"{student.student_id}{student.name}{student.variant}{letters}" in table
+        orders.add(tuple(sorted(record["options"].items())))
+    assert len(orders) == 4  # every student has an own order
+    again = plan_from_manifest(plan.out_dir / "manifest.json", SOURCE, tmp_path / "again")
+    build_exam(again)
+    assert (again.out_dir / "keys.pdf").read_bytes() == (plan.out_dir / "keys.pdf").read_bytes()
+    assert (again.out_dir / "students/001-张三.pdf").read_bytes() == (
+        plan.out_dir / "students/001-张三.pdf"
+    ).read_bytes()

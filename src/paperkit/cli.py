@@ -222,6 +222,15 @@ def exam(
             "--seal-fields", metavar="LIST", help="Extra fields in the seal line, e.g. 考场号,座位号,准考证号."
         ),
     ] = None,
+    shuffle_options: Annotated[
+        str | None,
+        typer.Option(
+            "--shuffle-options",
+            metavar="variant|student",
+            help="Choice options in one order per variant, or (with --roster and --parts) per student; keys.pdf "
+            "then adds a per-student answer table.",
+        ),
+    ] = None,
     from_manifest: Annotated[
         Path | None,
         typer.Option(
@@ -259,6 +268,7 @@ def exam(
         blueprint=blueprint,
         same_questions=same_questions,
         exclude=tuple(exclude) if exclude else None,
+        shuffle_options=shuffle_options,
     )
     with _reported():
         # Every option and the content are checked (the plan) before a worker process starts (the build).

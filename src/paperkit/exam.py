@@ -5,12 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from fractions import Fraction
 from typing import Any
 
 from .errors import UsageError
-from .kinds import KINDS, Layout, as_item, kind_of
+from .kinds import KINDS, Layout, as_item, kind_of, printed_answer
 from .labels import label, numeral
 from .markup import plain_text
 from .models import Exercise, Handbook
@@ -238,6 +238,25 @@ def reorder(question_ids: Sequence[str], bank: Mapping[str, Question], seed: int
         for unit in sorted(grouped, key=lambda u: (sort_key(seed, variant, u[0]), u[0])):
             ordered.extend(unit)
     return ordered
+
+
+def personal(exam: Exam, student_id: str, orders: Mapping[str, tuple[int, ...]] | None = None) -> Exam:
+    """A student's own copy of a variant: the same items, each choice item's options in the student's order
+    (from `orders` when reprinting, else drawn from the seed, the variant and the student number)."""
+    key = f"{exam.variant}/{student_id}"
+
+    def own(q: ExamQuestion) -> ExamQuestion:
+        if not q.question.item.options:
+            return q
+        order = (
+            orders.get(q.question.id, q.order)
+            if orders is not None
+            else shuffle_options(q.question.item, exam.seed, key)
+        )
+        return replace(q, order=order)
+
+    parts = tuple(replace(part, questions=tuple(own(q) for q in part.questions)) for part in exam.parts)
+    return replace(exam, parts=parts)
 
 
 def shuffle_options(item: Exercise, seed: int, variant: str) -> tuple[int, ...]:
@@ -489,4 +508,31 @@ def key_context(exam: Exam, options: ExamOptions, title: str, lang: str) -> dict
         kicker=label("key_kicker"),
         parts=_parts(exam, "key_view", Layout(options.page.chars_per_line)),
     )
+    return {"doc": doc}
+
+
+def student_key_context(
+    rows: Sequence[tuple[str, str, Exam]], options: ExamOptions, title: str, lang: str, exam_id: str
+) -> dict[str, Any]:
+    """The per-student answer table: each student's letters for every choice item, as their own paper shows them."""
+    first = rows[0][2]
+    numbers = [q.number for q in first.questions if q.question.item.options]
+    doc = {
+        "lang": lang,
+        "generator": GENERATOR,
+        "document_title": f"{plain_text(title)} {label('student_key_title')}",
+        "title": label("student_key_title"),
+        "label": exam_id,
+        "date": options.date_text,
+        "numbers": numbers,
+        "rows": [
+            {
+                "student_id": student_id,
+                "name": name,
+                "variant": exam.variant,
+                "answers": [printed_answer(q) for q in exam.questions if q.question.item.options],
+            }
+            for student_id, name, exam in rows
+        ],
+    }
     return {"doc": doc}

@@ -43,6 +43,7 @@ class ExamPlan:
     students: tuple[Student, ...]
     out_dir: Path
     warnings: tuple[str, ...] = field(default=())
+    student_exams: dict[str, ex.Exam] = field(default_factory=dict)  # --shuffle-options student: by student id
 
     @property
     def options(self) -> ExamOptions:
@@ -69,16 +70,22 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     exams = {v: _select(options, usable, exam_id, v) for v in letters}
     students = assign_variants(students, letters)
     roster = options.roster.name if options.roster else ""
+    personal = (
+        {s.student_id: ex.personal(exams[s.variant], s.student_id) for s in students}
+        if options.shuffle == "student"
+        else {}
+    )
     manifest = Manifest(
         exam_id=exam_id,
         options=options,
         title=ex.exam_title(options, handbook.title),
         bank_hash=ex.bank_hash(bank, options.modules),
         papers=_papers(exams),
-        students=_student_records(students),
+        students=_student_records(students, personal),
         roster=roster,
     )
-    return ExamPlan(manifest, exams, handbook.language, students, out / _folder(exam_id, roster))
+    folder = out / _folder(exam_id, roster)
+    return ExamPlan(manifest, exams, handbook.language, students, folder, student_exams=personal)
 
 
 def make_exam_id(options: ExamOptions) -> str:
@@ -87,6 +94,7 @@ def make_exam_id(options: ExamOptions) -> str:
     if not options.parts:
         return base
     spec = ",".join(p.text for p in options.parts) + (":same" if options.same_questions else "")
+    spec += ":per-student" if options.shuffle == "student" else ""
     spec += "".join(f":{path.resolve()}" for path in options.exclude)
     return f"{base}_p{hashlib.sha256(spec.encode()).hexdigest()[:6]}"
 
@@ -169,7 +177,12 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
     folder = _folder(recorded.exam_id, recorded.roster)
     if manifest.reprint:
         folder += "_r" + hashlib.sha256(manifest_json(manifest).encode()).hexdigest()[:6]
-    return ExamPlan(manifest, exams, handbook.language, students, out / folder, tuple(warnings))
+    personal = {
+        s.student_id: ex.personal(exams[s.variant], s.student_id, _orders(record.get("options", {})))
+        for s, record in zip(students, recorded.students, strict=True)
+        if options.shuffle == "student"
+    }
+    return ExamPlan(manifest, exams, handbook.language, students, out / folder, tuple(warnings), personal)
 
 
 def _recorded_exam(
@@ -186,7 +199,7 @@ def _recorded_exam(
             seed=options.seed,
             total_points=options.total_points,
         )
-    orders = {qid: tuple(LETTERS.index(ch) for ch in order) for qid, order in paper.get("options", {}).items()}
+    orders = _orders(paper.get("options", {}))
     return ex.make_typed_exam(
         bank,
         options.modules,
@@ -197,6 +210,15 @@ def _recorded_exam(
         variant=variant,
         seed=options.seed,
     )
+
+
+def _orders(recorded: dict[str, str]) -> dict[str, tuple[int, ...]]:
+    """Option orders as a manifest records them ({"2.1.c1": "CADB"}) back into original indices."""
+    return {qid: tuple(LETTERS.index(ch) for ch in order) for qid, order in recorded.items()}
+
+
+def _letters(exam: ex.Exam) -> dict[str, str]:
+    return {q.question.id: "".join(LETTERS[i] for i in q.order) for q in exam.questions if q.order}
 
 
 def _reprint_record(recorded: Manifest, options: ExamOptions, changed: Sequence[str]) -> dict[str, object]:
@@ -210,16 +232,25 @@ def _papers(exams: dict[str, ex.Exam]) -> dict[str, dict[str, Any]]:
     papers: dict[str, dict[str, Any]] = {}
     for v, e in exams.items():
         papers[v] = {"questions": [q.question.id for q in e.questions], "points": [q.points for q in e.questions]}
-        orders = {q.question.id: "".join(LETTERS[i] for i in q.order) for q in e.questions if q.order}
+        orders = _letters(e)
         if orders:  # the printed option order of each shuffled item, as original letters (CADB: A shows C…)
             papers[v]["options"] = orders
     return papers
 
 
-def _student_records(students: Sequence[Student]) -> tuple[dict[str, str], ...]:
-    return tuple(
-        {"name": s.name, "student_id": s.student_id, "class": s.class_name, "variant": s.variant} for s in students
-    )
+def _student_records(students: Sequence[Student], personal: dict[str, ex.Exam]) -> tuple[dict[str, Any], ...]:
+    records: list[dict[str, Any]] = []
+    for s in students:
+        record: dict[str, Any] = {
+            "name": s.name,
+            "student_id": s.student_id,
+            "class": s.class_name,
+            "variant": s.variant,
+        }
+        if s.student_id in personal:
+            record["options"] = _letters(personal[s.student_id])
+        records.append(record)
+    return tuple(records)
 
 
 def _folder(exam_id: str, roster: str) -> str:
@@ -242,7 +273,7 @@ def _slug(text: str) -> str:
 class Job:
     """One PDF to render: a variant's key, or a variant's paper (for one student, if given)."""
 
-    document: str  # "paper" or "key"
+    document: str  # "paper", "key", or "students" (the per-student answer table)
     variant: str
     student: Student | None = None
 
@@ -258,6 +289,13 @@ def job_context(plan: ExamPlan, job: Job) -> tuple[str, dict[str, object]]:
     exam, title = plan.exams[job.variant], plan.manifest.title
     if job.document == "key":
         return "key.html.j2", ex.key_context(exam, plan.options, title, plan.lang)
+    if job.document == "students":
+        rows = [(s.student_id, s.name, plan.student_exams[s.student_id]) for s in plan.students]
+        return "key-students.html.j2", ex.student_key_context(
+            rows, plan.options, title, plan.lang, plan.manifest.exam_id
+        )
+    if job.student and job.student.student_id in plan.student_exams:
+        exam = plan.student_exams[job.student.student_id]
     who = (job.student.name, job.student.student_id, job.student.class_name) if job.student else None
     return "exam.html.j2", ex.paper_context(exam, plan.options, title, plan.lang, who)
 
@@ -328,6 +366,7 @@ class Rendered:
 
     keys: dict[str, bytes]
     papers: list[bytes]
+    tables: list[bytes] = field(default_factory=list)  # the per-student answer table (--shuffle-options student)
 
 
 def render_plan(
@@ -339,13 +378,15 @@ def render_plan(
     letters = list(plan.exams)
     papers = [Job("paper", s.variant, s) for s in plan.students] or [Job("paper", v) for v in letters]
     # Keys first: the workers start on the few long documents while the many short ones follow.
-    jobs = [Job("key", v) for v in letters] + papers
+    tables = [Job("students", letters[0])] if plan.student_exams else []
+    jobs = [Job("key", v) for v in letters] + tables + papers
     if engine is None and (len(jobs) > 2 or (parallel and len(jobs) > 1)):
         with start_engine(min(WORKERS, len(jobs))) as own:
             pdfs = render_all(plan, jobs, progress, own)
     else:
         pdfs = render_all(plan, jobs, progress, engine)
-    return Rendered(dict(zip(letters, pdfs[: len(letters)], strict=True)), pdfs[len(letters) :])
+    keys = dict(zip(letters, pdfs[: len(letters)], strict=True))
+    return Rendered(keys, pdfs[len(letters) + len(tables) :], pdfs[len(letters) : len(letters) + len(tables)])
 
 
 # -- outputs: the files an exam job writes, one entry each -----------------------------------------
@@ -382,7 +423,7 @@ OUTPUTS: tuple[Output, ...] = (
     # A roster: each student's paper, one print file of all papers, one of all keys.
     Output(_roster, lambda p: [student_file(s) for s in p.students], lambda p, r: r.papers),
     Output(_roster, lambda p: ["papers-all.pdf"], lambda p, r: [_merged(r.papers)]),
-    Output(_roster, lambda p: ["keys.pdf"], lambda p, r: [_merged(list(r.keys.values()))]),
+    Output(_roster, lambda p: ["keys.pdf"], lambda p, r: [_merged([*r.keys.values(), *r.tables])]),
     # One variant: paper.pdf and key.pdf; several: paper-A.pdf, key-A.pdf, paper-B.pdf, …
     Output(_single, lambda p: ["paper.pdf", "key.pdf"], lambda p, r: [r.papers[0], *r.keys.values()]),
     Output(

@@ -27,7 +27,7 @@ class Manifest:
     title: str  # as printed (the default title is resolved: a reprint must not depend on the handbook's title)
     bank_hash: str
     papers: dict[str, dict[str, Any]]  # variant -> {"questions": [ids], "points": [ints], "options": {id: order}}
-    students: tuple[dict[str, str], ...] = ()
+    students: tuple[dict[str, Any], ...] = ()
     roster: str = ""
     reprint: dict[str, Any] = field(default_factory=dict)  # {"of": exam id, "changed": [flags]} for a changed reprint
 
@@ -64,6 +64,7 @@ def manifest_json(manifest: Manifest) -> str:
         data["parts"] = [{"kind": p.kind, "count": p.count, "points": p.points} for p in options.parts]
         data["same_questions"] = options.same_questions
         data["exclude"] = [str(path) for path in options.exclude]
+        data["shuffle_options"] = options.shuffle
     if manifest.students:
         data["roster"] = manifest.roster
         data["students"] = list(manifest.students)
@@ -105,6 +106,7 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
             parts=tuple(PartSpec(str(p["kind"]), int(p["count"]), int(p["points"])) for p in data.get("parts", [])),
             same_questions=bool(data.get("same_questions", False)),
             exclude=tuple(Path(str(x)) for x in data.get("exclude", [])),
+            shuffle=str(data.get("shuffle_options", "variant")),
         )
         return Manifest(
             exam_id=str(data["exam_id"]),
@@ -112,7 +114,10 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
             title=str(data["title"]),
             bank_hash=str(data["bank_hash"]),
             papers=papers,
-            students=tuple({k: str(v) for k, v in s.items()} for s in data.get("students", [])),
+            students=tuple(
+                {k: ({str(q): str(o) for q, o in v.items()} if k == "options" else str(v)) for k, v in s.items()}
+                for s in data.get("students", [])
+            ),
             roster=str(data.get("roster", "")),
             reprint=dict(data.get("reprint", {})),
         )

@@ -53,6 +53,7 @@ class ExamOptions:
     roster: Path | None = None
     parts: tuple[PartSpec, ...] = ()  # a blueprint: typed parts in paper order; () = short answers only
     same_questions: bool = False  # every variant asks the same items, in its own order with its own options
+    shuffle: str = "variant"  # choice options: one order per variant, or per student (with a roster)
     exclude: tuple[Path, ...] = ()  # manifests whose items this exam must not reuse (make-ups)
 
     @property
@@ -83,6 +84,7 @@ SELECTION_FLAGS: Mapping[str, str] = {
     "blueprint": "--blueprint",
     "same_questions": "--same-questions",
     "exclude": "--exclude",
+    "shuffle": "--shuffle-options",
 }
 
 
@@ -108,10 +110,11 @@ class ExamFlags:
     blueprint: Path | None = None
     same_questions: bool | None = None
     exclude: tuple[Path, ...] | None = None
+    shuffle_options: str | None = None
 
     def given(self, names: Mapping[str, str]) -> list[str]:
         """The flags among `names` (field → flag) that were given, in `names` order."""
-        field_of = {"page": "paper"}
+        field_of = {"page": "paper", "shuffle": "shuffle_options"}
         return [flag for name, flag in names.items() if getattr(self, field_of.get(name, name)) is not None]
 
 
@@ -166,6 +169,14 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
         )
     if flags.same_questions and not parts:
         raise UsageError("--same-questions shuffles typed parts; give --parts or --blueprint too")
+    shuffle = flags.shuffle_options or "variant"
+    if shuffle not in ("variant", "student"):
+        raise UsageError(f"--shuffle-options {shuffle}: expected variant (one order per paper) or student")
+    if shuffle == "student" and (not parts or flags.roster is None):
+        raise UsageError(
+            "--shuffle-options student gives each student of a roster an own option order; "
+            "give --roster and --parts (or --blueprint) too"
+        )
     selection = ExamOptions(
         modules=parse_module_list(flags.modules),
         seed=defaults.seed if flags.seed is None else parse_whole("--seed", flags.seed, 0),
@@ -179,6 +190,7 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
         roster=flags.roster,
         parts=parts,
         same_questions=bool(flags.same_questions),
+        shuffle=shuffle,
         exclude=tuple(flags.exclude or ()),
     )
     if parts:
