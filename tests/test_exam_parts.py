@@ -71,6 +71,12 @@ def test_parts_are_parsed_in_paper_order() -> None:
             "--same-questions shuffles typed parts; give --parts or --blueprint too",
         ),
         (
+            {"shuffle_options": "student"},
+            "--shuffle-options student gives each student of a roster an own option order; "
+            "give --roster and --parts (or --blueprint) too",
+        ),
+        ({"shuffle_options": "page"}, "--shuffle-options page: expected variant (one order per paper) or student"),
+        (
             {"parts": "multi:9x4"},
             "--parts multi:9x4: modules 2,3,8 hold 6 multi items (2: 2, 3: 2, 8: 2); ask for fewer or add modules",
         ),
