@@ -132,8 +132,10 @@ def write_scaled_source(source: Path, target: Path, factor: int) -> Path:
             data["id"] = new
             for section in data["sections"]:
                 section["id"] = re.sub(rf"^{old}\.", f"{new}.", section["id"])
-                for example in section.get("examples", []):
-                    example["id"] = re.sub(rf"^{old}\.", f"{new}.", example["id"])
+                for item in [*section.get("examples", []), *section.get("exercises", [])]:
+                    for key in ("id", "follows"):
+                        if key in item:
+                            item[key] = re.sub(rf"^{old}\.", f"{new}.", item[key])
             out = target / "modules" / f"{new:03d}-{path.stem.split('-', 1)[1]}.yaml"
             out.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000), encoding="utf-8")
     return target

@@ -345,7 +345,10 @@ def plain_text(text: str) -> str:
 def render_paragraph(text: str) -> Markup:
     """Like render_inline, but the last two characters stay together: no one-character last line (clreq)."""
     html = str(render_inline(text))
-    match = _PARAGRAPH_END.search(html)
+    # Only the plain text after the last tag can end the paragraph: searching the whole HTML (formula images
+    # included) made the regex's scan quadratic in the paragraph's size.
+    start = html.rfind(">") + 1
+    match = _PARAGRAPH_END.search(html, start)
     if match is None:
         return Markup(html)
     return Markup(f'{html[: match.start()]}<span class="keep">{match.group(0)}</span>')
