@@ -37,13 +37,21 @@ class Kind:
     """One question kind: its fields and check, its part name (简答题), its template, its paper and key views."""
 
     name: str
-    part_name: str
-    instruction: str  # the line under the part heading on a paper
     required: tuple[str, ...]  # fields beyond id, kind and q
     allowed: tuple[str, ...]
     check: Check
     paper_view: View
     key_view: View
+
+    @property
+    def part_name(self) -> str:
+        """The part's name on a paper (选择题), from the labels table."""
+        return label(f"part_{self.name}")
+
+    @property
+    def instruction(self) -> str:
+        """The line under the part's heading on a paper, from the labels table."""
+        return label(f"instruction_{self.name}")
 
     @property
     def template(self) -> str:
@@ -373,30 +381,26 @@ def _fill_key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
     return view
 
 
+# choice and multi take the same fields; they differ in how many letters the answer may have.
+OPTION_FIELDS = ("options", "answer", "pinned", "points", "difficulty", "follows")
 CHOICE = Kind(
     "choice",
-    label("part_choice"),
-    label("instruction_choice"),
     ("options", "answer"),
-    ("options", "answer", "pinned", "points", "difficulty", "follows"),
+    OPTION_FIELDS,
     _check_choice,
     _choice_paper,
     _choice_key,
 )
 MULTI = Kind(
     "multi",
-    label("part_multi"),
-    label("instruction_multi"),
     ("options", "answer"),
-    ("options", "answer", "pinned", "points", "difficulty", "follows"),
+    OPTION_FIELDS,
     _check_multi,
     _choice_paper,
     _choice_key,
 )
 TRUEFALSE = Kind(
     "truefalse",
-    label("part_truefalse"),
-    label("instruction_truefalse"),
     ("answer",),
     ("answer", "why", "points", "difficulty", "follows"),
     _check_truefalse,
@@ -405,8 +409,6 @@ TRUEFALSE = Kind(
 )
 FILL = Kind(
     "fill",
-    label("part_fill"),
-    label("instruction_fill"),
     (),
     ("points", "difficulty", "lines", "follows"),
     _check_fill,
@@ -415,8 +417,6 @@ FILL = Kind(
 )
 SHORT = Kind(
     "short",
-    label("part_short"),
-    label("instruction_short"),
     ("a",),
     ("a", "rubric", "points", "difficulty", "lines", "follows"),
     _check_short,
