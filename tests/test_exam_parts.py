@@ -190,6 +190,7 @@ def _positions(path: Path, page: int, needle: str, turned: bool = True) -> list[
     return xs
 
 
+@pytest.mark.slow
 def test_the_seal_line_is_on_the_binding_edge_of_every_side(tmp_path: Path) -> None:
     plan = _plan(tmp_path, seal_line=True, seal_fields="考场号,座位号")
     build_exam(plan)
@@ -210,6 +211,7 @@ def test_the_seal_line_is_on_the_binding_edge_of_every_side(tmp_path: Path) -> N
     assert "密" not in _flat(PdfReader(plan.out_dir / "key.pdf").pages[0].extract_text())
 
 
+@pytest.mark.slow
 def test_seal_pages_first_puts_it_on_page_one_only(tmp_path: Path) -> None:
     plan = _plan(tmp_path, seal_line=True, seal_pages="first")
     build_exam(plan)
@@ -219,6 +221,7 @@ def test_seal_pages_first_puts_it_on_page_one_only(tmp_path: Path) -> None:
         assert _positions(paper, index, "密") == _positions(paper, index, "装") == [], index
 
 
+@pytest.mark.slow
 def test_a3_puts_two_columns_on_each_landscape_side_in_duplex_order(tmp_path: Path) -> None:
     plan = _plan(tmp_path, paper="A3", seal_line=True)
     build_exam(plan)
