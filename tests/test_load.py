@@ -48,3 +48,26 @@ def test_mutated_modules_load_or_give_a_content_error(tmp_path: Path, position: 
         return
     for problem in validate_handbook(handbook):
         assert problem.file.endswith("01-first.yaml")
+
+
+def test_control_characters_from_double_quoted_tex_are_errors(tmp_path: Path) -> None:
+    # In double quotes YAML turns \frac, \theta and \vec into form feed, tab and vertical tab: the PDF would print
+    # "rac12". A control character is an error that says how to quote.
+    text = MODULE_YAML.replace("objective: 学会基础。", 'objective: "学会 $\\frac{1}{2}$。"').replace(
+        "  - 要点一", '  - "$\\vec{F}$ 与 $\\theta$"'
+    )
+    source = write_handbook(tmp_path, {"01-first.yaml": text})
+    try:
+        load_handbook(source)
+    except ContentError as error:
+        lines = error.lines()
+    else:
+        raise AssertionError("loaded")
+    file = f"{source}/modules/01-first.yaml"
+    assert [line.replace(file, "F") for line in lines] == [
+        "F:3: objective: contains the control character U+000C (control character): in double quotes YAML reads "
+        "\\f (\\frac…) as an escape; write the text in single quotes or as a | block",
+        "F:9: sections[0].must_know[0]: contains the control character U+000B (control character): in double quotes "
+        "YAML reads \\v (\\vec…) as an escape; write the text in single quotes or as a | block",
+        f"2 errors in {source}/; nothing was built.",
+    ]

@@ -112,3 +112,34 @@ def test_a_paragraph_never_ends_on_a_lone_character() -> None:
     # A paragraph ending in a formula or Latin text has no Chinese pair to keep together.
     assert render_paragraph("复杂度为 $O(n)$") == render_inline("复杂度为 $O(n)$")
     assert render_paragraph("<b>字</b>") == "&lt;b&gt;字&lt;/b&gt;"
+
+
+def test_every_character_the_text_math_table_sets_is_in_the_fonts() -> None:
+    from paperkit import markup
+    from paperkit.fonts import covered_characters
+
+    covered = covered_characters()
+    missing = {c: t for c, t in markup._TEXT_COMMANDS.items() for ch in t if ord(ch) not in covered}
+    assert missing == {}
+    assert render_math(r"0 \sim 2").is_svg  # no text glyph for ∼ (U+223C): drawn, never tofu
+
+
+def test_the_paragraph_end_rule_reads_only_the_text_after_the_last_tag(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Work bound, not a clock: on a 200 KB paragraph full of formula images the regex may look at the short
+    # plain-text tail only (it used to scan the whole HTML, quadratically).
+    from paperkit import markup
+
+    scanned: list[int] = []
+    real = markup._PARAGRAPH_END
+
+    class Counting:
+        def search(self, html: str, pos: int = 0):
+            scanned.append(len(html) - pos)
+            return real.search(html, pos)
+
+    monkeypatch.setattr(markup, "_PARAGRAPH_END", Counting())
+    text = "推导：" + "，".join(f"$\\frac{{a_{{{i}}}}}{{b^2+{i}}}$" for i in range(400)) + "，故得证。"
+    html = str(markup.render_paragraph(text))
+    assert len(html) > 200_000
+    assert scanned == [len("，故得证。")]
+    assert html.endswith('<span class="keep">得证。</span>')

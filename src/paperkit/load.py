@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,6 +190,10 @@ class _FileReader:
         if node.tag not in _PLAIN_TAGS:
             self.problem(node, path, f"expected text, got a value tagged {node.tag}")
             return None
+        control = _CONTROL.search(node.value)
+        if control:
+            self.problem(node, path, _control_message(control.group(0), node.style == '"'))
+            return None
         return node.value.strip()
 
     def integer(self, node: yaml.Node, path: str) -> int | None:
@@ -220,6 +226,29 @@ class _FileReader:
             return False
         self._seen.add(id(node))
         return True
+
+
+# Control characters other than line breaks never belong in content; in double-quoted YAML they are what
+# TeX becomes ("\frac" is a form feed and "rac", "\theta" a tab and "heta").
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+_ESCAPES = {
+    "\t": "\\t (\\theta, \\tau, \\text…)",
+    "\f": "\\f (\\frac…)",
+    "\v": "\\v (\\vec…)",
+    "\b": "\\b (\\beta, \\bar…)",
+    "\a": "\\a (\\alpha…)",
+    "\r": "\\r (\\rho, \\right…)",
+}
+
+
+def _control_message(char: str, double_quoted: bool) -> str:
+    name = f"U+{ord(char):04X} ({unicodedata.name(char, 'control character').lower()})"
+    if double_quoted and char in _ESCAPES:
+        return (
+            f"contains the control character {name}: in double quotes YAML reads {_ESCAPES[char]} as an escape; "
+            "write the text in single quotes or as a | block"
+        )
+    return f"contains the control character {name}; remove it (write the text in single quotes or as a | block)"
 
 
 def _join(path: str, key: str) -> str:

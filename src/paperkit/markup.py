@@ -72,7 +72,6 @@ _TEXT_COMMANDS = {
     "ldots": "…",
     "dots": "…",
     "pm": "±",
-    "sim": "∼",
     "mid": "|",
     "alpha": "α",
     "beta": "β",
