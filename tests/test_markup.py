@@ -96,7 +96,7 @@ def test_rendered_markup_never_contains_unescaped_html(text: str) -> None:
     html = str(render_inline(text))
     # The only tags markup may produce; any other "<" must have been escaped.
     stripped = re.sub(
-        r'</?(strong|code|var|sub|sup)>|<span class="(math|mo|mfn)">|</span>|<img class="math" [^>]*>', "", html
+        r'</?(strong|code|var|sub|sup)>|<br>|<span class="(math|mo|mfn)">|</span>|<img class="math" [^>]*>', "", html
     )
     assert "<" not in stripped and ">" not in stripped
     for problem in inline_problems(text):
@@ -143,3 +143,16 @@ def test_the_paragraph_end_rule_reads_only_the_text_after_the_last_tag(monkeypat
     assert len(html) > 200_000
     assert scanned == [len("，故得证。")]
     assert html.endswith('<span class="keep">得证。</span>')
+
+
+def test_line_breaks_of_a_block_are_kept() -> None:
+    assert str(render_inline("第一步：设 $x$。\n第二步：代入。\n\n所以成立。")) == (
+        '第一步：设\u2005<span class="math"><var>x</var></span>。<br>第二步：代入。<br><br>所以成立。'
+    )
+
+
+def test_two_prices_are_not_reported_as_chinese_in_math() -> None:
+    assert inline_problems("价格从 $5 到 $12 不等") == [
+        "$5 到 $ looks like two dollar amounts, not a formula: write \\$ for a dollar sign (\\$5 到 \\$12)"
+    ]
+    assert inline_problems("价格从 \\$5 到 \\$12 不等") == []

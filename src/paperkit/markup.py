@@ -296,6 +296,13 @@ def math_spans(text: str) -> list[str]:
     return [t.content for t in _tokens(text) if t.type == "math_inline"]
 
 
+def _math_problem(tex: str, error: MathError) -> str:
+    # "$5 到 $12" is two prices, not a formula with Chinese in it: say how to write a dollar sign.
+    if tex[:1].isdigit() and _CJK_RE.search(tex):
+        return f"${tex}$ looks like two dollar amounts, not a formula: write \\$ for a dollar sign (\\$5 到 \\$12)"
+    return f"${tex}$: {error}"
+
+
 def inline_problems(text: str) -> list[str]:
     """What is wrong with a text's markup (unmatched $, TeX that does not render), as messages."""
     problems: list[str] = []
@@ -306,7 +313,7 @@ def inline_problems(text: str) -> list[str]:
             try:
                 render_math(token.content)
             except MathError as error:
-                problems.append(f"${token.content}$: {error}")
+                problems.append(_math_problem(token.content, error))
     return problems
 
 
@@ -359,13 +366,22 @@ _UNIT = f"(?:[{_CJK}]|[A-Za-z0-9]+)"
 _PARAGRAPH_END = re.compile(f"(?<![A-Za-z0-9]){_UNIT}[ \u2005]?{_UNIT}[{_CLOSE_PUNCT}]*$")
 
 
+_LINE_BREAKS = re.compile(r"(\n[ \t]*(?:\n[ \t]*)*)")
+
+
 def render_inline(text: str) -> Markup:
     """A content text as safe HTML: only the documented markup becomes tags, all else is escaped."""
     pieces: list[tuple[str, str]] = []  # (kind, html): kind is "text", "atom" or "tag"
     for token in _tokens(text):
         kind = token.type
         if kind in ("text", "text_special"):
-            pieces.append(("text", token.content))
+            # Line breaks of a `|` block are kept: a line break is a line break, a blank line starts a new one
+            # after an empty line (a multi-step answer must not print as one wall of text).
+            for chunk in _LINE_BREAKS.split(token.content):
+                if chunk.startswith("\n"):
+                    pieces.append(("tag", "<br><br>" if chunk.count("\n") > 1 else "<br>"))
+                elif chunk:
+                    pieces.append(("text", chunk))
         elif kind == "softbreak":
             pieces.append(("text", " "))
         elif kind == "code_inline":
