@@ -173,7 +173,12 @@ CASES = [
         "yaml: wrong type (list for text)",
         HB,
         module("title: 第一模块", "title: [a, b]"),
-        [f"{M}:2: title: expected text, got a list", built()],
+        [
+            f"{M}:2: title: expected text, got a list "
+            "(a text starting with { or [ is read as YAML data; "
+            "put the whole text in single quotes ('…', with '' for a '))",
+            built(),
+        ],
     ),
     Case(
         "yaml: wrong type (module id)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,3 +72,35 @@ def test_control_characters_from_double_quoted_tex_are_errors(tmp_path: Path) ->
         "YAML reads \\v (\\vec…) as an escape; write the text in single quotes or as a | block",
         f"2 errors in {source}/; nothing was built.",
     ]
+
+
+QUOTE = "put the whole text in single quotes ('…', with '' for a ')"
+
+
+@pytest.mark.parametrize(
+    ("bullet", "message"),
+    [
+        (
+            "  - 比值 1 : 4 说明",
+            "9: sections[0].must_know[0]: expected text, got a mapping (a ': ' inside a text makes "
+            f"YAML read a field, as in 1 : 4; {QUOTE})",
+        ),
+        ("  - &copy 版权所有", f"9: '&copy' starts a YAML anchor and is dropped from the text; {QUOTE}"),
+        ("  - 第 1 步 #3 号", f"9: the text stops before '#3 号': YAML reads ' #' as the start of a comment; {QUOTE}"),
+        (
+            "  - *重点* 在此",
+            "9: YAML syntax: did not find expected alphabetic or numeric character (while scanning an "
+            f"alias); a text starting with * means something else to YAML — {QUOTE}",
+        ),
+        (
+            "  - `x` 开头",
+            "9: YAML syntax: found character that cannot start any token (while scanning for the next "
+            f"token); a text starting with ` means something else to YAML — {QUOTE}",
+        ),
+    ],
+)
+def test_yaml_that_would_lose_text_says_how_to_quote(tmp_path: Path, bullet: str, message: str) -> None:
+    source = write_handbook(tmp_path, {"01-first.yaml": MODULE_YAML.replace("  - 要点一", bullet)})
+    with pytest.raises(ContentError) as caught:
+        load_handbook(source)
+    assert caught.value.lines()[0] == f"{source}/modules/01-first.yaml:{message}"

@@ -49,7 +49,11 @@ CASES = [
         "wrong type: list for text",
         _module("title: 第一模块", "title: [a, b]"),
         HANDBOOK_YAML,
-        [f"{M}:2: title: expected text, got a list"],
+        [
+            f"{M}:2: title: expected text, got a list "
+            "(a text starting with { or [ is read as YAML data; "
+            "put the whole text in single quotes ('…', with '' for a '))"
+        ],
     ),
     (
         "wrong type: module id",

@@ -181,7 +181,7 @@ class _FileReader:
     def text(self, node: yaml.Node, path: str, required: bool) -> str | None:
         """A text value: any plain scalar taken verbatim, so `2.10` or `yes` stay as written."""
         if not isinstance(node, yaml.ScalarNode):
-            self.problem(node, path, f"expected text, got {_describe(node)}")
+            self.problem(node, path, f"expected text, got {_describe(node)}{_text_hint(node)}")
             return None
         if node.tag == _NULL or not node.value.strip():
             if required:
@@ -251,6 +251,15 @@ def _control_message(char: str, double_quoted: bool) -> str:
     return f"contains the control character {name}; remove it (write the text in single quotes or as a | block)"
 
 
+def _text_hint(node: yaml.Node) -> str:
+    """Why YAML read a text as a mapping or a list, when it was most likely meant as text."""
+    if isinstance(node, yaml.MappingNode) and not node.flow_style:
+        return " (a ': ' inside a text makes YAML read a field, as in 1 : 4; " + _QUOTE_HINT + ")"
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.flow_style:
+        return " (a text starting with { or [ is read as YAML data; " + _QUOTE_HINT + ")"
+    return ""
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -312,7 +321,44 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
             )
         )
         return None
+    quiet = _silent_losses(file, text)
+    if quiet:
+        problems.extend(quiet)
+        return None
     return nodes[0]
+
+
+_QUOTE_HINT = "put the whole text in single quotes ('…', with '' for a ')"
+
+
+def _silent_losses(file: str, text: str) -> list[Problem]:
+    """What YAML would drop without a word: an anchor (`- &copy …`) or the rest of a line after ` #`."""
+    problems: list[Problem] = []
+    lines = text.splitlines()
+    for event in yaml.parse(text, Loader=_Loader):
+        start, end = event.start_mark, event.end_mark
+        if start is None or end is None:
+            continue
+        anchor = getattr(event, "anchor", None)
+        line = start.line + 1
+        if anchor and isinstance(event, yaml.ScalarEvent):
+            problems.append(
+                Problem(file, line, "", f"'&{anchor}' starts a YAML anchor and is dropped from the text; {_QUOTE_HINT}")
+            )
+        plain = isinstance(event, yaml.ScalarEvent) and not event.style  # None, or '' from the C parser
+        if plain and end.line < len(lines):
+            rest = lines[end.line][end.column :]
+            if rest.lstrip().startswith("#") and rest[:1].isspace():
+                problems.append(
+                    Problem(
+                        file,
+                        end.line + 1,
+                        "",
+                        f"the text stops before '{rest.strip()[:20]}': YAML reads ' #' as the start of a comment; "
+                        + _QUOTE_HINT,
+                    )
+                )
+    return problems
 
 
 def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
@@ -330,7 +376,17 @@ def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Proble
             else ""
         )
         context = f" ({error.context}{starts})"
-    return Problem(file, line, "", f"YAML syntax: {problem}{context}")
+    return Problem(file, line, "", f"YAML syntax: {problem}{context}{_syntax_hint(problem, bad_line)}")
+
+
+def _syntax_hint(problem: str, line: str) -> str:
+    """What an author can do about the parser's complaint."""
+    if "mapping values are not allowed" in problem:
+        return "; a ': ' inside a text starts a new field — " + _QUOTE_HINT
+    value = line.split(": ", 1)[-1].lstrip("- ").lstrip()
+    if value[:1] in ("*", "&", "!", "%", "@", "`", "{", "[", "|", ">"):
+        return f"; a text starting with {value[:1]} means something else to YAML — " + _QUOTE_HINT
+    return ""
 
 
 def load_handbook(source: Path) -> Handbook:
