@@ -45,6 +45,8 @@ import fontTools
 from fontTools import subset
 from fontTools.ttLib import TTCollection, TTFont
 
+from paperkit.fonts import SUBSET_BLOCKS
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
 DEBIAN_COPYRIGHT = Path("/usr/share/doc/fonts-noto-cjk/copyright")
@@ -70,24 +72,8 @@ FACES: tuple[Face, ...] = (
 )
 
 # Unicode blocks (inclusive ranges) kept in full, besides GB 2312.
-BLOCKS: tuple[tuple[str, int, int], ...] = (
-    ("Basic Latin", 0x0000, 0x007F),
-    ("Latin-1 Supplement", 0x0080, 0x00FF),
-    ("Latin Extended-A", 0x0100, 0x017F),
-    ("Greek and Coptic", 0x0370, 0x03FF),
-    ("General Punctuation", 0x2000, 0x206F),
-    ("Superscripts and Subscripts", 0x2070, 0x209F),
-    ("Currency Symbols", 0x20A0, 0x20CF),
-    ("Letterlike Symbols", 0x2100, 0x214F),
-    ("Number Forms", 0x2150, 0x218F),  # Ⅰ Ⅱ Ⅲ, ½ ⅓
-    ("Arrows", 0x2190, 0x21FF),
-    ("Mathematical Operators", 0x2200, 0x22FF),
-    ("Enclosed Alphanumerics", 0x2460, 0x24FF),  # ① … ⑳, ⑴, ⒈
-    ("Box Drawing", 0x2500, 0x257F),
-    ("Geometric Shapes", 0x25A0, 0x25FF),  # □ ■ ○ ● △ ▲ ◆
-    ("CJK Symbols and Punctuation", 0x3000, 0x303F),
-    ("Halfwidth and Fullwidth Forms", 0xFF00, 0xFFEF),
-)
+# The Unicode blocks kept whole (whatever the font has of them); paperkit's validation reads the same table.
+BLOCKS = SUBSET_BLOCKS
 
 # Check marks and ballot boxes for checklists, kept when the font has them.
 CHECK_MARKS = "✓✔✗✘☐☑☒"

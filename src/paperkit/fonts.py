@@ -64,3 +64,30 @@ def _read_coverage(paths: list[Path]) -> frozenset[int]:
             raise RenderError(f"font file unreadable: {path} ({error})") from None
         covered = cmap if covered is None else covered & cmap
     return covered or frozenset()
+
+
+# The Unicode blocks scripts/build_fonts.py keeps whole from Noto CJK SC: a character of these blocks that
+# the shipped fonts lack, Noto CJK SC lacks too (rebuilding the fonts cannot add it).
+SUBSET_BLOCKS: tuple[tuple[str, int, int], ...] = (
+    ("Basic Latin", 0x0000, 0x007F),
+    ("Latin-1 Supplement", 0x0080, 0x00FF),
+    ("Latin Extended-A", 0x0100, 0x017F),
+    ("Greek and Coptic", 0x0370, 0x03FF),
+    ("General Punctuation", 0x2000, 0x206F),
+    ("Superscripts and Subscripts", 0x2070, 0x209F),
+    ("Currency Symbols", 0x20A0, 0x20CF),
+    ("Letterlike Symbols", 0x2100, 0x214F),
+    ("Number Forms", 0x2150, 0x218F),  # Ⅰ Ⅱ Ⅲ, ½ ⅓
+    ("Arrows", 0x2190, 0x21FF),
+    ("Mathematical Operators", 0x2200, 0x22FF),
+    ("Enclosed Alphanumerics", 0x2460, 0x24FF),  # ① … ⑳, ⑴, ⒈
+    ("Box Drawing", 0x2500, 0x257F),
+    ("Geometric Shapes", 0x25A0, 0x25FF),  # □ ■ ○ ● △ ▲ ◆
+    ("CJK Symbols and Punctuation", 0x3000, 0x303F),
+    ("Halfwidth and Fullwidth Forms", 0xFF00, 0xFFEF),
+)
+
+
+def in_subset_blocks(char: str) -> bool:
+    """Whether a character lies in a block the fonts were cut with whole."""
+    return any(start <= ord(char) <= end for _, start, end in SUBSET_BLOCKS)

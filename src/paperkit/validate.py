@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ContentError, Problem
-from .fonts import covered_characters
+from .fonts import covered_characters, in_subset_blocks
 from .kinds import as_item, check_item
 from .load import load_handbook
 from .markup import inline_problems, visible_text
@@ -150,16 +150,41 @@ def check_texts(handbook: Handbook, covered: frozenset[int]) -> list[Problem]:
         problems.extend(_at(origin, name, message) for message in inline_problems(text))
         missing = sorted({ch for ch in visible_text(text) if ord(ch) not in covered and not ch.isspace()})
         for ch in missing:
-            label = unicodedata.name(ch, "unnamed").lower()
-            problems.append(
-                _at(
-                    origin,
-                    name,
-                    f"character '{ch}' (U+{ord(ch):04X}, {label}) is not in the shipped fonts; "
-                    "add it with scripts/build_fonts.py",
-                )
-            )
+            problems.append(_at(origin, name, _missing_glyph(ch)))
     return problems
+
+
+# TeX for symbols Noto CJK SC does not have: written as math, the math font draws them.
+_TEX_FOR = {
+    "∼": "\\sim",
+    "≪": "\\ll",
+    "≫": "\\gg",
+    "∇": "\\nabla",
+    "∂": "\\partial",
+    "ℝ": "\\mathbb{R}",
+    "⊙": "\\odot",
+    "⊗": "\\otimes",
+    "⊕": "\\oplus",
+    "∝": "\\propto",
+    "≜": "\\triangleq",
+    "↦": "\\mapsto",
+    "⟨": "\\langle",
+    "⟩": "\\rangle",
+    "≃": "\\simeq",
+    "≅": "\\cong",
+    "⊤": "\\top",
+    "⊥": "\\perp",
+}
+
+
+def _missing_glyph(ch: str) -> str:
+    """What to do about a character the shipped fonts lack: rebuild the fonts, or write it another way."""
+    where = f"character '{ch}' (U+{ord(ch):04X}, {unicodedata.name(ch, 'unnamed').lower()}) is not in the shipped fonts"
+    if not in_subset_blocks(ch):
+        return f"{where}; add it with scripts/build_fonts.py"
+    tex = _TEX_FOR.get(ch)
+    instead = f"write it as math, ${tex}$" if tex else "write it as TeX inside $…$ or use another character"
+    return f"{where}, nor in Noto CJK SC (rebuilding the fonts cannot add it); {instead}"
 
 
 def validate_handbook(handbook: Handbook) -> list[Problem]:
