@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import SOURCE
 from paperkit import exam as ex
-from paperkit.kinds import answer_lines
+from paperkit.kinds import answer_lines, formula_width
 from paperkit.validate import open_handbook
 
 GOLDEN = Path(__file__).parent / "golden" / "exam-m2-3-8-s7.json"
@@ -185,6 +185,12 @@ def test_answer_space_follows_answer_length() -> None:
     assert answer_lines("短。", 40) == 2
     assert answer_lines("长" * 100, 40) == 6
     assert answer_lines("长" * 1000, 40) == 10
+    # A derivation's formulas count by their size, not as four characters each.
+    derivation = (
+        "由 $F = ma$ 得 $a = \\frac{F}{m} = \\frac{20\\,\\mathrm{N}}{4\\,\\mathrm{kg}} = 5\\,\\mathrm{m/s^2}$。"
+    )
+    assert formula_width("a = \\frac{F}{m}") == 5
+    assert answer_lines(derivation * 3, 40) > answer_lines("由" * 12, 40)
 
 
 def test_score_table_rows() -> None:

@@ -243,9 +243,14 @@ HANDWRITING_FACTOR = 2.0
 MIN_LINES, MAX_LINES = 2, 10
 
 
+def formula_width(tex: str) -> int:
+    """About how many characters wide a formula prints: each command or symbol one, braces and spaces none."""
+    return max(2, len(re.sub(r"[{}\s]", "", re.sub(r"\\[A-Za-z]+", "x", tex))))
+
+
 def answer_lines(answer: str, chars_per_line: int) -> int:
     """Ruled lines for an answer: its printed length at handwriting size plus one spare, within 2–10."""
-    length = len(re.sub(r"\s+", "", visible_text(answer))) + 4 * len(math_spans(answer))
+    length = len(re.sub(r"\s+", "", visible_text(answer))) + sum(formula_width(tex) for tex in math_spans(answer))
     needed = -(-int(length * HANDWRITING_FACTOR) // chars_per_line) + 1
     return max(MIN_LINES, min(MAX_LINES, needed))
 
