@@ -141,6 +141,59 @@ def write_scaled_source(source: Path, target: Path, factor: int) -> Path:
     return target
 
 
+FORMULAS = (
+    r"F = ma",
+    r"E_k = \frac{1}{2} m v^2",
+    r"v = v_0 + a t",
+    r"x = v_0 t + \frac{1}{2} a t^2",
+    r"\varepsilon = B L v \sin\theta",
+    r"\oint \vec{E} \cdot d\vec{A} = \frac{Q}{\varepsilon_0}",
+    r"\int_0^1 x^2 \, dx = \frac{1}{3}",
+    r"\sum_{k=1}^{n} k = \frac{n(n+1)}{2}",
+    r"\lim_{x \to 0} \frac{\sin x}{x} = 1",
+    r"e^{i\pi} + 1 = 0",
+    r"\nabla \cdot \vec{B} = 0",
+    r"p = \frac{h}{\lambda}",
+)
+
+
+def write_formula_source(target: Path, sections: int) -> Path:
+    """A physics/maths-style handbook: `sections` sections (5 a module), each with 12 formulas and one worked
+    answer of about 1,500 characters: what formula-heavy content costs per page."""
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "modules").mkdir(parents=True)
+    (target / "handbook.yaml").write_text(
+        "title: 物理公式手册\ndate: '2026-11-29'\nlanguage: zh-CN\n", encoding="utf-8"
+    )
+    step = "由题意，" + "，".join(f"${tex}$" for tex in FORMULAS[:4]) + "，代入数据逐步计算，注意单位换算与有效数字。"
+    answer = "\n".join([step] * max(1, 1500 // len(step)))
+    for module in range(1, sections // 5 + 1):
+        items = []
+        for number in range(1, 6):
+            sid = f"{module}.{number}"
+            items.append(
+                {
+                    "id": sid,
+                    "title": f"公式与推导 {sid}",
+                    "overview": "本节的公式：" + "；".join(f"${tex}$" for tex in FORMULAS[:6]) + "。",
+                    "must_know": [f"${tex}$ 的物理意义与适用条件。" for tex in FORMULAS[6:]],
+                    "examples": [{"id": f"{sid}.q1", "q": f"推导 ${FORMULAS[3]}$ 并说明每一步的依据。", "a": answer}],
+                }
+            )
+        data = {
+            "id": module,
+            "title": f"第 {module} 章 力学与电磁学",
+            "objective": "掌握公式与推导。",
+            "sections": items,
+        }
+        (target / "modules" / f"{module:02d}-formulas.yaml").write_text(
+            yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10_000),
+            encoding="utf-8",
+        )
+    return target
+
+
 def cases(include_scaling: bool) -> list[Case]:
     """The benchmarked commands, with the budgets of the performance issue."""
     pk = str(BIN / "paperkit")
@@ -169,6 +222,19 @@ def cases(include_scaling: bool) -> list[Case]:
             setup=["make --no-print-directory >/dev/null"],
         ),
         Case("paperkit --help", [pk, "--help"], 0.3),
+        Case(
+            "formula handbook, 40 sec",
+            [
+                pk,
+                "handbook",
+                "--source",
+                str(write_formula_source(WORK / "formulas", 40)),
+                "--out",
+                str(WORK / "f.pdf"),
+            ],
+            None,
+            WORK / "f.pdf",
+        ),
     ]
     if include_scaling:
         scaled = write_scaled_source(ROOT / "source", WORK / "source-4x", 4)
@@ -263,6 +329,11 @@ def main() -> int:
         if big in by_name and small in by_name:
             ratios[big] = by_name[big].median_s / by_name[small].median_s
             print(f"{big}: {ratios[big]:.2f}x the 1x median for {factor}x the work (linear: ≤ {factor})")
+    formula, bundled = by_name.get("formula handbook, 40 sec"), by_name.get("handbook")
+    if formula and bundled and formula.pages and bundled.pages:
+        per_page = (formula.median_s / formula.pages) / (bundled.median_s / bundled.pages)
+        ratios["formula handbook per page"] = per_page
+        print(f"formula handbook: {per_page:.2f}x the bundled handbook's time per page (goal: ≤ 1.5)")
     report = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "results": [asdict(r) for r in results],
