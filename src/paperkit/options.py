@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UsageError
@@ -343,8 +343,3 @@ def reprint_options(recorded: ExamOptions, flags: ExamFlags) -> tuple[ExamOption
     options = _with_header(flags, recorded)
     changed = tuple(flag for name, flag in HEADER_FLAGS.items() if getattr(options, name) != getattr(recorded, name))
     return options, changed
-
-
-def option_names() -> tuple[str, ...]:
-    """Every ExamOptions field (the manifest records them all)."""
-    return tuple(f.name for f in fields(ExamOptions))
