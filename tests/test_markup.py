@@ -86,7 +86,7 @@ def test_problems_name_the_formula() -> None:
 
 def test_plain_and_visible_text() -> None:
     text = r"公式 $\sqrt{x}$ 与 $O(n)$，**粗体**和 `code`"
-    assert plain_text(text) == r"公式 \sqrt{x} 与 O(n)，粗体和 code"
+    assert plain_text(text) == "公式 √x 与 O(n)，粗体和 code"  # formulas as readable text, not TeX
     assert visible_text(text) == "公式  与 O(n)，粗体和 code"
 
 
@@ -156,3 +156,20 @@ def test_two_prices_are_not_reported_as_chinese_in_math() -> None:
         "$5 到 $ looks like two dollar amounts, not a formula: write \\$ for a dollar sign (\\$5 到 \\$12)"
     ]
     assert inline_problems("价格从 \\$5 到 \\$12 不等") == []
+
+
+@pytest.mark.parametrize(
+    ("tex", "text"),
+    [
+        (r"BIL\sin\theta", "BIL sin θ"),
+        (r"O(S^2)", "O(S^2)"),
+        (r"\frac{1}{2} m v^2", "1/2 m v^2"),
+        (r"\mathrm{softmax}(QK^\top/\sqrt{d_k})", "softmax(QK^T/√(d_k))"),
+        (r"a \le b,\; c \to \infty", "a ≤ b, c → ∞"),
+    ],
+)
+def test_formulas_as_plain_text_for_titles_and_bookmarks(tex: str, text: str) -> None:
+    from paperkit.markup import tex_text
+
+    assert tex_text(tex) == text
+    assert plain_text(f"磁通 ${tex}$ 推导") == f"磁通 {text} 推导"

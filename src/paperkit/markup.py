@@ -338,14 +338,42 @@ def visible_text(text: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """The text with markup removed and each formula as its TeX (for PDF metadata and search)."""
+    """The text with markup removed and each formula as readable text (for PDF titles, bookmarks, search)."""
     out = []
     for token in _tokens(text):
-        if token.type == "math_inline" or token.type in ("text", "text_special", "code_inline"):
+        if token.type == "math_inline":
+            out.append(tex_text(token.content))
+        elif token.type in ("text", "text_special", "code_inline"):
             out.append(token.content)
         elif token.type == "softbreak":
             out.append(" ")
     return "".join(out)
+
+
+_TEX_WRAPPERS = re.compile(r"\\(?:mathrm|text|textrm|mathit|mathbf|operatorname|vec|hat|bar|mathbb)\{([^{}]*)\}")
+_TEX_FRAC = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+|[,;:! ])")
+
+
+def tex_text(tex: str) -> str:
+    """A formula as plain text: O(S^2) stays, BIL\\sin\\theta becomes "BIL sin θ", \\frac{a}{b} "a/b"."""
+
+    def command(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in _FUNCTIONS:
+            return f" {name} "
+        if name in ("left", "right"):
+            return ""
+        return _TEXT_COMMANDS.get(name, " " if not name.isalpha() else name)
+
+    text = _TEX_WRAPPERS.sub(r"\1", tex)
+    text = re.sub(
+        r"\\sqrt\{([^{}]*)\}", lambda m: f"√({m.group(1)})" if len(m.group(1)) > 1 else f"√{m.group(1)}", text
+    )
+    text = text.replace("\\top", "T")
+    text = _TEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", text)
+    text = _TEX_COMMAND.sub(command, text).replace("{", "").replace("}", "")
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def render_paragraph(text: str) -> Markup:
