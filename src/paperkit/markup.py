@@ -85,8 +85,26 @@ _TEXT_COMMANDS = {
     "sigma": "σ",
     "tau": "τ",
     "phi": "φ",
+    "varepsilon": "ε",
+    "zeta": "ζ",
+    "eta": "η",
+    "kappa": "κ",
+    "nu": "ν",
+    "xi": "ξ",
+    "rho": "ρ",
+    "varphi": "φ",
+    "chi": "χ",
+    "psi": "ψ",
+    "omega": "ω",
+    "Gamma": "Γ",
     "Delta": "Δ",
+    "Theta": "Θ",
+    "Lambda": "Λ",
+    "Pi": "Π",
     "Sigma": "Σ",
+    "Phi": "Φ",
+    "Psi": "Ψ",
+    "Omega": "Ω",
     ",": " ",
     ";": " ",
     "quad": " ",
@@ -165,6 +183,8 @@ def _trivial_piece(match: re.Match[str]) -> str | None:
         char = _TEXT_COMMANDS.get(command)
         if char is None:
             return None
+        if "α" <= char <= "ω":  # lowercase Greek is a variable: italic, as the drawn formulas set it
+            return f"<var>{char}</var>"
         return f'<span class="mo">{char}</span>' if char in _BINARY else str(escape(char))
     if roman is not None:
         return f'<span class="mfn">{escape(roman)}</span>'
