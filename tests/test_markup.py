@@ -66,7 +66,11 @@ def test_non_trivial_tex_becomes_an_svg_image_on_the_baseline() -> None:
         (r"x^", "TeX does not render: ^ or _ with nothing after it"),
         (r"\left( x", "TeX does not render: \\left without a matching \\right"),
         (r"\notacommand", "unknown TeX command \\notacommand"),
-        ("长度", "Chinese character 「长」 inside $…$; the math font has no Chinese glyphs, move it outside the math"),
+        (
+            "长度",
+            "Chinese character 「长」 inside $…$; write it as \\text{长} (set in the Chinese font, as in "
+            "F_{\\text{合}}) or move it outside the math",
+        ),
         (" ", "empty formula $$"),
     ],
 )
@@ -173,3 +177,19 @@ def test_formulas_as_plain_text_for_titles_and_bookmarks(tex: str, text: str) ->
 
     assert tex_text(tex) == text
     assert plain_text(f"磁通 ${tex}$ 推导") == f"磁通 {text} 推导"
+
+
+def test_chinese_words_in_math_go_in_text() -> None:
+    assert str(render_inline("合力 $F_{\\text{合}} = ma$")) == (
+        '合力\u2005<span class="math"><var>F</var><sub><span class="mtext">合</span></sub>'
+        '<span class="mo">=</span><var>m</var><var>a</var></span>'
+    )
+    assert inline_problems("$F_{合}$") == [
+        "$F_{合}$: Chinese character 「合」 inside $…$; write it as \\text{合} (set in the Chinese font, "
+        "as in F_{\\text{合}}) or move it outside the math"
+    ]
+    assert inline_problems("$\\frac{F_{\\text{合}}}{m}$") == [
+        "$\\frac{F_{\\text{合}}}{m}$: Chinese in \\text{} is set only in simple formulas (letters, digits, "
+        "operators, one level of ^ and _); split the formula, or move the words outside the math"
+    ]
+    assert visible_text("$v_{\\text{船}}$") == "v船"  # its glyphs are checked like any text

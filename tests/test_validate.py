@@ -126,7 +126,7 @@ CASES = [
         [
             (
                 f"{M}:7: sections[0].overview: $O(长度^2)$: Chinese character 「长」 inside $…$; "
-                "the math font has no Chinese glyphs, move it outside the math"
+                "write it as \\text{长} (set in the Chinese font, as in F_{\\text{合}}) or move it outside the math"
             )
         ],
     ),

@@ -134,6 +134,14 @@ def _trivial_html(tex: str) -> str | None:
     pieces: list[str] = []
     pos = 0
     while pos < len(tex):
+        if tex.startswith("\\text{", pos):
+            # Words in a formula (F_{\text{合}}) are set upright in the text font, Chinese included.
+            end = _closing(tex, pos + 5)
+            if end < 0 or "{" in tex[pos + 6 : end]:
+                return None
+            pieces.append(f'<span class="mtext">{escape(tex[pos + 6 : end])}</span>')
+            pos = end + 1
+            continue
         if tex[pos] in "^_":
             script, pos = _script(tex, pos + 1)
             if script is None:
@@ -157,8 +165,8 @@ def _script(tex: str, pos: int) -> tuple[str | None, int]:
     if pos >= len(tex):
         return None, pos
     if tex[pos] == "{":
-        end = tex.find("}", pos)
-        if end < 0 or "{" in tex[pos + 1 : end] or "^" in tex[pos + 1 : end] or "_" in tex[pos + 1 : end]:
+        end = _closing(tex, pos)
+        if end < 0 or "^" in tex[pos + 1 : end] or "_" in tex[pos + 1 : end]:
             return None, pos
         inner = tex[pos + 1 : end]
         body = _trivial_html(inner) if inner else None
@@ -173,6 +181,19 @@ def _script(tex: str, pos: int) -> tuple[str | None, int]:
     else:
         end = match.end()
     return (f"<{kind}>{piece}</{kind}>" if piece is not None else None), end
+
+
+def _closing(tex: str, pos: int) -> int:
+    """The index of the } that closes the { at `pos`, or -1."""
+    depth = 0
+    for index in range(pos, len(tex)):
+        if tex[index] == "{" and tex[index - 1 : index] != "\\":
+            depth += 1
+        elif tex[index] == "}" and tex[index - 1 : index] != "\\":
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
 
 
 def _trivial_piece(match: re.Match[str]) -> str | None:
@@ -290,17 +311,21 @@ def collecting_formulas() -> Iterator[set[str]]:
         _made.reset(token)
 
 
+_TEXT_ARG = re.compile(r"\\text\{[^{}]*\}")
+
+
 @functools.lru_cache(maxsize=4096)
 def render_math(tex: str) -> Formula:
     """One formula as HTML: plain text for trivial TeX, else an <img> of its SVG; raises MathError."""
     tex = tex.strip()
     if not tex:
         raise MathError("empty formula $$")
-    cjk = _CJK_RE.search(tex)
+    cjk = _CJK_RE.search(_TEXT_ARG.sub("", tex))
     if cjk:
         char = cjk.group(0)
         raise MathError(
-            f"Chinese character 「{char}」 inside $…$; the math font has no Chinese glyphs, move it outside the math"
+            f"Chinese character 「{char}」 inside $…$; write it as \\text{{{char}}} (set in the Chinese font, as in "
+            f"F_{{\\text{{合}}}}) or move it outside the math"
         )
     braces = _brace_problem(tex)
     if braces:
@@ -308,6 +333,11 @@ def render_math(tex: str) -> Formula:
     trivial = _trivial_html(tex)
     if trivial is not None:
         return Formula(f'<span class="math">{trivial}</span>', is_svg=False)
+    if _CJK_RE.search(tex):
+        raise MathError(
+            "Chinese in \\text{} is set only in simple formulas (letters, digits, operators, one level of "
+            "^ and _); split the formula, or move the words outside the math"
+        )
     return _svg_formula(tex)
 
 
