@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-# Tests (and the paperkit processes they start) use a cache of their own, never the user's.
-os.environ["PAPERKIT_CACHE_DIR"] = tempfile.mkdtemp(prefix="paperkit-test-cache-")
+# Tests (and the paperkit processes they start) use a cache of their own, never the user's; it goes at exit.
+_CACHE = tempfile.TemporaryDirectory(prefix="paperkit-test-cache-")
+os.environ["PAPERKIT_CACHE_DIR"] = _CACHE.name
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "source"
