@@ -66,7 +66,7 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     kind_pools = {kind: {m: sum(q.kind == kind for q in pool) for m, pool in usable.items()} for kind in KINDS}
     check_against_bank(options, {m: len(pool) for m, pool in usable.items()}, kind_pools)
     letters = ex.variant_letters(options.variants)
-    exam_id = make_exam_id(options)
+    exam_id = make_exam_id(options, sorted(excluded))
     exams = {v: _select(options, usable, exam_id, v) for v in letters}
     students = assign_variants(students, letters)
     roster = options.roster.name if options.roster else ""
@@ -88,15 +88,21 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     return ExamPlan(manifest, exams, handbook.language, students, folder, student_exams=personal)
 
 
-def make_exam_id(options: ExamOptions) -> str:
-    """The folder name of an exam: its selection, plus a short hash of its parts and make-up exclusions."""
-    base = ex.make_exam_id(options.modules, options.seed, options.count, options.variants)
-    if not options.parts:
-        return base
-    spec = ",".join(p.text for p in options.parts) + (":same" if options.same_questions else "")
-    spec += ":per-student" if options.shuffle == "student" else ""
-    spec += "".join(f":{path.resolve()}" for path in options.exclude)
-    return f"{base}_p{hashlib.sha256(spec.encode()).hexdigest()[:6]}"
+def make_exam_id(options: ExamOptions, excluded: Sequence[str] = ()) -> str:
+    """The folder name of an exam: its selection, plus short hashes of its parts (`_p…`) and of the items a
+    make-up leaves out (`_x…`, from the item ids, not the manifests' paths), so no two builds share a folder."""
+    name = ex.make_exam_id(options.modules, options.seed, options.count, options.variants)
+    if options.parts:
+        spec = ",".join(p.text for p in options.parts) + (":same" if options.same_questions else "")
+        spec += ":per-student" if options.shuffle == "student" else ""
+        name += f"_p{_short_hash(spec)}"
+    if excluded:
+        name += f"_x{_short_hash(','.join(sorted(excluded)))}"
+    return name
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:6]
 
 
 def _excluded(manifests: Sequence[Path]) -> set[str]:
