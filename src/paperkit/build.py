@@ -120,13 +120,21 @@ def render_checklist(
         for layout in layouts[start:]:
             context = checklist_context(handbook, layout, page)
             laid = lay_out_document("checklist.html.j2", ["checklist.css.j2"], context, page)
+            if laid.pages > 1:
+                # The columns were balanced by estimated heights; balance them by the measured ones and retry
+                # (a module is as tall in any column of a layout).
+                measured = laid.block_heights("mod")
+                if len(measured) == len(handbook.modules):
+                    context = checklist_context(handbook, layout, page, measured)
+                    laid = lay_out_document("checklist.html.j2", ["checklist.css.j2"], context, page)
             pages = laid.pages
             if pages == 1:
                 return _rendered(laid)
     raise RenderError(
         f"the checklist does not fit on one {page.paper} page: {len(handbook.modules)} modules and "
-        f"{len(handbook.sections)} sections need about {pages} pages even in the densest layout "
-        f"({layouts[-1].name}); shorten the titles (short_title for modules) or split the handbook"
+        f"{len(handbook.sections)} sections need about {pages} pages even in the densest layout that keeps "
+        f"its tick boxes, type and date lines large enough to write in ({layouts[-1].name}); "
+        "shorten the titles (short_title for modules) or split the handbook"
     )
 
 

@@ -77,6 +77,35 @@ def _module(module: Module) -> dict[str, Any]:
     }
 
 
+# A contents page never holds fewer entries than this: the last ones are kept together.
+TOC_TAIL = 5
+
+
+def toc_blocks(modules: list[dict[str, Any]], appendix: str | None, sections: bool) -> list[list[dict[str, Any]]]:
+    """The contents as unbreakable blocks of entries: a module with its first section, then one section each.
+
+    The last blocks are merged until the final one has TOC_TAIL entries, so a page break can never
+    leave a page holding only the last entry or two.
+    """
+    blocks: list[list[dict[str, Any]]] = []
+    for module in modules:
+        head = {"kind": "module", "href": module["anchor"], "num": module["id"], "title": module["title"]}
+        entries = [
+            {"kind": "section", "href": s["anchor"], "num": s["id"], "title": s["title"]} for s in module["sections"]
+        ]
+        if not sections:
+            blocks.append([head])
+            continue
+        blocks.append([head, *entries[:1]])
+        blocks.extend([entry] for entry in entries[1:])
+    if appendix is not None:
+        blocks.append([{"kind": "module", "href": "appendix", "num": label("appendix_mark"), "title": appendix}])
+    while len(blocks) > 1 and len(blocks[-1]) < TOC_TAIL:
+        last = blocks.pop()
+        blocks[-1] = blocks[-1] + last
+    return blocks
+
+
 def pairs(items: list[Any]) -> list[list[Any]]:
     """Items two to a row (the front-matter checklist table has two modules per row, as in the original)."""
     return [items[i : i + 2] for i in range(0, len(items), 2)]
@@ -123,11 +152,14 @@ def handbook_context(
         "checklist_title": handbook.checklist_title,
         "checklist_note": handbook.checklist_note,
         "checklist_rows": pairs(modules),
+        "toc_overview": toc_blocks(modules, label("answers_appendix") if appendix else None, sections=False),
+        "toc_detail": toc_blocks(modules, label("answers_appendix") if appendix else None, sections=True),
         "modules": modules,
         "answers": answers,
         "appendix": appendix,
         "exercise_answers": exercise_answers,
         "edition": _edition(answers),
+        "contents_line": label(f"contents_{answers}"),
         "examples_title": label("part_examples") if answers == "inline" else label("examples_no_answers"),
     }
 
@@ -156,10 +188,49 @@ class ChecklistLayout:
         return f"{self.columns} columns, {self.scale:.0%} type, {flow}"
 
     @property
+    def date_below(self) -> bool:
+        """In three or more columns the date line goes under the module's name, which keeps its width."""
+        return self.columns >= 3
+
+    @property
     def capacity(self) -> float:
         """Roughly how much content the layout holds, relative to the first (to skip hopeless ones)."""
         run_on = 1.8 if self.inline_sections else 1.0
         return self.columns * run_on / (self.scale * self.scale)
+
+
+# Room for a pen, on every paper and in every layout: no tick box, type or date line is ever smaller.
+MIN_BOX_MM = 3.5
+MIN_TEXT_PT = 7.5
+MIN_DATE_MM = 26.0
+
+
+@dataclass(frozen=True)
+class ChecklistSizes:
+    """The checklist's printed sizes in one layout on one paper, the minimums for a pen applied."""
+
+    module_pt: float
+    section_pt: float
+    box_mm: float
+    module_box_mm: float
+    date_mm: float
+    section_line_pt: float
+
+
+def checklist_sizes(layout: ChecklistLayout, page: PageGeometry) -> ChecklistSizes:
+    """The type, box and date-line sizes of a layout: its scale of the body size, never below the minimums."""
+    module_pt = max(MIN_TEXT_PT, page.body_pt * layout.scale)
+    section_pt = max(MIN_TEXT_PT, module_pt * 0.85)
+    box_mm = max(MIN_BOX_MM, section_pt * 0.9 / PT_PER_MM)
+    return ChecklistSizes(
+        module_pt=round(module_pt, 2),
+        section_pt=round(section_pt, 2),
+        box_mm=round(box_mm, 2),
+        module_box_mm=round(max(box_mm + 0.6, module_pt / PT_PER_MM), 2),
+        date_mm=round(max(MIN_DATE_MM, 5 * module_pt / PT_PER_MM), 1),
+        # A box and a little air above and below it: ticks in neighbouring rows must not touch.
+        section_line_pt=round(max(section_pt * 1.4, (box_mm + 0.7) * PT_PER_MM), 2),
+    )
 
 
 # Tried in order until the checklist fits on one page: the largest type and fewest columns first.
@@ -167,9 +238,8 @@ CHECKLIST_LAYOUTS = (
     ChecklistLayout(2, 1.0, False),
     ChecklistLayout(2, 0.85, False),
     ChecklistLayout(3, 0.8, False),
+    ChecklistLayout(2, 0.85, True),
     ChecklistLayout(3, 0.72, True),
-    ChecklistLayout(4, 0.62, True),
-    ChecklistLayout(4, 0.52, True),
 )
 
 
@@ -180,7 +250,7 @@ def _em_width(text: str) -> float:
 
 def _checklist_geometry(layout: ChecklistLayout, page: PageGeometry) -> tuple[float, float]:
     """The usable column height and column width in pt (mirrors templates/checklist.css.j2)."""
-    size = page.body_pt * layout.scale
+    size = checklist_sizes(layout, page).module_pt
     height = page.height_mm * 0.91 * PT_PER_MM - 9 * size
     gap = 1.6 * size
     column = (page.width_mm * 0.88 * PT_PER_MM - (layout.columns - 1) * gap) / layout.columns
@@ -189,18 +259,21 @@ def _checklist_geometry(layout: ChecklistLayout, page: PageGeometry) -> tuple[fl
 
 def _module_height(module: Module, layout: ChecklistLayout, page: PageGeometry) -> float:
     """A module's rough height in pt in a layout: its title line(s) and its sections."""
-    size = page.body_pt * layout.scale
+    sizes = checklist_sizes(layout, page)
+    size, small, pitch = sizes.module_pt, sizes.section_pt, sizes.section_line_pt
     _, column = _checklist_geometry(layout, page)
-    small = 0.85 * size
-    used = 2.1 * size * math.ceil((_em_width(module.label) + 3) * size / max(column - 6.5 * size, size))
-    room = column - 1.4 * size
+    date = 0.0 if layout.date_below else sizes.date_mm * PT_PER_MM
+    name_room = column - sizes.module_box_mm * PT_PER_MM - date - 1.2 * size
+    used = 1.9 * size * math.ceil((_em_width(module.label) + 1.5) * size / max(name_room, size))
+    if layout.date_below:
+        used += 1.6 * size
+    box = sizes.box_mm * PT_PER_MM + 0.35 * small
+    room = column - sizes.module_box_mm * PT_PER_MM
     if layout.inline_sections:
-        run = sum(_em_width(f"{s.id} {s.title}") + 2.4 for s in module.sections) * small
-        return used + 1.4 * small * math.ceil(run / room)
+        run = sum(_em_width(f"{s.id} {s.title}") * small + box + 0.8 * small for s in module.sections)
+        return used + pitch * math.ceil(run / room)
     for section in module.sections:
-        used += (
-            1.4 * small * math.ceil((_em_width(f"{section.id} {section.title}") + 1.6) * small / (room - 1.1 * small))
-        )
+        used += pitch * math.ceil((_em_width(f"{section.id} {section.title}") * small + box) / (room - box))
     return used
 
 
@@ -227,9 +300,12 @@ def split_columns(heights: list[float], columns: int) -> list[int]:
     return sizes[::-1]
 
 
-def _columns(handbook: Handbook, layout: ChecklistLayout, page: PageGeometry) -> list[list[Module]]:
-    """The modules split into the layout's columns, in reading order, balanced by estimated height."""
-    heights = [_module_height(m, layout, page) for m in handbook.modules]
+def _columns(
+    handbook: Handbook, layout: ChecklistLayout, page: PageGeometry, heights: list[float] | None = None
+) -> list[list[Module]]:
+    """The modules split into the layout's columns, in reading order, balanced by (estimated) height."""
+    if heights is None:
+        heights = [_module_height(m, layout, page) for m in handbook.modules]
     groups, start = [], 0
     for size in split_columns(heights, layout.columns):
         groups.append(list(handbook.modules[start : start + size]))
@@ -245,8 +321,10 @@ def estimate_checklist_pages(handbook: Handbook, layout: ChecklistLayout, page: 
     return tallest * 1.05 / height
 
 
-def checklist_context(handbook: Handbook, layout: ChecklistLayout, page: PageGeometry) -> dict[str, Any]:
-    """Everything the checklist template shows for one candidate layout."""
+def checklist_context(
+    handbook: Handbook, layout: ChecklistLayout, page: PageGeometry, heights: list[float] | None = None
+) -> dict[str, Any]:
+    """Everything the checklist template shows for one candidate layout (columns balanced by `heights` if given)."""
     return {
         "title": handbook.checklist_title,
         "title_plain": outline_text(f"{handbook.title} · {handbook.checklist_title}"),
@@ -258,6 +336,7 @@ def checklist_context(handbook: Handbook, layout: ChecklistLayout, page: PageGeo
         "usage": handbook.usage,
         # Columns are balanced here, not by CSS multi-column layout, which lays the content out
         # again and again to balance it (it was half of the checklist's time).
-        "columns": [[_module(m) for m in column] for column in _columns(handbook, layout, page)],
+        "columns": [[_module(m) for m in column] for column in _columns(handbook, layout, page, heights)],
         "layout": layout,
+        "sizes": checklist_sizes(layout, page),
     }

@@ -13,6 +13,10 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "coverage": "覆盖",
         "generated": "生成日期",
         "student_edition": "学生版（不含答案）",
+        # What each section holds, by edition (the cover says it, so it can never contradict the edition).
+        "contents_inline": "每节包含概述、要点、工程提示、常见误区与例题（含答案）。",
+        "contents_end": "每节包含概述、要点、工程提示、常见误区与例题；例题答案集中在书末。",
+        "contents_none": "每节包含概述、要点、工程提示、常见误区与例题（本版不含答案）。",
         "answers_at_end": "答案见书末「{title}」",
         "checklist_done": "完成",
         "module": "模块",

@@ -20,6 +20,10 @@ from .cache import cache_key, read_cached, write_cached
 
 # Size in px at which formulas are drawn; the <img> is then sized in em, so it scales with the text.
 MATH_PX = 16.0
+# How far a formula may reach above and below the baseline, in em, before it would make its line taller
+# (the body's line-height is 1.75: the text's own ascent and depth plus the half-leading).
+MATH_ASCENT = 1.3
+MATH_DEPTH = 0.44
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
 _CJK_RE = re.compile(f"[{_CJK}]")
@@ -227,7 +231,7 @@ _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"')
 
 
 def _svg_formula(tex: str) -> Formula:
-    key = cache_key(_renderer_version(), str(MATH_PX), tex)
+    key = cache_key(_renderer_version(), str(MATH_PX), "inline", tex)
     cached = read_cached("math", key)
     svg = cached.decode(errors="replace") if cached is not None else ""
     box = _VIEWBOX.search(svg) if svg.endswith("</svg>") else None
@@ -240,7 +244,18 @@ def _svg_formula(tex: str) -> Formula:
     _, top, width, height = (float(v) for v in box.groups())
     depth = top + height
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
-    style = f"width:{width / MATH_PX:.3f}em;height:{height / MATH_PX:.3f}em;vertical-align:{-depth / MATH_PX:.3f}em"
+    # A tall formula may reach into the leading (as TeX lets it) but never opens up the line spacing: the
+    # part above MATH_ASCENT or below MATH_DEPTH is taken back by negative margins. The bottom margin edge
+    # is what sits on the baseline, so the vertical offset counts only the depth the margin leaves.
+    above = max(0.0, -top / MATH_PX - MATH_ASCENT)
+    below = max(0.0, depth / MATH_PX - MATH_DEPTH)
+    style = (
+        f"width:{width / MATH_PX:.3f}em;height:{height / MATH_PX:.3f}em;vertical-align:{below - depth / MATH_PX:.3f}em"
+    )
+    if above:
+        style += f";margin-top:{-above:.3f}em"
+    if below:
+        style += f";margin-bottom:{-below:.3f}em"
     html = f'<img class="math" src="{uri}" alt="{escape(tex)}" style="{style}">'
     return Formula(html, is_svg=True, uri=uri)
 
@@ -258,7 +273,9 @@ def _draw_svg(tex: str) -> str:
     import ziamath  # imported here: costs ~0.13 s, paid only when a formula is not in the cache
 
     try:
-        latex = ziamath.Latex(tex, size=MATH_PX)
+        # Text style, as TeX sets math in a paragraph: small fractions and limits beside the operator, so
+        # a formula stays within the line's height instead of opening up the line spacing.
+        latex = ziamath.Latex(tex, size=MATH_PX, inline=True)
         mathml = latex.mathmlstr() if hasattr(latex, "mathmlstr") else ""
         svg = latex.svg()
     except Exception as error:  # latex2mathml raises many unrelated types; all mean "bad TeX"
@@ -429,19 +446,44 @@ def tex_text(tex: str) -> str:
 def render_paragraph(text: str) -> Markup:
     """Like render_inline, but the last two characters stay together: no one-character last line (clreq)."""
     html = str(render_inline(text))
+    # Closing punctuation at the end (some of it in compression spans) goes with the last two units.
+    end = len(html)
+    while True:
+        if end > 0 and html[end - 1] in _CLOSE_PUNCT:
+            end -= 1
+        elif html.endswith(_HALT_CLOSE, 0, end) and html.endswith(_HALT_OPEN, 0, end - len(_HALT_CLOSE) - 1):
+            end -= len(_HALT_OPEN) + 1 + len(_HALT_CLOSE)
+        else:
+            break
     # Only the plain text after the last tag can end the paragraph: searching the whole HTML (formula images
     # included) made the regex's scan quadratic in the paragraph's size.
-    start = html.rfind(">") + 1
-    match = _PARAGRAPH_END.search(html, start)
+    start = html.rfind(">", 0, end) + 1
+    match = _PARAGRAPH_END.search(html, start, end)
     if match is None:
         return Markup(html)
-    return Markup(f'{html[: match.start()]}<span class="keep">{match.group(0)}</span>')
+    return Markup(f'{html[: match.start()]}<span class="keep">{html[match.start() :]}</span>')
 
 
-# The paragraph's last two units (a Chinese character, or a run of Latin letters and digits) and any
-# closing punctuation after them, when they end the HTML as plain text (not a tag or an entity).
+# The paragraph's last two units (a Chinese character, or a run of Latin letters and digits), when they
+# end the HTML's plain text (before any closing punctuation), not a tag or an entity.
 _UNIT = f"(?:[{_CJK}]|[A-Za-z0-9]+)"
-_PARAGRAPH_END = re.compile(f"(?<![A-Za-z0-9]){_UNIT}[ \u2005]?{_UNIT}[{_CLOSE_PUNCT}]*$")
+_PARAGRAPH_END = re.compile(f"(?<![A-Za-z0-9]){_UNIT}[ \u2005]?{_UNIT}$")
+
+# Consecutive punctuation (clreq 3.1.6): of two full-width marks whose blank halves meet, one is set
+# half-width with the font's own `halt` feature (Noto CJK has no `chws`). The first of a pair when it
+# is a closing bracket or a comma, stop, colon or semicolon; the second of two opening brackets.
+_CLOSING_BRACKETS = "）」』》〉】〕”’"
+_OPENING_BRACKETS = "（「『《〈【〔“‘"
+_HALT_FIRST = re.compile(f"[{_CLOSING_BRACKETS}，。、；：](?=[{_CLOSING_BRACKETS}{_OPENING_BRACKETS}，。、；：？！])")
+_HALT_SECOND = re.compile(f"(?<=[{_OPENING_BRACKETS}])[{_OPENING_BRACKETS}]")
+_HALT_OPEN = '<span class="halt">'
+_HALT_CLOSE = "</span>"
+
+
+def compress_punctuation(html: str) -> str:
+    """Escaped text with one mark of each consecutive full-width pair wrapped to be set half-width."""
+    html = _HALT_FIRST.sub(lambda m: f"{_HALT_OPEN}{m.group(0)}{_HALT_CLOSE}", html)
+    return _HALT_SECOND.sub(lambda m: f"{_HALT_OPEN}{m.group(0)}{_HALT_CLOSE}", html)
 
 
 _LINE_BREAKS = re.compile(r"(\n[ \t]*(?:\n[ \t]*)*)")
@@ -496,7 +538,7 @@ def _spaced(pieces: list[tuple[str, str]]) -> list[str]:
             text = _space_after_atom(text)
         if after is not None and after[0] == "atom":
             text = _space_before_atom(text)
-        pieces[index] = ("done", str(escape(text)))
+        pieces[index] = ("done", compress_punctuation(str(escape(text))))
     out.extend(html for _, html in pieces)
     return out
 

@@ -83,6 +83,26 @@ class LaidOut:
         """How many pages the layout takes."""
         return len(self.document.pages)
 
+    def block_heights(self, css_class: str) -> list[float]:
+        """The laid-out height in px of each element with `css_class`, in document order (fragments summed)."""
+        heights: dict[int, float] = {}
+
+        def visit(box: Any) -> None:
+            element = getattr(box, "element", None)
+            if (
+                type(box).__name__ == "BlockBox"
+                and element is not None
+                and css_class in (element.get("class") or "").split()
+            ):
+                heights[id(element)] = heights.get(id(element), 0.0) + box.margin_height()
+                return
+            for child in getattr(box, "children", ()):
+                visit(child)
+
+        for page in self.document.pages:
+            visit(page._page_box)
+        return list(heights.values())
+
     def pdf(self) -> bytes:
         """The tagged PDF bytes, with a /ID derived from the HTML and CSS (same input, same bytes)."""
         from .pdf import document_identifier, write_document
