@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from conftest import SOURCE
+from layout import classes, glyphs, page_lines, walk
 from paperkit.build import Rendered, build_handbook, render_handbook
 from paperkit.cli import app
 from paperkit.errors import UsageError
@@ -308,3 +310,200 @@ def test_exercises_at_the_end_show_every_item_and_its_answer(handbook: Handbook)
             for answers in blanks(item.q):
                 for run in re.findall(r"[\u4e00-\u9fff]{2,}", answers[0]):
                     assert run in text, (item.id, answers)
+
+
+# ---- print quality on the laid-out pages (issue 14) ----------------------------------------------------------
+
+PAIR_FIRST = "）」』》〉】〕”’，。、；："
+PAIR_SECOND = "）」』》〉】〕”’，。、；：？！（「『《〈【〔“‘"
+
+
+def test_no_section_heading_in_the_last_three_lines_of_a_page(rendered: dict[str, Rendered]) -> None:
+    stranded, headings = [], 0
+    for answers, result in rendered.items():
+        for number, page in enumerate(result.document.pages, start=1):
+            lines = page_lines(page)
+            for index, line in enumerate(lines):
+                if "section-title" in line.classes:
+                    headings += 1
+                    if len(lines) - index - 1 < 3:
+                        stranded.append((VARIANTS[answers], number, line.text))
+                if {"part-title", "callout-title"} & line.classes and index == len(lines) - 1:
+                    stranded.append((VARIANTS[answers], number, line.text))
+    assert headings >= 3 * 65
+    assert stranded == []
+
+
+def test_no_list_leaves_its_first_item_alone_at_the_foot_of_a_page(rendered: dict[str, Rendered]) -> None:
+    alone = []
+    for answers, result in rendered.items():
+        for number, page in enumerate(result.document.pages, start=1):
+            lines = page_lines(page)
+            if not lines:
+                continue
+            items = [e for e in lines[-1].elements if e.tag == "li"]
+            if not items:
+                continue
+            item = items[-1]
+            parent = lines[-1].elements[lines[-1].elements.index(item) - 1]
+            siblings = [e for e in parent if e.tag == "li"]
+            on_page = [line for line in lines if item in line.elements]
+            whole = len(on_page) == len([line for line in lines if item in line.elements])
+            if (
+                siblings[0] is item
+                and len(siblings) > 1
+                and whole
+                and not any(siblings[1] in line.elements for line in lines)
+            ):
+                alone.append((VARIANTS[answers], number, lines[-1].text))
+    assert alone == []
+
+
+def test_no_contents_page_holds_fewer_than_five_entries(rendered: dict[str, Rendered]) -> None:
+    for answers, result in rendered.items():
+        counts = [
+            sum(1 for line in page_lines(page) if "toc-entry" in line.classes and "toc-num" not in line.classes)
+            for page in result.document.pages
+        ]
+        toc_pages = [count for count in counts if count]
+        assert len(toc_pages) >= 2, answers  # the overview and the detailed contents
+        assert min(toc_pages) >= 5, (answers, toc_pages)
+
+
+def test_the_last_contents_entries_are_kept_together() -> None:
+    from paperkit.handbook import TOC_TAIL, toc_blocks
+
+    modules = [
+        {
+            "id": m,
+            "anchor": f"m-{m}",
+            "title": f"M{m}",
+            "sections": [{"id": f"{m}.{s}", "anchor": "", "title": ""} for s in (1, 2, 3)],
+        }
+        for m in (1, 2)
+    ]
+    blocks = toc_blocks(modules, "例题答案", sections=True)
+    assert [len(b) for b in blocks] == [2, 1, 1, 5]  # M1+1.1, 1.2, 1.3, then M2, 2.1, 2.2, 2.3 and 附 together
+    assert len(blocks[-1]) >= TOC_TAIL
+    assert [e["num"] for e in blocks[-1]] == [2, "2.1", "2.2", "2.3", "附"]
+    assert sum(len(b) for b in toc_blocks(modules, None, sections=False)) == 2
+
+
+def test_consecutive_punctuation_takes_at_most_one_and_a_half_em(rendered: dict[str, Rendered]) -> None:
+    wide, pairs = [], 0
+    for answers, result in rendered.items():
+        for number, page in enumerate(result.document.pages, start=1):
+            for line in page_lines(page):
+                text = line.text
+                if not any(a in PAIR_FIRST and b in PAIR_SECOND for a, b in itertools.pairwise(text)):
+                    continue
+                laid = glyphs(line)
+                for (a, wa, size), (b, wb, _) in itertools.pairwise(laid):
+                    if a in PAIR_FIRST and b in PAIR_SECOND:
+                        pairs += 1
+                        if wa + wb > 1.5 * size + 0.01:
+                            wide.append((VARIANTS[answers], number, a + b, round((wa + wb) / size, 2)))
+    assert pairs > 100  # 「）：」「），」「）。」… occur all through the handbook
+    assert wide == []
+
+
+def test_contents_leaders_start_at_an_even_distance_from_the_title(rendered: dict[str, Rendered]) -> None:
+    from weasyprint.formatting_structure import boxes
+
+    gaps = []
+    for page in rendered["inline"].document.pages[:6]:
+        for line in page_lines(page):
+            leaders = [b for b in walk(line.box) if getattr(b, "is_leader", False)]
+            titles = [b for b in walk(line.box) if "toc-title" in classes(b) and not isinstance(b, boxes.TextBox)]
+            if leaders and titles:
+                dots = min(d.position_x for d in leaders[0].children)
+                size = titles[0].style["font_size"]
+                gaps.append((dots - (titles[0].position_x + titles[0].width)) / size)
+    assert len(gaps) > 65
+    assert min(gaps) >= 0.25 and max(gaps) <= 1.0, (min(gaps), max(gaps))
+
+
+def test_module_opening_pages_carry_no_running_header(
+    readers: dict[str, PdfReader], rendered: dict[str, Rendered]
+) -> None:
+    from weasyprint.formatting_structure import boxes
+
+    reader, document = readers["inline"], rendered["inline"].document
+    openings = {page for _, page, _ in outline(reader)}
+
+    def header(page) -> str:
+        margin = [b for b in page._page_box.children if isinstance(b, boxes.MarginBox) and b.at_keyword == "@top-left"]
+        return "".join(t.text for m in margin for t in walk(m) if isinstance(t, boxes.TextBox))
+
+    assert len(openings) == 14
+    for number in openings:
+        assert header(document.pages[number - 1]) == "", number
+        assert header(document.pages[number]).startswith(outline(reader)[0][0][:1]) or header(document.pages[number])
+
+
+def test_the_cover_says_what_each_edition_holds(page_texts: dict[str, list[str]]) -> None:
+    covers = {answers: pages[0] for answers, pages in page_texts.items()}
+    assert "例题（含答案）" in covers["inline"]
+    assert "含答案" not in covers["none"].replace("不含答案", "")
+    assert "本版不含答案" in covers["none"] and "学生版（不含答案）" in covers["none"]
+    assert "答案集中在书末" in covers["end"] and "含答案" not in covers["end"]
+    for pages in page_texts.values():
+        assert not any("第一页用于快速打勾" in page for page in pages)
+
+
+def test_rules_and_call_outs_survive_black_and_white_printing(rendered: dict[str, Rendered]) -> None:
+    """A duplicator is a 1-bit threshold at about 300 dpi: the Q/A rule and both call-outs' borders must remain,
+    and the two call-outs must still differ (a bar, against a bar and a frame)."""
+    import pypdfium2
+
+    result = rendered["inline"]
+    dpi = 300
+    scale = dpi / 96  # layout px → image px
+
+    def find(page, name):
+        return next((b for b in walk(page._page_box) if name in classes(b) and b.element_tag in ("div", "aside")), None)
+
+    number = next(
+        n
+        for n, page in enumerate(result.document.pages)
+        if all(find(page, name) for name in ("a", "callout-tips", "callout-pitfalls"))
+    )
+    page = result.document.pages[number]
+    image = pypdfium2.PdfDocument(result.pdf)[number].render(scale=dpi / 72).to_pil().convert("L")
+    ink = image.point(lambda v: 0 if v < 128 else 255)  # 1-bit: what the duplicator prints
+    pixels = ink.load()
+
+    def black(x0: float, y0: float, x1: float, y1: float) -> float:
+        """The share of black pixels in a rectangle given in layout px."""
+        xs = range(int(x0 * scale), max(int(x1 * scale), int(x0 * scale) + 1))
+        ys = range(int(y0 * scale), max(int(y1 * scale), int(y0 * scale) + 1))
+        values = [pixels[x, y] for x in xs for y in ys]
+        return sum(1 for v in values if v == 0) / len(values)
+
+    answer = find(page, "a")
+    top = answer.position_y + answer.margin_top
+    left, right = answer.position_x + answer.margin_left, answer.position_x + answer.margin_left + answer.border_width()
+    # The dashed rule: a band of 3 px around it is about half ink (dashes and gaps), never blank.
+    assert black(left, top - 0.2, right, top + 1.0) > 0.2
+
+    def rule(x0: float, y0: float, x1: float, y1: float, across: str) -> float:
+        """The share of rows (across="rows") or columns with some black in a thin band: a line drawn through it."""
+        xs = range(int(x0 * scale), int(x1 * scale) + 1)
+        ys = range(int(y0 * scale), int(y1 * scale) + 1)
+        if across == "rows":
+            return sum(1 for y in ys if any(pixels[x, y] == 0 for x in xs)) / len(ys)
+        return sum(1 for x in xs if any(pixels[x, y] == 0 for y in ys)) / len(xs)
+
+    def borders(box):
+        x0, y0 = box.position_x + box.margin_left, box.position_y + box.margin_top
+        x1, y1 = x0 + box.border_width(), y0 + box.border_height()
+        return {
+            "left": black(x0 + 0.5, y0 + 5, x0 + 2.5, y1 - 5),
+            "right": rule(x1 - 1.5, y0 + 5, x1 + 0.3, y1 - 5, "rows"),
+            "top": rule(x0 + 6, y0 - 0.3, x1 - 6, y0 + 1.5, "columns"),
+        }
+
+    tips, pitfalls = borders(find(page, "callout-tips")), borders(find(page, "callout-pitfalls"))
+    assert tips["left"] > 0.9 and pitfalls["left"] > 0.9  # both bars print
+    assert pitfalls["right"] > 0.9 and pitfalls["top"] > 0.9  # the pitfalls' frame prints
+    assert tips["right"] < 0.1 and tips["top"] < 0.1  # and the tips have none: told apart without colour
