@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import ContentError, PaperkitError, UsageError
+from .errors import ContentError, PaperkitError, ScoreSheetError, UsageError
 from .paths import DEFAULT_BUILD, DEFAULT_SOURCE
 
 app = typer.Typer(
@@ -35,7 +35,7 @@ def _reported() -> Iterator[None]:
     """Turn paperkit's own errors into their message lines on stderr and the error's exit code."""
     try:
         yield
-    except ContentError as error:
+    except (ContentError, ScoreSheetError) as error:
         for line in error.lines():
             typer.echo(line, err=True)
         raise typer.Exit(error.exit_code) from None
@@ -281,6 +281,60 @@ def exam(
         for path in build_exam(plan, progress=_stderr_progress() if plan.students else None, parallel=True):
             if path.parent.name != "students":
                 typer.echo(str(path))
+
+
+ManifestArgument = Annotated[
+    Path, typer.Argument(metavar="MANIFEST", help="The manifest.json that `paperkit exam` wrote beside the papers.")
+]
+
+
+@app.command()
+def scoresheet(
+    manifest: ManifestArgument,
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Folder to write to (default: the manifest's).")
+    ] = None,
+    rows: Annotated[
+        str, _text_option("--rows", "N", "Blank rows to fill in when the exam had no roster (default 50).")
+    ] = "50",
+) -> None:
+    """Write scores.xlsx and scores.csv: a row per student, a column per question, answers scored by the key."""
+    from .marking import build_scoresheet
+    from .options import parse_whole
+
+    with _reported():
+        for path in build_scoresheet(manifest, source, out, parse_whole("--rows", rows, 1, 2000)):
+            typer.echo(str(path))
+
+
+@app.command()
+def analyze(
+    manifest: ManifestArgument,
+    scores: Annotated[Path, typer.Argument(metavar="SCORES", help="The filled scores.xlsx or scores.csv.")],
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Folder to write to (default: the manifest's).")
+    ] = None,
+    passing: Annotated[str, _text_option("--pass", "PERCENT", "及格 mark in % of full marks (default 60).")] = "60",
+    excellent: Annotated[
+        str, _text_option("--excellent", "PERCENT", "优秀 mark in % of full marks (default 85).")
+    ] = "85",
+) -> None:
+    """Write the 试卷分析 (analysis.pdf and analysis.json) from a filled score sheet."""
+    from .analysis import Thresholds
+    from .marking import build_analysis
+    from .options import parse_whole
+
+    with _reported():
+        thresholds = Thresholds(
+            parse_whole("--pass", passing, 1, 100) / 100, parse_whole("--excellent", excellent, 1, 100) / 100
+        )
+        written, warnings = build_analysis(manifest, scores, source, out, thresholds)
+        for warning in warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        for path in written:
+            typer.echo(str(path))
 
 
 def _stderr_progress():

@@ -56,3 +56,20 @@ class RenderError(PaperkitError):
 
 class OutputError(PaperkitError):
     """The output cannot be written where it was asked to go."""
+
+
+class ScoreSheetError(PaperkitError):
+    """A score sheet that cannot be analysed; every problem is one line with its sheet, row and column."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        """The closing line after the list of problems."""
+        count = len(self.problems)
+        return f"{count} {'problem' if count == 1 else 'problems'} in the score sheet; nothing was written."
+
+    def lines(self) -> list[str]:
+        """Every problem, one line each, then the summary."""
+        return [*self.problems, self.summary()]

@@ -1,0 +1,267 @@
+"""After the exam (issue 15): the score sheet, scoring answers against each paper's key, and the 试卷分析."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from conftest import SOURCE
+from paperkit.analysis import Thresholds, analyze
+from paperkit.cli import app
+from paperkit.errors import ScoreSheetError
+from paperkit.exam_build import plan_exam
+from paperkit.grading import CellProblem, Slot, score_cell, sitters
+from paperkit.manifest import manifest_json
+from paperkit.marking import build_analysis, build_scoresheet, open_exam
+from paperkit.options import ExamFlags, parse_exam_flags
+from paperkit.scoresheet import read_scores, total_formula
+
+runner = CliRunner()
+
+
+def exam_manifest(folder: Path, students: int, parts: str, same: bool = False) -> Path:
+    """Plan an exam for a roster of `students` (nothing rendered) and write its manifest.json into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    roster = folder / "roster.csv"
+    rows = ["姓名,学号,班级"] + [f"学生{n:02d},2026{n:03d},{1 + n % 2}班" for n in range(1, students + 1)]
+    roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    flags = ExamFlags(modules="2,3,8", seed="7", parts=parts, variants="2", roster=roster, same_questions=same or None)
+    plan = plan_exam(parse_exam_flags(flags), SOURCE, folder)
+    path = folder / "manifest.json"
+    path.write_text(manifest_json(plan.manifest), encoding="utf-8")
+    return path
+
+
+def answer(slot: Slot, right: bool, in_csv: bool = False) -> object:
+    """What a student wrote for a question: the key (or a wrong answer) for keyed kinds, points otherwise
+    (a CSV cell has no type, so a fill-in item gets points there)."""
+    if slot.kind in ("choice", "multi"):
+        return slot.key if right else next(ch for ch in "ABCD" if ch not in slot.key)
+    if slot.kind == "truefalse":
+        return "√" if (slot.key == "true") == right else "×"
+    if slot.kind == "fill" and len(slot.blanks) == 1 and not in_csv:
+        return slot.blanks[0][0] if right else "不知道"
+    return slot.points if right else 0
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    path.write_text(out.getvalue(), encoding="utf-8-sig")
+
+
+# ---- one cell ------------------------------------------------------------------------------------------------
+
+
+def test_a_cell_is_points_or_the_students_answer() -> None:
+    choice = Slot(1, "x.c1", "choice", 2, 1, "1.1", "t", order="DCBA", key="B")  # printed B shows original C
+    assert score_cell("b", choice).points == 2 and score_cell("b", choice).chosen == "C"
+    assert score_cell("A", choice).points == 0 and score_cell("A", choice).chosen == "D"
+    assert score_cell(1.5, choice).points == 1.5 and score_cell(1.5, choice).chosen is None
+    assert score_cell("", choice) == score_cell(None, choice)
+    assert not score_cell(None, choice).answered
+    multi = Slot(2, "x.m1", "multi", 5, 1, "1.1", "t", order="ABCD", key="ACD")
+    assert [score_cell(v, multi).points for v in ("DCA", "A,C", "AB", "B")] == [5, 2, 0, 0]  # half, rounded down
+    tf = Slot(3, "x.t1", "truefalse", 2, 1, "1.1", "t", key="false")
+    assert [score_cell(v, tf).points for v in ("×", "错", "F", "√", "T")] == [2, 2, 2, 0, 0]
+    fill = Slot(4, "x.f1", "fill", 2, 1, "1.1", "t", blanks=(("2/3", "三分之二"),))
+    assert [score_cell(v, fill).points for v in ("2 / 3", "三分之二", "1/2")] == [2, 2, 0]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (3, "'3' is not between 0 and the maximum 2"),
+        (-1, "'-1' is not between 0 and the maximum 2"),
+        (0.3, "'0.3': points are whole or half points"),
+        ("E", "'E' is neither points nor option letters (A–D)"),
+        ("AB", "'AB': a single-choice question takes one letter"),
+    ],
+)
+def test_a_cell_that_cannot_be_scored_says_why(value: object, message: str) -> None:
+    with pytest.raises(CellProblem) as problem:
+        score_cell(value, Slot(1, "x.c1", "choice", 2, 1, "1.1", "t", order="ABCD", key="B"))
+    assert str(problem.value) == message
+
+
+# ---- the sheet -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def class45(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return exam_manifest(
+        tmp_path_factory.mktemp("class45"), 45, "choice:6x2,multi:2x4,truefalse:3x2,fill:3x2,short:2x10"
+    )
+
+
+def test_the_score_sheet_has_a_row_per_student_and_a_column_per_question(class45: Path) -> None:
+    written = build_scoresheet(class45, SOURCE)
+    assert [p.name for p in written] == ["scores.xlsx", "scores.csv"]
+    sheet = load_workbook(written[0])["成绩"]
+    header = [c.value for c in sheet[1]]
+    assert header[:5] == ["学号", "姓名", "班级", "卷型", "1（2分）"]
+    assert header[-1] == "总分（52分）" and len(header) == 4 + 16 + 1
+    assert sheet.freeze_panes == "E2"
+    assert sheet.max_row == 46
+    assert [sheet.cell(row=2, column=c).value for c in range(1, 5)] == ["2026001", "学生01", "2班", "A"]
+    assert sheet.cell(row=3, column=4).value == "B"
+    ranges = {str(v.sqref): (v.type, v.formula2) for v in sheet.data_validations.dataValidation}
+    assert ranges["E2:E46"][0] == "custom"  # a choice column takes letters too
+    assert ranges["S2:S46"] == ("decimal", "10")  # a short answer takes 0…10 only
+    csv_rows = list(csv.reader(io.StringIO(written[1].read_bytes().decode("utf-8-sig"))))
+    assert csv_rows[0] == header[:-1] and len(csv_rows) == 46
+
+
+def test_the_total_formula_scores_each_row_against_that_papers_key(class45: Path) -> None:
+    marked = open_exam(class45, SOURCE)
+    students = sitters(marked.manifest, marked.questions)
+    sheet = load_workbook(build_scoresheet(class45, SOURCE)[0])["成绩"]
+    for row, student in ((2, students[0]), (3, students[1])):
+        formula = sheet.cell(row=row, column=21).value
+        first = student.slots[0]
+        # The first choice question: full points when the row's printed key letter is there and no other letter.
+        assert f'ISNUMBER(FIND("{first.key}",UPPER(E{row})))' in formula
+        assert f'ISERROR(FIND("{first.key}",UPPER(E{row})))' not in formula
+        assert formula.count(f"N(S{row})") == 1  # the short answers are points
+    assert total_formula(students[0].slots, 2, 4) == sheet.cell(row=2, column=21).value
+
+
+def test_the_sheet_is_the_same_bytes_every_time(class45: Path, tmp_path: Path) -> None:
+    first = [p.read_bytes() for p in build_scoresheet(class45, SOURCE, tmp_path / "one")]
+    again = [p.read_bytes() for p in build_scoresheet(class45, SOURCE, tmp_path / "two")]
+    assert first == again
+
+
+# ---- analysis ------------------------------------------------------------------------------------------------
+
+
+def test_a_small_class_by_hand(tmp_path: Path) -> None:
+    manifest = exam_manifest(tmp_path, 5, "choice:2x2,short:1x6", same=True)
+    marked = open_exam(manifest, SOURCE)
+    students = sitters(marked.manifest, marked.questions)
+    choice_ids = sorted(s.item_id for s in students[0].slots if s.kind == "choice")
+    # Per student, by item id: right/wrong for the two choice items, and the short answer's points.
+    plan = [
+        ({choice_ids[0]: True, choice_ids[1]: True}, 6),  # 10
+        ({choice_ids[0]: True, choice_ids[1]: True}, 3),  # 7
+        ({choice_ids[0]: False, choice_ids[1]: True}, 4),  # 6
+        ({choice_ids[0]: False, choice_ids[1]: False}, 2),  # 2
+        ({choice_ids[0]: None, choice_ids[1]: True}, 0),  # 2 (left the first blank)
+    ]
+    rows = []
+    for student, (choices, short) in zip(students, plan, strict=True):
+        cells = []
+        for slot in student.slots:
+            if slot.kind == "short":
+                cells.append(short)
+            else:
+                right = choices[slot.item_id]
+                cells.append("" if right is None else answer(slot, right))
+        rows.append([student.student_id, student.name, student.class_name, student.variant, *cells])
+    sheet = tmp_path / "scores.csv"
+    write_csv(sheet, ["学号", "姓名", "班级", "卷型", "1（2分）", "2（2分）", "3（6分）"], rows)
+    result = analyze(read_scores(sheet, marked.manifest, marked.questions), "x", "t", Thresholds(0.6, 0.85))
+    assert [t[3] for t in result.totals] == [10, 7, 6, 2, 2]
+    assert (result.mean, result.median, result.highest, result.lowest) == (5.4, 6, 10, 2)
+    assert (result.pass_rate, result.excellent_rate) == (0.6, 0.2)  # ≥ 6 and ≥ 8.5 of 10
+    short = next(i for i in result.items if i.kind == "short")
+    assert short.p == pytest.approx(15 / 30)
+    assert short.d == pytest.approx((6 - 0) / 6)  # upper 27 % of 5 is one student (10 points), lower one (2)
+    first = next(i for i in result.items if i.item_id == choice_ids[0])
+    assert first.p == pytest.approx(2 / 5)
+    assert first.options[first.key] == pytest.approx(2 / 5) and first.options[""] == pytest.approx(1 / 5)
+    # Both variants printed the same items (shuffled): each item is counted once, from both papers' positions.
+    assert len(result.items) == 3 and all(len(i.positions) == 2 for i in result.items)
+
+
+def test_a_class_of_45_from_sheet_to_report(class45: Path, tmp_path: Path) -> None:
+    marked = open_exam(class45, SOURCE)
+    students = sitters(marked.manifest, marked.questions)
+    xlsx = build_scoresheet(class45, SOURCE, tmp_path)[0]
+    book = load_workbook(xlsx)
+    sheet = book["成绩"]
+    rng = random.Random(45)  # fake scores, the same every run
+    expected: dict[str, float] = {}
+    for row, student in enumerate(students, start=2):
+        if student.student_id == "2026045":
+            continue  # absent: the row stays blank
+        ability = rng.random()
+        total = 0.0
+        for offset, slot in enumerate(student.slots):
+            right = rng.random() < 0.25 + 0.7 * ability
+            sheet.cell(row=row, column=5 + offset, value=answer(slot, right))
+            total += slot.points if right else 0
+        expected[student.student_id] = total
+    book.save(xlsx)
+    result = runner.invoke(app, ["analyze", str(class45), str(xlsx), "--source", str(SOURCE), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "analysis.json").read_text(encoding="utf-8"))
+    assert data["students"] == 44 and data["absent"] == ["2026045 学生45"]
+    assert {sid: total for sid, _, _, total in data["totals"]} == expected
+    assert data["mean"] == round(sum(expected.values()) / 44, 4)
+    assert data["pass_rate"] == round(sum(1 for v in expected.values() if v >= 0.6 * 52) / 44, 4)
+    assert sum(count for _, count in data["bins"]) == 44
+    assert {i["item_id"] for i in data["items"]} == {
+        q for p in marked.manifest.papers.values() for q in p["questions"]
+    }  # every item by its canonical id, whichever variant printed it
+    reader = PdfReader(tmp_path / "analysis.pdf")
+    text = "".join(page.extract_text() for page in reader.pages)
+    for words in ("试卷分析", "平均分", "及格率", "区分度", "成绩分布", "知识点掌握情况", "2026001"):
+        assert words in text
+    # The histogram is a vector drawing: no page holds an image.
+    for page in reader.pages:
+        xobjects = page.get("/Resources", {}).get("/XObject", {})
+        assert all(xobjects[name].get_object().get("/Subtype") != "/Image" for name in xobjects)
+
+
+def test_problems_are_listed_with_row_and_column_and_nothing_is_written(class45: Path, tmp_path: Path) -> None:
+    marked = open_exam(class45, SOURCE)
+    students = sitters(marked.manifest, marked.questions)
+    header = ["学号", "姓名", "班级", "卷型", *[f"{n}（{s.points}分）" for n, s in enumerate(students[0].slots, 1)]]
+    good = [answer(s, True, in_csv=True) for s in students[0].slots]
+    rows = [
+        [students[0].student_id, "学生01", "2班", "A", *good],
+        ["2029999", "谁", "", "A", *good],
+        [students[1].student_id, "学生02", "1班", "A", *good],  # sat paper B
+        [students[2].student_id, "学生03", "2班", "A", 9, *good[1:]],
+        [students[4].student_id, "学生05", "2班", "A", "E", *good[1:]],
+        [students[0].student_id, "学生01", "2班", "A", *good],
+    ]
+    sheet = tmp_path / "scores.csv"
+    write_csv(sheet, header, rows)
+    with pytest.raises(ScoreSheetError) as error:
+        build_analysis(class45, sheet, SOURCE, tmp_path)
+    assert error.value.problems == [
+        f"{sheet}:3: column A: 学号 2029999 is not a student of this exam",
+        f"{sheet}:4: column D: 卷型 A, but 学生02 sat paper B",
+        f"{sheet}:5: column E (1（2分）): '9' is not between 0 and the maximum 2",
+        f"{sheet}:6: column E (1（2分）): 'E' is neither points nor option letters (A–D)",
+        f"{sheet}:7: column A: 学号 2026001 is also on row 2",
+    ]
+    assert not (tmp_path / "analysis.pdf").exists() and not (tmp_path / "analysis.json").exists()
+    write_csv(sheet, ["学号", "姓名", "卷型", *header[3:]], rows[:1])
+    with pytest.raises(ScoreSheetError) as error:
+        build_analysis(class45, sheet, SOURCE, tmp_path)
+    assert error.value.problems[0] == f"{sheet}:1: column C: expected the header 班级, found 卷型"
+    sheet.write_bytes(b"PK\x03\x04 not a spreadsheet")
+    result = runner.invoke(app, ["analyze", str(class45), str(sheet.with_suffix(".xlsx")), "--source", str(SOURCE)])
+    assert result.exit_code == 1
+    assert "no such file" in result.stderr
+
+
+def test_a_sheet_from_another_exam_is_refused(class45: Path, tmp_path: Path) -> None:
+    other = exam_manifest(tmp_path / "other", 3, "choice:2x2,short:1x6")
+    xlsx = build_scoresheet(other, SOURCE, tmp_path)[0]
+    with pytest.raises(ScoreSheetError) as error:
+        build_analysis(class45, xlsx, SOURCE, tmp_path)
+    assert error.value.problems == [
+        f"{xlsx}: this sheet is for exam m2-3-8_s7_n3_v2_p1dcd1a, not m2-3-8_s7_n16_v2_pb4f5a7"
+    ]
