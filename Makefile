@@ -46,6 +46,9 @@ previews: $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 		--out $(BUILD)/previews/a3
 	@sh scripts/previews.sh $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf \
 		$$(ls -d $(BUILD)/previews/exam/*/) $$(ls -d $(BUILD)/previews/a3/*/) docs/previews
+	$(PY) bench/fake_scores.py $(BUILD)/previews/class 45 >/dev/null
+	$(PAPERKIT) analyze $(BUILD)/previews/class/manifest.json $(BUILD)/previews/class/scores.xlsx
+	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(BUILD)/previews/class/analysis.pdf docs/previews/analysis
 
 validate: setup
 	$(PAPERKIT) validate --source $(SOURCE)

@@ -200,6 +200,15 @@ def cases(include_scaling: bool) -> list[Case]:
     roster40 = write_roster(WORK / "roster-40.csv", 40)
     exam_dir = WORK / "exam"
     roster_dir = WORK / "roster-40"
+    # Three classes of 45, marked with fake answers (bench/fake_scores.py), for the analysis.
+    made = subprocess.run(
+        [str(BIN / "python"), str(ROOT / "bench" / "fake_scores.py"), str(WORK / "class-135"), "135"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    class135 = Path(made.stdout.strip())
     out = [
         Case("handbook", [pk, "handbook", "--out", str(WORK / "handbook.pdf")], 1.9, WORK / "handbook.pdf", 600, 340),
         Case("checklist", [pk, "checklist", "--out", str(WORK / "checklist.pdf")], 1.0, WORK / "checklist.pdf"),
@@ -222,6 +231,12 @@ def cases(include_scaling: bool) -> list[Case]:
             setup=["make --no-print-directory >/dev/null"],
         ),
         Case("paperkit --help", [pk, "--help"], 0.3),
+        Case(
+            "analyze, 135 students",
+            [pk, "analyze", str(class135), str(class135.parent / "scores.xlsx"), "--out", str(WORK / "analysis")],
+            None,
+            WORK / "analysis" / "analysis.pdf",
+        ),
         Case(
             "formula handbook, 40 sec",
             [

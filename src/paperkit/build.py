@@ -6,11 +6,13 @@ import errno
 import math
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import OutputError, RenderError
+from .export import ExportFormat, export_bank
 from .handbook import (
     CHECKLIST_LAYOUTS,
     ChecklistLayout,
@@ -163,4 +165,11 @@ def build_checklist(source: Path, out: Path, page: PageGeometry = DEFAULT_PAGE) 
     """Validate `source` and write the one-page checklist PDF; return the file written."""
     check_output(out)
     write_atomic(out, render_checklist(open_handbook(source), page).pdf)
+    return out
+
+
+def build_export(source: Path, out: Path, fmt: ExportFormat, modules: Sequence[int] | None = None) -> Path:
+    """Validate `source` and write its question bank in an LMS format (Moodle XML, GIFT or QTI); return the file."""
+    check_output(out)
+    write_atomic(out, export_bank(open_handbook(source), fmt, modules))
     return out

@@ -283,6 +283,42 @@ def exam(
                 typer.echo(str(path))
 
 
+@app.command()
+def export(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="moodle|gift|qti",
+            help="Moodle XML, GIFT (Moodle's text format) or a QTI 2.1 content package (zip).",
+        ),
+    ] = "moodle",
+    modules: Annotated[
+        str | None,
+        _text_option("--modules", "LIST", "Modules to export, e.g. 2,3 (see `paperkit list`).  [default: all]"),
+    ] = None,
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="File to write.  [default: build/bank-moodle.xml, build/bank-gift.txt or build/bank-qti.zip]",
+        ),
+    ] = None,
+) -> None:
+    """Write the question bank (worked examples and exercises) for Moodle or another LMS to import."""
+    from .build import build_export
+    from .export import parse_format
+    from .options import parse_module_list
+
+    with _reported():
+        export_format = parse_format(fmt)
+        chosen = parse_module_list(modules) if modules is not None else None
+        target = out if out is not None else DEFAULT_BUILD / export_format.filename
+        typer.echo(str(build_export(source, target, export_format, chosen)))
+
+
 ManifestArgument = Annotated[
     Path, typer.Argument(metavar="MANIFEST", help="The manifest.json that `paperkit exam` wrote beside the papers.")
 ]

@@ -20,7 +20,7 @@ from .errors import UsageError
 from .exam import Question, question_bank
 from .kinds import LETTERS, blank_segments, blanks, scaled_rubric
 from .labels import label
-from .markup import _tokens, plain_text  # the same parse as the PDF: a formula there is a formula here
+from .markup import inline_tokens, plain_text  # the same parse as the PDF: a formula there is a formula here
 from .models import Exercise, Handbook, Module
 
 
@@ -96,7 +96,7 @@ _LINE_BREAKS = re.compile(r"\n[ \t]*(?:\n[ \t]*)*")
 def inline_html(text: str) -> str:
     """A content text as HTML for a platform: **bold**, `code`, line breaks; $TeX$ as \\(TeX\\), all else escaped."""
     out: list[str] = []
-    for token in _tokens(text):
+    for token in inline_tokens(text):
         kind = token.type
         if kind in ("text", "text_special"):
             # A `|` block keeps its line breaks, as in the PDF: a blank line stays a blank line.

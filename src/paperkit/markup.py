@@ -45,6 +45,11 @@ def _tokens(text: str) -> list[Token]:
     return _parser().parseInline(text)[0].children or []
 
 
+def inline_tokens(text: str) -> list[Token]:
+    """A content text's inline tokens, as the PDF parses them (for exporters that need the same formulas)."""
+    return _tokens(text)
+
+
 @dataclass(frozen=True)
 class Formula:
     """A rendered formula: HTML to embed, and whether it is an SVG image or plain text."""
