@@ -27,11 +27,14 @@ from paperkit.scoresheet import read_scores, total_formula
 runner = CliRunner()
 
 
-def exam_manifest(folder: Path, students: int, parts: str, same: bool = False) -> Path:
+def exam_manifest(folder: Path, students: int, parts: str, same: bool = False, seats: bool = False) -> Path:
     """Plan an exam for a roster of `students` (nothing rendered) and write its manifest.json into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     roster = folder / "roster.csv"
-    rows = ["姓名,学号,班级"] + [f"学生{n:02d},2026{n:03d},{1 + n % 2}班" for n in range(1, students + 1)]
+    if seats:  # a roster with a column paperkit does not use: it is carried to the score sheet
+        rows = ["座号,姓名,学号"] + [f"{n},学生{n:02d},2026{n:03d}" for n in range(1, students + 1)]
+    else:
+        rows = ["姓名,学号,班级"] + [f"学生{n:02d},2026{n:03d},{1 + n % 2}班" for n in range(1, students + 1)]
     roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
     flags = ExamFlags(modules="2,3,8", seed="7", parts=parts, variants="2", roster=roster, same_questions=same or None)
     plan = plan_exam(parse_exam_flags(flags), SOURCE, folder)
@@ -120,6 +123,19 @@ def test_the_score_sheet_has_a_row_per_student_and_a_column_per_question(class45
     assert csv_rows[0] == header[:-1] and len(csv_rows) == 46
 
 
+def test_the_rosters_other_columns_follow_the_total(tmp_path: Path) -> None:
+    manifest = exam_manifest(tmp_path, 3, "choice:2x2,short:1x6", seats=True)
+    assert json.loads(manifest.read_text(encoding="utf-8"))["students"][1]["extra"] == {"座号": "2"}
+    xlsx, csv_path = build_scoresheet(manifest, SOURCE)
+    sheet = load_workbook(xlsx)["成绩"]
+    assert [c.value for c in sheet[1]][-2:] == ["总分（10分）", "座号"]
+    assert [sheet.cell(row=r, column=9).value for r in (2, 3, 4)] == ["1", "2", "3"]
+    rows = list(csv.reader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig"))))
+    assert rows[0][-2:] == ["3（6分）", "座号"] and rows[3][-1] == "3"
+    marked = open_exam(manifest, SOURCE)
+    assert [r.marks for r in read_scores(xlsx, marked.manifest, marked.questions)] == [None, None, None]
+
+
 def test_the_total_formula_scores_each_row_against_that_papers_key(class45: Path) -> None:
     marked = open_exam(class45, SOURCE)
     students = sitters(marked.manifest, marked.questions)
@@ -178,8 +194,13 @@ def test_a_small_class_by_hand(tmp_path: Path) -> None:
     first = next(i for i in result.items if i.item_id == choice_ids[0])
     assert first.p == pytest.approx(2 / 5)
     assert first.options[first.key] == pytest.approx(2 / 5) and first.options[""] == pytest.approx(1 / 5)
-    # Both variants printed the same items (shuffled): each item is counted once, from both papers' positions.
+    # Both variants printed the same items (shuffled): each item is counted once, from both papers' positions,
+    # and a choice answered right on either paper counts for the same original option.
     assert len(result.items) == 3 and all(len(i.positions) == 2 for i in result.items)
+    keys = {(s.variant, slot.item_id): slot.key for s in students[:2] for slot in s.slots if slot.kind == "choice"}
+    assert any(keys[("A", item)] != keys[("B", item)] for item in choice_ids)  # the papers' keys differ
+    second = next(i for i in result.items if i.item_id == choice_ids[1])
+    assert second.options[second.key] == pytest.approx(0.8) and second.p == pytest.approx(0.8)  # 4 of 5
 
 
 def test_a_class_of_45_from_sheet_to_report(class45: Path, tmp_path: Path) -> None:

@@ -169,7 +169,10 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
             f"(hash {recorded.bank_hash[:12]} → {current[:12]}); edited questions will print as they are now"
         )
     exams = {v: _recorded_exam(bank, options, recorded.exam_id, v, p) for v, p in recorded.papers.items()}
-    students = tuple(Student(s["name"], s["student_id"], s.get("class", ""), s["variant"]) for s in recorded.students)
+    students = tuple(
+        Student(s["name"], s["student_id"], s.get("class", ""), s["variant"], tuple(s.get("extra", {}).items()))
+        for s in recorded.students
+    )
     manifest = Manifest(
         exam_id=recorded.exam_id,
         options=options,
@@ -255,6 +258,8 @@ def _student_records(students: Sequence[Student], personal: dict[str, ex.Exam]) 
         }
         if s.student_id in personal:
             record["options"] = _letters(personal[s.student_id])
+        if s.extra:  # only rosters with more columns carry this, so other manifests stay byte for byte the same
+            record["extra"] = dict(s.extra)
         records.append(record)
     return tuple(records)
 

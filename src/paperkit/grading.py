@@ -54,6 +54,7 @@ class Sitter:
     class_name: str
     variant: str
     slots: tuple[Slot, ...]
+    extra: tuple[tuple[str, str], ...] = ()  # the roster's other columns, carried to the score sheet
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def sitters(manifest: Manifest, questions: Mapping[str, Question]) -> tuple[Sitt
             s.get("class", ""),
             s["variant"],
             paper_slots(manifest, questions, s["variant"], s.get("options")),
+            tuple(s.get("extra", {}).items()),
         )
         for s in manifest.students
     )

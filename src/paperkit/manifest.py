@@ -115,7 +115,10 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
             bank_hash=str(data["bank_hash"]),
             papers=papers,
             students=tuple(
-                {k: ({str(q): str(o) for q, o in v.items()} if k == "options" else str(v)) for k, v in s.items()}
+                {
+                    k: ({str(q): str(o) for q, o in v.items()} if k in ("options", "extra") else str(v))
+                    for k, v in s.items()
+                }
                 for s in data.get("students", [])
             ),
             roster=str(data.get("roster", "")),

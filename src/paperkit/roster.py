@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import UsageError
@@ -26,6 +26,7 @@ class Student:
     student_id: str
     class_name: str = ""
     variant: str = "A"
+    extra: tuple[tuple[str, str], ...] = ()  # the roster's other columns (header, value), kept for the score sheet
 
 
 def read_roster(path: Path) -> tuple[Student, ...]:
@@ -81,6 +82,8 @@ def parse_roster(data: bytes, where: str = "roster") -> tuple[Student, ...]:
             )
     if len(rows) == 1:
         raise UsageError(f"{where}: the roster is empty; it has a header but no students")
+    known = {i for i in found.values() if i is not None}
+    others = [(i, cell.strip()) for i, cell in enumerate(header) if i not in known and cell.strip()]
     students: list[Student] = []
     seen: dict[str, int] = {}
     for line, row in rows[1:]:
@@ -94,13 +97,14 @@ def parse_roster(data: bytes, where: str = "roster") -> tuple[Student, ...]:
                 f"{where}:{line}: 学号 {number} is also on line {seen[number]}; student numbers must be unique"
             )
         seen[number] = line
-        students.append(Student(name, number, class_name))
+        extra = tuple((title, _cell(row, i)) for i, title in others)
+        students.append(Student(name, number, class_name, extra=extra))
     return tuple(students)
 
 
 def assign_variants(students: Sequence[Student], letters: Sequence[str]) -> tuple[Student, ...]:
     """Variants in turn down the roster (A, B, C, A, …), so neighbours in roster order sit different papers."""
-    return tuple(Student(s.name, s.student_id, s.class_name, letters[i % len(letters)]) for i, s in enumerate(students))
+    return tuple(replace(s, variant=letters[i % len(letters)]) for i, s in enumerate(students))
 
 
 def _cell(row: list[str], index: int | None) -> str:

@@ -35,11 +35,13 @@ class SheetRow:
 
 
 def headers(manifest: Manifest) -> list[str]:
-    """The header row: the student columns, then 「1（2分）」 per question, then the total."""
+    """The header row: the student columns, then 「1（2分）」 per question, the total, and the roster's other columns
+    (after the total, so the questions are always in the same columns)."""
     points = next(iter(manifest.papers.values()))["points"]
     fixed = [label(f"sheet_{name}") for name in FIXED]
     questions = [label("sheet_question", number=n, points=p) for n, p in enumerate(points, start=1)]
-    return [*fixed, *questions, label("sheet_total", points=sum(points))]
+    extra = list(dict.fromkeys(title for s in manifest.students for title in s.get("extra", {})))
+    return [*fixed, *questions, label("sheet_total", points=sum(points)), *extra]
 
 
 def _column_letter(index: int) -> str:
@@ -87,6 +89,13 @@ def sheet_rows(manifest: Manifest, sitting: Sequence[Sitter], blank_rows: int) -
     return [(["", "", "", ""], None) for _ in range(blank_rows)]
 
 
+def _extra_cells(manifest: Manifest, sitter: Sitter | None) -> list[str]:
+    """A row's roster columns beyond 学号, 姓名 and 班级, in the header's order."""
+    titles = headers(manifest)[len(FIXED) + len(next(iter(manifest.papers.values()))["points"]) + 1 :]
+    values = dict(sitter.extra) if sitter is not None else {}
+    return [values.get(title, "") for title in titles]
+
+
 def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = 50) -> bytes:
     """scores.xlsx: frozen header, per-cell validation (0…max, or an answer where the item is keyed), totals."""
     from openpyxl import Workbook
@@ -96,7 +105,7 @@ def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = 50) -> byt
     sitting = sitters(manifest, questions)
     names = headers(manifest)
     first = len(FIXED)
-    count = len(names) - first - 1
+    count = len(next(iter(manifest.papers.values()))["points"])
     workbook = Workbook()
     sheet = workbook.create_sheet(SHEET, 0)
     workbook.remove(workbook.worksheets[1])  # the default empty sheet
@@ -110,14 +119,14 @@ def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = 50) -> byt
     sheet.column_dimensions["B"].width = 10
     sheet.column_dimensions["C"].width = 10
     sheet.column_dimensions["D"].width = 6
-    for offset in range(count + 1):
+    for offset in range(len(names) - first):
         sheet.column_dimensions[_column_letter(first + offset)].width = 7 if offset < count else 10
     default_variant = next(iter(manifest.papers))
     for row, (values, sitter) in enumerate(sheet_rows(manifest, sitting, blank_rows), start=2):
         slots = sitter.slots if sitter else paper_slots(manifest, questions, default_variant)
-        sheet.append([*values, *([None] * count)])
+        sheet.append([*values, *([None] * count), None, *_extra_cells(manifest, sitter)])
         if sitter is not None or len(manifest.papers) == 1:
-            sheet.cell(row=row, column=len(names), value=total_formula(slots, row, first))
+            sheet.cell(row=row, column=first + count + 1, value=total_formula(slots, row, first))
     # Validation per column: points in range everywhere; answers (letters, √ ×) where the item is keyed.
     last = sheet.max_row
     slots = paper_slots(manifest, questions, default_variant)
@@ -170,10 +179,11 @@ def write_csv(manifest: Manifest, questions: dict, blank_rows: int = 50) -> byte
     """scores.csv (UTF-8 with BOM, so Excel and WPS open it as Chinese): the same columns without the total."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(headers(manifest)[:-1])
     count = len(next(iter(manifest.papers.values()))["points"])
-    for values, _ in sheet_rows(manifest, sitters(manifest, questions), blank_rows):
-        writer.writerow([*values, *([""] * count)])
+    names = headers(manifest)
+    writer.writerow([*names[: len(FIXED) + count], *names[len(FIXED) + count + 1 :]])
+    for values, sitter in sheet_rows(manifest, sitters(manifest, questions), blank_rows):
+        writer.writerow([*values, *([""] * count), *_extra_cells(manifest, sitter)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -232,7 +242,7 @@ def read_scores(path: Path, manifest: Manifest, questions: dict) -> list[SheetRo
     if exam_id and exam_id != manifest.exam_id:
         raise ScoreSheetError([f"{path}: this sheet is for exam {exam_id}, not {manifest.exam_id}"])
     expected = headers(manifest)
-    count = len(expected) - len(FIXED) - 1
+    count = len(next(iter(manifest.papers.values()))["points"])
     problems: list[str] = []
     if not rows:
         raise ScoreSheetError([f"{path}: the sheet is empty; expected the header row {','.join(expected[:5])}…"])
