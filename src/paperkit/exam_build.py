@@ -19,14 +19,16 @@ from typing import Any
 
 from . import exam as ex
 from .build import check_output, write_atomic
+from .errors import ContentError
 from .exam import LETTERS
+from .fonts import covered_characters
 from .kinds import KINDS
 from .manifest import Manifest, ManifestError, manifest_json, read_manifest
 from .options import ExamFlags, ExamOptions, check_against_bank, refuse_selection, reprint_options
 from .page import geometry_for
 from .paths import DEFAULT_BUILD
 from .roster import Student, assign_variants, read_roster
-from .validate import open_handbook
+from .validate import check_printed, open_handbook
 
 DEFAULT_OUT = DEFAULT_BUILD / "exams"
 WORKERS = 2
@@ -61,6 +63,7 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     students = read_roster(options.roster) if options.roster is not None else ()
     excluded = _excluded(options.exclude)
     handbook = open_handbook(source)
+    _check_printed(options, students)
     bank = ex.question_bank(handbook, exercises=bool(options.parts))
     usable = {m: tuple(q for q in pool if q.id not in excluded) for m, pool in bank.items()}
     kind_pools = {kind: {m: sum(q.kind == kind for q in pool) for m, pool in usable.items()} for kind in KINDS}
@@ -192,6 +195,18 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
         if options.shuffle == "student"
     }
     return ExamPlan(manifest, exams, handbook.language, students, out / folder, tuple(warnings), personal)
+
+
+def _check_printed(options: ExamOptions, students: Sequence[Student]) -> None:
+    """Every character the papers print as given (names, classes, --title, --course) must be in the fonts."""
+    roster = str(options.roster)
+    texts = [("--title", 0, "", options.title or ""), ("--course", 0, "", options.course)]
+    for s in students:
+        texts += [(roster, s.row, f"姓名 {s.name}", s.name), (roster, s.row, f"班级 of {s.name}", s.class_name)]
+        texts.append((roster, s.row, f"学号 of {s.name}", s.student_id))
+    problems = check_printed(texts, covered_characters())
+    if problems:
+        raise ContentError(problems, roster if students else "the exam options")
 
 
 def _recorded_exam(

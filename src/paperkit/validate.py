@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .errors import ContentError, Problem
@@ -185,6 +185,26 @@ def _missing_glyph(ch: str) -> str:
     tex = _TEX_FOR.get(ch)
     instead = f"write it as math, ${tex}$" if tex else "write it as TeX inside $…$ or use another character"
     return f"{where}, nor in Noto CJK SC (rebuilding the fonts cannot add it); {instead}"
+
+
+def check_printed(texts: Sequence[tuple[str, int, str, str]], covered: frozenset[int]) -> list[Problem]:
+    """Texts printed as they are (roster names, --title, --course): every character must be in the shipped fonts.
+
+    Each of `texts` is (file, line, field, text); a missing character is one problem naming it and its code point,
+    so nothing is ever drawn by whatever font a machine happens to have, or as a tofu box.
+    """
+    problems: list[Problem] = []
+    for file, line, name, text in texts:
+        for ch in sorted({ch for ch in text if ord(ch) not in covered and not ch.isspace()}, key=text.index):
+            problems.append(Problem(file, line, name, _missing_printed(ch)))
+    return problems
+
+
+def _missing_printed(ch: str) -> str:
+    where = f"character '{ch}' (U+{ord(ch):04X}, {unicodedata.name(ch, 'unnamed').lower()}) is not in the shipped fonts"
+    if in_subset_blocks(ch) or "CJK" in unicodedata.name(ch, ""):
+        return f"{where}; add it with scripts/build_fonts.py --extra-chars '{ch}' (then run paperkit again)"
+    return f"{where}; write it another way"
 
 
 def validate_handbook(handbook: Handbook) -> list[Problem]:
