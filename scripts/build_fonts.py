@@ -6,7 +6,8 @@ The fonts are cut from the Noto CJK collections of the Debian package
 Bold, the script picks the Simplified Chinese face ("... CJK SC") out of the
 ``.ttc`` collection by its name table, subsets it to
 
-* every character of GB 2312,
+* every character of GBK (the two-byte part of GB 18030, with GB 2312),
+* every character the fonts in the output folder already cover,
 * the Latin, Greek, punctuation, symbol, arrow, math, box-drawing, shape,
   CJK-punctuation and full-width blocks listed in ``BLOCKS``,
 * a few check marks and ballot boxes (when the font has them),
@@ -144,6 +145,32 @@ def gb2312_code_points() -> set[int]:
     return found
 
 
+def gbk_code_points() -> set[int]:
+    """Return every code point of GBK, the two-byte part of GB 18030 (the whole U+4E00–U+9FA5 block, 21 886
+    characters with its symbols): what Chinese name lists are written in, so real names print without a rebuild."""
+    found: set[int] = set()
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            if trail == 0x7F:
+                continue
+            try:
+                text = bytes((lead, trail)).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            found.update(ord(ch) for ch in text if ord(ch) >= 0x80)
+    return found
+
+
+def current_code_points(out_dir: Path) -> set[int]:
+    """Return every code point the fonts already in `out_dir` cover: a rebuild only ever adds to them."""
+    found: set[int] = set()
+    for face in FACES:
+        path = out_dir / face.output
+        if path.is_file():
+            found.update(TTFont(str(path), lazy=True).getBestCmap())
+    return found
+
+
 def block_code_points() -> set[int]:
     """Return the code points of all ``BLOCKS`` plus the check marks."""
     found = {cp for _, start, end in BLOCKS for cp in range(start, end + 1)}
@@ -236,7 +263,9 @@ def build_face(
     index = find_face_index(collection, face.family)
     # recalcTimestamp=False keeps head.modified at the source font's value, so
     # the output does not depend on when the script runs.
-    font = TTFont(str(collection), fontNumber=index, lazy=True, recalcTimestamp=False)
+    # recalcBBoxes=False: the source's bounding boxes (font-wide maxima) stay valid for a subset, and
+    # recomputing them runs every charstring again (about a third of the build time).
+    font = TTFont(str(collection), fontNumber=index, lazy=True, recalcTimestamp=False, recalcBBoxes=False)
     modified = font["head"].modified
     restrict_locl_to_simplified_chinese(font)
     subsetter = subset.Subsetter(subset_options(all_features, hinting))
@@ -361,7 +390,12 @@ not restricted by the licence.
 
 ## What they contain
 
-* every character of GB 2312 (6763 hanzi plus its symbols, pinyin and zhuyin);
+* every character of GBK, the two-byte part of GB 18030: the whole CJK Unified
+  Ideographs block U+4E00–U+9FA5 (20 902 hanzi, so names such as 喆 堃 犇 淼 垚
+  print without a rebuild) and GBK's symbols, which include all of GB 2312
+  (6763 hanzi plus its symbols, pinyin and zhuyin); all four faces have them,
+  so a name prints in whichever face a document sets it;
+* every character the fonts had before the last build (a rebuild only adds);
 * these Unicode blocks, as far as the font covers them:
 {blocks}
 * the check marks and ballot boxes {marks or "(none)"}{marks_note};
@@ -386,8 +420,9 @@ sudo apt-get install fonts-noto-cjk
 
 The last build ran `{command}`.
 
-Regenerate when `paperkit validate` reports a character that the shipped fonts
-do not cover (a rare hanzi outside GB 2312, a symbol, …). Either put the text
+Regenerate when `paperkit validate` or `paperkit exam --roster` reports a
+character that the shipped fonts do not cover (a rare hanzi outside GBK such as
+those of CJK Extension A, a symbol, …). Either put the text
 in the YAML under `source/` first (the script picks up every character used
 there), or name the characters explicitly:
 
@@ -395,9 +430,9 @@ there), or name the characters explicitly:
 {REGENERATE_CMD} --extra-chars "䶮堃"
 ```
 
-Characters given only with `--extra-chars` are kept by the next build only if
-it is given them again, so prefer `source/`. Then commit the changed files
-under `fonts/`.
+A build keeps every character the fonts already have, so characters added
+with `--extra-chars` stay in later builds too. Then commit the changed files
+under `fonts/`. A build takes about 35 s on a 2-core machine.
 """
     (out_dir / README_FILE).write_text(text, encoding="utf-8")
 
@@ -472,7 +507,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     source_cps, yaml_count = source_code_points(args.source)
     requested = frozenset(source_cps | text_code_points(args.extra_chars))
-    wanted = frozenset(gb2312_code_points() | block_code_points() | requested)
+    kept = current_code_points(args.output)  # what earlier runs (and their --extra-chars) put in
+    wanted = frozenset(gb2312_code_points() | gbk_code_points() | block_code_points() | requested | kept)
     print(
         f"fontTools {fontTools.version}; {yaml_count} YAML file(s) under {args.source}, "
         f"{len(requested)} requested code points, {len(wanted)} wanted in all"

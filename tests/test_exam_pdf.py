@@ -368,7 +368,7 @@ def test_bad_roster_stops_before_writing(in_tmp: Path) -> None:
     result = runner.invoke(app, ["exam", "--source", str(SOURCE), "--modules", "2", "--roster", "r.csv"])
     assert (result.exit_code, result.output.strip()) == (
         2,
-        "error: r.csv:3: 学号 1 is also on line 2; student numbers must be unique",
+        "error: r.csv:3: 学号 1 is also on row 2; it must be unique",
     )
     assert not (in_tmp / "build").exists()
 
@@ -386,3 +386,38 @@ def test_cli_prints_the_written_files(in_tmp: Path) -> None:
     ]
     box = PdfReader(io.BytesIO((in_tmp / folder / "paper.pdf").read_bytes())).pages[0].mediabox
     assert round(float(box.width) * 25.4 / 72) == 176
+
+
+# -- names: GBK rosters, rare characters, never a system font (issue 12) ---------------------------------------
+
+
+def test_rare_names_print_in_the_shipped_fonts(tmp_path: Path) -> None:
+    names = ["李喆", "王堃", "张犇", "赵淼", "陈垚", "刘䶮"]
+    roster = tmp_path / "class.csv"
+    roster.write_bytes(("姓名,学号\r\n" + "".join(f"{n},{i}\r\n" for i, n in enumerate(names, 1))).encode("gb18030"))
+    plan, _ = _build(tmp_path / "out", roster=roster, count="3")
+    for student in plan.students:
+        reader = PdfReader(plan.out_dir / student_file(student))
+        assert student.name in reader.pages[0].extract_text()
+        fonts = {
+            str(font["/BaseFont"]).split("+")[-1]
+            for page in reader.pages
+            for font in (page["/Resources"].get("/Font") or {}).values()
+        }
+        assert fonts <= {"PK-Serif", "PK-Serif-Bold", "PK-Sans", "PK-Sans-Bold"}, fonts  # the shipped faces only
+
+
+def test_a_name_the_fonts_lack_is_one_clear_error_and_nothing_is_written(in_tmp: Path) -> None:
+    (in_tmp / "r.csv").write_bytes("姓名,学号,班级\r\n张三,1,一班\r\n王㐂,2,一班\r\n".encode("gb18030"))
+    result = runner.invoke(
+        app, ["exam", "--source", str(SOURCE), "--modules", "2", "--roster", "r.csv", "--course", "物理𝒜"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "--course: character '𝒜' (U+1D49C, mathematical script capital a) is not in the shipped fonts; "
+        "write it another way",
+        "r.csv:3: 姓名 王㐂: character '㐂' (U+3402, cjk unified ideograph-3402) is not in the shipped fonts; "
+        "add it with scripts/build_fonts.py --extra-chars '㐂' (then run paperkit again)",
+        "2 errors in r.csv; nothing was built.",
+    ]
+    assert not (in_tmp / "build").exists()

@@ -100,3 +100,41 @@ def test_a_symlink_out_of_an_allowed_folder_is_refused(tmp_path: Path) -> None:
     assert allowed_file((root / "link.svg").as_uri(), (root,)) is None
     with pytest.raises(RenderError):
         html_to_pdf(PAGE.format(f'<img src="{(root / "link.svg").as_uri()}">'), [], AllowList(roots=(root,)))
+
+
+# ---- no system font, ever (issue 12) ------------------------------------------------------------------------
+
+_RENDER = """
+import sys
+from paperkit.pdf import AllowList, lay_out, write_document
+from paperkit.render import render_stylesheets
+from paperkit.page import geometry_for
+html = "<p>张三 a ∼ b 喆</p>"
+document = lay_out(html, render_stylesheets([], geometry_for("A4")), AllowList())
+sys.stdout.buffer.write(write_document(document, b"0" * 32))
+"""
+
+
+def _render_with(fontconfig: Path) -> bytes:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig), "SOURCE_DATE_EPOCH": "0"}
+    return subprocess.run([sys.executable, "-c", _RENDER], env=env, check=True, capture_output=True).stdout
+
+
+def test_no_system_font_is_ever_used(tmp_path: Path) -> None:
+    """∼ (U+223C) is not in the shipped faces but is in STIX Two Math: with a font config that offers STIX, a
+    machine-dependent fallback would draw it. paperkit's own config shows no system font, so the bytes are the
+    same as with an empty config (the character is a missing glyph either way, and validation refuses it)."""
+    import ziamath
+
+    stix = Path(ziamath.__file__).parent / "fonts"
+    offering = tmp_path / "offering.conf"
+    offering.write_text(f"<fontconfig><dir>{stix}</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    empty = tmp_path / "empty.conf"
+    empty.write_text("<fontconfig></fontconfig>")
+    with_stix, without = _render_with(offering), _render_with(empty)
+    assert with_stix == without
+    assert b"STIX" not in with_stix

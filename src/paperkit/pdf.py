@@ -96,9 +96,21 @@ def _mime(path: Path) -> str:
     }.get(path.suffix.lower(), "application/octet-stream")
 
 
+def isolate_fonts() -> None:
+    """Make fontconfig see no system fonts, only the shipped faces WeasyPrint loads (call before it starts).
+
+    Output must not depend on the machine: with system fonts visible, a character the shipped faces lack
+    would be drawn by whatever CJK font happens to be installed (or be a tofu box where none is).
+    """
+    import os
+
+    os.environ["FONTCONFIG_FILE"] = str(FONTS / "fonts.conf")
+
+
 @functools.lru_cache(maxsize=1)
 def _font_config():
     # One FontConfiguration per process: fonts are loaded once even when a roster renders many papers.
+    isolate_fonts()
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
@@ -118,6 +130,7 @@ def warn_if_slow_subsetting() -> None:
 
 def lay_out(html: str, stylesheets: list[str], allow: AllowList):
     """Lay out HTML with the given CSS texts into pages (to count or inspect them); refused loads are errors."""
+    isolate_fonts()
     from weasyprint import CSS, HTML
 
     warn_if_slow_subsetting()
