@@ -6,7 +6,7 @@ The fonts are cut from the Noto CJK collections of the Debian package
 Bold, the script picks the Simplified Chinese face ("... CJK SC") out of the
 ``.ttc`` collection by its name table, subsets it to
 
-* every character of GBK (the two-byte part of GB 18030, with GB 2312),
+* every character of GB 2312 (the rest of GBK goes into two fallback faces),
 * every character the fonts in the output folder already cover,
 * the Latin, Greek, punctuation, symbol, arrow, math, box-drawing, shape,
   CJK-punctuation and full-width blocks listed in ``BLOCKS``,
@@ -63,6 +63,7 @@ class Face:
     collection: str  # file name of the .ttc under the Noto directory
     family: str  # family name (name ID 16, else 1) of the face to extract
     output: str  # file name written under the output directory
+    fallback: bool = False  # the rest of GBK, for the main faces' missing characters (paperkit's "PK … Extra")
 
 
 FACES: tuple[Face, ...] = (
@@ -70,6 +71,9 @@ FACES: tuple[Face, ...] = (
     Face("NotoSerifCJK-Bold.ttc", "Noto Serif CJK SC", "NotoSerifSC-Bold.otf"),
     Face("NotoSansCJK-Regular.ttc", "Noto Sans CJK SC", "NotoSansSC-Regular.otf"),
     Face("NotoSansCJK-Bold.ttc", "Noto Sans CJK SC", "NotoSansSC-Bold.otf"),
+    # The fallback faces are Regular only: a rare character in bold text is drawn emboldened.
+    Face("NotoSerifCJK-Regular.ttc", "Noto Serif CJK SC", "NotoSerifSC-Extra.otf", fallback=True),
+    Face("NotoSansCJK-Regular.ttc", "Noto Sans CJK SC", "NotoSansSC-Extra.otf", fallback=True),
 )
 
 # Unicode blocks (inclusive ranges) kept in full, besides GB 2312.
@@ -162,9 +166,11 @@ def gbk_code_points() -> set[int]:
 
 
 def current_code_points(out_dir: Path) -> set[int]:
-    """Return every code point the fonts already in `out_dir` cover: a rebuild only ever adds to them."""
+    """Return every code point the main fonts already in `out_dir` cover: a rebuild only ever adds to them."""
     found: set[int] = set()
     for face in FACES:
+        if face.fallback:
+            continue
         path = out_dir / face.output
         if path.is_file():
             found.update(TTFont(str(path), lazy=True).getBestCmap())
@@ -366,7 +372,8 @@ def write_readme(out_dir: Path, results: Sequence[FaceResult], command: str) -> 
     )
     blocks = "\n".join(f"  * {name} (U+{start:04X}–{end:04X})" for name, start, end in BLOCKS)
     features = ", ".join(LAYOUT_FEATURES)
-    marks = "".join(ch for ch in CHECK_MARKS if all(ch in r.check_marks for r in results))
+    main = [r for r in results if "Extra" not in r.output.name]
+    marks = "".join(ch for ch in CHECK_MARKS if all(ch in r.check_marks for r in main))
     absent = "".join(ch for ch in CHECK_MARKS if ch not in marks)
     marks_note = f"; {absent} are not in Noto CJK SC, so they need a fallback font" if absent else ""
     text = f"""# Shipped fonts
@@ -390,12 +397,16 @@ not restricted by the licence.
 
 ## What they contain
 
-* every character of GBK, the two-byte part of GB 18030: the whole CJK Unified
-  Ideographs block U+4E00–U+9FA5 (20 902 hanzi, so names such as 喆 堃 犇 淼 垚
-  print without a rebuild) and GBK's symbols, which include all of GB 2312
-  (6763 hanzi plus its symbols, pinyin and zhuyin); all four faces have them,
-  so a name prints in whichever face a document sets it;
-* every character the fonts had before the last build (a rebuild only adds);
+* every character of GB 2312 (6763 hanzi plus its symbols, pinyin and zhuyin)
+  in the four main faces;
+* the rest of GBK, the two-byte part of GB 18030 (with GB 2312: the whole CJK
+  Unified Ideographs block U+4E00–U+9FA5, 20 902 hanzi, and GBK's symbols), in
+  the two fallback faces `NotoSerifSC-Extra.otf` and `NotoSansSC-Extra.otf`
+  (Regular): names such as 喆 堃 犇 淼 垚 print without a rebuild. paperkit
+  lists each family's fallback second in every `font-family`, so a PDF embeds
+  it only when it prints such a character (an embedded font carries its whole
+  glyph count, which would otherwise double every document's size);
+* every character the main faces had before the last build (a rebuild only adds);
 * these Unicode blocks, as far as the font covers them:
 {blocks}
 * the check marks and ballot boxes {marks or "(none)"}{marks_note};
@@ -508,7 +519,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     source_cps, yaml_count = source_code_points(args.source)
     requested = frozenset(source_cps | text_code_points(args.extra_chars))
     kept = current_code_points(args.output)  # what earlier runs (and their --extra-chars) put in
-    wanted = frozenset(gb2312_code_points() | gbk_code_points() | block_code_points() | requested | kept)
+    wanted = frozenset(gb2312_code_points() | block_code_points() | requested | kept)
+    # The fallback faces: the rest of GBK (the space only so the face has the quarter-em space too).
+    rest = frozenset((gbk_code_points() - wanted) | {0x20})
     print(
         f"fontTools {fontTools.version}; {yaml_count} YAML file(s) under {args.source}, "
         f"{len(requested)} requested code points, {len(wanted)} wanted in all"
@@ -516,20 +529,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.mkdir(parents=True, exist_ok=True)
 
     jobs = max(1, min(args.jobs, len(FACES)))
-    build_args = (args.noto_dir, args.output, wanted, requested, args.all_features, not args.no_hinting)
+    def build_args(face: Face) -> tuple:
+        chosen, asked = (rest, frozenset()) if face.fallback else (wanted, requested)
+        return (face, args.noto_dir, args.output, chosen, asked, args.all_features, not args.no_hinting)
+
     if jobs == 1:
-        results = [build_face(face, *build_args) for face in FACES]
+        results = [build_face(*build_args(face)) for face in FACES]
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(build_face, face, *build_args) for face in FACES]
+            futures = [pool.submit(build_face, *build_args(face)) for face in FACES]
             results = [future.result() for future in futures]
 
     write_license(args.output, results)
     write_readme(args.output, results, command_line(args))
 
-    for r in results:
+    for face, r in zip(FACES, results, strict=True):
         print(f"{r.output.name:26} {r.code_points:6d} code points {r.glyphs:6d} glyphs {human_size(r.size):>9}")
-        if r.gb2312_missing:
+        if r.gb2312_missing and not face.fallback:
             print(f"  warning: GB 2312 not covered: {format_code_points(r.gb2312_missing)}", file=sys.stderr)
         if r.requested_missing:
             print(

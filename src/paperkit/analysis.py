@@ -241,7 +241,7 @@ def histogram_svg(analysis: Analysis, width: float = 160.0, height: float = 55.0
     bar = plot_w / len(counts)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" width="{width}mm" height="{height}mm" '
-        f'viewBox="0 0 {width} {height}" font-family="PK Sans" font-size="3">'
+        f'viewBox="0 0 {width} {height}" font-family="PK Sans, PK Sans Extra" font-size="3">'
     ]
     for step in range(0, top + 1, max(1, math.ceil(top / 5))):
         y = label_h + plot_h - plot_h * step / top

@@ -13,19 +13,26 @@ from .paths import FONTS
 
 @dataclass(frozen=True)
 class Face:
-    """One font file and the CSS family, weight it is declared as."""
+    """One font file and the CSS family, weight it is declared as; a fallback face serves the family `of`."""
 
     file: str
     family: str
     weight: int
+    of: str = ""  # for a fallback face: the family whose missing characters it supplies
 
 
-# Body text is serif, headings sans (W3C clreq practice for printed Chinese).
+# Body text is serif, headings sans (W3C clreq practice for printed Chinese). The main faces hold GB 2312,
+# the symbol blocks and every character of the content; the two fallback faces hold the rest of GBK
+# (rare hanzi of names: 喆 堃 犇 淼 垚). Every font-family in the stylesheets lists the family's fallback
+# second, so its glyphs are drawn (and embedded) only in documents that print such a character: a PDF
+# embeds a font with its whole glyph count, and the handbook stays as small as before.
 FACES = (
     Face("NotoSerifSC-Regular.otf", "PK Serif", 400),
     Face("NotoSerifSC-Bold.otf", "PK Serif", 700),
     Face("NotoSansSC-Regular.otf", "PK Sans", 400),
     Face("NotoSansSC-Bold.otf", "PK Sans", 700),
+    Face("NotoSerifSC-Extra.otf", "PK Serif Extra", 400, of="PK Serif"),
+    Face("NotoSansSC-Extra.otf", "PK Sans Extra", 400, of="PK Sans"),
 )
 
 
@@ -56,13 +63,20 @@ def covered_characters() -> frozenset[int]:
 def _read_coverage(paths: list[Path]) -> frozenset[int]:
     from fontTools.ttLib import TTFont  # fontTools is only needed by validation, not by --help
 
-    covered: frozenset[int] | None = None
+    cmaps: list[frozenset[int]] = []
     for path in paths:
         try:
-            cmap = frozenset(TTFont(path, lazy=True).getBestCmap())
+            cmaps.append(frozenset(TTFont(path, lazy=True).getBestCmap()))
         except Exception as error:  # a truncated or foreign file: fontTools raises many types
             raise RenderError(f"font file unreadable: {path} ({error})") from None
-        covered = cmap if covered is None else covered & cmap
+    by_face = dict(zip(FACES, cmaps, strict=True))
+    fallback = {face.of: cmap for face, cmap in by_face.items() if face.of}
+    # A character works when every main face can set it, itself or through its family's fallback face.
+    covered: frozenset[int] | None = None
+    for face, cmap in by_face.items():
+        if not face.of:
+            usable = cmap | fallback.get(face.family, frozenset())
+            covered = usable if covered is None else covered & usable
     return covered or frozenset()
 
 

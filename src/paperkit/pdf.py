@@ -103,8 +103,11 @@ def isolate_fonts() -> None:
     would be drawn by whatever CJK font happens to be installed (or be a tofu box where none is).
     """
     import os
+    import warnings
 
     os.environ["FONTCONFIG_FILE"] = str(FONTS / "fonts.conf")
+    # WeasyPrint warns at import that fontconfig has no fonts: that is the point; ours come by @font-face.
+    warnings.filterwarnings("ignore", message="No fonts configured in FontConfig")
 
 
 @functools.lru_cache(maxsize=1)
