@@ -298,6 +298,30 @@ def test_forty_student_roster(tmp_path: Path) -> None:
         start += own + own % 2  # padded to whole sheets
     assert start == len(merged.pages)
     assert [s.variant for s in plan.students[:4]] == ["A", "B", "A", "B"]
+    # One print file for the class: a bookmark per student at their first page, padding pages that say so,
+    # each shipped face embedded once, and every page drawn exactly as in the student's own file.
+    assert [(o.title, merged.get_destination_page_number(o)) for o in merged.outline][:2] == [
+        (f"{plan.students[0].student_id} {plan.students[0].name}（A 卷）", 0),
+        (f"{plan.students[1].student_id} {plan.students[1].name}（B 卷）", 2),
+    ]
+    assert len(merged.outline) == 40
+    padding = [n for n, page in enumerate(merged.pages) if re.sub(r"\s", "", page.extract_text()) == "本页无试题"]
+    assert len(padding) == sum(len(PdfReader(folder / student_file(s)).pages) % 2 for s in plan.students)
+    programs = {
+        id(font["/DescendantFonts"][0].get_object()["/FontDescriptor"]["/FontFile3"].get_object())
+        for page in merged.pages
+        for font in (f.get_object() for f in page["/Resources"]["/Font"].values())
+    }
+    assert len(programs) <= 4  # serif, sans, their bold faces: once for the whole class
+    assert (folder / "papers-all.pdf").stat().st_size <= 1.5e6 * 40 / 45
+    import pypdfium2
+
+    whole = pypdfium2.PdfDocument(folder / "papers-all.pdf")
+    own_file = pypdfium2.PdfDocument(folder / student_file(plan.students[1]))
+    for page in range(len(own_file)):
+        assert own_file[page].render().to_pil().tobytes() == whole[2 + page].render().to_pil().tobytes()
+    keys_outline = [o.title for o in PdfReader(folder / "keys.pdf").outline]
+    assert keys_outline == ["A 卷 答案与评分参考", "B 卷 答案与评分参考"]
     keys = _text(folder / "keys.pdf")
     assert sum("答案与评分参考（教师用）" in page for page in keys) == 2
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -406,7 +430,9 @@ def test_rare_names_print_in_the_shipped_fonts(tmp_path: Path) -> None:
             for font in (page["/Resources"].get("/Font") or {}).values()
         }
         assert set(fonts) <= shipped, fonts  # the shipped faces only
-        if student.name[1] in "喆堃犇垚":  # outside GB 2312 (淼 is in it): drawn from the serif fallback face, as its own font
+        if (
+            student.name[1] in "喆堃犇垚"
+        ):  # outside GB 2312 (淼 is in it): drawn from the serif fallback face, as its own font
             assert "PK-Serif-Extra" in fonts
 
 

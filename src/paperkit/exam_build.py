@@ -23,6 +23,7 @@ from .errors import ContentError
 from .exam import LETTERS
 from .fonts import covered_characters
 from .kinds import KINDS
+from .labels import label
 from .manifest import Manifest, ManifestError, manifest_json, read_manifest
 from .options import ExamFlags, ExamOptions, check_against_bank, refuse_selection, reprint_options
 from .page import geometry_for
@@ -306,6 +307,8 @@ class Job:
 
 def _stylesheets(plan: ExamPlan, job: Job) -> list[str]:
     kinds = ["kinds.css.j2"] if plan.options.parts or plan.options.variants > 1 else []
+    if job.document == "padding":
+        return ["padding.css.j2"]
     seal = ["exam-seal.css.j2"] if plan.options.seal_line and job.document == "paper" else []
     return ["exam.css.j2", *kinds, *seal]
 
@@ -315,6 +318,8 @@ def job_context(plan: ExamPlan, job: Job) -> tuple[str, dict[str, object]]:
     exam, title = plan.exams[job.variant], plan.manifest.title
     if job.document == "key":
         return "key.html.j2", ex.key_context(exam, plan.options, title, plan.lang)
+    if job.document == "padding":
+        return "padding.html.j2", {"lang": plan.lang, "title": title}
     if job.document == "students":
         rows = [(s.student_id, s.name, plan.student_exams[s.student_id]) for s in plan.students]
         return "key-students.html.j2", ex.student_key_context(
@@ -335,7 +340,7 @@ def render_job(plan: ExamPlan, job: Job) -> bytes:
     if job.document == "key" and page.sheet is not None:
         page = geometry_for("A4")  # the teacher's key stays one column on A4
     pdf = render_document(template, _stylesheets(plan, job), context, page)
-    if job.document == "paper" and page.sheet is not None:
+    if job.document in ("paper", "padding") and page.sheet is not None:
         from .pdf import impose_two_up
 
         return impose_two_up(pdf, page.sheet)
@@ -393,6 +398,7 @@ class Rendered:
     keys: dict[str, bytes]
     papers: list[bytes]
     tables: list[bytes] = field(default_factory=list)  # the per-student answer table (--shuffle-options student)
+    padding: bytes | None = None  # with a roster: the 「本页无试题」 page that pads a paper to whole sheets
 
 
 def render_plan(
@@ -405,14 +411,21 @@ def render_plan(
     papers = [Job("paper", s.variant, s) for s in plan.students] or [Job("paper", v) for v in letters]
     # Keys first: the workers start on the few long documents while the many short ones follow.
     tables = [Job("students", letters[0])] if plan.student_exams else []
-    jobs = [Job("key", v) for v in letters] + tables + papers
+    padding = [Job("padding", letters[0])] if plan.students else []
+    jobs = [Job("key", v) for v in letters] + tables + padding + papers
     if engine is None and (len(jobs) > 2 or (parallel and len(jobs) > 1)):
         with start_engine(min(WORKERS, len(jobs))) as own:
             pdfs = render_all(plan, jobs, progress, own)
     else:
         pdfs = render_all(plan, jobs, progress, engine)
     keys = dict(zip(letters, pdfs[: len(letters)], strict=True))
-    return Rendered(keys, pdfs[len(letters) + len(tables) :], pdfs[len(letters) : len(letters) + len(tables)])
+    first = len(letters) + len(tables) + len(padding)
+    return Rendered(
+        keys,
+        pdfs[first:],
+        pdfs[len(letters) : len(letters) + len(tables)],
+        pdfs[first - 1] if padding else None,
+    )
 
 
 # -- outputs: the files an exam job writes, one entry each -----------------------------------------
@@ -439,17 +452,27 @@ def _lettered(plan: ExamPlan) -> bool:
     return not plan.students and len(plan.exams) > 1
 
 
-def _merged(documents: list[bytes]) -> bytes:
+def _merged(documents: list[bytes], titles: Sequence[str], padding: bytes | None = None) -> bytes:
     from .pdf import merge_for_duplex
 
-    return merge_for_duplex(documents)
+    return merge_for_duplex(documents, titles, padding)
+
+
+def _paper_titles(plan: ExamPlan) -> list[str]:
+    """The print file's bookmark per student: 学号 姓名 (A 卷)."""
+    return [label("bookmark_student", id=s.student_id, name=s.name, variant=s.variant) for s in plan.students]
+
+
+def _key_titles(plan: ExamPlan) -> list[str]:
+    tables = [label("student_key_title")] if plan.student_exams else []
+    return [label("bookmark_key", variant=v) for v in plan.exams] + tables
 
 
 OUTPUTS: tuple[Output, ...] = (
     # A roster: each student's paper, one print file of all papers, one of all keys.
     Output(_roster, lambda p: [student_file(s) for s in p.students], lambda p, r: r.papers),
-    Output(_roster, lambda p: ["papers-all.pdf"], lambda p, r: [_merged(r.papers)]),
-    Output(_roster, lambda p: ["keys.pdf"], lambda p, r: [_merged([*r.keys.values(), *r.tables])]),
+    Output(_roster, lambda p: ["papers-all.pdf"], lambda p, r: [_merged(r.papers, _paper_titles(p), r.padding)]),
+    Output(_roster, lambda p: ["keys.pdf"], lambda p, r: [_merged([*r.keys.values(), *r.tables], _key_titles(p))]),
     # One variant: paper.pdf and key.pdf; several: paper-A.pdf, key-A.pdf, paper-B.pdf, …
     Output(_single, lambda p: ["paper.pdf", "key.pdf"], lambda p, r: [r.papers[0], *r.keys.values()]),
     Output(

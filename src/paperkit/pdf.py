@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import RenderError
@@ -191,22 +193,102 @@ def write_document(document, identifier: bytes) -> bytes:
         raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
 
 
-def merge_for_duplex(documents: list[bytes]) -> bytes:
-    """One print job from several PDFs, each padded with blank pages to an even count so it starts a new sheet."""
+def merge_for_duplex(documents: list[bytes], titles: Sequence[str] = (), padding: bytes | None = None) -> bytes:
+    """One print job from several PDFs, each padded to an even page count so it starts a new sheet.
+
+    `titles` gives each document a bookmark; `padding` is the one-page PDF a padding page shows (本页无试题),
+    a blank page without it. Each font is embedded once for the whole job (see share_fonts).
+    """
     import io
 
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    for data in documents:
+    pad = PdfReader(io.BytesIO(padding)) if padding is not None else None
+    for index, data in enumerate(documents):
         reader = PdfReader(io.BytesIO(data))
+        start = len(writer.pages)
         writer.append(reader, import_outline=False)
+        if index < len(titles):
+            writer.add_outline_item(title=titles[index], page_number=start)
         if len(reader.pages) % 2:
-            last = reader.pages[-1].mediabox
-            writer.add_blank_page(width=last.width, height=last.height)
+            if pad is not None:
+                writer.append(pad, import_outline=False)
+            else:
+                last = reader.pages[-1].mediabox
+                writer.add_blank_page(width=last.width, height=last.height)
+    share_fonts(writer)
+    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _face_files() -> dict[str, Path]:
+    """The PDF font name WeasyPrint gives each shipped face ("PK-Serif-Bold"), and its file."""
+    from .fonts import FACES
+
+    return {
+        face.family.replace(" ", "-").replace("-Extra", "")
+        + ("-Bold" if face.weight == 700 else "")
+        + ("-Extra" if face.of else ""): FONTS / face.file
+        for face in FACES
+    }
+
+
+def _widths_codes(widths) -> set[int]:
+    """The glyph codes a CID font's /W array lists: `c [w …]` runs and `first last w` ranges."""
+    from pypdf.generic import ArrayObject
+
+    codes: set[int] = set()
+    items = [item.get_object() for item in widths]
+    index = 0
+    while index < len(items):
+        first = int(items[index])
+        if isinstance(items[index + 1], ArrayObject):
+            codes.update(range(first, first + len(items[index + 1])))
+            index += 2
+        else:
+            codes.update(range(first, int(items[index + 1]) + 1))
+            index += 3
+    return codes
+
+
+def share_fonts(writer) -> None:
+    """Give every document of a merged job one font program per shipped face: the union of their glyphs.
+
+    Each document embeds its own subset of each face, with the face's glyph ids kept (as WeasyPrint embeds
+    fonts), so one program holding every glyph any of them uses serves them all: a class of 45 embeds the
+    fonts once instead of 45 times. A font that is not a shipped face is left as it is.
+    """
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    from .hbsubset import subset_font
+
+    files = _face_files()
+    descriptors: dict[str, dict[int, Any]] = {}
+    used: dict[str, set[int]] = {}
+    for page in writer.pages:
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font") if resources is not None else None
+        for font in (fonts.get_object() if fonts is not None else {}).values():
+            font = font.get_object()
+            face = str(font.get("/BaseFont", "")).split("+", 1)[-1].replace("-Oblique", "")
+            if font.get("/Subtype") != "/Type0" or face not in files:
+                continue
+            descendant = font["/DescendantFonts"][0].get_object()
+            descriptor = descendant["/FontDescriptor"].get_object()
+            if "/FontFile3" not in descriptor:
+                continue
+            descriptors.setdefault(face, {})[id(descriptor)] = descriptor
+            used.setdefault(face, set()).update(_widths_codes(descendant.get("/W", [])))
+    for face, group in descriptors.items():
+        stream = DecodedStreamObject()
+        stream.set_data(subset_font(files[face].read_bytes(), used[face]))
+        stream[NameObject("/Subtype")] = NameObject("/OpenType")
+        shared = writer._add_object(stream.flate_encode())
+        for descriptor in group.values():
+            descriptor[NameObject("/FontFile3")] = shared
 
 
 def impose_two_up(data: bytes, sheet_mm: tuple[float, float]) -> bytes:
