@@ -198,6 +198,8 @@ def cases(include_scaling: bool) -> list[Case]:
     """The benchmarked commands, with the budgets of the performance issue."""
     pk = str(BIN / "paperkit")
     roster40 = write_roster(WORK / "roster-40.csv", 40)
+    roster45 = write_roster(WORK / "roster-45.csv", 45)
+    roster135 = write_roster(WORK / "roster-135.csv", 135)
     exam_dir = WORK / "exam"
     roster_dir = WORK / "roster-40"
     # Three classes of 45, marked with fake answers (bench/fake_scores.py), for the analysis.
@@ -223,6 +225,46 @@ def cases(include_scaling: bool) -> list[Case]:
             "40-student roster",
             [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--roster", str(roster40), "--out", str(roster_dir)],
             10.0,
+        ),
+        Case(
+            "roster 45, A/B, seal line",
+            [
+                pk,
+                "exam",
+                "--modules",
+                "2,3,8",
+                "--seed",
+                "7",
+                "--variants",
+                "2",
+                "--seal-line",
+                "--roster",
+                str(roster45),
+                "--out",
+                str(WORK / "roster-45"),
+            ],
+            8.0,
+            None,
+        ),
+        Case(
+            "roster 135, A/B, seal line",
+            [
+                pk,
+                "exam",
+                "--modules",
+                "2,3,8",
+                "--seed",
+                "7",
+                "--variants",
+                "2",
+                "--seal-line",
+                "--roster",
+                str(roster135),
+                "--out",
+                str(WORK / "roster-135"),
+            ],
+            24.0,
+            None,
         ),
         Case(
             "make, nothing changed",
@@ -296,20 +338,20 @@ def mark(value: float | None, budget: float | None) -> str:
 def table(results: list[Result]) -> str:
     """The results as an aligned text table with budget marks."""
     head = (
-        f"{'case':<24} {'min s':>7} {'median s':>9} {'max s':>7} {'budget':>7} {'':<12} "
+        f"{'case':<28} {'min s':>7} {'median s':>9} {'max s':>7} {'budget':>7} {'':<12} "
         f"{'RSS MB':>7} {'pages':>6} {'KB':>8} {'budget':>7} {'':<6}"
     )
     lines = [head, "-" * len(head)]
     for r in results:
         lines.append(
-            f"{r.name:<24} {r.min_s:>7.3f} {r.median_s:>9.3f} {r.max_s:>7.3f} "
+            f"{r.name:<28} {r.min_s:>7.3f} {r.median_s:>9.3f} {r.max_s:>7.3f} "
             f"{(f'{r.budget_s:.1f}' if r.budget_s else ''):>7} {mark(r.median_s, r.budget_s):<12} "
             f"{r.peak_rss_mb:>7.0f} {(r.pages if r.pages is not None else ''):>6} "
             f"{(f'{r.size_kb:.0f}' if r.size_kb is not None else ''):>8} "
             f"{(f'{r.budget_kb:.0f}' if r.budget_kb else ''):>7} {mark(r.size_kb, r.budget_kb):<6}"
         )
         if r.budget_rss_mb:
-            lines.append(f"{'':<24} peak RSS budget {r.budget_rss_mb:.0f} MB: {mark(r.peak_rss_mb, r.budget_rss_mb)}")
+            lines.append(f"{'':<28} peak RSS budget {r.budget_rss_mb:.0f} MB: {mark(r.peak_rss_mb, r.budget_rss_mb)}")
     return "\n".join(lines)
 
 
@@ -333,6 +375,12 @@ def main() -> int:
             if paper is not None:
                 result.size_kb = paper.stat().st_size / 1024
                 result.pages = len(PdfReader(paper).pages)
+        if case.name.startswith("roster "):  # the class print file: its size is a goal of its own (≤ 1.5 MB for 45)
+            folder = WORK / ("roster-45" if " 45" in case.name else "roster-135")
+            merged = sorted(folder.rglob("papers-all.pdf"))
+            if merged:
+                result.size_kb = merged[0].stat().st_size / 1024
+                result.pages = len(PdfReader(merged[0]).pages)
         results.append(result)
     print(table(results))
     by_name = {r.name: r for r in results}

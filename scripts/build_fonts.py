@@ -529,6 +529,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.mkdir(parents=True, exist_ok=True)
 
     jobs = max(1, min(args.jobs, len(FACES)))
+
     def build_args(face: Face) -> tuple:
         chosen, asked = (rest, frozenset()) if face.fallback else (wanted, requested)
         return (face, args.noto_dir, args.output, chosen, asked, args.all_features, not args.no_hinting)

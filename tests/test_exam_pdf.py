@@ -371,7 +371,8 @@ def test_forty_student_roster(tmp_path: Path) -> None:
         ),
         (
             ["--modules", "2", "--roster", "missing.csv"],
-            "error: --roster missing.csv: no such file; give a CSV file with columns 姓名,学号 (optional 班级)",
+            "error: --roster missing.csv: no such file; "
+            "give a CSV or .xlsx file with columns 姓名,学号 (optional 班级)",
         ),
         (["--seed", "7"], "error: --modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)"),
         (

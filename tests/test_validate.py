@@ -243,14 +243,14 @@ def test_text_fields_keep_what_was_typed(in_tmp: Path) -> None:
 
 
 def test_a_missing_glyph_says_whether_rebuilding_the_fonts_can_help(in_tmp: Path) -> None:
-    write_handbook(in_tmp, _module("  overview: 概述文字，含公式 $O(S^2)$。", "  overview: 时间 0∼2 s，人名 䶮。"))
+    write_handbook(in_tmp, _module("  overview: 概述文字，含公式 $O(S^2)$。", "  overview: 时间 0∼2 s，人名 㐂。"))
     result = runner.invoke(app, ["validate"])
     assert (result.exit_code, result.stderr.splitlines()) == (
         1,
         [
             f"{M}:7: sections[0].overview: character '∼' (U+223C, tilde operator) is not in the shipped fonts, "
             "nor in Noto CJK SC (rebuilding the fonts cannot add it); write it as math, $\\sim$",
-            f"{M}:7: sections[0].overview: character '䶮' (U+4DAE, cjk unified ideograph-4dae) is not in the "
+            f"{M}:7: sections[0].overview: character '㐂' (U+3402, cjk unified ideograph-3402) is not in the "
             "shipped fonts; add it with scripts/build_fonts.py",
             "2 errors in source/; nothing was built.",
         ],
