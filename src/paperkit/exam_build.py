@@ -348,8 +348,9 @@ def render_job(plan: ExamPlan, job: Job) -> bytes:
 
 
 def _warm_up() -> None:
-    from .pdf import _font_config
+    from .pdf import _font_config, isolate_fonts
 
+    isolate_fonts()  # before WeasyPrint loads fontconfig
     importlib.import_module("weasyprint")
     _font_config()
 
