@@ -236,7 +236,7 @@ _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"')
 
 
 def _svg_formula(tex: str) -> Formula:
-    key = cache_key(_renderer_version(), str(MATH_PX), "inline", tex)
+    key = cache_key(_renderer_version(), str(MATH_PX), "inline", "paths", tex)
     cached = read_cached("math", key)
     svg = cached.decode(errors="replace") if cached is not None else ""
     box = _VIEWBOX.search(svg) if svg.endswith("</svg>") else None
@@ -277,6 +277,10 @@ def _draw_svg(tex: str) -> str:
     """TeX to SVG with ziamath; raises MathError for TeX it cannot draw."""
     import ziamath  # imported here: costs ~0.13 s, paid only when a formula is not in the cache
 
+    # Plain paths in place, not a <symbol> per glyph drawn through <use>: WeasyPrint draws each <use> of a
+    # symbol as a nested SVG (its own viewport and bounding box), which made formulas half of a
+    # formula-heavy handbook's time.
+    ziamath.config.svg2 = False
     try:
         # Text style, as TeX sets math in a paragraph: small fractions and limits beside the operator, so
         # a formula stays within the line's height instead of opening up the line spacing.
