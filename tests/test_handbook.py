@@ -191,17 +191,6 @@ def test_every_font_is_a_shipped_face_and_embedded(readers: dict[str, PdfReader]
                 assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), name
 
 
-def test_math_variables_are_slanted_on_every_machine(readers: dict[str, PdfReader]) -> None:
-    # Text-set formulas (d_k, O(S^2)) slant their variables: the face slanted by paperkit's own fontconfig
-    # rules (fonts/fonts.conf), so it does not depend on the machine's font configuration.
-    names = {
-        str(font.get_object()["/BaseFont"]).split("+")[-1]
-        for page in readers["inline"].pages
-        for font in (page["/Resources"].get("/Font") or {}).values()
-    }
-    assert "PK-Serif-Oblique" in names
-
-
 def test_metadata_and_tags(handbook: Handbook, readers: dict[str, PdfReader]) -> None:
     reader = readers["inline"]
     assert reader.metadata.title == handbook.title
