@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import sys
@@ -691,3 +692,69 @@ def test_a_bom_roster_with_empty_lines_builds(workdir: Path) -> None:
         ("李四", "2024002", "一班"),
     ]
     assert sorted(p.name for p in (workdir / folder / "students").iterdir()) == ["2024001-张三.pdf", "2024002-李四.pdf"]
+
+
+# ---- outputs never destroy what they should not (issue 19, part) --------------------------------------------
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="creating a device node needs root")
+def test_only_regular_files_are_ever_replaced(tmp_path: Path) -> None:
+    """As root the atomic rename could replace anything: a device node, a named pipe, a directory."""
+    import stat
+
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a /dev/null of our own
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    folder = tmp_path / "folder.pdf"
+    folder.mkdir()
+    for target, kind in ((device, "a device"), (fifo, "a named pipe (FIFO)"), (folder, "a directory")):
+        result = runner.invoke(app, ["checklist", "--source", str(SOURCE), "--out", str(target)])
+        assert result.exit_code == 1, target
+        expected = (
+            "a directory; give a file name for the output"
+            if kind == "a directory"
+            else (f"{kind}; paperkit writes only regular files, give a file name")
+        )
+        assert result.stderr == f"error: {target} is {expected}\n"
+    assert stat.S_ISCHR(device.stat().st_mode) and stat.S_ISFIFO(fifo.stat().st_mode) and folder.is_dir()
+
+
+def test_a_symbolic_link_is_written_through(tmp_path: Path) -> None:
+    link = tmp_path / "latest.pdf"
+    link.symlink_to("checklist-v2.pdf")
+    result = runner.invoke(app, ["checklist", "--source", str(SOURCE), "--out", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and (tmp_path / "checklist-v2.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_an_input_is_never_an_output(tiny_source: Path, tmp_path: Path) -> None:
+    before = (tiny_source / "handbook.yaml").read_bytes()
+    result = runner.invoke(app, ["handbook", "--source", str(tiny_source), "--out", str(tiny_source / "handbook.yaml")])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: {tiny_source / 'handbook.yaml'} would overwrite an input ({tiny_source}); "
+        "write the output somewhere else\n",
+    )
+    assert (tiny_source / "handbook.yaml").read_bytes() == before
+    result = runner.invoke(app, ["handbook", "--source", str(tiny_source), "--out", str(tmp_path / "x.html"), "--html"])
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"error: --out {tmp_path / 'x.html'} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name\n",
+    )
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_two_students_who_would_share_a_file_are_refused(tmp_path: Path) -> None:
+    roster = tmp_path / "r.csv"
+    roster.write_text("姓名,学号\n张三,A/1\n张三,A-1\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["exam", "--source", str(SOURCE), "--modules", "2", "--roster", str(roster), "--out", str(out)]
+    )
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"error: {roster}:3: A-1 张三 and row 2 (A/1 张三) would both be written to students/A-1-张三.pdf; "
+        "make their 学号 differ\n",
+    )
+    assert not out.exists()

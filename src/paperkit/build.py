@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import math
 import os
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,14 +24,42 @@ from .handbook import (
 )
 from .models import Handbook
 from .page import DEFAULT_PAGE, PageGeometry
+from .paths import ASSETS, FONTS, TEMPLATES
 from .render import LaidOut, lay_out_document
 from .validate import open_handbook
 
 
+def _kind(path: Path) -> str:
+    """What a non-regular file is, in a message's words."""
+    mode = path.stat().st_mode
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def output_target(path: Path) -> Path:
+    """Where writing `path` really writes: through a symbolic link to its target; only ever a regular file.
+
+    The atomic rename would replace whatever is at the path, so a device node (`--out /dev/null` as root),
+    a named pipe or a directory is refused, never turned into a regular file; a symbolic link is written
+    through (its target gets the new file, the link stays).
+    """
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        raise OutputError(f"{path} is {_kind(target)}; paperkit writes only regular files, give a file name")
+    return target
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temporary file and a rename: readers see the old file or the new one."""
-    if path.is_dir():
-        raise OutputError(f"{path} is a directory; give a file name for the output")
+    path = output_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -58,12 +87,23 @@ def _umask() -> int:
     return mask
 
 
-def check_output(path: Path, directory: bool = False) -> None:
-    """Fail before any rendering if `path` (a file, or a folder with `directory`) obviously cannot be written."""
+def check_output(path: Path, directory: bool = False, inputs: Sequence[Path] = ()) -> None:
+    """Fail before any rendering if `path` (a file, or a folder with `directory`) cannot or must not be written.
+
+    Never an input: not under `inputs` (the source folder, the roster, the manifest) nor paperkit's own
+    templates, fonts and assets.
+    """
     if not directory and path.is_dir():
         raise OutputError(f"{path} is a directory; give a file name for the output")
     if directory and path.exists() and not path.is_dir():
         raise OutputError(f"{path} is a file; give a folder for the output")
+    real = Path(os.path.realpath(path))
+    for given in (*inputs, TEMPLATES, FONTS, ASSETS):
+        source = Path(os.path.realpath(given))
+        if real == source or source in real.parents or (directory and real in source.parents):
+            raise OutputError(f"{path} would overwrite an input ({given}); write the output somewhere else")
+    if not directory:
+        output_target(path)
     for parent in path.parents:
         if parent.is_dir():
             if not os.access(parent, os.W_OK | os.X_OK):
@@ -150,8 +190,10 @@ def build_handbook(
 ) -> list[Path]:
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written."""
     check_answers(answers)
+    if html and out.with_suffix(".html") == out:
+        raise OutputError(f"--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name")
     for target in [out, out.with_suffix(".html")] if html else [out]:
-        check_output(target)
+        check_output(target, inputs=[source])
     rendered = render_handbook(open_handbook(source), page, answers, exercises)
     write_atomic(out, rendered.pdf)
     written = [out]
@@ -163,13 +205,13 @@ def build_handbook(
 
 def build_checklist(source: Path, out: Path, page: PageGeometry = DEFAULT_PAGE) -> Path:
     """Validate `source` and write the one-page checklist PDF; return the file written."""
-    check_output(out)
+    check_output(out, inputs=[source])
     write_atomic(out, render_checklist(open_handbook(source), page).pdf)
     return out
 
 
 def build_export(source: Path, out: Path, fmt: ExportFormat, modules: Sequence[int] | None = None) -> Path:
     """Validate `source` and write its question bank in an LMS format (Moodle XML, GIFT or QTI); return the file."""
-    check_output(out)
+    check_output(out, inputs=[source])
     write_atomic(out, export_bank(open_handbook(source), fmt, modules))
     return out

@@ -19,7 +19,7 @@ from typing import Any
 
 from . import exam as ex
 from .build import check_output, write_atomic
-from .errors import ContentError
+from .errors import ContentError, UsageError
 from .exam import LETTERS
 from .fonts import covered_characters
 from .kinds import KINDS
@@ -47,6 +47,7 @@ class ExamPlan:
     out_dir: Path
     warnings: tuple[str, ...] = field(default=())
     student_exams: dict[str, ex.Exam] = field(default_factory=dict)  # --shuffle-options student: by student id
+    inputs: tuple[Path, ...] = ()  # what the build reads (source folder, roster, manifest): never an output
 
     @property
     def options(self) -> ExamOptions:
@@ -73,6 +74,7 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     exam_id = make_exam_id(options, sorted(excluded))
     exams = {v: _select(options, usable, exam_id, v) for v in letters}
     students = assign_variants(students, letters)
+    _check_file_names(options, students)
     roster = options.roster.name if options.roster else ""
     personal = (
         {s.student_id: ex.personal(exams[s.variant], s.student_id) for s in students}
@@ -89,7 +91,8 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
         roster=roster,
     )
     folder = out / _folder(exam_id, roster)
-    return ExamPlan(manifest, exams, handbook.language, students, folder, student_exams=personal)
+    inputs = (source, *([options.roster] if options.roster else []), *options.exclude)
+    return ExamPlan(manifest, exams, handbook.language, students, folder, student_exams=personal, inputs=inputs)
 
 
 def make_exam_id(options: ExamOptions, excluded: Sequence[str] = ()) -> str:
@@ -195,7 +198,23 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
         for s, record in zip(students, recorded.students, strict=True)
         if options.shuffle == "student"
     }
-    return ExamPlan(manifest, exams, handbook.language, students, out / folder, tuple(warnings), personal)
+    return ExamPlan(
+        manifest, exams, handbook.language, students, out / folder, tuple(warnings), personal, (source, path)
+    )
+
+
+def _check_file_names(options: ExamOptions, students: Sequence[Student]) -> None:
+    """Two students whose 学号 and name differ only in characters a file name cannot hold would share a file."""
+    seen: dict[str, Student] = {}
+    for student in students:
+        name = student_file(student)
+        if name in seen:
+            other = seen[name]
+            raise UsageError(
+                f"{options.roster}:{student.row}: {student.student_id} {student.name} and row {other.row} "
+                f"({other.student_id} {other.name}) would both be written to {name}; make their 学号 differ"
+            )
+        seen[name] = student
 
 
 def _check_printed(options: ExamOptions, students: Sequence[Student]) -> None:
@@ -494,9 +513,9 @@ def build_exam(
     plan: ExamPlan, progress: Progress | None = None, engine: Executor | None = None, parallel: bool = False
 ) -> list[Path]:
     """Render every PDF of the plan in memory, then write all its outputs; returns the paths written."""
-    check_output(plan.out_dir, directory=True)
+    check_output(plan.out_dir, directory=True, inputs=plan.inputs)
     for name in plan.files:
-        check_output(plan.out_dir / name)
+        check_output(plan.out_dir / name, inputs=plan.inputs)
     rendered = render_plan(plan, progress, engine, parallel)
     outputs: dict[str, bytes] = {}
     for output in OUTPUTS:

@@ -312,7 +312,6 @@ def _one_path(svg: str) -> str:
     return f'{rest[:close]}<path d="{" ".join(outlines)}" fill="black" />{rest[close:]}'
 
 
-
 _TEX_ERRORS = {
     "DenominatorNotFoundError": "\\frac is missing its denominator",
     "NumeratorNotFoundError": "\\frac is missing its numerator",
