@@ -758,3 +758,18 @@ def test_two_students_who_would_share_a_file_are_refused(tmp_path: Path) -> None
         "make their 学号 differ\n",
     )
     assert not out.exists()
+
+
+def test_a_usage_error_from_the_command_line_parser_is_one_line() -> None:
+    import subprocess
+
+    paperkit = Path(sys.executable).parent / "paperkit"
+    for args, message in (
+        (
+            ["checklist", "--bogus"],
+            "error: No such option: --bogus (Possible options: --out) (see `paperkit checklist --help`)",
+        ),
+        (["analyze"], "error: Missing argument 'MANIFEST'. (see `paperkit analyze --help`)"),
+    ):
+        done = subprocess.run([str(paperkit), *args], capture_output=True, text=True, check=False)
+        assert (done.returncode, done.stderr) == (2, message + "\n"), args

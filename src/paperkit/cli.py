@@ -387,14 +387,39 @@ def _stderr_progress():
     return show
 
 
+def _click_exit(error: Exception) -> int | None:
+    """The exit for Click's own exceptions (Typer vendors Click privately, so they are matched by class name):
+    a usage error is one `error:` line like every other paperkit error; None for anything else."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    if "NoArgsIsHelpError" in names:
+        typer.echo(error.format_message())  # type: ignore[attr-defined]
+        return 2
+    if "UsageError" in names:
+        ctx = getattr(error, "ctx", None)
+        command = ctx.command_path if ctx is not None else "paperkit"
+        message = error.format_message()  # type: ignore[attr-defined]
+        typer.echo(f"error: {message} (see `{command} --help`)", err=True)
+        return 2
+    if "Exit" in names:
+        return int(getattr(error, "exit_code", 0))
+    if "Abort" in names:
+        typer.echo("interrupted; nothing was written.", err=True)
+        return 130
+    return None
+
+
 def main() -> None:
     """Console entry point: run the app; an unexpected exception is reported as a bug, not a traceback."""
     try:
-        app()
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except KeyboardInterrupt:
         typer.echo("interrupted; nothing was written.", err=True)
         sys.exit(130)
     except Exception as error:  # the last line of defence: users never see a traceback
+        known = _click_exit(error)
+        if known is not None:
+            sys.exit(known)
         if os.environ.get("PAPERKIT_DEBUG"):
             raise
         typer.echo(
