@@ -52,6 +52,8 @@ def output_target(path: Path) -> Path:
     through (its target gets the new file, the link stays).
     """
     target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise OutputError(f"{path} is a directory; give a file name for the output")
     if target.exists() and not target.is_file():
         raise OutputError(f"{path} is {_kind(target)}; paperkit writes only regular files, give a file name")
     return target
