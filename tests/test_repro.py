@@ -146,5 +146,13 @@ def test_source_date_epoch_dates_an_undated_exam_but_not_the_handbook(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(RenderError) as caught:
         build_handbook(Path("source"), Path("hb.pdf"))
-    assert str(caught.value) == "SOURCE_DATE_EPOCH=yesterday: expected a whole number of seconds since 1970-01-01 (UTC)"
+    assert str(caught.value) == (
+        "SOURCE_DATE_EPOCH=yesterday: expected a whole number of seconds since 1970-01-01 (UTC), "
+        "at most 253402300799 (the end of the year 9999)"
+    )
+    assert not Path("hb.pdf").exists()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "99999999999999")  # year 3,170,843: was an internal error
+    with pytest.raises(RenderError) as caught:
+        build_handbook(Path("source"), Path("hb.pdf"))
+    assert str(caught.value).startswith("SOURCE_DATE_EPOCH=99999999999999: expected a whole number of seconds")
     assert not Path("hb.pdf").exists()

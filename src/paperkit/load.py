@@ -197,10 +197,14 @@ class _FileReader:
         return node.value.strip()
 
     def integer(self, node: yaml.Node, path: str) -> int | None:
-        """A whole number (quoted digits are accepted too)."""
-        if isinstance(node, yaml.ScalarNode) and node.value.strip().isdigit() and node.tag != _NULL:
-            return int(node.value)
-        shown = repr(node.value) if isinstance(node, yaml.ScalarNode) and node.tag != _NULL else _describe(node)
+        """A whole number up to MAX_INTEGER (quoted digits are accepted too; only the ASCII digits 0–9)."""
+        value = node.value.strip() if isinstance(node, yaml.ScalarNode) and node.tag != _NULL else None
+        if value is not None and value.isascii() and value.isdigit():
+            if len(value) > len(str(MAX_INTEGER)) or int(value) > MAX_INTEGER:
+                self.problem(node, path, f"expected a whole number from 0 to {MAX_INTEGER}, got {value[:12]}…")
+                return None
+            return int(value)
+        shown = repr(value[:40]) if value is not None else _describe(node)
         self.problem(node, path, f"expected a whole number, got {shown}")
         return None
 
@@ -310,6 +314,21 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as error:
         problems.append(_syntax_problem(file, error, text))
+        return None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow at all (a raw control character)
+        # The reader's own position is counted in its buffer, not in the text: find the character again.
+        found = _NOT_YAML.search(text)
+        line = text[: found.start()].count("\n") + 1 if found else 0
+        code = ord(found.group(0)) if found else int(error.character)
+        problems.append(
+            Problem(
+                file,
+                line,
+                "",
+                f"the control character U+{code:04X} cannot be in a YAML file; delete it "
+                "(it is invisible in most editors: retype the line)",
+            )
+        )
         return None
     if not nodes or nodes[0] is None:
         problems.append(Problem(file, 1, "", "file is empty; expected a mapping of fields"))
@@ -481,6 +500,13 @@ def _build(
 
 BLUEPRINT_PART_FIELDS = (Field("kind", "text"), Field("count", "int"), Field("points", "int"))
 BLUEPRINT_FIELDS = (Field("parts", "records", record=BLUEPRINT_PART_FIELDS),)
+
+
+# What YAML does not allow anywhere in a file (its "printable" set, inverted).
+_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+# The largest whole number a field takes (module ids, points, lines): bigger ones are typing mistakes.
+MAX_INTEGER = 9999
 
 
 def read_blueprint(path: Path) -> list[tuple[str, int, int]]:

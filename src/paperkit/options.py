@@ -179,7 +179,8 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
         )
     selection = ExamOptions(
         modules=parse_module_list(flags.modules),
-        seed=defaults.seed if flags.seed is None else parse_whole("--seed", flags.seed, 0),
+        # A seed names the exam's folder: a whole number of up to 18 digits keeps every file name short.
+        seed=defaults.seed if flags.seed is None else parse_whole("--seed", flags.seed, 0, 10**18 - 1),
         count=defaults.count if flags.count is None else parse_whole("--count", flags.count, 1),
         total_points=defaults.total_points
         if flags.total_points is None

@@ -176,8 +176,12 @@ def source_date() -> str:
     value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not value:
         return ""
-    if not value.isdigit():
-        raise RenderError(f"SOURCE_DATE_EPOCH={value}: expected a whole number of seconds since 1970-01-01 (UTC)")
+    # 253402300799 is 9999-12-31T23:59:59Z, the last moment a PDF date can hold.
+    if not value.isdigit() or len(value) > 12 or int(value) > 253402300799:
+        raise RenderError(
+            f"SOURCE_DATE_EPOCH={value[:20]}: expected a whole number of seconds since 1970-01-01 (UTC), "
+            "at most 253402300799 (the end of the year 9999)"
+        )
     moment = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -28,6 +28,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 HEADER_SEARCH_ROWS = 10
 # The largest roster file read (a class list is a few KB; this bounds a wrong file).
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
+# The longest name, class and id a paper's fields hold (and a file name can carry).
+MAX_NAME = 40
+MAX_ID = 32
 EXPECTED = "expected a header row with 姓名 and 学号 (or 考号/准考证号/座号; English: name, id), optional 班级"
 
 
@@ -167,6 +170,13 @@ def students_from_rows(rows: Sequence[Sequence[str]], where: str = "roster") -> 
             raise UsageError(f"{where}:{number}: 姓名 is empty; every student needs a name")
         if not ident:
             raise UsageError(f"{where}:{number}: {id_title} of {name} is empty; every student needs one")
+        for title, value, limit in ((header[found["name"] or 0].strip(), name, MAX_NAME), (id_title, ident, MAX_ID)):
+            if len(value) > limit:
+                raise UsageError(
+                    f"{where}:{number}: {title} is {len(value)} characters long; at most {limit} fit on a paper"
+                )
+        if len(class_name) > MAX_NAME:
+            raise UsageError(f"{where}:{number}: 班级 is {len(class_name)} characters long; at most {MAX_NAME} fit")
         if ident in seen:
             raise UsageError(f"{where}:{number}: {id_title} {ident} is also on row {seen[ident]}; it must be unique")
         seen[ident] = number
