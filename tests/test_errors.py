@@ -817,3 +817,73 @@ def test_a_usage_error_from_the_command_line_parser_is_one_line() -> None:
     ):
         done = subprocess.run([str(paperkit), *args], capture_output=True, text=True, check=False)
         assert (done.returncode, done.stderr) == (2, message + "\n"), args
+
+
+# ---- a manifest is input: a hand-edited one cannot write outside --out or crash (issue 19, part) ------------
+
+
+@pytest.fixture(scope="module")
+def manifest_data(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from paperkit.exam_build import plan_exam
+    from paperkit.manifest import manifest_json
+    from paperkit.options import ExamFlags, parse_exam_flags
+
+    root = tmp_path_factory.mktemp("manifest")
+    (root / "r.csv").write_text("姓名,学号\n张三,1\n李四,2\n", encoding="utf-8")
+    flags = ExamFlags(modules="2,3", seed="7", variants="2", roster=root / "r.csv")
+    return json.loads(manifest_json(plan_exam(parse_exam_flags(flags), SOURCE, root).manifest))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"exam_id": "../../../x"}, "exam_id '../../../x' is not a paperkit exam id (letters, digits, _ - . only)"),
+        ({"exam_id": "/tmp/evil"}, "exam_id '/tmp/evil' is not a paperkit exam id (letters, digits, _ - . only)"),
+        ({"duration": -5}, "duration -5 is out of range (at least 0)"),
+        ({"total_points": 0}, "total_points 0 is out of range (at least 1)"),
+        ({"title": "测\u0000试"}, "a field holds a NUL character"),
+        ({"papers": {}}, "no papers"),
+    ],
+)
+def test_a_hand_edited_manifest_is_one_line_and_writes_nothing(
+    manifest_data: dict, edit: dict, message: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps({**manifest_data, **edit}, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(
+        app, ["exam", "--from-manifest", str(path), "--source", str(SOURCE), "--out", str(tmp_path / "o")]
+    )
+    assert (result.exit_code, result.stderr) == (2, f"error: --from-manifest {path}: {message}\n")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_manifest_with_inconsistent_papers_is_refused(manifest_data: dict, tmp_path: Path) -> None:
+    paper = manifest_data["papers"]["A"]
+    cases = [
+        ({"A": {**paper, "questions": []}}, "paper A has no questions"),
+        (
+            {"A": {**paper, "questions": [paper["questions"][0]] * 2, "points": paper["points"][:2]}},
+            "paper A lists a question twice",
+        ),
+        ({"A": {**paper, "points": [-1] * len(paper["points"])}}, "paper A: its points do not match its questions"),
+        (
+            {"A": {**paper, "questions": ["9.1.q1", *paper["questions"][1:]]}},
+            "paper A: 9.1.q1 is not in the modules [2, 3]",
+        ),
+    ]
+    for papers, message in cases:
+        path = tmp_path / "m.json"
+        path.write_text(
+            json.dumps({**manifest_data, "papers": {**manifest_data["papers"], **papers}}), encoding="utf-8"
+        )
+        result = runner.invoke(
+            app, ["exam", "--from-manifest", str(path), "--source", str(SOURCE), "--out", str(tmp_path / "o")]
+        )
+        assert (result.exit_code, result.stderr) == (2, f"error: --from-manifest {path}: {message}\n"), message
+    students = [{**manifest_data["students"][0], "variant": "Z"}]
+    path.write_text(json.dumps({**manifest_data, "students": students}), encoding="utf-8")
+    result = runner.invoke(
+        app, ["exam", "--from-manifest", str(path), "--source", str(SOURCE), "--out", str(tmp_path / "o")]
+    )
+    assert result.stderr == f"error: --from-manifest {path}: student 1 sat paper Z, which is not recorded\n"
+    assert not (tmp_path / "o").exists()

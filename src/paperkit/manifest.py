@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,7 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
             exclude=tuple(Path(str(x)) for x in data.get("exclude", [])),
             shuffle=str(data.get("shuffle_options", "variant")),
         )
+        _check_schema(data)
         return Manifest(
             exam_id=str(data["exam_id"]),
             options=options,
@@ -128,3 +130,51 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
         raise UsageError(f"{flag} {path}: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise UsageError(f"{flag} {path}: a field is missing or malformed ({type(error).__name__}: {error})") from None
+
+
+# An exam id names a folder under --out: letters, digits, _ - . only, never a path.
+_SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}")
+
+
+def _check_schema(data: dict[str, Any]) -> None:
+    """A manifest is input like any other: ids that cannot leave --out, sane numbers, consistent papers.
+
+    Raises UsageError for the first problem (read_manifest adds the flag and the file).
+    """
+    for text in _strings(data):
+        if "\0" in text:
+            raise UsageError("a field holds a NUL character")
+    exam_id = str(data["exam_id"])
+    if not _SAFE_ID.fullmatch(exam_id) or ".." in exam_id:
+        raise UsageError(f"exam_id {exam_id[:60]!r} is not a paperkit exam id (letters, digits, _ - . only)")
+    for name, least in (("total_points", 1), ("count", 1), ("duration", 0)):
+        if int(data[name]) < least:
+            raise UsageError(f"{name} {data[name]} is out of range (at least {least})")
+    modules = {int(m) for m in data["modules"]}
+    variants = set(data["papers"])
+    if not variants:
+        raise UsageError("no papers")
+    for variant, paper in data["papers"].items():
+        questions = [str(q) for q in paper["questions"]]
+        if not questions:
+            raise UsageError(f"paper {variant} has no questions")
+        if len(set(questions)) != len(questions):
+            raise UsageError(f"paper {variant} lists a question twice")
+        if len(paper["points"]) != len(questions) or any(int(p) < 0 for p in paper["points"]):
+            raise UsageError(f"paper {variant}: its points do not match its questions")
+        outside = [q for q in questions if int(q.split(".")[0]) not in modules]
+        if outside:
+            raise UsageError(f"paper {variant}: {outside[0]} is not in the modules {sorted(modules)}")
+    for student in data.get("students", []):
+        if str(student["variant"]) not in variants:
+            raise UsageError(f"student {student['student_id']} sat paper {student['variant']}, which is not recorded")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [*value.keys(), *(s for v in value.values() for s in _strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
