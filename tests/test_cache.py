@@ -37,6 +37,18 @@ def test_a_damaged_entry_is_drawn_again(fresh_cache: Path) -> None:
     assert entry.read_bytes().decode().endswith("</svg>")
 
 
+def test_an_edited_entry_is_never_trusted(fresh_cache: Path) -> None:
+    # A well-formed SVG that says something else ("HACKED" in place of the formula) is not what was stored.
+    first = markup.render_math(r"\frac{a}{b}")
+    (entry,) = (fresh_cache / "math").iterdir()
+    head, _, body = entry.read_bytes().partition(b"\n")
+    hacked = body.replace(b"</svg>", b'<text x="0" y="0">HACKED</text></svg>')
+    entry.write_bytes(head + b"\n" + hacked)
+    markup.render_math.cache_clear()
+    assert markup.render_math(r"\frac{a}{b}") == first
+    assert b"HACKED" not in entry.read_bytes()
+
+
 def test_font_coverage_is_cached_and_identical(fresh_cache: Path) -> None:
     covered = fonts.covered_characters()
     assert ord("的") in covered and 0x2005 in covered

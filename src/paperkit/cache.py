@@ -24,15 +24,28 @@ def cache_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+# Each entry starts with a line naming its key and the SHA-256 of its value: an entry edited by hand, cut
+# short or written for another key is ignored (the value is derived again), never trusted.
+_HEADER = b"paperkit-cache 1 "
+
+
+def _header(key: str, data: bytes) -> bytes:
+    return _HEADER + key.encode() + b" " + hashlib.sha256(data).hexdigest().encode() + b"\n"
+
+
 def read_cached(kind: str, key: str) -> bytes | None:
-    """The cached value, or None when absent or unreadable (a cache never fails a build)."""
+    """The cached value, or None when absent, unreadable or not what was stored for this key."""
     root = cache_dir()
     if root is None:
         return None
     try:
-        return (root / kind / key).read_bytes()
+        raw = (root / kind / key).read_bytes()
     except OSError:
         return None
+    head, _, data = raw.partition(b"\n")
+    if head + b"\n" != _header(key, data):
+        return None
+    return data
 
 
 def write_cached(kind: str, key: str, data: bytes) -> None:
@@ -45,7 +58,7 @@ def write_cached(kind: str, key: str, data: bytes) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.write(_header(key, data) + data)
         os.replace(tmp, folder / key)
     except OSError:
         return
