@@ -278,3 +278,53 @@ def test_a_real_ctrl_c_stops_the_whole_roster_build(tmp_path: Path) -> None:
         time.sleep(0.05)
     assert _group(child.pid) == []
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["class.csv"]
+
+
+# ---- exam folders are all-or-nothing, one build at a time (issue 19, part) ----------------------------------
+
+
+def _plan(out: Path, title: str):
+    return plan_exam(parse_exam_flags(ExamFlags(modules="3", seed="1", count="2", title=title)), SOURCE, out)
+
+
+def test_a_failed_rebuild_leaves_the_old_folder_exactly_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _plan(tmp_path, "期中考试")
+    build_exam(first)
+    (first.out_dir / "scores.xlsx").write_bytes(b"the teacher's marks")
+    before = files(first.out_dir)
+    real = exam_build.write_atomic
+
+    def key_unwritable(path: Path, data: bytes) -> None:
+        if path.name == "key.pdf":
+            raise build.OutputError(f"cannot write {path}: permission denied")
+        real(path, data)
+
+    monkeypatch.setattr(exam_build, "write_atomic", key_unwritable)
+    again = _plan(tmp_path, "期中考试（补考）")  # another title: the same exam id, so the same folder
+    assert again.out_dir == first.out_dir
+    with pytest.raises(build.OutputError):
+        build_exam(again)
+    assert files(first.out_dir) == before  # the old paper with the old key, never a new paper with an old key
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.out_dir.name]  # no staging folder left over
+    monkeypatch.setattr(exam_build, "write_atomic", real)
+    build_exam(again)
+    assert (first.out_dir / "scores.xlsx").read_bytes() == b"the teacher's marks"  # the teacher's files stay
+    assert files(first.out_dir)["paper.pdf"] != before["paper.pdf"]
+
+
+def test_a_second_build_into_the_same_folder_at_the_same_time_is_refused(tmp_path: Path) -> None:
+    import fcntl
+
+    plan = _plan(tmp_path, "")
+    with open(tmp_path / f".{plan.out_dir.name}.lock", "a+b") as held:  # a build in progress holds the lock
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(build.OutputError) as caught:
+            build_exam(plan)
+    assert str(caught.value) == (
+        f"another paperkit build is writing {plan.out_dir} right now; run this one when it has finished"
+    )
+    assert not plan.out_dir.exists()
+    build_exam(plan)  # once it is done, the folder can be written
+    assert sorted(p.name for p in plan.out_dir.iterdir()) == ["key.pdf", "manifest.json", "paper.pdf"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -18,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from . import exam as ex
-from .build import check_output, write_atomic
-from .errors import ContentError, UsageError
+from .build import check_output, current_umask, write_atomic
+from .errors import ContentError, OutputError, UsageError
 from .exam import LETTERS
 from .fonts import covered_characters
 from .kinds import KINDS
@@ -521,20 +522,60 @@ def build_exam(
     for output in OUTPUTS:
         if output.applies(plan):
             outputs.update(zip(output.names(plan), output.contents(plan, rendered), strict=True))
-    new = [plan.out_dir / name for name in plan.files if not (plan.out_dir / name).exists()]
-    new_dirs = [d for d in (plan.out_dir / "students", plan.out_dir) if not d.exists()]
-    written = []
+    with _folder_lock(plan.out_dir):
+        return _swap_in(plan.out_dir, plan.files, outputs)
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """One build at a time per exam folder: a second one says so at once instead of mixing its files in."""
+    import fcntl
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = folder.parent / f".{folder.name}.lock"
+    with open(lock, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise OutputError(
+                f"another paperkit build is writing {folder} right now; run this one when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            # Removed while still held, so no stray file is left beside the exam folders.
+            lock.unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _swap_in(folder: Path, files: Sequence[str], outputs: dict[str, bytes]) -> list[Path]:
+    """Write the whole exam folder beside `folder`, then put it in place: the folder holds the old set or the new
+    one, never papers of one build with keys of another. Other files in the old folder (the teacher's
+    scores.xlsx, analysis.pdf) are carried over."""
+    import shutil
+    import tempfile
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".new", dir=folder.parent))
     try:
-        for name in plan.files:
-            path = plan.out_dir / name
-            write_atomic(path, outputs[name])
-            written.append(path)
-    except BaseException:
-        # Interrupted (Ctrl-C) or failed half-way: take back the files this run added, so no partial set is left.
-        for path in new:
-            path.unlink(missing_ok=True)
-        for folder in new_dirs:
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
+        os.chmod(staging, 0o777 & ~current_umask())
+        for name in files:
+            write_atomic(staging / name, outputs[name])
+        if folder.is_dir():
+            for kept in folder.rglob("*"):
+                target = staging / kept.relative_to(folder)
+                if kept.is_file() and not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(kept, target)
+            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
+            os.rename(folder, retired / folder.name)
+            os.rename(staging, folder)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(staging, folder)
+    except BaseException as error:
+        # Interrupted (Ctrl-C) or failed (a full disk): nothing of this run is left; the old folder is as it was.
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
         raise
-    return written
+    return [folder / name for name in files]
