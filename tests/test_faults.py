@@ -280,6 +280,38 @@ def test_a_real_ctrl_c_stops_the_whole_roster_build(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["class.csv"]
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.slow
+def test_sigterm_to_the_main_process_ends_the_whole_job(tmp_path: Path) -> None:
+    """`kill` (or a CI cancel) reaches only the main process: its workers must not outlive it."""
+    import signal
+    import subprocess
+
+    (tmp_path / "class.csv").write_text(
+        "姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range(1, 41)), encoding="utf-8"
+    )
+    command = [sys.executable, "-c", "from paperkit.cli import main; main()", "exam", "--source", str(SOURCE)]
+    command += ["--modules", "2,3", "--roster", "class.csv"]
+    env = {k: v for k, v in os.environ.items() if k != "PAPERKIT_DEBUG"}
+    child = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while len(_group(child.pid)) < 1 + exam_build.WORKERS and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        os.kill(child.pid, signal.SIGTERM)  # the main process only
+        _, errors = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert (child.returncode, errors) == (143, "terminated; nothing was written.\n")
+    deadline = time.monotonic() + 10
+    while _group(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _group(child.pid) == []
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["class.csv"]
+
+
 # ---- exam folders are all-or-nothing, one build at a time (issue 19, part) ----------------------------------
 
 

@@ -408,14 +408,28 @@ def _click_exit(error: Exception) -> int | None:
     return None
 
 
+class Terminated(BaseException):
+    """SIGTERM (a CI cancel, `kill`): unwinds like Ctrl-C, so workers stop and partial outputs are taken back."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
     """Console entry point: run the app; an unexpected exception is reported as a bug, not a traceback."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except KeyboardInterrupt:
         typer.echo("interrupted; nothing was written.", err=True)
         sys.exit(130)
+    except Terminated:
+        typer.echo("terminated; nothing was written.", err=True)
+        sys.exit(143)
     except Exception as error:  # the last line of defence: users never see a traceback
         known = _click_exit(error)
         if known is not None:

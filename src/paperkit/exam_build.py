@@ -367,9 +367,29 @@ def render_job(plan: ExamPlan, job: Job) -> bytes:
     return pdf
 
 
+def _die_with_parent() -> None:
+    """A worker ends when its parent does (even when the parent is killed), and leaves Ctrl-C to the parent."""
+    import signal
+
+    # The terminal sends Ctrl-C to the whole process group: the parent stops the workers and reports it once
+    # (a worker catching it printed its own traceback).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent's SIGTERM handler (cli.main) came with the fork; a worker told to stop just stops.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the parent's own handler still stops them
+        pass
+
+
 def _warm_up() -> None:
     from .pdf import _font_config, isolate_fonts
 
+    _die_with_parent()
     isolate_fonts()  # before WeasyPrint loads fontconfig
     importlib.import_module("weasyprint")
     _font_config()
