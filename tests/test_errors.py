@@ -887,3 +887,19 @@ def test_a_manifest_with_inconsistent_papers_is_refused(manifest_data: dict, tmp
     )
     assert result.stderr == f"error: --from-manifest {path}: student 1 sat paper Z, which is not recorded\n"
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_a_module_that_is_not_a_regular_file_is_refused_without_reading_it(workdir: Path, kind: str) -> None:
+    """A module linked to /dev/zero was read until memory ran out; a named pipe waited for ever."""
+    module_file = workdir / M
+    module_file.unlink()
+    if kind == "device":
+        module_file.symlink_to("/dev/zero")
+    else:
+        os.mkfifo(module_file)
+    result = runner.invoke(app, ["validate"])
+    assert (result.exit_code, result.stderr.splitlines()) == (
+        1,
+        [f"{M}: is not a regular file (a device, a named pipe…); give a YAML file", built()],
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -288,7 +289,14 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
     """Read and parse one YAML file into its node tree, or record why it cannot be."""
     file = display_path(path)
     try:
-        data = path.read_bytes()
+        # The type and size are checked before reading: a file linked to /dev/zero or a named pipe would
+        # otherwise be read without end (or wait forever for a writer).
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(Problem(file, 0, "", "is not a regular file (a device, a named pipe…); give a YAML file"))
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         problems.append(Problem(file, 0, "", f"cannot be read: {error.strerror}"))
         return None
@@ -298,7 +306,8 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
                 file,
                 0,
                 "",
-                f"file is {len(data) / 1e6:.1f} MB; a content file may be at most {MAX_FILE_BYTES // 1024 // 1024} MB",
+                f"file is {info.st_size / 1e6:.1f} MB; "
+                f"a content file may be at most {MAX_FILE_BYTES // 1024 // 1024} MB",
             )
         )
         return None
