@@ -903,3 +903,35 @@ def test_a_module_that_is_not_a_regular_file_is_refused_without_reading_it(workd
         1,
         [f"{M}: is not a regular file (a device, a named pipe…); give a YAML file", built()],
     )
+
+
+# ---- nothing leaves the page (issue 19, part) ---------------------------------------------------------------
+
+
+def _overflow_module(extra: str) -> str:
+    return MODULE_YAML.replace("  - 要点一\n", f"  - 要点一\n  - {extra}\n")
+
+
+def test_long_words_long_formulas_and_wide_formulas_stay_on_the_page(tmp_path: Path) -> None:
+    from paperkit.build import render_handbook
+    from paperkit.page import geometry_for
+    from paperkit.pdf import overflows
+    from paperkit.validate import open_handbook
+
+    long_sum = " + ".join(f"x_{{{i}}}^{{2}}" for i in range(60))
+    wide = "\\frac{" + " + ".join(f"a_{{{i}}}" for i in range(40)) + "}{b}"
+    source = write_handbook(
+        tmp_path, {"01-first.yaml": _overflow_module(f"长词 {'a' * 200}，长公式 ${long_sum}$，宽公式 ${wide}$")}
+    )
+    for paper in ("A4", "B5"):
+        result = render_handbook(open_handbook(source), geometry_for(paper))
+        assert overflows(result.document) == [], paper
+
+
+def test_what_cannot_be_broken_is_an_error_naming_the_page(workdir: Path) -> None:
+    (workdir / M).write_text(_overflow_module("变量 $" + "x" * 150 + "$"), encoding="utf-8")
+    result = runner.invoke(app, ["handbook", "--out", "out/hb.pdf"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: text runs past the edge of the page (page 5: 「x」")
+    assert result.stderr.endswith("shorten it, or break a long formula into several $…$\n")
+    assert not (workdir / "out" / "hb.pdf").exists()

@@ -25,6 +25,7 @@ from .handbook import (
 from .models import Handbook
 from .page import DEFAULT_PAGE, PageGeometry
 from .paths import ASSETS, FONTS, TEMPLATES
+from .pdf import overflows
 from .render import LaidOut, lay_out_document
 from .validate import open_handbook
 
@@ -164,16 +165,18 @@ def render_checklist(
         start = next((n for n, estimate in enumerate(estimates) if estimate <= 1.1), len(layouts) - 1)
         for layout in layouts[start:]:
             context = checklist_context(handbook, layout, page)
-            laid = lay_out_document("checklist.html.j2", ["checklist.css.j2"], context, page)
+            laid = lay_out_document("checklist.html.j2", ["checklist.css.j2"], context, page, check_overflow=False)
             if laid.pages > 1:
                 # The columns were balanced by estimated heights; balance them by the measured ones and retry
                 # (a module is as tall in any column of a layout).
                 measured = laid.block_heights("mod")
                 if len(measured) == len(handbook.modules):
                     context = checklist_context(handbook, layout, page, measured)
-                    laid = lay_out_document("checklist.html.j2", ["checklist.css.j2"], context, page)
+                    laid = lay_out_document(
+                        "checklist.html.j2", ["checklist.css.j2"], context, page, check_overflow=False
+                    )
             pages = laid.pages
-            if pages == 1:
+            if pages == 1 and not overflows(laid.document):  # a layout whose columns overflow is no fit
                 return _rendered(laid)
     raise RenderError(
         f"the checklist does not fit on one {page.paper} page: {len(handbook.modules)} modules and "

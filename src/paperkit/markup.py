@@ -232,6 +232,16 @@ def _trivial_piece(match: re.Match[str]) -> str | None:
     return None
 
 
+# Text-set formulas longer than this (in TeX characters) may break after their operators.
+LONG_FORMULA = 24
+_OPERATOR = re.compile(r'(<span class="mo">[^<]*</span>)')
+
+
+def _break_after_operators(html: str) -> str:
+    """A zero-width space (a line-break opportunity) after each operator span of a text-set formula."""
+    return _OPERATOR.sub("\\1\u200b", html)
+
+
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"')
 
 
@@ -375,6 +385,10 @@ def render_math(tex: str) -> Formula:
         raise MathError(braces)
     trivial = _trivial_html(tex)
     if trivial is not None:
+        if len(tex) > LONG_FORMULA:
+            # A long formula may break after a binary operator or relation, as TeX breaks one in a paragraph;
+            # a short one stays on one line (.math is nowrap).
+            return Formula(f'<span class="math long">{_break_after_operators(trivial)}</span>', is_svg=False)
         return Formula(f'<span class="math">{trivial}</span>', is_svg=False)
     if _CJK_RE.search(tex):
         raise MathError(
@@ -423,8 +437,8 @@ def visible_text(text: str) -> str:
                 formula = render_math(token.content)
             except MathError:
                 continue
-            if not formula.is_svg:
-                out.append(unescape(re.sub(r"<[^>]+>", "", formula.html)))
+            if not formula.is_svg:  # the zero-width spaces a long formula may break at are not seen
+                out.append(unescape(re.sub(r"<[^>]+>", "", formula.html)).replace("\u200b", ""))
         elif token.type == "softbreak":
             out.append(" ")
     return "".join(out)

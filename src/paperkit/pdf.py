@@ -163,6 +163,34 @@ def lay_out(html: str, stylesheets: list[str], allow: AllowList):
     return document
 
 
+def overflows(document) -> list[tuple[int, str]]:
+    """(page number, text) of every piece of text or image that reaches past its page's text area.
+
+    The stylesheets wrap long words and scale wide formulas, so this is a gate: anything still
+    running off the page (a formula that cannot break, a long course name) is found here, not on paper.
+    """
+    from weasyprint.formatting_structure import boxes
+
+    found: list[tuple[int, str]] = []
+    for number, page in enumerate(document.pages, start=1):
+        box = page._page_box
+        left = box.margin_left + box.border_left_width + box.padding_left
+        right = left + box.width
+        stack = [box]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, boxes.MarginBox):
+                continue  # running headers, page numbers and the seal line live in the margins
+            if isinstance(current, boxes.TextBox | boxes.InlineReplacedBox):
+                start, end = current.position_x, current.position_x + current.margin_width()
+                # Up to 3 px (0.8 mm) is not an overflow: a closing mark (，) kept with the last letters of a
+                # broken long word can reach that far into the margin, where no one sees it on paper.
+                if end > right + 3 or start < left - 3:
+                    found.append((number, getattr(current, "text", "") or "(a formula)"))
+            stack.extend(reversed(getattr(current, "children", ())))
+    return found
+
+
 def document_identifier(html: str, stylesheets: list[str]) -> bytes:
     """A stable /ID derived from the input: the same document always gets the same bytes."""
     return hashlib.sha256("\0".join([html, *stylesheets]).encode()).hexdigest()[:32].encode()

@@ -110,14 +110,24 @@ class LaidOut:
         return write_document(self.document, document_identifier(self.html, self.stylesheets))
 
 
-def lay_out_document(template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry) -> LaidOut:
+def lay_out_document(
+    template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry, check_overflow: bool = True
+) -> LaidOut:
     """Template → HTML, CSS templates → stylesheets, then pages; only the formulas made here may be loaded."""
-    from .pdf import AllowList, lay_out
+    from .pdf import AllowList, lay_out, overflows
 
     with collecting_formulas() as formulas:
         html = render_template(template, context)
     stylesheets = render_stylesheets(css, page, context)
-    return LaidOut(html, stylesheets, lay_out(html, stylesheets, AllowList(frozenset(formulas))))
+    document = lay_out(html, stylesheets, AllowList(frozenset(formulas)))
+    beyond = overflows(document) if check_overflow else []
+    if beyond:
+        shown = "; ".join(f"page {number}: 「{text[:30]}」" for number, text in beyond[:3])
+        more = f" and {len(beyond) - 3} more" if len(beyond) > 3 else ""
+        raise RenderError(
+            f"text runs past the edge of the page ({shown}{more}); shorten it, or break a long formula into several $…$"
+        )
+    return LaidOut(html, stylesheets, document)
 
 
 def render_document(template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry) -> bytes:
