@@ -935,3 +935,23 @@ def test_what_cannot_be_broken_is_an_error_naming_the_page(workdir: Path) -> Non
     assert result.stderr.startswith("error: text runs past the edge of the page (page 5: 「x」")
     assert result.stderr.endswith("shorten it, or break a long formula into several $…$\n")
     assert not (workdir / "out" / "hb.pdf").exists()
+
+
+def test_lists_and_texts_have_limits_that_say_what_they_are(workdir: Path) -> None:
+    bullets = "".join("  - 点\n" for _ in range(501))
+    long_text = "长" * 20_001
+    (workdir / M).write_text(
+        MODULE_YAML.replace("  must_know:\n  - 要点一\n", "  must_know:\n" + bullets).replace(
+            "  overview: 概述文字，含公式 $O(S^2)$。", f"  overview: {long_text}"
+        ),
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["validate"])
+    assert (result.exit_code, result.stderr.splitlines()) == (
+        1,
+        [
+            f"{M}:7: sections[0].overview: 20001 characters; a text may be at most 20000 long",
+            f"{M}:9: sections[0].must_know: 501 items; a list may hold at most 500",
+            built(2),
+        ],
+    )

@@ -191,6 +191,9 @@ class _FileReader:
         if node.tag not in _PLAIN_TAGS:
             self.problem(node, path, f"expected text, got a value tagged {node.tag}")
             return None
+        if len(node.value) > MAX_TEXT:
+            self.problem(node, path, f"{len(node.value)} characters; a text may be at most {MAX_TEXT} long")
+            return None
         control = _CONTROL.search(node.value)
         if control:
             self.problem(node, path, _control_message(control.group(0), node.style == '"'))
@@ -222,6 +225,9 @@ class _FileReader:
             return None
         if required and not node.value:
             self.problem(node, path, "must list at least one item")
+        if len(node.value) > MAX_ITEMS:
+            self.problem(node, path, f"{len(node.value)} items; a list may hold at most {MAX_ITEMS}")
+            return None
         return list(node.value)
 
     def _first_visit(self, node: yaml.Node, path: str) -> bool:
@@ -513,6 +519,11 @@ BLUEPRINT_FIELDS = (Field("parts", "records", record=BLUEPRINT_PART_FIELDS),)
 
 # What YAML does not allow anywhere in a file (its "printable" set, inverted).
 _NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+# Bounds that keep the work a file can cause in proportion (a 2 MB file of one-character bullets drove a build
+# to 5 GB): the longest list (modules' sections, a section's bullets or items) and the longest text.
+MAX_ITEMS = 500
+MAX_TEXT = 20_000
 
 # The largest whole number a field takes (module ids, points, lines): bigger ones are typing mistakes.
 MAX_INTEGER = 9999
