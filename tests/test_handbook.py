@@ -507,3 +507,18 @@ def test_rules_and_call_outs_survive_black_and_white_printing(rendered: dict[str
     assert tips["left"] > 0.9 and pitfalls["left"] > 0.9  # both bars print
     assert pitfalls["right"] > 0.9 and pitfalls["top"] > 0.9  # the pitfalls' frame prints
     assert tips["right"] < 0.1 and tips["top"] < 0.1  # and the tips have none: told apart without colour
+
+
+def test_a_proof_of_some_modules(tmp_path: Path) -> None:
+    out = tmp_path / "proof.pdf"
+    result = runner.invoke(app, ["handbook", "--source", str(SOURCE), "--modules", "3,2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    reader = PdfReader(out)
+    assert [(title, len(sections)) for title, _, sections in outline(reader)] == [
+        ("2 Transformer 核心结构", 6),
+        ("3 语言建模目标与损失", 4),
+    ]
+    assert "校样：仅含模块2、3，页码为本校样的页码" in squash(reader.pages[0].extract_text())
+    assert len(reader.pages) < 20
+    result = runner.invoke(app, ["handbook", "--source", str(SOURCE), "--modules", "2,14", "--out", str(out)])
+    assert (result.exit_code, result.stderr) == (2, "error: --modules 2,14: unknown module 14; modules are 0–13\n")

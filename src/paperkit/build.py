@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import math
 import os
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OutputError, RenderError
-from .export import ExportFormat, export_bank
+from .export import ExportFormat, export_bank, select_modules
 from .handbook import (
     CHECKLIST_LAYOUTS,
     ChecklistLayout,
@@ -145,10 +146,17 @@ def _rendered(laid: LaidOut) -> Rendered:
 
 
 def render_handbook(
-    handbook: Handbook, page: PageGeometry, answers: str = "inline", exercises: bool = False
+    handbook: Handbook,
+    page: PageGeometry,
+    answers: str = "inline",
+    exercises: bool = False,
+    modules: Sequence[int] | None = None,
 ) -> Rendered:
-    """The handbook as HTML and PDF for one paper and answer mode, with each module's 练习 if asked."""
-    context = handbook_context(handbook, answers, exercises, page.chars_per_line)
+    """The handbook as HTML and PDF for one paper and answer mode, with each module's 练习 if asked; with
+    `modules`, a proof of only those modules (its page numbers are its own, and its cover says so)."""
+    if modules is not None:
+        handbook = dataclasses.replace(handbook, modules=select_modules(handbook, modules))
+    context = handbook_context(handbook, answers, exercises, page.chars_per_line, proof=modules)
     css = ["handbook.css.j2", "kinds.css.j2"] if exercises else ["handbook.css.j2"]
     return _rendered(lay_out_document("handbook.html.j2", css, context, page))
 
@@ -193,6 +201,7 @@ def build_handbook(
     answers: str = "inline",
     html: bool = False,
     exercises: bool = False,
+    modules: Sequence[int] | None = None,
 ) -> list[Path]:
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written."""
     check_answers(answers)
@@ -200,7 +209,7 @@ def build_handbook(
         raise OutputError(f"--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name")
     for target in [out, out.with_suffix(".html")] if html else [out]:
         check_output(target, inputs=[source])
-    rendered = render_handbook(open_handbook(source), page, answers, exercises)
+    rendered = render_handbook(open_handbook(source), page, answers, exercises, modules)
     write_atomic(out, rendered.pdf)
     written = [out]
     if html:

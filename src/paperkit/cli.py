@@ -93,16 +93,25 @@ def handbook(
             help="end: each module ends with its 练习 (exam items set as on a paper), answers in an appendix.",
         ),
     ] = "none",
+    modules: Annotated[
+        str | None,
+        _text_option("--modules", "LIST", "A proof of only these modules, e.g. 2,3 (its page numbers are its own)."),
+    ] = None,
 ) -> None:
     """Write the handbook PDF: cover, checklist, contents with page numbers, modules, bookmarks."""
     from .build import build_handbook
+    from .options import parse_module_list
     from .page import geometry_for
 
     with _reported():
         if exercises not in ("none", "end"):
             raise UsageError(f"--exercises {exercises}: unknown mode; choose one of none, end")
         page = geometry_for(paper)
-        for path in build_handbook(source, out, page=page, answers=answers, html=html, exercises=exercises == "end"):
+        chosen = parse_module_list(modules) if modules is not None else None
+        written = build_handbook(
+            source, out, page=page, answers=answers, html=html, exercises=exercises == "end", modules=chosen
+        )
+        for path in written:
             typer.echo(str(path))
 
 

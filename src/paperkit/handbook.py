@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +122,11 @@ def _exercises(module: Module, view: str, layout: Layout) -> list[dict[str, Any]
 
 
 def handbook_context(
-    handbook: Handbook, answers: str = "inline", exercises: bool = False, chars_per_line: int = 40
+    handbook: Handbook,
+    answers: str = "inline",
+    exercises: bool = False,
+    chars_per_line: int = 40,
+    proof: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Everything the handbook template shows, numbered and anchored; `answers` is inline, end or none.
 
@@ -158,7 +163,7 @@ def handbook_context(
         "answers": answers,
         "appendix": appendix,
         "exercise_answers": exercise_answers,
-        "edition": _edition(answers),
+        "edition": label("proof_edition", modules="、".join(map(str, proof))) if proof else _edition(answers),
         "contents_line": label(f"contents_{answers}"),
         "examples_title": label("part_examples") if answers == "inline" else label("examples_no_answers"),
     }

@@ -13,6 +13,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "coverage": "覆盖",
         "generated": "生成日期",
         "student_edition": "学生版（不含答案）",
+        "proof_edition": "校样：仅含模块 {modules}，页码为本校样的页码",
         # What each section holds, by edition (the cover says it, so it can never contradict the edition).
         "contents_inline": "每节包含概述、要点、工程提示、常见误区与例题（含答案）。",
         "contents_end": "每节包含概述、要点、工程提示、常见误区与例题；例题答案集中在书末。",
