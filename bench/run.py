@@ -194,6 +194,12 @@ def write_formula_source(target: Path, sections: int) -> Path:
     return target
 
 
+def class_case(name: str, roster: Path, out: Path, budget_s: float, budget_kb: float | None = None) -> Case:
+    """A class's A/B exam with a seal line, as a teacher prints it (its print file's size is measured in main)."""
+    argv = [str(BIN / "paperkit"), "exam", "--modules", "2,3,8", "--seed", "7", "--variants", "2", "--seal-line"]
+    return Case(name, [*argv, "--roster", str(roster), "--out", str(out)], budget_s, None, budget_kb)
+
+
 def cases(include_scaling: bool) -> list[Case]:
     """The benchmarked commands, with the budgets of the performance issue."""
     pk = str(BIN / "paperkit")
@@ -226,46 +232,8 @@ def cases(include_scaling: bool) -> list[Case]:
             [pk, "exam", "--modules", "2,3,8", "--seed", "7", "--roster", str(roster40), "--out", str(roster_dir)],
             10.0,
         ),
-        Case(
-            "roster 45, A/B, seal line",
-            [
-                pk,
-                "exam",
-                "--modules",
-                "2,3,8",
-                "--seed",
-                "7",
-                "--variants",
-                "2",
-                "--seal-line",
-                "--roster",
-                str(roster45),
-                "--out",
-                str(WORK / "roster-45"),
-            ],
-            8.0,
-            None,
-        ),
-        Case(
-            "roster 135, A/B, seal line",
-            [
-                pk,
-                "exam",
-                "--modules",
-                "2,3,8",
-                "--seed",
-                "7",
-                "--variants",
-                "2",
-                "--seal-line",
-                "--roster",
-                str(roster135),
-                "--out",
-                str(WORK / "roster-135"),
-            ],
-            24.0,
-            None,
-        ),
+        class_case("roster 45, A/B, seal line", roster45, WORK / "roster-45", 8.0, 1536),
+        class_case("roster 135, A/B, seal line", roster135, WORK / "roster-135", 24.0),
         Case(
             "make, nothing changed",
             ["make", "--no-print-directory"],

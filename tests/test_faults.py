@@ -238,53 +238,9 @@ def _group(pgid: int) -> list[int]:
     return members
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
-@pytest.mark.slow
-def test_a_real_ctrl_c_stops_the_whole_roster_build(tmp_path: Path) -> None:
-    import signal
-    import subprocess
-
-    (tmp_path / "class.csv").write_text(
-        "姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range(1, 41)), encoding="utf-8"
-    )
-    command = [
-        sys.executable,
-        "-c",
-        "from paperkit.cli import main; main()",
-        "exam",
-        "--source",
-        str(SOURCE),
-        "--modules",
-        "2,3",
-        "--roster",
-        "class.csv",
-    ]
-    env = {k: v for k, v in os.environ.items() if k != "PAPERKIT_DEBUG"}
-    child = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        while len(_group(child.pid)) < 1 + exam_build.WORKERS and time.monotonic() < deadline:
-            time.sleep(0.05)
-        # Workers start only once the options and content are checked: they are rendering now (40 papers take seconds).
-        time.sleep(0.3)
-        os.killpg(child.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole group gets it
-        _, errors = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert (child.returncode, errors) == (130, "interrupted; nothing was written.\n")
-    deadline = time.monotonic() + 10
-    while _group(child.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _group(child.pid) == []
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["class.csv"]
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
-@pytest.mark.slow
-def test_sigterm_to_the_main_process_ends_the_whole_job(tmp_path: Path) -> None:
-    """`kill` (or a CI cancel) reaches only the main process: its workers must not outlive it."""
-    import signal
+def _signal_a_roster_build(tmp_path: Path, send) -> tuple[int, str]:
+    """Start a 40-student roster build in a session of its own, call `send(pid)` once its workers render, and
+    return its exit code and stderr after checking that no process of it is left and nothing was written."""
     import subprocess
 
     (tmp_path / "class.csv").write_text(
@@ -298,18 +254,39 @@ def test_sigterm_to_the_main_process_ends_the_whole_job(tmp_path: Path) -> None:
         deadline = time.monotonic() + 30
         while len(_group(child.pid)) < 1 + exam_build.WORKERS and time.monotonic() < deadline:
             time.sleep(0.05)
+        # Workers start only once the options and content are checked: they are rendering now (40 papers take seconds).
         time.sleep(0.3)
-        os.kill(child.pid, signal.SIGTERM)  # the main process only
+        send(child.pid)
         _, errors = child.communicate(timeout=30)
     finally:
         if child.poll() is None:
             child.kill()
-    assert (child.returncode, errors) == (143, "terminated; nothing was written.\n")
     deadline = time.monotonic() + 10
     while _group(child.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _group(child.pid) == []
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["class.csv"]
+    return child.returncode, errors
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.slow
+def test_a_real_ctrl_c_stops_the_whole_roster_build(tmp_path: Path) -> None:
+    import signal
+
+    # What Ctrl-C in a terminal does: the whole process group gets it.
+    result = _signal_a_roster_build(tmp_path, lambda pid: os.killpg(pid, signal.SIGINT))
+    assert result == (130, "interrupted; nothing was written.\n")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.slow
+def test_sigterm_to_the_main_process_ends_the_whole_job(tmp_path: Path) -> None:
+    """`kill` (or a CI cancel) reaches only the main process: its workers must not outlive it."""
+    import signal
+
+    result = _signal_a_roster_build(tmp_path, lambda pid: os.kill(pid, signal.SIGTERM))
+    assert result == (143, "terminated; nothing was written.\n")
 
 
 # ---- exam folders are all-or-nothing, one build at a time (issue 19, part) ----------------------------------
