@@ -164,7 +164,7 @@ def test_a_make_up_never_reuses_the_first_exams_items(ab: ExamPlan, tmp_path: Pa
     first = {q.question.id for e in ab.exams.values() for q in e.questions}
     makeup = _plan(tmp_path, seed="8", parts="choice:4x2,truefalse:2x2", exclude=(ab.out_dir / "manifest.json",))
     assert not first & {q.question.id for q in makeup.exams["A"].questions}
-    assert re.search(r"_p[0-9a-f]{6}_x[0-9a-f]{6}$", makeup.out_dir.name)
+    assert re.search(r"_p[0-9a-f]{6}_x[0-9a-f]{6}(_h[0-9a-f]{6})?$", makeup.out_dir.name)
     short_answers = _plan(tmp_path, seed="8", parts=None, count="3", exclude=(ab.out_dir / "manifest.json",))
     assert short_answers.out_dir.name.startswith("m2-3-8_s8_n3_x")  # a make-up never shares a folder
     with pytest.raises(UsageError) as caught:

@@ -155,11 +155,11 @@ def test_seal_line_on_every_page(variants) -> None:
 
 def test_variants_differ_and_are_named(variants) -> None:
     plan, folder = variants
-    assert folder.name == "m2-3-8_s7_n7_v3"
+    assert re.fullmatch(r"m2-3-8_s7_n7_v3_h[0-9a-f]{6}", folder.name)  # _h…: the seal line prints differently
     assert [p.name for p in sorted(folder.glob("*.pdf"))] == [f"{k}-{v}.pdf" for k in ("key", "paper") for v in "ABC"]
     ids = [tuple(q.question.id for q in e.questions) for e in plan.exams.values()]
     assert len(set(ids)) == 3
-    assert "m2-3-8_s7_n7_v3 · C 卷" in _text(folder / "paper-C.pdf")[0]
+    assert f"{folder.name} · C 卷" in _text(folder / "paper-C.pdf")[0]
     assert "第1–5题每小题14分，第6–7题每小题15分" in _flat(_text(folder / "paper-A.pdf")[0])
 
 
@@ -406,7 +406,8 @@ def test_cli_prints_the_written_files(in_tmp: Path) -> None:
         app, ["exam", "--source", str(SOURCE), "--modules", "3", "--seed", "1", "--count", "3", "--paper", "B5"]
     )
     assert result.exit_code == 0, result.output
-    folder = Path("build/exams/m3_s1_n3")
+    folder = Path(f"build/exams/{plan_exam(parse_exam_flags(ExamFlags(modules='3', seed='1', count='3', paper='B5')), SOURCE).out_dir.name}")
+    assert folder.name.startswith("m3_s1_n3_h")
     assert result.output.splitlines() == [
         str(folder / "paper.pdf"),
         str(folder / "key.pdf"),

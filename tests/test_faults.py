@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -10,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from conftest import SOURCE, write_handbook
@@ -18,6 +23,11 @@ from paperkit.exam_build import build_exam, plan_exam
 from paperkit.options import ExamFlags, parse_exam_flags
 
 runner = CliRunner()
+
+
+def pdf_text(path: Path) -> str:
+    """A PDF's text, all pages."""
+    return "".join(page.extract_text() for page in PdfReader(path).pages)
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -292,14 +302,17 @@ def test_sigterm_to_the_main_process_ends_the_whole_job(tmp_path: Path) -> None:
 # ---- exam folders are all-or-nothing, one build at a time (issue 19, part) ----------------------------------
 
 
-def _plan(out: Path, title: str):
-    return plan_exam(parse_exam_flags(ExamFlags(modules="3", seed="1", count="2", title=title)), SOURCE, out)
+def _plan(out: Path, title: str, source: Path = SOURCE):
+    return plan_exam(parse_exam_flags(ExamFlags(modules="3", seed="1", count="2", title=title or None)), source, out)
 
 
 def test_a_failed_rebuild_leaves_the_old_folder_exactly_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = _plan(tmp_path, "期中考试")
+    source = tmp_path / "source"
+    shutil.copytree(SOURCE, source)
+    out = tmp_path / "exams"
+    first = _plan(out, "", source)
     build_exam(first)
     (first.out_dir / "scores.xlsx").write_bytes(b"the teacher's marks")
     before = files(first.out_dir)
@@ -311,16 +324,60 @@ def test_a_failed_rebuild_leaves_the_old_folder_exactly_as_it_was(
         real(path, data)
 
     monkeypatch.setattr(exam_build, "write_atomic", key_unwritable)
-    again = _plan(tmp_path, "期中考试（补考）")  # another title: the same exam id, so the same folder
+    # The handbook's title is edited: the same exam (the same folder) with a new default title on paper and key.
+    handbook = source / "handbook.yaml"
+    handbook.write_text(handbook.read_text(encoding="utf-8").replace("学习手册", "复习手册", 1), encoding="utf-8")
+    again = _plan(out, "", source)
     assert again.out_dir == first.out_dir
     with pytest.raises(build.OutputError):
         build_exam(again)
     assert files(first.out_dir) == before  # the old paper with the old key, never a new paper with an old key
-    assert sorted(p.name for p in tmp_path.iterdir()) == [first.out_dir.name]  # no staging folder left over
+    assert sorted(p.name for p in out.iterdir()) == [first.out_dir.name]  # no staging folder left over
     monkeypatch.setattr(exam_build, "write_atomic", real)
     build_exam(again)
     assert (first.out_dir / "scores.xlsx").read_bytes() == b"the teacher's marks"  # the teacher's files stay
-    assert files(first.out_dir)["paper.pdf"] != before["paper.pdf"]
+    for name in ("paper.pdf", "key.pdf"):
+        assert "复习手册" in pdf_text(first.out_dir / name)
+
+
+def test_an_option_that_changes_the_paper_changes_the_folder(tmp_path: Path) -> None:
+    plain, titled, again = _plan(tmp_path, ""), _plan(tmp_path, "期中考试"), _plan(tmp_path, "期中考试")
+    assert plain.out_dir.name == "m3_s1_n2"  # defaults only: the plain selection
+    assert titled.out_dir != plain.out_dir and titled.out_dir == again.out_dir
+    assert re.fullmatch(r"m3_s1_n2_h[0-9a-f]{6}", titled.out_dir.name)
+    flags = {"date": "2026-01-15", "duration": "90", "total_points": "120", "paper": "B5", "seal_line": True}
+    folders = {
+        plan_exam(parse_exam_flags(ExamFlags(modules="3", seed="1", count="2", **{k: v})), SOURCE, tmp_path).out_dir
+        for k, v in flags.items()
+    }
+    assert len(folders | {plain.out_dir, titled.out_dir}) == len(flags) + 2
+
+
+def test_two_builds_at_once_each_leave_papers_keys_and_manifest_that_agree(tmp_path: Path) -> None:
+    """Two real processes, started together: other titles go to their own folders; the same build twice
+    either waits its turn or is refused in one line, and the folder it leaves is whole."""
+    base = [sys.executable, "-c", "from paperkit.cli import main; main()", "exam", "--source", str(SOURCE)]
+    base += ["--modules", "3", "--seed", "1"]
+    base += ["--count", "2", "--out", str(tmp_path)]
+    runs = [[*base, "--title", "甲卷考试"], [*base, "--title", "乙卷考试"], base, base]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for cmd in runs]
+    results = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in procs]
+    for code, err in results[:2]:
+        assert (code, err) == (0, "")
+    for code, err in results[2:]:
+        assert code == 0 or (code == 1 and "another paperkit build is writing" in err and len(err.splitlines()) == 1)
+    assert any(code == 0 for code, _ in results[2:])
+    folders = sorted(p for p in tmp_path.iterdir())
+    assert len(folders) == 3  # no staging folder, no lock file left over
+    for folder in folders:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["exam_id"] == folder.name
+        title = re.sub(r"\s", "", manifest["title"])
+        paper, key = (re.sub(r"\s", "", pdf_text(folder / name)) for name in ("paper.pdf", "key.pdf"))
+        assert title in paper and title in key
+        assert f"{folder.name}·A卷" in paper and f"{folder.name}·A卷" in key
+        for qid in manifest["papers"]["A"]["questions"]:  # 3.1.q1: the key's answer comes from section 3.1
+            assert f"出自{qid.rsplit('.', 1)[0]}" in key
 
 
 def test_a_second_build_into_the_same_folder_at_the_same_time_is_refused(tmp_path: Path) -> None:

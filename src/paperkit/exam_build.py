@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -106,7 +107,24 @@ def make_exam_id(options: ExamOptions, excluded: Sequence[str] = ()) -> str:
         name += f"_p{_short_hash(spec)}"
     if excluded:
         name += f"_x{_short_hash(','.join(sorted(excluded)))}"
+    printed = _printed_choices(options)
+    if printed:
+        name += f"_h{_short_hash(printed)}"
     return name
+
+
+def _printed_choices(options: ExamOptions) -> str:
+    """The header options that differ from their defaults, as stable text ('' when all are defaults): a build
+    with another title, date, paper or seal line goes to a folder of its own, never over a paper of another."""
+    defaults = ExamOptions(modules=options.modules)
+    chosen = {
+        name: getattr(options, name)
+        for name in ("title", "course", "date_text", "duration", "total_points", "seal_line", "seal_pages", "seal_fields")
+        if getattr(options, name) != getattr(defaults, name)
+    }
+    if options.page.paper != defaults.page.paper:
+        chosen["paper"] = options.page.paper
+    return json.dumps(chosen, ensure_ascii=False, sort_keys=True) if chosen else ""
 
 
 def _short_hash(text: str) -> str:
