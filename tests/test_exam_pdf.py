@@ -406,7 +406,8 @@ def test_cli_prints_the_written_files(in_tmp: Path) -> None:
         app, ["exam", "--source", str(SOURCE), "--modules", "3", "--seed", "1", "--count", "3", "--paper", "B5"]
     )
     assert result.exit_code == 0, result.output
-    folder = Path(f"build/exams/{plan_exam(parse_exam_flags(ExamFlags(modules='3', seed='1', count='3', paper='B5')), SOURCE).out_dir.name}")
+    flags = ExamFlags(modules="3", seed="1", count="3", paper="B5")
+    folder = Path("build/exams", plan_exam(parse_exam_flags(flags), SOURCE).out_dir.name)
     assert folder.name.startswith("m3_s1_n3_h")
     assert result.output.splitlines() == [
         str(folder / "paper.pdf"),

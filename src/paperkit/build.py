@@ -8,7 +8,7 @@ import math
 import os
 import stat
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,10 +139,11 @@ class Rendered:
     pdf: bytes
     pages: int
     document: Any = field(default=None, compare=False, repr=False)  # the laid-out pages, for inspection
+    overflow: str = ""  # with allow_overflow: what runs past the page edge
 
 
 def _rendered(laid: LaidOut) -> Rendered:
-    return Rendered(laid.html, laid.pdf(), laid.pages, laid.document)
+    return Rendered(laid.html, laid.pdf(), laid.pages, laid.document, laid.overflow)
 
 
 def render_handbook(
@@ -151,14 +152,16 @@ def render_handbook(
     answers: str = "inline",
     exercises: bool = False,
     modules: Sequence[int] | None = None,
+    allow_overflow: bool = False,
 ) -> Rendered:
     """The handbook as HTML and PDF for one paper and answer mode, with each module's 练习 if asked; with
-    `modules`, a proof of only those modules (its page numbers are its own, and its cover says so)."""
+    `modules`, a proof of only those modules (its page numbers are its own, and its cover says so); text past
+    the page edge is a RenderError, or with `allow_overflow` the Rendered's `overflow` message."""
     if modules is not None:
         handbook = dataclasses.replace(handbook, modules=select_modules(handbook, modules))
     context = handbook_context(handbook, answers, exercises, page.chars_per_line, proof=modules)
     css = ["handbook.css.j2", "kinds.css.j2"] if exercises else ["handbook.css.j2"]
-    return _rendered(lay_out_document("handbook.html.j2", css, context, page))
+    return _rendered(lay_out_document("handbook.html.j2", css, context, page, allow_overflow=allow_overflow))
 
 
 def render_checklist(
@@ -202,14 +205,18 @@ def build_handbook(
     html: bool = False,
     exercises: bool = False,
     modules: Sequence[int] | None = None,
+    on_overflow: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written."""
+    """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written.
+    Text past the page edge is a RenderError; with `on_overflow` (--allow-overflow) it is passed there instead."""
     check_answers(answers)
     if html and out.with_suffix(".html") == out:
         raise OutputError(f"--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name")
     for target in [out, out.with_suffix(".html")] if html else [out]:
         check_output(target, inputs=[source])
-    rendered = render_handbook(open_handbook(source), page, answers, exercises, modules)
+    rendered = render_handbook(open_handbook(source), page, answers, exercises, modules, on_overflow is not None)
+    if rendered.overflow and on_overflow is not None:
+        on_overflow(f"{out}: {rendered.overflow}")
     write_atomic(out, rendered.pdf)
     written = [out]
     if html:

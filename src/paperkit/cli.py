@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Iterator
@@ -26,6 +27,14 @@ SourceOption = Annotated[
     Path,
     typer.Option(
         "--source", metavar="DIR", help="Handbook directory (handbook.yaml + modules/*.yaml).", show_default=True
+    ),
+]
+
+AllowOverflowOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-overflow",
+        help="Print text that runs past the page edge anyway, with a warning naming the page (else it is an error).",
     ),
 ]
 
@@ -97,6 +106,7 @@ def handbook(
         str | None,
         _text_option("--modules", "LIST", "A proof of only these modules, e.g. 2,3 (its page numbers are its own)."),
     ] = None,
+    allow_overflow: AllowOverflowOption = False,
 ) -> None:
     """Write the handbook PDF: cover, checklist, contents with page numbers, modules, bookmarks."""
     from .build import build_handbook
@@ -109,7 +119,14 @@ def handbook(
         page = geometry_for(paper)
         chosen = parse_module_list(modules) if modules is not None else None
         written = build_handbook(
-            source, out, page=page, answers=answers, html=html, exercises=exercises == "end", modules=chosen
+            source,
+            out,
+            page=page,
+            answers=answers,
+            html=html,
+            exercises=exercises == "end",
+            modules=chosen,
+            on_overflow=_warn if allow_overflow else None,
         )
         for path in written:
             typer.echo(str(path))
@@ -127,6 +144,10 @@ def checklist(
 
     with _reported():
         typer.echo(str(build_checklist(source, out, page=geometry_for(paper))))
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
 
 
 def _text_option(flag: str, metavar: str, help_text: str):
@@ -253,6 +274,7 @@ def exam(
     out: Annotated[
         Path, typer.Option("--out", metavar="DIR", help="Folder for exams; each goes in DIR/<exam-id>/.")
     ] = DEFAULT_BUILD / "exams",
+    allow_overflow: AllowOverflowOption = False,
 ) -> None:
     """Write a randomized exam paper, its answer key and manifest.json under build/exams/<exam-id>/."""
     from .exam_build import build_exam, plan_exam, plan_from_manifest
@@ -286,8 +308,11 @@ def exam(
         else:
             plan = plan_exam(parse_exam_flags(flags), source, out)
         for warning in plan.warnings:
-            typer.echo(f"warning: {warning}", err=True)
-        for path in build_exam(plan, progress=_stderr_progress() if plan.students else None, parallel=True):
+            _warn(warning)
+        if allow_overflow:
+            plan = dataclasses.replace(plan, allow_overflow=True)
+        progress = _stderr_progress() if plan.students else None
+        for path in build_exam(plan, progress=progress, parallel=True, on_overflow=_warn):
             if path.parent.name != "students":
                 typer.echo(str(path))
 

@@ -50,6 +50,7 @@ class ExamPlan:
     warnings: tuple[str, ...] = field(default=())
     student_exams: dict[str, ex.Exam] = field(default_factory=dict)  # --shuffle-options student: by student id
     inputs: tuple[Path, ...] = ()  # what the build reads (source folder, roster, manifest): never an output
+    allow_overflow: bool = False  # --allow-overflow: text past the page edge is a warning, not an error
 
     @property
     def options(self) -> ExamOptions:
@@ -117,11 +118,8 @@ def _printed_choices(options: ExamOptions) -> str:
     """The header options that differ from their defaults, as stable text ('' when all are defaults): a build
     with another title, date, paper or seal line goes to a folder of its own, never over a paper of another."""
     defaults = ExamOptions(modules=options.modules)
-    chosen = {
-        name: getattr(options, name)
-        for name in ("title", "course", "date_text", "duration", "total_points", "seal_line", "seal_pages", "seal_fields")
-        if getattr(options, name) != getattr(defaults, name)
-    }
+    names = ("title", "course", "date_text", "duration", "total_points", "seal_line", "seal_pages", "seal_fields")
+    chosen = {name: getattr(options, name) for name in names if getattr(options, name) != getattr(defaults, name)}
     if options.page.paper != defaults.page.paper:
         chosen["paper"] = options.page.paper
     return json.dumps(chosen, ensure_ascii=False, sort_keys=True) if chosen else ""
@@ -369,20 +367,22 @@ def job_context(plan: ExamPlan, job: Job) -> tuple[str, dict[str, object]]:
     return "exam.html.j2", ex.paper_context(exam, plan.options, title, plan.lang, who)
 
 
-def render_job(plan: ExamPlan, job: Job) -> bytes:
-    """One job's PDF bytes (the HTML is made where it is rendered: its formulas are allowed in this process)."""
-    from .render import render_document
+def render_job(plan: ExamPlan, job: Job) -> tuple[bytes, str]:
+    """One job's PDF bytes and its overflow warning ('' if none; see ExamPlan.allow_overflow). The HTML is made
+    where it is rendered: its formulas are allowed in this process."""
+    from .render import lay_out_document
 
     template, context = job_context(plan, job)
     page = plan.options.page
     if job.document == "key" and page.sheet is not None:
         page = geometry_for("A4")  # the teacher's key stays one column on A4
-    pdf = render_document(template, _stylesheets(plan, job), context, page)
+    laid = lay_out_document(template, _stylesheets(plan, job), context, page, allow_overflow=plan.allow_overflow)
+    pdf = laid.pdf()
     if job.document in ("paper", "padding") and page.sheet is not None:
         from .pdf import impose_two_up
 
-        return impose_two_up(pdf, page.sheet)
-    return pdf
+        pdf = impose_two_up(pdf, page.sheet)
+    return pdf, laid.overflow
 
 
 def _die_with_parent() -> None:
@@ -432,9 +432,10 @@ def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
 
 def render_all(
     plan: ExamPlan, jobs: Sequence[Job], progress: Progress | None = None, engine: Executor | None = None
-) -> list[bytes]:
-    """Render the jobs' PDFs, in the given order; on the engine's processes if given, else here."""
-    results: list[bytes] = []
+) -> list[tuple[bytes, str]]:
+    """Render the jobs' PDFs (each with its overflow warning), in the given order; on the engine's processes if
+    given, else here."""
+    results: list[tuple[bytes, str]] = []
     if engine is None:
         for index, job in enumerate(jobs):
             results.append(render_job(plan, job))
@@ -442,7 +443,7 @@ def render_all(
                 progress(index + 1, len(jobs))
         return results
     futures = {engine.submit(render_job, plan, job): index for index, job in enumerate(jobs)}
-    done: dict[int, bytes] = {}
+    done: dict[int, tuple[bytes, str]] = {}
     for count, future in enumerate(as_completed(futures), start=1):
         done[futures[future]] = future.result()
         if progress:
@@ -458,6 +459,16 @@ class Rendered:
     papers: list[bytes]
     tables: list[bytes] = field(default_factory=list)  # the per-student answer table (--shuffle-options student)
     padding: bytes | None = None  # with a roster: the 「本页无试题」 page that pads a paper to whole sheets
+    overflows: tuple[str, ...] = ()  # with --allow-overflow: 'paper-A.pdf: text runs past …', one per document
+
+
+def _job_name(plan: ExamPlan, job: Job) -> str:
+    """The document a job renders, as a warning names it."""
+    if job.student is not None:
+        return student_file(job.student)
+    if job.document in ("paper", "key"):
+        return f"{job.document}.pdf" if len(plan.exams) == 1 else f"{job.document}-{job.variant}.pdf"
+    return job.document
 
 
 def render_plan(
@@ -474,9 +485,12 @@ def render_plan(
     jobs = [Job("key", v) for v in letters] + tables + padding + papers
     if engine is None and (len(jobs) > 2 or (parallel and len(jobs) > 1)):
         with start_engine(min(WORKERS, len(jobs))) as own:
-            pdfs = render_all(plan, jobs, progress, own)
+            results = render_all(plan, jobs, progress, own)
     else:
-        pdfs = render_all(plan, jobs, progress, engine)
+        results = render_all(plan, jobs, progress, engine)
+    pdfs = [pdf for pdf, _ in results]
+    named = zip(jobs, results, strict=True)
+    overflows = tuple(f"{_job_name(plan, job)}: {warning}" for job, (_, warning) in named if warning)
     keys = dict(zip(letters, pdfs[: len(letters)], strict=True))
     first = len(letters) + len(tables) + len(padding)
     return Rendered(
@@ -484,6 +498,7 @@ def render_plan(
         pdfs[first:],
         pdfs[len(letters) : len(letters) + len(tables)],
         pdfs[first - 1] if padding else None,
+        overflows,
     )
 
 
@@ -549,13 +564,21 @@ def output_files(plan: ExamPlan) -> list[str]:
 
 
 def build_exam(
-    plan: ExamPlan, progress: Progress | None = None, engine: Executor | None = None, parallel: bool = False
+    plan: ExamPlan,
+    progress: Progress | None = None,
+    engine: Executor | None = None,
+    parallel: bool = False,
+    on_overflow: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Render every PDF of the plan in memory, then write all its outputs; returns the paths written."""
+    """Render every PDF of the plan in memory, then write all its outputs; returns the paths written. With
+    plan.allow_overflow, each document's overflow is passed to `on_overflow`."""
     check_output(plan.out_dir, directory=True, inputs=plan.inputs)
     for name in plan.files:
         check_output(plan.out_dir / name, inputs=plan.inputs)
     rendered = render_plan(plan, progress, engine, parallel)
+    for warning in rendered.overflows:
+        if on_overflow is not None:
+            on_overflow(warning)
     outputs: dict[str, bytes] = {}
     for output in OUTPUTS:
         if output.applies(plan):

@@ -77,6 +77,7 @@ class LaidOut:
     html: str
     stylesheets: list[str]
     document: Any = field(compare=False, repr=False)  # a weasyprint Document
+    overflow: str = ""  # with allow_overflow: what runs past the page edge ('' when nothing does)
 
     @property
     def pages(self) -> int:
@@ -111,25 +112,36 @@ class LaidOut:
 
 
 def lay_out_document(
-    template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry, check_overflow: bool = True
+    template: str,
+    css: Sequence[str],
+    context: dict[str, Any],
+    page: PageGeometry,
+    check_overflow: bool = True,
+    allow_overflow: bool = False,
 ) -> LaidOut:
-    """Template → HTML, CSS templates → stylesheets, then pages; only the formulas made here may be loaded."""
+    """Template → HTML, CSS templates → stylesheets, then pages; only the formulas made here may be loaded.
+    Text past the page edge is a RenderError, or with `allow_overflow` the LaidOut's `overflow` message."""
     from .pdf import AllowList, lay_out, overflows
 
     with collecting_formulas() as formulas:
         html = render_template(template, context)
     stylesheets = render_stylesheets(css, page, context)
     document = lay_out(html, stylesheets, AllowList(frozenset(formulas)))
-    beyond = overflows(document) if check_overflow else []
+    # One entry per page and text: a run cut into many boxes is reported once.
+    beyond = list(dict.fromkeys(overflows(document))) if check_overflow else []
+    message = ""
     if beyond:
         shown = "; ".join(f"page {number}: 「{text[:30]}」" for number, text in beyond[:3])
         more = f" and {len(beyond) - 3} more" if len(beyond) > 3 else ""
-        raise RenderError(
-            f"text runs past the edge of the page ({shown}{more}); shorten it, or break a long formula into several $…$"
-        )
-    return LaidOut(html, stylesheets, document)
+        message = f"text runs past the edge of the page ({shown}{more})"
+        if not allow_overflow:
+            raise RenderError(
+                f"{message}; shorten it, or break a long formula into several $…$ "
+                "(--allow-overflow prints it anyway, as a warning)"
+            )
+    return LaidOut(html, stylesheets, document, message)
 
 
 def render_document(template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry) -> bytes:
-    """A document's PDF bytes: the one path from a template and its context to PDF (handbook, checklist, exams)."""
+    """A document's PDF bytes (text past the page edge is a RenderError)."""
     return lay_out_document(template, css, context, page).pdf()
