@@ -286,7 +286,7 @@ def test_forty_student_roster(tmp_path: Path) -> None:
     roster = _roster(tmp_path / "class-1.csv", 40)
     plan, written = _build(tmp_path / "out", variants="2", roster=roster, seal_line=True)
     folder = plan.out_dir
-    assert folder.name == "m2-3-8_s7_n10_v2_class-1"
+    assert re.fullmatch(r"m2-3-8_s7_n10_v2_h[0-9a-f]{6}_class-1", folder.name)  # _h: the seal line
     assert [p.name for p in written if p.parent == folder] == ["papers-all.pdf", "keys.pdf", "manifest.json"]
     merged = PdfReader(folder / "papers-all.pdf")
     start = 0

@@ -229,10 +229,7 @@ def test_ctrl_c_while_writing_takes_back_this_runs_files(roster_plan, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         build_exam(roster_plan)
     assert len(count) == 3
-    out = roster_plan.out_dir.parent
-    assert [p for p in out.rglob("*") if p.is_file()] == []
-    assert not roster_plan.out_dir.exists()
-    os.rmdir(out)  # only the (empty) --out folder itself remains
+    assert not roster_plan.out_dir.parent.exists()  # not even the --out folder the build made
 
 
 def _group(pgid: int) -> list[int]:

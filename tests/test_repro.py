@@ -139,10 +139,10 @@ def test_source_date_epoch_dates_an_undated_exam_but_not_the_handbook(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01 00:00:00 UTC
     monkeypatch.chdir(_workspace(tmp_path))
     build_exam(plan_exam(parse_exam_flags(ExamFlags(modules="3", seed="1", count="1")), Path("source"), Path("out")))
-    dated = ExamFlags(modules="3", seed="1", count="1", date="2026-06-20")
-    build_exam(plan_exam(parse_exam_flags(dated), Path("source"), Path("dated")))
+    dated = plan_exam(parse_exam_flags(ExamFlags(modules="3", seed="1", count="1", date="2026-06-20")), Path("source"))
+    build_exam(dated)
     assert PdfReader("out/m3_s1_n1/paper.pdf").metadata["/CreationDate"] == "D:20260101000000Z"
-    assert PdfReader("dated/m3_s1_n1/paper.pdf").metadata["/CreationDate"] == "D:20260620"
+    assert PdfReader(dated.out_dir / "paper.pdf").metadata["/CreationDate"] == "D:20260620"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(RenderError) as caught:
         build_handbook(Path("source"), Path("hb.pdf"))

@@ -6,6 +6,7 @@ The files a job writes are the entries of `OUTPUTS`: a new output format is one 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib
 import json
@@ -430,36 +431,106 @@ def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
     engine.shutdown()
 
 
-def render_all(
+def _for_job(plan: ExamPlan, job: Job) -> ExamPlan:
+    """The plan as one job needs it: a student's paper carries no other student (sent to a worker per job,
+    the whole class would make the bytes through the pipes grow with the square of the class size)."""
+    if job.document == "students" or not plan.students:
+        return plan
+    personal = job.student.student_id if job.student is not None else None
+    return dataclasses.replace(
+        plan,
+        manifest=dataclasses.replace(plan.manifest, students=()),
+        students=(),
+        student_exams={k: v for k, v in plan.student_exams.items() if k == personal},
+    )
+
+
+def render_each(
     plan: ExamPlan, jobs: Sequence[Job], progress: Progress | None = None, engine: Executor | None = None
-) -> list[tuple[bytes, str]]:
-    """Render the jobs' PDFs (each with its overflow warning), in the given order; on the engine's processes if
-    given, else here."""
-    results: list[tuple[bytes, str]] = []
+) -> Iterator[tuple[int, bytes, str]]:
+    """Render the jobs, yielding (index, PDF bytes, overflow warning) as each is done; on the engine's
+    processes if given (in the order they finish), else here, in order."""
     if engine is None:
         for index, job in enumerate(jobs):
-            results.append(render_job(plan, job))
+            pdf, warning = render_job(plan, job)
+            yield index, pdf, warning
             if progress:
                 progress(index + 1, len(jobs))
-        return results
-    futures = {engine.submit(render_job, plan, job): index for index, job in enumerate(jobs)}
-    done: dict[int, tuple[bytes, str]] = {}
+        return
+    futures = {engine.submit(render_job, _for_job(plan, job), job): index for index, job in enumerate(jobs)}
     for count, future in enumerate(as_completed(futures), start=1):
-        done[futures[future]] = future.result()
+        pdf, warning = future.result()
+        yield futures.pop(future), pdf, warning  # popped: the future and its bytes are let go once written
         if progress:
             progress(count, len(jobs))
-    return [done[index] for index in range(len(jobs))]
 
 
 @dataclass(frozen=True)
 class Rendered:
-    """Every rendered PDF of a plan: keys by variant, papers in paper order (per student with a roster)."""
+    """Every rendered PDF of a plan: keys by variant in memory, papers as files in the folder being built."""
 
     keys: dict[str, bytes]
-    papers: list[bytes]
+    papers: list[Path]  # in paper order (per student with a roster)
     tables: list[bytes] = field(default_factory=list)  # the per-student answer table (--shuffle-options student)
     padding: bytes | None = None  # with a roster: the 「本页无试题」 page that pads a paper to whole sheets
     overflows: tuple[str, ...] = ()  # with --allow-overflow: 'paper-A.pdf: text runs past …', one per document
+
+
+def paper_files(plan: ExamPlan) -> list[str]:
+    """Where each paper goes in the exam folder, in paper order: students/… per student with a roster, else
+    paper.pdf (one variant) or paper-A.pdf, paper-B.pdf, …"""
+    if plan.students:
+        return [student_file(s) for s in plan.students]
+    return ["paper.pdf"] if len(plan.exams) == 1 else [f"paper-{v}.pdf" for v in plan.exams]
+
+
+def _key_files(plan: ExamPlan) -> list[str]:
+    return ["key.pdf"] if len(plan.exams) == 1 else [f"key-{v}.pdf" for v in plan.exams]
+
+
+def render_plan(
+    plan: ExamPlan,
+    folder: Path,
+    progress: Progress | None = None,
+    engine: Executor | None = None,
+    parallel: bool = False,
+) -> Rendered:
+    """Render every key and paper of the plan, each paper written into `folder` as soon as it is done (so a
+    class of 1000 is never held in memory): on `engine`; on workers of its own when there are more than two
+    documents (or with `parallel`, which the CLI sets: a process that forks should hold no threads); else here."""
+    letters = list(plan.exams)
+    papers = [Job("paper", s.variant, s) for s in plan.students] or [Job("paper", v) for v in letters]
+    # Keys first: the workers start on the few long documents while the many short ones follow.
+    tables = [Job("students", letters[0])] if plan.student_exams else []
+    padding = [Job("padding", letters[0])] if plan.students else []
+    jobs = [Job("key", v) for v in letters] + tables + padding + papers
+    first = len(jobs) - len(papers)
+    names = [folder / name for name in paper_files(plan)]
+    held: dict[int, bytes] = {}
+    overflows: dict[int, str] = {}
+
+    def collect(results: Iterator[tuple[int, bytes, str]]) -> None:
+        for index, pdf, warning in results:
+            if index >= first:
+                names[index - first].parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(names[index - first], pdf)
+            else:
+                held[index] = pdf
+            if warning:
+                overflows[index] = f"{_job_name(plan, jobs[index])}: {warning}"
+
+    if engine is None and (len(jobs) > 2 or (parallel and len(jobs) > 1)):
+        with start_engine(min(WORKERS, len(jobs))) as own:
+            collect(render_each(plan, jobs, progress, own))
+    else:
+        collect(render_each(plan, jobs, progress, engine))
+    return Rendered(
+        {letter: held[index] for index, letter in enumerate(letters)},
+        names,
+        [held[len(letters) + index] for index in range(len(tables))],
+        held[first - 1] if padding else None,
+        tuple(overflows[index] for index in sorted(overflows)),
+    )
 
 
 def _job_name(plan: ExamPlan, job: Job) -> str:
@@ -471,65 +542,7 @@ def _job_name(plan: ExamPlan, job: Job) -> str:
     return job.document
 
 
-def render_plan(
-    plan: ExamPlan, progress: Progress | None = None, engine: Executor | None = None, parallel: bool = False
-) -> Rendered:
-    """Render every key and paper of the plan in memory: on `engine`; on workers of its own when there are more
-    than two documents (or with `parallel`, which the CLI sets: a process that forks should hold no threads);
-    else here."""
-    letters = list(plan.exams)
-    papers = [Job("paper", s.variant, s) for s in plan.students] or [Job("paper", v) for v in letters]
-    # Keys first: the workers start on the few long documents while the many short ones follow.
-    tables = [Job("students", letters[0])] if plan.student_exams else []
-    padding = [Job("padding", letters[0])] if plan.students else []
-    jobs = [Job("key", v) for v in letters] + tables + padding + papers
-    if engine is None and (len(jobs) > 2 or (parallel and len(jobs) > 1)):
-        with start_engine(min(WORKERS, len(jobs))) as own:
-            results = render_all(plan, jobs, progress, own)
-    else:
-        results = render_all(plan, jobs, progress, engine)
-    pdfs = [pdf for pdf, _ in results]
-    named = zip(jobs, results, strict=True)
-    overflows = tuple(f"{_job_name(plan, job)}: {warning}" for job, (_, warning) in named if warning)
-    keys = dict(zip(letters, pdfs[: len(letters)], strict=True))
-    first = len(letters) + len(tables) + len(padding)
-    return Rendered(
-        keys,
-        pdfs[first:],
-        pdfs[len(letters) : len(letters) + len(tables)],
-        pdfs[first - 1] if padding else None,
-        overflows,
-    )
-
-
-# -- outputs: the files an exam job writes, one entry each -----------------------------------------
-
-
-@dataclass(frozen=True)
-class Output:
-    """One kind of file an exam job writes: when it applies, its names, and their bytes from the rendered PDFs."""
-
-    applies: Callable[[ExamPlan], bool]
-    names: Callable[[ExamPlan], list[str]]
-    contents: Callable[[ExamPlan, Rendered], list[bytes]]
-
-
-def _roster(plan: ExamPlan) -> bool:
-    return bool(plan.students)
-
-
-def _single(plan: ExamPlan) -> bool:
-    return not plan.students and len(plan.exams) == 1
-
-
-def _lettered(plan: ExamPlan) -> bool:
-    return not plan.students and len(plan.exams) > 1
-
-
-def _merged(documents: list[bytes], titles: Sequence[str], padding: bytes | None = None) -> bytes:
-    from .pdf import merge_for_duplex
-
-    return merge_for_duplex(documents, titles, padding)
+# -- outputs: the files an exam job writes ---------------------------------------------------------
 
 
 def _paper_titles(plan: ExamPlan) -> list[str]:
@@ -542,25 +555,27 @@ def _key_titles(plan: ExamPlan) -> list[str]:
     return [label("bookmark_key", variant=v) for v in plan.exams] + tables
 
 
-OUTPUTS: tuple[Output, ...] = (
-    # A roster: each student's paper, one print file of all papers, one of all keys.
-    Output(_roster, lambda p: [student_file(s) for s in p.students], lambda p, r: r.papers),
-    Output(_roster, lambda p: ["papers-all.pdf"], lambda p, r: [_merged(r.papers, _paper_titles(p), r.padding)]),
-    Output(_roster, lambda p: ["keys.pdf"], lambda p, r: [_merged([*r.keys.values(), *r.tables], _key_titles(p))]),
-    # One variant: paper.pdf and key.pdf; several: paper-A.pdf, key-A.pdf, paper-B.pdf, …
-    Output(_single, lambda p: ["paper.pdf", "key.pdf"], lambda p, r: [r.papers[0], *r.keys.values()]),
-    Output(
-        _lettered,
-        lambda p: [f"{doc}-{v}.pdf" for v in p.exams for doc in ("paper", "key")],
-        lambda p, r: [pdf for pair in zip(r.papers, r.keys.values(), strict=True) for pdf in pair],
-    ),
-    Output(lambda p: True, lambda p: ["manifest.json"], lambda p, r: [manifest_json(p.manifest).encode()]),
-)
-
-
 def output_files(plan: ExamPlan) -> list[str]:
-    """The file names a plan's build writes, in writing order."""
-    return [name for output in OUTPUTS if output.applies(plan) for name in output.names(plan)]
+    """The file names a plan's build writes: with a roster each student's paper, one print file of all papers
+    and one of all keys; else paper.pdf and key.pdf, or paper-A.pdf, key-A.pdf, paper-B.pdf, …; a manifest."""
+    papers = paper_files(plan)
+    if plan.students:
+        return [*papers, "papers-all.pdf", "keys.pdf", "manifest.json"]
+    return [name for pair in zip(papers, _key_files(plan), strict=True) for name in pair] + ["manifest.json"]
+
+
+def _other_outputs(plan: ExamPlan, rendered: Rendered) -> Iterator[tuple[str, bytes]]:
+    """Every output but the papers (already written), with its bytes."""
+    from .pdf import merge_for_duplex
+
+    if plan.students:
+        # Read back one paper at a time: the print file of a class of 1000 never holds 1000 PDFs in memory.
+        papers = (path.read_bytes() for path in rendered.papers)
+        yield "papers-all.pdf", merge_for_duplex(papers, _paper_titles(plan), rendered.padding)
+        yield "keys.pdf", merge_for_duplex([*rendered.keys.values(), *rendered.tables], _key_titles(plan))
+    else:
+        yield from zip(_key_files(plan), rendered.keys.values(), strict=True)
+    yield "manifest.json", manifest_json(plan.manifest).encode()
 
 
 def build_exam(
@@ -570,21 +585,38 @@ def build_exam(
     parallel: bool = False,
     on_overflow: Callable[[str], None] | None = None,
 ) -> list[Path]:
-    """Render every PDF of the plan in memory, then write all its outputs; returns the paths written. With
-    plan.allow_overflow, each document's overflow is passed to `on_overflow`."""
+    """Render every PDF of the plan into a new folder beside the target, then put it in place (the old folder,
+    if any, is intact until then); returns the paths written. With plan.allow_overflow, each document's
+    overflow is passed to `on_overflow`."""
     check_output(plan.out_dir, directory=True, inputs=plan.inputs)
     for name in plan.files:
         check_output(plan.out_dir / name, inputs=plan.inputs)
-    rendered = render_plan(plan, progress, engine, parallel)
-    for warning in rendered.overflows:
-        if on_overflow is not None:
-            on_overflow(warning)
-    outputs: dict[str, bytes] = {}
-    for output in OUTPUTS:
-        if output.applies(plan):
-            outputs.update(zip(output.names(plan), output.contents(plan, rendered), strict=True))
-    with _folder_lock(plan.out_dir):
-        return _swap_in(plan.out_dir, plan.files, outputs)
+    with _parents_made(plan.out_dir), _folder_lock(plan.out_dir), _staging(plan.out_dir) as staging:
+        rendered = render_plan(plan, staging, progress, engine, parallel)
+        for warning in rendered.overflows:
+            if on_overflow is not None:
+                on_overflow(warning)
+        for name, data in _other_outputs(plan, rendered):
+            write_atomic(staging / name, data)
+        _swap_in(plan.out_dir, staging)
+    return [plan.out_dir / name for name in plan.files]
+
+
+@contextmanager
+def _parents_made(folder: Path) -> Iterator[None]:
+    """Make the folders above `folder` that do not exist yet; a build that fails or is interrupted removes them
+    again (build/exams/ included), so it leaves nothing behind."""
+    missing = [parent for parent in (folder.parent, *folder.parent.parents) if not parent.exists()]
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for parent in missing:  # innermost first
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        raise
 
 
 @contextmanager
@@ -592,7 +624,6 @@ def _folder_lock(folder: Path) -> Iterator[None]:
     """One build at a time per exam folder: a second one says so at once instead of mixing its files in."""
     import fcntl
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
     lock = folder.parent / f".{folder.name}.lock"
     with open(lock, "a+b") as handle:
         try:
@@ -609,34 +640,40 @@ def _folder_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _swap_in(folder: Path, files: Sequence[str], outputs: dict[str, bytes]) -> list[Path]:
-    """Write the whole exam folder beside `folder`, then put it in place: the folder holds the old set or the new
-    one, never papers of one build with keys of another. Other files in the old folder (the teacher's
-    scores.xlsx, analysis.pdf) are carried over."""
+@contextmanager
+def _staging(folder: Path) -> Iterator[Path]:
+    """A new, empty folder beside `folder` to build the exam in; removed with everything in it if the build
+    fails or is interrupted (Ctrl-C, SIGTERM), so nothing of the run is left and the old folder is as it was."""
     import shutil
     import tempfile
 
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".new", dir=folder.parent))
     try:
         os.chmod(staging, 0o777 & ~current_umask())
-        for name in files:
-            write_atomic(staging / name, outputs[name])
-        if folder.is_dir():
-            for kept in folder.rglob("*"):
-                target = staging / kept.relative_to(folder)
-                if kept.is_file() and not target.exists():
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(kept, target)
-            retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
-            os.rename(folder, retired / folder.name)
-            os.rename(staging, folder)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.rename(staging, folder)
+        yield staging
     except BaseException as error:
-        # Interrupted (Ctrl-C) or failed (a full disk): nothing of this run is left; the old folder is as it was.
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError):
             raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
         raise
-    return [folder / name for name in files]
+
+
+def _swap_in(folder: Path, staging: Path) -> None:
+    """Put the built folder in place with renames: the folder holds the old set or the new one, never papers
+    of one build with keys of another. Other files in the old folder (the teacher's scores.xlsx,
+    analysis.pdf) are carried over."""
+    import shutil
+    import tempfile
+
+    if not folder.is_dir():
+        os.rename(staging, folder)
+        return
+    for kept in folder.rglob("*"):
+        target = staging / kept.relative_to(folder)
+        if kept.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(kept, target)
+    retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
+    os.rename(folder, retired / folder.name)
+    os.rename(staging, folder)
+    shutil.rmtree(retired, ignore_errors=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -225,35 +225,54 @@ def write_document(document, identifier: bytes) -> bytes:
         raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
 
 
-def merge_for_duplex(documents: list[bytes], titles: Sequence[str] = (), padding: bytes | None = None) -> bytes:
+def merge_for_duplex(documents: Iterable[bytes], titles: Sequence[str] = (), padding: bytes | None = None) -> bytes:
     """One print job from several PDFs, each padded to an even page count so it starts a new sheet.
 
     `titles` gives each document a bookmark; `padding` is the one-page PDF a padding page shows (本页无试题),
-    a blank page without it. Each font is embedded once for the whole job (see share_fonts).
+    a blank page without it. Each font is embedded once for the whole job (see SharedFonts). `documents` may
+    be a generator: each is read, appended and let go, so memory grows with the pages, not the documents.
     """
     import io
 
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
+    fonts = SharedFonts(writer)
     pad = PdfReader(io.BytesIO(padding)) if padding is not None else None
+    if pad is not None:
+        fonts.take(pad)
     for index, data in enumerate(documents):
         reader = PdfReader(io.BytesIO(data))
+        fonts.take(reader)
         start = len(writer.pages)
         writer.append(reader, import_outline=False)
+        _let_go(writer, reader, start)
         if index < len(titles):
             writer.add_outline_item(title=titles[index], page_number=start)
         if len(reader.pages) % 2:
             if pad is not None:
-                writer.append(pad, import_outline=False)
+                writer.append(pad, import_outline=False)  # the same pad each time: its objects are cloned once
             else:
                 last = reader.pages[-1].mediabox
                 writer.add_blank_page(width=last.width, height=last.height)
-    share_fonts(writer)
+    fonts.finish()
     writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _let_go(writer, reader, start: int) -> None:
+    """Drop what ties the writer to an appended reader, so the reader (its bytes and parsed objects) is freed.
+
+    pypdf keeps every appended reader alive to translate later links into it (the translation table, the
+    merged-pages map and each page's `original_page`); our documents link nowhere into one another. Without
+    this a class of 200 held 290 MB after the merge; with it, 90 MB.
+    """
+    writer.reset_translation(reader)
+    writer._merged_in_pages.clear()
+    for page in writer.pages[start:]:
+        vars(page).pop("original_page", None)
 
 
 def _face_files() -> dict[str, Path]:
@@ -286,41 +305,51 @@ def _widths_codes(widths) -> set[int]:
     return codes
 
 
-def share_fonts(writer) -> None:
-    """Give every document of a merged job one font program per shipped face: the union of their glyphs.
+class SharedFonts:
+    """One font program per shipped face for every document of a merged job: the union of their glyphs.
 
     Each document embeds its own subset of each face, with the face's glyph ids kept (as WeasyPrint embeds
     fonts), so one program holding every glyph any of them uses serves them all: a class of 45 embeds the
-    fonts once instead of 45 times. A font that is not a shipped face is left as it is.
+    fonts once instead of 45 times. `take` points a document's font descriptors at the shared program before
+    it is appended (so its own program is never copied), `finish` cuts the program. A font that is not a
+    shipped face is left as it is.
     """
-    from pypdf.generic import DecodedStreamObject, NameObject
 
-    from .hbsubset import subset_font
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+        self.files = _face_files()
+        self.programs: dict[str, Any] = {}  # face → the writer's (still empty) font program stream
+        self.used: dict[str, set[int]] = {}
 
-    files = _face_files()
-    descriptors: dict[str, dict[int, Any]] = {}
-    used: dict[str, set[int]] = {}
-    for page in writer.pages:
-        resources = page.get("/Resources")
-        fonts = resources.get_object().get("/Font") if resources is not None else None
-        for font in (fonts.get_object() if fonts is not None else {}).values():
-            font = font.get_object()
-            face = str(font.get("/BaseFont", "")).split("+", 1)[-1].replace("-Oblique", "")
-            if font.get("/Subtype") != "/Type0" or face not in files:
-                continue
-            descendant = font["/DescendantFonts"][0].get_object()
-            descriptor = descendant["/FontDescriptor"].get_object()
-            if "/FontFile3" not in descriptor:
-                continue
-            descriptors.setdefault(face, {})[id(descriptor)] = descriptor
-            used.setdefault(face, set()).update(_widths_codes(descendant.get("/W", [])))
-    for face, group in descriptors.items():
-        stream = DecodedStreamObject()
-        stream.set_data(subset_font(files[face].read_bytes(), used[face]))
-        stream[NameObject("/Subtype")] = NameObject("/OpenType")
-        shared = writer._add_object(stream.flate_encode())
-        for descriptor in group.values():
-            descriptor[NameObject("/FontFile3")] = shared
+    def take(self, reader: Any) -> None:
+        """Record the glyphs each shipped face of `reader` uses and point its descriptors at the shared program."""
+        from pypdf.generic import DecodedStreamObject, NameObject
+
+        for page in reader.pages:
+            resources = page.get("/Resources")
+            fonts = resources.get_object().get("/Font") if resources is not None else None
+            for font in (fonts.get_object() if fonts is not None else {}).values():
+                font = font.get_object()
+                face = str(font.get("/BaseFont", "")).split("+", 1)[-1].replace("-Oblique", "")
+                if font.get("/Subtype") != "/Type0" or face not in self.files:
+                    continue
+                descendant = font["/DescendantFonts"][0].get_object()
+                descriptor = descendant["/FontDescriptor"].get_object()
+                if "/FontFile3" not in descriptor:
+                    continue
+                if face not in self.programs:
+                    stream = DecodedStreamObject()
+                    stream[NameObject("/Subtype")] = NameObject("/OpenType")
+                    self.programs[face] = self.writer._add_object(stream.flate_encode())
+                self.used.setdefault(face, set()).update(_widths_codes(descendant.get("/W", [])))
+                descriptor[NameObject("/FontFile3")] = self.programs[face]
+
+    def finish(self) -> None:
+        """Cut each shared program from the shipped face: every glyph the taken documents use, ids kept."""
+        from .hbsubset import subset_font
+
+        for face, program in self.programs.items():
+            program.get_object().set_data(subset_font(self.files[face].read_bytes(), self.used[face]))
 
 
 def impose_two_up(data: bytes, sheet_mm: tuple[float, float]) -> bytes:
