@@ -599,6 +599,92 @@ CASES = [
         ["error: r.csv:2: 学号 is 131072 characters long; at most 32 fit on a paper"],
         2,
     ),
+    Case(
+        "output: the handbook over its own source",
+        ["handbook", "--out", "source/handbook.yaml"],
+        None,
+        ["error: source/handbook.yaml would overwrite an input (source); write the output somewhere else"],
+    ),
+    Case(
+        "output: --html over the PDF",
+        ["handbook", "--out", "out/x.html", "--html"],
+        None,
+        ["error: --out out/x.html with --html: the HTML would overwrite the PDF; give the PDF a .pdf name"],
+    ),
+    Case(
+        "output: an exam inside the source folder",
+        ["exam", "--modules", "1", "--count", "1", "--out", "source/exams"],
+        None,
+        ["error: source/exams/m1_s0_n1 would overwrite an input (source); write the output somewhere else"],
+    ),
+    Case(
+        "output: an exam --out that is a file",
+        ["exam", "--source", str(SOURCE), "--modules", "2", "--out", "out/handbook.pdf"],
+        None,
+        ["error: cannot write out/handbook.pdf/m2_s0_n10: out/handbook.pdf is a file, not a directory"],
+    ),
+    Case(
+        "output: a FIFO as --out",
+        ["checklist", "--out", "out/pipe.pdf"],
+        lambda root, _: os.mkfifo(root / "out" / "pipe.pdf"),
+        ["error: out/pipe.pdf is a named pipe (FIFO); paperkit writes only regular files, give a file name"],
+    ),
+    Case(
+        "yaml: an anchor and an alias",
+        HB,
+        module("  - 要点一\n", "  - &point 要点一\n  - *point\n"),
+        [
+            f"{M}:9: '&point' starts a YAML anchor and is dropped from the text; "
+            "put the whole text in single quotes ('…', with '' for a ')",
+            built(),
+        ],
+    ),
+    Case(
+        "yaml: a merge key",
+        HB,
+        module("  tips:\n", "  <<: {tips: [提示]}\n  tips:\n"),
+        [
+            f"{M}:10: sections[0].<<: unknown field "
+            "(expected one of: id, title, overview, must_know, tips, pitfalls, examples, exercises)",
+            built(),
+        ],
+    ),
+    Case(
+        "yaml: a module that is a directory",
+        HB,
+        a_folder("source/modules/02-second.yaml"),
+        ["source/modules/02-second.yaml: is a directory, not a file; give a YAML file", built()],
+    ),
+    Case(
+        "yaml: a module over 2 MB",
+        HB,
+        module_text("id: 1\n# " + "x" * (2 * 1024 * 1024) + "\n"),
+        [f"{M}: file is 2.1 MB; a content file may be at most 2 MB", built()],
+    ),
+    Case(
+        "options: --count with 30 digits",
+        [*EX, "--modules", "2", "--count", "9" * 30],
+        None,
+        [
+            "error: --count 999999999999999999999999999999: expected a whole number from 1 to 12 "
+            "(--modules 2: module 2 holds 12 questions)"
+        ],
+        2,
+    ),
+    Case(
+        "options: --duration negative",
+        [*EX, "--modules", "2", "--duration", "-5"],
+        None,
+        ["error: --duration -5: expected a whole number from 1 to 1440 minutes"],
+        2,
+    ),
+    Case(
+        "roster: a directory as roster",
+        [*EX, "--modules", "2", "--roster", "out"],
+        None,
+        ["error: --roster out: is a directory, not a file; give a CSV or .xlsx file"],
+        2,
+    ),
 ]
 
 
@@ -901,7 +987,7 @@ def test_a_module_that_is_not_a_regular_file_is_refused_without_reading_it(workd
     result = runner.invoke(app, ["validate"])
     assert (result.exit_code, result.stderr.splitlines()) == (
         1,
-        [f"{M}: is not a regular file (a device, a named pipe…); give a YAML file", built()],
+        [f"{M}: is {'a device' if kind == 'device' else 'a named pipe (FIFO)'}, not a file; give a YAML file", built()],
     )
 
 

@@ -391,3 +391,24 @@ def test_a_second_build_into_the_same_folder_at_the_same_time_is_refused(tmp_pat
     assert not plan.out_dir.exists()
     build_exam(plan)  # once it is done, the folder can be written
     assert sorted(p.name for p in plan.out_dir.iterdir()) == ["key.pdf", "manifest.json", "paper.pdf"]
+
+
+def test_the_output_folder_replaced_by_a_file_mid_build_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Was an internal error (exit 70): someone replaces the --out folder with a file while papers render."""
+    out = tmp_path / "exams"
+    plan = _plan(out, "")
+    real = exam_build.render_plan
+
+    def render_then_replace(*args, **kwargs):
+        rendered = real(*args, **kwargs)
+        shutil.rmtree(out)
+        out.write_text("not a folder any more")
+        return rendered
+
+    monkeypatch.setattr(exam_build, "render_plan", render_then_replace)
+    with pytest.raises(build.OutputError) as caught:
+        build_exam(plan)
+    assert str(caught.value) == f"cannot write {plan.out_dir}/key.pdf: a part of the path is a file, not a directory"
+    assert out.read_text() == "not a folder any more"

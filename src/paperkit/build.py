@@ -6,7 +6,6 @@ import dataclasses
 import errno
 import math
 import os
-import stat
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,25 +24,10 @@ from .handbook import (
 )
 from .models import Handbook
 from .page import DEFAULT_PAGE, PageGeometry
-from .paths import ASSETS, FONTS, TEMPLATES
+from .paths import ASSETS, FONTS, TEMPLATES, file_kind
 from .pdf import overflows
 from .render import LaidOut, lay_out_document
 from .validate import open_handbook
-
-
-def _kind(path: Path) -> str:
-    """What a non-regular file is, in a message's words."""
-    mode = path.stat().st_mode
-    for test, name in (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISCHR, "a device"),
-        (stat.S_ISBLK, "a device"),
-        (stat.S_ISFIFO, "a named pipe (FIFO)"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return name
-    return "not a regular file"
 
 
 def output_target(path: Path) -> Path:
@@ -57,7 +41,7 @@ def output_target(path: Path) -> Path:
     if target.is_dir():
         raise OutputError(f"{path} is a directory; give a file name for the output")
     if target.exists() and not target.is_file():
-        raise OutputError(f"{path} is {_kind(target)}; paperkit writes only regular files, give a file name")
+        raise OutputError(f"{path} is {file_kind(target)}; paperkit writes only regular files, give a file name")
     return target
 
 

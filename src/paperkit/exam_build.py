@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -636,7 +636,8 @@ def _folder_lock(folder: Path) -> Iterator[None]:
             yield
         finally:
             # Removed while still held, so no stray file is left beside the exam folders.
-            lock.unlink(missing_ok=True)
+            with suppress(OSError):  # gone with its folder (replaced by a file mid-build): nothing to tidy
+                lock.unlink(missing_ok=True)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -655,6 +656,8 @@ def _staging(folder: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError):
             raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
+        if isinstance(error, OutputError):  # name the folder the user asked for, not the temporary one
+            raise OutputError(str(error).replace(str(staging), str(folder))) from None
         raise
 
 

@@ -16,6 +16,7 @@ import yaml
 
 from .errors import ContentError, Problem
 from .models import Example, Exercise, Handbook, Module, Origin, RubricPoint, Section
+from .paths import file_kind
 
 # A handbook file is a few hundred lines; anything this large is a mistake (or a YAML bomb).
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -299,7 +300,7 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
         # otherwise be read without end (or wait forever for a writer).
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
-            problems.append(Problem(file, 0, "", "is not a regular file (a device, a named pipe…); give a YAML file"))
+            problems.append(Problem(file, 0, "", f"is {file_kind(path)}, not a file; give a YAML file"))
             return None
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)

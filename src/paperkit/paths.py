@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 # src/paperkit/paths.py -> the project root; PAPERKIT_HOME overrides it for relocated installs.
@@ -12,3 +13,18 @@ FONTS = ROOT / "fonts"
 ASSETS = ROOT / "assets"
 DEFAULT_SOURCE = Path("source")
 DEFAULT_BUILD = Path("build")
+
+
+def file_kind(path: Path) -> str:
+    """What a file that is not a regular file is, in a message's words ('a directory', 'a named pipe (FIFO)')."""
+    mode = path.stat().st_mode
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import UsageError
+from .paths import file_kind
 
 # Accepted header spellings (case-insensitive for the English ones), as spreadsheets export them. The id
 # column is the first of these found: 学号 before 考号, 准考证号 and 座号.
@@ -48,6 +49,8 @@ class Student:
 
 def read_roster(path: Path) -> tuple[Student, ...]:
     """Read and parse a roster file (CSV or .xlsx); a missing, unreadable or oversized file is a UsageError."""
+    if path.exists() and not path.is_file():
+        raise UsageError(f"--roster {path}: is {file_kind(path)}, not a file; give a CSV or .xlsx file")
     if not path.is_file():
         raise UsageError(
             f"--roster {path}: no such file; give a CSV or .xlsx file with columns 姓名,学号 (optional 班级)"
