@@ -395,6 +395,23 @@ They keep the original Noto font names; the licence's Reserved Font Name is
 "Source", which they do not use. Documents made with the fonts (the PDFs) are
 not restricted by the licence.
 
+## Math faces
+
+`PKMath-Regular.ttf` and `PKMath-Italic.ttf` (family "PK Math", about 25 KB each)
+set the formulas paperkit prints as text (`$d_k$`, `$O(n^2)$` in a sentence) in
+the face the drawn formulas use, so both look alike: italic variables, upright
+digits, operators and function names. They are cut from **STIX Two Math**
+(Copyright 2001-2020 The STIX Fonts Project Authors, SIL Open Font License 1.1,
+see [`LICENSE-STIX-OFL.txt`](LICENSE-STIX-OFL.txt)), the font ziamath draws
+with, by `scripts/build_math_fonts.py` (ASCII, Greek and the operators of the
+text-math table; in the italic face the letters map to STIX's math-italic
+glyphs, so the text still copies as plain letters). They are Modified Versions
+under the OFL with a name of their own. Rebuild (about a second, deterministic):
+
+```sh
+.venv/bin/python scripts/build_math_fonts.py
+```
+
 ## What they contain
 
 * every character of GB 2312 (6763 hanzi plus its symbols, pinyin and zhuyin)

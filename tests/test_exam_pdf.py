@@ -307,12 +307,13 @@ def test_forty_student_roster(tmp_path: Path) -> None:
     assert len(merged.outline) == 40
     padding = [n for n, page in enumerate(merged.pages) if re.sub(r"\s", "", page.extract_text()) == "本页无试题"]
     assert len(padding) == sum(len(PdfReader(folder / student_file(s)).pages) % 2 for s in plan.students)
-    programs = {
-        id(font["/DescendantFonts"][0].get_object()["/FontDescriptor"]["/FontFile3"].get_object())
+    descriptors = [
+        font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
         for page in merged.pages
         for font in (f.get_object() for f in page["/Resources"]["/Font"].values())
-    }
-    assert len(programs) <= 4  # serif, sans, their bold faces: once for the whole class
+    ]
+    programs = {id((d.get("/FontFile3") or d["/FontFile2"]).get_object()) for d in descriptors}
+    assert len(programs) <= 6  # serif, sans, their bold faces, math upright and italic: once for the whole class
     assert (folder / "papers-all.pdf").stat().st_size <= 1.5e6 * 40 / 45
     import pypdfium2
 
@@ -426,7 +427,8 @@ def test_rare_names_print_in_the_shipped_fonts(tmp_path: Path) -> None:
     roster = tmp_path / "class.csv"
     roster.write_bytes(("姓名,学号\r\n" + "".join(f"{n},{i}\r\n" for i, n in enumerate(names, 1))).encode("gb18030"))
     plan, _ = _build(tmp_path / "out", roster=roster, count="3")
-    shipped = {"PK-Serif", "PK-Serif-Bold", "PK-Sans", "PK-Sans-Bold", "PK-Serif-Extra", "PK-Sans-Extra"}
+    shipped = {"PK-Serif", "PK-Serif-Bold", "PK-Sans", "PK-Sans-Bold", "PK-Serif-Extra", "PK-Sans-Extra", "PK-Math"}
+    shipped.add("PK-Math-Italic")
     for student in plan.students:
         reader = PdfReader(plan.out_dir / student_file(student))
         assert student.name in reader.pages[0].extract_text()

@@ -138,3 +138,30 @@ def test_no_system_font_is_ever_used(tmp_path: Path) -> None:
     with_stix, without = _render_with(offering), _render_with(empty)
     assert with_stix == without
     assert b"STIX" not in with_stix
+
+
+def _runs_by_font(pdf: bytes) -> dict[str, str]:
+    """The text each font draws on the first page (font name without its subset tag → text)."""
+    runs: dict[str, str] = {}
+
+    def visit(text: str, cm: object, tm: object, font: object, size: object) -> None:
+        if font is not None and text.strip():
+            name = str(font["/BaseFont"]).split("+", 1)[-1]  # type: ignore[index]
+            runs[name] = runs.get(name, "") + text
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return runs
+
+
+def test_text_set_formulas_have_one_math_style_italic_variables_upright_the_rest() -> None:
+    """Issue 13: $d_k$ in a sentence was upright in the body font while a drawn formula is italic STIX."""
+    from paperkit.markup import render_inline
+    from paperkit.page import DEFAULT_PAGE
+    from paperkit.render import render_stylesheets
+
+    body = render_inline(r"受力 $F_{\text{合}} = BIL\sin\theta + 2x$ 与 $d_k$。")
+    pdf = html_to_pdf(PAGE.format(f"<p>{body}</p>"), render_stylesheets([], DEFAULT_PAGE))
+    runs = {font: text.replace(" ", "").replace("\n", "") for font, text in _runs_by_font(pdf).items()}
+    assert sorted(runs["PK-Math-Italic"]) == sorted("FBILθxdk")  # variables: STIX's math italic
+    assert sorted(runs["PK-Math"]) == sorted("=sin+2")  # operators, function names, digits: upright STIX
+    assert "合" in runs["PK-Serif"] and "受力" in runs["PK-Serif"]  # \text{} and the sentence: the body face

@@ -19,6 +19,7 @@ class Face:
     family: str
     weight: int
     of: str = ""  # for a fallback face: the family whose missing characters it supplies
+    style: str = "normal"  # the CSS font-style it is declared as
 
 
 # Body text is serif, headings sans (W3C clreq practice for printed Chinese). The main faces hold GB 2312,
@@ -36,9 +37,18 @@ FACES = (
 )
 
 
-def font_paths() -> list[Path]:
-    """The shipped font files; raise RenderError naming any that is missing."""
-    paths = [FONTS / face.file for face in FACES]
+# Text-set formulas ($d_k$ in a sentence) in the face the drawn ones use: STIX Two Math, cut into an upright
+# and an italic face by scripts/build_math_fonts.py (variables italic; digits, operators, functions upright).
+# They set only formulas, so they take no part in the coverage check of the text.
+MATH_FACES = (
+    Face("PKMath-Regular.ttf", "PK Math", 400),
+    Face("PKMath-Italic.ttf", "PK Math", 400, style="italic"),
+)
+
+
+def font_paths(faces: tuple[Face, ...] = FACES) -> list[Path]:
+    """The files of `faces` (the text faces by default); raise RenderError naming any that is missing."""
+    paths = [FONTS / face.file for face in faces]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         names = ", ".join(str(p) for p in missing)

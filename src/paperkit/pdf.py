@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import RenderError
-from .fonts import FACES, font_paths
+from .fonts import FACES, MATH_FACES, font_paths
 from .paths import ASSETS, FONTS, TEMPLATES
 
 log = logging.getLogger(__name__)
@@ -29,9 +29,10 @@ class AllowList:
 def fonts_css() -> str:
     """@font-face rules for the shipped faces (the only fonts documents may use)."""
     rules = []
-    for face, path in zip(FACES, font_paths(), strict=True):
+    faces = (*FACES, *MATH_FACES)
+    for face, path in zip(faces, font_paths(faces), strict=True):
         rules.append(
-            f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; '
+            f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; font-style: {face.style}; '
             f'src: url("{path.resolve().as_uri()}"); }}'
         )
     return "\n".join(rules)
@@ -276,14 +277,13 @@ def _let_go(writer, reader, start: int) -> None:
 
 
 def _face_files() -> dict[str, Path]:
-    """The PDF font name WeasyPrint gives each shipped face ("PK-Serif-Bold"), and its file."""
-    from .fonts import FACES
-
+    """The PDF font name WeasyPrint gives each shipped face ("PK-Serif-Bold", "PK-Math-Italic"), and its file."""
     return {
         face.family.replace(" ", "-").replace("-Extra", "")
         + ("-Bold" if face.weight == 700 else "")
+        + ("-Italic" if face.style == "italic" else "")
         + ("-Extra" if face.of else ""): FONTS / face.file
-        for face in FACES
+        for face in (*FACES, *MATH_FACES)
     }
 
 
@@ -335,14 +335,17 @@ class SharedFonts:
                     continue
                 descendant = font["/DescendantFonts"][0].get_object()
                 descriptor = descendant["/FontDescriptor"].get_object()
-                if "/FontFile3" not in descriptor:
+                # CFF faces (the CJK ones) come as /FontFile3, TrueType ones (the math faces) as /FontFile2.
+                key = next((k for k in ("/FontFile3", "/FontFile2") if k in descriptor), None)
+                if key is None:
                     continue
                 if face not in self.programs:
                     stream = DecodedStreamObject()
-                    stream[NameObject("/Subtype")] = NameObject("/OpenType")
+                    if key == "/FontFile3":
+                        stream[NameObject("/Subtype")] = NameObject("/OpenType")
                     self.programs[face] = self.writer._add_object(stream.flate_encode())
                 self.used.setdefault(face, set()).update(_widths_codes(descendant.get("/W", [])))
-                descriptor[NameObject("/FontFile3")] = self.programs[face]
+                descriptor[NameObject(key)] = self.programs[face]
 
     def finish(self) -> None:
         """Cut each shared program from the shipped face: every glyph the taken documents use, ids kept."""
