@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperkit.markup import MathError, inline_problems, plain_text, render_inline, render_math, visible_text
+from paperkit.markup import (
+    MathError,
+    inline_formulas,
+    inline_problems,
+    plain_text,
+    render_inline,
+    render_math,
+    visible_text,
+)
 
 
 def test_the_three_kinds_of_markup() -> None:
@@ -53,10 +62,35 @@ def test_non_trivial_tex_becomes_an_svg_image_on_the_baseline() -> None:
     formula = render_math(r"\sqrt{d_k}")
     assert formula.is_svg
     assert re.fullmatch(
-        r'<img class="math" src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="\\sqrt\{d_k\}" '
+        r'<img class="math" src="formula:[0-9a-f]{20}\.svg" alt="\\sqrt\{d_k\}" '
         r'style="width:[\d.]+em;height:[\d.]+em;vertical-align:-[\d.]+em">',
         formula.html,
     )
+    assert formula.image.startswith(b"<svg") and formula.uri in formula.html
+    # A browser gets the drawing itself: the URL becomes a data: URI of the same SVG.
+    shown = inline_formulas(formula.html, {formula.uri: formula.image})
+    assert shown.split('"')[3] == "data:image/svg+xml;base64," + base64.b64encode(formula.image).decode()
+
+
+def test_a_formula_path_carries_its_pdf_operators_and_weasyprint_copies_them() -> None:
+    """Issue 13: WeasyPrint parsed every coordinate of every formula; the drawing is now made once."""
+    from weasyprint import svg as weasy_svg
+
+    from paperkit.svgpath import install, pdf_operators
+
+    assert pdf_operators("M 1 2 L 1 2 L 3 4 Q 6 4 6 1 Z") == "1 2 m\n3 4 l\n5 4 6 3 6 1 c\nh"
+    assert pdf_operators("M 1 2 A 3 3 0 0 1 4 4") is None  # arcs: left to WeasyPrint
+    image = render_math(r"\frac{a}{b}").image.decode()
+    assert re.search(r'<path d="M [^"]+" data-pdf="[-0-9. mlch\n]+" fill="black" />', image)
+    install(weasy_svg)
+    drawn: list[bytes] = []
+
+    class Stream:
+        stream = drawn
+
+    node = {"d": "M 0 0 L 1 1", "data-pdf": "0 0 m\n1 1 l"}
+    weasy_svg.TAGS["path"](type("SVG", (), {"stream": Stream()})(), node, 12)
+    assert drawn == [b"0 0 m\n1 1 l"]
 
 
 @pytest.mark.parametrize(
@@ -145,7 +179,8 @@ def test_the_paragraph_end_rule_reads_only_the_text_after_the_last_tag(monkeypat
             return real.search(html, pos, end)
 
     monkeypatch.setattr(markup, "_PARAGRAPH_END", Counting())
-    text = "推导：" + "，".join(f"$\\frac{{a_{{{i}}}}}{{b^2+{i}}}$" for i in range(400)) + "，故得证。"
+    formulas = "，".join(f"$\\frac{{a_{{{i}}}}}{{b^2+{i}}}$" for i in range(400))
+    text = "推导：" + "各项依次代入" * 25_000 + "，即" + formulas + "，故得证。"
     html = str(markup.render_paragraph(text))
     assert len(html) > 200_000
     assert scanned == [len("，故得证")]  # the closing 。 is set aside first, in constant work

@@ -22,6 +22,7 @@ from .handbook import (
     estimate_checklist_pages,
     handbook_context,
 )
+from .markup import inline_formulas
 from .models import Handbook
 from .page import DEFAULT_PAGE, PageGeometry
 from .paths import ASSETS, FONTS, TEMPLATES, file_kind
@@ -124,10 +125,15 @@ class Rendered:
     pages: int
     document: Any = field(default=None, compare=False, repr=False)  # the laid-out pages, for inspection
     overflow: str = ""  # with allow_overflow: what runs past the page edge
+    formulas: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)  # formula: URL → SVG
+
+    def browser_html(self) -> str:
+        """The HTML as one file a browser can show: its formula images inlined as data: URIs."""
+        return inline_formulas(self.html, self.formulas)
 
 
 def _rendered(laid: LaidOut) -> Rendered:
-    return Rendered(laid.html, laid.pdf(), laid.pages, laid.document, laid.overflow)
+    return Rendered(laid.html, laid.pdf(), laid.pages, laid.document, laid.overflow, laid.formulas)
 
 
 def render_handbook(
@@ -205,7 +211,7 @@ def build_handbook(
     written = [out]
     if html:
         written.append(out.with_suffix(".html"))
-        write_atomic(written[-1], rendered.html.encode("utf-8"))
+        write_atomic(written[-1], rendered.browser_html().encode("utf-8"))
     return written
 
 

@@ -46,9 +46,14 @@ MATH_FACES = (
 )
 
 
-def font_paths(faces: tuple[Face, ...] = FACES) -> list[Path]:
+def all_faces() -> tuple[Face, ...]:
+    """Every shipped face: the text faces, then the math faces."""
+    return (*FACES, *MATH_FACES)
+
+
+def font_paths(faces: tuple[Face, ...] | None = None) -> list[Path]:
     """The files of `faces` (the text faces by default); raise RenderError naming any that is missing."""
-    paths = [FONTS / face.file for face in faces]
+    paths = [FONTS / face.file for face in (FACES if faces is None else faces)]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         names = ", ".join(str(p) for p in missing)

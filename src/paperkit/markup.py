@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,10 @@ from markupsafe import Markup, escape
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from .cache import cache_key, read_cached, write_cached
+from .paths import FORMULA_SCHEME
+from .svgpath import ATTRIBUTE as PDF_ATTRIBUTE
+from .svgpath import VERSION as PDF_OPERATORS
+from .svgpath import pdf_operators
 
 # Size in px at which formulas are drawn; the <img> is then sized in em, so it scales with the text.
 MATH_PX = 16.0
@@ -56,7 +61,8 @@ class Formula:
 
     html: str
     is_svg: bool
-    uri: str = ""  # the data: URI of an SVG formula, which the PDF stage must be allowed to load
+    uri: str = ""  # an SVG formula's formula: URL, which the PDF stage serves from `image`
+    image: bytes = b""  # the SVG
 
 
 class MathError(ValueError):
@@ -246,7 +252,7 @@ _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"')
 
 
 def _svg_formula(tex: str) -> Formula:
-    key = cache_key(_renderer_version(), str(MATH_PX), "inline", "one path", tex)
+    key = cache_key(_renderer_version(), str(MATH_PX), "inline", "one path", PDF_OPERATORS, tex)
     cached = read_cached("math", key)
     svg = cached.decode(errors="replace") if cached is not None else ""
     box = _VIEWBOX.search(svg) if svg.endswith("</svg>") else None
@@ -258,7 +264,10 @@ def _svg_formula(tex: str) -> Formula:
         write_cached("math", key, svg.encode())
     _, top, width, height = (float(v) for v in box.groups())
     depth = top + height
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    image = svg.encode()
+    # A short URL in the HTML, served by the PDF stage: a data: URI would put the whole drawing in the HTML as
+    # often as the formula occurs (a formula-heavy handbook's HTML was 29 MB, parsed in Python).
+    uri = f"{FORMULA_SCHEME}{hashlib.sha256(image).hexdigest()[:20]}.svg"
     # A tall formula may reach into the leading (as TeX lets it) but never opens up the line spacing: the
     # part above MATH_ASCENT or below MATH_DEPTH is taken back by negative margins. The bottom margin edge
     # is what sits on the baseline, so the vertical offset counts only the depth the margin leaves.
@@ -272,7 +281,7 @@ def _svg_formula(tex: str) -> Formula:
     if below:
         style += f";margin-bottom:{-below:.3f}em"
     html = f'<img class="math" src="{uri}" alt="{escape(tex)}" style="{style}">'
-    return Formula(html, is_svg=True, uri=uri)
+    return Formula(html, is_svg=True, uri=uri, image=image)
 
 
 @functools.lru_cache(maxsize=1)
@@ -309,17 +318,21 @@ _BLACK_PATH = re.compile(r'<path d="([^"]*)" fill="black" />')
 
 
 def _one_path(svg: str) -> str:
-    """The formula's glyph outlines as one path: WeasyPrint's cost is per path element as much as per point.
+    """The formula's glyph outlines as one path, with its PDF operators (see svgpath): WeasyPrint's cost is
+    per path element as much as per point.
 
     Every glyph is filled black with the nonzero rule and outlines of one font wind the same way, so
     joining them draws the same shapes.
     """
     outlines = _BLACK_PATH.findall(svg)
-    if len(outlines) < 2:
+    if not outlines:
         return svg
     rest = _BLACK_PATH.sub("", svg)
     close = rest.rindex("</svg>")
-    return f'{rest[:close]}<path d="{" ".join(outlines)}" fill="black" />{rest[close:]}'
+    d = " ".join(outlines)
+    operators = pdf_operators(d)
+    extra = f' {PDF_ATTRIBUTE}="{operators}"' if operators is not None else ""
+    return f'{rest[:close]}<path d="{d}"{extra} fill="black" />{rest[close:]}'
 
 
 _TEX_ERRORS = {
@@ -349,19 +362,33 @@ def _brace_problem(tex: str) -> str | None:
     return "TeX does not render: a { without its }" if depth else None
 
 
-# The formula images made while a document's HTML is rendered: they, and no other data: URI, may be loaded.
-_made: ContextVar[set[str] | None] = ContextVar("formula_uris", default=None)
+_FORMULA_SRC = re.compile(r'src="(formula:[0-9a-f]+\.svg)"')
+
+# The formula images made while a document's HTML is rendered: they, and nothing else, are served to it.
+_made: ContextVar[dict[str, bytes] | None] = ContextVar("formula_images", default=None)
 
 
 @contextmanager
-def collecting_formulas() -> Iterator[set[str]]:
-    """Collect the data: URIs of the formulas rendered inside the block (for the PDF stage's allow-list)."""
-    made: set[str] = set()
+def collecting_formulas() -> Iterator[dict[str, bytes]]:
+    """Collect the formula images rendered inside the block, by URL (what the PDF stage may serve)."""
+    made: dict[str, bytes] = {}
     token = _made.set(made)
     try:
         yield made
     finally:
         _made.reset(token)
+
+
+def inline_formulas(html: str, images: dict[str, bytes]) -> str:
+    """The HTML with each formula: URL replaced by a data: URI of its SVG, for a browser (--html, preview)."""
+
+    def data_uri(match: re.Match[str]) -> str:
+        image = images.get(match.group(1))
+        if image is None:
+            return match.group(0)
+        return 'src="data:image/svg+xml;base64,' + base64.b64encode(image).decode("ascii") + '"'
+
+    return _FORMULA_SRC.sub(data_uri, html)
 
 
 _TEXT_ARG = re.compile(r"\\text\{[^{}]*\}")
@@ -552,7 +579,7 @@ def render_inline(text: str) -> Markup:
                 pieces.append(("atom", formula.html))
                 made = _made.get()
                 if formula.uri and made is not None:
-                    made.add(formula.uri)
+                    made[formula.uri] = formula.image
             except MathError:
                 # Validation reports it; rendering shows the source rather than failing.
                 pieces.append(("text", f"${token.content}$"))

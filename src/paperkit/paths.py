@@ -28,3 +28,7 @@ def file_kind(path: Path) -> str:
         if test(mode):
             return name
     return "not a regular file"
+
+
+# The URL scheme of a document's formula images (formula:<hash>.svg): the PDF stage serves them from memory.
+FORMULA_SCHEME = "formula:"

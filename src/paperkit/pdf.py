@@ -5,31 +5,32 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import RenderError
-from .fonts import FACES, MATH_FACES, font_paths
-from .paths import ASSETS, FONTS, TEMPLATES
+from .fonts import all_faces, font_paths
+from .paths import ASSETS, FONTS, FORMULA_SCHEME, TEMPLATES
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class AllowList:
-    """What one document may load: files under `roots`, and exactly the `data_uris` paperkit made for it."""
+    """What one document may load: files under `roots`, and exactly the formula images paperkit made for it
+    (by their formula: URL); no data: URI, no other scheme."""
 
-    data_uris: frozenset[str] = frozenset()
+    formulas: Mapping[str, bytes] = field(default_factory=dict)
     roots: tuple[Path, ...] = (TEMPLATES, FONTS, ASSETS)
 
 
 def fonts_css() -> str:
     """@font-face rules for the shipped faces (the only fonts documents may use)."""
     rules = []
-    faces = (*FACES, *MATH_FACES)
+    faces = all_faces()
     for face, path in zip(faces, font_paths(faces), strict=True):
         rules.append(
             f'@font-face {{ font-family: "{face.family}"; font-weight: {face.weight}; font-style: {face.style}; '
@@ -69,10 +70,11 @@ def _make_fetcher(allow: AllowList, record: Fetched):
         """Serves files under the allowed roots and the document's own formula images; refuses everything else."""
 
         def fetch(self, url: str, headers=None):
-            if url.startswith("data:"):
-                if url in allow.data_uris:
-                    return super().fetch(url, headers)
-                return self._refuse(url)
+            if url.startswith(FORMULA_SCHEME):
+                image = allow.formulas.get(url)
+                if image is None:
+                    return self._refuse(url)
+                return URLFetcherResponse(url, image, {"Content-Type": "image/svg+xml"})
             path = allowed_file(url, allow.roots)
             if path is None:
                 return self._refuse(url)
@@ -138,7 +140,11 @@ def lay_out(html: str, stylesheets: list[str], allow: AllowList):
     """Lay out HTML with the given CSS texts into pages (to count or inspect them); refused loads are errors."""
     isolate_fonts()
     from weasyprint import CSS, HTML
+    from weasyprint import svg as weasy_svg
 
+    from .svgpath import install
+
+    install(weasy_svg)  # formulas' outlines are copied, not parsed (see svgpath)
     warn_if_slow_subsetting()
     record = Fetched()
     fetcher = _make_fetcher(allow, record)
@@ -283,7 +289,7 @@ def _face_files() -> dict[str, Path]:
         + ("-Bold" if face.weight == 700 else "")
         + ("-Italic" if face.style == "italic" else "")
         + ("-Extra" if face.of else ""): FONTS / face.file
-        for face in (*FACES, *MATH_FACES)
+        for face in all_faces()
     }
 
 

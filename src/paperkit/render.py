@@ -78,6 +78,7 @@ class LaidOut:
     stylesheets: list[str]
     document: Any = field(compare=False, repr=False)  # a weasyprint Document
     overflow: str = ""  # with allow_overflow: what runs past the page edge ('' when nothing does)
+    formulas: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)  # formula: URL → SVG
 
     @property
     def pages(self) -> int:
@@ -126,7 +127,7 @@ def lay_out_document(
     with collecting_formulas() as formulas:
         html = render_template(template, context)
     stylesheets = render_stylesheets(css, page, context)
-    document = lay_out(html, stylesheets, AllowList(frozenset(formulas)))
+    document = lay_out(html, stylesheets, AllowList(formulas))
     # One entry per page and text: a run cut into many boxes is reported once.
     beyond = list(dict.fromkeys(overflows(document))) if check_overflow else []
     message = ""
@@ -139,7 +140,7 @@ def lay_out_document(
                 f"{message}; shorten it, or break a long formula into several $…$ "
                 "(--allow-overflow prints it anyway, as a warning)"
             )
-    return LaidOut(html, stylesheets, document, message)
+    return LaidOut(html, stylesheets, document, message, formulas)
 
 
 def render_document(template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry) -> bytes:
