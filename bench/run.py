@@ -307,7 +307,16 @@ def cases(include_scaling: bool) -> list[Case]:
     if include_scaling:
         scaled = write_scaled_source(ROOT / "source", WORK / "source-4x", 4)
         roster160 = write_roster(WORK / "roster-160.csv", 160)
+        formulas4 = write_formula_source(WORK / "formulas-4x", 160)
         out += [
+            # Four times the formula-heavy handbook, timed once (about a minute): its time per page must stay.
+            Case(
+                "formula handbook, 160 sec",
+                [pk, "handbook", "--source", str(formulas4), "--out", str(WORK / "f4.pdf")],
+                None,
+                WORK / "f4.pdf",
+                runs=1,
+            ),
             Case(
                 "handbook, 4x sections",
                 [pk, "handbook", "--source", str(scaled), "--out", str(WORK / "handbook-4x.pdf")],
@@ -402,6 +411,7 @@ def main() -> int:
     for big, small, factor in (
         ("handbook, 4x sections", "handbook", 4),
         ("160-student roster", "40-student roster", 4),
+        ("formula handbook, 160 sec", "formula handbook, 40 sec", 4),
     ):
         if big in by_name and small in by_name:
             ratios[big] = by_name[big].median_s / by_name[small].median_s

@@ -29,7 +29,9 @@ STIX = Path(ziamath.__file__).parent / "fonts" / "STIXTwoMath-Regular.ttf"
 # What a text-set formula prints: ASCII, Greek, and the operators and symbols markup's text-math table emits.
 SYMBOLS = "−×·÷±∓≈≤≥≠≡∝∼≃→←↔⇒⇔∈∉⊂⊆∪∩∞∑∏∫∂∇√′″°…⋯⊥∥∠△‖∀∃¬∧∨"
 GREEK = [*range(0x0391, 0x03AA), *range(0x03B1, 0x03CA), 0x03D1, 0x03D5, 0x03F5]
-CHARACTERS = sorted({*range(0x20, 0x7F), *GREEK, *map(ord, SYMBOLS)})
+# The four-per-em space sets the room around an operator in a formula that cannot break (markup puts it there).
+SPACES = [0x2005, 0x200B]
+CHARACTERS = sorted({*range(0x20, 0x7F), *GREEK, *map(ord, SYMBOLS), *SPACES})
 
 # Plain letters → their math-italic code points (h is the Planck constant ℎ, U+210E, in that block's gap).
 ITALIC = {

@@ -1014,23 +1014,34 @@ def test_long_words_long_formulas_and_wide_formulas_stay_on_the_page(tmp_path: P
         assert overflows(result.document) == [], paper
 
 
-def test_what_cannot_be_broken_is_an_error_naming_the_page(workdir: Path) -> None:
+def _unbreakable_long_formulas(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Content can no longer run off the page (long formulas break, long words wrap); a stylesheet that keeps
+    # long formulas on one line stands for any layout mistake the gate must still catch.
+    nowrap = edit_template("base.css.j2", ".math.long { white-space: normal; }", ".math.long { white-space: nowrap; }")
+    templates(nowrap)(workdir, monkeypatch)
+
+
+def test_what_cannot_be_broken_is_an_error_naming_the_page(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _unbreakable_long_formulas(workdir, monkeypatch)
     (workdir / M).write_text(_overflow_module("变量 $" + "x" * 150 + "$"), encoding="utf-8")
     result = runner.invoke(app, ["handbook", "--out", "out/hb.pdf"])
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: text runs past the edge of the page (page 5: 「x」")
+    assert result.stderr.startswith(f"error: text runs past the edge of the page (page 5: 「{'x' * 30}」)")
     assert result.stderr.endswith(
         "shorten it, or break a long formula into several $…$ (--allow-overflow prints it anyway, as a warning)\n"
     )
     assert not (workdir / "out" / "hb.pdf").exists()
 
 
-def test_allow_overflow_prints_it_anyway_with_a_warning_naming_the_page(workdir: Path) -> None:
+def test_allow_overflow_prints_it_anyway_with_a_warning_naming_the_page(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _unbreakable_long_formulas(workdir, monkeypatch)
     long = "变量 $" + "x" * 150 + "$"
     (workdir / M).write_text(_overflow_module(long).replace("问题一？", f"问题一：{long}？"), encoding="utf-8")
     result = runner.invoke(app, ["handbook", "--out", "out/hb.pdf", "--allow-overflow"])
     assert (result.exit_code, result.stdout) == (0, "out/hb.pdf\n")
-    assert result.stderr.startswith("warning: out/hb.pdf: text runs past the edge of the page (page 5: 「x」")
+    assert result.stderr.startswith(f"warning: out/hb.pdf: text runs past the edge of the page (page 5: 「{'x' * 30}」")
     assert len(result.stderr.splitlines()) == 1
     assert "x" * 100 in PdfReader(workdir / "out" / "hb.pdf").pages[4].extract_text()
     exam = ["exam", "--modules", "1", "--count", "1", "--out", "out/exams"]
@@ -1038,11 +1049,8 @@ def test_allow_overflow_prints_it_anyway_with_a_warning_naming_the_page(workdir:
     assert refused.exit_code == 1 and refused.stderr.startswith("error: text runs past the edge of the page (page 1")
     allowed = runner.invoke(app, [*exam, "--allow-overflow"])
     assert allowed.exit_code == 0
-    warnings = allowed.stderr.splitlines()
-    assert [line.split(" (page 1: 「x」")[0] for line in warnings] == [
-        "warning: key.pdf: text runs past the edge of the page",
-        "warning: paper.pdf: text runs past the edge of the page",
-    ]
+    where = f"text runs past the edge of the page (page 1: 「{'x' * 30}」; page 1: 「？」)"
+    assert allowed.stderr.splitlines() == [f"warning: key.pdf: {where}", f"warning: paper.pdf: {where}"]
     assert "x" * 100 in PdfReader(workdir / "out" / "exams" / "m1_s0_n1" / "paper.pdf").pages[0].extract_text()
 
 

@@ -220,8 +220,19 @@ def test_formulas_as_plain_text_for_titles_and_bookmarks(tex: str, text: str) ->
 def test_chinese_words_in_math_go_in_text() -> None:
     assert str(render_inline("合力 $F_{\\text{合}} = ma$")) == (
         '合力\u2005<span class="math"><var>F</var><sub><span class="mtext">合</span></sub>'
-        '<span class="mo">=</span><var>m</var><var>a</var></span>'
+        "\u2005=\u2005<var>ma</var></span>"
     )
+
+
+def test_a_short_formula_spaces_its_operators_with_characters_and_a_long_one_may_break_after_them() -> None:
+    # A formula that cannot break needs no element per operator (four-per-em spaces of the math face), none in
+    # a script; a long one keeps its operator spans, each followed by a break opportunity.
+    assert str(render_inline("$x^{a+b} = v_0 + a t$")) == (
+        '<span class="math"><var>x</var><sup><var>a</var>+<var>b</var></sup>\u2005=\u2005<var>v</var>'
+        "<sub>0</sub>\u2005+\u2005<var>at</var></span>"
+    )
+    long = str(render_inline("$a_1 + a_2 + a_3 + a_4 + a_5 = s$"))
+    assert long.count('<span class="mo">+</span>\u200b') == 4 and "\u2005" not in long
     assert inline_problems("$F_{合}$") == [
         "$F_{合}$: Chinese character 「合」 inside $…$; write it as \\text{合} (set in the Chinese font, "
         "as in F_{\\text{合}}) or move it outside the math"

@@ -243,6 +243,20 @@ LONG_FORMULA = 24
 _OPERATOR = re.compile(r'(<span class="mo">[^<]*</span>)')
 
 
+_SCRIPT = re.compile(r"<(sub|sup)>(.*?)</\1>")
+_MO = re.compile(r'<span class="mo">([^<]*)</span>')
+
+
+def _spaced_operators(html: str) -> str:
+    """A short formula's operator spans as the operator between two four-per-em spaces (none in a script).
+
+    The math face has the spaces, so a formula that cannot break needs no element per operator: a formula-heavy
+    handbook had a span for each, and WeasyPrint's cost grows with the elements it styles and lays out.
+    """
+    html = _SCRIPT.sub(lambda m: "<" + m[1] + ">" + _MO.sub(r"\1", m[2]) + "</" + m[1] + ">", html)
+    return _MO.sub("\u2005\\1\u2005", html)
+
+
 def _break_after_operators(html: str) -> str:
     """A zero-width space (a line-break opportunity) after each operator span of a text-set formula."""
     return _OPERATOR.sub("\\1\u200b", html)
@@ -412,11 +426,12 @@ def render_math(tex: str) -> Formula:
         raise MathError(braces)
     trivial = _trivial_html(tex)
     if trivial is not None:
+        trivial = trivial.replace("</var><var>", "")  # one box for "ma", not two: same look, less layout
         if len(tex) > LONG_FORMULA:
             # A long formula may break after a binary operator or relation, as TeX breaks one in a paragraph;
             # a short one stays on one line (.math is nowrap).
             return Formula(f'<span class="math long">{_break_after_operators(trivial)}</span>', is_svg=False)
-        return Formula(f'<span class="math">{trivial}</span>', is_svg=False)
+        return Formula(f'<span class="math">{_spaced_operators(trivial)}</span>', is_svg=False)
     if _CJK_RE.search(tex):
         raise MathError(
             "Chinese in \\text{} is set only in simple formulas (letters, digits, operators, one level of "
