@@ -8,7 +8,7 @@ BUILD    := build
 CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
 CODE      := $(wildcard src/paperkit/*.py) $(wildcard templates/*) $(wildcard fonts/*.otf) $(wildcard fonts/*.ttf)
 
-.PHONY: all setup test test-fast lint validate bench previews clean
+.PHONY: all setup test test-fast lint validate bench bench-compare bench-parallel previews clean
 
 all: $(BUILD)/.validated $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 
@@ -68,6 +68,14 @@ test-fast: lint
 # Timings are noisy on shared machines: the benchmark reports against budgets, it never fails.
 bench: setup
 	$(PY) bench/run.py
+
+# One run, the same content typeset by paperkit, XeLaTeX and Typst (each skipped when not installed).
+bench-compare: setup
+	$(PY) bench/compare.py
+
+# What laying the handbook out in two processes could gain (issue 16's probe).
+bench-parallel: setup
+	$(PY) bench/parallel_probe.py
 
 clean:
 	rm -rf $(BUILD)

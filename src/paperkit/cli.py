@@ -133,6 +133,31 @@ def handbook(
 
 
 @app.command()
+def preview(
+    source: SourceOption = DEFAULT_SOURCE,
+    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.")] = "A4",
+    port: Annotated[str, _text_option("--port", "N", "Port on 127.0.0.1 (0: any free one).  [default: 8000]")] = "8000",
+) -> None:
+    """Serve the handbook (and /exam?modules=2,3) as HTML on localhost, reloaded when source/ or templates/ change."""
+    from .options import parse_whole
+    from .page import geometry_for
+    from .preview import describe, serving
+
+    with _reported():
+        page = geometry_for(paper)
+        with serving(source, page, parse_whole("--port", port, 0, 65535), _warn_plain) as (server, _):
+            typer.echo(describe(server))
+            try:
+                server.serve_forever(poll_interval=0.2)
+            except KeyboardInterrupt:
+                typer.echo("paperkit preview stopped.")
+
+
+def _warn_plain(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+@app.command()
 def checklist(
     source: SourceOption = DEFAULT_SOURCE,
     out: Annotated[Path, typer.Option("--out", metavar="FILE", help="PDF to write.")] = DEFAULT_BUILD / "checklist.pdf",

@@ -29,7 +29,7 @@ from .kinds import KINDS
 from .labels import label
 from .manifest import Manifest, ManifestError, manifest_json, read_manifest
 from .options import ExamFlags, ExamOptions, check_against_bank, refuse_selection, reprint_options
-from .page import geometry_for
+from .page import PageGeometry, geometry_for
 from .paths import DEFAULT_BUILD
 from .roster import Student, assign_variants, read_roster
 from .validate import check_printed, open_handbook
@@ -368,16 +368,22 @@ def job_context(plan: ExamPlan, job: Job) -> tuple[str, dict[str, object]]:
     return "exam.html.j2", ex.paper_context(exam, plan.options, title, plan.lang, who)
 
 
+def document_of(plan: ExamPlan, job: Job) -> tuple[str, list[str], dict[str, object], PageGeometry]:
+    """A job's template, stylesheets, context and page (each page of a two-up sheet is laid out on its own)."""
+    template, context = job_context(plan, job)
+    page = plan.options.page
+    if job.document == "key" and page.sheet is not None:
+        page = geometry_for("A4")  # the teacher's key stays one column on A4
+    return template, _stylesheets(plan, job), context, page
+
+
 def render_job(plan: ExamPlan, job: Job) -> tuple[bytes, str]:
     """One job's PDF bytes and its overflow warning ('' if none; see ExamPlan.allow_overflow). The HTML is made
     where it is rendered: its formulas are allowed in this process."""
     from .render import lay_out_document
 
-    template, context = job_context(plan, job)
-    page = plan.options.page
-    if job.document == "key" and page.sheet is not None:
-        page = geometry_for("A4")  # the teacher's key stays one column on A4
-    laid = lay_out_document(template, _stylesheets(plan, job), context, page, allow_overflow=plan.allow_overflow)
+    template, css, context, page = document_of(plan, job)
+    laid = lay_out_document(template, css, context, page, allow_overflow=plan.allow_overflow)
     pdf = laid.pdf()
     if job.document in ("paper", "padding") and page.sheet is not None:
         from .pdf import impose_two_up

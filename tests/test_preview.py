@@ -1,0 +1,113 @@
+"""preview.py: the handbook and exam papers as HTML on localhost, reloaded when the content changes."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import MODULE_YAML, write_handbook
+from paperkit.page import geometry_for
+from paperkit.preview import Preview
+
+
+def _text(page: str | bytes) -> str:
+    """What a reader sees of a page: its text without tags (the keep-together spans split words)."""
+    return re.sub(r"<[^>]+>", "", page.decode() if isinstance(page, bytes) else page)
+
+
+def _preview(tmp_path: Path) -> tuple[Preview, list[str], Path]:
+    source = write_handbook(tmp_path)
+    reported: list[str] = []
+    return Preview(source, geometry_for("A4"), reported.append), reported, source
+
+
+def test_the_handbook_page_carries_its_styles_fonts_formulas_and_the_reload_script(tmp_path: Path) -> None:
+    preview, reported, _ = _preview(tmp_path)
+    response = preview.respond("/")
+    page = response.body.decode()
+    assert response.status == 200 and response.content_type.startswith("text/html")
+    assert "第一节" in _text(page) and "问题一？" in _text(page) and "答案一。" in _text(page)
+    assert '@font-face { font-family: "PK Serif"; font-weight: 400; font-style: normal; src: url("/fonts/' in page
+    assert "@page" in page  # the print CSS comes along; a browser applies what it can
+    assert 'fetch("/version"' in page and "var seen = 0;" in page
+    assert "formula:" not in page  # formula images are inlined for the browser
+    assert reported == []
+
+
+def test_a_change_is_a_new_version_and_a_new_page(tmp_path: Path) -> None:
+    preview, _, source = _preview(tmp_path)
+    first = preview.respond("/").body
+    assert preview.respond("/").body == first  # drawn once per version
+    (source / "modules" / "01-first.yaml").write_text(MODULE_YAML.replace("第一节", "改过的一节"), encoding="utf-8")
+    preview.changed()
+    assert preview.respond("/version").body == b"1"
+    page = preview.respond("/").body.decode()
+    assert "改过的一节" in _text(page) and "var seen = 1;" in page
+
+
+def test_content_problems_show_in_the_page_and_once_on_the_terminal(tmp_path: Path) -> None:
+    preview, reported, source = _preview(tmp_path)
+    (source / "modules" / "01-first.yaml").write_text(MODULE_YAML.replace("答案一。", "''"), encoding="utf-8")
+    preview.changed()
+    page = preview.respond("/").body.decode()
+    preview.respond("/")  # a reload does not print the problems again
+    expected = "source/modules/01-first.yaml:17: sections[0].examples[0].a: must not be empty"
+    assert reported[0].endswith(expected.split("source/", 1)[1]) and len(reported) == 2
+    assert "must not be empty" in page and "1 error in" in page and 'fetch("/version"' in page
+
+
+def test_an_exam_paper_and_its_key(tmp_path: Path) -> None:
+    preview, _, _ = _preview(tmp_path)
+    paper = _text(preview.respond("/exam?modules=1&count=1").body)
+    key = _text(preview.respond("/key?modules=1&count=1").body)
+    assert "问题一？" in paper and "答案一。" not in paper
+    assert "答案一。" in key and "参考答案" in key
+    wrong = preview.respond("/exam?modules=9").body.decode()
+    assert "error: --modules 9" in wrong
+    assert "not an exam option here" in preview.respond("/exam?modules=1&roster=x.csv").body.decode()
+
+
+def test_only_the_shipped_fonts_are_served(tmp_path: Path) -> None:
+    preview, _, _ = _preview(tmp_path)
+    assert preview.respond("/fonts/PKMath-Italic.ttf").status == 200
+    for path in ("/fonts/../pyproject.toml", "/fonts/fonts.conf", "/etc/passwd", "/source/handbook.yaml"):
+        assert preview.respond(path).status == 404, path
+
+
+@pytest.mark.slow
+def test_the_server_reloads_on_a_saved_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    source = write_handbook(tmp_path)
+    command = [sys.executable, "-c", "from paperkit.cli import main; main()", "preview", "--source", str(source)]
+    server = subprocess.Popen(
+        [*command, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    try:
+        line = server.stdout.readline() if server.stdout else ""
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url, line
+
+        def get(path: str) -> str:
+            with urllib.request.urlopen(url.group(0) + path, timeout=10) as response:
+                return response.read().decode()
+
+        assert "第一节" in _text(get(""))
+        (source / "modules" / "01-first.yaml").write_text(MODULE_YAML.replace("第一节", "改过的一节"), encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while get("version") == "0" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "改过的一节" in _text(get(""))
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=10)
+        assert server.returncode == 0, err
+        assert out.strip().endswith("paperkit preview stopped.") and "Traceback" not in err
+    finally:
+        if server.poll() is None:
+            os.kill(server.pid, signal.SIGKILL)
