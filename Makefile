@@ -71,6 +71,7 @@ bench: setup
 
 # One run, the same content typeset by paperkit, XeLaTeX and Typst (each skipped when not installed).
 bench-compare: setup
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) bench/compare.py
 
 # What laying the handbook out in two processes could gain (issue 16's probe).

@@ -155,7 +155,8 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     handbook = open_handbook(ROOT / "source")
     results: dict[str, float] = {}
-    paperkit = [str(ROOT / ".venv" / "bin" / "paperkit"), "handbook", "--out", str(WORK / "paperkit.pdf")]
+    paperkit = [str(ROOT / ".venv" / "bin" / "paperkit"), "handbook", "--source", str(ROOT / "source")]
+    paperkit += ["--out", str(WORK / "paperkit.pdf")]
     results["paperkit"] = _time(paperkit)
     if shutil.which("latexmk") and shutil.which("xelatex"):
         (WORK / "handbook.tex").write_text(latex_document(handbook, ROOT / "fonts"), encoding="utf-8")
