@@ -383,10 +383,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per case (after one warm-up)")
     parser.add_argument("--no-scaling", action="store_true", help="skip the 4x handbook and 160-student roster")
+    parser.add_argument("--only", default="", help="run only the cases whose names contain this text")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     results: list[Result] = []
     for case in cases(not args.no_scaling):
+        if args.only not in case.name:
+            continue
         print(f"running {case.name} ...", file=sys.stderr, flush=True)
         try:
             result = measure(case, args.runs)

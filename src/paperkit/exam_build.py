@@ -412,9 +412,14 @@ def _die_with_parent() -> None:
 
 
 def _warm_up() -> None:
+    import gc
+
     from .pdf import _font_config, isolate_fonts
 
     _die_with_parent()
+    # A worker renders one small document after another: the default collector keeps its memory low (the CLI's
+    # larger thresholds, inherited through fork, pay off only for one large document).
+    gc.set_threshold(700, 10, 10)
     isolate_fonts()  # before WeasyPrint loads fontconfig
     importlib.import_module("weasyprint")
     _font_config()
