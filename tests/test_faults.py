@@ -245,6 +245,14 @@ def _group(pgid: int) -> list[int]:
     return members
 
 
+def _ctrl_c_reaches_python() -> None:
+    """In the child: SIGINT back to its default, so Python turns it into KeyboardInterrupt. A test run started
+    in the background (`nohup make test &`) has SIGINT ignored, and a child would inherit that."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _signal_a_roster_build(tmp_path: Path, send) -> tuple[int, str]:
     """Start a 40-student roster build in a session of its own, call `send(pid)` once its workers render, and
     return its exit code and stderr after checking that no process of it is left and nothing was written."""
@@ -256,7 +264,15 @@ def _signal_a_roster_build(tmp_path: Path, send) -> tuple[int, str]:
     command = [sys.executable, "-c", "from paperkit.cli import main; main()", "exam", "--source", str(SOURCE)]
     command += ["--modules", "2,3", "--roster", "class.csv"]
     env = {k: v for k, v in os.environ.items() if k != "PAPERKIT_DEBUG"}
-    child = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    child = subprocess.Popen(
+        command,
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_ctrl_c_reaches_python,
+    )
     try:
         deadline = time.monotonic() + 30
         while len(_group(child.pid)) < 1 + exam_build.WORKERS and time.monotonic() < deadline:

@@ -87,7 +87,13 @@ def test_the_server_reloads_on_a_saved_file_and_stops_on_ctrl_c(tmp_path: Path) 
     source = write_handbook(tmp_path)
     command = [sys.executable, "-c", "from paperkit.cli import main; main()", "preview", "--source", str(source)]
     server = subprocess.Popen(
-        [*command, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+        [*command, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        # Ctrl-C must reach it even when the tests run in the background (where SIGINT is ignored and inherited).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         line = server.stdout.readline() if server.stdout else ""
