@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,20 +135,26 @@ def typst_document(handbook: Handbook) -> str:
     return "\n\n".join(lines) + "\n"
 
 
-def _time(run: list[str] | None, call=None) -> float:
-    """Median wall time of RUNS runs after one warm-up (a command, or a Python call)."""
+def median_time(run: Callable[[], object], runs: int = RUNS) -> float:
+    """Median wall time of `runs` calls of `run` after one warm-up."""
     times = []
-    for attempt in range(RUNS + 1):
+    for attempt in range(runs + 1):
         start = time.perf_counter()
-        if run is not None:
-            done = subprocess.run(run, cwd=WORK, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"{run[0]} failed: {(done.stdout + done.stderr)[-800:]}")
-        else:
-            call()
+        run()
         if attempt:
             times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _command(argv: list[str]) -> Callable[[], None]:
+    """A command to time: it must succeed (its output's tail is the error otherwise)."""
+
+    def run() -> None:
+        done = subprocess.run(argv, cwd=WORK, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{argv[0]} failed: {(done.stdout + done.stderr)[-800:]}")
+
+    return run
 
 
 def main() -> int:
@@ -157,7 +164,7 @@ def main() -> int:
     results: dict[str, float] = {}
     paperkit = [str(ROOT / ".venv" / "bin" / "paperkit"), "handbook", "--source", str(ROOT / "source")]
     paperkit += ["--out", str(WORK / "paperkit.pdf")]
-    results["paperkit"] = _time(paperkit)
+    results["paperkit"] = median_time(_command(paperkit))
     if shutil.which("latexmk") and shutil.which("xelatex"):
         (WORK / "handbook.tex").write_text(latex_document(handbook, ROOT / "fonts"), encoding="utf-8")
 
@@ -174,7 +181,7 @@ def main() -> int:
             if done.returncode != 0:
                 raise RuntimeError(f"latexmk failed: {done.stdout[-1500:]}")
 
-        results["xelatex"] = _time(None, latex)
+        results["xelatex"] = median_time(latex)
     else:
         print("skipped XeLaTeX: latexmk and xelatex are not installed", file=sys.stderr)
     try:
@@ -184,8 +191,8 @@ def main() -> int:
     else:
         (WORK / "handbook.typ").write_text(typst_document(handbook), encoding="utf-8")
         fonts = [str(ROOT / "fonts")]
-        results["typst"] = _time(
-            None, lambda: typst.compile(str(WORK / "handbook.typ"), output=str(WORK / "typst.pdf"), font_paths=fonts)
+        results["typst"] = median_time(
+            lambda: typst.compile(str(WORK / "handbook.typ"), output=str(WORK / "typst.pdf"), font_paths=fonts)
         )
     cores = os.cpu_count()
     print(f"one run, {cores} cores, median of {RUNS} after a warm-up:")

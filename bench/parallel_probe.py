@@ -5,9 +5,9 @@ Times, in one run on this machine (median of 3 after a warm-up):
 - the same modules split into two halves balanced by size, each laid out as a proof
   (`paperkit handbook --modules …`) in its own process, both at once: the best a two-part
   layout could do, since a proof carries its own cover and contents and nothing is assembled;
-- joining the two halves' PDFs with shared fonts (pdf.merge_for_duplex without padding pages'
-  evenness is not what a book needs, so this joins with pypdf directly): the assembly's cost,
-  without what it would have to keep (one tag tree, links across the parts, the contents' numbers).
+- joining the two halves' PDFs with shared fonts (pypdf and pdf.SharedFonts; merge_for_duplex would pad
+  each part to an even page count, which a book does not want): the assembly's cost, without what it
+  would have to keep (one tag tree, links across the parts, the contents' numbers).
 
 Run: .venv/bin/python bench/parallel_probe.py
 """
@@ -15,16 +15,16 @@ Run: .venv/bin/python bench/parallel_probe.py
 from __future__ import annotations
 
 import io
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "bench" / "parallel"
 PAPERKIT = str(ROOT / ".venv" / "bin" / "paperkit")
 sys.path.insert(0, str(ROOT / "src"))
+
+from compare import median_time  # noqa: E402  (bench/ is on the path when this script runs)
 
 
 def halves() -> tuple[str, str]:
@@ -41,22 +41,11 @@ def halves() -> tuple[str, str]:
     return ",".join(first), ",".join(second)
 
 
-def timed(run) -> float:
-    """Median of 3 after a warm-up."""
-    times = []
-    for attempt in range(4):
-        start = time.perf_counter()
-        run()
-        if attempt:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> int:
     """Print the three figures."""
     WORK.mkdir(parents=True, exist_ok=True)
     first, second = halves()
-    whole = timed(lambda: subprocess.run([PAPERKIT, "handbook", "--out", str(WORK / "whole.pdf")], check=True))
+    whole = median_time(lambda: subprocess.run([PAPERKIT, "handbook", "--out", str(WORK / "whole.pdf")], check=True))
 
     def both() -> None:
         runs = [
@@ -66,7 +55,7 @@ def main() -> int:
         if any(run.wait() for run in runs):
             raise SystemExit("a part failed")
 
-    parallel = timed(both)
+    parallel = median_time(both)
 
     def join() -> None:
         from pypdf import PdfReader, PdfWriter
@@ -82,7 +71,7 @@ def main() -> int:
         fonts.finish()
         writer.write(io.BytesIO())
 
-    joined = timed(join)
+    joined = median_time(join)
     print(f"halves: modules {first} | {second}")
     print(f"whole handbook, one process:          {whole:6.2f} s")
     print(f"two halves as proofs, two processes:  {parallel:6.2f} s  ({parallel / whole:.2f}x)")
