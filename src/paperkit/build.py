@@ -22,12 +22,13 @@ from .handbook import (
     estimate_checklist_pages,
     handbook_context,
 )
-from .markup import inline_formulas
+from .markup import collecting_formulas, inline_formulas
 from .models import Handbook
 from .page import DEFAULT_PAGE, PageGeometry
+from .parts import BookOptions, hint_key, useful_jobs
 from .paths import ASSETS, FONTS, TEMPLATES, file_kind
 from .pdf import overflows
-from .render import LaidOut, lay_out_document
+from .render import LaidOut, lay_out_document, render_template
 from .validate import open_handbook
 
 
@@ -154,6 +155,35 @@ def render_handbook(
     return _rendered(lay_out_document("handbook.html.j2", css, context, page, allow_overflow=allow_overflow))
 
 
+def render_handbook_in_parts(
+    handbook: Handbook, options: BookOptions, jobs: int, hint: str = "", html: bool = False
+) -> Rendered:
+    """The whole handbook laid out in `jobs` parts plus its front matter on as many worker processes, joined
+    into one PDF (parts.py, assemble.py); the same pages as render_handbook. `hint` names the cached page
+    numbers of the last build; with `html` the Rendered carries the one-document HTML too."""
+    from .assemble import join_parts
+    from .parts import Unsettled, lay_out_in_parts
+    from .workers import start_engine
+
+    try:
+        with start_engine(jobs) as engine:
+            laid = lay_out_in_parts(handbook, options, engine, jobs, hint)
+    except Unsettled:  # a page count that flips with a page number's width: one process always settles
+        return render_handbook(handbook, options.page, options.answers, options.exercises, None, options.allow_overflow)
+    page_html, formulas = handbook_html(handbook, options) if html else ("", {})
+    overflow = "; ".join(part.overflow for part in laid if part.overflow)
+    pdf = join_parts([part.pdf for part in laid])
+    return Rendered(page_html, pdf, sum(part.pages for part in laid), None, overflow, formulas)
+
+
+def handbook_html(handbook: Handbook, options: BookOptions) -> tuple[str, dict[str, bytes]]:
+    """The handbook's HTML as one document (for --html) and its formula images, without laying it out."""
+    with collecting_formulas() as formulas:
+        context = handbook_context(handbook, options.answers, options.exercises, options.page.chars_per_line)
+        page_html = render_template("handbook.html.j2", context)
+    return page_html, dict(formulas)
+
+
 def render_checklist(
     handbook: Handbook, page: PageGeometry, layouts: tuple[ChecklistLayout, ...] = CHECKLIST_LAYOUTS
 ) -> Rendered:
@@ -196,15 +226,23 @@ def build_handbook(
     exercises: bool = False,
     modules: Sequence[int] | None = None,
     on_overflow: Callable[[str], None] | None = None,
+    jobs: int = 1,
 ) -> list[Path]:
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written.
-    Text past the page edge is a RenderError; with `on_overflow` (--allow-overflow) it is passed there instead."""
+    Text past the page edge is a RenderError; with `on_overflow` (--allow-overflow) it is passed there instead.
+    With `jobs` > 1 the whole handbook (not a proof) is laid out in parts on that many processes."""
     check_answers(answers)
     if html and out.with_suffix(".html") == out:
         raise OutputError(f"--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name")
     for target in [out, out.with_suffix(".html")] if html else [out]:
         check_output(target, inputs=[source])
-    rendered = render_handbook(open_handbook(source), page, answers, exercises, modules, on_overflow is not None)
+    handbook = open_handbook(source)
+    jobs = useful_jobs(handbook, page, jobs) if modules is None else 1
+    if jobs > 1:
+        options = BookOptions(page, answers, exercises, on_overflow is not None)
+        rendered = render_handbook_in_parts(handbook, options, jobs, hint_key(str(source), options, jobs), html)
+    else:
+        rendered = render_handbook(handbook, page, answers, exercises, modules, on_overflow is not None)
     if rendered.overflow and on_overflow is not None:
         on_overflow(f"{out}: {rendered.overflow}")
     write_atomic(out, rendered.pdf)

@@ -107,17 +107,25 @@ def handbook(
         _text_option("--modules", "LIST", "A proof of only these modules, e.g. 2,3 (its page numbers are its own)."),
     ] = None,
     allow_overflow: AllowOverflowOption = False,
+    jobs: Annotated[
+        str | None,
+        _text_option(
+            "--jobs", "N", "Lay the handbook out on N processes (1: in this one).  [default: the cores, at most 4]"
+        ),
+    ] = None,
 ) -> None:
     """Write the handbook PDF: cover, checklist, contents with page numbers, modules, bookmarks."""
     from .build import build_handbook
-    from .options import parse_module_list
+    from .options import parse_module_list, parse_whole
     from .page import geometry_for
+    from .parts import default_jobs
 
     with _reported():
         if exercises not in ("none", "end"):
             raise UsageError(f"--exercises {exercises}: unknown mode; choose one of none, end")
         page = geometry_for(paper)
         chosen = parse_module_list(modules) if modules is not None else None
+        processes = parse_whole("--jobs", jobs, 1, 64) if jobs is not None else default_jobs()
         written = build_handbook(
             source,
             out,
@@ -127,6 +135,7 @@ def handbook(
             exercises=exercises == "end",
             modules=chosen,
             on_overflow=_warn if allow_overflow else None,
+            jobs=processes,
         )
         for path in written:
             typer.echo(str(path))

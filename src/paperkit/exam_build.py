@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import json
 import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +31,9 @@ from .page import PageGeometry, geometry_for
 from .paths import DEFAULT_BUILD
 from .roster import Student, assign_variants, read_roster
 from .validate import check_printed, open_handbook
+from .workers import WORKERS, start_engine
 
 DEFAULT_OUT = DEFAULT_BUILD / "exams"
-WORKERS = 2
 Progress = Callable[[int, int], None]
 
 
@@ -390,56 +388,6 @@ def render_job(plan: ExamPlan, job: Job) -> tuple[bytes, str]:
 
         pdf = impose_two_up(pdf, page.sheet)
     return pdf, laid.overflow
-
-
-def _die_with_parent() -> None:
-    """A worker ends when its parent does (even when the parent is killed), and leaves Ctrl-C to the parent."""
-    import signal
-
-    # The terminal sends Ctrl-C to the whole process group: the parent stops the workers and reports it once
-    # (a worker catching it printed its own traceback).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The parent's SIGTERM handler (cli.main) came with the fork; a worker told to stop just stops.
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the parent's own handler still stops them
-        pass
-
-
-def _warm_up() -> None:
-    import gc
-
-    from .pdf import _font_config, isolate_fonts
-
-    _die_with_parent()
-    # A worker renders one small document after another: the default collector keeps its memory low (the CLI's
-    # larger thresholds, inherited through fork, pay off only for one large document).
-    gc.set_threshold(700, 10, 10)
-    isolate_fonts()  # before WeasyPrint loads fontconfig
-    importlib.import_module("weasyprint")
-    _font_config()
-
-
-@contextmanager
-def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
-    """Render worker processes (each loads WeasyPrint and the fonts once); started only once a plan is checked."""
-    engine = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_warm_up)
-    for _ in range(workers):
-        engine.submit(int)  # workers start on the first submit; start them all now, to warm up together
-    try:
-        yield engine
-    except BaseException:
-        # Ctrl-C: stop the workers now rather than after their current document (no public handle for it).
-        for process in list(getattr(engine, "_processes", {}).values()):
-            process.terminate()
-        engine.shutdown(wait=False, cancel_futures=True)
-        raise
-    engine.shutdown()
 
 
 def _for_job(plan: ExamPlan, job: Job) -> ExamPlan:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import UsageError
@@ -34,6 +34,33 @@ def outline_text(text: str) -> str:
     text = plain_text(text)
     text = re.sub(r"\^\{?([0-9]+)\}?", lambda m: m.group(1).translate(_SUPERSCRIPTS), text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+# A link from one part of a handbook laid out in parts to an anchor in another: WeasyPrint drops an internal
+# link whose target is not in its document, so it is written as this URL and turned back into one when the
+# parts are joined (assemble.join_parts).
+PART_LINK = "paperkit-part:"
+
+
+@dataclass(frozen=True)
+class Refs:
+    """Where the handbook's links and page references point: all within the document (the default), or, for a
+    part laid out on its own, to anchors of other parts, whose page numbers are given."""
+
+    here: frozenset[str] | None = None  # the anchors of this part; None: every anchor is here
+    pages: Mapping[str, int] = field(default_factory=dict)  # anchor elsewhere → its page number
+
+    def elsewhere(self, target: str) -> bool:
+        """Whether `target` is in another part."""
+        return self.here is not None and target not in self.here
+
+    def href(self, target: str) -> str:
+        """The link to `target`: #target, or a part link."""
+        return f"{PART_LINK}{target}" if self.elsewhere(target) else f"#{target}"
+
+    def page(self, target: str) -> str:
+        """The page number to print for `target` elsewhere ('' here: the engine counts it)."""
+        return str(self.pages.get(target, 0)) if self.elsewhere(target) else ""
 
 
 def anchor(kind: str, ident: str | int) -> str:
@@ -166,6 +193,10 @@ def handbook_context(
         "edition": label("proof_edition", modules="、".join(map(str, proof))) if proof else _edition(answers),
         "contents_line": label(f"contents_{answers}"),
         "examples_title": label("part_examples") if answers == "inline" else label("examples_no_answers"),
+        # The whole handbook in one document; a part laid out on its own replaces these (parts.part_context).
+        "front": True,
+        "refs": Refs(),
+        "first_page": 1,
     }
 
 

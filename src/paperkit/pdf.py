@@ -170,8 +170,9 @@ def lay_out(html: str, stylesheets: list[str], allow: AllowList):
     return document
 
 
-def overflows(document) -> list[tuple[int, str]]:
-    """(page number, text) of every piece of text or image that reaches past its page's text area.
+def overflows(document, first_page: int = 1) -> list[tuple[int, str]]:
+    """(page number, text) of every piece of text or image that reaches past its page's text area (the pages
+    numbered from `first_page`).
 
     The stylesheets wrap long words and scale wide formulas, so this is a gate: anything still
     running off the page (a formula that cannot break, a long course name) is found here, not on paper.
@@ -179,7 +180,7 @@ def overflows(document) -> list[tuple[int, str]]:
     from weasyprint.formatting_structure import boxes
 
     found: list[tuple[int, str]] = []
-    for number, page in enumerate(document.pages, start=1):
+    for number, page in enumerate(document.pages, start=first_page):
         box = page._page_box
         left = box.margin_left + box.border_left_width + box.padding_left
         right = left + box.width

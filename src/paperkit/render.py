@@ -119,9 +119,11 @@ def lay_out_document(
     page: PageGeometry,
     check_overflow: bool = True,
     allow_overflow: bool = False,
+    first_page: int = 1,
 ) -> LaidOut:
     """Template → HTML, CSS templates → stylesheets, then pages; only the formulas made here may be loaded.
-    Text past the page edge is a RenderError, or with `allow_overflow` the LaidOut's `overflow` message."""
+    Text past the page edge is a RenderError, or with `allow_overflow` the LaidOut's `overflow` message (naming
+    pages from `first_page`, for a part of a longer document)."""
     from .pdf import AllowList, lay_out, overflows
 
     with collecting_formulas() as formulas:
@@ -129,7 +131,7 @@ def lay_out_document(
     stylesheets = render_stylesheets(css, page, context)
     document = lay_out(html, stylesheets, AllowList(formulas))
     # One entry per page and text: a run cut into many boxes is reported once.
-    beyond = list(dict.fromkeys(overflows(document))) if check_overflow else []
+    beyond = list(dict.fromkeys(overflows(document, first_page))) if check_overflow else []
     message = ""
     if beyond:
         shown = "; ".join(f"page {number}: 「{text[:30]}」" for number, text in beyond[:3])
