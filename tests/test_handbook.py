@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import re
 from pathlib import Path
 
@@ -13,13 +14,15 @@ from typer.testing import CliRunner
 
 from conftest import SOURCE
 from layout import classes, glyphs, page_lines, walk
-from paperkit.build import Rendered, build_handbook, render_handbook
+from paperkit.build import Rendered, build_handbook, render_handbook, render_handbook_in_parts
+from paperkit.cache import write_cached
 from paperkit.cli import app
 from paperkit.errors import UsageError
 from paperkit.handbook import check_answers, handbook_context, outline_text
 from paperkit.markup import render_math, visible_text
 from paperkit.models import Handbook
 from paperkit.page import PT_PER_MM, geometry_for
+from paperkit.parts import BookOptions, Part, hint_key, split
 from paperkit.validate import open_handbook
 
 pytestmark = pytest.mark.slow  # renders whole handbooks
@@ -43,14 +46,65 @@ def rendered(handbook: Handbook) -> dict[str, Rendered]:
 
 
 @pytest.fixture(scope="session")
-def readers(rendered: dict[str, Rendered]) -> dict[str, PdfReader]:
-    return {answers: PdfReader(io.BytesIO(r.pdf)) for answers, r in rendered.items()}
+def in_parts(handbook: Handbook, rendered: dict[str, Rendered]) -> dict[str, Rendered]:
+    """The same variants laid out in two parts and the front matter on worker processes, then joined; each
+    starts from the page numbers of the one-process layout, as a build after a build does (a cold start and a
+    wrong hint give the same bytes: test_parts)."""
+    made = {}
+    for answers, paper in VARIANTS.items():
+        options = BookOptions(geometry_for(paper), answers)
+        key = hint_key(str(SOURCE), options, 2)
+        write_cached("handbook-parts", key, hint_from(rendered[answers], split(handbook, 2)))
+        made[answers] = render_handbook_in_parts(handbook, options, jobs=2, hint=key)
+    return made
+
+
+def hint_from(one: Rendered, parts: list[Part]) -> bytes:
+    """The page numbers a build in `parts` would have left, read off the one-process layout."""
+    anchors: dict[str, int] = {}
+    for number, page in enumerate(one.document.pages, start=1):
+        for name in page.anchors:
+            anchors.setdefault(name, number)
+    starts = [1] + [anchors[f"m-{part.modules[0]}"] for part in parts[1:]] + [one.pages + 1]
+    counts = [b - a for a, b in itertools.pairwise(starts)]
+    return json.dumps({"counts": counts, "anchors": anchors}).encode()
+
+
+PATHS = ["one process", "in parts"]
 
 
 @pytest.fixture(scope="session")
-def page_texts(readers: dict[str, PdfReader]) -> dict[str, list[str]]:
+def texts() -> dict[tuple[str, str], list[str]]:
+    """Page texts by (path, answers), each extracted once for the session (it takes seconds a handbook)."""
+    return {}
+
+
+# Every test of the PDF runs on both paths: one process, and the parts joined (issue 16).
+@pytest.fixture(scope="session", params=PATHS)
+def readers(request: pytest.FixtureRequest, rendered: dict[str, Rendered]) -> dict[str, PdfReader]:
+    made = rendered if request.param == "one process" else request.getfixturevalue("in_parts")
+    return Readers(request.param, {answers: PdfReader(io.BytesIO(r.pdf)) for answers, r in made.items()})
+
+
+class Readers(dict):
+    """The readers of one path's variants, by answer mode; `path` says which path made them."""
+
+    def __init__(self, path: str, readers: dict[str, PdfReader]) -> None:
+        super().__init__(readers)
+        self.path = path
+
+
+def texts_of(texts: dict[tuple[str, str], list[str]], path: str, readers: dict[str, PdfReader]) -> dict[str, list[str]]:
+    for answers, reader in readers.items():
+        if (path, answers) not in texts:
+            texts[path, answers] = [squash(page.extract_text()) for page in reader.pages]
+    return {answers: texts[path, answers] for answers in readers}
+
+
+@pytest.fixture(scope="session")
+def page_texts(readers: Readers, texts: dict[tuple[str, str], list[str]]) -> dict[str, list[str]]:
     """Each page's text with all whitespace removed (line breaks and justification spaces vary)."""
-    return {answers: [squash(page.extract_text()) for page in reader.pages] for answers, reader in readers.items()}
+    return texts_of(texts, readers.path, readers)
 
 
 def squash(text: str) -> str:
@@ -133,6 +187,7 @@ def test_questions_and_answers_link_to_each_other(handbook: Handbook, readers: d
             annotation = annotation.get_object()
             if annotation.get("/Subtype") == "/Link" and "/Dest" in annotation:
                 targets.add(str(annotation["/Dest"]))
+    assert targets <= readers["end"].named_destinations.keys()
     for example in handbook.examples:
         assert {f"q-{example.id}", f"a-{example.id}"} <= targets, example.id
     assert {f"s-{s.id}" for s in handbook.sections} <= targets
@@ -199,6 +254,19 @@ def test_metadata_and_tags(handbook: Handbook, readers: dict[str, PdfReader]) ->
     assert root["/Lang"] == "zh-CN"
     assert bool(root["/MarkInfo"]["/Marked"])
     assert "/StructTreeRoot" in root
+
+
+def test_the_parts_read_as_one_process_page_by_page(
+    rendered: dict[str, Rendered], in_parts: dict[str, Rendered], texts: dict[tuple[str, str], list[str]]
+) -> None:
+    one, parts = (
+        texts_of(texts, path, {a: PdfReader(io.BytesIO(r.pdf)) for a, r in made.items()})
+        for path, made in zip(PATHS, (rendered, in_parts), strict=True)
+    )
+    for answers in VARIANTS:
+        assert len(parts[answers]) == len(one[answers]) == in_parts[answers].pages
+        for number, (ours, theirs) in enumerate(zip(parts[answers], one[answers], strict=True), start=1):
+            assert ours == theirs, (answers, number)
 
 
 def test_the_cover_has_no_page_number_and_the_others_do(page_texts: dict[str, list[str]]) -> None:

@@ -18,7 +18,7 @@ import itertools
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -195,27 +195,34 @@ class Hint:
 def settle(parts: Sequence[Part], links: Sequence[frozenset[str]], lay_out: LayOut, hint: Hint) -> list[LaidPart]:
     """Lay the parts out until each was laid out with the numbers the others really give it; the parts in order.
 
-    `links[i]` are the anchors elsewhere part i shows page numbers for. A round lays out every part whose numbers
-    changed, but a part whose anchors are still unknown (no hint, no part laid out holding them) waits for a
-    round where they are known, unless no other part is left to lay out.
+    `links[i]` are the anchors elsewhere part i shows page numbers for (0 until known). Each round lays out every
+    part whose numbers changed, all at once: even with placeholder numbers a part gives its page count, which
+    the parts after it need.
     """
     laid: dict[int, LaidPart] = {}
     for _ in range(MAX_ROUNDS):
-        counts = [laid[i].pages if i in laid else hint.counts[i] for i in range(len(parts))]
-        starts = [1 + sum(counts[:i]) for i in range(len(parts))]
-        anchors = dict(hint.anchors)
-        for i, part in laid.items():
-            anchors.update({name: starts[i] + index for name, index in part.anchors.items()})
-        wanted = [
-            Numbers(starts[i], tuple(sorted((a, anchors.get(a, 0)) for a in links[i]))) for i in range(len(parts))
-        ]
+        wanted = _numbers(laid, links, hint)
         stale = [i for i in range(len(parts)) if i not in laid or laid[i].numbers != wanted[i]]
         if not stale:
-            return [laid[i] for i in range(len(parts))]
-        ready = [i for i in stale if links[i] <= anchors.keys()] or stale
-        for i, result in zip(ready, lay_out([(parts[i], wanted[i]) for i in ready]), strict=True):
+            break
+        for i, result in zip(stale, lay_out([(parts[i], wanted[i]) for i in stale]), strict=True):
             laid[i] = result
-    raise Unsettled(f"the page numbers of the handbook's {len(parts)} parts did not settle in {MAX_ROUNDS} rounds")
+    if len(laid) < len(parts) or any(
+        part.numbers != want
+        for part, want in zip((laid[i] for i in range(len(parts))), _numbers(laid, links, hint), strict=True)
+    ):
+        raise Unsettled(f"the page numbers of the handbook's {len(parts)} parts did not settle in {MAX_ROUNDS} rounds")
+    return [laid[i] for i in range(len(parts))]
+
+
+def _numbers(laid: Mapping[int, LaidPart], links: Sequence[frozenset[str]], hint: Hint) -> list[Numbers]:
+    """Each part's numbers as the parts laid out so far (and the hint, for the others) give them."""
+    counts = [laid[i].pages if i in laid else hint.counts[i] for i in range(len(links))]
+    starts = [1 + sum(counts[:i]) for i in range(len(links))]
+    anchors = dict(hint.anchors)
+    for i, part in laid.items():
+        anchors.update({name: starts[i] + index for name, index in part.anchors.items()})
+    return [Numbers(starts[i], tuple(sorted((a, anchors.get(a, 0)) for a in links[i]))) for i in range(len(links))]
 
 
 def lay_out_part(handbook: Handbook, options: BookOptions, part: Part, numbers: Numbers) -> LaidPart:
@@ -241,10 +248,10 @@ def lay_out_part(handbook: Handbook, options: BookOptions, part: Part, numbers: 
 
 
 def lay_out_in_parts(
-    handbook: Handbook, options: BookOptions, engine: Executor, jobs: int, hint_key: str
+    handbook: Handbook, options: BookOptions, engine: Executor, jobs: int, hint_key: str = ""
 ) -> list[LaidPart]:
-    """The handbook's parts laid out on `engine` with settled page numbers; the page counts found are kept as
-    the next build's hint (under `hint_key`)."""
+    """The handbook's parts laid out on `engine` with settled page numbers; the page numbers found are kept as
+    the next build's hint under `hint_key` (none without one)."""
     parts = split(handbook, jobs)
     context = handbook_context(handbook, options.answers, options.exercises, options.page.chars_per_line)
     links = [part_anchors(context, part)[1] for part in parts]
@@ -255,12 +262,15 @@ def lay_out_in_parts(
         futures = {i: engine.submit(lay_out_part, handbook, options, *todo[i]) for i in order}
         return [futures[i].result() for i in range(len(todo))]
 
-    hint = _read_hint(hint_key, parts) or _estimate(handbook, parts, options.page)
+    hint = (_read_hint(hint_key, parts) if hint_key else None) or _estimate(handbook, parts, options.page)
     laid = settle(parts, links, on_engine, hint)
     counts = [part.pages for part in laid]
     starts = [1 + sum(counts[:i]) for i in range(len(laid))]
     found = {name: starts[i] + index for i, part in enumerate(laid) for name, index in part.anchors.items()}
-    write_cached("handbook-parts", hint_key, json.dumps({"counts": counts, "anchors": found}, sort_keys=True).encode())
+    if hint_key:
+        write_cached(
+            "handbook-parts", hint_key, json.dumps({"counts": counts, "anchors": found}, sort_keys=True).encode()
+        )
     return laid
 
 

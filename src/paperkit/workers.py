@@ -47,6 +47,11 @@ def _warm_up() -> None:
 @contextmanager
 def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
     """Render worker processes (each loads WeasyPrint and the fonts once); start them only once the job is checked."""
+    import gc
+
+    # What the parent holds (a validated handbook, a test session's documents) is frozen out of the collector:
+    # a worker's collections would otherwise walk it and copy every page of it that fork shared.
+    gc.freeze()
     engine = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_warm_up)
     for _ in range(workers):
         engine.submit(int)  # workers start on the first submit; start them all now, to warm up together
@@ -58,4 +63,6 @@ def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
             process.terminate()
         engine.shutdown(wait=False, cancel_futures=True)
         raise
+    finally:
+        gc.unfreeze()
     engine.shutdown()

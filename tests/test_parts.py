@@ -1,0 +1,160 @@
+"""Laying the handbook out in parts: the split, the anchors each part holds and links to, settling the page numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from conftest import SOURCE
+from paperkit import parts
+from paperkit.build import render_handbook_in_parts
+from paperkit.cache import write_cached
+from paperkit.handbook import PART_LINK, Refs, handbook_context
+from paperkit.page import geometry_for
+from paperkit.parts import BookOptions, Hint, LaidPart, Numbers, Part, settle, split
+from paperkit.validate import open_handbook
+
+HANDBOOK = open_handbook(SOURCE)
+A4 = geometry_for("A4")
+
+
+def test_the_split_is_the_front_matter_then_runs_of_modules_in_order_the_appendices_last() -> None:
+    for jobs in (1, 2, 3, 4):
+        pieces = split(HANDBOOK, jobs)
+        assert pieces[0] == Part(front=True)
+        runs = [piece.modules for piece in pieces[1:]]
+        assert len(runs) == jobs and all(runs)
+        assert [m for run in runs for m in run] == [m.id for m in HANDBOOK.modules]
+        assert [piece.appendix for piece in pieces] == [False] * jobs + [True]
+
+
+def test_the_runs_make_the_largest_part_as_small_as_it_can_be() -> None:
+    sizes = [5, 1, 1, 1, 5, 2]
+    for count, head in [(2, 0), (2, 4), (3, 0), (3, 6)]:
+        runs = parts._balanced_runs(sizes, count, head)
+
+        def largest(runs: Sequence[int], head: int = head) -> int:
+            bounds = [0, *itertools.accumulate(runs)]
+            loads = [sum(sizes[a:b]) for a, b in itertools.pairwise(bounds)]
+            return max(loads[0] + head, *loads[1:])
+
+        every = [
+            [b - a for a, b in itertools.pairwise((0, *cuts, len(sizes)))]
+            for cuts in itertools.combinations(range(1, len(sizes)), count - 1)
+        ]
+        assert largest(runs) == min(largest(r) for r in every), (count, head, runs)
+
+
+def test_a_small_handbook_is_laid_out_in_one_process(tiny_source: Path) -> None:
+    assert parts.useful_jobs(open_handbook(tiny_source), A4, 4) == 1
+    assert parts.useful_jobs(HANDBOOK, A4, 2) == 2
+    assert parts.useful_jobs(HANDBOOK, A4, 64) == len(HANDBOOK.modules) or parts.useful_jobs(HANDBOOK, A4, 64) < 14
+
+
+def test_each_part_links_to_the_anchors_the_others_hold() -> None:
+    context = handbook_context(HANDBOOK, "end")
+    front, first, second = split(HANDBOOK, 2)
+    held = {piece: parts.part_anchors(context, piece)[0] for piece in (front, first, second)}
+    links = {piece: parts.part_anchors(context, piece)[1] for piece in (front, first, second)}
+    assert not held[front] & held[first] and not held[first] & held[second]
+    # The contents link to every module, section and the appendix, all elsewhere.
+    assert {f"s-{s.id}" for s in HANDBOOK.sections} | {f"m-{m.id}" for m in HANDBOOK.modules} | {"appendix"} == links[
+        front
+    ]
+    # With the answers at the end, a question links to its answer in the last part, and the answer back.
+    in_first = [e for m in HANDBOOK.modules if m.id in first.modules for s in m.sections for e in s.examples]
+    assert {f"a-{e.id}" for e in in_first} == links[first]
+    assert {f"q-{e.id}" for e in in_first} == links[second]
+    assert {f"a-{e.id}" for e in HANDBOOK.examples} <= held[second]
+    # Inline, the answers sit with their questions: a module part links nowhere.
+    inline = handbook_context(HANDBOOK, "inline")
+    assert parts.part_anchors(inline, first)[1] == frozenset()
+
+
+def test_refs_link_here_or_to_another_part_with_its_page() -> None:
+    assert (Refs().href("s-1.1"), Refs().page("s-1.1")) == ("#s-1.1", "")
+    refs = Refs(frozenset({"s-1.1"}), {"s-2.1": 17})
+    assert (refs.href("s-1.1"), refs.page("s-1.1")) == ("#s-1.1", "")
+    assert (refs.href("s-2.1"), refs.page("s-2.1")) == (f"{PART_LINK}s-2.1", "17")
+    assert refs.page("s-3.1") == "0"  # not known yet: a placeholder, and the part is laid out again
+
+
+class FakeLayOut:
+    """Parts whose page counts are given, each holding anchor `<part>-<page>` on each of its pages."""
+
+    def __init__(self, counts: Sequence[int], flip: bool = False) -> None:
+        self.counts = counts
+        self.flip = flip  # the front matter is a page longer when it shows an even page for 2-3: never settles
+        self.rounds: list[list[int]] = []
+
+    def __call__(self, todo: Sequence[tuple[Part, Numbers]]) -> list[LaidPart]:
+        self.rounds.append([self.index(part) for part, _ in todo])
+        laid = []
+        for part, numbers in todo:
+            index = self.index(part)
+            shown = dict(numbers.pages).get("2-3", 1)
+            count = self.counts[index] + (1 if self.flip and index == 0 and shown % 2 == 0 else 0)
+            laid.append(LaidPart(numbers, b"", count, {f"{index}-{n}": n for n in range(count)}))
+        return laid
+
+    @staticmethod
+    def index(part: Part) -> int:
+        return 0 if part.front else part.modules[0]
+
+
+PIECES = [Part(front=True), Part(modules=(1,)), Part(modules=(2,), appendix=True)]
+LINKS = [frozenset({"1-0", "2-3"}), frozenset({"2-0"}), frozenset()]
+
+
+def test_settling_lays_out_again_only_what_changed_and_gives_the_true_numbers() -> None:
+    fake = FakeLayOut([3, 5, 4])
+    laid = settle(PIECES, LINKS, fake, Hint([2, 2, 2], {}))
+    assert [part.numbers.first_page for part in laid] == [1, 4, 9]
+    assert dict(laid[0].numbers.pages) == {"1-0": 4, "2-3": 12}
+    assert dict(laid[1].numbers.pages) == {"2-0": 9}
+    # Round 1: all three, the front matter with placeholder numbers; round 2: all three again, as the front
+    # matter and part 1 are longer than the hint said; then nothing changes.
+    assert fake.rounds == [[0, 1, 2], [0, 1, 2]]
+
+
+def test_a_right_hint_settles_in_one_round() -> None:
+    fake = FakeLayOut([3, 5, 4])
+    anchors = {f"{i}-{n}": start + n for i, (start, count) in enumerate([(1, 3), (4, 5), (9, 4)]) for n in range(count)}
+    settle(PIECES, LINKS, fake, Hint([3, 5, 4], anchors))
+    assert fake.rounds == [[0, 1, 2]]
+
+
+def test_numbers_that_never_settle_are_an_error_the_build_falls_back_on() -> None:
+    with pytest.raises(parts.Unsettled, match="did not settle"):
+        settle(PIECES, LINKS, FakeLayOut([3, 5, 4], flip=True), Hint([3, 5, 4], {}))
+
+
+def test_a_damaged_hint_is_ignored() -> None:
+    pieces = split(HANDBOOK, 2)
+    for junk in [b"not json", b'{"counts": [1, 2]}', b'{"counts": [5, 0, 3], "anchors": {}}', b"[]"]:
+        write_cached("handbook-parts", "damaged", junk)
+        assert parts._read_hint("damaged", pieces) is None
+    write_cached("handbook-parts", "good", b'{"counts": [5, 22, 29], "anchors": {"m-0": 6}}')
+    assert parts._read_hint("good", pieces) == Hint([5, 22, 29], {"m-0": 6})
+
+
+@pytest.mark.slow
+def test_the_pdf_is_the_same_whatever_the_hint_was() -> None:
+    """Settling gives the same numbers from any start: a cold build, a right hint and a wrong one agree byte for
+    byte (three modules, answers at the end: links and page references go both ways between the parts)."""
+    small = dataclasses.replace(HANDBOOK, modules=HANDBOOK.modules[:3])
+    options = BookOptions(A4, "end")
+    cold = render_handbook_in_parts(small, options, 2)
+    warm = render_handbook_in_parts(small, options, 2, hint="right")
+    again = render_handbook_in_parts(small, options, 2, hint="right")  # now with the hint the last build left
+    write_cached("handbook-parts", "wrong", b'{"counts": [9, 1, 30], "anchors": {"s-0.1": 40, "a-0.1.q1": 2}}')
+    wrong = render_handbook_in_parts(small, options, 2, hint="wrong")
+    assert cold.pdf == warm.pdf == again.pdf == wrong.pdf
+    reader = PdfReader(io.BytesIO(cold.pdf))
+    assert len(reader.pages) == cold.pages
