@@ -555,6 +555,20 @@ CASES = [
         ["error: --answers later: unknown answer mode; choose one of inline, end, none"],
         2,
     ),
+    Case(
+        "option: handbook --jobs 0",
+        [*HB, "--jobs", "0"],
+        None,
+        ["error: --jobs 0: expected a whole number from 1 to 64"],
+        2,
+    ),
+    Case(
+        "option: handbook --jobs not a number",
+        [*HB, "--jobs", "two"],
+        None,
+        ["error: --jobs two: expected a whole number from 1 to 64"],
+        2,
+    ),
     # hardening round 2 (issue 19): each of these was an exit-70 internal error
     Case(
         "yaml: a superscript digit as id",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import itertools
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from pypdf import PdfReader
 from conftest import SOURCE
 from paperkit import parts
 from paperkit.build import render_handbook_in_parts
-from paperkit.cache import write_cached
+from paperkit.cache import read_cached, write_cached
 from paperkit.handbook import PART_LINK, Refs, handbook_context
 from paperkit.page import geometry_for
 from paperkit.parts import BookOptions, Hint, LaidPart, Numbers, Part, settle, split
@@ -158,3 +159,33 @@ def test_the_pdf_is_the_same_whatever_the_hint_was() -> None:
     assert cold.pdf == warm.pdf == again.pdf == wrong.pdf
     reader = PdfReader(io.BytesIO(cold.pdf))
     assert len(reader.pages) == cold.pages
+
+
+@pytest.mark.slow
+def test_the_handbook_command_lays_out_in_parts_and_rebuilds_the_same_bytes(tmp_path: Path) -> None:
+    """`paperkit handbook --jobs 2` on five modules: a cold build and a build from the hint it left are
+    byte-identical, and --html still writes the whole handbook as one HTML file."""
+    from typer.testing import CliRunner
+
+    from paperkit.cli import app
+
+    source = tmp_path / "source"
+    (source / "modules").mkdir(parents=True)
+    shutil.copy(SOURCE / "handbook.yaml", source / "handbook.yaml")
+    for module in sorted((SOURCE / "modules").glob("*.yaml"))[:5]:
+        shutil.copy(module, source / "modules" / module.name)
+    runner = CliRunner()
+    made = []
+    for name in ("first.pdf", "second.pdf"):
+        args = ["handbook", "--source", str(source), "--jobs", "2", "--html", "--out", str(tmp_path / name)]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        made.append((tmp_path / name).read_bytes())
+    assert made[0] == made[1]
+    assert read_cached("handbook-parts", parts.hint_key(str(source), BookOptions(A4), 2)) is not None  # in parts
+    reader = PdfReader(io.BytesIO(made[0]))
+    assert [item.title for item in reader.outline if not isinstance(item, list)] == [
+        f"{m.id} {m.title}" for m in HANDBOOK.modules[:5]
+    ]
+    html = (tmp_path / "first.html").read_text(encoding="utf-8")
+    assert html.count('class="module"') == 5 and 'class="toc toc-detail"' in html and PART_LINK not in html
