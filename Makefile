@@ -76,9 +76,9 @@ bench-compare: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) bench/compare.py
 
-# What laying the handbook out in two processes could gain (issue 16's probe).
+# The handbook in one process against in parts on two (warm and cold page-number hint), in one run.
 bench-parallel: setup
-	$(PY) bench/parallel_probe.py
+	$(PY) bench/parallel.py
 
 clean:
 	rm -rf $(BUILD)

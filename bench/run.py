@@ -260,6 +260,14 @@ def cases(include_scaling: bool) -> list[Case]:
     class135 = Path(made.stdout.strip())
     out = [
         Case("handbook", [pk, "handbook", "--out", str(WORK / "handbook.pdf")], 1.9, WORK / "handbook.pdf", 600, 340),
+        Case(
+            "handbook, --jobs 1",
+            [pk, "handbook", "--jobs", "1", "--out", str(WORK / "handbook-1.pdf")],
+            1.9,
+            WORK / "handbook-1.pdf",
+            600,
+            340,
+        ),
         Case("checklist", [pk, "checklist", "--out", str(WORK / "checklist.pdf")], 1.0, WORK / "checklist.pdf"),
         Case(
             "exam paper + key",

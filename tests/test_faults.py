@@ -256,13 +256,21 @@ def _ctrl_c_reaches_python() -> None:
 def _signal_a_roster_build(tmp_path: Path, send) -> tuple[int, str]:
     """Start a 40-student roster build in a session of its own, call `send(pid)` once its workers render, and
     return its exit code and stderr after checking that no process of it is left and nothing was written."""
-    import subprocess
-
     (tmp_path / "class.csv").write_text(
         "姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range(1, 41)), encoding="utf-8"
     )
-    command = [sys.executable, "-c", "from paperkit.cli import main; main()", "exam", "--source", str(SOURCE)]
-    command += ["--modules", "2,3", "--roster", "class.csv"]
+    return _signal_a_build(
+        tmp_path, ["exam", "--source", str(SOURCE), "--modules", "2,3", "--roster", "class.csv"], send
+    )
+
+
+def _signal_a_build(tmp_path: Path, args: list[str], send) -> tuple[int, str]:
+    """Run `paperkit args` in tmp_path in a session of its own, call `send(pid)` once its workers render, and
+    return its exit code and stderr after checking that no process of it is left and nothing was written."""
+    import subprocess
+
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    command = [sys.executable, "-c", "from paperkit.cli import main; main()", *args]
     env = {k: v for k, v in os.environ.items() if k != "PAPERKIT_DEBUG"}
     child = subprocess.Popen(
         command,
@@ -288,7 +296,7 @@ def _signal_a_roster_build(tmp_path: Path, send) -> tuple[int, str]:
     while _group(child.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _group(child.pid) == []
-    assert sorted(p.name for p in tmp_path.rglob("*")) == ["class.csv"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
     return child.returncode, errors
 
 
@@ -299,6 +307,16 @@ def test_a_real_ctrl_c_stops_the_whole_roster_build(tmp_path: Path) -> None:
 
     # What Ctrl-C in a terminal does: the whole process group gets it.
     result = _signal_a_roster_build(tmp_path, lambda pid: os.killpg(pid, signal.SIGINT))
+    assert result == (130, "interrupted; nothing was written.\n")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.slow
+def test_a_real_ctrl_c_stops_a_handbook_laid_out_in_parts(tmp_path: Path) -> None:
+    import signal
+
+    args = ["handbook", "--source", str(SOURCE), "--jobs", "2", "--out", "handbook.pdf"]
+    result = _signal_a_build(tmp_path, args, lambda pid: os.killpg(pid, signal.SIGINT))
     assert result == (130, "interrupted; nothing was written.\n")
 
 

@@ -1,17 +1,21 @@
-"""Parts of one document, each a tagged PDF from WeasyPrint, joined into one tagged PDF.
+"""Parts of one document, each a tagged PDF from WeasyPrint, joined into one tagged PDF (with pikepdf).
 
-pypdf joins pages, outlines and named destinations, but not what WeasyPrint's tagging adds: each part has
-its own structure tree, whose parent tree numbers its pages (/StructParents) and its link annotations
-(/StructParent) from 0. Here the parts' trees become one Document element's children and the numbers are
-shifted part by part. Links from one part to another (handbook.PART_LINK URLs) become links to the named
-destination, which the joined file holds. Each shipped face is embedded once (pdf.SharedFonts).
+What WeasyPrint's tagging adds is joined by hand: each part has its own structure tree, whose parent tree
+numbers its pages (/StructParents) and its link annotations (/StructParent) from 0. Here the parts' trees
+become one Document element's children and the numbers are shifted part by part. Links from one part to
+another (handbook.PART_LINK URLs) become links to the named destination, which the joined file holds; the
+named destinations, the outline (with each bookmark's open or closed state) and the catalog's settings are
+the parts' own. Each shipped face is embedded once.
+
+pikepdf (qpdf) copies objects between files in C++ and writes object streams: pypdf took 1.35 s for the
+bundled handbook's join and wrote 2.1 MB, pikepdf takes 0.23 s and writes 1.0 MB (one process: 0.93 MB).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .handbook import PART_LINK
@@ -19,153 +23,166 @@ from .handbook import PART_LINK
 
 def join_parts(parts: Sequence[bytes]) -> bytes:
     """One PDF from the parts in order: pages, outline, named destinations, links, one tag tree, shared fonts;
-    the catalog's settings and the metadata of the first part; a /ID derived from the parts' bytes."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, ByteStringObject, NameObject
+    the catalog's settings, metadata and PDF version of the first part; a /ID derived from the content."""
+    import pikepdf
 
-    from .pdf import SharedFonts
-
-    readers = [PdfReader(io.BytesIO(data)) for data in parts]
-    writer = PdfWriter()
-    fonts = SharedFonts(writer)
+    out = pikepdf.Pdf.new()
+    sources = [pikepdf.Pdf.open(io.BytesIO(data)) for data in parts]
     elements: list[Any] = []  # the children of the joined Document element
     numbers: list[Any] = []  # the joined parent tree: key, value, key, value, …
-    closed: list[bool] = []  # whether each top-level bookmark, in order, is closed (pypdf opens them all)
+    destinations: list[tuple[bytes, Any, Any]] = []  # (sort key, name, destination)
+    bookmarks: list[Any] = []  # the top-level outline items, in order
     offset = 0
-    for reader in readers:
-        fonts.take(reader)
-        closed += [int(item.get("/Count", 0)) < 0 for item in _top_level(reader.trailer["/Root"])]
-        offset = _append(writer, reader, offset, elements, numbers)
-    first: Any = readers[0]
-    catalog = first.trailer["/Root"]
-    root: Any = writer._root_object
-    for key in ("/Lang", "/ViewerPreferences", "/MarkInfo"):
-        if key in catalog:
-            root[NameObject(key)] = catalog[key].clone(writer)
-    root[NameObject("/StructTreeRoot")] = _tag_tree(writer, catalog["/StructTreeRoot"].get_object(), elements, numbers)
-    _close(writer, closed)
-    writer.add_metadata({k: v for k, v in (first.metadata or {}).items() if isinstance(v, str)})
-    fonts.finish()
-    identifier = hashlib.sha256(b"".join(parts)).hexdigest()[:32].encode()
-    writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])
-    writer.pdf_header = first.pdf_header
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-def _append(writer: Any, reader: Any, offset: int, elements: list[Any], numbers: list[Any]) -> int:
-    """Append a part's pages with their links, its Document element's children to `elements` and its parent
-    tree to `numbers`, keys shifted by `offset`; return the offset for the next part."""
-    from pypdf.generic import ArrayObject, NameObject, NumberObject
-
-    start = len(writer.pages)
-    # Annotations are copied here, not by pypdf: it keeps a link to a named destination only if a part already
-    # appended holds that name, and links go forwards too.
-    writer.append(reader, import_outline=True, excluded_fields=["/Annots"])
-    for page, source in zip(writer.pages[start:], reader.pages, strict=True):
-        if "/Annots" in source:
-            page[NameObject("/Annots")] = ArrayObject(_link(a.clone(writer)) for a in source["/Annots"])
-        if "/StructParents" in source:  # pypdf drops it
-            page[NameObject("/StructParents")] = NumberObject(int(source["/StructParents"]) + offset)
-        for annotation in page.get("/Annots", ()):
-            _shift(annotation.get_object(), "/StructParent", offset)
-    tree = reader.trailer["/Root"]["/StructTreeRoot"].get_object()
-    # Cloned without /P: each element's parent is set once the joined tree stands (_set_parents); following /P
-    # would copy the part's own root and parent tree.
-    elements += [kid.clone(writer, ignore_fields=("/P",)) for kid in tree["/K"][0].get_object()["/K"]]
-    keys = tree["/ParentTree"].get_object()["/Nums"]
-    for index in range(0, len(keys), 2):
-        numbers += [NumberObject(int(keys[index]) + offset), keys[index + 1].clone(writer, ignore_fields=("/P",))]
-    return offset + 1 + max((int(keys[i]) for i in range(0, len(keys), 2)), default=-1)
-
-
-def _tag_tree(writer: Any, tree: Any, elements: list[Any], numbers: list[Any]) -> Any:
-    """The joined structure tree root: one Document element (the first part's) over every part's elements."""
-    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
-
-    joined = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
-    reference = writer._add_object(joined)
-    document = tree["/K"][0].get_object()
-    element = DictionaryObject(
-        {k: v.clone(writer, ignore_fields=("/P",)) for k, v in document.items() if k not in ("/K", "/P")}
+    for source in sources:
+        start = len(out.pages)
+        with warnings.catch_warnings():
+            # pikepdf warns that named destinations are not carried over: they are, below.
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            out.pages.extend(source.pages)
+        for page in out.pages[start:]:
+            _shift(page.obj, "/StructParents", offset)
+            for annotation in page.obj.get("/Annots", []):
+                _shift(annotation, "/StructParent", offset)
+                _link(annotation)
+        tree = source.Root.StructTreeRoot
+        elements += [out.copy_foreign(kid) for kid in tree.K[0].K]
+        keys = tree.ParentTree.Nums
+        for index in range(0, len(keys), 2):
+            numbers += [int(keys[index]) + offset, _copy(out, keys[index + 1])]
+        offset += 1 + max((int(keys[i]) for i in range(0, len(keys), 2)), default=-1)
+        names = source.Root.Names.get("/Dests") if "/Names" in source.Root else None
+        if names is not None:
+            flat = names.Names
+            destinations += [(bytes(flat[i]), flat[i], _copy(out, flat[i + 1])) for i in range(0, len(flat), 2)]
+        if "/Outlines" in source.Root and "/First" in source.Root.Outlines:
+            item = out.copy_foreign(source.Root.Outlines.First)
+            bookmarks.append(item)
+            while "/Next" in item:
+                item = item.Next
+                bookmarks.append(item)
+    first = sources[0]
+    for key in ("/Lang", "/MarkInfo", "/ViewerPreferences"):
+        if key in first.Root:
+            out.Root[key] = _copy(out, first.Root[key])
+    out.Root.StructTreeRoot = _tag_tree(out, first.Root.StructTreeRoot, elements, numbers, offset)
+    if destinations:
+        flat_names = pikepdf.Array()
+        for _, name, destination in sorted(destinations, key=lambda d: d[0]):  # a name tree is sorted
+            flat_names.extend([name, destination])
+        out.Root.Names = pikepdf.Dictionary(Dests=out.make_indirect(pikepdf.Dictionary(Names=flat_names)))
+    if bookmarks:
+        out.Root.Outlines = _outline(out, bookmarks)
+    for key, value in first.docinfo.items():
+        out.docinfo[key] = value
+    share_fonts(out, out.pages)
+    data = io.BytesIO()
+    out.save(
+        data,
+        object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        deterministic_id=True,  # the /ID is a hash of the content: the same parts, the same bytes
+        min_version=first.pdf_version,
     )
-    element[NameObject("/K")] = ArrayObject(elements)
-    element[NameObject("/P")] = reference
-    element_reference = writer._add_object(element)
-    _set_parents(element_reference, element)
-    joined[NameObject("/K")] = ArrayObject([element_reference])
-    joined[NameObject("/ParentTree")] = writer._add_object(
-        DictionaryObject({NameObject("/Nums"): ArrayObject(numbers)})
-    )
-    joined[NameObject("/ParentTreeNextKey")] = NumberObject(int(numbers[-2]) + 1 if numbers else 0)
-    if "/Namespaces" in tree:
-        joined[NameObject("/Namespaces")] = tree["/Namespaces"].clone(writer)
-    return reference
+    return data.getvalue()
 
 
-def _link(reference: Any) -> Any:
-    """A link annotation to another part (a PART_LINK URL) made a link to its named destination."""
-    from pypdf.generic import NameObject, TextStringObject
+def _copy(out: Any, value: Any) -> Any:
+    """`value` of another PDF, copied into `out` (qpdf copies indirect objects only; direct ones by hand)."""
+    import pikepdf
 
-    annotation = reference.get_object()
-    action = annotation.get("/A")
-    target = str(action.get_object().get("/URI", "")) if action is not None else ""
-    if target.startswith(PART_LINK):
-        name = TextStringObject(target.removeprefix(PART_LINK))
-        del annotation["/A"]
-        annotation[NameObject("/Dest")] = name
-        if "/Contents" in annotation:
-            annotation[NameObject("/Contents")] = name
-    return reference
-
-
-def _top_level(catalog: Any) -> list[Any]:
-    """The top-level outline items of a catalog, in order."""
-    outlines = catalog.get("/Outlines")
-    item = outlines.get_object().get("/First") if outlines is not None else None
-    items = []
-    while item is not None:
-        items.append(item.get_object())
-        item = items[-1].get("/Next")
-    return items
-
-
-def _close(writer: Any, closed: Sequence[bool]) -> None:
-    """Close the joined outline's top-level items that were closed in their parts, and count what shows."""
-    from pypdf.generic import NameObject, NumberObject
-
-    shown = 0
-    for item, is_closed in zip(_top_level(writer._root_object), closed, strict=True):
-        children = abs(int(item.get("/Count", 0)))
-        if children:
-            item[NameObject("/Count")] = NumberObject(-children if is_closed else children)
-        shown += 1 + (0 if is_closed else children)
-    if "/Outlines" in writer._root_object:
-        writer._root_object["/Outlines"].get_object()[NameObject("/Count")] = NumberObject(shown)
+    if isinstance(value, pikepdf.Object) and value.is_indirect:
+        return out.copy_foreign(value)
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([_copy(out, item) for item in value])
+    if isinstance(value, pikepdf.Dictionary):
+        return pikepdf.Dictionary({key: _copy(out, item) for key, item in value.items()})
+    return value
 
 
 def _shift(dictionary: Any, key: str, offset: int) -> None:
-    from pypdf.generic import NameObject, NumberObject
-
     if key in dictionary:
-        dictionary[NameObject(key)] = NumberObject(int(dictionary[key]) + offset)
+        dictionary[key] = int(dictionary[key]) + offset
 
 
-def _set_parents(reference: Any, element: Any) -> None:
-    """Give each structure element under `element` its /P (cloned without it, so as not to copy the parts' roots)."""
-    from pypdf.generic import NameObject
+def _link(annotation: Any) -> None:
+    """A link annotation to another part (a PART_LINK URL) made a link to its named destination."""
+    import pikepdf
 
-    stack = [(reference, element)]
-    while stack:
-        parent_ref, parent = stack.pop()
-        kids = parent.get("/K")
-        if kids is None:
-            continue
-        for kid in kids if isinstance(kids, list) else [kids]:
-            if not hasattr(kid, "get_object"):
-                continue  # a marked-content id
-            child = kid.get_object()
-            if isinstance(child, dict) and child.get("/Type", "/StructElem") == "/StructElem" and "/S" in child:
-                child[NameObject("/P")] = parent_ref
-                stack.append((kid, child))
+    action = annotation.get("/A")
+    target = str(action.get("/URI", "")) if action is not None else ""
+    if target.startswith(PART_LINK):
+        name = pikepdf.String(target.removeprefix(PART_LINK))
+        del annotation["/A"]
+        annotation.Dest = name
+        if "/Contents" in annotation:
+            annotation.Contents = name  # what WeasyPrint's tagging gives an internal link
+
+
+def _tag_tree(out: Any, tree: Any, elements: list[Any], numbers: list[Any], next_key: int) -> Any:
+    """The joined structure tree root: one Document element (the first part's) over every part's elements."""
+    import pikepdf
+
+    root = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructTreeRoot))
+    first = tree.K[0]
+    document = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.StructElem, S=first.S, P=root))
+    if "/NS" in first:
+        document.NS = _copy(out, first.NS)
+    document.K = pikepdf.Array(elements)
+    for element in elements:
+        element.P = document  # it was the part's Document element, now unreferenced and not written
+    root.K = pikepdf.Array([document])
+    root.ParentTree = out.make_indirect(pikepdf.Dictionary(Nums=pikepdf.Array(numbers)))
+    root.ParentTreeNextKey = next_key
+    if "/Namespaces" in tree:
+        root.Namespaces = _copy(out, tree.Namespaces)
+    return root
+
+
+def _outline(out: Any, bookmarks: list[Any]) -> Any:
+    """One outline over the parts' top-level bookmarks (each keeps its children and its open or closed state)."""
+    import pikepdf
+
+    outlines = out.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Outlines))
+    shown = 0
+    for index, item in enumerate(bookmarks):
+        item.Parent = outlines
+        for key, other in (("/Prev", index - 1), ("/Next", index + 1)):
+            if 0 <= other < len(bookmarks):
+                item[key] = bookmarks[other]
+            elif key in item:
+                del item[key]
+        children = int(item.get("/Count", 0))
+        shown += 1 + max(children, 0)  # a closed item's count is negative: its children do not show
+    outlines.First, outlines.Last, outlines.Count = bookmarks[0], bookmarks[-1], shown
+    return outlines
+
+
+def share_fonts(out: Any, pages: Iterable[Any]) -> None:
+    """Point every shipped face's font descriptors on `pages` at one program holding every glyph they use.
+
+    Each document embeds its own subset of each face with the face's glyph ids kept (as WeasyPrint embeds
+    fonts), so one program cut from the shipped file serves them all; the programs no longer referenced are
+    not written. A font that is not a shipped face is left as it is.
+    """
+    import pikepdf
+
+    from .hbsubset import subset_font
+    from .pdf import embedded_face, face_files
+
+    files = face_files()
+    programs: dict[str, Any] = {}
+    used: dict[str, set[int]] = {}
+    for page in pages:
+        resources = page.obj.get("/Resources")
+        fonts = resources.get("/Font") if resources is not None else None
+        for font in fonts.values() if fonts is not None else ():
+            embedded = embedded_face(font, files)
+            if embedded is None:
+                continue
+            if embedded.face not in programs:
+                programs[embedded.face] = out.make_stream(b"")
+                if embedded.key == "/FontFile3":
+                    programs[embedded.face].Subtype = pikepdf.Name.OpenType
+            used.setdefault(embedded.face, set()).update(embedded.codes)
+            embedded.descriptor[embedded.key] = programs[embedded.face]
+    for face, program in programs.items():
+        program.write(subset_font(files[face].read_bytes(), used[face]))

@@ -283,7 +283,7 @@ def _let_go(writer, reader, start: int) -> None:
         vars(page).pop("original_page", None)
 
 
-def _face_files() -> dict[str, Path]:
+def face_files() -> dict[str, Path]:
     """The PDF font name WeasyPrint gives each shipped face ("PK-Serif-Bold", "PK-Math-Italic"), and its file."""
     return {
         face.family.replace(" ", "-").replace("-Extra", "")
@@ -294,22 +294,48 @@ def _face_files() -> dict[str, Path]:
     }
 
 
-def _widths_codes(widths) -> set[int]:
-    """The glyph codes a CID font's /W array lists: `c [w …]` runs and `first last w` ranges."""
-    from pypdf.generic import ArrayObject
+@dataclass(frozen=True)
+class EmbeddedFace:
+    """A shipped face as a document embeds it: its name, its CID font and the descriptor's program key."""
 
-    codes: set[int] = set()
-    items = [item.get_object() for item in widths]
-    index = 0
-    while index < len(items):
-        first = int(items[index])
-        if isinstance(items[index + 1], ArrayObject):
-            codes.update(range(first, first + len(items[index + 1])))
-            index += 2
-        else:
-            codes.update(range(first, int(items[index + 1]) + 1))
-            index += 3
-    return codes
+    face: str
+    descendant: Any
+    descriptor: Any
+    key: str  # /FontFile3 (CFF: the CJK faces) or /FontFile2 (TrueType: the math faces)
+
+    @property
+    def codes(self) -> set[int]:
+        """The glyph codes the font's /W array lists: `c [w …]` runs and `first last w` ranges."""
+        items = [_resolved(item) for item in self.descendant.get("/W", [])]
+        codes: set[int] = set()
+        index = 0
+        while index < len(items):
+            first = int(items[index])
+            if not isinstance(items[index + 1], int | float):
+                codes.update(range(first, first + len(items[index + 1])))
+                index += 2
+            else:
+                codes.update(range(first, int(items[index + 1]) + 1))
+                index += 3
+        return codes
+
+
+def embedded_face(font: Any, files: Mapping[str, Path]) -> EmbeddedFace | None:
+    """The shipped face a font dictionary (pypdf's or pikepdf's) embeds, or None for any other font."""
+    face = str(font.get("/BaseFont", "")).split("+", 1)[-1].replace("-Oblique", "")
+    if font.get("/Subtype") != "/Type0" or face not in files:
+        return None
+    descendant = _resolved(_resolved(font["/DescendantFonts"])[0])
+    descriptor = _resolved(descendant["/FontDescriptor"])
+    key = next((k for k in ("/FontFile3", "/FontFile2") if k in descriptor), None)
+    return EmbeddedFace(face, descendant, descriptor, key) if key is not None else None
+
+
+def _resolved(value: Any) -> Any:
+    """A pypdf reference resolved (pikepdf resolves its own)."""
+    from pypdf.generic import IndirectObject
+
+    return value.get_object() if isinstance(value, IndirectObject) else value
 
 
 class SharedFonts:
@@ -324,7 +350,7 @@ class SharedFonts:
 
     def __init__(self, writer: Any) -> None:
         self.writer = writer
-        self.files = _face_files()
+        self.files = face_files()
         self.programs: dict[str, Any] = {}  # face → the writer's (still empty) font program stream
         self.used: dict[str, set[int]] = {}
 
@@ -336,23 +362,16 @@ class SharedFonts:
             resources = page.get("/Resources")
             fonts = resources.get_object().get("/Font") if resources is not None else None
             for font in (fonts.get_object() if fonts is not None else {}).values():
-                font = font.get_object()
-                face = str(font.get("/BaseFont", "")).split("+", 1)[-1].replace("-Oblique", "")
-                if font.get("/Subtype") != "/Type0" or face not in self.files:
+                embedded = embedded_face(font.get_object(), self.files)
+                if embedded is None:
                     continue
-                descendant = font["/DescendantFonts"][0].get_object()
-                descriptor = descendant["/FontDescriptor"].get_object()
-                # CFF faces (the CJK ones) come as /FontFile3, TrueType ones (the math faces) as /FontFile2.
-                key = next((k for k in ("/FontFile3", "/FontFile2") if k in descriptor), None)
-                if key is None:
-                    continue
-                if face not in self.programs:
+                if embedded.face not in self.programs:
                     stream = DecodedStreamObject()
-                    if key == "/FontFile3":
+                    if embedded.key == "/FontFile3":
                         stream[NameObject("/Subtype")] = NameObject("/OpenType")
-                    self.programs[face] = self.writer._add_object(stream.flate_encode())
-                self.used.setdefault(face, set()).update(_widths_codes(descendant.get("/W", [])))
-                descriptor[NameObject(key)] = self.programs[face]
+                    self.programs[embedded.face] = self.writer._add_object(stream.flate_encode())
+                self.used.setdefault(embedded.face, set()).update(embedded.codes)
+                embedded.descriptor[NameObject(embedded.key)] = self.programs[embedded.face]
 
     def finish(self) -> None:
         """Cut each shared program from the shipped face: every glyph the taken documents use, ids kept."""
