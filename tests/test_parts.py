@@ -110,6 +110,7 @@ class FakeLayOut:
 
 
 PIECES = [Part(front=True), Part(modules=(1,)), Part(modules=(2,), appendix=True)]
+# The contents link into both parts; part 1 to part 2 (a question to its answer at the end).
 LINKS = [frozenset({"1-0", "2-3"}), frozenset({"2-0"}), frozenset()]
 
 
@@ -119,9 +120,17 @@ def test_settling_lays_out_again_only_what_changed_and_gives_the_true_numbers() 
     assert [part.numbers.first_page for part in laid] == [1, 4, 9]
     assert dict(laid[0].numbers.pages) == {"1-0": 4, "2-3": 12}
     assert dict(laid[1].numbers.pages) == {"2-0": 9}
-    # Round 1: all three, the front matter with placeholder numbers; round 2: all three again, as the front
-    # matter and part 1 are longer than the hint said; then nothing changes.
-    assert fake.rounds == [[0, 1, 2], [0, 1, 2]]
+    # Round 1: only part 2 (the others show anchors nobody knows); round 2: part 1, whose anchor is known now;
+    # round 3: all three (part 1 is longer than the hint said, so part 2 moves; the contents' anchors are
+    # known); round 4: all three again, as the contents are a page longer than the hint said.
+    assert fake.rounds == [[2], [1], [0, 1, 2], [0, 1, 2]]
+
+
+def test_without_a_hint_the_front_matter_waits_for_the_modules() -> None:
+    links = [LINKS[0], frozenset(), frozenset()]  # answers inline: only the contents link
+    fake = FakeLayOut([3, 5, 4])
+    settle(PIECES, links, fake, Hint([3, 5, 5], {}))  # every count right but the last: it moves nothing
+    assert fake.rounds == [[1, 2], [0]]
 
 
 def test_a_right_hint_settles_in_one_round() -> None:

@@ -14,6 +14,7 @@ whatever the hint was; a good hint only saves rounds.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import itertools
 import json
 import math
@@ -31,7 +32,7 @@ from .page import PageGeometry
 
 # After this many rounds the numbers are taken not to settle (a page count that flips with a page number's
 # width); the caller lays the handbook out in one process instead.
-MAX_ROUNDS = 4
+MAX_ROUNDS = 5
 # A part's size in characters of content; a section's headings and spacing count as this many more.
 _SECTION_OVERHEAD = 600
 # The front matter (cover, checklist, two contents) per contents entry, and the fixed rest.
@@ -195,34 +196,38 @@ class Hint:
 def settle(parts: Sequence[Part], links: Sequence[frozenset[str]], lay_out: LayOut, hint: Hint) -> list[LaidPart]:
     """Lay the parts out until each was laid out with the numbers the others really give it; the parts in order.
 
-    `links[i]` are the anchors elsewhere part i shows page numbers for (0 until known). Each round lays out every
-    part whose numbers changed, all at once: even with placeholder numbers a part gives its page count, which
-    the parts after it need.
+    `links[i]` are the anchors elsewhere part i shows page numbers for. Each round lays out every part whose
+    numbers changed, but a part showing anchors nobody knows yet (no hint, no part laid out holding them) waits
+    for a round where they are known, unless it is all that is left: without a hint the front matter waits for
+    the modules (its page count is estimated well; its numbers would all be placeholders).
     """
     laid: dict[int, LaidPart] = {}
     for _ in range(MAX_ROUNDS):
-        wanted = _numbers(laid, links, hint)
+        wanted, known = _numbers(laid, links, hint)
         stale = [i for i in range(len(parts)) if i not in laid or laid[i].numbers != wanted[i]]
         if not stale:
             break
-        for i, result in zip(stale, lay_out([(parts[i], wanted[i]) for i in stale]), strict=True):
+        ready = [i for i in stale if links[i] <= known] or stale
+        for i, result in zip(ready, lay_out([(parts[i], wanted[i]) for i in ready]), strict=True):
             laid[i] = result
-    if len(laid) < len(parts) or any(
-        part.numbers != want
-        for part, want in zip((laid[i] for i in range(len(parts))), _numbers(laid, links, hint), strict=True)
-    ):
+    wanted, _ = _numbers(laid, links, hint)
+    if len(laid) < len(parts) or any(laid[i].numbers != wanted[i] for i in range(len(parts))):
         raise Unsettled(f"the page numbers of the handbook's {len(parts)} parts did not settle in {MAX_ROUNDS} rounds")
     return [laid[i] for i in range(len(parts))]
 
 
-def _numbers(laid: Mapping[int, LaidPart], links: Sequence[frozenset[str]], hint: Hint) -> list[Numbers]:
-    """Each part's numbers as the parts laid out so far (and the hint, for the others) give them."""
+def _numbers(
+    laid: Mapping[int, LaidPart], links: Sequence[frozenset[str]], hint: Hint
+) -> tuple[list[Numbers], set[str]]:
+    """Each part's numbers as the parts laid out so far (and the hint, for the others) give them; the anchors
+    known (0 stands for an unknown one)."""
     counts = [laid[i].pages if i in laid else hint.counts[i] for i in range(len(links))]
     starts = [1 + sum(counts[:i]) for i in range(len(links))]
     anchors = dict(hint.anchors)
     for i, part in laid.items():
         anchors.update({name: starts[i] + index for name, index in part.anchors.items()})
-    return [Numbers(starts[i], tuple(sorted((a, anchors.get(a, 0)) for a in links[i]))) for i in range(len(links))]
+    numbers = [Numbers(starts[i], tuple(sorted((a, anchors.get(a, 0)) for a in links[i]))) for i in range(len(links))]
+    return numbers, set(anchors)
 
 
 def lay_out_part(handbook: Handbook, options: BookOptions, part: Part, numbers: Numbers) -> LaidPart:
@@ -260,6 +265,7 @@ def lay_out_in_parts(
         # The front matter is submitted last: it is short, and goes to the first worker to finish.
         order = sorted(range(len(todo)), key=lambda i: todo[i][0].front)
         futures = {i: engine.submit(lay_out_part, handbook, options, *todo[i]) for i in order}
+        importlib.import_module("pikepdf")  # the join's library loads (0.2 s) while the workers lay out
         return [futures[i].result() for i in range(len(todo))]
 
     hint = (_read_hint(hint_key, parts) if hint_key else None) or _estimate(handbook, parts, options.page)
