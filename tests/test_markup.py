@@ -134,7 +134,8 @@ def test_rendered_markup_never_contains_unescaped_html(text: str) -> None:
     html = str(render_inline(text))
     # The only tags markup may produce; any other "<" must have been escaped.
     stripped = re.sub(
-        r'</?(strong|code|var|sub|sup)>|<br>|<span class="(math|mo|mfn|halt)">|</span>|<img class="math" [^>]*>',
+        r'</?(strong|code|var|sub|sup)>|<var class="sp">|<br>|<span class="(math|math long|mo|mfn|mfn sp|halt)">'
+        r'|</span>|<img class="math" [^>]*>',
         "",
         html,
     )
@@ -215,6 +216,16 @@ def test_formulas_as_plain_text_for_titles_and_bookmarks(tex: str, text: str) ->
 
     assert tex_text(tex) == text
     assert plain_text(f"磁通 ${tex}$ 推导") == f"磁通 {text} 推导"
+
+
+def test_a_thin_space_only_where_a_function_name_touches_a_variable() -> None:
+    assert str(render_inline(r"$BIL\sin\theta$")) == (
+        '<span class="math"><var>BIL</var><span class="mfn sp">sin</span><var class="sp">θ</var></span>'
+    )
+    # The bracket keeps "ln" and "x" apart: no space after "(" (it printed "LN( x)").
+    assert str(render_inline(r"$y = \mathrm{LN}(x)$")) == (
+        '<span class="math"><var>y</var>\u2005=\u2005<span class="mfn">LN</span>(<var>x</var>)</span>'
+    )
 
 
 def test_chinese_words_in_math_go_in_text() -> None:
