@@ -61,11 +61,12 @@ lint: setup
 	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/mypy
 
+# Test files run on the cores (pytest-xdist), each file whole on one worker so its fixtures are made once.
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 test-fast: lint
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -n auto --dist loadfile -m "not slow"
 
 # Timings are noisy on shared machines: the benchmark reports against budgets, it never fails.
 bench: setup

@@ -44,6 +44,23 @@ sections:
 """
 
 
+# The bundled handbook laid out once per session in one process, by answer mode (the three modes also cover
+# the three papers): test_handbook reads them all, test_errata the A4 one.
+HANDBOOK_VARIANTS = {"inline": "A4", "none": "B5", "end": "Letter"}
+
+
+@pytest.fixture(scope="session")
+def rendered_handbooks():
+    from paperkit.build import render_handbook
+    from paperkit.page import geometry_for
+    from paperkit.validate import open_handbook
+
+    handbook = open_handbook(SOURCE)
+    return {
+        answers: render_handbook(handbook, geometry_for(paper), answers) for answers, paper in HANDBOOK_VARIANTS.items()
+    }
+
+
 def write_handbook(root: Path, modules: dict[str, str] | None = None, handbook: str = HANDBOOK_YAML) -> Path:
     """Write a handbook under root/source and return that directory."""
     source = root / "source"

@@ -11,9 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import ROOT, SOURCE
-from paperkit.build import render_handbook
 from paperkit.models import Handbook
-from paperkit.page import geometry_for
 from paperkit.validate import iter_texts, open_handbook
 
 
@@ -148,9 +146,9 @@ def handbook() -> Handbook:
 
 
 @pytest.fixture(scope="module")
-def pdf_text(handbook: Handbook) -> str:
+def pdf_text(rendered_handbooks: dict) -> str:
     """The text of the A4 handbook with answers inline, all whitespace removed (pypdf breaks CJK lines freely)."""
-    reader = PdfReader(io.BytesIO(render_handbook(handbook, geometry_for("A4"), "inline").pdf))
+    reader = PdfReader(io.BytesIO(rendered_handbooks["inline"].pdf))
     return "".join(squash(page.extract_text()) for page in reader.pages)
 
 

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from conftest import SOURCE
+from conftest import HANDBOOK_VARIANTS, SOURCE
 from layout import classes, glyphs, page_lines, walk
 from paperkit.build import Rendered, build_handbook, render_handbook, render_handbook_in_parts
 from paperkit.cache import write_cached
@@ -29,8 +29,7 @@ pytestmark = pytest.mark.slow  # renders whole handbooks
 
 runner = CliRunner()
 
-# Each variant is rendered once per session; the three answer modes also cover the three papers.
-VARIANTS = {"inline": "A4", "none": "B5", "end": "Letter"}
+VARIANTS = HANDBOOK_VARIANTS
 CLOSING = "，。、；：？！）」』》〉”’】〕"
 OPENING = "（「『《〈“‘【〔"
 
@@ -41,8 +40,8 @@ def handbook() -> Handbook:
 
 
 @pytest.fixture(scope="session")
-def rendered(handbook: Handbook) -> dict[str, Rendered]:
-    return {answers: render_handbook(handbook, geometry_for(paper), answers) for answers, paper in VARIANTS.items()}
+def rendered(rendered_handbooks: dict[str, Rendered]) -> dict[str, Rendered]:
+    return rendered_handbooks
 
 
 @pytest.fixture(scope="session")
