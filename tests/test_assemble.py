@@ -134,10 +134,20 @@ def test_one_tag_tree_numbers_every_page_and_link(joined: PdfReader) -> None:
     assert seen > 1000
 
 
+def fonts_of(resources: Any) -> list[Any]:
+    """The fonts of a resource dictionary and of its form XObjects (the page-number stamp)."""
+    found = list(resources.get("/Font", {}).values())
+    for form in resources.get("/XObject", {}).values():
+        form = form.get_object()
+        if form.get("/Subtype") == "/Form" and "/Resources" in form:
+            found += fonts_of(form["/Resources"])
+    return found
+
+
 def test_each_face_is_embedded_once(joined: PdfReader) -> None:
     programs: dict[str, set[int]] = {}
     for page in joined.pages:
-        for font in page["/Resources"]["/Font"].values():
+        for font in fonts_of(page["/Resources"]):
             font = font.get_object()
             face = str(font["/BaseFont"]).split("+")[-1]
             descriptor = font["/DescendantFonts"][0]["/FontDescriptor"]
@@ -145,6 +155,19 @@ def test_each_face_is_embedded_once(joined: PdfReader) -> None:
             programs.setdefault(face, set()).add(descriptor.raw_get(key).idnum)
     assert {"PK-Serif", "PK-Sans", "PK-Sans-Bold"} <= programs.keys()
     assert all(len(ids) == 1 for ids in programs.values()), programs
+
+
+def test_every_page_but_the_cover_is_numbered_by_a_stamp_marked_as_an_artifact(
+    joined: PdfReader, single: PdfReader
+) -> None:
+    for number, (ours, theirs) in enumerate(zip(joined.pages, single.pages, strict=True), start=1):
+        text = squash(ours.extract_text())
+        assert text.endswith(str(number)) == (number > 1) == squash(theirs.extract_text()).endswith(str(number))
+        # The page's own content in its own graphics state, then the number as an artifact (not read aloud).
+        content = ours.get_contents().get_data()
+        assert content.startswith(b"q\n") and content.rstrip().endswith(
+            b"/Artifact BMC\nq\n/PKPageNumber%d Do\nQ\nEMC" % number
+        )
 
 
 def test_the_metadata_is_the_handbook_s(joined: PdfReader, single: PdfReader) -> None:

@@ -58,8 +58,8 @@ def _crash_after_rendering(monkeypatch: pytest.MonkeyPatch, error: BaseException
     real = pdf.write_document
     calls: list[int] = []
 
-    def crashing(document, identifier):
-        calls.append(len(real(document, identifier)))
+    def crashing(document, identifier, tags=True):
+        calls.append(len(real(document, identifier, tags)))
         raise error
 
     monkeypatch.setattr(pdf, "write_document", crashing)

@@ -21,9 +21,10 @@ from typing import Any
 from .handbook import PART_LINK
 
 
-def join_parts(parts: Sequence[bytes]) -> bytes:
+def join_parts(parts: Sequence[bytes], page_numbers: bytes | None = None) -> bytes:
     """One PDF from the parts in order: pages, outline, named destinations, links, one tag tree, shared fonts;
-    the catalog's settings, metadata and PDF version of the first part; a /ID derived from the content."""
+    the catalog's settings, metadata and PDF version of the first part; a /ID derived from the content. With
+    `page_numbers` (a PDF of as many pages), each of its pages is stamped on the joined page (stamp_page_numbers)."""
     import pikepdf
 
     out = pikepdf.Pdf.new()
@@ -74,6 +75,10 @@ def join_parts(parts: Sequence[bytes]) -> bytes:
         out.Root.Outlines = _outline(out, bookmarks)
     for key, value in first.docinfo.items():
         out.docinfo[key] = value
+    if page_numbers is not None:
+        # Kept open with the parts until the save: qpdf reads a copied stream's data from its source then.
+        sources.append(pikepdf.Pdf.open(io.BytesIO(page_numbers)))
+        stamp_page_numbers(out, sources[-1])
     share_fonts(out, out.pages)
     data = io.BytesIO()
     out.save(
@@ -83,6 +88,22 @@ def join_parts(parts: Sequence[bytes]) -> bytes:
         min_version=first.pdf_version,
     )
     return data.getvalue()
+
+
+def stamp_page_numbers(out: Any, numbers: Any) -> None:
+    """Draw each page of `numbers` over the page of `out` with its index, as an artifact (a page number is not
+    content a screen reader reads), after the page's own content, which is kept in its own graphics state."""
+    import pikepdf
+
+    if len(numbers.pages) != len(out.pages):
+        raise ValueError(f"{len(numbers.pages)} pages of page numbers for {len(out.pages)} pages")
+    for index, (page, number) in enumerate(zip(out.pages, numbers.pages, strict=True), start=1):
+        form = out.copy_foreign(number.as_form_xobject())
+        # A name per page: a part's pages share one resource dictionary. Not pikepdf's prefix, which adds a
+        # random suffix (the same build would differ byte by byte).
+        name = page.add_resource(form, pikepdf.Name.XObject, name=pikepdf.Name(f"/PKPageNumber{index}"))
+        page.contents_add(pikepdf.Stream(out, b"q\n"), prepend=True)
+        page.contents_add(pikepdf.Stream(out, b"\nQ\n/Artifact BMC\nq\n" + bytes(name) + b" Do\nQ\nEMC\n"))
 
 
 def _copy(out: Any, value: Any) -> Any:
@@ -171,18 +192,28 @@ def share_fonts(out: Any, pages: Iterable[Any]) -> None:
     files = face_files()
     programs: dict[str, Any] = {}
     used: dict[str, set[int]] = {}
-    for page in pages:
-        resources = page.obj.get("/Resources")
-        fonts = resources.get("/Font") if resources is not None else None
-        for font in fonts.values() if fonts is not None else ():
-            embedded = embedded_face(font, files)
-            if embedded is None:
-                continue
-            if embedded.face not in programs:
-                programs[embedded.face] = out.make_stream(b"")
-                if embedded.key == "/FontFile3":
-                    programs[embedded.face].Subtype = pikepdf.Name.OpenType
-            used.setdefault(embedded.face, set()).update(embedded.codes)
-            embedded.descriptor[embedded.key] = programs[embedded.face]
+    for font in _fonts(pages):
+        embedded = embedded_face(font, files)
+        if embedded is None:
+            continue
+        if embedded.face not in programs:
+            programs[embedded.face] = out.make_stream(b"")
+            if embedded.key == "/FontFile3":
+                programs[embedded.face].Subtype = pikepdf.Name.OpenType
+        used.setdefault(embedded.face, set()).update(embedded.codes)
+        embedded.descriptor[embedded.key] = programs[embedded.face]
     for face, program in programs.items():
         program.write(subset_font(files[face].read_bytes(), used[face]))
+
+
+def _fonts(pages: Iterable[Any]) -> Iterable[Any]:
+    """Every font dictionary the pages use, their form XObjects' (the page-number stamp) included."""
+    for page in pages:
+        stack = [page.obj.get("/Resources")]
+        while stack:
+            resources = stack.pop()
+            if resources is None:
+                continue
+            yield from resources.get("/Font", {}).values()
+            forms = resources.get("/XObject", {}).values()
+            stack += [form.get("/Resources") for form in forms if form.get("/Subtype") == "/Form"]

@@ -171,9 +171,8 @@ def render_handbook_in_parts(
     except Unsettled:  # a page count that flips with a page number's width: one process always settles
         return render_handbook(handbook, options.page, options.answers, options.exercises, None, options.allow_overflow)
     page_html, formulas = handbook_html(handbook, options) if html else ("", {})
-    overflow = "; ".join(part.overflow for part in laid if part.overflow)
-    pdf = join_parts([part.pdf for part in laid])
-    return Rendered(page_html, pdf, sum(part.pages for part in laid), None, overflow, formulas)
+    pdf = join_parts([part.pdf for part in laid.parts], laid.numbers)
+    return Rendered(page_html, pdf, laid.pages, None, laid.overflow, formulas)
 
 
 def handbook_html(handbook: Handbook, options: BookOptions) -> tuple[str, dict[str, bytes]]:

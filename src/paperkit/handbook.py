@@ -44,11 +44,12 @@ PART_LINK = "paperkit-part:"
 
 @dataclass(frozen=True)
 class Refs:
-    """Where the handbook's links and page references point: all within the document (the default), or, for a
-    part laid out on its own, to anchors of other parts, whose page numbers are given."""
+    """Where the handbook's links and page references point: all within the document, which counts its pages
+    (the default); or, for a part laid out on its own, within it or to anchors of other parts, every page
+    number given (a part's own page counter is not the handbook's)."""
 
     here: frozenset[str] | None = None  # the anchors of this part; None: every anchor is here
-    pages: Mapping[str, int] = field(default_factory=dict)  # anchor elsewhere → its page number
+    pages: Mapping[str, int] = field(default_factory=dict)  # anchor → its page number in the handbook
 
     def elsewhere(self, target: str) -> bool:
         """Whether `target` is in another part."""
@@ -59,8 +60,8 @@ class Refs:
         return f"{PART_LINK}{target}" if self.elsewhere(target) else f"#{target}"
 
     def page(self, target: str) -> str:
-        """The page number to print for `target` elsewhere ('' here: the engine counts it)."""
-        return str(self.pages.get(target, 0)) if self.elsewhere(target) else ""
+        """The page number to print for `target` in a part ('' in the whole document: the engine counts it)."""
+        return "" if self.here is None else str(self.pages.get(target, 0))
 
 
 def anchor(kind: str, ident: str | int) -> str:
@@ -196,7 +197,7 @@ def handbook_context(
         # The whole handbook in one document; a part laid out on its own replaces these (parts.part_context).
         "front": True,
         "refs": Refs(),
-        "first_page": 1,
+        "numbers_later": False,
     }
 
 

@@ -1,14 +1,15 @@
 """The handbook laid out in parts on worker processes, then joined into one PDF (see assemble.py).
 
 split (front matter + contiguous runs of modules, balanced by size) → lay out each part on a worker →
-settle the page numbers → join.
+settle the page references → join → stamp the page numbers.
 
-A part is laid out on its own, so what it shows of the other parts comes in as numbers: the number of its
-first page and the page of each anchor elsewhere that it refers to (the contents' entries, the answer links).
-They come from the last build of the same handbook (a hint in the cache) or an estimate. After each round the
-parts' real page counts and anchors give the true numbers, and every part laid out with other numbers is laid
-out again, until none is: as LaTeX reruns until its cross-references settle. The PDF is therefore the same
-whatever the hint was; a good hint only saves rounds.
+A part is laid out on its own and without page numbers: they are stamped on the joined pages, so where a
+part starts never changes its layout. What it shows of the other parts comes in as numbers: the page of each
+anchor elsewhere it refers to (the contents' entries, the answer links). They come from the last build of the
+same handbook (a hint in the cache) or are not known yet; whenever a part is laid out its anchors give the
+true numbers, and every part laid out with other numbers is laid out again, until none is: as LaTeX reruns
+until its cross-references settle. The PDF is therefore the same whatever the hint was; a good hint only
+saves layouts.
 """
 
 from __future__ import annotations
@@ -20,19 +21,19 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from typing import Any
 
 from .cache import cache_key, read_cached, write_cached
 from .errors import RenderError
-from .handbook import Refs, handbook_context
+from .handbook import Refs, handbook_context, outline_text
 from .models import Handbook, Module
 from .page import PageGeometry
 
-# After this many rounds the numbers are taken not to settle (a page count that flips with a page number's
-# width); the caller lays the handbook out in one process instead.
-MAX_ROUNDS = 5
+# After this many layouts a part, on average, the numbers are taken not to settle (a page count that flips
+# with a page number's width); the caller lays the handbook out in one process instead.
+MAX_LAYOUTS = 5
 # A part's size in characters of content; a section's headings and spacing count as this many more.
 _SECTION_OVERHEAD = 600
 # The front matter (cover, checklist, two contents) per contents entry, and the fixed rest.
@@ -41,7 +42,7 @@ _FRONT_BASE = 3000
 
 
 class Unsettled(RenderError):
-    """The parts' page numbers did not settle within MAX_ROUNDS."""
+    """The parts' page references did not settle within MAX_LAYOUTS layouts a part."""
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,9 @@ class Part:
 
 @dataclass(frozen=True)
 class Numbers:
-    """What a part is laid out with: its first page's number and the page of each anchor elsewhere it shows."""
+    """What a part is laid out with: the page of each anchor elsewhere it shows, (anchor, page) by anchor."""
 
-    first_page: int
-    pages: tuple[tuple[str, int], ...] = ()  # (anchor, page), sorted by anchor
+    pages: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class LaidPart:
     pdf: bytes
     pages: int
     anchors: dict[str, int]
-    overflow: str = ""
+    beyond: tuple[tuple[int, str], ...] = ()  # text past the page edge: (page in the part from 1, text)
 
 
 @dataclass(frozen=True)
@@ -151,12 +151,13 @@ def part_context(context: dict[str, Any], part: Part, numbers: Numbers) -> dict[
         "appendix": context["appendix"] if part.appendix else [],
         "exercise_answers": context["exercise_answers"] if part.appendix else [],
         "refs": Refs(here, dict(numbers.pages)),
-        "first_page": numbers.first_page,
+        "numbers_later": True,
     }
 
 
 def part_anchors(context: dict[str, Any], part: Part) -> tuple[frozenset[str], frozenset[str]]:
-    """The anchors a part holds, and the anchors in other parts it links to (as handbook.html.j2 sets them)."""
+    """The anchors a part holds, and the anchors it links to with their page numbers, its own included (a part
+    has no page counter of the handbook's: handbook.html.j2 prints each number given)."""
     here: set[str] = set()
     links: set[str] = set()
     if part.front:
@@ -178,11 +179,11 @@ def part_anchors(context: dict[str, Any], part: Part) -> tuple[frozenset[str], f
             for example in section["examples"]:
                 here.add(example["a_anchor"])
                 links.add(example["q_anchor"])
-    return frozenset(here), frozenset(links - here)
+    return frozenset(here), frozenset(links)
 
 
-# A function that lays out some parts, each with its numbers, and returns them laid out, in the same order.
-LayOut = Callable[[Sequence[tuple[Part, Numbers]]], list[LaidPart]]
+# Starts laying out one part with its numbers (on a worker) and returns the future of it.
+Start = Callable[[Part, Numbers], "Future[LaidPart]"]
 
 
 @dataclass
@@ -193,27 +194,42 @@ class Hint:
     anchors: dict[str, int]
 
 
-def settle(parts: Sequence[Part], links: Sequence[frozenset[str]], lay_out: LayOut, hint: Hint) -> list[LaidPart]:
+def settle(parts: Sequence[Part], links: Sequence[frozenset[str]], start: Start, hint: Hint) -> list[LaidPart]:
     """Lay the parts out until each was laid out with the numbers the others really give it; the parts in order.
 
-    `links[i]` are the anchors elsewhere part i shows page numbers for. Each round lays out every part whose
-    numbers changed, but a part showing anchors nobody knows yet (no hint, no part laid out holding them) waits
-    for a round where they are known, unless it is all that is left: without a hint the front matter waits for
-    the modules (its page count is estimated well; its numbers would all be placeholders).
+    `links[i]` are the anchors elsewhere part i shows page numbers for. Whenever a part is done the numbers are
+    derived again and every part whose numbers changed is started again at once, while the others still run.
+    A part showing anchors nobody knows yet (no hint, no part laid out holding them) waits until they are
+    known, unless nothing else runs: without a hint the contents wait for the modules.
     """
     laid: dict[int, LaidPart] = {}
-    for _ in range(MAX_ROUNDS):
+    running: dict[Future[LaidPart], tuple[int, Numbers]] = {}
+    started = 0
+    while True:
         wanted, known = _numbers(laid, links, hint)
-        stale = [i for i in range(len(parts)) if i not in laid or laid[i].numbers != wanted[i]]
-        if not stale:
-            break
-        ready = [i for i in stale if links[i] <= known] or stale
-        for i, result in zip(ready, lay_out([(parts[i], wanted[i]) for i in ready]), strict=True):
-            laid[i] = result
-    wanted, _ = _numbers(laid, links, hint)
-    if len(laid) < len(parts) or any(laid[i].numbers != wanted[i] for i in range(len(parts))):
-        raise Unsettled(f"the page numbers of the handbook's {len(parts)} parts did not settle in {MAX_ROUNDS} rounds")
-    return [laid[i] for i in range(len(parts))]
+        in_flight = set(running.values())
+        stale = [
+            i
+            for i in range(len(parts))
+            if (i not in laid or laid[i].numbers != wanted[i]) and (i, wanted[i]) not in in_flight
+        ]
+        ready = [i for i in stale if links[i] <= known] or ([] if running else stale)
+        # The front matter last: it is short, and goes to the first worker that is free.
+        for i in sorted(ready, key=lambda i: parts[i].front):
+            if started == MAX_LAYOUTS * len(parts):
+                raise Unsettled(
+                    f"the page references of the handbook's {len(parts)} parts did not settle in {started} layouts"
+                )
+            running[start(parts[i], wanted[i])] = (i, wanted[i])
+            started += 1
+        if not running:
+            return [laid[i] for i in range(len(parts))]
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            i, _numbers_used = running.pop(future)
+            # An older layout of a part may finish after a newer one: keep the one with the numbers wanted now.
+            if i not in laid or laid[i].numbers != wanted[i]:
+                laid[i] = future.result()
 
 
 def _numbers(
@@ -221,63 +237,89 @@ def _numbers(
 ) -> tuple[list[Numbers], set[str]]:
     """Each part's numbers as the parts laid out so far (and the hint, for the others) give them; the anchors
     known (0 stands for an unknown one)."""
-    counts = [laid[i].pages if i in laid else hint.counts[i] for i in range(len(links))]
-    starts = [1 + sum(counts[:i]) for i in range(len(links))]
     anchors = dict(hint.anchors)
-    for i, part in laid.items():
-        anchors.update({name: starts[i] + index for name, index in part.anchors.items()})
-    numbers = [Numbers(starts[i], tuple(sorted((a, anchors.get(a, 0)) for a in links[i]))) for i in range(len(links))]
+    for i, start in enumerate(first_pages(laid, hint)):
+        if i in laid:
+            anchors.update({name: start + index for name, index in laid[i].anchors.items()})
+    numbers = [Numbers(tuple(sorted((a, anchors.get(a, 0)) for a in links[i]))) for i in range(len(links))]
     return numbers, set(anchors)
 
 
+def first_pages(laid: Mapping[int, LaidPart], hint: Hint) -> list[int]:
+    """The page each part starts on, by the parts laid out (the hint's counts for the others)."""
+    counts = [laid[i].pages if i in laid else hint.counts[i] for i in range(len(hint.counts))]
+    return [1 + sum(counts[:i]) for i in range(len(counts))]
+
+
 def lay_out_part(handbook: Handbook, options: BookOptions, part: Part, numbers: Numbers) -> LaidPart:
-    """One part laid out and written (in a worker); text past the page edge is named by its page in the handbook."""
+    """One part laid out and written (in a worker); text past the page edge is kept by its page in the part."""
     from .render import lay_out_document
 
     context = handbook_context(handbook, options.answers, options.exercises, options.page.chars_per_line)
     context = part_context(context, part, numbers)
     css = ["handbook.css.j2", "kinds.css.j2"] if options.exercises else ["handbook.css.j2"]
-    laid = lay_out_document(
-        "handbook.html.j2",
-        css,
-        context,
-        options.page,
-        allow_overflow=options.allow_overflow,
-        first_page=numbers.first_page,
-    )
+    laid = lay_out_document("handbook.html.j2", css, context, options.page, allow_overflow=True)
     anchors: dict[str, int] = {}
     for index, page in enumerate(laid.document.pages):
         for name in page.anchors:
             anchors.setdefault(name, index)  # an element over several pages is anchored on its first, as links go
-    return LaidPart(numbers, laid.pdf(), laid.pages, anchors, laid.overflow)
+    return LaidPart(numbers, laid.pdf(), laid.pages, anchors, laid.beyond)
+
+
+def page_numbers(handbook: Handbook, page: PageGeometry, count: int) -> bytes:
+    """The handbook's page numbers alone on `count` pages (none on the cover), untagged: the stamp for the
+    joined parts (assemble.stamp_page_numbers)."""
+    from .render import lay_out_document
+
+    context = {"lang": handbook.language, "title_plain": outline_text(handbook.title), "pages": count}
+    laid = lay_out_document("page-numbers.html.j2", ["page-numbers.css.j2"], context, page, check_overflow=False)
+    return laid.pdf(tags=False)
+
+
+@dataclass(frozen=True)
+class InParts:
+    """The handbook laid out in parts: each part, the page-number stamp, and what runs past the page edge."""
+
+    parts: list[LaidPart]
+    numbers: bytes
+    overflow: str = ""
+
+    @property
+    def pages(self) -> int:
+        """The joined handbook's page count."""
+        return sum(part.pages for part in self.parts)
 
 
 def lay_out_in_parts(
     handbook: Handbook, options: BookOptions, engine: Executor, jobs: int, hint_key: str = ""
-) -> list[LaidPart]:
-    """The handbook's parts laid out on `engine` with settled page numbers; the page numbers found are kept as
-    the next build's hint under `hint_key` (none without one)."""
+) -> InParts:
+    """The handbook's parts laid out on `engine` with settled page references, and the page-number stamp; the
+    page numbers found are kept as the next build's hint under `hint_key` (none without one). Text past the page
+    edge is a RenderError naming its page in the handbook, or with `allow_overflow` the `overflow` message."""
+    from .render import overflow_error, overflow_message
+
     parts = split(handbook, jobs)
     context = handbook_context(handbook, options.answers, options.exercises, options.page.chars_per_line)
     links = [part_anchors(context, part)[1] for part in parts]
-
-    def on_engine(todo: Sequence[tuple[Part, Numbers]]) -> list[LaidPart]:
-        # The front matter is submitted last: it is short, and goes to the first worker to finish.
-        order = sorted(range(len(todo)), key=lambda i: todo[i][0].front)
-        futures = {i: engine.submit(lay_out_part, handbook, options, *todo[i]) for i in order}
-        importlib.import_module("pikepdf")  # the join's library loads (0.2 s) while the workers lay out
-        return [futures[i].result() for i in range(len(todo))]
-
     hint = (_read_hint(hint_key, parts) if hint_key else None) or _estimate(handbook, parts, options.page)
-    laid = settle(parts, links, on_engine, hint)
-    counts = [part.pages for part in laid]
-    starts = [1 + sum(counts[:i]) for i in range(len(laid))]
+    importlib.import_module("pikepdf")  # the join's library loads (0.2 s) while the workers warm up
+
+    def start(part: Part, numbers: Numbers) -> Future[LaidPart]:
+        return engine.submit(lay_out_part, handbook, options, part, numbers)
+
+    laid = settle(parts, links, start, hint)
+    starts = first_pages(dict(enumerate(laid)), hint)
+    beyond = [(starts[i] + number - 1, text) for i, part in enumerate(laid) for number, text in part.beyond]
+    if beyond and not options.allow_overflow:
+        raise overflow_error(overflow_message(beyond))
     found = {name: starts[i] + index for i, part in enumerate(laid) for name, index in part.anchors.items()}
     if hint_key:
-        write_cached(
-            "handbook-parts", hint_key, json.dumps({"counts": counts, "anchors": found}, sort_keys=True).encode()
-        )
-    return laid
+        counts = [part.pages for part in laid]
+        hint_data = json.dumps({"counts": counts, "anchors": found}, sort_keys=True)
+        write_cached("handbook-parts", hint_key, hint_data.encode())
+    # On a worker: its fonts are loaded (in this process they are not, which cost 0.5 s more).
+    numbers = engine.submit(page_numbers, handbook, options.page, sum(part.pages for part in laid)).result()
+    return InParts(laid, numbers, overflow_message(beyond))
 
 
 def hint_key(source: str, options: BookOptions, jobs: int) -> str:

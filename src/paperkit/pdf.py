@@ -170,9 +170,8 @@ def lay_out(html: str, stylesheets: list[str], allow: AllowList):
     return document
 
 
-def overflows(document, first_page: int = 1) -> list[tuple[int, str]]:
-    """(page number, text) of every piece of text or image that reaches past its page's text area (the pages
-    numbered from `first_page`).
+def overflows(document) -> list[tuple[int, str]]:
+    """(page number, text) of every piece of text or image that reaches past its page's text area.
 
     The stylesheets wrap long words and scale wide formulas, so this is a gate: anything still
     running off the page (a formula that cannot break, a long course name) is found here, not on paper.
@@ -180,7 +179,7 @@ def overflows(document, first_page: int = 1) -> list[tuple[int, str]]:
     from weasyprint.formatting_structure import boxes
 
     found: list[tuple[int, str]] = []
-    for number, page in enumerate(document.pages, start=first_page):
+    for number, page in enumerate(document.pages, start=1):
         box = page._page_box
         left = box.margin_left + box.border_left_width + box.padding_left
         right = left + box.width
@@ -222,13 +221,14 @@ def source_date() -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def write_document(document, identifier: bytes) -> bytes:
-    """A laid-out document as tagged PDF bytes, dated by its content or SOURCE_DATE_EPOCH, never by the clock."""
+def write_document(document, identifier: bytes, tags: bool = True) -> bytes:
+    """A laid-out document as PDF bytes (tagged unless `tags` is off), dated by its content or SOURCE_DATE_EPOCH,
+    never by the clock."""
     fallback = source_date()  # checked even when unused: a malformed value is an error, not silently ignored
     if not document.metadata.created:
         document.metadata.created = fallback or None
     try:
-        return document.write_pdf(pdf_tags=True, pdf_identifier=identifier, uncompressed_pdf=False)
+        return document.write_pdf(pdf_tags=tags, pdf_identifier=identifier, uncompressed_pdf=False)
     except Exception as error:  # as in lay_out: name the engine's failure, don't trace it
         raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
 

@@ -78,6 +78,7 @@ class LaidOut:
     stylesheets: list[str]
     document: Any = field(compare=False, repr=False)  # a weasyprint Document
     overflow: str = ""  # with allow_overflow: what runs past the page edge ('' when nothing does)
+    beyond: tuple[tuple[int, str], ...] = ()  # the same as (page number, text) pairs
     formulas: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)  # formula: URL → SVG
 
     @property
@@ -105,11 +106,12 @@ class LaidOut:
             visit(page._page_box)
         return list(heights.values())
 
-    def pdf(self) -> bytes:
-        """The tagged PDF bytes, with a /ID derived from the HTML and CSS (same input, same bytes)."""
+    def pdf(self, tags: bool = True) -> bytes:
+        """The PDF bytes (tagged unless `tags` is off), with a /ID derived from the HTML and CSS (same input,
+        same bytes)."""
         from .pdf import document_identifier, write_document
 
-        return write_document(self.document, document_identifier(self.html, self.stylesheets))
+        return write_document(self.document, document_identifier(self.html, self.stylesheets), tags)
 
 
 def lay_out_document(
@@ -119,11 +121,9 @@ def lay_out_document(
     page: PageGeometry,
     check_overflow: bool = True,
     allow_overflow: bool = False,
-    first_page: int = 1,
 ) -> LaidOut:
     """Template → HTML, CSS templates → stylesheets, then pages; only the formulas made here may be loaded.
-    Text past the page edge is a RenderError, or with `allow_overflow` the LaidOut's `overflow` message (naming
-    pages from `first_page`, for a part of a longer document)."""
+    Text past the page edge is a RenderError, or with `allow_overflow` the LaidOut's `overflow` message."""
     from .pdf import AllowList, lay_out, overflows
 
     with collecting_formulas() as formulas:
@@ -131,18 +131,28 @@ def lay_out_document(
     stylesheets = render_stylesheets(css, page, context)
     document = lay_out(html, stylesheets, AllowList(formulas))
     # One entry per page and text: a run cut into many boxes is reported once.
-    beyond = list(dict.fromkeys(overflows(document, first_page))) if check_overflow else []
-    message = ""
-    if beyond:
-        shown = "; ".join(f"page {number}: 「{text[:30]}」" for number, text in beyond[:3])
-        more = f" and {len(beyond) - 3} more" if len(beyond) > 3 else ""
-        message = f"text runs past the edge of the page ({shown}{more})"
-        if not allow_overflow:
-            raise RenderError(
-                f"{message}; shorten it, or break a long formula into several $…$ "
-                "(--allow-overflow prints it anyway, as a warning)"
-            )
-    return LaidOut(html, stylesheets, document, message, formulas)
+    beyond = tuple(dict.fromkeys(overflows(document))) if check_overflow else ()
+    message = overflow_message(beyond)
+    if message and not allow_overflow:
+        raise overflow_error(message)
+    return LaidOut(html, stylesheets, document, message, beyond, formulas)
+
+
+def overflow_message(beyond: Sequence[tuple[int, str]]) -> str:
+    """What runs past the page edge, the first three by page ('' when nothing does)."""
+    if not beyond:
+        return ""
+    shown = "; ".join(f"page {number}: 「{text[:30]}」" for number, text in beyond[:3])
+    more = f" and {len(beyond) - 3} more" if len(beyond) > 3 else ""
+    return f"text runs past the edge of the page ({shown}{more})"
+
+
+def overflow_error(message: str) -> RenderError:
+    """The error for text past the page edge, saying how to fix it or print it anyway."""
+    return RenderError(
+        f"{message}; shorten it, or break a long formula into several $…$ "
+        "(--allow-overflow prints it anyway, as a warning)"
+    )
 
 
 def render_document(template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry) -> bytes:
