@@ -225,6 +225,19 @@ def test_seal_pages_first_puts_it_on_page_one_only(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_the_page_of_footer_stays_on_one_line_beside_a_long_paper_id(tmp_path: Path) -> None:
+    """A roster's paper id (parts, options and class in it) is long; 「第 1 页 共 4 页」 beside it once broke
+    before its last 页."""
+    (tmp_path / "class.csv").write_text("姓名,学号\n张三,2024001\n", encoding="utf-8")
+    plan = _plan(tmp_path, variants="2", seal_line=True, roster=tmp_path / "class.csv")
+    build_exam(plan)
+    assert len(plan.manifest.exam_id) > 30
+    paper = PdfReader(next((plan.out_dir / "students").iterdir()))
+    for number, page in enumerate(paper.pages, start=1):
+        assert f"第 {number} 页 共 {len(paper.pages)} 页" in page.extract_text().splitlines(), number
+
+
+@pytest.mark.slow
 def test_a3_puts_two_columns_on_each_landscape_side_in_duplex_order(tmp_path: Path) -> None:
     plan = _plan(tmp_path, paper="A3", seal_line=True)
     build_exam(plan)
