@@ -56,7 +56,8 @@ def test_the_runs_make_the_largest_part_as_small_as_it_can_be() -> None:
 def test_a_small_handbook_is_laid_out_in_one_process(tiny_source: Path) -> None:
     assert parts.useful_jobs(open_handbook(tiny_source), A4, 4) == 1
     assert parts.useful_jobs(HANDBOOK, A4, 2) == 2
-    assert parts.useful_jobs(HANDBOOK, A4, 64) == len(HANDBOOK.modules) or parts.useful_jobs(HANDBOOK, A4, 64) < 14
+    # At most one part per MIN_PART_PAGES estimated pages: fewer than one per module for the bundled handbook.
+    assert 2 < parts.useful_jobs(HANDBOOK, A4, 64) < len(HANDBOOK.modules)
 
 
 def test_each_part_links_to_the_anchors_the_others_hold() -> None:

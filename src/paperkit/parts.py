@@ -57,7 +57,7 @@ class Part:
 
 @dataclass(frozen=True)
 class Numbers:
-    """What a part is laid out with: the page of each anchor elsewhere it shows, (anchor, page) by anchor."""
+    """What a part is laid out with: the page in the handbook of each anchor it shows, (anchor, page) by anchor."""
 
     pages: tuple[tuple[str, int], ...] = ()
 
@@ -197,7 +197,7 @@ class Hint:
 def settle(parts: Sequence[Part], links: Sequence[frozenset[str]], start: Start, hint: Hint) -> list[LaidPart]:
     """Lay the parts out until each was laid out with the numbers the others really give it; the parts in order.
 
-    `links[i]` are the anchors elsewhere part i shows page numbers for. Whenever a part is done the numbers are
+    `links[i]` are the anchors part i shows page numbers for (its own too). Whenever a part is done the numbers are
     derived again and every part whose numbers changed is started again at once, while the others still run.
     A part showing anchors nobody knows yet (no hint, no part laid out holding them) waits until they are
     known, unless nothing else runs: without a hint the contents wait for the modules.
@@ -226,7 +226,7 @@ def settle(parts: Sequence[Part], links: Sequence[frozenset[str]], start: Start,
             return [laid[i] for i in range(len(parts))]
         done, _ = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
-            i, _numbers_used = running.pop(future)
+            i, _ = running.pop(future)
             # An older layout of a part may finish after a newer one: keep the one with the numbers wanted now.
             if i not in laid or laid[i].numbers != wanted[i]:
                 laid[i] = future.result()
@@ -323,7 +323,7 @@ def lay_out_in_parts(
 
 
 def hint_key(source: str, options: BookOptions, jobs: int) -> str:
-    """The cache key of the page-number hint for one handbook, set one way, in `jobs` parts."""
+    """The cache key of the page-reference hint for one handbook, set one way, in `jobs` parts."""
     return cache_key(
         "handbook-parts",
         os.path.realpath(source),
@@ -348,7 +348,8 @@ def _read_hint(key: str, parts: Sequence[Part]) -> Hint | None:
 
 
 def _estimate(handbook: Handbook, parts: Iterable[Part], page: PageGeometry) -> Hint:
-    """Page counts guessed from the parts' sizes (no anchors: the parts that show them wait for a round)."""
+    """Page counts guessed from the parts' sizes (no anchors: a part that shows some waits for the parts holding
+    them)."""
     sizes = {m.id: _size(m) for m in handbook.modules}
     per_page = _chars_per_page(page)
     entries = len(handbook.modules) + len(handbook.sections)
