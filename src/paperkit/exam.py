@@ -91,7 +91,8 @@ def question_bank(handbook: Handbook, exercises: bool = False) -> dict[int, tupl
 
 def _printed(item: Exercise) -> dict[str, Any]:
     """Every field of an item that a paper or a key prints (all but where it was read from)."""
-    values = {f.name: getattr(item, f.name) for f in fields(item) if f.name != "origin"}
+    # What an item tests and who may see it are not printed: changing them never changes a paper's hash.
+    values = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in ("origin", "tests", "use")}
     values["rubric"] = [[p.point, p.points] for p in item.rubric]
     return values
 

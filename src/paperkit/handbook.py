@@ -142,7 +142,7 @@ def pairs(items: list[Any]) -> list[list[Any]]:
 
 def _exercises(module: Module, view: str, layout: Layout) -> list[dict[str, Any]]:
     """A module's exercises as its kinds set them (paper_view or key_view), by kind as on a paper, numbered 1…."""
-    items = [(s, x) for kind in KINDS for s in module.sections for x in s.exercises if x.kind == kind]
+    items = [(s, x) for kind in KINDS for s in module.sections for x in s.practice if x.kind == kind]
     placed = [
         ExamQuestion(n, 0, Question(x.id, module.id, s.id, s.title, x)) for n, (s, x) in enumerate(items, start=1)
     ]
@@ -169,7 +169,7 @@ def handbook_context(
     exercise_answers = [
         {"id": m.id, "title": m.title, "answers": _exercises(m, "key_view", layout)}
         for m in handbook.modules
-        if exercises and answers != "none" and any(s.exercises for s in m.sections)
+        if exercises and answers != "none" and any(s.practice for s in m.sections)
     ]
     appendix = [s for m in modules for s in m["sections"] if s["examples"]] if answers == "end" else []
     return {

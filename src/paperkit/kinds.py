@@ -444,11 +444,13 @@ def as_item(example: Example) -> Item:
         points=example.points,
         difficulty=example.difficulty,
         lines=example.lines,
+        tests=example.tests,
         origin=example.origin,
     )
 
 
-COMMON_FIELDS = ("id", "kind", "q")
+COMMON_FIELDS = ("id", "kind", "q", "tests", "use")
+USES = ("practice", "exam")
 
 
 def check_item(item: Item) -> list[tuple[str, str]]:
@@ -468,6 +470,8 @@ def check_item(item: Item) -> list[tuple[str, str]]:
         problems.append(("difficulty", f"expected 1–5 or 易/中/难, got '{item.difficulty}'"))
     if item.lines is not None and not 1 <= item.lines <= 30:
         problems.append(("lines", f"expected a whole number from 1 to 30, got {item.lines}"))
+    if item.use not in USES:
+        problems.append(("use", f"expected practice or exam (held back for exams), got '{item.use}'"))
     if item.points is not None and item.points < 1:
         problems.append(("points", f"expected a whole number ≥ 1, got {item.points}"))
     return problems + kind.check(item)

@@ -48,6 +48,7 @@ ITEM_FIELDS = (
     Field("points", "int", required=False),
     Field("difficulty", "text", required=False),
     Field("lines", "int", required=False),
+    Field("tests", "texts", required=False),
 )
 EXAMPLE_FIELDS = (
     Field("id", "text"),
@@ -68,6 +69,7 @@ EXERCISE_FIELDS = (
     Field("a", "text", required=False),
     Field("rubric", "records", required=False, record=RUBRIC_FIELDS),
     Field("follows", "text", required=False),
+    Field("use", "text", required=False),
     *ITEM_FIELDS,
 )
 SECTION_FIELDS = (
@@ -496,7 +498,7 @@ def _build_section_extra(values: dict[str, Any]) -> dict[str, Any]:
 
 def _build_item_extra(values: dict[str, Any]) -> dict[str, Any]:
     extra: dict[str, Any] = {"rubric": tuple(_build(RubricPoint, item) for item in values.get("rubric", ()))}
-    for name in ("options", "pinned"):
+    for name in ("options", "pinned", "tests"):
         if name in values:
             extra[name] = tuple(values[name])
     return extra

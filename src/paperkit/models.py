@@ -44,6 +44,7 @@ class Example:
     points: int | None = None
     difficulty: str = ""
     lines: int | None = None
+    tests: tuple[str, ...] = ()  # the knowledge points it tests: k2 (must_know 2), tip1, pit1, or 2.1/k2
     origin: Origin = field(default=Origin(""), compare=False, repr=False)
 
     @property
@@ -69,6 +70,8 @@ class Exercise:
     difficulty: str = ""
     lines: int | None = None
     follows: str = ""  # the id of the item this one must directly follow (上题…)
+    tests: tuple[str, ...] = ()  # the knowledge points it tests: k2 (must_know 2), tip1, pit1, or 2.1/k2
+    use: str = "practice"  # "exam": held back for exams, never printed by the handbook or exported unless asked
     origin: Origin = field(default=Origin(""), compare=False, repr=False)
 
 
@@ -85,6 +88,11 @@ class Section:
     examples: tuple[Example, ...] = ()
     exercises: tuple[Exercise, ...] = ()
     origin: Origin = field(default=Origin(""), compare=False, repr=False)
+
+    @property
+    def practice(self) -> tuple[Exercise, ...]:
+        """The exercises students may see (the handbook's 练习); items held back for exams are left out."""
+        return tuple(x for x in self.exercises if x.use != "exam")
 
 
 @dataclass(frozen=True)

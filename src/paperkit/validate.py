@@ -100,9 +100,54 @@ def check_front_matter(handbook: Handbook) -> list[Problem]:
     return problems
 
 
+_POINT = re.compile(r"^(?:(?P<section>\d+\.\d+)/)?(?P<list>k|tip|pit)(?P<number>[1-9]\d*)$")
+_POINT_LISTS = {"k": "must_know", "tip": "tips", "pit": "pitfalls"}
+
+
+def knowledge_point(reference: str, section_id: str) -> tuple[str, str, int] | None:
+    """A `tests` reference (`k2`, `tip1`, `pit1`, `2.1/k2`) as (section id, list field, 1-based number), or None."""
+    match = _POINT.match(reference.strip())
+    if match is None:
+        return None
+    return match["section"] or section_id, _POINT_LISTS[match["list"]], int(match["number"])
+
+
+def check_points(handbook: Handbook) -> list[Problem]:
+    """Each item's `tests`: references to entries that exist (k = 你需要掌握, tip = 工程提示, pit = 常见误区)."""
+    sections = {s.id: s for s in handbook.sections}
+    problems: list[Problem] = []
+    for section in handbook.sections:
+        for item in (*(as_item(e) for e in section.examples), *section.exercises):
+            for index, reference in enumerate(item.tests):
+                point = knowledge_point(reference, section.id)
+                if point is None:
+                    problems.append(
+                        _at(
+                            item.origin,
+                            f"tests[{index}]",
+                            f"expected k<n> (你需要掌握 n), tip<n> (工程提示 n) or pit<n> (常见误区 n), "
+                            f"optionally after a section id (2.1/k2), got '{reference}'",
+                        )
+                    )
+                    continue
+                where, name, number = point
+                target = sections.get(where)
+                if target is None:
+                    problems.append(_at(item.origin, f"tests[{index}]", f"no section '{where}' in the handbook"))
+                elif number > len(getattr(target, name)):
+                    problems.append(
+                        _at(
+                            item.origin,
+                            f"tests[{index}]",
+                            f"'{reference}': section {where} has {len(getattr(target, name))} {name} entries",
+                        )
+                    )
+    return problems
+
+
 def check_items(handbook: Handbook) -> list[Problem]:
     """Every exam item against its kind (kinds.py), and `follows` chains: known ids of the module, no cycles."""
-    problems: list[Problem] = []
+    problems: list[Problem] = check_points(handbook)
     for module in handbook.modules:
         items = {
             item.id: item
