@@ -387,6 +387,40 @@ def export(
         typer.echo(str(build_export(source, target, export_format, chosen)))
 
 
+bank_app = typer.Typer(
+    help="Check the question bank against the item-writing rules.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(bank_app, name="bank")
+
+
+@bank_app.command("check")
+def bank_check(
+    source: SourceOption = DEFAULT_SOURCE,
+    modules: Annotated[
+        str | None,
+        _text_option(
+            "--modules", "LIST", "Only these modules' items, e.g. 2,3 (pairs with other modules count).  [default: all]"
+        ),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there is any finding (for CI).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the findings, summary and thresholds as JSON.")
+    ] = False,
+) -> None:
+    """Lint the bank: cues (longest option, absolute words, lopsided keys), leaks, duplicates, missing fields."""
+    from .options import parse_module_list
+    from .report import bank_report
+    from .validate import open_handbook
+
+    with _reported():
+        chosen = parse_module_list(modules) if modules is not None else None
+        lines, failed = bank_report(open_handbook(source), chosen, as_json=as_json, strict=strict)
+        for line in lines:
+            typer.echo(line)
+        if failed:
+            raise typer.Exit(1)
+
+
 ManifestArgument = Annotated[
     Path, typer.Argument(metavar="MANIFEST", help="The manifest.json that `paperkit exam` wrote beside the papers.")
 ]

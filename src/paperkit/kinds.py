@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 Item = Exercise
 View = Callable[["ExamQuestion", "Layout"], dict[str, Any]]
+Texts = Callable[[Exercise], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class Kind:
     check: Check
     paper_view: View
     key_view: View
+    answer_texts: Texts  # what answers the item: no other item on its paper may show these
+    shown_texts: Texts  # what a student sees of it: its stem (blanks left out) and options
 
     @property
     def part_name(self) -> str:
@@ -386,6 +389,35 @@ def _fill_key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
     return view
 
 
+def _keyed_options(item: Item) -> tuple[str, ...]:
+    return tuple(item.options[LETTERS.index(ch)] for ch in _letters(item.answer) if ch in LETTERS[: len(item.options)])
+
+
+def _stem_and_options(item: Item) -> tuple[str, ...]:
+    return (item.q, *item.options)
+
+
+def _true_statement(item: Item) -> tuple[str, ...]:
+    # A true statement is itself an answer; a false one's correction is printed only in the key.
+    return (item.q,) if item.answer.lower() == "true" else ()
+
+
+def _blank_answers(item: Item) -> tuple[str, ...]:
+    return tuple(answer for answers in blanks(item.q) for answer in answers)
+
+
+def _fill_stem(item: Item) -> tuple[str, ...]:
+    return ("".join(text for text, answers in blank_segments(item.q) if not answers),)
+
+
+def _reference_answer(item: Item) -> tuple[str, ...]:
+    return (item.a,)
+
+
+def _stem(item: Item) -> tuple[str, ...]:
+    return (item.q,)
+
+
 # choice and multi take the same fields; they differ in how many letters the answer may have.
 OPTION_FIELDS = ("options", "answer", "pinned", "points", "difficulty", "follows")
 CHOICE = Kind(
@@ -395,6 +427,8 @@ CHOICE = Kind(
     _check_choice,
     _choice_paper,
     _choice_key,
+    _keyed_options,
+    _stem_and_options,
 )
 MULTI = Kind(
     "multi",
@@ -403,6 +437,8 @@ MULTI = Kind(
     _check_multi,
     _choice_paper,
     _choice_key,
+    _keyed_options,
+    _stem_and_options,
 )
 TRUEFALSE = Kind(
     "truefalse",
@@ -411,6 +447,8 @@ TRUEFALSE = Kind(
     _check_truefalse,
     _truefalse_paper,
     _truefalse_key,
+    _true_statement,
+    _stem,
 )
 FILL = Kind(
     "fill",
@@ -419,6 +457,8 @@ FILL = Kind(
     _check_fill,
     _fill_paper,
     _fill_key,
+    _blank_answers,
+    _fill_stem,
 )
 SHORT = Kind(
     "short",
@@ -427,6 +467,8 @@ SHORT = Kind(
     _check_short,
     _short_paper,
     _short_key,
+    _reference_answer,
+    _stem,
 )
 
 # The registry, in the order parts appear on a paper.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
+from .bankcheck import as_json, check_bank, entries, summary
+from .errors import UsageError
 from .kinds import KINDS
 from .models import Handbook, Module
 
@@ -53,3 +56,27 @@ def module_table(handbook: Handbook) -> list[str]:
         rows.append(f"{module.id:>6}  {len(module.sections):>8}  {module.question_count:>9}{cells}  {module.title}")
     rows.append(f"{handbook.source}: {counts_line(handbook)}")
     return rows
+
+
+def bank_report(
+    handbook: Handbook, modules: Sequence[int] | None = None, *, as_json: bool = False, strict: bool = False
+) -> tuple[list[str], bool]:
+    """`paperkit bank check`: a line per finding, a table per rule and a closing line (or JSON); and whether
+    `--strict` fails."""
+    known = [m.id for m in handbook.modules]
+    unknown = [m for m in modules or () if m not in known]
+    if unknown:
+        raise UsageError(f"--modules: unknown module {unknown[0]}; modules are {', '.join(map(str, known))}")
+    findings = check_bank(handbook, modules)
+    checked = sum(1 for e in entries(handbook) if modules is None or e.module.id in modules)
+    if as_json:
+        return [json.dumps(as_json(findings, checked), ensure_ascii=False, indent=2)], strict and bool(findings)
+    lines = [str(f) for f in findings]
+    rows = summary(findings)
+    width = max(len(rule) for rule, _, _ in rows)
+    lines += ["", f"{'rule':<{width}}  findings  what it checks"]
+    lines += [f"{rule:<{width}}  {count:>8}  {text}" for rule, count, text in rows]
+    verdict = "strict: failed" if strict and findings else "OK" if not findings else "warnings only"
+    lines.append(f"{handbook.source}: {_plural(len(findings), 'finding')} in {checked} items — {verdict}")
+    return lines, strict and bool(findings)
+
