@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .bankcheck import as_json, check_bank, entries, summary
+from .bankcheck import as_json as bank_json
+from .bankcheck import check_bank, entries, summary
 from .errors import UsageError
 from .kinds import KINDS
 from .models import Handbook, Module
@@ -70,7 +71,7 @@ def bank_report(
     findings = check_bank(handbook, modules)
     checked = sum(1 for e in entries(handbook) if modules is None or e.module.id in modules)
     if as_json:
-        return [json.dumps(as_json(findings, checked), ensure_ascii=False, indent=2)], strict and bool(findings)
+        return [json.dumps(bank_json(findings, checked), ensure_ascii=False, indent=2)], strict and bool(findings)
     lines = [str(f) for f in findings]
     rows = summary(findings)
     width = max(len(rule) for rule, _, _ in rows)
@@ -79,4 +80,3 @@ def bank_report(
     verdict = "strict: failed" if strict and findings else "OK" if not findings else "warnings only"
     lines.append(f"{handbook.source}: {_plural(len(findings), 'finding')} in {checked} items — {verdict}")
     return lines, strict and bool(findings)
-
