@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "bench" / "compare"
 sys.path.insert(0, str(ROOT / "src"))
 
-from paperkit.models import Handbook, Section  # noqa: E402
-from paperkit.validate import open_handbook  # noqa: E402
+from paperkit.content.models import Handbook, Section  # noqa: E402
+from paperkit.content.validate import open_handbook  # noqa: E402
 
 RUNS = 3
 _MATH = re.compile(r"(?<!\\)\$((?:\\.|[^$\\])+)\$")

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from paperkit.exam_build import plan_exam
-from paperkit.grading import Slot, sitters
-from paperkit.manifest import manifest_json
-from paperkit.marking import build_scoresheet, open_exam
-from paperkit.options import ExamFlags, parse_exam_flags
+from paperkit.exam.job import plan_exam
+from paperkit.exam.manifest import manifest_json
+from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.marking.grading import Slot, sitters
+from paperkit.marking.jobs import build_scoresheet, open_exam
 
 PARTS = "choice:10x2,multi:2x4,truefalse:5x2,fill:5x2,short:3x10"
 

@@ -46,7 +46,7 @@ import fontTools
 from fontTools import subset
 from fontTools.ttLib import TTCollection, TTFont
 
-from paperkit.fonts import SUBSET_BLOCKS
+from paperkit.text.fonts import SUBSET_BLOCKS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_NOTO_DIR = Path("/usr/share/fonts/opentype/noto")

@@ -16,11 +16,11 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import SOURCE
-from paperkit.build import render_handbook, render_handbook_in_parts
-from paperkit.handbook import PART_LINK
-from paperkit.page import geometry_for
-from paperkit.parts import BookOptions
-from paperkit.validate import open_handbook
+from paperkit.content.validate import open_handbook
+from paperkit.handbook.context import PART_LINK
+from paperkit.handbook.job import render_handbook, render_handbook_in_parts
+from paperkit.handbook.parts import BookOptions
+from paperkit.render.page import geometry_for
 
 pytestmark = pytest.mark.slow  # lays out three modules twice
 

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from conftest import HANDBOOK_YAML, MODULE_YAML, SOURCE, write_handbook
 from paperkit.cli import app
-from paperkit.kinds import KINDS, blanks, option_columns, scaled_rubric, split_alternatives
+from paperkit.content.validate import open_handbook
+from paperkit.questions.kinds import KINDS, blanks, option_columns, scaled_rubric, split_alternatives
 from paperkit.report import kind_counts
-from paperkit.validate import open_handbook
 
 runner = CliRunner()
 M = "source/modules/01-first.yaml"
@@ -99,7 +99,7 @@ MALFORMED = [
         "  - id: 1.1.t1\n    kind: truefalse\n    q: 说法。\n    answer: true\n    options:\n    - 甲\n",
         [
             f"{M}:24: sections[0].exercises[0].options: not used by kind truefalse "
-            "(it takes id, kind, q, answer, why, points, difficulty, follows)"
+            "(it takes id, kind, q, tests, use, answer, why, points, difficulty, follows)"
         ],
     ),
     (

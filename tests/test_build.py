@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from paperkit.build import write_atomic
 from paperkit.errors import OutputError
+from paperkit.handbook.job import write_atomic
 
 
 def test_write_replaces_the_file(tmp_path: Path) -> None:

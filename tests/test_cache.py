@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from paperkit import cache, fonts, markup
+from paperkit import cache
+from paperkit.text import fonts, markup
 
 
 @pytest.fixture

@@ -12,13 +12,13 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from conftest import SOURCE
-from paperkit.build import render_checklist
 from paperkit.cli import app
+from paperkit.content.models import Handbook
+from paperkit.content.validate import open_handbook
 from paperkit.errors import RenderError
-from paperkit.handbook import CHECKLIST_LAYOUTS, estimate_checklist_pages
-from paperkit.models import Handbook
-from paperkit.page import PT_PER_MM, geometry_for
-from paperkit.validate import open_handbook
+from paperkit.handbook.context import CHECKLIST_LAYOUTS, estimate_checklist_pages
+from paperkit.handbook.job import render_checklist
+from paperkit.render.page import PT_PER_MM, geometry_for
 
 runner = CliRunner()
 
@@ -132,7 +132,7 @@ def test_an_unknown_paper_is_a_usage_error(tiny_source: Path, tmp_path: Path) ->
 
 
 def test_columns_are_balanced_in_reading_order() -> None:
-    from paperkit.handbook import split_columns
+    from paperkit.handbook.context import split_columns
 
     assert split_columns([1, 1, 1, 1], 2) == [2, 2]
     assert split_columns([5, 1, 1, 1, 1, 1], 2) == [1, 5]

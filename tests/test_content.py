@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from conftest import SOURCE
-from paperkit.markup import plain_text
-from paperkit.validate import iter_texts, open_handbook
+from paperkit.content.validate import iter_texts, open_handbook
+from paperkit.text.markup import plain_text
 
 # Counted from the seed text (../shared/seeds/000_e79bafe28e0219ea.txt): lines starting 学习目标 (14),
 # 概述 (65), "- " bullets in module bodies (399), Q<n> (130) and A<n> (130).

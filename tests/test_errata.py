@@ -11,8 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import ROOT, SOURCE
-from paperkit.models import Handbook
-from paperkit.validate import iter_texts, open_handbook
+from paperkit.content.models import Handbook
+from paperkit.content.validate import iter_texts, open_handbook
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from conftest import MODULE_YAML, SOURCE, write_handbook
-from paperkit import fonts, render
 from paperkit.cli import app
 from paperkit.paths import FONTS
+from paperkit.render import document as render
+from paperkit.text import fonts
 
 runner = CliRunner()
 
@@ -475,7 +476,7 @@ CASES = [
         [
             (
                 "error: templates/base.css.j2:2: template error: "
-                "'paperkit.page.PageGeometry object' has no attribute 'no_such_size'"
+                "'paperkit.render.page.PageGeometry object' has no attribute 'no_such_size'"
             )
         ],
     ),
@@ -924,9 +925,9 @@ def test_a_usage_error_from_the_command_line_parser_is_one_line() -> None:
 
 @pytest.fixture(scope="module")
 def manifest_data(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from paperkit.exam_build import plan_exam
-    from paperkit.manifest import manifest_json
-    from paperkit.options import ExamFlags, parse_exam_flags
+    from paperkit.exam.job import plan_exam
+    from paperkit.exam.manifest import manifest_json
+    from paperkit.exam.options import ExamFlags, parse_exam_flags
 
     root = tmp_path_factory.mktemp("manifest")
     (root / "r.csv").write_text("姓名,学号\n张三,1\n李四,2\n", encoding="utf-8")
@@ -1013,10 +1014,10 @@ def _overflow_module(extra: str) -> str:
 
 
 def test_long_words_long_formulas_and_wide_formulas_stay_on_the_page(tmp_path: Path) -> None:
-    from paperkit.build import render_handbook
-    from paperkit.page import geometry_for
-    from paperkit.pdf import overflows
-    from paperkit.validate import open_handbook
+    from paperkit.content.validate import open_handbook
+    from paperkit.handbook.job import render_handbook
+    from paperkit.render.page import geometry_for
+    from paperkit.render.pdf import overflows
 
     long_sum = " + ".join(f"x_{{{i}}}^{{2}}" for i in range(60))
     wide = "\\frac{" + " + ".join(f"a_{{{i}}}" for i in range(40)) + "}{b}"
@@ -1073,7 +1074,7 @@ def test_a_handbook_in_parts_names_the_same_pages_as_one_process(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Text past the edge in a part's page is named by its page in the handbook, not in the part."""
-    from paperkit import build
+    from paperkit.handbook import job as build
 
     _unbreakable_long_formulas(workdir, monkeypatch)
     laid_out_in: list[int] = []

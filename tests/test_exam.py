@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SOURCE
-from paperkit import exam as ex
-from paperkit.kinds import answer_lines, formula_width
-from paperkit.validate import open_handbook
+from paperkit.content.validate import open_handbook
+from paperkit.exam import paper as ex
+from paperkit.questions.kinds import answer_lines, formula_width
 
 GOLDEN = Path(__file__).parent / "golden" / "exam-m2-3-8-s7.json"
 

@@ -13,10 +13,10 @@ from pypdf import PdfReader
 
 from conftest import SOURCE
 from paperkit.errors import ContentError, UsageError
-from paperkit.exam_build import ExamPlan, build_exam, plan_exam, plan_from_manifest
-from paperkit.kinds import LETTERS, blanks, printed_answer, printed_order
-from paperkit.markup import visible_text
-from paperkit.options import ExamFlags, PartSpec, parse_exam_flags, parse_parts
+from paperkit.exam.job import ExamPlan, build_exam, plan_exam, plan_from_manifest
+from paperkit.exam.options import ExamFlags, PartSpec, parse_exam_flags, parse_parts
+from paperkit.questions.kinds import LETTERS, blanks, printed_answer, printed_order
+from paperkit.text.markup import visible_text
 
 PARTS = "choice:10x2,truefalse:5x2,fill:5x2,short:4x10"
 
@@ -264,8 +264,8 @@ def test_a3_puts_two_columns_on_each_landscape_side_in_duplex_order(tmp_path: Pa
 
 
 def _chain_bank() -> dict[int, tuple]:
-    from paperkit import exam as ex
-    from paperkit.models import Exercise
+    from paperkit.content.models import Exercise
+    from paperkit.exam import paper as ex
 
     def item(n: int, follows: str = "") -> ex.Question:
         return ex.Question(f"1.1.c{n}", 1, "1.1", "节", Exercise(f"1.1.c{n}", "choice", "问", follows=follows))
@@ -275,7 +275,7 @@ def _chain_bank() -> dict[int, tuple]:
 
 @pytest.mark.parametrize("seed", range(12))
 def test_follows_chains_are_drawn_whole_and_in_order(seed: int) -> None:
-    from paperkit import exam as ex
+    from paperkit.exam import paper as ex
 
     bank = _chain_bank()
     pools = {1: ex.units(list(bank[1]))}
@@ -295,7 +295,7 @@ def test_follows_chains_are_drawn_whole_and_in_order(seed: int) -> None:
 
 
 def test_without_chains_units_select_exactly_like_questions(ab: ExamPlan) -> None:
-    from paperkit import exam as ex
+    from paperkit.exam import paper as ex
 
     pools = {m: [f"{m}.1.q{i}" for i in range(1, 9)] for m in (2, 3, 8)}
     as_units = {m: [(qid,) for qid in ids] for m, ids in pools.items()}

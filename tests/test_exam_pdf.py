@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 from conftest import SOURCE
 from paperkit.cli import app
 from paperkit.errors import UsageError
-from paperkit.exam_build import ExamPlan, build_exam, plan_exam, plan_from_manifest, student_file
-from paperkit.manifest import ManifestError
-from paperkit.markup import visible_text as _visible
-from paperkit.options import ExamFlags, parse_exam_flags
+from paperkit.exam.job import ExamPlan, build_exam, plan_exam, plan_from_manifest, student_file
+from paperkit.exam.manifest import ManifestError
+from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.text.markup import visible_text as _visible
 
 runner = CliRunner()
 

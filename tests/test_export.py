@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SOURCE
-from paperkit import export as xp
+from paperkit.content.models import Exercise, Handbook, Module, RubricPoint, Section
+from paperkit.content.validate import open_handbook
 from paperkit.errors import UsageError
-from paperkit.exam import Question, question_bank
-from paperkit.kinds import KINDS, LETTERS, blanks
-from paperkit.models import Exercise, Handbook, Module, RubricPoint, Section
-from paperkit.validate import open_handbook
+from paperkit.exam.paper import Question, question_bank
+from paperkit.export import formats as xp
+from paperkit.questions.kinds import KINDS, LETTERS, blanks
 
 QTI = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"

@@ -18,9 +18,12 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from conftest import SOURCE, write_handbook
-from paperkit import build, cli, exam_build, pdf
-from paperkit.exam_build import build_exam, plan_exam
-from paperkit.options import ExamFlags, parse_exam_flags
+from paperkit import cli
+from paperkit.exam import job as exam_build
+from paperkit.exam.job import build_exam, plan_exam
+from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.handbook import job as build
+from paperkit.render import pdf
 
 runner = CliRunner()
 

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import MODULE_YAML, write_handbook
+from paperkit.content.load import load_handbook
+from paperkit.content.validate import validate_handbook
 from paperkit.errors import ContentError
-from paperkit.load import load_handbook
-from paperkit.validate import validate_handbook
 
 
 def test_every_value_remembers_its_line(tmp_path: Path) -> None:

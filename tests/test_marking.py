@@ -14,15 +14,15 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from conftest import SOURCE
-from paperkit.analysis import Thresholds, analyze
 from paperkit.cli import app
 from paperkit.errors import ScoreSheetError
-from paperkit.exam_build import plan_exam
-from paperkit.grading import CellProblem, Slot, score_cell, sitters
-from paperkit.manifest import manifest_json
-from paperkit.marking import build_analysis, build_scoresheet, open_exam
-from paperkit.options import ExamFlags, parse_exam_flags
-from paperkit.scoresheet import read_scores, total_formula
+from paperkit.exam.job import plan_exam
+from paperkit.exam.manifest import manifest_json
+from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.marking.analysis import Thresholds, analyze
+from paperkit.marking.grading import CellProblem, Slot, score_cell, sitters
+from paperkit.marking.jobs import build_analysis, build_scoresheet, open_exam
+from paperkit.marking.scoresheet import read_scores, total_formula
 
 runner = CliRunner()
 

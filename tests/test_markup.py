@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperkit.markup import (
+from paperkit.text.markup import (
     MathError,
     inline_formulas,
     inline_problems,
@@ -76,7 +76,7 @@ def test_a_formula_path_carries_its_pdf_operators_and_weasyprint_copies_them() -
     """Issue 13: WeasyPrint parsed every coordinate of every formula; the drawing is now made once."""
     from weasyprint import svg as weasy_svg
 
-    from paperkit.svgpath import install, pdf_operators
+    from paperkit.text.svgpath import install, pdf_operators
 
     assert pdf_operators("M 1 2 L 1 2 L 3 4 Q 6 4 6 1 Z") == "1 2 m\n3 4 l\n5 4 6 3 6 1 c\nh"
     assert pdf_operators("M 1 2 A 3 3 0 0 1 4 4") is None  # arcs: left to WeasyPrint
@@ -145,7 +145,7 @@ def test_rendered_markup_never_contains_unescaped_html(text: str) -> None:
 
 
 def test_a_paragraph_never_ends_on_a_lone_character() -> None:
-    from paperkit.markup import render_paragraph
+    from paperkit.text.markup import render_paragraph
 
     assert render_paragraph("只能关注历史位置。") == '只能关注历史<span class="keep">位置。</span>'
     assert render_paragraph("训练更稳定）。") == '训练更<span class="keep">稳定<span class="halt">）</span>。</span>'
@@ -156,8 +156,8 @@ def test_a_paragraph_never_ends_on_a_lone_character() -> None:
 
 
 def test_every_character_the_text_math_table_sets_is_in_the_fonts() -> None:
-    from paperkit import markup
-    from paperkit.fonts import covered_characters
+    from paperkit.text import markup
+    from paperkit.text.fonts import covered_characters
 
     covered = covered_characters()
     missing = {c: t for c, t in markup._TEXT_COMMANDS.items() for ch in t if ord(ch) not in covered}
@@ -168,7 +168,7 @@ def test_every_character_the_text_math_table_sets_is_in_the_fonts() -> None:
 def test_the_paragraph_end_rule_reads_only_the_text_after_the_last_tag(monkeypatch: pytest.MonkeyPatch) -> None:
     # Work bound, not a clock: on a 200 KB paragraph full of formula images the regex may look at the short
     # plain-text tail only (it used to scan the whole HTML, quadratically).
-    from paperkit import markup
+    from paperkit.text import markup
 
     scanned: list[int] = []
     real = markup._PARAGRAPH_END
@@ -212,7 +212,7 @@ def test_two_prices_are_not_reported_as_chinese_in_math() -> None:
     ],
 )
 def test_formulas_as_plain_text_for_titles_and_bookmarks(tex: str, text: str) -> None:
-    from paperkit.markup import tex_text
+    from paperkit.text.markup import tex_text
 
     assert tex_text(tex) == text
     assert plain_text(f"磁通 ${tex}$ 推导") == f"磁通 {text} 推导"

@@ -7,8 +7,8 @@ import datetime
 import pytest
 
 from paperkit.errors import UsageError
-from paperkit.options import ExamFlags, ExamOptions, check_against_bank, parse_exam_flags, reprint_options
-from paperkit.page import geometry_for
+from paperkit.exam.options import ExamFlags, ExamOptions, check_against_bank, parse_exam_flags, reprint_options
+from paperkit.render.page import geometry_for
 
 POOLS = {m: 10 for m in range(14)}  # the bundled handbook: 14 modules of 10 worked examples or fewer
 

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from paperkit.errors import RenderError
 from paperkit.paths import TEMPLATES
-from paperkit.pdf import AllowList, allowed_file, lay_out, write_document
+from paperkit.render.pdf import AllowList, allowed_file, lay_out, write_document
 
 PAGE = "<html lang='zh-CN'><head><title>测试</title></head><body>{}</body></html>"
 
@@ -106,9 +106,9 @@ def test_a_symlink_out_of_an_allowed_folder_is_refused(tmp_path: Path) -> None:
 
 _RENDER = """
 import sys
-from paperkit.pdf import AllowList, lay_out, write_document
-from paperkit.render import render_stylesheets
-from paperkit.page import geometry_for
+from paperkit.render.pdf import AllowList, lay_out, write_document
+from paperkit.render.document import render_stylesheets
+from paperkit.render.page import geometry_for
 html = "<p>张三 a ∼ b 喆</p>"
 document = lay_out(html, render_stylesheets([], geometry_for("A4")), AllowList())
 sys.stdout.buffer.write(write_document(document, b"0" * 32))
@@ -155,9 +155,9 @@ def _runs_by_font(pdf: bytes) -> dict[str, str]:
 
 def test_text_set_formulas_have_one_math_style_italic_variables_upright_the_rest() -> None:
     """Issue 13: $d_k$ in a sentence was upright in the body font while a drawn formula is italic STIX."""
-    from paperkit.markup import render_inline
-    from paperkit.page import DEFAULT_PAGE
-    from paperkit.render import render_stylesheets
+    from paperkit.render.document import render_stylesheets
+    from paperkit.render.page import DEFAULT_PAGE
+    from paperkit.text.markup import render_inline
 
     body = render_inline(r"受力 $F_{\text{合}} = BIL\sin\theta + 2x$ 与 $d_k$。")
     pdf = html_to_pdf(PAGE.format(f"<p>{body}</p>"), render_stylesheets([], DEFAULT_PAGE))

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import MODULE_YAML, write_handbook
-from paperkit.page import geometry_for
 from paperkit.preview import Preview
+from paperkit.render.page import geometry_for
 
 
 def _text(page: str | bytes) -> str:

@@ -31,10 +31,10 @@ ROSTER = "\ufeff姓名,学号,班级\n张三,2024001,一班\n李四,2024002,一�
 BUILD_ALL = textwrap.dedent(
     """
     from pathlib import Path
-    from paperkit import parts
-    from paperkit.build import build_checklist, build_handbook
-    from paperkit.exam_build import build_exam, plan_exam
-    from paperkit.options import ExamFlags, parse_exam_flags
+    from paperkit.handbook import parts
+    from paperkit.handbook.job import build_checklist, build_handbook
+    from paperkit.exam.job import build_exam, plan_exam
+    from paperkit.exam.options import ExamFlags, parse_exam_flags
 
     source, out = Path("source"), Path("out")
     build_handbook(source, out / "handbook.pdf", answers="end")
@@ -138,9 +138,9 @@ def test_every_pdf_made_by_weasyprint_has_a_stable_id(builds) -> None:
 def test_source_date_epoch_dates_an_undated_exam_but_not_the_handbook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from paperkit.build import build_handbook
-    from paperkit.exam_build import build_exam, plan_exam
-    from paperkit.options import ExamFlags, parse_exam_flags
+    from paperkit.exam.job import build_exam, plan_exam
+    from paperkit.exam.options import ExamFlags, parse_exam_flags
+    from paperkit.handbook.job import build_handbook
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01 00:00:00 UTC
     monkeypatch.chdir(_workspace(tmp_path))

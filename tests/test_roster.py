@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from paperkit.errors import UsageError
-from paperkit.roster import Student, assign_variants, parse_roster, read_roster
+from paperkit.exam.roster import Student, assign_variants, parse_roster, read_roster
 
 
 def test_chinese_headers_with_bom() -> None:

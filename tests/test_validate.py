@@ -230,7 +230,7 @@ def test_valid_content_prints_the_counts(in_tmp: Path) -> None:
 
 def test_text_fields_keep_what_was_typed(in_tmp: Path) -> None:
     # 2.10 would be the float 2.1 to a YAML library; paperkit keeps the text as written.
-    from paperkit.load import load_handbook
+    from paperkit.content.load import load_handbook
 
     modules = {
         "01-first.yaml": MODULE_YAML.replace("- id: '1.1'", "- id: 1.10")

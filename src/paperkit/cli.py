@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
-from .errors import ContentError, PaperkitError, ScoreSheetError, UsageError
-from .paths import DEFAULT_BUILD, DEFAULT_SOURCE
+from paperkit.errors import ContentError, PaperkitError, ScoreSheetError, UsageError
+from paperkit.paths import DEFAULT_BUILD, DEFAULT_SOURCE
 
 app = typer.Typer(
     help="Turn a structured handbook (YAML under source/) into print-ready PDFs.",
@@ -60,8 +60,8 @@ def _reported() -> Iterator[None]:
 @app.command()
 def validate(source: SourceOption = DEFAULT_SOURCE) -> None:
     """Load and check every content file; print a summary, or every problem with its file and line."""
-    from .report import summary_line
-    from .validate import open_handbook
+    from paperkit.content.validate import open_handbook
+    from paperkit.report import summary_line
 
     with _reported():
         typer.echo(summary_line(open_handbook(source)))
@@ -70,8 +70,8 @@ def validate(source: SourceOption = DEFAULT_SOURCE) -> None:
 @app.command("list")
 def list_modules(source: SourceOption = DEFAULT_SOURCE) -> None:
     """List the modules with their section and question counts (to choose exam --modules)."""
-    from .report import module_table
-    from .validate import open_handbook
+    from paperkit.content.validate import open_handbook
+    from paperkit.report import module_table
 
     with _reported():
         for row in module_table(open_handbook(source)):
@@ -115,10 +115,10 @@ def handbook(
     ] = None,
 ) -> None:
     """Write the handbook PDF: cover, checklist, contents with page numbers, modules, bookmarks."""
-    from .build import build_handbook
-    from .options import parse_module_list, parse_whole
-    from .page import geometry_for
-    from .parts import default_jobs
+    from paperkit.exam.options import parse_module_list, parse_whole
+    from paperkit.handbook.job import build_handbook
+    from paperkit.handbook.parts import default_jobs
+    from paperkit.render.page import geometry_for
 
     with _reported():
         if exercises not in ("none", "end"):
@@ -148,9 +148,9 @@ def preview(
     port: Annotated[str, _text_option("--port", "N", "Port on 127.0.0.1 (0: any free one).  [default: 8000]")] = "8000",
 ) -> None:
     """Serve the handbook (and /exam?modules=2,3) as HTML on localhost, reloaded when source/ or templates/ change."""
-    from .options import parse_whole
-    from .page import geometry_for
-    from .preview import describe, serving
+    from paperkit.exam.options import parse_whole
+    from paperkit.preview import describe, serving
+    from paperkit.render.page import geometry_for
 
     with _reported():
         page = geometry_for(paper)
@@ -173,8 +173,8 @@ def checklist(
     paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.")] = "A4",
 ) -> None:
     """Write the one-page learning checklist PDF (it shrinks and adds columns to stay on one page)."""
-    from .build import build_checklist
-    from .page import geometry_for
+    from paperkit.handbook.job import build_checklist
+    from paperkit.render.page import geometry_for
 
     with _reported():
         typer.echo(str(build_checklist(source, out, page=geometry_for(paper))))
@@ -311,8 +311,8 @@ def exam(
     allow_overflow: AllowOverflowOption = False,
 ) -> None:
     """Write a randomized exam paper, its answer key and manifest.json under build/exams/<exam-id>/."""
-    from .exam_build import build_exam, plan_exam, plan_from_manifest
-    from .options import ExamFlags, parse_exam_flags
+    from paperkit.exam.job import build_exam, plan_exam, plan_from_manifest
+    from paperkit.exam.options import ExamFlags, parse_exam_flags
 
     flags = ExamFlags(
         modules=modules,
@@ -376,9 +376,9 @@ def export(
     ] = None,
 ) -> None:
     """Write the question bank (worked examples and exercises) for Moodle or another LMS to import."""
-    from .build import build_export
-    from .export import parse_format
-    from .options import parse_module_list
+    from paperkit.exam.options import parse_module_list
+    from paperkit.export.formats import parse_format
+    from paperkit.handbook.job import build_export
 
     with _reported():
         export_format = parse_format(fmt)
@@ -408,9 +408,9 @@ def bank_check(
     ] = False,
 ) -> None:
     """Lint the bank: cues (longest option, absolute words, lopsided keys), leaks, duplicates, missing fields."""
-    from .options import parse_module_list
-    from .report import bank_report
-    from .validate import open_handbook
+    from paperkit.content.validate import open_handbook
+    from paperkit.exam.options import parse_module_list
+    from paperkit.report import bank_report
 
     with _reported():
         chosen = parse_module_list(modules) if modules is not None else None
@@ -438,8 +438,8 @@ def scoresheet(
     ] = "50",
 ) -> None:
     """Write scores.xlsx and scores.csv: a row per student, a column per question, answers scored by the key."""
-    from .marking import build_scoresheet
-    from .options import parse_whole
+    from paperkit.exam.options import parse_whole
+    from paperkit.marking.jobs import build_scoresheet
 
     with _reported():
         for path in build_scoresheet(manifest, source, out, parse_whole("--rows", rows, 1, 2000)):
@@ -460,9 +460,9 @@ def analyze(
     ] = "85",
 ) -> None:
     """Write the 试卷分析 (analysis.pdf and analysis.json) from a filled score sheet."""
-    from .analysis import Thresholds
-    from .marking import build_analysis
-    from .options import parse_whole
+    from paperkit.exam.options import parse_whole
+    from paperkit.marking.analysis import Thresholds
+    from paperkit.marking.jobs import build_analysis
 
     with _reported():
         thresholds = Thresholds(

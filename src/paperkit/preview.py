@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import ContentError, PaperkitError, UsageError
-from .fonts import all_faces
-from .page import PageGeometry
-from .paths import FONTS, TEMPLATES
+from paperkit.errors import ContentError, PaperkitError, UsageError
+from paperkit.paths import FONTS, TEMPLATES
+from paperkit.render.page import PageGeometry
+from paperkit.text.fonts import all_faces
 
 HOST = "127.0.0.1"
 POLL_MS = 400  # how often an open page asks whether anything changed
@@ -64,8 +64,8 @@ class Response:
 def browser_page(template: str, css: Sequence[str], context: dict[str, Any], page: PageGeometry, version: int) -> str:
     """A document's HTML for a browser: its stylesheets, the shipped fonts (served under /fonts/), its formula
     images inlined, and the script that reloads it when the content changes."""
-    from .markup import collecting_formulas, inline_formulas
-    from .render import render_stylesheets, render_template
+    from paperkit.render.document import render_stylesheets, render_template
+    from paperkit.text.markup import collecting_formulas, inline_formulas
 
     with collecting_formulas() as formulas:
         text = render_template(template, context)
@@ -134,8 +134,8 @@ class Preview:
             return self._cache[target]
 
     def _render(self, path: str, query: dict[str, list[str]]) -> Response:
-        from .handbook import handbook_context
-        from .validate import open_handbook
+        from paperkit.content.validate import open_handbook
+        from paperkit.handbook.context import handbook_context
 
         try:
             if path == "/":
@@ -179,8 +179,8 @@ def _exam_document(
     source: Path, key: bool, query: dict[str, list[str]]
 ) -> tuple[str, list[str], dict[str, Any], PageGeometry]:
     """The template, stylesheets, context and page of variant A's paper (or key) for the query's options."""
-    from .exam_build import Job, document_of, plan_exam
-    from .options import ExamFlags, parse_exam_flags
+    from paperkit.exam.job import Job, document_of, plan_exam
+    from paperkit.exam.options import ExamFlags, parse_exam_flags
 
     unknown = sorted(set(query) - set(_EXAM_QUERY) - {"variant"})
     if unknown:

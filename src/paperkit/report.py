@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .bankcheck import as_json as bank_json
-from .bankcheck import check_bank, entries, summary
-from .errors import UsageError
-from .kinds import KINDS
-from .models import Handbook, Module
+from paperkit.content.models import Handbook, Module
+from paperkit.errors import UsageError
+from paperkit.questions.kinds import KINDS
+from paperkit.questions.lint import as_json as bank_json
+from paperkit.questions.lint import check_bank, entries, summary
 
 
 def _plural(count: int, noun: str) -> str:

@@ -1,0 +1,268 @@
+"""Check a loaded handbook beyond its shape: ids, markup, TeX and glyph coverage, as located problems."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from paperkit.content.load import load_handbook
+from paperkit.content.models import Exercise, Handbook, Origin
+from paperkit.errors import ContentError, Problem
+from paperkit.questions.kinds import as_item, check_item
+from paperkit.text.fonts import covered_characters, in_subset_blocks
+from paperkit.text.markup import inline_problems, visible_text
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_QUESTION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def iter_texts(handbook: Handbook) -> Iterator[tuple[Origin, str, str]]:
+    """Every text field of the handbook as (origin of its owner, field name, text)."""
+    for name in ("title", "subtitle", "author", "coverage", "usage", "checklist_title", "checklist_note"):
+        yield handbook.origin, name, getattr(handbook, name)
+    for module in handbook.modules:
+        for name in ("title", "short_title", "objective"):
+            yield module.origin, name, getattr(module, name) or ""
+        for section in module.sections:
+            for name in ("title", "overview"):
+                yield section.origin, name, getattr(section, name)
+            for name in ("must_know", "tips", "pitfalls"):
+                for index, item in enumerate(getattr(section, name)):
+                    yield section.origin, f"{name}[{index}]", item
+            for example in section.examples:
+                yield example.origin, "q", example.q
+                yield example.origin, "a", example.a
+                for index, point in enumerate(example.rubric):
+                    yield example.origin, f"rubric[{index}]", point.point
+            for item in section.exercises:
+                for name in ("q", "why", "a"):
+                    yield item.origin, name, getattr(item, name)
+                for index, option in enumerate(item.options):
+                    yield item.origin, f"options[{index}]", option
+                for index, point in enumerate(item.rubric):
+                    yield item.origin, f"rubric[{index}]", point.point
+
+
+def _at(origin: Origin, name: str, message: str) -> Problem:
+    return Problem(origin.file, origin.line_of(name), origin.field_path(name), message)
+
+
+def check_ids(handbook: Handbook) -> list[Problem]:
+    """Module, section and question ids: unique, and each prefixed by its parent's id."""
+    problems: list[Problem] = []
+    modules: dict[int, str] = {}
+    sections: dict[str, str] = {}
+    questions: dict[str, str] = {}
+    for module in handbook.modules:
+        if module.id in modules:
+            problems.append(_at(module.origin, "id", f"{module.id} is used by {modules[module.id]} too"))
+        modules.setdefault(module.id, module.origin.file)
+        for section in module.sections:
+            if not re.fullmatch(rf"{module.id}\.\d+", section.id):
+                problems.append(
+                    _at(
+                        section.origin,
+                        "id",
+                        f"expected '{module.id}.<number>' (the module id {module.id}, a dot, a number), "
+                        f"got '{section.id}'",
+                    )
+                )
+            if section.id in sections:
+                problems.append(_at(section.origin, "id", f"'{section.id}' is used by {sections[section.id]} too"))
+            sections.setdefault(section.id, f"{section.origin.file}:{section.origin.line_of('id')}")
+            for example in (*map(as_item, section.examples), *section.exercises):
+                if not example.id.startswith(f"{section.id}.") or not _QUESTION_ID.match(example.id):
+                    problems.append(
+                        _at(
+                            example.origin,
+                            "id",
+                            f"expected '{section.id}.<name>' (e.g. '{section.id}.q1'), got '{example.id}'",
+                        )
+                    )
+                if example.id in questions:
+                    problems.append(_at(example.origin, "id", f"'{example.id}' is used by {questions[example.id]} too"))
+                questions.setdefault(example.id, f"{example.origin.file}:{example.origin.line_of('id')}")
+    return problems
+
+
+def check_front_matter(handbook: Handbook) -> list[Problem]:
+    """The date is YYYY-MM-DD and the language a language tag."""
+    problems = []
+    if not _DATE.match(handbook.date):
+        problems.append(_at(handbook.origin, "date", f"expected a date like 2026-01-18, got '{handbook.date}'"))
+    if not _LANGUAGE.match(handbook.language):
+        problems.append(
+            _at(handbook.origin, "language", f"expected a language tag like zh-CN, got '{handbook.language}'")
+        )
+    return problems
+
+
+_POINT = re.compile(r"^(?:(?P<section>\d+\.\d+)/)?(?P<list>k|tip|pit)(?P<number>[1-9]\d*)$")
+_POINT_LISTS = {"k": "must_know", "tip": "tips", "pit": "pitfalls"}
+
+
+def knowledge_point(reference: str, section_id: str) -> tuple[str, str, int] | None:
+    """A `tests` reference (`k2`, `tip1`, `pit1`, `2.1/k2`) as (section id, list field, 1-based number), or None."""
+    match = _POINT.match(reference.strip())
+    if match is None:
+        return None
+    return match["section"] or section_id, _POINT_LISTS[match["list"]], int(match["number"])
+
+
+def check_points(handbook: Handbook) -> list[Problem]:
+    """Each item's `tests`: references to entries that exist (k = 你需要掌握, tip = 工程提示, pit = 常见误区)."""
+    sections = {s.id: s for s in handbook.sections}
+    problems: list[Problem] = []
+    for section in handbook.sections:
+        for item in (*(as_item(e) for e in section.examples), *section.exercises):
+            for index, reference in enumerate(item.tests):
+                point = knowledge_point(reference, section.id)
+                if point is None:
+                    problems.append(
+                        _at(
+                            item.origin,
+                            f"tests[{index}]",
+                            f"expected k<n> (你需要掌握 n), tip<n> (工程提示 n) or pit<n> (常见误区 n), "
+                            f"optionally after a section id (2.1/k2), got '{reference}'",
+                        )
+                    )
+                    continue
+                where, name, number = point
+                target = sections.get(where)
+                if target is None:
+                    problems.append(_at(item.origin, f"tests[{index}]", f"no section '{where}' in the handbook"))
+                elif number > len(getattr(target, name)):
+                    problems.append(
+                        _at(
+                            item.origin,
+                            f"tests[{index}]",
+                            f"'{reference}': section {where} has {len(getattr(target, name))} {name} entries",
+                        )
+                    )
+    return problems
+
+
+def check_items(handbook: Handbook) -> list[Problem]:
+    """Every exam item against its kind (kinds.py), and `follows` chains: known ids of the module, no cycles."""
+    problems: list[Problem] = check_points(handbook)
+    for module in handbook.modules:
+        items = {
+            item.id: item
+            for section in module.sections
+            for item in (*(as_item(e) for e in section.examples), *section.exercises)
+        }
+        followed: dict[str, str] = {}
+        for item in items.values():
+            problems.extend(_at(item.origin, name, message) for name, message in check_item(item))
+            if not item.follows:
+                continue
+            if item.follows in followed:
+                problems.append(
+                    _at(item.origin, "follows", f"'{item.follows}' is already followed by '{followed[item.follows]}'")
+                )
+            followed.setdefault(item.follows, item.id)
+            before = items.get(item.follows)
+            if before is None:
+                problems.append(_at(item.origin, "follows", f"no item '{item.follows}' in module {module.id}"))
+            elif before.kind != item.kind:
+                problems.append(
+                    _at(item.origin, "follows", f"'{item.follows}' is a {before.kind} item; a chain keeps one kind")
+                )
+            elif _in_cycle(item.id, items):
+                problems.append(_at(item.origin, "follows", f"'{item.id}' follows itself through {item.follows}"))
+    return problems
+
+
+def _in_cycle(start: str, items: dict[str, Exercise]) -> bool:
+    seen, current = set(), start
+    while current in items and items[current].follows:
+        if current in seen:
+            return start in seen
+        seen.add(current)
+        current = items[current].follows
+    return False
+
+
+def check_texts(handbook: Handbook, covered: frozenset[int]) -> list[Problem]:
+    """Markup and TeX in every text field, and that the fonts have every character shown."""
+    problems: list[Problem] = []
+    for origin, name, text in iter_texts(handbook):
+        if not text:
+            continue
+        problems.extend(_at(origin, name, message) for message in inline_problems(text))
+        missing = sorted({ch for ch in visible_text(text) if ord(ch) not in covered and not ch.isspace()})
+        for ch in missing:
+            problems.append(_at(origin, name, _missing_glyph(ch)))
+    return problems
+
+
+# TeX for symbols Noto CJK SC does not have: written as math, the math font draws them.
+_TEX_FOR = {
+    "∼": "\\sim",
+    "≪": "\\ll",
+    "≫": "\\gg",
+    "∇": "\\nabla",
+    "∂": "\\partial",
+    "ℝ": "\\mathbb{R}",
+    "⊙": "\\odot",
+    "⊗": "\\otimes",
+    "⊕": "\\oplus",
+    "∝": "\\propto",
+    "≜": "\\triangleq",
+    "↦": "\\mapsto",
+    "⟨": "\\langle",
+    "⟩": "\\rangle",
+    "≃": "\\simeq",
+    "≅": "\\cong",
+    "⊤": "\\top",
+    "⊥": "\\perp",
+}
+
+
+def _missing_glyph(ch: str) -> str:
+    """What to do about a character the shipped fonts lack: rebuild the fonts, or write it another way."""
+    where = f"character '{ch}' (U+{ord(ch):04X}, {unicodedata.name(ch, 'unnamed').lower()}) is not in the shipped fonts"
+    if not in_subset_blocks(ch):
+        return f"{where}; add it with scripts/build_fonts.py"
+    tex = _TEX_FOR.get(ch)
+    instead = f"write it as math, ${tex}$" if tex else "write it as TeX inside $…$ or use another character"
+    return f"{where}, nor in Noto CJK SC (rebuilding the fonts cannot add it); {instead}"
+
+
+def check_printed(texts: Sequence[tuple[str, int, str, str]], covered: frozenset[int]) -> list[Problem]:
+    """Texts printed as they are (roster names, --title, --course): every character must be in the shipped fonts.
+
+    Each of `texts` is (file, line, field, text); a missing character is one problem naming it and its code point,
+    so nothing is ever drawn by whatever font a machine happens to have, or as a tofu box.
+    """
+    problems: list[Problem] = []
+    for file, line, name, text in texts:
+        for ch in sorted({ch for ch in text if ord(ch) not in covered and not ch.isspace()}, key=text.index):
+            problems.append(Problem(file, line, name, _missing_printed(ch)))
+    return problems
+
+
+def _missing_printed(ch: str) -> str:
+    where = f"character '{ch}' (U+{ord(ch):04X}, {unicodedata.name(ch, 'unnamed').lower()}) is not in the shipped fonts"
+    if in_subset_blocks(ch) or "CJK" in unicodedata.name(ch, ""):
+        return f"{where}; add it with scripts/build_fonts.py --extra-chars '{ch}' (then run paperkit again)"
+    return f"{where}; write it another way"
+
+
+def validate_handbook(handbook: Handbook) -> list[Problem]:
+    """Every problem of a loaded handbook, in file and line order."""
+    problems = check_front_matter(handbook) + check_ids(handbook) + check_items(handbook)
+    problems += check_texts(handbook, covered_characters())
+    return sorted(problems)
+
+
+def open_handbook(source: Path) -> Handbook:
+    """Load and validate a source directory; raise ContentError with every problem found."""
+    handbook = load_handbook(source)
+    problems = validate_handbook(handbook)
+    if problems:
+        raise ContentError(problems, handbook.source)
+    return handbook

@@ -1,0 +1,346 @@
+"""Exam options: the command line's text (or a manifest) into one typed ExamOptions, checked once at the edge.
+
+Every message here names the flag, what arrived and what would be right. Below this module the library
+takes ExamOptions (ints, a date, a PageGeometry) and never sees a flag name or a number as text.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from paperkit.errors import UsageError
+from paperkit.render.page import DEFAULT_PAGE, PageGeometry, geometry_for
+
+MAX_VARIANTS = 26
+MAX_DURATION = 1440
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """One part (大题) of a blueprint: its kind, how many items, and the points of each."""
+
+    kind: str
+    count: int
+    points: int
+
+    @property
+    def text(self) -> str:
+        """The short form, `choice:10x2`."""
+        return f"{self.kind}:{self.count}x{self.points}"
+
+
+@dataclass(frozen=True)
+class ExamOptions:
+    """What a teacher chose for one exam build; the defaults live here and nowhere else."""
+
+    modules: tuple[int, ...]
+    seed: int = 0
+    count: int = 10
+    total_points: int = 100
+    variants: int = 1
+    title: str | None = None  # None: the handbook title + 测试卷
+    course: str = ""
+    date: datetime.date | None = None  # None: a blank line to fill in by hand
+    duration: int = 120
+    page: PageGeometry = DEFAULT_PAGE
+    seal_line: bool = False
+    seal_pages: str = "all"  # "all": every page, on the binding edge (mirrored on the backs); "first": page 1 only
+    seal_fields: tuple[str, ...] = ()  # fields beyond 姓名/学号/班级 in the seal (考场号, 座位号, 准考证号…)
+    roster: Path | None = None
+    parts: tuple[PartSpec, ...] = ()  # a blueprint: typed parts in paper order; () = short answers only
+    same_questions: bool = False  # every variant asks the same items, in its own order with its own options
+    shuffle: str = "variant"  # choice options: one order per variant, or per student (with a roster)
+    exclude: tuple[Path, ...] = ()  # manifests whose items this exam must not reuse (make-ups)
+
+    @property
+    def date_text(self) -> str:
+        """The date as printed and recorded (ISO), '' when not given."""
+        return self.date.isoformat() if self.date else ""
+
+
+# The header options: a reprint from a manifest may change these (and says so), never the selection.
+HEADER_FLAGS: Mapping[str, str] = {
+    "title": "--title",
+    "course": "--course",
+    "date": "--date",
+    "duration": "--duration",
+    "page": "--paper",
+    "seal_line": "--seal-line",
+    "seal_pages": "--seal-pages",
+    "seal_fields": "--seal-fields",
+}
+SELECTION_FLAGS: Mapping[str, str] = {
+    "modules": "--modules",
+    "seed": "--seed",
+    "count": "--count",
+    "total_points": "--total-points",
+    "variants": "--variants",
+    "roster": "--roster",
+    "parts": "--parts",
+    "blueprint": "--blueprint",
+    "same_questions": "--same-questions",
+    "exclude": "--exclude",
+    "shuffle": "--shuffle-options",
+}
+
+
+@dataclass(frozen=True)
+class ExamFlags:
+    """The exam flags as typed; None where a flag was not given (a default is never mistaken for a choice)."""
+
+    modules: str | None = None
+    seed: str | None = None
+    count: str | None = None
+    total_points: str | None = None
+    variants: str | None = None
+    title: str | None = None
+    course: str | None = None
+    date: str | None = None
+    duration: str | None = None
+    paper: str | None = None
+    seal_line: bool | None = None
+    seal_pages: str | None = None
+    seal_fields: str | None = None
+    roster: Path | None = None
+    parts: str | None = None
+    blueprint: Path | None = None
+    same_questions: bool | None = None
+    exclude: tuple[Path, ...] | None = None
+    shuffle_options: str | None = None
+
+    def given(self, names: Mapping[str, str]) -> list[str]:
+        """The flags among `names` (field → flag) that were given, in `names` order."""
+        field_of = {"page": "paper", "shuffle": "shuffle_options"}
+        return [flag for name, flag in names.items() if getattr(self, field_of.get(name, name)) is not None]
+
+
+def parse_whole(flag: str, text: str, low: int, high: int | None = None, why: str = "") -> int:
+    """A whole number in [low, high] from a flag's text; anything else is a UsageError naming the range."""
+    stripped = text.strip()
+    value = int(stripped) if re.fullmatch(r"[+-]?\d+", stripped) else None
+    if value is None or value < low or (high is not None and value > high):
+        expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number ≥ {low}"
+        raise UsageError(f"{flag} {text}: expected {expected}{why}")
+    return value
+
+
+def parse_module_list(text: str) -> tuple[int, ...]:
+    """`2,3,8` into module ids in ascending order (whether they exist is checked against the content)."""
+    items = [item.strip() for item in text.split(",")]
+    if not text.strip() or any(not re.fullmatch(r"\d+", item) for item in items):
+        raise UsageError(
+            f"--modules {text}: expected module numbers separated by commas, like 2,3,8 (see `paperkit list`)"
+        )
+    ids = [int(item) for item in items]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise UsageError(f"--modules {text}: module {repeated[0]} is listed twice; list each module once")
+    return tuple(sorted(ids))
+
+
+def parse_date(text: str) -> datetime.date | None:
+    """`2026-06-20` into a date that exists ('' means none); 2026-02-30 is a UsageError."""
+    if not text:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise UsageError(f"--date {text}: expected a date like 2026-06-20")
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"--date {text}: no such day; expected a real date like 2026-06-20") from None
+
+
+def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
+    """The flags into ExamOptions: syntax and ranges only (content-dependent checks: `check_against_bank`)."""
+    if flags.modules is None:
+        raise UsageError("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)")
+    defaults = ExamOptions(modules=())
+    parts = _parts(flags)
+    if parts and flags.count is not None:
+        raise UsageError(f"--count {flags.count}: the parts set the number of questions; leave --count out")
+    if parts and flags.total_points is not None:
+        raise UsageError(
+            f"--total-points {flags.total_points}: the parts set the points "
+            f"({sum(p.count * p.points for p in parts)} in all); leave --total-points out"
+        )
+    if flags.same_questions and not parts:
+        raise UsageError("--same-questions shuffles typed parts; give --parts or --blueprint too")
+    shuffle = flags.shuffle_options or "variant"
+    if shuffle not in ("variant", "student"):
+        raise UsageError(f"--shuffle-options {shuffle}: expected variant (one order per paper) or student")
+    if shuffle == "student" and (not parts or flags.roster is None):
+        raise UsageError(
+            "--shuffle-options student gives each student of a roster an own option order; "
+            "give --roster and --parts (or --blueprint) too"
+        )
+    selection = ExamOptions(
+        modules=parse_module_list(flags.modules),
+        # A seed names the exam's folder: a whole number of up to 18 digits keeps every file name short.
+        seed=defaults.seed if flags.seed is None else parse_whole("--seed", flags.seed, 0, 10**18 - 1),
+        count=defaults.count if flags.count is None else parse_whole("--count", flags.count, 1),
+        total_points=defaults.total_points
+        if flags.total_points is None
+        else parse_whole("--total-points", flags.total_points, 1),
+        variants=defaults.variants
+        if flags.variants is None
+        else parse_whole("--variants", flags.variants, 1, MAX_VARIANTS, " (one paper per letter A–Z)"),
+        roster=flags.roster,
+        parts=parts,
+        same_questions=bool(flags.same_questions),
+        shuffle=shuffle,
+        exclude=tuple(flags.exclude or ()),
+    )
+    if parts:
+        selection = replace(
+            selection,
+            count=sum(p.count for p in parts),
+            total_points=sum(p.count * p.points for p in parts),
+        )
+    return _with_header(flags, selection)
+
+
+_PART = re.compile(r"([a-z]+):(\d+)[x×*](\d+)")
+
+
+def parse_parts(text: str) -> tuple[PartSpec, ...]:
+    """`choice:10x2,short:4x10` into part specs in the registry's (the conventional) order."""
+    from paperkit.questions.kinds import KINDS
+
+    kinds = ", ".join(KINDS)
+    specs: dict[str, PartSpec] = {}
+    for item in (piece.strip() for piece in text.split(",")):
+        match = _PART.fullmatch(item)
+        if match is None:
+            raise UsageError(
+                f"--parts {text}: '{item}' is not kind:COUNTxPOINTS; write e.g. choice:10x2,short:4x10 (kinds: {kinds})"
+            )
+        kind, count, points = match.group(1), int(match.group(2)), int(match.group(3))
+        if kind not in KINDS:
+            raise UsageError(f"--parts {text}: unknown kind '{kind}'; kinds are {kinds}")
+        if kind in specs:
+            raise UsageError(f"--parts {text}: {kind} is listed twice; give each kind once")
+        if count < 1 or points < 1:
+            raise UsageError(f"--parts {text}: '{item}' needs at least one question of at least one point")
+        specs[kind] = PartSpec(kind, count, points)
+    return tuple(specs[kind] for kind in KINDS if kind in specs)
+
+
+def _parts(flags: ExamFlags) -> tuple[PartSpec, ...]:
+    if flags.parts is not None and flags.blueprint is not None:
+        raise UsageError("--parts and --blueprint both set the parts; give one of them")
+    if flags.parts is not None:
+        return parse_parts(flags.parts)
+    if flags.blueprint is not None:
+        from paperkit.content.load import read_blueprint
+
+        return tuple(PartSpec(kind, count, points) for kind, count, points in read_blueprint(flags.blueprint))
+    return ()
+
+
+def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
+    """`base` with the header options the flags give."""
+    return replace(
+        base,
+        title=base.title if flags.title is None else flags.title,
+        course=base.course if flags.course is None else flags.course,
+        date=base.date if flags.date is None else parse_date(flags.date),
+        duration=base.duration
+        if flags.duration is None
+        else parse_whole("--duration", flags.duration, 1, MAX_DURATION, " minutes"),
+        page=base.page if flags.paper is None else geometry_for(flags.paper, two_up=True),
+        seal_line=base.seal_line if flags.seal_line is None else flags.seal_line,
+        seal_pages=base.seal_pages if flags.seal_pages is None else parse_seal_pages(flags.seal_pages),
+        seal_fields=base.seal_fields if flags.seal_fields is None else parse_seal_fields(flags.seal_fields),
+    )
+
+
+def parse_seal_pages(text: str) -> str:
+    """`all` or `first`."""
+    if text not in ("all", "first"):
+        raise UsageError(f"--seal-pages {text}: expected all (every page, on the binding edge) or first")
+    return text
+
+
+def parse_seal_fields(text: str) -> tuple[str, ...]:
+    """`考场号,座位号` into the extra fields of the seal (at most four, each at most six characters)."""
+    fields = tuple(f.strip() for f in re.split(r"[,，、]", text) if f.strip())
+    if len(fields) > 4 or any(len(f) > 6 for f in fields):
+        raise UsageError(f"--seal-fields {text}: expected up to four short field names, like 考场号,座位号")
+    return fields
+
+
+def _module_range(ids: Sequence[int]) -> str:
+    ids = sorted(ids)
+    if ids == list(range(ids[0], ids[-1] + 1)):
+        return f"{ids[0]}–{ids[-1]}"
+    return ", ".join(str(i) for i in ids)
+
+
+def check_against_bank(
+    options: ExamOptions, pools: Mapping[int, int], kind_pools: Mapping[str, Mapping[int, int]] | None = None
+) -> None:
+    """The options that depend on the content: modules that exist and hold questions, counts the pools allow.
+
+    `pools` counts each module's worked examples; `kind_pools` each kind's items per module (for --parts),
+    both after --exclude.
+    """
+    shown = ",".join(map(str, options.modules))
+    if options.parts and kind_pools is not None:
+        unknown = [m for m in options.modules if m not in pools]
+        if unknown:
+            noun = "module" if len(unknown) == 1 else "modules"
+            valid = _module_range(list(pools))
+            raise UsageError(f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {valid}")
+        for spec in options.parts:
+            held = {m: kind_pools.get(spec.kind, {}).get(m, 0) for m in options.modules}
+            if sum(held.values()) < spec.count:
+                per_module = ", ".join(f"{m}: {n}" for m, n in held.items())
+                after = " left after --exclude" if options.exclude else ""
+                raise UsageError(
+                    f"--parts {spec.text}: modules {shown} hold {sum(held.values())} {spec.kind} items{after} "
+                    f"({per_module}); ask for fewer or add modules"
+                )
+        return
+    unknown = [m for m in options.modules if m not in pools]
+    if unknown:
+        noun = "module" if len(unknown) == 1 else "modules"
+        valid = _module_range(list(pools))
+        raise UsageError(f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {valid}")
+    empty = [m for m in options.modules if not pools[m]]
+    if empty:
+        raise UsageError(f"--modules {shown}: module {empty[0]} has no questions; choose modules with worked examples")
+    pool = sum(pools[m] for m in options.modules)
+    noun, verb = ("module", "holds") if len(options.modules) == 1 else ("modules", "hold")
+    if options.count > pool:
+        why = f" (--modules {shown}: {noun} {shown} {verb} {pool} questions)"
+        raise UsageError(f"--count {options.count}: expected a whole number from 1 to {pool}{why}")
+    if options.total_points < options.count:
+        raise UsageError(
+            f"--total-points {options.total_points}: less than one point per question; "
+            f"give at least {options.count} for {options.count} questions"
+        )
+
+
+def refuse_selection(flags: ExamFlags) -> None:
+    """A reprint prints the recorded questions: any selection flag is a UsageError naming it."""
+    selection = flags.given(SELECTION_FLAGS)
+    if selection:
+        raise UsageError(
+            f"--from-manifest reprints the recorded questions; leave out {', '.join(selection)} "
+            "(only --title, --course, --date, --duration, --paper and the --seal-* options may change)"
+        )
+
+
+def reprint_options(recorded: ExamOptions, flags: ExamFlags) -> tuple[ExamOptions, tuple[str, ...]]:
+    """A manifest's options with the header flags applied; returns them and the flags that changed something.
+
+    Selection flags are refused: a reprint prints the recorded questions, it never selects again.
+    """
+    refuse_selection(flags)
+    options = _with_header(flags, recorded)
+    changed = tuple(flag for name, flag in HEADER_FLAGS.items() if getattr(options, name) != getattr(recorded, name))
+    return options, changed

@@ -1,0 +1,539 @@
+"""A handbook plus options, seed and variant into an Exam: questions, order and points (no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from fractions import Fraction
+from typing import Any
+
+from paperkit.content.models import Exercise, Handbook
+from paperkit.errors import UsageError
+from paperkit.exam.options import ExamOptions, PartSpec
+from paperkit.labels import label, numeral
+from paperkit.questions.kinds import KINDS, Layout, as_item, kind_of, printed_answer
+from paperkit.text.markup import plain_text
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+GENERATOR = "paperkit"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One item of the bank with where it comes from; selection only looks at `id` and `module_id`."""
+
+    id: str
+    module_id: int
+    section_id: str
+    section_title: str
+    item: Exercise
+
+    @property
+    def kind(self) -> str:
+        """The item's kind (kinds.KINDS decides how it is set)."""
+        return self.item.kind
+
+
+@dataclass(frozen=True)
+class ExamQuestion:
+    """A question as it appears on one paper: its number and its points."""
+
+    number: int
+    points: int
+    question: Question
+    order: tuple[int, ...] = ()  # choice/multi: the original index of each printed option; () = as written
+
+
+@dataclass(frozen=True)
+class ExamPart:
+    """One part of the paper (一、简答题…): its heading and its questions."""
+
+    heading: str
+    questions: tuple[ExamQuestion, ...]
+    kind: str = ""
+    instruction: str = ""
+
+
+@dataclass(frozen=True)
+class Exam:
+    """One variant of an exam: which questions, in which order, with which points."""
+
+    exam_id: str
+    variant: str
+    seed: int
+    modules: tuple[int, ...]
+    total_points: int
+    parts: tuple[ExamPart, ...]
+    typed: bool = False  # set from a blueprint: one part per kind, scored per part (大题)
+
+    @property
+    def questions(self) -> tuple[ExamQuestion, ...]:
+        """Every question in paper order."""
+        return tuple(q for part in self.parts for q in part.questions)
+
+
+# -- the bank --------------------------------------------------------------------------------
+
+
+def question_bank(handbook: Handbook, exercises: bool = False) -> dict[int, tuple[Question, ...]]:
+    """Every module's items in handbook order: its worked examples (short answers), and its exercises if asked."""
+    return {
+        module.id: tuple(
+            Question(item.id, module.id, s.id, s.title, item)
+            for s in module.sections
+            for item in (*(as_item(e) for e in s.examples), *(s.exercises if exercises else ()))
+        )
+        for module in handbook.modules
+    }
+
+
+def _printed(item: Exercise) -> dict[str, Any]:
+    """Every field of an item that a paper or a key prints (all but where it was read from)."""
+    # What an item tests and who may see it are not printed: changing them never changes a paper's hash.
+    values = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in ("origin", "tests", "use")}
+    values["rubric"] = [[p.point, p.points] for p in item.rubric]
+    return values
+
+
+def bank_hash(bank: Mapping[int, Sequence[Question]], modules: Sequence[int]) -> str:
+    """SHA-256 of the requested modules' items: every printed field (prompts, options, answers, rubrics, points)."""
+    rows = [
+        [q.id, q.module_id, q.section_id, q.section_title, _printed(q.item)]
+        for m in sorted(modules)
+        for q in bank.get(m, ())
+    ]
+    return hashlib.sha256(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+# -- naming ------------------------------------------------------------------------------------
+
+
+def variant_letters(count: int) -> tuple[str, ...]:
+    """The variant letters A, B, … for `count` variants."""
+    return tuple(LETTERS[:count])
+
+
+def make_exam_id(modules: Sequence[int], seed: int, count: int, variants: int) -> str:
+    """`m2-3-8_s7_n10` (one variant) or `m2-3-8_s7_n10_v3`: different selections never share a folder."""
+    base = f"m{'-'.join(map(str, modules))}_s{seed}_n{count}"
+    return base if variants == 1 else f"{base}_v{variants}"
+
+
+# -- selection --------------------------------------------------------------------------------
+
+
+def sort_key(seed: int, variant: str, question_id: str) -> str:
+    """The SHA-256 hex digest of `seed:variant:id`: a question's rank, the same on every machine forever."""
+    return hashlib.sha256(f"{seed}:{variant}:{question_id}".encode()).hexdigest()
+
+
+def allocate(pools: Mapping[int, int], count: int) -> dict[int, int]:
+    """Split `count` over modules in proportion to their pool sizes (largest remainder, each ≥1 if possible)."""
+    order = list(pools)  # ties go to the module listed first
+    total = sum(pools.values())
+    if not 0 < count <= total:
+        raise ValueError(f"count {count} outside 1..{total}")
+    quota = {m: Fraction(count * pools[m], total) for m in order}
+    shares = {m: int(quota[m]) for m in order}
+    left = count - sum(shares.values())
+    by_remainder = sorted(order, key=lambda m: (-(quota[m] - shares[m]), -pools[m], order.index(m)))
+    for m in by_remainder[:left]:
+        shares[m] += 1
+    # A module whose quota is under one question still gets one, taken from the most over-served module.
+    nonempty = [m for m in order if pools[m] > 0]
+    if count >= len(nonempty):
+        for needy in sorted((m for m in nonempty if shares[m] == 0), key=lambda m: (-quota[m], order.index(m))):
+            donor = max(
+                (m for m in order if shares[m] > 1),
+                key=lambda m: (shares[m] - quota[m], shares[m], -order.index(m)),
+            )
+            shares[donor] -= 1
+            shares[needy] += 1
+    return shares
+
+
+def select_questions(pools: Mapping[int, Sequence[str]], count: int, seed: int, variant: str) -> list[str]:
+    """Question ids for one variant: each module's share of its lowest sort keys, modules in the given order."""
+    shares = allocate({m: len(ids) for m, ids in pools.items()}, count)
+    chosen: list[str] = []
+    for module, ids in pools.items():
+        ranked = sorted(ids, key=lambda qid: (sort_key(seed, variant, qid), qid))
+        chosen.extend(ranked[: shares[module]])
+    return chosen
+
+
+Unit = tuple[str, ...]  # items drawn together: a `follows` chain in order, or one item
+
+
+def units(items: Sequence[Question]) -> list[Unit]:
+    """Items grouped into units: each `follows` chain (validated: one kind, one module, no cycles) head first."""
+    ids = {q.id for q in items}
+    after = {q.item.follows: q.id for q in items if q.item.follows in ids}
+    grouped: list[Unit] = []
+    for q in items:
+        if q.item.follows in ids:
+            continue
+        chain = [q.id]
+        while chain[-1] in after:
+            chain.append(after[chain[-1]])
+        grouped.append(tuple(chain))
+    return grouped
+
+
+def _pick(ranked: Sequence[Unit], target: int) -> list[Unit]:
+    """The earliest-ranked units whose sizes add up to as much of `target` as any selection can (exactly, if
+    possible): take each unit in rank order if the units after it can still complete the sum."""
+    after: list[set[int]] = [set() for _ in range(len(ranked) + 1)]
+    after[-1] = {0}
+    for index in range(len(ranked) - 1, -1, -1):
+        size = len(ranked[index])
+        after[index] = after[index + 1] | {s + size for s in after[index + 1] if s + size <= target}
+    need = max(after[0])
+    chosen: list[Unit] = []
+    for index, unit in enumerate(ranked):
+        if len(unit) <= need and need - len(unit) in after[index + 1]:
+            chosen.append(unit)
+            need -= len(unit)
+    return chosen
+
+
+def select_units(pools: Mapping[int, Sequence[Unit]], count: int, seed: int, variant: str) -> list[str]:
+    """Like select_questions, over units: a chain is drawn whole and in order, ranked by its first item's key.
+
+    Each module takes the earliest-ranked units that fill its share; what chains leave over is filled from
+    the modules' remaining units. Without chains this is exactly select_questions.
+    """
+    shares = allocate({m: sum(map(len, pool)) for m, pool in pools.items()}, count)
+    ranked = {m: sorted(pool, key=lambda u: (sort_key(seed, variant, u[0]), u[0])) for m, pool in pools.items()}
+    chosen = {m: _pick(ranked[m], shares[m]) for m in pools}
+    left = count - sum(len(u) for taken in chosen.values() for u in taken)
+    for module in pools:
+        if left:
+            extra = _pick([u for u in ranked[module] if u not in chosen[module]], left)
+            chosen[module] += extra
+            left -= sum(map(len, extra))
+    if left:
+        raise UsageError(
+            f"--parts: the follows chains of modules {', '.join(map(str, pools))} cannot make {count} items"
+        )
+    return [qid for m in pools for unit in ranked[m] if unit in chosen[m] for qid in unit]
+
+
+def select_parts(
+    pools: Mapping[str, Mapping[int, Sequence[Unit]]], parts: Sequence[PartSpec], seed: int, variant: str
+) -> list[str]:
+    """Item ids for a blueprint: each part drawn like a short-answer paper (stratified by module) from its kind."""
+    chosen: list[str] = []
+    for spec in parts:
+        chosen.extend(select_units(pools[spec.kind], spec.count, seed, variant))
+    return chosen
+
+
+def reorder(question_ids: Sequence[str], bank: Mapping[str, Question], seed: int, variant: str) -> list[str]:
+    """The same items in a variant's own order within each kind, chains kept whole (for --same-questions)."""
+    ordered: list[str] = []
+    for kind in KINDS:
+        grouped = units([bank[q] for q in question_ids if bank[q].kind == kind])
+        for unit in sorted(grouped, key=lambda u: (sort_key(seed, variant, u[0]), u[0])):
+            ordered.extend(unit)
+    return ordered
+
+
+def personal(exam: Exam, student_id: str, orders: Mapping[str, tuple[int, ...]] | None = None) -> Exam:
+    """A student's own copy of a variant: the same items, each choice item's options in the student's order
+    (from `orders` when reprinting, else drawn from the seed, the variant and the student number)."""
+    key = f"{exam.variant}/{student_id}"
+
+    def own(q: ExamQuestion) -> ExamQuestion:
+        if not q.question.item.options:
+            return q
+        order = (
+            orders.get(q.question.id, q.order)
+            if orders is not None
+            else shuffle_options(q.question.item, exam.seed, key)
+        )
+        return replace(q, order=order)
+
+    parts = tuple(replace(part, questions=tuple(own(q) for q in part.questions)) for part in exam.parts)
+    return replace(exam, parts=parts)
+
+
+def shuffle_options(item: Exercise, seed: int, variant: str) -> tuple[int, ...]:
+    """A variant's option order: the original index of each printed option; pinned options keep their place."""
+    if not item.options:
+        return ()
+    pinned = {LETTERS.index(p.strip().upper()) for p in item.pinned}
+    free = sorted(
+        (i for i in range(len(item.options)) if i not in pinned),
+        key=lambda i: sort_key(seed, variant, f"{item.id}#{i}"),
+    )
+    moving = iter(free)
+    return tuple(i if i in pinned else next(moving) for i in range(len(item.options)))
+
+
+# -- points and headings ----------------------------------------------------------------------
+
+
+def split_points(total: int, count: int) -> list[int]:
+    """Equal whole-number points; the remainder goes one each to the last questions (they come later, not easier)."""
+    base, extra = divmod(total, count)
+    return [base] * (count - extra) + [base + 1] * extra
+
+
+def part_heading(index: int, kind: str, numbers: Sequence[int], points: Sequence[int]) -> str:
+    """「一、简答题（共 10 小题，每小题 10 分，共 100 分）」, naming the question ranges when points differ."""
+    runs: list[tuple[int, int, int]] = []  # (first number, last number, points)
+    for number, value in zip(numbers, points, strict=True):
+        if runs and runs[-1][2] == value:
+            runs[-1] = (runs[-1][0], number, value)
+        else:
+            runs.append((number, number, value))
+    if len(runs) == 1:
+        each = label("each_same", points=points[0])
+    else:
+        each = label("list_separator").join(
+            label("each_one", first=a, points=p) if a == b else label("each_run", first=a, last=b, points=p)
+            for a, b, p in runs
+        )
+    return label(
+        "part_heading",
+        numeral=numeral(index),
+        name=kind_of(kind).part_name,
+        count=len(numbers),
+        each=each,
+        total=sum(points),
+    )
+
+
+def make_exam(
+    bank: Mapping[int, Sequence[Question]],
+    modules: Sequence[int],
+    question_ids: Sequence[str],
+    *,
+    exam_id: str,
+    variant: str,
+    seed: int,
+    total_points: int,
+) -> Exam:
+    """Number the chosen questions, grouped by kind in the registry's order, and give each its points."""
+    by_id = {q.id: q for pool in bank.values() for q in pool}
+    chosen = [by_id[qid] for qid in question_ids]
+    ordered = [q for kind in KINDS for q in chosen if q.kind == kind]
+    points = split_points(total_points, len(ordered))
+    parts: list[ExamPart] = []
+    number = 1
+    for kind in KINDS:
+        group = [q for q in ordered if q.kind == kind]
+        if not group:
+            continue
+        numbers = list(range(number, number + len(group)))
+        values = points[number - 1 : number - 1 + len(group)]
+        questions = tuple(ExamQuestion(n, p, q) for n, p, q in zip(numbers, values, group, strict=True))
+        parts.append(ExamPart(part_heading(len(parts), kind, numbers, values), questions))
+        number += len(group)
+    return Exam(exam_id, variant, seed, tuple(modules), total_points, tuple(parts))
+
+
+def make_typed_exam(
+    bank: Mapping[int, Sequence[Question]],
+    modules: Sequence[int],
+    parts: Sequence[PartSpec],
+    question_ids: Sequence[str],
+    orders: Mapping[str, tuple[int, ...]],
+    *,
+    exam_id: str,
+    variant: str,
+    seed: int,
+) -> Exam:
+    """A blueprint paper: one part per kind in paper order, numbered through, each item the part's points."""
+    by_id = {q.id: q for pool in bank.values() for q in pool}
+    exam_parts: list[ExamPart] = []
+    number = 1
+    for spec in parts:
+        group = [by_id[qid] for qid in question_ids if by_id[qid].kind == spec.kind]
+        questions = tuple(ExamQuestion(number + i, spec.points, q, orders.get(q.id, ())) for i, q in enumerate(group))
+        heading = label(
+            "part_heading_blueprint",
+            numeral=numeral(len(exam_parts)),
+            name=kind_of(spec.kind).part_name,
+            count=len(group),
+            points=spec.points,
+            total=spec.points * len(group),
+        )
+        exam_parts.append(ExamPart(heading, questions, spec.kind, kind_of(spec.kind).instruction))
+        number += len(group)
+    total = sum(q.points for part in exam_parts for q in part.questions)
+    return Exam(exam_id, variant, seed, tuple(modules), total, tuple(exam_parts), typed=True)
+
+
+def missing_questions(bank: Mapping[int, Sequence[Question]], question_ids: Sequence[str]) -> list[str]:
+    """The ids that are no longer in the bank (for rebuilding from a manifest)."""
+    known = {q.id for pool in bank.values() for q in pool}
+    return [qid for qid in question_ids if qid not in known]
+
+
+# -- template contexts (plain data; templates do no numbering or arithmetic) ---------------------
+
+SCORE_COLUMNS = 15
+
+
+def score_rows(exam: Exam) -> list[list[str]]:
+    """The 题号 cells of the score table (question numbers, then 总分), split into rows that fit the page."""
+    cells = [str(q.number) for q in exam.questions] + [label("score_total")]
+    rows = -(-len(cells) // SCORE_COLUMNS)
+    width = -(-len(cells) // rows)
+    return [cells[i : i + width] for i in range(0, len(cells), width)]
+
+
+def doc_label(exam: Exam, student_id: str = "") -> str:
+    """The footer label that matches a printed sheet to its key: exam id, variant, student number."""
+    text = f"{exam.exam_id} · {label('variant', variant=exam.variant)}"
+    return f"{text} · {student_id}" if student_id else text
+
+
+def exam_title(options: ExamOptions, handbook_title: str) -> str:
+    """The printed title: --title, or the handbook's title + 测试卷."""
+    return options.title if options.title is not None else label("default_exam_title", title=handbook_title)
+
+
+def _common(exam: Exam, options: ExamOptions, title: str, lang: str, student_id: str = "") -> dict[str, Any]:
+    return {
+        "lang": lang,
+        "generator": GENERATOR,
+        "title": title,
+        "document_title": plain_text(title),
+        "kicker": "",
+        "course": options.course,
+        "date": options.date_text,
+        "duration_label": label("duration", minutes=options.duration),
+        "total_label": label("full_marks", points=exam.total_points),
+        "label": doc_label(exam, student_id),
+        "seal_line": False,
+        "variant_box": label("variant", variant=exam.variant) if options.variants > 1 else "",
+    }
+
+
+# Kinds whose key is a compact 题号 → 答案 table (one line each) rather than a worked answer.
+COMPACT_KEYS = ("choice", "multi", "truefalse")
+
+
+def _parts(exam: Exam, view: str, layout: Layout) -> list[dict[str, Any]]:
+    """Each part's heading and its questions as their kind's paper or key view shows them."""
+    parts = []
+    for part in exam.parts:
+        values: dict[str, Any] = {
+            "heading": part.heading,
+            "questions": [getattr(kind_of(q.question.kind), view)(q, layout) for q in part.questions],
+            "instruction": "",
+            "table": [],
+            "rule": "",
+        }
+        if exam.typed:  # a blueprint paper: an instruction under each heading, a 得分/评卷人 box before it
+            values["instruction"] = part.instruction
+            compact = view == "key_view" and part.kind in COMPACT_KEYS
+            values["table"] = [{"why": "", **q} for q in values["questions"]] if compact else []
+            values["rule"] = label("multi_rule") if view == "key_view" and part.kind == "multi" else ""
+        parts.append(values)
+    return parts
+
+
+def part_score_rows(exam: Exam) -> list[list[str]]:
+    """The score table of a blueprint paper: one column per part (一 二 三 …) and 总分."""
+    return [[numeral(i) for i in range(len(exam.parts))] + [label("score_total")]]
+
+
+SEAL_BAND_MM = 16.0
+SEAL_EDGE_MM = 6.0
+
+
+def seal_geometry(options: ExamOptions, fields: list[dict[str, str]]) -> dict[str, Any]:
+    """Where the seal line goes: the band on the binding edge, the margins around it, its length and fields."""
+    page = options.page
+    return {
+        "every_page": options.seal_pages == "all",
+        # Two-up: a sheet's binding edge is the left of its front (pages 1, 5, 9…) and the right of its back (4, 8…).
+        "front": ":nth(4n+1)" if page.sheet else ":right",
+        "back": ":nth(4n)" if page.sheet else ":left",
+        "plain": page.sheet is not None,
+        "band_mm": SEAL_BAND_MM,
+        "half_mm": SEAL_BAND_MM / 2,
+        # The margin box sits against the text; move the band out to 6 mm from the paper's edge.
+        "offset_mm": -round(page.side_margin_mm - SEAL_EDGE_MM, 3),
+        "binding_mm": round(page.side_margin_mm + SEAL_BAND_MM, 3),
+        "outer_mm": round(max(page.side_margin_mm - SEAL_BAND_MM / 2, 12.0), 3),
+        "length_mm": round(page.height_mm - page.top_margin_mm - page.bottom_margin_mm, 3),
+        "font_pt": round(page.body_pt * 0.85, 2),
+        "fields": fields,
+    }
+
+
+def paper_context(
+    exam: Exam,
+    options: ExamOptions,
+    title: str,
+    lang: str,
+    student: tuple[str, str, str] | None = None,
+) -> dict[str, Any]:
+    """The paper's template context; `student` (name, number, class) fills in the name fields."""
+    name, number, class_name = student or ("", "", "")
+    doc = _common(exam, options, title, lang, number)
+    fields = [
+        {"label": label("field_name"), "value": name},
+        {"label": label("field_number"), "value": number},
+        {"label": label("field_class"), "value": class_name},
+    ]
+    doc.update(
+        seal_line=options.seal_line,
+        seal=seal_geometry(options, [*fields, *({"label": f, "value": ""} for f in options.seal_fields)]),
+        fields=fields,
+        score_rows=part_score_rows(exam) if exam.typed else score_rows(exam),
+        graders=exam.typed,
+        instructions=[
+            label("notice_fields"),
+            label("notice_totals", count=len(exam.questions), points=exam.total_points, minutes=options.duration),
+            label("notice_where_typed") if exam.typed else label("notice_where"),
+            label("notice_return"),
+        ],
+        parts=_parts(exam, "paper_view", Layout(options.page.chars_per_line, space_from_points=exam.typed)),
+    )
+    return {"doc": doc}
+
+
+def key_context(exam: Exam, options: ExamOptions, title: str, lang: str) -> dict[str, Any]:
+    """The key's template context: the paper's numbering and points, each answer and where it comes from."""
+    doc = _common(exam, options, title, lang)
+    doc.update(
+        document_title=f"{plain_text(title)} {label('key_title')}",
+        kicker=label("key_kicker"),
+        parts=_parts(exam, "key_view", Layout(options.page.chars_per_line)),
+    )
+    return {"doc": doc}
+
+
+def student_key_context(
+    rows: Sequence[tuple[str, str, Exam]], options: ExamOptions, title: str, lang: str, exam_id: str
+) -> dict[str, Any]:
+    """The per-student answer table: each student's letters for every choice item, as their own paper shows them."""
+    first = rows[0][2]
+    numbers = [q.number for q in first.questions if q.question.item.options]
+    doc = {
+        "lang": lang,
+        "generator": GENERATOR,
+        "document_title": f"{plain_text(title)} {label('student_key_title')}",
+        "title": label("student_key_title"),
+        "label": exam_id,
+        "date": options.date_text,
+        "numbers": numbers,
+        "rows": [
+            {
+                "student_id": student_id,
+                "name": name,
+                "variant": exam.variant,
+                "answers": [printed_answer(q) for q in exam.questions if q.question.item.options],
+            }
+            for student_id, name, exam in rows
+        ],
+    }
+    return {"doc": doc}

@@ -1,0 +1,266 @@
+"""The jobs: turn a source directory into files under build/, writing each output atomically."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from paperkit.content.models import Handbook
+from paperkit.content.validate import open_handbook
+from paperkit.errors import OutputError, RenderError
+from paperkit.export.formats import ExportFormat, export_bank, select_modules
+from paperkit.handbook.context import (
+    CHECKLIST_LAYOUTS,
+    ChecklistLayout,
+    check_answers,
+    checklist_context,
+    estimate_checklist_pages,
+    handbook_context,
+)
+from paperkit.handbook.parts import BookOptions, hint_key, useful_jobs
+from paperkit.paths import ASSETS, FONTS, TEMPLATES, file_kind
+from paperkit.render.document import LaidOut, lay_out_document, render_template
+from paperkit.render.page import DEFAULT_PAGE, PageGeometry
+from paperkit.render.pdf import overflows
+from paperkit.text.markup import collecting_formulas, inline_formulas
+
+
+def output_target(path: Path) -> Path:
+    """Where writing `path` really writes: through a symbolic link to its target; only ever a regular file.
+
+    The atomic rename would replace whatever is at the path, so a device node (`--out /dev/null` as root),
+    a named pipe or a directory is refused, never turned into a regular file; a symbolic link is written
+    through (its target gets the new file, the link stays).
+    """
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise OutputError(f"{path} is a directory; give a file name for the output")
+    if target.exists() and not target.is_file():
+        raise OutputError(f"{path} is {file_kind(target)}; paperkit writes only regular files, give a file name")
+    return target
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temporary file and a rename: readers see the old file or the new one."""
+    path = output_target(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file 0600; give it what a plain open() would (0666 less the umask), so a
+        # colleague or a print server can read it.
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except BaseException as error:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+        raise
+
+
+def current_umask() -> int:
+    """The process umask (read by setting it and putting it straight back)."""
+    mask = os.umask(0)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def check_output(path: Path, directory: bool = False, inputs: Sequence[Path] = ()) -> None:
+    """Fail before any rendering if `path` (a file, or a folder with `directory`) cannot or must not be written.
+
+    Never an input: not under `inputs` (the source folder, the roster, the manifest) nor paperkit's own
+    templates, fonts and assets.
+    """
+    if not directory and path.is_dir():
+        raise OutputError(f"{path} is a directory; give a file name for the output")
+    if directory and path.exists() and not path.is_dir():
+        raise OutputError(f"{path} is a file; give a folder for the output")
+    real = Path(os.path.realpath(path))
+    for given in (*inputs, TEMPLATES, FONTS, ASSETS):
+        source = Path(os.path.realpath(given))
+        if real == source or source in real.parents or (directory and real in source.parents):
+            raise OutputError(f"{path} would overwrite an input ({given}); write the output somewhere else")
+    if not directory:
+        output_target(path)
+    for parent in path.parents:
+        if parent.is_dir():
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise OutputError(f"cannot write {path}: permission denied in {parent}")
+            return
+        if parent.exists():
+            raise OutputError(f"cannot write {path}: {parent} is a file, not a directory")
+
+
+def _reason(error: OSError) -> str:
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if error.errno in (errno.EEXIST, errno.ENOTDIR):
+        return "a part of the path is a file, not a directory"
+    if error.errno == errno.ENOSPC:
+        return "no space left on the device"
+    return error.strerror or str(error)
+
+
+# ---- handbook and checklist -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document: the HTML that was laid out, its PDF bytes and page count."""
+
+    html: str
+    pdf: bytes
+    pages: int
+    document: Any = field(default=None, compare=False, repr=False)  # the laid-out pages, for inspection
+    overflow: str = ""  # with allow_overflow: what runs past the page edge
+    formulas: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)  # formula: URL → SVG
+
+    def browser_html(self) -> str:
+        """The HTML as one file a browser can show: its formula images inlined as data: URIs."""
+        return inline_formulas(self.html, self.formulas)
+
+
+def _rendered(laid: LaidOut) -> Rendered:
+    return Rendered(laid.html, laid.pdf(), laid.pages, laid.document, laid.overflow, laid.formulas)
+
+
+def render_handbook(
+    handbook: Handbook,
+    page: PageGeometry,
+    answers: str = "inline",
+    exercises: bool = False,
+    modules: Sequence[int] | None = None,
+    allow_overflow: bool = False,
+) -> Rendered:
+    """The handbook as HTML and PDF for one paper and answer mode, with each module's 练习 if asked; with
+    `modules`, a proof of only those modules (its page numbers are its own, and its cover says so); text past
+    the page edge is a RenderError, or with `allow_overflow` the Rendered's `overflow` message."""
+    if modules is not None:
+        handbook = dataclasses.replace(handbook, modules=select_modules(handbook, modules))
+    context = handbook_context(handbook, answers, exercises, page.chars_per_line, proof=modules)
+    css = ["handbook.css.j2", "kinds.css.j2"] if exercises else ["handbook.css.j2"]
+    return _rendered(lay_out_document("handbook.html.j2", css, context, page, allow_overflow=allow_overflow))
+
+
+def render_handbook_in_parts(
+    handbook: Handbook, options: BookOptions, jobs: int, hint: str = "", html: bool = False
+) -> Rendered:
+    """The whole handbook laid out in `jobs` parts plus its front matter on as many worker processes, joined
+    into one PDF (parts.py, assemble.py); the same pages as render_handbook. `hint` names the cached page
+    numbers of the last build; with `html` the Rendered carries the one-document HTML too."""
+    from paperkit.handbook.parts import Unsettled, lay_out_in_parts
+    from paperkit.render.assemble import join_parts
+    from paperkit.render.workers import start_engine
+
+    try:
+        with start_engine(jobs) as engine:
+            laid = lay_out_in_parts(handbook, options, engine, jobs, hint)
+    except Unsettled:  # a page count that flips with a page number's width: one process always settles
+        return render_handbook(handbook, options.page, options.answers, options.exercises, None, options.allow_overflow)
+    page_html, formulas = handbook_html(handbook, options) if html else ("", {})
+    pdf = join_parts([part.pdf for part in laid.parts], laid.numbers)
+    return Rendered(page_html, pdf, laid.pages, None, laid.overflow, formulas)
+
+
+def handbook_html(handbook: Handbook, options: BookOptions) -> tuple[str, dict[str, bytes]]:
+    """The handbook's HTML as one document (for --html) and its formula images, without laying it out."""
+    with collecting_formulas() as formulas:
+        context = handbook_context(handbook, options.answers, options.exercises, options.page.chars_per_line)
+        page_html = render_template("handbook.html.j2", context)
+    return page_html, dict(formulas)
+
+
+def render_checklist(
+    handbook: Handbook, page: PageGeometry, layouts: tuple[ChecklistLayout, ...] = CHECKLIST_LAYOUTS
+) -> Rendered:
+    """The checklist on exactly one page: the roomiest layout that fits, or a RenderError if none does."""
+    # Rendering an overflowing layout costs seconds, so a cheap estimate picks where to start and
+    # rejects hopeless content; the rendered page count has the last word.
+    estimates = [estimate_checklist_pages(handbook, layout, page) for layout in layouts]
+    pages = math.ceil(estimates[-1])
+    if estimates[-1] <= 1.5:
+        start = next((n for n, estimate in enumerate(estimates) if estimate <= 1.1), len(layouts) - 1)
+        for layout in layouts[start:]:
+            context = checklist_context(handbook, layout, page)
+            laid = lay_out_document("checklist.html.j2", ["checklist.css.j2"], context, page, check_overflow=False)
+            if laid.pages > 1:
+                # The columns were balanced by estimated heights; balance them by the measured ones and retry
+                # (a module is as tall in any column of a layout).
+                measured = laid.block_heights("mod")
+                if len(measured) == len(handbook.modules):
+                    context = checklist_context(handbook, layout, page, measured)
+                    laid = lay_out_document(
+                        "checklist.html.j2", ["checklist.css.j2"], context, page, check_overflow=False
+                    )
+            pages = laid.pages
+            if pages == 1 and not overflows(laid.document):  # a layout whose columns overflow is no fit
+                return _rendered(laid)
+    raise RenderError(
+        f"the checklist does not fit on one {page.paper} page: {len(handbook.modules)} modules and "
+        f"{len(handbook.sections)} sections need about {pages} pages even in the densest layout that keeps "
+        f"its tick boxes, type and date lines large enough to write in ({layouts[-1].name}); "
+        "shorten the titles (short_title for modules) or split the handbook"
+    )
+
+
+def build_handbook(
+    source: Path,
+    out: Path,
+    page: PageGeometry = DEFAULT_PAGE,
+    answers: str = "inline",
+    html: bool = False,
+    exercises: bool = False,
+    modules: Sequence[int] | None = None,
+    on_overflow: Callable[[str], None] | None = None,
+    jobs: int = 1,
+) -> list[Path]:
+    """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written.
+    Text past the page edge is a RenderError; with `on_overflow` (--allow-overflow) it is passed there instead.
+    With `jobs` > 1 the whole handbook (not a proof) is laid out in parts on that many processes."""
+    check_answers(answers)
+    if html and out.with_suffix(".html") == out:
+        raise OutputError(f"--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name")
+    for target in [out, out.with_suffix(".html")] if html else [out]:
+        check_output(target, inputs=[source])
+    handbook = open_handbook(source)
+    jobs = useful_jobs(handbook, page, jobs) if modules is None else 1
+    if jobs > 1:
+        options = BookOptions(page, answers, exercises, on_overflow is not None)
+        rendered = render_handbook_in_parts(handbook, options, jobs, hint_key(str(source), options, jobs), html)
+    else:
+        rendered = render_handbook(handbook, page, answers, exercises, modules, on_overflow is not None)
+    if rendered.overflow and on_overflow is not None:
+        on_overflow(f"{out}: {rendered.overflow}")
+    write_atomic(out, rendered.pdf)
+    written = [out]
+    if html:
+        written.append(out.with_suffix(".html"))
+        write_atomic(written[-1], rendered.browser_html().encode("utf-8"))
+    return written
+
+
+def build_checklist(source: Path, out: Path, page: PageGeometry = DEFAULT_PAGE) -> Path:
+    """Validate `source` and write the one-page checklist PDF; return the file written."""
+    check_output(out, inputs=[source])
+    write_atomic(out, render_checklist(open_handbook(source), page).pdf)
+    return out
+
+
+def build_export(source: Path, out: Path, fmt: ExportFormat, modules: Sequence[int] | None = None) -> Path:
+    """Validate `source` and write its question bank in an LMS format (Moodle XML, GIFT or QTI); return the file."""
+    check_output(out, inputs=[source])
+    write_atomic(out, export_bank(open_handbook(source), fmt, modules))
+    return out
