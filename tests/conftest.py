@@ -51,9 +51,9 @@ HANDBOOK_VARIANTS = {"inline": "A4", "none": "B5", "end": "Letter"}
 
 @pytest.fixture(scope="session")
 def rendered_handbooks():
-    from paperkit.content.validate import open_handbook
     from paperkit.handbook.job import render_handbook
     from paperkit.render.page import geometry_for
+    from paperkit.source import open_handbook
 
     handbook = open_handbook(SOURCE)
     return {

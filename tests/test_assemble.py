@@ -16,11 +16,11 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import SOURCE
-from paperkit.content.validate import open_handbook
 from paperkit.handbook.context import PART_LINK
 from paperkit.handbook.job import render_handbook, render_handbook_in_parts
 from paperkit.handbook.parts import BookOptions
 from paperkit.render.page import geometry_for
+from paperkit.source import open_handbook
 
 pytestmark = pytest.mark.slow  # lays out three modules twice
 

@@ -11,9 +11,12 @@ from typer.testing import CliRunner
 
 from conftest import HANDBOOK_YAML, MODULE_YAML, SOURCE, write_handbook
 from paperkit.cli import app
-from paperkit.content.validate import open_handbook
-from paperkit.questions.kinds import KINDS, blanks, option_columns, scaled_rubric, split_alternatives
+from paperkit.questions.choice import option_columns
+from paperkit.questions.fill import blanks, split_alternatives
+from paperkit.questions.kind import scaled_rubric
+from paperkit.questions.registry import KINDS
 from paperkit.report import kind_counts
+from paperkit.source import open_handbook
 
 runner = CliRunner()
 M = "source/modules/01-first.yaml"

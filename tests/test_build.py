@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from paperkit.errors import OutputError
-from paperkit.handbook.job import write_atomic
+from paperkit.output import write_atomic
 
 
 def test_write_replaces_the_file(tmp_path: Path) -> None:

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 from conftest import SOURCE
 from paperkit.cli import app
 from paperkit.content.models import Handbook
-from paperkit.content.validate import open_handbook
 from paperkit.errors import RenderError
 from paperkit.handbook.context import CHECKLIST_LAYOUTS, estimate_checklist_pages
 from paperkit.handbook.job import render_checklist
 from paperkit.render.page import PT_PER_MM, geometry_for
+from paperkit.source import open_handbook
 
 runner = CliRunner()
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from conftest import SOURCE
-from paperkit.content.validate import iter_texts, open_handbook
+from paperkit.content.validate import iter_texts
+from paperkit.source import open_handbook
 from paperkit.text.markup import plain_text
 
 # Counted from the seed text (../shared/seeds/000_e79bafe28e0219ea.txt): lines starting 学习目标 (14),

@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from conftest import ROOT, SOURCE
 from paperkit.content.models import Handbook
-from paperkit.content.validate import iter_texts, open_handbook
+from paperkit.content.validate import iter_texts
+from paperkit.source import open_handbook
 
 
 @dataclass(frozen=True)

@@ -1014,10 +1014,10 @@ def _overflow_module(extra: str) -> str:
 
 
 def test_long_words_long_formulas_and_wide_formulas_stay_on_the_page(tmp_path: Path) -> None:
-    from paperkit.content.validate import open_handbook
     from paperkit.handbook.job import render_handbook
     from paperkit.render.page import geometry_for
     from paperkit.render.pdf import overflows
+    from paperkit.source import open_handbook
 
     long_sum = " + ".join(f"x_{{{i}}}^{{2}}" for i in range(60))
     wide = "\\frac{" + " + ".join(f"a_{{{i}}}" for i in range(40)) + "}{b}"

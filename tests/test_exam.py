@@ -13,16 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import SOURCE
-from paperkit.content.validate import open_handbook
 from paperkit.exam import paper as ex
-from paperkit.questions.kinds import answer_lines, formula_width
+from paperkit.exam import select as sel
+from paperkit.questions import bank as qb
+from paperkit.questions.short import answer_lines, formula_width
+from paperkit.source import open_handbook
 
 GOLDEN = Path(__file__).parent / "golden" / "exam-m2-3-8-s7.json"
 
 
 @pytest.fixture(scope="module")
-def bank() -> dict[int, tuple[ex.Question, ...]]:
-    return ex.question_bank(open_handbook(SOURCE))
+def bank() -> dict[int, tuple[qb.Question, ...]]:
+    return qb.question_bank(open_handbook(SOURCE))
 
 
 def _pools(bank, modules):
@@ -48,11 +50,11 @@ def test_bank_hash_changes_only_with_the_requested_modules(bank) -> None:
     changed = dict(bank)
     q = bank[5][0]
     changed[5] = (
-        ex.Question(q.id, q.module_id, q.section_id, q.section_title, replace(q.item, q="？" + q.item.q)),
+        qb.Question(q.id, q.module_id, q.section_id, q.section_title, replace(q.item, q="？" + q.item.q)),
         *bank[5][1:],
     )
-    assert ex.bank_hash(changed, (2, 3, 8)) == ex.bank_hash(bank, (2, 3, 8))
-    assert ex.bank_hash(changed, (2, 5)) != ex.bank_hash(bank, (2, 5))
+    assert qb.bank_hash(changed, (2, 3, 8)) == qb.bank_hash(bank, (2, 3, 8))
+    assert qb.bank_hash(changed, (2, 5)) != qb.bank_hash(bank, (2, 5))
 
 
 # -- naming -------------------------------------------------------------------------------------
@@ -70,21 +72,21 @@ def test_exam_ids_encode_the_selection() -> None:
 def test_golden_selection_for_modules_2_3_8_seed_7(bank) -> None:
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     for variant, ids in golden["variants"].items():
-        assert ex.select_questions(_pools(bank, (2, 3, 8)), 10, 7, variant) == ids
+        assert sel.select_questions(_pools(bank, (2, 3, 8)), 10, 7, variant) == ids
 
 
 def test_sort_key_is_sha256_of_seed_variant_id() -> None:
-    assert ex.sort_key(7, "A", "2.3.q1") == hashlib.sha256(b"7:A:2.3.q1").hexdigest()
+    assert sel.sort_key(7, "A", "2.3.q1") == hashlib.sha256(b"7:A:2.3.q1").hexdigest()
 
 
 def test_allocation_for_modules_2_3_8() -> None:
     # Quotas 4, 2⅔, 3⅓: floors 4+2+3, the spare question goes to the largest remainder (module 3).
-    assert ex.allocate({2: 12, 3: 8, 8: 10}, 10) == {2: 4, 3: 3, 8: 3}
+    assert sel.allocate({2: 12, 3: 8, 8: 10}, 10) == {2: 4, 3: 3, 8: 3}
 
 
 def test_every_module_gets_one_while_the_count_allows() -> None:
-    assert ex.allocate({0: 1, 1: 40, 2: 1}, 3) == {0: 1, 1: 1, 2: 1}
-    assert ex.allocate({0: 1, 1: 40, 2: 1}, 2) == {0: 0, 1: 2, 2: 0}
+    assert sel.allocate({0: 1, 1: 40, 2: 1}, 3) == {0: 1, 1: 1, 2: 1}
+    assert sel.allocate({0: 1, 1: 40, 2: 1}, 2) == {0: 0, 1: 2, 2: 0}
 
 
 pools_strategy = st.dictionaries(st.integers(0, 13), st.integers(1, 14), min_size=1, max_size=6)
@@ -94,7 +96,7 @@ pools_strategy = st.dictionaries(st.integers(0, 13), st.integers(1, 14), min_siz
 @given(pools=pools_strategy, data=st.data())
 def test_allocation_properties(pools: dict[int, int], data) -> None:
     count = data.draw(st.integers(1, sum(pools.values())))
-    shares = ex.allocate(pools, count)
+    shares = sel.allocate(pools, count)
     total = sum(pools.values())
     assert sum(shares.values()) == count
     assert all(0 <= shares[m] <= pools[m] for m in pools)
@@ -121,13 +123,13 @@ def selections(draw):
 @given(selections())
 def test_selection_properties(case) -> None:
     pools, count, seed, variant = case
-    chosen = ex.select_questions(pools, count, seed, variant)
+    chosen = sel.select_questions(pools, count, seed, variant)
     assert len(chosen) == count
     assert len(set(chosen)) == count
     everything = {qid for ids in pools.values() for qid in ids}
     assert set(chosen) <= everything
-    assert chosen == ex.select_questions(dict(pools), count, seed, variant)
-    shares = ex.allocate({m: len(ids) for m, ids in pools.items()}, count)
+    assert chosen == sel.select_questions(dict(pools), count, seed, variant)
+    shares = sel.allocate({m: len(ids) for m, ids in pools.items()}, count)
     assert {m: sum(q in ids for q in chosen) for m, ids in pools.items()} == shares
     # Paper order: module by module, in the order the modules were given.
     modules_in_order = [next(m for m, ids in pools.items() if q in ids) for q in chosen]
@@ -139,15 +141,15 @@ def test_selection_properties(case) -> None:
 def test_selection_does_not_depend_on_other_modules(seed: int) -> None:
     small = {2: [f"2.1.q{i}" for i in range(12)], 3: [f"3.1.q{i}" for i in range(8)]}
     bigger = {**small, 8: [f"8.1.q{i}" for i in range(10)]}
-    assert set(ex.select_questions(small, 20, seed, "A")) == {q for ids in small.values() for q in ids}
-    assert ex.select_questions(bigger, 30, seed, "A")[:12] == ex.select_questions(small, 20, seed, "A")[:12]
+    assert set(sel.select_questions(small, 20, seed, "A")) == {q for ids in small.values() for q in ids}
+    assert sel.select_questions(bigger, 30, seed, "A")[:12] == sel.select_questions(small, 20, seed, "A")[:12]
 
 
 def test_other_seed_and_other_variant_differ(bank) -> None:
     pools = _pools(bank, (2, 3, 8))
-    a7 = ex.select_questions(pools, 10, 7, "A")
-    assert ex.select_questions(pools, 10, 8, "A") != a7
-    assert ex.select_questions(pools, 10, 7, "B") != a7
+    a7 = sel.select_questions(pools, 10, 7, "A")
+    assert sel.select_questions(pools, 10, 8, "A") != a7
+    assert sel.select_questions(pools, 10, 7, "B") != a7
 
 
 # -- points and headings ------------------------------------------------------------------------
@@ -174,7 +176,7 @@ def test_headings() -> None:
 
 
 def test_make_exam_numbers_and_points(bank) -> None:
-    ids = ex.select_questions(_pools(bank, (2, 3, 8)), 7, 7, "A")
+    ids = sel.select_questions(_pools(bank, (2, 3, 8)), 7, 7, "A")
     exam = ex.make_exam(bank, (2, 3, 8), ids, exam_id="x", variant="A", seed=7, total_points=100)
     assert [q.number for q in exam.questions] == list(range(1, 8))
     assert [q.points for q in exam.questions] == [14, 14, 14, 14, 14, 15, 15]
@@ -194,7 +196,7 @@ def test_answer_space_follows_answer_length() -> None:
 
 
 def test_score_table_rows() -> None:
-    exam = ex.Exam("x", "A", 1, (2,), 30, (ex.ExamPart("h", tuple(ex.ExamQuestion(n, 1, None) for n in range(1, 31))),))  # type: ignore[arg-type]
+    exam = ex.Exam("x", "A", 1, (2,), 30, (ex.ExamPart("h", tuple(qb.ExamQuestion(n, 1, None) for n in range(1, 31))),))  # type: ignore[arg-type]
     rows = ex.score_rows(exam)
     assert [len(r) for r in rows] == [11, 11, 9]
     assert rows[-1][-1] == "总分"

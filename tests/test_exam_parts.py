@@ -15,7 +15,9 @@ from conftest import SOURCE
 from paperkit.errors import ContentError, UsageError
 from paperkit.exam.job import ExamPlan, build_exam, plan_exam, plan_from_manifest
 from paperkit.exam.options import ExamFlags, PartSpec, parse_exam_flags, parse_parts
-from paperkit.questions.kinds import LETTERS, blanks, printed_answer, printed_order
+from paperkit.questions.choice import printed_answer, printed_order
+from paperkit.questions.fill import blanks
+from paperkit.questions.kind import LETTERS
 from paperkit.text.markup import visible_text
 
 PARTS = "choice:10x2,truefalse:5x2,fill:5x2,short:4x10"
@@ -265,29 +267,29 @@ def test_a3_puts_two_columns_on_each_landscape_side_in_duplex_order(tmp_path: Pa
 
 def _chain_bank() -> dict[int, tuple]:
     from paperkit.content.models import Exercise
-    from paperkit.exam import paper as ex
+    from paperkit.questions import bank as qb
 
-    def item(n: int, follows: str = "") -> ex.Question:
-        return ex.Question(f"1.1.c{n}", 1, "1.1", "节", Exercise(f"1.1.c{n}", "choice", "问", follows=follows))
+    def item(n: int, follows: str = "") -> qb.Question:
+        return qb.Question(f"1.1.c{n}", 1, "1.1", "节", Exercise(f"1.1.c{n}", "choice", "问", follows=follows))
 
     return {1: (item(1), item(2), item(3, "1.1.c2"), item(4, "1.1.c3"), item(5), item(6))}
 
 
 @pytest.mark.parametrize("seed", range(12))
 def test_follows_chains_are_drawn_whole_and_in_order(seed: int) -> None:
-    from paperkit.exam import paper as ex
+    from paperkit.exam import select as sel
 
     bank = _chain_bank()
-    pools = {1: ex.units(list(bank[1]))}
+    pools = {1: sel.units(list(bank[1]))}
     assert ("1.1.c2", "1.1.c3", "1.1.c4") in pools[1]
     for count in (1, 3, 4, 6):
-        chosen = ex.select_units(pools, count, seed, "A")
+        chosen = sel.select_units(pools, count, seed, "A")
         assert len(chosen) == len(set(chosen)) == count
         if "1.1.c2" in chosen or "1.1.c3" in chosen:
             start = chosen.index("1.1.c2")
             assert chosen[start : start + 3] == ["1.1.c2", "1.1.c3", "1.1.c4"]
         by_id = {q.id: q for q in bank[1]}
-        again = ex.reorder(chosen, by_id, seed, "B")
+        again = sel.reorder(chosen, by_id, seed, "B")
         assert sorted(again) == sorted(chosen)
         if "1.1.c2" in again:
             start = again.index("1.1.c2")
@@ -295,12 +297,12 @@ def test_follows_chains_are_drawn_whole_and_in_order(seed: int) -> None:
 
 
 def test_without_chains_units_select_exactly_like_questions(ab: ExamPlan) -> None:
-    from paperkit.exam import paper as ex
+    from paperkit.exam import select as sel
 
     pools = {m: [f"{m}.1.q{i}" for i in range(1, 9)] for m in (2, 3, 8)}
     as_units = {m: [(qid,) for qid in ids] for m, ids in pools.items()}
     for seed in range(5):
-        assert ex.select_units(as_units, 10, seed, "A") == ex.select_questions(pools, 10, seed, "A")
+        assert sel.select_units(as_units, 10, seed, "A") == sel.select_questions(pools, 10, seed, "A")
 
 
 @pytest.mark.slow

@@ -13,13 +13,18 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import paperkit.export as xp
 from conftest import SOURCE
 from paperkit.content.models import Exercise, Handbook, Module, RubricPoint, Section
-from paperkit.content.validate import open_handbook
 from paperkit.errors import UsageError
-from paperkit.exam.paper import Question, question_bank
-from paperkit.export import formats as xp
-from paperkit.questions.kinds import KINDS, LETTERS, blanks
+from paperkit.export import gift as gift_format
+from paperkit.export import moodle, qti
+from paperkit.export.common import category_path, inline_html, interaction, typed_answers
+from paperkit.questions.bank import Question, question_bank
+from paperkit.questions.fill import blanks
+from paperkit.questions.kind import LETTERS, SHAPES
+from paperkit.questions.registry import KINDS
+from paperkit.source import open_handbook
 
 QTI = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
@@ -128,8 +133,8 @@ def test_moodle_categories_come_before_each_module_and_section(quiz, handbook) -
             expected[question.findtext("idnumber")] = current
     for module in handbook.modules:
         for index, section in enumerate(module.sections):
-            path = xp.category_path(handbook, module, index)
-            assert path.startswith(f"{xp.category_path(handbook, module)}/{section.id} ")
+            path = category_path(handbook, module, index)
+            assert path.startswith(f"{category_path(handbook, module)}/{section.id} ")
             for item in (*section.examples, *section.exercises):
                 assert expected[item.id] == path
     categories = [q.findtext("category/text") for q in quiz if q.get("type") == "category"]
@@ -155,7 +160,7 @@ def test_the_correct_option_is_the_sources_answer(quiz, raw_items) -> None:
         question = items[qid]
         if raw["kind"] in ("choice", "multi"):
             right = {a.findtext("text") for a in question.findall("answer") if float(a.get("fraction")) > 0}
-            assert right == {xp.inline_html(raw["options"][LETTERS.index(letter)]) for letter in raw["answer"]}, qid
+            assert right == {inline_html(raw["options"][LETTERS.index(letter)]) for letter in raw["answer"]}, qid
         elif raw["kind"] == "truefalse":
             right = [a.findtext("text") for a in question.findall("answer") if a.get("fraction") == "100"]
             assert right == [str(raw["answer"]).lower()], qid
@@ -240,8 +245,8 @@ def test_gift_escapes_its_special_characters_everywhere() -> None:
 
 
 def test_escape_gift() -> None:
-    assert xp.escape_gift("~=#{}:\\") == "\\~\\=\\#\\{\\}\\:\\\\"
-    assert xp.escape_gift("一行\n两行\r\n") == "一行\\n两行\\n"
+    assert gift_format.escape_gift("~=#{}:\\") == "\\~\\=\\#\\{\\}\\:\\\\"
+    assert gift_format.escape_gift("一行\n两行\r\n") == "一行\\n两行\\n"
 
 
 def test_gift_of_known_items(gift: str) -> None:
@@ -350,15 +355,17 @@ def test_parse_format() -> None:
     assert str(caught.value) == "--format csv: unknown format; choose one of moodle, gift, qti"
 
 
-def test_every_kind_has_a_writer_in_every_format() -> None:
-    for writers in (xp.MOODLE_WRITERS, xp.GIFT_WRITERS, xp.QTI_WRITERS):
-        assert set(writers) == set(KINDS)
+def test_every_format_writes_every_shape_and_every_kind_has_one(bank) -> None:
+    for writers in (moodle.WRITERS, gift_format.WRITERS, qti.WRITERS):
+        assert set(writers) == set(SHAPES)
+    shapes = {q.item.kind: interaction(q.item).shape for q in bank}
+    assert set(shapes) == set(KINDS) and set(shapes.values()) <= set(SHAPES)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("ab中 <>&\"'$*`\\\n{}[]]")), max_size=40))
 def test_inline_html_is_well_formed_with_only_the_documented_tags(text: str) -> None:
-    fragment = ET.fromstring(f"<x>{xp.inline_html(text)}</x>")
+    fragment = ET.fromstring(f"<x>{inline_html(text)}</x>")
     assert {e.tag for e in fragment.iter()} <= {"x", "strong", "code", "br"}
 
 
@@ -410,7 +417,7 @@ def test_each_qti_item_has_its_interaction_and_correct_response(package, bank) -
             assert len(entries) == len(blanks(source.q))
             for entry, answers in zip(entries, blanks(source.q), strict=True):
                 name = entry.get("responseIdentifier")
-                assert _correct(item, name) == xp.typed_answers(answers)[:1]
+                assert _correct(item, name) == typed_answers(answers)[:1]
         else:
             assert body.find(f"{QTI}extendedTextInteraction") is not None
             assert body.find(f"{QTI}rubricBlock").get("view") == "scorer"

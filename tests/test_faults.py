@@ -18,7 +18,8 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from conftest import SOURCE, write_handbook
-from paperkit import cli
+from paperkit import cli, output
+from paperkit.errors import OutputError
 from paperkit.exam import job as exam_build
 from paperkit.exam.job import build_exam, plan_exam
 from paperkit.exam.options import ExamFlags, parse_exam_flags
@@ -112,7 +113,7 @@ def test_ctrl_c_while_the_new_pdf_is_being_written_leaves_no_temporary_file(
         written.append(Path(src).read_bytes()[:5].decode())  # the whole new PDF is in the temporary file
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build.os, "replace", interrupted_rename)
+    monkeypatch.setattr(output.os, "replace", interrupted_rename)
     result = runner.invoke(cli.app, ["handbook"])
     assert (result.exit_code, result.stderr) == (130, "interrupted; nothing was written.\n")
     assert written == ["%PDF-"]
@@ -354,7 +355,7 @@ def test_a_failed_rebuild_leaves_the_old_folder_exactly_as_it_was(
 
     def key_unwritable(path: Path, data: bytes) -> None:
         if path.name == "key.pdf":
-            raise build.OutputError(f"cannot write {path}: permission denied")
+            raise OutputError(f"cannot write {path}: permission denied")
         real(path, data)
 
     monkeypatch.setattr(exam_build, "write_atomic", key_unwritable)
@@ -363,7 +364,7 @@ def test_a_failed_rebuild_leaves_the_old_folder_exactly_as_it_was(
     handbook.write_text(handbook.read_text(encoding="utf-8").replace("学习手册", "复习手册", 1), encoding="utf-8")
     again = _plan(out, "", source)
     assert again.out_dir == first.out_dir
-    with pytest.raises(build.OutputError):
+    with pytest.raises(OutputError):
         build_exam(again)
     assert files(first.out_dir) == before  # the old paper with the old key, never a new paper with an old key
     assert sorted(p.name for p in out.iterdir()) == [first.out_dir.name]  # no staging folder left over
@@ -420,7 +421,7 @@ def test_a_second_build_into_the_same_folder_at_the_same_time_is_refused(tmp_pat
     plan = _plan(tmp_path, "")
     with open(tmp_path / f".{plan.out_dir.name}.lock", "a+b") as held:  # a build in progress holds the lock
         fcntl.flock(held, fcntl.LOCK_EX)
-        with pytest.raises(build.OutputError) as caught:
+        with pytest.raises(OutputError) as caught:
             build_exam(plan)
     assert str(caught.value) == (
         f"another paperkit build is writing {plan.out_dir} right now; run this one when it has finished"
@@ -445,7 +446,7 @@ def test_the_output_folder_replaced_by_a_file_mid_build_is_one_line(
         return rendered
 
     monkeypatch.setattr(exam_build, "render_plan", render_then_replace)
-    with pytest.raises(build.OutputError) as caught:
+    with pytest.raises(OutputError) as caught:
         build_exam(plan)
     assert str(caught.value) == f"cannot write {plan.out_dir}/key.pdf: a part of the path is a file, not a directory"
     assert out.read_text() == "not a folder any more"

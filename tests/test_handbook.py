@@ -17,12 +17,12 @@ from layout import classes, glyphs, page_lines, walk
 from paperkit.cache import write_cached
 from paperkit.cli import app
 from paperkit.content.models import Handbook
-from paperkit.content.validate import open_handbook
 from paperkit.errors import UsageError
 from paperkit.handbook.context import check_answers, handbook_context, outline_text
 from paperkit.handbook.job import Rendered, build_handbook, render_handbook, render_handbook_in_parts
 from paperkit.handbook.parts import BookOptions, Part, hint_key, split
 from paperkit.render.page import PT_PER_MM, geometry_for
+from paperkit.source import open_handbook
 from paperkit.text.markup import render_math, visible_text
 
 pytestmark = pytest.mark.slow  # renders whole handbooks
@@ -360,7 +360,7 @@ def test_check_answers_names_the_modes() -> None:
 
 
 def test_exercises_at_the_end_show_every_item_and_its_answer(handbook: Handbook) -> None:
-    from paperkit.questions.kinds import blanks
+    from paperkit.questions.fill import blanks
 
     rendered = render_handbook(handbook, geometry_for("A4"), "inline", exercises=True)
     text = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(rendered.pdf)).pages))

@@ -15,12 +15,13 @@ from typer.testing import CliRunner
 
 from conftest import SOURCE
 from paperkit.cli import app
-from paperkit.errors import ScoreSheetError
+from paperkit.content.models import Exercise
+from paperkit.errors import CellProblem, ScoreSheetError
 from paperkit.exam.job import plan_exam
 from paperkit.exam.manifest import manifest_json
 from paperkit.exam.options import ExamFlags, parse_exam_flags
 from paperkit.marking.analysis import Thresholds, analyze
-from paperkit.marking.grading import CellProblem, Slot, score_cell, sitters
+from paperkit.marking.grading import Slot, score_cell, sitters
 from paperkit.marking.jobs import build_analysis, build_scoresheet, open_exam
 from paperkit.marking.scoresheet import read_scores, total_formula
 
@@ -50,8 +51,8 @@ def answer(slot: Slot, right: bool, in_csv: bool = False) -> object:
         return slot.key if right else next(ch for ch in "ABCD" if ch not in slot.key)
     if slot.kind == "truefalse":
         return "√" if (slot.key == "true") == right else "×"
-    if slot.kind == "fill" and len(slot.blanks) == 1 and not in_csv:
-        return slot.blanks[0][0] if right else "不知道"
+    if slot.kind == "fill" and slot.takes_letters and not in_csv:
+        return slot.key if right else "不知道"
     return slot.points if right else 0
 
 
@@ -64,18 +65,27 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
 # ---- one cell ------------------------------------------------------------------------------------------------
 
 
+def _slot(number: int, kind: str, points: int, order: str = "", **fields: object) -> Slot:
+    item = Exercise(id=f"x.{number}", kind=kind, q=str(fields.pop("q", "题干")), **fields)  # type: ignore[arg-type]
+    return Slot(number, item.id, kind, points, 1, "1.1", "t", item, order)
+
+
+OPTIONS = ("甲", "乙", "丙", "丁")
+
+
 def test_a_cell_is_points_or_the_students_answer() -> None:
-    choice = Slot(1, "x.c1", "choice", 2, 1, "1.1", "t", order="DCBA", key="B")  # printed B shows original C
+    choice = _slot(1, "choice", 2, "DCBA", options=OPTIONS, answer="C")  # printed B shows original C
+    assert choice.key == "B"
     assert score_cell("b", choice).points == 2 and score_cell("b", choice).chosen == "C"
     assert score_cell("A", choice).points == 0 and score_cell("A", choice).chosen == "D"
     assert score_cell(1.5, choice).points == 1.5 and score_cell(1.5, choice).chosen is None
     assert score_cell("", choice) == score_cell(None, choice)
     assert not score_cell(None, choice).answered
-    multi = Slot(2, "x.m1", "multi", 5, 1, "1.1", "t", order="ABCD", key="ACD")
+    multi = _slot(2, "multi", 5, "ABCD", options=OPTIONS, answer="ACD")
     assert [score_cell(v, multi).points for v in ("DCA", "A,C", "AB", "B")] == [5, 2, 0, 0]  # half, rounded down
-    tf = Slot(3, "x.t1", "truefalse", 2, 1, "1.1", "t", key="false")
+    tf = _slot(3, "truefalse", 2, answer="false")
     assert [score_cell(v, tf).points for v in ("×", "错", "F", "√", "T")] == [2, 2, 2, 0, 0]
-    fill = Slot(4, "x.f1", "fill", 2, 1, "1.1", "t", blanks=(("2/3", "三分之二"),))
+    fill = _slot(4, "fill", 2, q="[[2/3|三分之二]]")
     assert [score_cell(v, fill).points for v in ("2 / 3", "三分之二", "1/2")] == [2, 2, 0]
 
 
@@ -91,7 +101,7 @@ def test_a_cell_is_points_or_the_students_answer() -> None:
 )
 def test_a_cell_that_cannot_be_scored_says_why(value: object, message: str) -> None:
     with pytest.raises(CellProblem) as problem:
-        score_cell(value, Slot(1, "x.c1", "choice", 2, 1, "1.1", "t", order="ABCD", key="B"))
+        score_cell(value, _slot(1, "choice", 2, "ABCD", options=OPTIONS, answer="B"))
     assert str(problem.value) == message
 
 

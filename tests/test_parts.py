@@ -15,12 +15,12 @@ from pypdf import PdfReader
 
 from conftest import SOURCE
 from paperkit.cache import read_cached, write_cached
-from paperkit.content.validate import open_handbook
 from paperkit.handbook import parts
 from paperkit.handbook.context import PART_LINK, Refs, handbook_context
 from paperkit.handbook.job import render_handbook_in_parts
 from paperkit.handbook.parts import BookOptions, Hint, LaidPart, Numbers, Part, settle, split
 from paperkit.render.page import geometry_for
+from paperkit.source import open_handbook
 
 HANDBOOK = open_handbook(SOURCE)
 A4 = geometry_for("A4")

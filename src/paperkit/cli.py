@@ -60,8 +60,8 @@ def _reported() -> Iterator[None]:
 @app.command()
 def validate(source: SourceOption = DEFAULT_SOURCE) -> None:
     """Load and check every content file; print a summary, or every problem with its file and line."""
-    from paperkit.content.validate import open_handbook
     from paperkit.report import summary_line
+    from paperkit.source import open_handbook
 
     with _reported():
         typer.echo(summary_line(open_handbook(source)))
@@ -70,8 +70,8 @@ def validate(source: SourceOption = DEFAULT_SOURCE) -> None:
 @app.command("list")
 def list_modules(source: SourceOption = DEFAULT_SOURCE) -> None:
     """List the modules with their section and question counts (to choose exam --modules)."""
-    from paperkit.content.validate import open_handbook
     from paperkit.report import module_table
+    from paperkit.source import open_handbook
 
     with _reported():
         for row in module_table(open_handbook(source)):
@@ -249,7 +249,7 @@ def exam(
             "--parts",
             "KIND:NxP,…",
             "Typed parts, count × points each, e.g. choice:10x2,truefalse:5x2,fill:5x2,short:4x10 "
-            "(kinds: choice, multi, truefalse, fill, short).",
+            "(the kinds are the columns of `paperkit list`).",
         ),
     ] = None,
     blueprint: Annotated[
@@ -377,8 +377,7 @@ def export(
 ) -> None:
     """Write the question bank (worked examples and exercises) for Moodle or another LMS to import."""
     from paperkit.exam.options import parse_module_list
-    from paperkit.export.formats import parse_format
-    from paperkit.handbook.job import build_export
+    from paperkit.export import build_export, parse_format
 
     with _reported():
         export_format = parse_format(fmt)
@@ -408,9 +407,9 @@ def bank_check(
     ] = False,
 ) -> None:
     """Lint the bank: cues (longest option, absolute words, lopsided keys), leaks, duplicates, missing fields."""
-    from paperkit.content.validate import open_handbook
     from paperkit.exam.options import parse_module_list
     from paperkit.report import bank_report
+    from paperkit.source import open_handbook
 
     with _reported():
         chosen = parse_module_list(modules) if modules is not None else None

@@ -73,3 +73,7 @@ class ScoreSheetError(PaperkitError):
     def lines(self) -> list[str]:
         """Every problem, one line each, then the summary."""
         return [*self.problems, self.summary()]
+
+
+class CellProblem(PaperkitError, ValueError):
+    """An answer or a score-sheet cell that cannot be scored; the message says why, the caller adds where."""

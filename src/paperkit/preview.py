@@ -134,8 +134,8 @@ class Preview:
             return self._cache[target]
 
     def _render(self, path: str, query: dict[str, list[str]]) -> Response:
-        from paperkit.content.validate import open_handbook
         from paperkit.handbook.context import handbook_context
+        from paperkit.source import open_handbook
 
         try:
             if path == "/":

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from paperkit.content.models import Handbook, Module
 from paperkit.errors import UsageError
-from paperkit.questions.kinds import KINDS
 from paperkit.questions.lint import as_json as bank_json
 from paperkit.questions.lint import check_bank, entries, summary
+from paperkit.questions.registry import KINDS, as_item
 
 
 def _plural(count: int, noun: str) -> str:
@@ -21,8 +21,7 @@ def kind_counts(modules: Sequence[Module]) -> dict[str, int]:
     counts = dict.fromkeys(KINDS, 0)
     for module in modules:
         for section in module.sections:
-            counts["short"] += len(section.examples)
-            for item in section.exercises:
+            for item in (*map(as_item, section.examples), *section.exercises):
                 counts[item.kind] += 1
     return counts
 

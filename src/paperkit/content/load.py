@@ -111,7 +111,7 @@ def display_path(path: Path) -> str:
     return str(path) if shown.startswith("..") else shown
 
 
-class _FileReader:
+class FileReader:
     """Turns one YAML file's node tree into plain values, collecting problems instead of raising."""
 
     def __init__(self, file: str, problems: list[Problem]) -> None:
@@ -466,7 +466,7 @@ def _read_front_matter(path: Path, problems: list[Problem]) -> tuple[dict[str, A
     if root is None:
         return None
     before = len(problems)
-    result = _FileReader(display_path(path), problems).mapping(root, "", HANDBOOK_FIELDS)
+    result = FileReader(display_path(path), problems).mapping(root, "", HANDBOOK_FIELDS)
     return result if len(problems) == before else None
 
 
@@ -475,7 +475,7 @@ def _read_module(path: Path, problems: list[Problem]) -> Module | None:
     if root is None:
         return None
     before = len(problems)
-    result = _FileReader(display_path(path), problems).mapping(root, "", MODULE_FIELDS)
+    result = FileReader(display_path(path), problems).mapping(root, "", MODULE_FIELDS)
     if result is None or len(problems) != before:
         return None
     values, origin = result
@@ -516,10 +516,6 @@ def _build(
     return cls(**fields, origin=origin)
 
 
-BLUEPRINT_PART_FIELDS = (Field("kind", "text"), Field("count", "int"), Field("points", "int"))
-BLUEPRINT_FIELDS = (Field("parts", "records", record=BLUEPRINT_PART_FIELDS),)
-
-
 # What YAML does not allow anywhere in a file (its "printable" set, inverted).
 _NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
 
@@ -530,51 +526,3 @@ MAX_TEXT = 20_000
 
 # The largest whole number a field takes (module ids, points, lines): bigger ones are typing mistakes.
 MAX_INTEGER = 9999
-
-
-def read_blueprint(path: Path) -> list[tuple[str, int, int]]:
-    """A paper blueprint (`parts:` with kind, count and points each) in the kinds' order; ContentError if bad."""
-    from paperkit.questions.kinds import KINDS
-
-    shown = display_path(path)
-    problems: list[Problem] = []
-    if not path.is_file():
-        raise ContentError([Problem(shown, 0, "", "no such file; give a blueprint YAML with a parts: list")], shown)
-    root = parse_yaml_file(path, problems)
-    result = _FileReader(shown, problems).mapping(root, "", BLUEPRINT_FIELDS) if root is not None else None
-    parts: dict[str, tuple[str, int, int]] = {}
-    for values, origin in result[0].get("parts", []) if result else []:
-        kind, count, points = values.get("kind"), values.get("count"), values.get("points")
-        if kind is not None and kind not in KINDS:
-            problems.append(
-                Problem(
-                    shown,
-                    origin.line_of("kind"),
-                    origin.field_path("kind"),
-                    f"unknown kind '{kind}'; expected one of {', '.join(KINDS)}",
-                )
-            )
-        elif kind in parts:
-            problems.append(
-                Problem(
-                    shown,
-                    origin.line_of("kind"),
-                    origin.field_path("kind"),
-                    f"{kind} is listed twice; give each kind once",
-                )
-            )
-        for name, value in (("count", count), ("points", points)):
-            if value is not None and value < 1:
-                problems.append(
-                    Problem(
-                        shown,
-                        origin.line_of(name),
-                        origin.field_path(name),
-                        f"expected a whole number ≥ 1, got {value}",
-                    )
-                )
-        if kind in KINDS and count and points:
-            parts.setdefault(kind, (kind, count, points))
-    if problems:
-        raise ContentError(problems, shown)
-    return [parts[kind] for kind in KINDS if kind in parts]

@@ -47,25 +47,20 @@ class Example:
     tests: tuple[str, ...] = ()  # the knowledge points it tests: k2 (must_know 2), tip1, pit1, or 2.1/k2
     origin: Origin = field(default=Origin(""), compare=False, repr=False)
 
-    @property
-    def kind(self) -> str:
-        """A worked example is always a short-answer item."""
-        return "short"
-
 
 @dataclass(frozen=True)
 class Exercise:
-    """An exam item of any registered kind (see kinds.py); fields a kind does not use stay empty."""
+    """An exam item of any registered kind (questions/); fields a kind does not use stay empty."""
 
     id: str
     kind: str
     q: str
-    options: tuple[str, ...] = ()  # choice, multi
-    answer: str = ""  # choice/multi: letters (B, ACD); truefalse: true/false
-    pinned: tuple[str, ...] = ()  # choice, multi: letters that stay in place when options are shuffled
-    why: str = ""  # truefalse: the explanation printed in the key
-    a: str = ""  # short: the reference answer
-    rubric: tuple[RubricPoint, ...] = ()  # short: scoring points
+    options: tuple[str, ...] = ()  # option texts, lettered A, B, … on a paper
+    answer: str = ""  # the key: option letters (B, ACD), or true/false
+    pinned: tuple[str, ...] = ()  # letters of options that stay in place when options are shuffled
+    why: str = ""  # the explanation printed in the key
+    a: str = ""  # a reference answer
+    rubric: tuple[RubricPoint, ...] = ()  # scoring points (给分点)
     points: int | None = None
     difficulty: str = ""
     lines: int | None = None

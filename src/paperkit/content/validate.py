@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
-from paperkit.content.load import load_handbook
-from paperkit.content.models import Exercise, Handbook, Origin
-from paperkit.errors import ContentError, Problem
-from paperkit.questions.kinds import as_item, check_item
+from paperkit.content.models import Example, Exercise, Handbook, Origin, Section
+from paperkit.errors import Problem
 from paperkit.text.fonts import covered_characters, in_subset_blocks
 from paperkit.text.markup import inline_problems, visible_text
 
@@ -46,8 +43,14 @@ def iter_texts(handbook: Handbook) -> Iterator[tuple[Origin, str, str]]:
                     yield item.origin, f"rubric[{index}]", point.point
 
 
-def _at(origin: Origin, name: str, message: str) -> Problem:
+def located(origin: Origin, name: str, message: str) -> Problem:
+    """A problem of one field of a value, at the field's file, line and path."""
     return Problem(origin.file, origin.line_of(name), origin.field_path(name), message)
+
+
+def _items(section: Section) -> tuple[Example | Exercise, ...]:
+    """A section's worked examples and exercises, in order."""
+    return (*section.examples, *section.exercises)
 
 
 def check_ids(handbook: Handbook) -> list[Problem]:
@@ -58,12 +61,12 @@ def check_ids(handbook: Handbook) -> list[Problem]:
     questions: dict[str, str] = {}
     for module in handbook.modules:
         if module.id in modules:
-            problems.append(_at(module.origin, "id", f"{module.id} is used by {modules[module.id]} too"))
+            problems.append(located(module.origin, "id", f"{module.id} is used by {modules[module.id]} too"))
         modules.setdefault(module.id, module.origin.file)
         for section in module.sections:
             if not re.fullmatch(rf"{module.id}\.\d+", section.id):
                 problems.append(
-                    _at(
+                    located(
                         section.origin,
                         "id",
                         f"expected '{module.id}.<number>' (the module id {module.id}, a dot, a number), "
@@ -71,19 +74,21 @@ def check_ids(handbook: Handbook) -> list[Problem]:
                     )
                 )
             if section.id in sections:
-                problems.append(_at(section.origin, "id", f"'{section.id}' is used by {sections[section.id]} too"))
+                problems.append(located(section.origin, "id", f"'{section.id}' is used by {sections[section.id]} too"))
             sections.setdefault(section.id, f"{section.origin.file}:{section.origin.line_of('id')}")
-            for example in (*map(as_item, section.examples), *section.exercises):
+            for example in _items(section):
                 if not example.id.startswith(f"{section.id}.") or not _QUESTION_ID.match(example.id):
                     problems.append(
-                        _at(
+                        located(
                             example.origin,
                             "id",
                             f"expected '{section.id}.<name>' (e.g. '{section.id}.q1'), got '{example.id}'",
                         )
                     )
                 if example.id in questions:
-                    problems.append(_at(example.origin, "id", f"'{example.id}' is used by {questions[example.id]} too"))
+                    problems.append(
+                        located(example.origin, "id", f"'{example.id}' is used by {questions[example.id]} too")
+                    )
                 questions.setdefault(example.id, f"{example.origin.file}:{example.origin.line_of('id')}")
     return problems
 
@@ -92,10 +97,10 @@ def check_front_matter(handbook: Handbook) -> list[Problem]:
     """The date is YYYY-MM-DD and the language a language tag."""
     problems = []
     if not _DATE.match(handbook.date):
-        problems.append(_at(handbook.origin, "date", f"expected a date like 2026-01-18, got '{handbook.date}'"))
+        problems.append(located(handbook.origin, "date", f"expected a date like 2026-01-18, got '{handbook.date}'"))
     if not _LANGUAGE.match(handbook.language):
         problems.append(
-            _at(handbook.origin, "language", f"expected a language tag like zh-CN, got '{handbook.language}'")
+            located(handbook.origin, "language", f"expected a language tag like zh-CN, got '{handbook.language}'")
         )
     return problems
 
@@ -117,12 +122,12 @@ def check_points(handbook: Handbook) -> list[Problem]:
     sections = {s.id: s for s in handbook.sections}
     problems: list[Problem] = []
     for section in handbook.sections:
-        for item in (*(as_item(e) for e in section.examples), *section.exercises):
+        for item in _items(section):
             for index, reference in enumerate(item.tests):
                 point = knowledge_point(reference, section.id)
                 if point is None:
                     problems.append(
-                        _at(
+                        located(
                             item.origin,
                             f"tests[{index}]",
                             f"expected k<n> (你需要掌握 n), tip<n> (工程提示 n) or pit<n> (常见误区 n), "
@@ -133,10 +138,10 @@ def check_points(handbook: Handbook) -> list[Problem]:
                 where, name, number = point
                 target = sections.get(where)
                 if target is None:
-                    problems.append(_at(item.origin, f"tests[{index}]", f"no section '{where}' in the handbook"))
+                    problems.append(located(item.origin, f"tests[{index}]", f"no section '{where}' in the handbook"))
                 elif number > len(getattr(target, name)):
                     problems.append(
-                        _at(
+                        located(
                             item.origin,
                             f"tests[{index}]",
                             f"'{reference}': section {where} has {len(getattr(target, name))} {name} entries",
@@ -145,57 +150,16 @@ def check_points(handbook: Handbook) -> list[Problem]:
     return problems
 
 
-def check_items(handbook: Handbook) -> list[Problem]:
-    """Every exam item against its kind (kinds.py), and `follows` chains: known ids of the module, no cycles."""
-    problems: list[Problem] = check_points(handbook)
-    for module in handbook.modules:
-        items = {
-            item.id: item
-            for section in module.sections
-            for item in (*(as_item(e) for e in section.examples), *section.exercises)
-        }
-        followed: dict[str, str] = {}
-        for item in items.values():
-            problems.extend(_at(item.origin, name, message) for name, message in check_item(item))
-            if not item.follows:
-                continue
-            if item.follows in followed:
-                problems.append(
-                    _at(item.origin, "follows", f"'{item.follows}' is already followed by '{followed[item.follows]}'")
-                )
-            followed.setdefault(item.follows, item.id)
-            before = items.get(item.follows)
-            if before is None:
-                problems.append(_at(item.origin, "follows", f"no item '{item.follows}' in module {module.id}"))
-            elif before.kind != item.kind:
-                problems.append(
-                    _at(item.origin, "follows", f"'{item.follows}' is a {before.kind} item; a chain keeps one kind")
-                )
-            elif _in_cycle(item.id, items):
-                problems.append(_at(item.origin, "follows", f"'{item.id}' follows itself through {item.follows}"))
-    return problems
-
-
-def _in_cycle(start: str, items: dict[str, Exercise]) -> bool:
-    seen, current = set(), start
-    while current in items and items[current].follows:
-        if current in seen:
-            return start in seen
-        seen.add(current)
-        current = items[current].follows
-    return False
-
-
 def check_texts(handbook: Handbook, covered: frozenset[int]) -> list[Problem]:
     """Markup and TeX in every text field, and that the fonts have every character shown."""
     problems: list[Problem] = []
     for origin, name, text in iter_texts(handbook):
         if not text:
             continue
-        problems.extend(_at(origin, name, message) for message in inline_problems(text))
+        problems.extend(located(origin, name, message) for message in inline_problems(text))
         missing = sorted({ch for ch in visible_text(text) if ord(ch) not in covered and not ch.isspace()})
         for ch in missing:
-            problems.append(_at(origin, name, _missing_glyph(ch)))
+            problems.append(located(origin, name, _missing_glyph(ch)))
     return problems
 
 
@@ -254,15 +218,6 @@ def _missing_printed(ch: str) -> str:
 
 def validate_handbook(handbook: Handbook) -> list[Problem]:
     """Every problem of a loaded handbook, in file and line order."""
-    problems = check_front_matter(handbook) + check_ids(handbook) + check_items(handbook)
+    problems = check_front_matter(handbook) + check_ids(handbook) + check_points(handbook)
     problems += check_texts(handbook, covered_characters())
     return sorted(problems)
-
-
-def open_handbook(source: Path) -> Handbook:
-    """Load and validate a source directory; raise ContentError with every problem found."""
-    handbook = load_handbook(source)
-    problems = validate_handbook(handbook)
-    if problems:
-        raise ContentError(problems, handbook.source)
-    return handbook

@@ -9,28 +9,29 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, as_completed
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from paperkit.content.validate import check_printed, open_handbook
-from paperkit.errors import ContentError, OutputError, UsageError
+from paperkit.content.validate import check_printed
+from paperkit.errors import ContentError, UsageError
 from paperkit.exam import paper as ex
+from paperkit.exam import select as sel
 from paperkit.exam.manifest import Manifest, ManifestError, manifest_json, read_manifest
 from paperkit.exam.options import ExamFlags, ExamOptions, check_against_bank, refuse_selection, reprint_options
 from paperkit.exam.paper import LETTERS
 from paperkit.exam.roster import Student, assign_variants, read_roster
-from paperkit.handbook.job import check_output, current_umask, write_atomic
 from paperkit.labels import label
+from paperkit.output import check_output, staged_folder, write_atomic
 from paperkit.paths import DEFAULT_BUILD
-from paperkit.questions.kinds import KINDS
+from paperkit.questions import bank as qb
+from paperkit.questions.registry import KINDS
 from paperkit.render.page import PageGeometry, geometry_for
 from paperkit.render.workers import WORKERS, start_engine
+from paperkit.source import open_handbook
 from paperkit.text.fonts import covered_characters
 
 DEFAULT_OUT = DEFAULT_BUILD / "exams"
@@ -68,7 +69,7 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     excluded = _excluded(options.exclude)
     handbook = open_handbook(source)
     _check_printed(options, students)
-    bank = ex.question_bank(handbook, exercises=bool(options.parts))
+    bank = qb.question_bank(handbook, exercises=bool(options.parts))
     usable = {m: tuple(q for q in pool if q.id not in excluded) for m, pool in bank.items()}
     kind_pools = {kind: {m: sum(q.kind == kind for q in pool) for m, pool in usable.items()} for kind in KINDS}
     check_against_bank(options, {m: len(pool) for m, pool in usable.items()}, kind_pools)
@@ -87,7 +88,7 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
         exam_id=exam_id,
         options=options,
         title=ex.exam_title(options, handbook.title),
-        bank_hash=ex.bank_hash(bank, options.modules),
+        bank_hash=qb.bank_hash(bank, options.modules),
         papers=_papers(exams),
         students=_student_records(students, personal),
         roster=roster,
@@ -138,11 +139,11 @@ def _excluded(manifests: Sequence[Path]) -> set[str]:
     }
 
 
-def _select(options: ExamOptions, bank: dict[int, tuple[ex.Question, ...]], exam_id: str, variant: str) -> ex.Exam:
+def _select(options: ExamOptions, bank: dict[int, tuple[qb.Question, ...]], exam_id: str, variant: str) -> ex.Exam:
     """One variant's exam: today's short-answer paper, or a blueprint's typed parts with shuffled options."""
     if not options.parts:
         pools = {m: [q.id for q in bank[m]] for m in options.modules}
-        ids = ex.select_questions(pools, options.count, options.seed, variant)
+        ids = sel.select_questions(pools, options.count, options.seed, variant)
         return ex.make_exam(
             bank,
             options.modules,
@@ -153,13 +154,15 @@ def _select(options: ExamOptions, bank: dict[int, tuple[ex.Question, ...]], exam
             total_points=options.total_points,
         )
     kinds = {p.kind for p in options.parts}
-    by_kind = {k: {m: ex.units([q for q in bank[m] if q.kind == k]) for m in options.modules} for k in kinds}
+    by_kind = {k: {m: sel.units([q for q in bank[m] if q.kind == k]) for m in options.modules} for k in kinds}
     by_id = {q.id: q for pool in bank.values() for q in pool}
     if options.same_questions:
-        ids = ex.reorder(ex.select_parts(by_kind, options.parts, options.seed, "A"), by_id, options.seed, variant)
+        ids = sel.reorder(sel.select_parts(by_kind, options.parts, options.seed, "A"), by_id, options.seed, variant)
     else:
-        ids = ex.select_parts(by_kind, options.parts, options.seed, variant)
-    orders = {qid: ex.shuffle_options(by_id[qid].item, options.seed, variant) for qid in ids if by_id[qid].item.options}
+        ids = sel.select_parts(by_kind, options.parts, options.seed, variant)
+    orders = {
+        qid: sel.shuffle_options(by_id[qid].item, options.seed, variant) for qid in ids if by_id[qid].item.options
+    }
     return ex.make_typed_exam(
         bank, options.modules, options.parts, ids, orders, exam_id=exam_id, variant=variant, seed=options.seed
     )
@@ -176,7 +179,7 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
     recorded = read_manifest(path)
     options, changed = reprint_options(recorded.options, flags)
     handbook = open_handbook(source)
-    bank = ex.question_bank(handbook, exercises=bool(options.parts))
+    bank = qb.question_bank(handbook, exercises=bool(options.parts))
     wanted = [qid for paper in recorded.papers.values() for qid in paper["questions"]]
     gone = ex.missing_questions(bank, wanted)
     if gone:
@@ -185,7 +188,7 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
             "cannot rebuild this exam"
         )
     warnings: list[str] = []
-    current = ex.bank_hash(bank, options.modules)
+    current = qb.bank_hash(bank, options.modules)
     if current != recorded.bank_hash:
         warnings.append(
             f"the question bank of modules {','.join(map(str, options.modules))} has changed since {path} was written "
@@ -246,7 +249,7 @@ def _check_printed(options: ExamOptions, students: Sequence[Student]) -> None:
 
 
 def _recorded_exam(
-    bank: dict[int, tuple[ex.Question, ...]], options: ExamOptions, exam_id: str, variant: str, paper: dict
+    bank: dict[int, tuple[qb.Question, ...]], options: ExamOptions, exam_id: str, variant: str, paper: dict
 ) -> ex.Exam:
     """A variant as its manifest records it: the same items, points and option orders (no selection)."""
     if not options.parts:
@@ -550,92 +553,11 @@ def build_exam(
     check_output(plan.out_dir, directory=True, inputs=plan.inputs)
     for name in plan.files:
         check_output(plan.out_dir / name, inputs=plan.inputs)
-    with _parents_made(plan.out_dir), _folder_lock(plan.out_dir), _staging(plan.out_dir) as staging:
+    with staged_folder(plan.out_dir) as staging:
         rendered = render_plan(plan, staging, progress, engine, parallel)
         for warning in rendered.overflows:
             if on_overflow is not None:
                 on_overflow(warning)
         for name, data in _other_outputs(plan, rendered):
             write_atomic(staging / name, data)
-        _swap_in(plan.out_dir, staging)
     return [plan.out_dir / name for name in plan.files]
-
-
-@contextmanager
-def _parents_made(folder: Path) -> Iterator[None]:
-    """Make the folders above `folder` that do not exist yet; a build that fails or is interrupted removes them
-    again (build/exams/ included), so it leaves nothing behind."""
-    missing = [parent for parent in (folder.parent, *folder.parent.parents) if not parent.exists()]
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        yield
-    except BaseException:
-        for parent in missing:  # innermost first
-            try:
-                parent.rmdir()
-            except OSError:
-                break
-        raise
-
-
-@contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
-    """One build at a time per exam folder: a second one says so at once instead of mixing its files in."""
-    import fcntl
-
-    lock = folder.parent / f".{folder.name}.lock"
-    with open(lock, "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise OutputError(
-                f"another paperkit build is writing {folder} right now; run this one when it has finished"
-            ) from None
-        try:
-            yield
-        finally:
-            # Removed while still held, so no stray file is left beside the exam folders.
-            with suppress(OSError):  # gone with its folder (replaced by a file mid-build): nothing to tidy
-                lock.unlink(missing_ok=True)
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@contextmanager
-def _staging(folder: Path) -> Iterator[Path]:
-    """A new, empty folder beside `folder` to build the exam in; removed with everything in it if the build
-    fails or is interrupted (Ctrl-C, SIGTERM), so nothing of the run is left and the old folder is as it was."""
-    import shutil
-    import tempfile
-
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".new", dir=folder.parent))
-    try:
-        os.chmod(staging, 0o777 & ~current_umask())
-        yield staging
-    except BaseException as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, OSError):
-            raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
-        if isinstance(error, OutputError):  # name the folder the user asked for, not the temporary one
-            raise OutputError(str(error).replace(str(staging), str(folder))) from None
-        raise
-
-
-def _swap_in(folder: Path, staging: Path) -> None:
-    """Put the built folder in place with renames: the folder holds the old set or the new one, never papers
-    of one build with keys of another. Other files in the old folder (the teacher's scores.xlsx,
-    analysis.pdf) are carried over."""
-    import shutil
-    import tempfile
-
-    if not folder.is_dir():
-        os.rename(staging, folder)
-        return
-    for kept in folder.rglob("*"):
-        target = staging / kept.relative_to(folder)
-        if kept.is_file() and not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(kept, target)
-    retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
-    os.rename(folder, retired / folder.name)
-    os.rename(staging, folder)
-    shutil.rmtree(retired, ignore_errors=True)

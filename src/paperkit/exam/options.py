@@ -208,7 +208,7 @@ _PART = re.compile(r"([a-z]+):(\d+)[x×*](\d+)")
 
 def parse_parts(text: str) -> tuple[PartSpec, ...]:
     """`choice:10x2,short:4x10` into part specs in the registry's (the conventional) order."""
-    from paperkit.questions.kinds import KINDS
+    from paperkit.questions.registry import KINDS
 
     kinds = ", ".join(KINDS)
     specs: dict[str, PartSpec] = {}
@@ -235,7 +235,7 @@ def _parts(flags: ExamFlags) -> tuple[PartSpec, ...]:
     if flags.parts is not None:
         return parse_parts(flags.parts)
     if flags.blueprint is not None:
-        from paperkit.content.load import read_blueprint
+        from paperkit.exam.blueprint import read_blueprint
 
         return tuple(PartSpec(kind, count, points) for kind, count, points in read_blueprint(flags.blueprint))
     return ()

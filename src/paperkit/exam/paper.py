@@ -2,48 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
-from fractions import Fraction
+from dataclasses import dataclass, replace
 from typing import Any
 
-from paperkit.content.models import Exercise, Handbook
-from paperkit.errors import UsageError
 from paperkit.exam.options import ExamOptions, PartSpec
+from paperkit.exam.select import shuffle_options
 from paperkit.labels import label, numeral
-from paperkit.questions.kinds import KINDS, Layout, as_item, kind_of, printed_answer
+from paperkit.questions.bank import ExamQuestion, Question
+from paperkit.questions.kind import Layout
+from paperkit.questions.registry import KINDS, kind_of
 from paperkit.text.markup import plain_text
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 GENERATOR = "paperkit"
-
-
-@dataclass(frozen=True)
-class Question:
-    """One item of the bank with where it comes from; selection only looks at `id` and `module_id`."""
-
-    id: str
-    module_id: int
-    section_id: str
-    section_title: str
-    item: Exercise
-
-    @property
-    def kind(self) -> str:
-        """The item's kind (kinds.KINDS decides how it is set)."""
-        return self.item.kind
-
-
-@dataclass(frozen=True)
-class ExamQuestion:
-    """A question as it appears on one paper: its number and its points."""
-
-    number: int
-    points: int
-    question: Question
-    order: tuple[int, ...] = ()  # choice/multi: the original index of each printed option; () = as written
 
 
 @dataclass(frozen=True)
@@ -74,39 +46,6 @@ class Exam:
         return tuple(q for part in self.parts for q in part.questions)
 
 
-# -- the bank --------------------------------------------------------------------------------
-
-
-def question_bank(handbook: Handbook, exercises: bool = False) -> dict[int, tuple[Question, ...]]:
-    """Every module's items in handbook order: its worked examples (short answers), and its exercises if asked."""
-    return {
-        module.id: tuple(
-            Question(item.id, module.id, s.id, s.title, item)
-            for s in module.sections
-            for item in (*(as_item(e) for e in s.examples), *(s.exercises if exercises else ()))
-        )
-        for module in handbook.modules
-    }
-
-
-def _printed(item: Exercise) -> dict[str, Any]:
-    """Every field of an item that a paper or a key prints (all but where it was read from)."""
-    # What an item tests and who may see it are not printed: changing them never changes a paper's hash.
-    values = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in ("origin", "tests", "use")}
-    values["rubric"] = [[p.point, p.points] for p in item.rubric]
-    return values
-
-
-def bank_hash(bank: Mapping[int, Sequence[Question]], modules: Sequence[int]) -> str:
-    """SHA-256 of the requested modules' items: every printed field (prompts, options, answers, rubrics, points)."""
-    rows = [
-        [q.id, q.module_id, q.section_id, q.section_title, _printed(q.item)]
-        for m in sorted(modules)
-        for q in bank.get(m, ())
-    ]
-    return hashlib.sha256(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
-
-
 # -- naming ------------------------------------------------------------------------------------
 
 
@@ -119,158 +58,6 @@ def make_exam_id(modules: Sequence[int], seed: int, count: int, variants: int) -
     """`m2-3-8_s7_n10` (one variant) or `m2-3-8_s7_n10_v3`: different selections never share a folder."""
     base = f"m{'-'.join(map(str, modules))}_s{seed}_n{count}"
     return base if variants == 1 else f"{base}_v{variants}"
-
-
-# -- selection --------------------------------------------------------------------------------
-
-
-def sort_key(seed: int, variant: str, question_id: str) -> str:
-    """The SHA-256 hex digest of `seed:variant:id`: a question's rank, the same on every machine forever."""
-    return hashlib.sha256(f"{seed}:{variant}:{question_id}".encode()).hexdigest()
-
-
-def allocate(pools: Mapping[int, int], count: int) -> dict[int, int]:
-    """Split `count` over modules in proportion to their pool sizes (largest remainder, each ≥1 if possible)."""
-    order = list(pools)  # ties go to the module listed first
-    total = sum(pools.values())
-    if not 0 < count <= total:
-        raise ValueError(f"count {count} outside 1..{total}")
-    quota = {m: Fraction(count * pools[m], total) for m in order}
-    shares = {m: int(quota[m]) for m in order}
-    left = count - sum(shares.values())
-    by_remainder = sorted(order, key=lambda m: (-(quota[m] - shares[m]), -pools[m], order.index(m)))
-    for m in by_remainder[:left]:
-        shares[m] += 1
-    # A module whose quota is under one question still gets one, taken from the most over-served module.
-    nonempty = [m for m in order if pools[m] > 0]
-    if count >= len(nonempty):
-        for needy in sorted((m for m in nonempty if shares[m] == 0), key=lambda m: (-quota[m], order.index(m))):
-            donor = max(
-                (m for m in order if shares[m] > 1),
-                key=lambda m: (shares[m] - quota[m], shares[m], -order.index(m)),
-            )
-            shares[donor] -= 1
-            shares[needy] += 1
-    return shares
-
-
-def select_questions(pools: Mapping[int, Sequence[str]], count: int, seed: int, variant: str) -> list[str]:
-    """Question ids for one variant: each module's share of its lowest sort keys, modules in the given order."""
-    shares = allocate({m: len(ids) for m, ids in pools.items()}, count)
-    chosen: list[str] = []
-    for module, ids in pools.items():
-        ranked = sorted(ids, key=lambda qid: (sort_key(seed, variant, qid), qid))
-        chosen.extend(ranked[: shares[module]])
-    return chosen
-
-
-Unit = tuple[str, ...]  # items drawn together: a `follows` chain in order, or one item
-
-
-def units(items: Sequence[Question]) -> list[Unit]:
-    """Items grouped into units: each `follows` chain (validated: one kind, one module, no cycles) head first."""
-    ids = {q.id for q in items}
-    after = {q.item.follows: q.id for q in items if q.item.follows in ids}
-    grouped: list[Unit] = []
-    for q in items:
-        if q.item.follows in ids:
-            continue
-        chain = [q.id]
-        while chain[-1] in after:
-            chain.append(after[chain[-1]])
-        grouped.append(tuple(chain))
-    return grouped
-
-
-def _pick(ranked: Sequence[Unit], target: int) -> list[Unit]:
-    """The earliest-ranked units whose sizes add up to as much of `target` as any selection can (exactly, if
-    possible): take each unit in rank order if the units after it can still complete the sum."""
-    after: list[set[int]] = [set() for _ in range(len(ranked) + 1)]
-    after[-1] = {0}
-    for index in range(len(ranked) - 1, -1, -1):
-        size = len(ranked[index])
-        after[index] = after[index + 1] | {s + size for s in after[index + 1] if s + size <= target}
-    need = max(after[0])
-    chosen: list[Unit] = []
-    for index, unit in enumerate(ranked):
-        if len(unit) <= need and need - len(unit) in after[index + 1]:
-            chosen.append(unit)
-            need -= len(unit)
-    return chosen
-
-
-def select_units(pools: Mapping[int, Sequence[Unit]], count: int, seed: int, variant: str) -> list[str]:
-    """Like select_questions, over units: a chain is drawn whole and in order, ranked by its first item's key.
-
-    Each module takes the earliest-ranked units that fill its share; what chains leave over is filled from
-    the modules' remaining units. Without chains this is exactly select_questions.
-    """
-    shares = allocate({m: sum(map(len, pool)) for m, pool in pools.items()}, count)
-    ranked = {m: sorted(pool, key=lambda u: (sort_key(seed, variant, u[0]), u[0])) for m, pool in pools.items()}
-    chosen = {m: _pick(ranked[m], shares[m]) for m in pools}
-    left = count - sum(len(u) for taken in chosen.values() for u in taken)
-    for module in pools:
-        if left:
-            extra = _pick([u for u in ranked[module] if u not in chosen[module]], left)
-            chosen[module] += extra
-            left -= sum(map(len, extra))
-    if left:
-        raise UsageError(
-            f"--parts: the follows chains of modules {', '.join(map(str, pools))} cannot make {count} items"
-        )
-    return [qid for m in pools for unit in ranked[m] if unit in chosen[m] for qid in unit]
-
-
-def select_parts(
-    pools: Mapping[str, Mapping[int, Sequence[Unit]]], parts: Sequence[PartSpec], seed: int, variant: str
-) -> list[str]:
-    """Item ids for a blueprint: each part drawn like a short-answer paper (stratified by module) from its kind."""
-    chosen: list[str] = []
-    for spec in parts:
-        chosen.extend(select_units(pools[spec.kind], spec.count, seed, variant))
-    return chosen
-
-
-def reorder(question_ids: Sequence[str], bank: Mapping[str, Question], seed: int, variant: str) -> list[str]:
-    """The same items in a variant's own order within each kind, chains kept whole (for --same-questions)."""
-    ordered: list[str] = []
-    for kind in KINDS:
-        grouped = units([bank[q] for q in question_ids if bank[q].kind == kind])
-        for unit in sorted(grouped, key=lambda u: (sort_key(seed, variant, u[0]), u[0])):
-            ordered.extend(unit)
-    return ordered
-
-
-def personal(exam: Exam, student_id: str, orders: Mapping[str, tuple[int, ...]] | None = None) -> Exam:
-    """A student's own copy of a variant: the same items, each choice item's options in the student's order
-    (from `orders` when reprinting, else drawn from the seed, the variant and the student number)."""
-    key = f"{exam.variant}/{student_id}"
-
-    def own(q: ExamQuestion) -> ExamQuestion:
-        if not q.question.item.options:
-            return q
-        order = (
-            orders.get(q.question.id, q.order)
-            if orders is not None
-            else shuffle_options(q.question.item, exam.seed, key)
-        )
-        return replace(q, order=order)
-
-    parts = tuple(replace(part, questions=tuple(own(q) for q in part.questions)) for part in exam.parts)
-    return replace(exam, parts=parts)
-
-
-def shuffle_options(item: Exercise, seed: int, variant: str) -> tuple[int, ...]:
-    """A variant's option order: the original index of each printed option; pinned options keep their place."""
-    if not item.options:
-        return ()
-    pinned = {LETTERS.index(p.strip().upper()) for p in item.pinned}
-    free = sorted(
-        (i for i in range(len(item.options)) if i not in pinned),
-        key=lambda i: sort_key(seed, variant, f"{item.id}#{i}"),
-    )
-    moving = iter(free)
-    return tuple(i if i in pinned else next(moving) for i in range(len(item.options)))
 
 
 # -- points and headings ----------------------------------------------------------------------
@@ -368,6 +155,25 @@ def make_typed_exam(
     return Exam(exam_id, variant, seed, tuple(modules), total, tuple(exam_parts), typed=True)
 
 
+def personal(exam: Exam, student_id: str, orders: Mapping[str, tuple[int, ...]] | None = None) -> Exam:
+    """A student's own copy of a variant: the same items, each choice item's options in the student's order
+    (from `orders` when reprinting, else drawn from the seed, the variant and the student number)."""
+    key = f"{exam.variant}/{student_id}"
+
+    def own(q: ExamQuestion) -> ExamQuestion:
+        if not q.question.item.options:
+            return q
+        order = (
+            orders.get(q.question.id, q.order)
+            if orders is not None
+            else shuffle_options(q.question.item, exam.seed, key)
+        )
+        return replace(q, order=order)
+
+    parts = tuple(replace(part, questions=tuple(own(q) for q in part.questions)) for part in exam.parts)
+    return replace(exam, parts=parts)
+
+
 def missing_questions(bank: Mapping[int, Sequence[Question]], question_ids: Sequence[str]) -> list[str]:
     """The ids that are no longer in the bank (for rebuilding from a manifest)."""
     known = {q.id for pool in bank.values() for q in pool}
@@ -415,10 +221,6 @@ def _common(exam: Exam, options: ExamOptions, title: str, lang: str, student_id:
     }
 
 
-# Kinds whose key is a compact 题号 → 答案 table (one line each) rather than a worked answer.
-COMPACT_KEYS = ("choice", "multi", "truefalse")
-
-
 def _parts(exam: Exam, view: str, layout: Layout) -> list[dict[str, Any]]:
     """Each part's heading and its questions as their kind's paper or key view shows them."""
     parts = []
@@ -432,9 +234,10 @@ def _parts(exam: Exam, view: str, layout: Layout) -> list[dict[str, Any]]:
         }
         if exam.typed:  # a blueprint paper: an instruction under each heading, a 得分/评卷人 box before it
             values["instruction"] = part.instruction
-            compact = view == "key_view" and part.kind in COMPACT_KEYS
+            kind = kind_of(part.kind)
+            compact = view == "key_view" and kind.compact_key
             values["table"] = [{"why": "", **q} for q in values["questions"]] if compact else []
-            values["rule"] = label("multi_rule") if view == "key_view" and part.kind == "multi" else ""
+            values["rule"] = kind.rule_label(layout.rules) if view == "key_view" else ""
         parts.append(values)
     return parts
 
@@ -531,9 +334,13 @@ def student_key_context(
                 "student_id": student_id,
                 "name": name,
                 "variant": exam.variant,
-                "answers": [printed_answer(q) for q in exam.questions if q.question.item.options],
+                "answers": [_printed_key(q) for q in exam.questions if q.question.item.options],
             }
             for student_id, name, exam in rows
         ],
     }
     return {"doc": doc}
+
+
+def _printed_key(q: ExamQuestion) -> str:
+    return kind_of(q.question.kind).printed_key(q.question.item, q.order)

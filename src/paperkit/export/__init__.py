@@ -1,0 +1,62 @@
+"""The question bank into what learning platforms import: Moodle XML, GIFT, or a QTI 2.1 package.
+
+Every format gets the same bank `paperkit exam --parts` draws from (each section's worked examples as short
+answers, then its exercises), in handbook order: module, section, item. Formulas stay TeX inside `\\( … \\)`,
+which Moodle's MathJax filter (and most QTI players) typeset; nothing is drawn as an image. One module per
+format; each writes the four interaction shapes (questions/kind.py), so a new kind needs no exporter change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+from pathlib import Path
+
+from paperkit.content.models import Handbook, Module
+from paperkit.errors import UsageError
+from paperkit.export.gift import gift_text
+from paperkit.export.moodle import moodle_xml
+from paperkit.export.qti import qti_package
+from paperkit.output import check_output, write_atomic
+from paperkit.source import open_handbook, select_modules
+
+
+class ExportFormat(Enum):
+    """The formats `paperkit export` writes."""
+
+    MOODLE = "moodle"
+    GIFT = "gift"
+    QTI = "qti"
+
+    @property
+    def filename(self) -> str:
+        """The default output file name (GIFT as .txt: the extension Moodle's importer offers)."""
+        return {"moodle": "bank-moodle.xml", "gift": "bank-gift.txt", "qti": "bank-qti.zip"}[self.value]
+
+
+def parse_format(text: str) -> ExportFormat:
+    """`moodle`, `gift` or `qti` into its ExportFormat; anything else is a UsageError listing the choices."""
+    try:
+        return ExportFormat(text.strip().lower())
+    except ValueError:
+        choices = ", ".join(f.value for f in ExportFormat)
+        raise UsageError(f"--format {text}: unknown format; choose one of {choices}") from None
+
+
+WRITERS: Mapping[ExportFormat, Callable[[Handbook, Sequence[Module]], bytes]] = {
+    ExportFormat.MOODLE: moodle_xml,
+    ExportFormat.GIFT: lambda h, m: gift_text(h, m).encode("utf-8"),
+    ExportFormat.QTI: qti_package,
+}
+
+
+def export_bank(handbook: Handbook, fmt: ExportFormat, modules: Sequence[int] | None = None) -> bytes:
+    """The bank of the given modules (all if None) as one file's bytes; the same input gives the same bytes."""
+    return WRITERS[fmt](handbook, select_modules(handbook, modules))
+
+
+def build_export(source: Path, out: Path, fmt: ExportFormat, modules: Sequence[int] | None = None) -> Path:
+    """Validate `source` and write its question bank in an LMS format (Moodle XML, GIFT or QTI); return the file."""
+    check_output(out, inputs=[source])
+    write_atomic(out, export_bank(open_handbook(source), fmt, modules))
+    return out

@@ -10,9 +10,11 @@ from typing import Any
 
 from paperkit.content.models import Example, Handbook, Module, Section
 from paperkit.errors import UsageError
-from paperkit.exam.paper import ExamQuestion, Question
 from paperkit.labels import label
-from paperkit.questions.kinds import KINDS, Layout, kind_of
+from paperkit.questions.bank import ExamQuestion, Question
+from paperkit.questions.kind import Layout
+from paperkit.questions.registry import KINDS, kind_of
+from paperkit.render.assemble import PART_LINK
 from paperkit.render.page import PT_PER_MM, PageGeometry
 from paperkit.text.markup import plain_text
 
@@ -39,7 +41,6 @@ def outline_text(text: str) -> str:
 # A link from one part of a handbook laid out in parts to an anchor in another: WeasyPrint drops an internal
 # link whose target is not in its document, so it is written as this URL and turned back into one when the
 # parts are joined (assemble.join_parts).
-PART_LINK = "paperkit-part:"
 
 
 @dataclass(frozen=True)

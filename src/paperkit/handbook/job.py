@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import errno
 import math
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from paperkit.content.models import Handbook
-from paperkit.content.validate import open_handbook
 from paperkit.errors import OutputError, RenderError
-from paperkit.export.formats import ExportFormat, export_bank, select_modules
 from paperkit.handbook.context import (
     CHECKLIST_LAYOUTS,
     ChecklistLayout,
@@ -25,96 +20,12 @@ from paperkit.handbook.context import (
     handbook_context,
 )
 from paperkit.handbook.parts import BookOptions, hint_key, useful_jobs
-from paperkit.paths import ASSETS, FONTS, TEMPLATES, file_kind
+from paperkit.output import check_output, write_atomic
 from paperkit.render.document import LaidOut, lay_out_document, render_template
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry
 from paperkit.render.pdf import overflows
+from paperkit.source import open_handbook, select_modules
 from paperkit.text.markup import collecting_formulas, inline_formulas
-
-
-def output_target(path: Path) -> Path:
-    """Where writing `path` really writes: through a symbolic link to its target; only ever a regular file.
-
-    The atomic rename would replace whatever is at the path, so a device node (`--out /dev/null` as root),
-    a named pipe or a directory is refused, never turned into a regular file; a symbolic link is written
-    through (its target gets the new file, the link stays).
-    """
-    target = Path(os.path.realpath(path))
-    if target.is_dir():
-        raise OutputError(f"{path} is a directory; give a file name for the output")
-    if target.exists() and not target.is_file():
-        raise OutputError(f"{path} is {file_kind(target)}; paperkit writes only regular files, give a file name")
-    return target
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temporary file and a rename: readers see the old file or the new one."""
-    path = output_target(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file 0600; give it what a plain open() would (0666 less the umask), so a
-        # colleague or a print server can read it.
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    except BaseException as error:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise OutputError(f"cannot write {path}: {_reason(error)}") from None
-        raise
-
-
-def current_umask() -> int:
-    """The process umask (read by setting it and putting it straight back)."""
-    mask = os.umask(0)  # the only way to read it is to set it; put it straight back
-    os.umask(mask)
-    return mask
-
-
-def check_output(path: Path, directory: bool = False, inputs: Sequence[Path] = ()) -> None:
-    """Fail before any rendering if `path` (a file, or a folder with `directory`) cannot or must not be written.
-
-    Never an input: not under `inputs` (the source folder, the roster, the manifest) nor paperkit's own
-    templates, fonts and assets.
-    """
-    if not directory and path.is_dir():
-        raise OutputError(f"{path} is a directory; give a file name for the output")
-    if directory and path.exists() and not path.is_dir():
-        raise OutputError(f"{path} is a file; give a folder for the output")
-    real = Path(os.path.realpath(path))
-    for given in (*inputs, TEMPLATES, FONTS, ASSETS):
-        source = Path(os.path.realpath(given))
-        if real == source or source in real.parents or (directory and real in source.parents):
-            raise OutputError(f"{path} would overwrite an input ({given}); write the output somewhere else")
-    if not directory:
-        output_target(path)
-    for parent in path.parents:
-        if parent.is_dir():
-            if not os.access(parent, os.W_OK | os.X_OK):
-                raise OutputError(f"cannot write {path}: permission denied in {parent}")
-            return
-        if parent.exists():
-            raise OutputError(f"cannot write {path}: {parent} is a file, not a directory")
-
-
-def _reason(error: OSError) -> str:
-    if error.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
-    if error.errno in (errno.EEXIST, errno.ENOTDIR):
-        return "a part of the path is a file, not a directory"
-    if error.errno == errno.ENOSPC:
-        return "no space left on the device"
-    return error.strerror or str(error)
-
-
-# ---- handbook and checklist -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -256,11 +167,4 @@ def build_checklist(source: Path, out: Path, page: PageGeometry = DEFAULT_PAGE) 
     """Validate `source` and write the one-page checklist PDF; return the file written."""
     check_output(out, inputs=[source])
     write_atomic(out, render_checklist(open_handbook(source), page).pdf)
-    return out
-
-
-def build_export(source: Path, out: Path, fmt: ExportFormat, modules: Sequence[int] | None = None) -> Path:
-    """Validate `source` and write its question bank in an LMS format (Moodle XML, GIFT or QTI); return the file."""
-    check_output(out, inputs=[source])
-    write_atomic(out, export_bank(open_handbook(source), fmt, modules))
     return out

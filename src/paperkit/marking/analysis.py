@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from paperkit.marking.scoresheet import SheetRow
+from paperkit.questions.kind import LETTERS
+from paperkit.questions.registry import kind_of
 
 # The upper and lower groups of the discrimination index (Kelley's 27 %), and the flag below which an
 # item separates strong from weak students too little to be kept as it is.
@@ -127,8 +129,8 @@ def analyze(rows: Sequence[SheetRow], exam_id: str, title: str, thresholds: Thre
             ) / slot.points
         options: dict[str, float] = {}
         key = ""
-        if slot.kind in ("choice", "multi"):
-            key = "".join(sorted(slot.order[i] for i, ch in enumerate("ABCDEFGH"[: len(slot.order)]) if ch in slot.key))
+        if kind_of(slot.kind).lettered:
+            key = "".join(sorted(slot.order[LETTERS.index(ch)] for ch in slot.key))
             chosen = [(row.marks or ())[index].chosen for row, index in seen]
             recorded = [c for c in chosen if c is not None]
             if recorded:

@@ -6,22 +6,16 @@ sheet is written from these, and read back through them.
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
+from paperkit.content.models import Exercise
+from paperkit.errors import CellProblem
 from paperkit.exam.manifest import Manifest
-from paperkit.exam.paper import Question
-from paperkit.questions.kinds import LETTERS, blanks
-
-# How a true/false answer may be written on a score sheet (teachers write √ and ×, or 对/错, or T/F).
-TRUE_MARKS = ("t", "true", "√", "✓", "✔", "对", "正确", "是")
-FALSE_MARKS = ("f", "false", "×", "✗", "✘", "x", "错", "错误", "否")
-
-
-class CellProblem(ValueError):
-    """A cell that cannot be scored; the message says why, the caller adds where."""
+from paperkit.questions.bank import Question
+from paperkit.questions.kind import DEFAULT_RULES, LETTERS, Mark, Rules, shown
+from paperkit.questions.registry import kind_of
 
 
 @dataclass(frozen=True)
@@ -35,14 +29,23 @@ class Slot:
     module_id: int
     section_id: str
     section_title: str
-    order: str = ""  # choice/multi: the original option letter printed at each position ("DCBA": A shows D)
-    key: str = ""  # choice/multi: the printed letters keyed correct; truefalse: "true" or "false"
-    blanks: tuple[tuple[str, ...], ...] = ()  # fill: each blank's accepted answers
+    item: Exercise = field(compare=False, repr=False)
+    order: str = ""  # options: the original option letter printed at each position ("DCBA": A shows D)
+
+    @property
+    def indices(self) -> tuple[int, ...]:
+        """The original index of each printed option (() when the item has none)."""
+        return tuple(LETTERS.index(ch) for ch in self.order)
+
+    @property
+    def key(self) -> str:
+        """The key as this paper prints it: letters in printed order, true/false, the first accepted answer."""
+        return kind_of(self.kind).printed_key(self.item, self.indices)
 
     @property
     def takes_letters(self) -> bool:
         """Whether the sheet may hold the student's answer (letters, √/×, a word) instead of points."""
-        return self.kind in ("choice", "multi", "truefalse") or (self.kind == "fill" and len(self.blanks) == 1)
+        return kind_of(self.kind).takes_answer(self.item)
 
 
 @dataclass(frozen=True)
@@ -57,32 +60,20 @@ class Sitter:
     extra: tuple[tuple[str, str], ...] = ()  # the roster's other columns, carried to the score sheet
 
 
-@dataclass(frozen=True)
-class Mark:
-    """One scored cell: the points, and for a choice item the original option letters chosen."""
-
-    points: float
-    chosen: str | None = None  # original letters ("" = left blank); None when the cell held points
-    answered: bool = True
-
-
-def bank_by_id(bank: Mapping[int, Sequence[Question]]) -> dict[str, Question]:
-    """The bank's questions by item id."""
-    return {q.id: q for questions in bank.values() for q in questions}
-
-
 def _slot(number: int, question: Question, points: int, order: str | None) -> Slot:
     item = question.item
-    slot = Slot(number, question.id, item.kind, points, question.module_id, question.section_id, question.section_title)
-    if item.kind in ("choice", "multi"):
-        printed = order or LETTERS[: len(item.options)]
-        key = "".join(LETTERS[i] for i, original in enumerate(printed) if original in item.answer.upper())
-        return replace(slot, order=printed, key=key)
-    if item.kind == "truefalse":
-        return replace(slot, key=item.answer.lower())
-    if item.kind == "fill":
-        return replace(slot, blanks=tuple(blanks(item.q)))
-    return slot
+    printed = (order or LETTERS[: len(item.options)]) if item.options else ""
+    return Slot(
+        number,
+        question.id,
+        item.kind,
+        points,
+        question.module_id,
+        question.section_id,
+        question.section_title,
+        item,
+        printed,
+    )
 
 
 def paper_slots(
@@ -112,11 +103,6 @@ def sitters(manifest: Manifest, questions: Mapping[str, Question]) -> tuple[Sitt
     )
 
 
-def _normal(text: str) -> str:
-    """An answer compared as a teacher would: width, case and spaces do not matter."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).casefold()
-
-
 def _as_number(value: object) -> float | None:
     if isinstance(value, bool):
         return None
@@ -129,58 +115,27 @@ def _as_number(value: object) -> float | None:
         return None
 
 
-def score_cell(value: object, slot: Slot) -> Mark:
-    """A cell as points: a number from 0 to the maximum, or the student's answer to a keyed item.
+def score_cell(value: object, slot: Slot, rules: Rules = DEFAULT_RULES) -> Mark:
+    """A cell as points: a number from 0 to the maximum, or the student's answer to an item that takes one.
 
-    Blank is 0 (not answered). Choice letters are the printed ones; the mark records the original letters, so
-    the same option is counted together across variants.
+    Blank is 0 (not answered). Letters are the printed ones; the mark records the original letters, so the same
+    option is counted together across variants.
     """
+    kind = kind_of(slot.kind)
     if value is None or (isinstance(value, str) and not value.strip()):
-        return Mark(0.0, "" if slot.kind in ("choice", "multi") else None, answered=False)
-    # A number is points. Text is the student's answer where the item is keyed; a fill-in answer is always
-    # taken as written (its answer may itself be a number: 64), other text that reads as a number is points.
-    number = _as_number(value) if not (isinstance(value, str) and slot.kind == "fill" and slot.takes_letters) else None
+        return Mark(0.0, "" if kind.lettered else None, answered=False)
+    # A number is points. Text is the student's answer where the item takes one; an answer that may itself be a
+    # number (a fill-in 64) is taken as written, other text that reads as a number is points.
+    answer_as_text = isinstance(value, str) and kind.text_answers and slot.takes_letters
+    number = None if answer_as_text else _as_number(value)
     if number is not None:
         if number != number or number < 0 or number > slot.points:  # NaN, negative, above the maximum
-            hint = "; a numeric fill-in answer goes in the .xlsx as text" if slot.kind == "fill" else ""
-            raise CellProblem(f"{_shown(value)} is not between 0 and the maximum {slot.points}{hint}")
+            hint = "; a numeric fill-in answer goes in the .xlsx as text" if kind.text_answers else ""
+            raise CellProblem(f"{shown(value)} is not between 0 and the maximum {slot.points}{hint}")
         if number * 2 != int(number * 2):
-            raise CellProblem(f"{_shown(value)}: points are whole or half points")
+            raise CellProblem(f"{shown(value)}: points are whole or half points")
         return Mark(number)
     text = str(value).strip()
-    if slot.kind in ("choice", "multi"):
-        return _choice(text, slot)
-    if slot.kind == "truefalse":
-        mark = text.casefold()
-        if mark in TRUE_MARKS or mark in FALSE_MARKS:
-            said = "true" if mark in TRUE_MARKS else "false"
-            return Mark(float(slot.points) if said == slot.key else 0.0)
-        raise CellProblem(f"{_shown(value)} is neither points nor a true/false mark (√ ×, T F, 对 错)")
-    if slot.kind == "fill" and len(slot.blanks) == 1:
-        right = any(_normal(text) == _normal(answer) for answer in slot.blanks[0])
-        return Mark(float(slot.points) if right else 0.0)
-    raise CellProblem(f"{_shown(value)} is not a number; this question takes points from 0 to {slot.points}")
-
-
-def _choice(text: str, slot: Slot) -> Mark:
-    letters = re.sub(r"[\s,，、/]", "", unicodedata.normalize("NFKC", text)).upper()
-    valid = LETTERS[: len(slot.order)]
-    if not letters or any(ch not in valid for ch in letters) or len(set(letters)) != len(letters):
-        raise CellProblem(f"{_shown(text)} is neither points nor option letters ({valid[0]}–{valid[-1]})")
-    if slot.kind == "choice" and len(letters) > 1:
-        raise CellProblem(f"{_shown(text)}: a single-choice question takes one letter")
-    chosen = set(letters)
-    key = set(slot.key)
-    if chosen == key:
-        points = float(slot.points)
-    elif slot.kind == "multi" and chosen < key:
-        points = float(slot.points // 2)  # 部分选对得一半分（向下取整）, as the key states
-    else:
-        points = 0.0
-    original = "".join(sorted(slot.order[LETTERS.index(ch)] for ch in letters))
-    return Mark(points, original)
-
-
-def _shown(value: object) -> str:
-    text = str(value).strip()
-    return f"'{text[:20]}…'" if len(text) > 20 else f"'{text}'"
+    if not slot.takes_letters:
+        raise CellProblem(f"{shown(value)} is not a number; this question takes points from 0 to {slot.points}")
+    return kind.score(text, slot.item, slot.indices, slot.points, rules)

@@ -12,18 +12,19 @@ from typing import Any
 
 from markupsafe import Markup
 
-from paperkit.content.validate import open_handbook
 from paperkit.errors import ScoreSheetError, UsageError
 from paperkit.exam import paper as ex
 from paperkit.exam.manifest import Manifest, read_manifest
-from paperkit.exam.paper import Question
-from paperkit.handbook.job import write_atomic
 from paperkit.labels import label
 from paperkit.marking.analysis import Analysis, Thresholds, analysis_data, analyze, histogram_svg
-from paperkit.marking.grading import bank_by_id
 from paperkit.marking.scoresheet import read_scores, write_csv, write_xlsx
+from paperkit.output import write_atomic
+from paperkit.questions import bank as qb
+from paperkit.questions.bank import Question, bank_by_id
+from paperkit.questions.registry import kind_of
 from paperkit.render.document import render_document
 from paperkit.render.page import DEFAULT_PAGE
+from paperkit.source import open_handbook
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def open_exam(manifest_path: Path, source: Path) -> Marked:
     """The manifest and the questions it names; a question the bank no longer has is a UsageError."""
     manifest = read_manifest(manifest_path, flag="MANIFEST")
     handbook = open_handbook(source)
-    bank = ex.question_bank(handbook, exercises=bool(manifest.options.parts))
+    bank = qb.question_bank(handbook, exercises=bool(manifest.options.parts))
     questions = bank_by_id(bank)
     wanted = [qid for paper in manifest.papers.values() for qid in paper["questions"]]
     gone = sorted({qid for qid in wanted if qid not in questions})
@@ -50,7 +51,7 @@ def open_exam(manifest_path: Path, source: Path) -> Marked:
             f"{manifest_path}: the bank under {source} no longer has {', '.join(gone)}; cannot score this exam"
         )
     warnings = []
-    current = ex.bank_hash(bank, manifest.options.modules)
+    current = qb.bank_hash(bank, manifest.options.modules)
     if current != manifest.bank_hash:
         warnings.append(
             f"the question bank has changed since {manifest_path} was written; "
@@ -122,7 +123,7 @@ def analysis_context(
                 "item_id": i.item_id,
                 "section_id": i.section_id,
                 "section_title": i.section_title,
-                "kind": label(f"part_{i.kind}"),
+                "kind": kind_of(i.kind).part_name,
                 "points": i.points,
                 "mean": f"{i.mean:.2f}",
                 "p": f"{i.p:.2f}",

@@ -14,21 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paperkit.errors import ScoreSheetError
+from paperkit.errors import CellProblem, ScoreSheetError
 from paperkit.exam.manifest import Manifest
 from paperkit.labels import label
-from paperkit.marking.grading import (
-    FALSE_MARKS,
-    TRUE_MARKS,
-    CellProblem,
-    Mark,
-    Sitter,
-    Slot,
-    paper_slots,
-    score_cell,
-    sitters,
-)
-from paperkit.questions.kinds import LETTERS
+from paperkit.marking.grading import Sitter, Slot, paper_slots, score_cell, sitters
+from paperkit.questions.kind import DEFAULT_RULES, Mark, Rules
+from paperkit.questions.registry import kind_of
 
 SHEET = "成绩"
 META_SHEET = "paperkit"
@@ -67,28 +58,20 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def total_formula(slots: Sequence[Slot], row: int, first: int) -> str:
+def total_formula(slots: Sequence[Slot], row: int, first: int, rules: Rules = DEFAULT_RULES) -> str:
     """An Excel formula for a row's total: numbers count as points, answers are scored against this paper's key."""
     terms = []
     for offset, slot in enumerate(slots):
         cell = f"{_column_letter(first + offset)}{row}"
-        upper = f"UPPER({cell})"
-        if slot.kind in ("choice", "multi"):
-            present = [f"ISNUMBER(FIND({_quoted(ch)},{upper}))" for ch in slot.key]
-            wrong = [f"ISERROR(FIND({_quoted(ch)},{upper}))" for ch in LETTERS[: len(slot.order)] if ch not in slot.key]
-            nowrong = f"AND({','.join(wrong)})" if wrong else "TRUE"
-            partial = slot.points // 2 if slot.kind == "multi" else 0
-            scored = f"IF(AND({nowrong},{','.join(present)}),{slot.points},IF({nowrong},{partial},0))"
-        elif slot.kind == "truefalse":
-            marks = TRUE_MARKS if slot.key == "true" else FALSE_MARKS
-            scored = f"IF(OR({','.join(f'LOWER(TRIM({cell}))={_quoted(m)}' for m in marks)}),{slot.points},0)"
-        elif slot.kind == "fill" and len(slot.blanks) == 1:
-            answers = ",".join(f"TRIM({cell})={_quoted(a)}" for a in slot.blanks[0])
-            scored = f"IF(OR({answers}),{slot.points},0)"
-        else:
+        scored = (
+            kind_of(slot.kind).sheet_formula(cell, slot.item, slot.indices, slot.points, rules)
+            if slot.takes_letters
+            else None
+        )
+        if scored is None:
             terms.append(f"N({cell})")
-            continue
-        terms.append(f'IF(ISNUMBER({cell}),{cell},IF({cell}="",0,{scored}))')
+        else:
+            terms.append(f'IF(ISNUMBER({cell}),{cell},IF({cell}="",0,{scored}))')
     return "=" + "+".join(terms)
 
 

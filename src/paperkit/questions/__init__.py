@@ -1,0 +1,1 @@
+"""Question kinds and the bank: the `Kind` protocol, one module per kind, the registry, checks and the lint."""

@@ -16,8 +16,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 from paperkit.content.models import Handbook, Module
-from paperkit.questions.kinds import LETTERS, Item, as_item
+from paperkit.questions.kind import LETTERS, Item
 from paperkit.questions.overlap import leak, near_duplicate, normal
+from paperkit.questions.registry import as_item
 from paperkit.text.markup import plain_text
 
 

@@ -20,7 +20,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from paperkit.questions.kinds import Item, kind_of
+from paperkit.questions.kind import Item
+from paperkit.questions.registry import kind_of
 from paperkit.text.markup import plain_text
 
 LEAK_RATIO = 0.4

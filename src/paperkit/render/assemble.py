@@ -3,7 +3,7 @@
 What WeasyPrint's tagging adds is joined by hand: each part has its own structure tree, whose parent tree
 numbers its pages (/StructParents) and its link annotations (/StructParent) from 0. Here the parts' trees
 become one Document element's children and the numbers are shifted part by part. Links from one part to
-another (handbook.PART_LINK URLs) become links to the named destination, which the joined file holds; the
+another (PART_LINK URLs) become links to the named destination, which the joined file holds; the
 named destinations, the outline (with each bookmark's open or closed state) and the catalog's settings are
 the parts' own. Each shipped face is embedded once.
 
@@ -18,7 +18,8 @@ import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from paperkit.handbook.context import PART_LINK
+# A link to an anchor laid out in another part: the join turns it into a link to the named destination.
+PART_LINK = "paperkit-part:"
 
 
 def join_parts(parts: Sequence[bytes], page_numbers: bytes | None = None) -> bytes:

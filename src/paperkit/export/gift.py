@@ -1,0 +1,101 @@
+"""GIFT, Moodle's text format: a $CATEGORY line per module and section, then each item in the form of its shape."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+
+from paperkit.content.models import Handbook, Module
+from paperkit.export.common import (
+    answer_html,
+    blank_answers,
+    blanks_html,
+    category_path,
+    inline_html,
+    interaction,
+    moodle_answer,
+    option_fractions,
+    paragraph,
+    sections,
+    typed_answers,
+)
+from paperkit.questions.kind import Interaction, Item
+from paperkit.text.markup import plain_text
+
+_SPECIAL = re.compile(r"([\\~=#{}:])")
+
+
+def escape_gift(text: str) -> str:
+    """Text for GIFT: a backslash before \\ ~ = # { } :, and a line break as \\n (a blank line ends a question)."""
+    return _SPECIAL.sub(r"\\\1", text).replace("\r", "").replace("\n", "\\n")
+
+
+def _head(item: Item, html: str) -> str:
+    return f"::{escape_gift(item.id)}::[html]{escape_gift(html)}"
+
+
+def _feedback(html: str) -> str:
+    """General feedback: after #### inside the answer block, the last thing before its }."""
+    return f"####{escape_gift(html)}" if html else ""
+
+
+def _options(item: Item, shape: Interaction) -> str:
+    lines = [_head(item, paragraph(shape.stem)) + "{"]
+    for option, fraction in zip(shape.options, option_fractions(shape), strict=True):
+        mark = f"~%{fraction}%" if shape.multiple else "=" if fraction == "100" else "~"
+        lines.append(f"\t{mark}{escape_gift(inline_html(option))}")
+    return "\n".join([*lines, "}"])
+
+
+def _truefalse(item: Item, shape: Interaction) -> str:
+    mark = "T" if shape.truth else "F"
+    feedback = _feedback(paragraph(shape.feedback) if shape.feedback else "")
+    return _head(item, paragraph(shape.stem)) + f"{{{mark}{feedback}}}"
+
+
+def _blanks(item: Item, shape: Interaction) -> str:
+    segments = shape.segments
+    found = blank_answers(shape)
+    if len(found) == 1:
+        # The missing-word form: the answer block stands where the blank is, and Moodle draws _____ there.
+        block = "{" + " ".join(f"={escape_gift(moodle_answer(a))}" for a in typed_answers(found[0])) + "}"
+        body = "".join(escape_gift(inline_html(text)) if text else block for text, _ in segments)
+        return f"::{escape_gift(item.id)}::[html]<p>{body}</p>"
+    # GIFT grades one answer block per question, so several blanks cannot be auto-graded there: the item stays
+    # one question (its id, its place) as an essay with numbered blanks and the key as feedback. Moodle XML
+    # exports it as a Cloze question, which grades every blank.
+    numbers = iter(range(1, len(found) + 1))
+    html = "<p>" + "".join(inline_html(text) if text else f"（{next(numbers)}）_____" for text, _ in segments) + "</p>"
+    note = f"// {item.id}: {len(found)} blanks; GIFT grades one blank a question: an essay here (Moodle XML: Cloze)"
+    return f"{note}\n{_head(item, html)}{{{_feedback(blanks_html(shape))}}}"
+
+
+def _essay(item: Item, shape: Interaction) -> str:
+    # GIFT essays have no grader information: the reference answer becomes the general feedback.
+    return _head(item, paragraph(shape.stem)) + f"{{{_feedback(answer_html(shape))}}}"
+
+
+WRITERS: Mapping[str, Callable[[Item, Interaction], str]] = MappingProxyType(
+    {"options": _options, "truefalse": _truefalse, "blanks": _blanks, "essay": _essay}
+)
+
+
+def gift_question(item: Item) -> str:
+    """One item in GIFT, without the blank line that ends it."""
+    shape = interaction(item)
+    return WRITERS[shape.shape](item, shape)
+
+
+def gift_text(handbook: Handbook, modules: Sequence[Module]) -> str:
+    """GIFT: a $CATEGORY line per module and per section, then each item; blocks separated by a blank line."""
+    blocks = [f"// {' '.join(plain_text(handbook.title).split())} ({handbook.date}): question bank, paperkit export"]
+    last_module = None
+    for module, index, questions in sections(handbook, modules):
+        # Category lines are not GIFT-escaped: Moodle reads them raw (a \: would stay in the category's name).
+        if module is not last_module:
+            blocks.append(f"$CATEGORY: {category_path(handbook, module)}")
+            last_module = module
+        blocks.append(f"$CATEGORY: {category_path(handbook, module, index)}")
+        blocks.extend(gift_question(q.item) for q in questions)
+    return "\n\n".join(blocks) + "\n"

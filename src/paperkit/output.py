@@ -1,0 +1,189 @@
+"""Every file paperkit writes goes through here: atomic files, and folders built beside their target and
+swapped in under a lock, so a reader sees the old output or the new one, never half of either.
+
+Nothing here knows what it writes; the jobs check every output first (`check_output`), then write.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from paperkit.errors import OutputError
+from paperkit.paths import ASSETS, FONTS, TEMPLATES, file_kind
+
+
+def output_target(path: Path) -> Path:
+    """Where writing `path` really writes: through a symbolic link to its target; only ever a regular file.
+
+    The atomic rename would replace whatever is at the path, so a device node (`--out /dev/null` as root),
+    a named pipe or a directory is refused, never turned into a regular file; a symbolic link is written
+    through (its target gets the new file, the link stays).
+    """
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise OutputError(f"{path} is a directory; give a file name for the output")
+    if target.exists() and not target.is_file():
+        raise OutputError(f"{path} is {file_kind(target)}; paperkit writes only regular files, give a file name")
+    return target
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temporary file and a rename: readers see the old file or the new one."""
+    path = output_target(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file 0600; give it what a plain open() would (0666 less the umask), so a
+        # colleague or a print server can read it.
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except BaseException as error:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+        raise
+
+
+def current_umask() -> int:
+    """The process umask (read by setting it and putting it straight back)."""
+    mask = os.umask(0)  # the only way to read it is to set it; put it straight back
+    os.umask(mask)
+    return mask
+
+
+def check_output(path: Path, directory: bool = False, inputs: Sequence[Path] = ()) -> None:
+    """Fail before any rendering if `path` (a file, or a folder with `directory`) cannot or must not be written.
+
+    Never an input: not under `inputs` (the source folder, the roster, the manifest) nor paperkit's own
+    templates, fonts and assets.
+    """
+    if not directory and path.is_dir():
+        raise OutputError(f"{path} is a directory; give a file name for the output")
+    if directory and path.exists() and not path.is_dir():
+        raise OutputError(f"{path} is a file; give a folder for the output")
+    real = Path(os.path.realpath(path))
+    for given in (*inputs, TEMPLATES, FONTS, ASSETS):
+        source = Path(os.path.realpath(given))
+        if real == source or source in real.parents or (directory and real in source.parents):
+            raise OutputError(f"{path} would overwrite an input ({given}); write the output somewhere else")
+    if not directory:
+        output_target(path)
+    for parent in path.parents:
+        if parent.is_dir():
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise OutputError(f"cannot write {path}: permission denied in {parent}")
+            return
+        if parent.exists():
+            raise OutputError(f"cannot write {path}: {parent} is a file, not a directory")
+
+
+def _reason(error: OSError) -> str:
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if error.errno in (errno.EEXIST, errno.ENOTDIR):
+        return "a part of the path is a file, not a directory"
+    if error.errno == errno.ENOSPC:
+        return "no space left on the device"
+    return error.strerror or str(error)
+
+
+@contextmanager
+def staged_folder(folder: Path) -> Iterator[Path]:
+    """A new, empty folder to build `folder` in; when the block ends it replaces `folder` in one rename (files
+    the old folder had and the new one lacks are carried over). One build per folder at a time; a failed or
+    interrupted build leaves nothing behind, and the old folder as it was."""
+    with _parents_made(folder), _folder_lock(folder), _staging(folder) as staging:
+        yield staging
+        _swap_in(folder, staging)
+
+
+@contextmanager
+def _parents_made(folder: Path) -> Iterator[None]:
+    """Make the folders above `folder` that do not exist yet; a build that fails or is interrupted removes them
+    again (build/exams/ included), so it leaves nothing behind."""
+    missing = [parent for parent in (folder.parent, *folder.parent.parents) if not parent.exists()]
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for parent in missing:  # innermost first
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        raise
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """One build at a time per exam folder: a second one says so at once instead of mixing its files in."""
+    import fcntl
+
+    lock = folder.parent / f".{folder.name}.lock"
+    with open(lock, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise OutputError(
+                f"another paperkit build is writing {folder} right now; run this one when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            # Removed while still held, so no stray file is left beside the exam folders.
+            with suppress(OSError):  # gone with its folder (replaced by a file mid-build): nothing to tidy
+                lock.unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _staging(folder: Path) -> Iterator[Path]:
+    """A new, empty folder beside `folder` to build the exam in; removed with everything in it if the build
+    fails or is interrupted (Ctrl-C, SIGTERM), so nothing of the run is left and the old folder is as it was."""
+    import shutil
+    import tempfile
+
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".new", dir=folder.parent))
+    try:
+        os.chmod(staging, 0o777 & ~current_umask())
+        yield staging
+    except BaseException as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
+        if isinstance(error, OutputError):  # name the folder the user asked for, not the temporary one
+            raise OutputError(str(error).replace(str(staging), str(folder))) from None
+        raise
+
+
+def _swap_in(folder: Path, staging: Path) -> None:
+    """Put the built folder in place with renames: the folder holds the old set or the new one, never papers
+    of one build with keys of another. Other files in the old folder (the teacher's scores.xlsx,
+    analysis.pdf) are carried over."""
+    import shutil
+    import tempfile
+
+    if not folder.is_dir():
+        os.rename(staging, folder)
+        return
+    for kept in folder.rglob("*"):
+        target = staging / kept.relative_to(folder)
+        if kept.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(kept, target)
+    retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
+    os.rename(folder, retired / folder.name)
+    os.rename(staging, folder)
+    shutil.rmtree(retired, ignore_errors=True)

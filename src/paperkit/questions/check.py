@@ -1,0 +1,51 @@
+"""Every exam item against its kind, and `follows` chains, as located problems (pure)."""
+
+from __future__ import annotations
+
+from paperkit.content.models import Exercise, Handbook
+from paperkit.content.validate import located
+from paperkit.errors import Problem
+from paperkit.questions.registry import as_item, check_item
+
+
+def check_items(handbook: Handbook) -> list[Problem]:
+    """Every item against its kind, and `follows` chains: known ids of the module, one kind, no cycles."""
+    problems: list[Problem] = []
+    for module in handbook.modules:
+        items = {
+            item.id: item
+            for section in module.sections
+            for item in (*(as_item(e) for e in section.examples), *section.exercises)
+        }
+        followed: dict[str, str] = {}
+        for item in items.values():
+            problems.extend(located(item.origin, name, message) for name, message in check_item(item))
+            if not item.follows:
+                continue
+            if item.follows in followed:
+                problems.append(
+                    located(
+                        item.origin, "follows", f"'{item.follows}' is already followed by '{followed[item.follows]}'"
+                    )
+                )
+            followed.setdefault(item.follows, item.id)
+            before = items.get(item.follows)
+            if before is None:
+                problems.append(located(item.origin, "follows", f"no item '{item.follows}' in module {module.id}"))
+            elif before.kind != item.kind:
+                problems.append(
+                    located(item.origin, "follows", f"'{item.follows}' is a {before.kind} item; a chain keeps one kind")
+                )
+            elif _in_cycle(item.id, items):
+                problems.append(located(item.origin, "follows", f"'{item.id}' follows itself through {item.follows}"))
+    return problems
+
+
+def _in_cycle(start: str, items: dict[str, Exercise]) -> bool:
+    seen, current = set(), start
+    while current in items and items[current].follows:
+        if current in seen:
+            return start in seen
+        seen.add(current)
+        current = items[current].follows
+    return False

@@ -1,0 +1,233 @@
+"""选择题 (choice) and 多项选择题 (multi): options lettered A, B, …; the key is one letter, or several."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from paperkit.errors import CellProblem
+from paperkit.labels import label
+from paperkit.questions.kind import (
+    LETTERS,
+    Interaction,
+    Item,
+    Kind,
+    Layout,
+    Mark,
+    Rules,
+    common_view,
+    letters_of,
+    shown,
+    text_width,
+)
+
+if TYPE_CHECKING:
+    from paperkit.questions.bank import ExamQuestion
+
+MIN_OPTIONS, MAX_OPTIONS = 2, 8
+
+
+def _check_options(item: Item, multi: bool) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    options = item.options
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        problems.append(("options", f"expected {MIN_OPTIONS} to {MAX_OPTIONS} options, got {len(options)}"))
+    seen: dict[str, int] = {}
+    for index, option in enumerate(options):
+        key = re.sub(r"\s+", "", option)
+        if key in seen:
+            problems.append((f"options[{index}]", f"the same as option {LETTERS[seen[key]]}; options must differ"))
+        seen.setdefault(key, index)
+    valid = LETTERS[: len(options)]
+    letters = letters_of(item.answer)
+    span = f"{valid[0]}–{valid[-1]}" if valid else "none"
+    if not letters or any(ch not in valid for ch in letters):
+        expected = "letters" if multi else "one letter"
+        problems.append(("answer", f"expected {expected} of the options ({span}), got '{item.answer}'"))
+    elif len(set(letters)) != len(letters):
+        problems.append(("answer", f"'{item.answer}' names an option twice"))
+    elif not multi and len(letters) != 1:
+        problems.append(("answer", f"a choice item has one answer, got '{item.answer}'; use kind: multi"))
+    elif multi and len(letters) < 2:
+        problems.append(("answer", f"a multi item has two or more answers, got '{item.answer}'; use kind: choice"))
+    elif multi and len(letters) == len(options):
+        problems.append(("answer", "every option is keyed correct; a multi item needs at least one wrong option"))
+    for index, pin in enumerate(item.pinned):
+        if letters_of(pin) not in valid or len(letters_of(pin)) != 1:
+            problems.append((f"pinned[{index}]", f"expected one letter of the options ({span}), got '{pin}'"))
+    return problems
+
+
+def keyed(item: Item) -> tuple[int, ...]:
+    """The indexes of the options the answer letters name, in order."""
+    return tuple(sorted(LETTERS.index(ch) for ch in letters_of(item.answer) if ch in LETTERS[: len(item.options)]))
+
+
+# -- the paper -----------------------------------------------------------------------------------------------
+
+
+def option_columns(options: tuple[str, ...], chars_per_line: int) -> int:
+    """4, 2 or 1 options a row, as exam papers set them: the most columns the widest option fits."""
+    widest = max((text_width(o) for o in options), default=0) + 3  # the letter, its dot and a gap
+    for columns in (4, 2):
+        if (len(options) % columns == 0 or columns == 2) and widest * columns <= chars_per_line:
+            return columns
+    return 1
+
+
+def printed_order(q: ExamQuestion) -> tuple[int, ...]:
+    """The original index of each option as printed on this paper (shuffled per variant, or as written)."""
+    return q.order or tuple(range(len(q.question.item.options)))
+
+
+def printed_letters(item: Item, order: tuple[int, ...]) -> str:
+    """The key letters as a paper with this option order prints them (`order` () = as written)."""
+    order = order or tuple(range(len(item.options)))
+    right = set(keyed(item))
+    return "".join(LETTERS[position] for position, original in enumerate(order) if original in right)
+
+
+def printed_answer(q: ExamQuestion) -> str:
+    """The key letters as printed on this paper: where the keyed options landed after shuffling."""
+    return printed_letters(q.question.item, q.order)
+
+
+def _paper(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
+    item = q.question.item
+    options = [item.options[i] for i in printed_order(q)]
+    return {
+        **common_view(q, CHOICE if item.kind == CHOICE.name else MULTI),
+        "options": [{"letter": LETTERS[i], "text": text} for i, text in enumerate(options)],
+        "columns": option_columns(item.options, layout.chars_per_line),
+    }
+
+
+def _choice_key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
+    view = _paper(q, layout)
+    view.update(answer=printed_answer(q), rule="")
+    return view
+
+
+def _multi_key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
+    view = _paper(q, layout)
+    view.update(answer=printed_answer(q), rule=_multi_rule(layout.rules))
+    return view
+
+
+# -- answers and scoring -----------------------------------------------------------------------------------
+
+
+def _keyed_options(item: Item) -> tuple[str, ...]:
+    return tuple(item.options[i] for i in keyed(item))
+
+
+def _stem_and_options(item: Item) -> tuple[str, ...]:
+    return (item.q, *item.options)
+
+
+def _interaction(item: Item) -> Interaction:
+    pinned = tuple(LETTERS.index(letters_of(p)) for p in item.pinned)
+    return Interaction("options", item.q, item.options, keyed(item), multiple=item.kind == MULTI.name, pinned=pinned)
+
+
+def _takes_letters(item: Item) -> bool:
+    return True
+
+
+def read_letters(text: str, count: int) -> str:
+    """A typed answer as option letters: full-width letters from a Chinese IME, spaces and separators allowed."""
+    letters = re.sub(r"[\s,，、/;；]", "", unicodedata.normalize("NFKC", text)).upper()
+    valid = LETTERS[:count]
+    if not letters or any(ch not in valid for ch in letters) or len(set(letters)) != len(letters):
+        raise CellProblem(f"{shown(text)} is neither points nor option letters ({valid[0]}–{valid[-1]})")
+    return letters
+
+
+def _score(text: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> Mark:
+    order = order or tuple(range(len(item.options)))
+    letters = read_letters(text, len(order))
+    if item.kind == CHOICE.name and len(letters) > 1:
+        raise CellProblem(f"{shown(text)}: a single-choice question takes one letter")
+    chosen = set(letters)
+    key = set(printed_letters(item, order))
+    original = "".join(sorted(LETTERS[order[LETTERS.index(ch)]] for ch in letters))
+    return Mark(option_points(chosen, key, points, item.kind == MULTI.name, rules), original)
+
+
+def option_points(chosen: set[str], key: set[str], points: int, multi: bool, rules: Rules) -> float:
+    """The points for a set of chosen letters against the keyed ones, under the paper's 多选 rule."""
+    if chosen == key:
+        return float(points)
+    if not multi or not chosen or not chosen < key:
+        return 0.0
+    if rules.multi == "per-option":  # 新高考: each correct option its share, to half points
+        return int(2 * points * len(chosen) / len(key)) / 2
+    return float(points // 2)  # 部分选对得一半分（向下取整）
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _sheet_formula(cell: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> str:
+    order = order or tuple(range(len(item.options)))
+    key = printed_letters(item, order)
+    upper = f"UPPER({cell})"
+    present = [f"ISNUMBER(FIND({_quoted(ch)},{upper}))" for ch in key]
+    wrong = [f"ISERROR(FIND({_quoted(ch)},{upper}))" for ch in LETTERS[: len(order)] if ch not in key]
+    nowrong = f"AND({','.join(wrong)})" if wrong else "TRUE"
+    if item.kind != MULTI.name:
+        partial = "0"
+    elif rules.multi == "per-option":
+        partial = f"INT(2*{points}*({'+'.join(present)})/{len(key)})/2"
+    else:
+        partial = str(points // 2)
+    return f"IF(AND({nowrong},{','.join(present)}),{points},IF({nowrong},{partial},0))"
+
+
+def _printed_key(item: Item, order: tuple[int, ...]) -> str:
+    return printed_letters(item, order)
+
+
+def _multi_rule(rules: Rules) -> str:
+    return label("multi_rule_per_option") if rules.multi == "per-option" else label("multi_rule")
+
+
+OPTION_FIELDS = ("options", "answer", "pinned", "points", "difficulty", "follows")
+
+CHOICE = Kind(
+    "choice",
+    required=("options", "answer"),
+    allowed=OPTION_FIELDS,
+    check=lambda item: _check_options(item, multi=False),
+    paper_view=_paper,
+    key_view=_choice_key,
+    answer_texts=_keyed_options,
+    shown_texts=_stem_and_options,
+    interaction=_interaction,
+    printed_key=_printed_key,
+    takes_answer=_takes_letters,
+    score=_score,
+    sheet_formula=_sheet_formula,
+    lettered=True,
+    compact_key=True,
+)
+MULTI = Kind(
+    "multi",
+    required=("options", "answer"),
+    allowed=OPTION_FIELDS,
+    check=lambda item: _check_options(item, multi=True),
+    paper_view=_paper,
+    key_view=_multi_key,
+    answer_texts=_keyed_options,
+    shown_texts=_stem_and_options,
+    interaction=_interaction,
+    printed_key=_printed_key,
+    takes_answer=_takes_letters,
+    score=_score,
+    sheet_formula=_sheet_formula,
+    lettered=True,
+    compact_key=True,
+    rule_label=_multi_rule,
+)

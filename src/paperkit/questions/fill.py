@@ -1,0 +1,219 @@
+"""填空题 (fill): a stem with [[answer|alternative]] blanks, each printed as an underline on the paper.
+
+A typed answer matches a blank as a teacher reads it: full-width forms, spaces and case do not matter, and a
+formula may be typed as it prints (`−∞` for `$-\\infty$`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from paperkit.labels import label
+from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, common_view, text_width
+from paperkit.text.markup import plain_text
+
+if TYPE_CHECKING:
+    from paperkit.questions.bank import ExamQuestion
+
+MIN_BLANK_EM = 4.0
+
+_MATH = re.compile(r"(?<!\\)\$(?:\\.|[^$\\])+\$")
+
+
+def _outside_math(text: str) -> list[tuple[int, int]]:
+    """The [start, end) ranges of `text` that are not inside $…$."""
+    ranges, last = [], 0
+    for match in _MATH.finditer(text):
+        ranges.append((last, match.start()))
+        last = match.end()
+    ranges.append((last, len(text)))
+    return ranges
+
+
+def split_alternatives(inside: str) -> tuple[str, ...]:
+    """`a|b|c` into its answers; a `|` inside $…$ (an absolute value) does not split."""
+    parts, start = [], 0
+    for low, high in _outside_math(inside):
+        for index in range(low, high):
+            if inside[index] == "|":
+                parts.append(inside[start:index].strip())
+                start = index + 1
+    parts.append(inside[start:].strip())
+    return tuple(parts)
+
+
+def _math_end(text: str, start: int) -> int:
+    """The index after the $ that closes the formula opened at `start` (the end of text if none does)."""
+    index = start + 1
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+            continue
+        if text[index] == "$":
+            return index + 1
+        index += 1
+    return len(text)
+
+
+def scan_blanks(q: str) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
+    """A fill-in prompt as (text, ()) and ("", answers) segments, and the problems of its [[…]] markers.
+
+    A blank opens with [[ outside $…$ math and closes at the next ]] outside math; its answers may hold math.
+    """
+    segments: list[tuple[str, tuple[str, ...]]] = []
+    problems: list[str] = []
+    text_start = index = 0
+    while index < len(q):
+        if q[index] == "$":
+            inner = q.find("[[", index, _math_end(q, index))
+            if inner != -1:
+                problems.append("a [[blank]] inside $…$; put the blank outside the math: $x=$ [[1]]")
+            index = _math_end(q, index)
+        elif q.startswith("[[", index):
+            close = index + 2
+            while close < len(q) and not q.startswith("]]", close):
+                close = _math_end(q, close) if q[close] == "$" else close + 1
+            if close >= len(q):
+                problems.append("a [[ without its ]]; blanks are written [[answer]]")
+                break
+            segments.append((q[text_start:index], ()))
+            segments.append(("", split_alternatives(q[index + 2 : close])))
+            index = text_start = close + 2
+        elif q.startswith("]]", index):
+            problems.append("a ]] without its [[; blanks are written [[answer]]")
+            index += 2
+        else:
+            index += 1
+    segments.append((q[text_start:], ()))
+    return [seg for seg in segments if seg[0] or seg[1]], problems
+
+
+def blank_segments(q: str) -> list[tuple[str, tuple[str, ...]]]:
+    """A fill-in prompt as (text, ()) and ("", answers) segments, in order."""
+    return scan_blanks(q)[0]
+
+
+def blanks(q: str) -> list[tuple[str, ...]]:
+    """The answers of each blank of a fill-in prompt, in order."""
+    return [answers for text, answers in blank_segments(q) if not text]
+
+
+def _check(item: Item) -> list[tuple[str, str]]:
+    segments, problems = scan_blanks(item.q)
+    found = [answers for text, answers in segments if not text]
+    result = [("q", message) for message in problems]
+    if not found and not problems:
+        result.append(("q", "a fill-in item needs at least one blank, written [[answer]] outside $…$"))
+    for number, answers in enumerate(found, start=1):
+        if any(not answer for answer in answers):
+            result.append(("q", f"blank {number} has an empty answer; write [[answer]] or [[answer|alternative]]"))
+    return result
+
+
+# -- the paper and the key -----------------------------------------------------------------------------------
+
+
+def _paper(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
+    # A blank is an underline twice the printed answer's width (handwriting), never shorter than 4 em.
+    segments = [
+        {"text": text, "blank": bool(answers), "width": _blank_width(answers)}
+        for text, answers in blank_segments(q.question.item.q)
+    ]
+    return {**common_view(q, FILL), "segments": segments}
+
+
+def _blank_width(answers: tuple[str, ...]) -> str:
+    return f"{max(MIN_BLANK_EM, 2 * text_width(answers[0])):.1f}em" if answers else ""
+
+
+def _key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
+    view = _paper(q, layout)
+    found = blanks(q.question.item.q)
+    view["blanks"] = [
+        {
+            "label": label("blank_number", number=n) + "：" if len(found) > 1 else label("reference_answer"),
+            "answer": answers[0],
+            "accepted": list(answers[1:]),
+            "accepted_label": label("accepted", alternatives="；".join(answers[1:])),
+        }
+        for n, answers in enumerate(found, start=1)
+    ]
+    return view
+
+
+# -- answers and scoring -----------------------------------------------------------------------------------
+
+_DASHES = str.maketrans({"−": "-", "–": "-", "—": "-", "～": "~", "×": "x", "·": "."})
+
+
+def normal_answer(text: str) -> str:
+    """An answer as compared: NFKC (full-width forms), dashes and minus signs alike, no spaces, case folded."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).translate(_DASHES)).casefold()
+
+
+def answer_forms(answer: str) -> set[str]:
+    """Every way a student may write an accepted answer: as written in the source and as it prints."""
+    return {normal_answer(answer), normal_answer(plain_text(answer))}
+
+
+def matches(typed: str, answers: tuple[str, ...]) -> bool:
+    """Whether a typed answer is one of a blank's accepted answers."""
+    said = normal_answer(typed)
+    return any(said in answer_forms(answer) for answer in answers)
+
+
+def _blank_answers(item: Item) -> tuple[str, ...]:
+    return tuple(answer for answers in blanks(item.q) for answer in answers)
+
+
+def _stem(item: Item) -> tuple[str, ...]:
+    return ("".join(text for text, answers in blank_segments(item.q) if not answers),)
+
+
+def _interaction(item: Item) -> Interaction:
+    return Interaction("blanks", item.q, segments=tuple(blank_segments(item.q)))
+
+
+def _printed_key(item: Item, order: tuple[int, ...]) -> str:
+    return "；".join(answers[0] for answers in blanks(item.q))
+
+
+def _one_blank(item: Item) -> bool:
+    return len(blanks(item.q)) == 1
+
+
+def _score(text: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> Mark:
+    right = matches(text, blanks(item.q)[0])
+    return Mark(float(points) if right else 0.0, text=normal_answer(text))
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _sheet_formula(cell: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> str | None:
+    found = blanks(item.q)
+    if len(found) != 1:
+        return None
+    answers = ",".join(f"TRIM({cell})={_quoted(a)}" for a in found[0])
+    return f"IF(OR({answers}),{points},0)"
+
+
+FILL = Kind(
+    "fill",
+    required=(),
+    allowed=("points", "difficulty", "lines", "follows"),
+    check=_check,
+    paper_view=_paper,
+    key_view=_key,
+    answer_texts=_blank_answers,
+    shown_texts=_stem,
+    interaction=_interaction,
+    printed_key=_printed_key,
+    takes_answer=_one_blank,
+    score=_score,
+    sheet_formula=_sheet_formula,
+    text_answers=True,
+)

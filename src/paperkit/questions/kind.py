@@ -1,0 +1,192 @@
+"""The question-kind protocol: everything a kind says about its items, and what the kinds share.
+
+A kind is one `Kind` (its module in this package registers it in `registry.py`) plus one template
+`templates/kind-<name>.html.j2` with two macros, `paper(q)` and `key(q)`. Code outside this package asks
+the kind and never compares its name: loading and checking, the paper and key views, the answer texts
+that must not show elsewhere, how a typed answer is scored (the score sheet, the analysis and the scanner
+use the one `score`), its compact key, and how it looks to a learning platform (`interaction`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from paperkit.content.models import Exercise, RubricPoint
+from paperkit.errors import CellProblem
+from paperkit.labels import label
+from paperkit.text.markup import math_spans, visible_text
+
+if TYPE_CHECKING:
+    from paperkit.questions.bank import ExamQuestion
+
+Item = Exercise
+View = Callable[["ExamQuestion", "Layout"], dict[str, Any]]
+Texts = Callable[[Item], tuple[str, ...]]
+Check = Callable[[Item], list[tuple[str, str]]]  # (field, message) pairs
+
+LETTERS = "ABCDEFGH"  # option letters (an item has at most 8 options)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How a paper scores what students write: its 多选 rule, printed on the paper and used by every scorer.
+
+    `half`: every correct option and no wrong one earns full marks, some correct and no wrong one half (rounded
+    down), any wrong option 0. `per-option` (the 新高考 rule): each correct option chosen earns its share of the
+    points (full marks for all of them), any wrong option 0.
+    """
+
+    multi: str = "half"
+
+
+MULTI_RULES = ("half", "per-option")
+DEFAULT_RULES = Rules()
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a kind's views may know of the page: the body line's length in characters, and the scoring rules."""
+
+    chars_per_line: int
+    space_from_points: bool = False  # blueprint papers: a short answer's space grows with its points
+    rules: Rules = DEFAULT_RULES
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One scored answer: the points, and for a lettered item the original option letters chosen."""
+
+    points: float
+    chosen: str | None = None  # original letters ("" = left blank); None when the cell held points or text
+    answered: bool = True
+    text: str = ""  # a typed answer (fill-in) as the student wrote it, normalised, for 典型错误
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """An item as a learning platform takes it, in one of four shapes every exporter writes.
+
+    `options`: pick one (or with `multiple` several) of `options`, `correct` being the keyed indexes;
+    `truefalse`: `truth`, with `feedback`; `blanks`: `segments` of text ('' answers) and blanks (their accepted
+    answers); `essay`: a free answer with a `reference` and its `rubric`.
+    """
+
+    shape: str
+    stem: str
+    options: tuple[str, ...] = ()
+    correct: tuple[int, ...] = ()
+    multiple: bool = False
+    pinned: tuple[int, ...] = ()
+    truth: bool = False
+    feedback: str = ""
+    segments: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    reference: str = ""
+    rubric: tuple[RubricPoint, ...] = ()
+    lines: int | None = None
+
+
+SHAPES = ("options", "truefalse", "blanks", "essay")
+
+Score = Callable[[str, Item, tuple[int, ...], int, Rules], Mark]
+PrintedKey = Callable[[Item, tuple[int, ...]], str]
+SheetFormula = Callable[[str, Item, tuple[int, ...], int, Rules], "str | None"]
+
+
+def _no_answer(item: Item) -> bool:
+    return False
+
+
+def _points_only(text: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> Mark:
+    raise CellProblem(f"{shown(text)} is not a number; this question takes points from 0 to {points}")
+
+
+def _no_formula(cell: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> str | None:
+    return None
+
+
+def _no_rule(rules: Rules) -> str:
+    return ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One question kind: the whole of what paperkit needs to know to load, set, key, score and export it."""
+
+    name: str
+    required: tuple[str, ...]  # fields beyond id, kind and q
+    allowed: tuple[str, ...]
+    check: Check
+    paper_view: View
+    key_view: View
+    answer_texts: Texts  # what answers the item: no other item on its paper may show these
+    shown_texts: Texts  # what a student sees of it: its stem (blanks left out) and options
+    interaction: Callable[[Item], Interaction]  # how a learning platform takes it (export/)
+    printed_key: PrintedKey  # the key as one paper prints it: letters in printed order, true/false, an answer
+    takes_answer: Callable[[Item], bool] = _no_answer  # a score-sheet cell may hold the student's answer
+    score: Score = _points_only  # a typed or scanned answer (not points) as a Mark
+    sheet_formula: SheetFormula = _no_formula  # an Excel expression scoring a typed answer, or None
+    lettered: bool = False  # answered with option letters (bubbles on an answer sheet, option shares)
+    text_answers: bool = False  # a text cell is always an answer, even when it reads as a number (64)
+    compact_key: bool = False  # the key is a 题号 | 答案 row, not a worked answer
+    rule_label: Callable[[Rules], str] = field(default=_no_rule)  # the scoring rule printed with its part
+
+    @property
+    def part_name(self) -> str:
+        """The part's name on a paper (选择题), from the labels table."""
+        return label(f"part_{self.name}")
+
+    @property
+    def instruction(self) -> str:
+        """The line under the part's heading on a paper, from the labels table."""
+        return label(f"instruction_{self.name}")
+
+    @property
+    def template(self) -> str:
+        """The template with this kind's `paper(q)` and `key(q)` macros."""
+        return f"kind-{self.name}.html.j2"
+
+
+def common_view(q: ExamQuestion, kind: Kind) -> dict[str, Any]:
+    """What every kind's paper and key show: number, points (none in a handbook), prompt, its template, its source."""
+    return {
+        "number": q.number,
+        "points": q.points,
+        "points_label": label("points", points=q.points) if q.points else "",
+        "prompt": q.question.item.q,
+        "template": kind.template,
+        "section_title": q.question.section_title,
+        "source_label": label("source", section=q.question.section_id),
+    }
+
+
+def letters_of(answer: str) -> str:
+    """Answer letters as written in the source (`A, C`, `acd`) as plain capitals."""
+    return re.sub(r"[\s,，、]+", "", answer).upper()
+
+
+def shown(value: object) -> str:
+    """A cell's value quoted for a message, long ones cut."""
+    text = str(value).strip()
+    return f"'{text[:20]}…'" if len(text) > 20 else f"'{text}'"
+
+
+def text_width(text: str) -> float:
+    """A text's width in body characters: CJK square, Latin half, a formula about four."""
+    visible = re.sub(r"\s+", "", visible_text(text))
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.55 for ch in visible) + 3 * len(math_spans(text))
+
+
+def scaled_rubric(points: tuple[int, ...], total: int) -> list[int]:
+    """Rubric points scaled to the points a paper gives (largest remainder; the author's own when they agree)."""
+    written = sum(points)
+    if not written or written == total:
+        return list(points)
+    shares = [p * total / written for p in points]
+    scaled = [int(share) for share in shares]
+    order = sorted(range(len(points)), key=lambda i: (-(shares[i] - scaled[i]), i))
+    for i in order[: total - sum(scaled)]:
+        scaled[i] += 1
+    return scaled

@@ -1,0 +1,49 @@
+"""Open a source folder: load its YAML, check its content and every item against its kind, or say what is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from paperkit.content.load import load_handbook
+from paperkit.content.models import Handbook, Module
+from paperkit.content.validate import validate_handbook
+from paperkit.errors import ContentError, Problem, UsageError
+from paperkit.questions.check import check_items
+
+
+def handbook_problems(handbook: Handbook) -> list[Problem]:
+    """Every problem of a loaded handbook, content and items, in file and line order."""
+    return sorted(validate_handbook(handbook) + check_items(handbook))
+
+
+def open_handbook(source: Path) -> Handbook:
+    """Load and validate a source directory; raise ContentError with every problem found."""
+    handbook = load_handbook(source)
+    problems = handbook_problems(handbook)
+    if problems:
+        raise ContentError(problems, handbook.source)
+    return handbook
+
+
+def select_modules(handbook: Handbook, modules: Sequence[int] | None) -> tuple[Module, ...]:
+    """The handbook's modules with these ids, in handbook order; an id that does not exist is a UsageError."""
+    if modules is None:
+        return handbook.modules
+    known = [m.id for m in handbook.modules]
+    unknown = sorted({m for m in modules if m not in known})
+    if unknown:
+        noun = "module" if len(unknown) == 1 else "modules"
+        shown = ",".join(map(str, modules))
+        raise UsageError(
+            f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {_id_range(known)}"
+        )
+    return tuple(m for m in handbook.modules if m.id in modules)
+
+
+def _id_range(ids: Sequence[int]) -> str:
+    # Worded as `paperkit exam` words it, so both commands answer a wrong --modules alike.
+    ids = sorted(ids)
+    if ids and ids == list(range(ids[0], ids[-1] + 1)):
+        return f"{ids[0]}–{ids[-1]}"
+    return ", ".join(map(str, ids))
