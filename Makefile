@@ -6,9 +6,9 @@ SOURCE   := source
 BUILD    := build
 
 CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
-CODE      := $(wildcard src/paperkit/*.py) $(wildcard templates/*) $(wildcard fonts/*.otf) $(wildcard fonts/*.ttf)
+CODE      := $(shell find src/paperkit -name '*.py') $(wildcard templates/*) $(wildcard fonts/*.otf) $(wildcard fonts/*.ttf)
 
-.PHONY: all setup test test-fast lint validate bench bench-compare bench-parallel previews clean
+.PHONY: all setup test test-fast test-unit lint validate bench bench-compare bench-parallel previews clean
 
 all: $(BUILD)/.validated $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 
@@ -55,7 +55,8 @@ previews: $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 validate: setup
 	$(PAPERKIT) validate --source $(SOURCE)
 
-# Lint and types first (seconds), then every test; test-fast skips the ones marked slow (whole handbooks, rosters).
+# Lint and types first (seconds), then every test; test-fast skips the ones marked slow (whole handbooks, rosters),
+# test-unit every one that renders.
 lint: setup
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/ruff format --check src tests bench scripts
@@ -67,6 +68,10 @@ test: lint
 
 test-fast: lint
 	$(PY) -m pytest -n auto --dist loadfile -m "not slow"
+
+# The unit tier: every test that lays out no PDF and starts no paperkit process (conftest.py marks the rest).
+test-unit: lint
+	$(PY) -m pytest -n auto --dist loadfile -m "not render"
 
 # Timings are noisy on shared machines: the benchmark reports against budgets, it never fails.
 bench: setup

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from paperkit.exam.job import plan_exam
 from paperkit.exam.manifest import manifest_json
 from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.exam.plan import plan_exam
 from paperkit.marking.grading import Slot, sitters
 from paperkit.marking.jobs import build_scoresheet, open_exam
 

@@ -44,6 +44,14 @@ sections:
 """
 
 
+@pytest.fixture(scope="session")
+def handbook():
+    """The bundled handbook, loaded and validated once per session (tests never change it)."""
+    from paperkit.source import open_handbook
+
+    return open_handbook(SOURCE)
+
+
 # The bundled handbook laid out once per session in one process, by answer mode (the three modes also cover
 # the three papers): test_handbook reads them all, test_errata the A4 one.
 HANDBOOK_VARIANTS = {"inline": "A4", "none": "B5", "end": "Letter"}
@@ -52,12 +60,14 @@ HANDBOOK_VARIANTS = {"inline": "A4", "none": "B5", "end": "Letter"}
 @pytest.fixture(scope="session")
 def rendered_handbooks():
     from paperkit.handbook.job import render_handbook
+    from paperkit.handbook.options import HandbookOptions
     from paperkit.render.page import geometry_for
     from paperkit.source import open_handbook
 
     handbook = open_handbook(SOURCE)
     return {
-        answers: render_handbook(handbook, geometry_for(paper), answers) for answers, paper in HANDBOOK_VARIANTS.items()
+        answers: render_handbook(handbook, HandbookOptions(geometry_for(paper), answers))
+        for answers, paper in HANDBOOK_VARIANTS.items()
     }
 
 
@@ -82,3 +92,58 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run the test with tmp_path as the working directory (so paths print as source/...)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# The unit tier (`make test-unit`) is every test that lays out no PDF and starts no paperkit process. These
+# files lay out PDFs throughout; the tests named below do in files that are otherwise quick. A test marked
+# slow renders too. Found by running the suite with WeasyPrint's layout refused (PAPERKIT_DISCOVER_RENDERS=1).
+RENDER_FILES = {
+    "test_assemble.py",
+    "test_checklist.py",
+    "test_cli.py",
+    "test_exam_pdf.py",
+    "test_faults.py",
+    "test_handbook.py",
+    "test_parts.py",
+    "test_pdf.py",
+    "test_preview.py",
+    "test_repro.py",
+}
+RENDER_TESTS = {
+    "test_errors.py::test_a_bom_roster_with_empty_lines_builds",
+    "test_errors.py::test_a_symbolic_link_is_written_through",
+    "test_errors.py::test_allow_overflow_prints_it_anyway_with_a_warning_naming_the_page",
+    "test_errors.py::test_long_words_long_formulas_and_wide_formulas_stay_on_the_page",
+    "test_errors.py::test_what_cannot_be_broken_is_an_error_naming_the_page",
+    "test_errors.py::test_raw_html_builds_without_opening_anything_else",
+    "test_exam_parts.py::test_a_blueprint_exam_reprints_byte_for_byte",
+    "test_marking.py::test_a_class_of_45_from_sheet_to_report",
+    "test_markup.py::test_the_paragraph_end_rule_reads_only_the_text_after_the_last_tag",
+}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The unit tier (`-m "not render"`) does not even import the files that only render."""
+    if "not render" in (config.getoption("markexpr") or "") and collection_path.name in RENDER_FILES:
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that renders (see RENDER_FILES) `render`, so `-m "not render"` is the unit tier."""
+    for item in items:
+        name = item.nodeid.split("/")[-1].split("[")[0]
+        if name.split("::")[0] in RENDER_FILES or name in RENDER_TESTS or item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.render)
+
+
+@pytest.fixture(autouse=True)
+def _discover_renders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With PAPERKIT_DISCOVER_RENDERS=1 any layout fails: the tests that fail are the ones that render."""
+    if os.environ.get("PAPERKIT_DISCOVER_RENDERS"):
+        from paperkit.render import pdf
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise SystemError("RENDERED")
+
+        monkeypatch.setattr(pdf, "lay_out", refuse)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import re
 from collections import Counter
 from typing import Any
 
@@ -18,9 +17,10 @@ from pypdf import PdfReader
 from conftest import SOURCE
 from paperkit.handbook.context import PART_LINK
 from paperkit.handbook.job import render_handbook, render_handbook_in_parts
-from paperkit.handbook.parts import BookOptions
+from paperkit.handbook.options import HandbookOptions
 from paperkit.render.page import geometry_for
 from paperkit.source import open_handbook
+from pdftext import squash
 
 pytestmark = pytest.mark.slow  # lays out three modules twice
 
@@ -30,7 +30,7 @@ A4 = geometry_for("A4")
 
 @pytest.fixture(scope="module")
 def joined_pdf() -> bytes:
-    return render_handbook_in_parts(SMALL, BookOptions(A4, "end"), 2).pdf
+    return render_handbook_in_parts(SMALL, HandbookOptions(A4, "end"), 2).pdf
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +40,7 @@ def joined(joined_pdf: bytes) -> PdfReader:
 
 @pytest.fixture(scope="module")
 def single() -> PdfReader:
-    return PdfReader(io.BytesIO(render_handbook(SMALL, A4, "end").pdf))
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return PdfReader(io.BytesIO(render_handbook(SMALL, HandbookOptions(A4, "end")).pdf))
 
 
 def outline(reader: PdfReader) -> list[tuple[str, int, int]]:

@@ -7,46 +7,46 @@ from pathlib import Path
 import pytest
 
 from paperkit import cache
-from paperkit.text import fonts, markup
+from paperkit.text import fonts, math
 
 
 @pytest.fixture
 def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty cache directory, and no in-process memo of earlier formulas."""
     monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path))
-    markup.render_math.cache_clear()
+    math.render_math.cache_clear()
     fonts.covered_characters.cache_clear()
     yield tmp_path
-    markup.render_math.cache_clear()
+    math.render_math.cache_clear()
     fonts.covered_characters.cache_clear()
 
 
 def test_a_cached_formula_is_the_same_formula(fresh_cache: Path) -> None:
-    first = markup.render_math(r"\sqrt{d_k + 1}")
+    first = math.render_math(r"\sqrt{d_k + 1}")
     (entry,) = (fresh_cache / "math").iterdir()
-    markup.render_math.cache_clear()
-    assert markup.render_math(r"\sqrt{d_k + 1}") == first
+    math.render_math.cache_clear()
+    assert math.render_math(r"\sqrt{d_k + 1}") == first
     assert entry.read_bytes().decode().endswith("</svg>")
 
 
 def test_a_damaged_entry_is_drawn_again(fresh_cache: Path) -> None:
-    first = markup.render_math(r"\frac{a}{b}")
+    first = math.render_math(r"\frac{a}{b}")
     (entry,) = (fresh_cache / "math").iterdir()
     entry.write_bytes(b"<svg broken")
-    markup.render_math.cache_clear()
-    assert markup.render_math(r"\frac{a}{b}") == first
+    math.render_math.cache_clear()
+    assert math.render_math(r"\frac{a}{b}") == first
     assert entry.read_bytes().decode().endswith("</svg>")
 
 
 def test_an_edited_entry_is_never_trusted(fresh_cache: Path) -> None:
     # A well-formed SVG that says something else ("HACKED" in place of the formula) is not what was stored.
-    first = markup.render_math(r"\frac{a}{b}")
+    first = math.render_math(r"\frac{a}{b}")
     (entry,) = (fresh_cache / "math").iterdir()
     head, _, body = entry.read_bytes().partition(b"\n")
     hacked = body.replace(b"</svg>", b'<text x="0" y="0">HACKED</text></svg>')
     entry.write_bytes(head + b"\n" + hacked)
-    markup.render_math.cache_clear()
-    assert markup.render_math(r"\frac{a}{b}") == first
+    math.render_math.cache_clear()
+    assert math.render_math(r"\frac{a}{b}") == first
     assert b"HACKED" not in entry.read_bytes()
 
 

@@ -11,21 +11,14 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from conftest import SOURCE
 from paperkit.cli import app
 from paperkit.content.models import Handbook
 from paperkit.errors import RenderError
 from paperkit.handbook.context import CHECKLIST_LAYOUTS, estimate_checklist_pages
 from paperkit.handbook.job import render_checklist
 from paperkit.render.page import PT_PER_MM, geometry_for
-from paperkit.source import open_handbook
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def handbook() -> Handbook:
-    return open_handbook(SOURCE)
 
 
 def enlarged(handbook: Handbook, times: int) -> Handbook:

@@ -925,9 +925,9 @@ def test_a_usage_error_from_the_command_line_parser_is_one_line() -> None:
 
 @pytest.fixture(scope="module")
 def manifest_data(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from paperkit.exam.job import plan_exam
     from paperkit.exam.manifest import manifest_json
     from paperkit.exam.options import ExamFlags, parse_exam_flags
+    from paperkit.exam.plan import plan_exam
 
     root = tmp_path_factory.mktemp("manifest")
     (root / "r.csv").write_text("姓名,学号\n张三,1\n李四,2\n", encoding="utf-8")
@@ -1015,6 +1015,7 @@ def _overflow_module(extra: str) -> str:
 
 def test_long_words_long_formulas_and_wide_formulas_stay_on_the_page(tmp_path: Path) -> None:
     from paperkit.handbook.job import render_handbook
+    from paperkit.handbook.options import HandbookOptions
     from paperkit.render.page import geometry_for
     from paperkit.render.pdf import overflows
     from paperkit.source import open_handbook
@@ -1025,7 +1026,7 @@ def test_long_words_long_formulas_and_wide_formulas_stay_on_the_page(tmp_path: P
         tmp_path, {"01-first.yaml": _overflow_module(f"长词 {'a' * 200}，长公式 ${long_sum}$，宽公式 ${wide}$")}
     )
     for paper in ("A4", "B5"):
-        result = render_handbook(open_handbook(source), geometry_for(paper))
+        result = render_handbook(open_handbook(source), HandbookOptions(geometry_for(paper)))
         assert overflows(result.document) == [], paper
 
 

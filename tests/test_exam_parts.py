@@ -13,22 +13,24 @@ from pypdf import PdfReader
 
 from conftest import SOURCE
 from paperkit.errors import ContentError, UsageError
-from paperkit.exam.job import ExamPlan, build_exam, plan_exam, plan_from_manifest
+from paperkit.exam.job import build_exam
 from paperkit.exam.options import ExamFlags, PartSpec, parse_exam_flags, parse_parts
+from paperkit.exam.plan import ExamPlan, plan_exam, plan_from_manifest
 from paperkit.questions.choice import printed_answer, printed_order
 from paperkit.questions.fill import blanks
 from paperkit.questions.kind import LETTERS
 from paperkit.text.markup import visible_text
+from pdftext import page_texts, squash
 
 PARTS = "choice:10x2,truefalse:5x2,fill:5x2,short:4x10"
 
 
 def _flat(text: str) -> str:
-    return re.sub(r"\s+", "", html.unescape(text))
+    return squash(html.unescape(text))
 
 
 def _pdf_text(path: Path) -> str:
-    return _flat("".join(page.extract_text() for page in PdfReader(path).pages))
+    return _flat("".join(page_texts(path)))
 
 
 def _plan(out: Path, **flags: object) -> ExamPlan:

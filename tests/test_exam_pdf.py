@@ -16,10 +16,13 @@ from typer.testing import CliRunner
 from conftest import SOURCE
 from paperkit.cli import app
 from paperkit.errors import UsageError
-from paperkit.exam.job import ExamPlan, build_exam, plan_exam, plan_from_manifest, student_file
+from paperkit.exam.job import build_exam
 from paperkit.exam.manifest import ManifestError
 from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.exam.plan import ExamPlan, plan_exam, plan_from_manifest, student_file
 from paperkit.text.markup import visible_text as _visible
+from pdftext import page_texts as _text
+from pdftext import squash as _flat
 
 runner = CliRunner()
 
@@ -27,14 +30,6 @@ runner = CliRunner()
 def visible_text(text: str) -> str:
     # markup.visible_text leaves the HTML entities of formulas (&lt;); the PDF shows the characters.
     return html.unescape(_visible(text))
-
-
-def _text(path: Path) -> list[str]:
-    return [page.extract_text() for page in PdfReader(path).pages]
-
-
-def _flat(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def _build(out: Path, **options: str) -> tuple[ExamPlan, list[Path]]:

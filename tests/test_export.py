@@ -34,11 +34,6 @@ MOODLE_GRADES |= {12.5, 11.11111, 10, 5, 0}
 
 
 @pytest.fixture(scope="module")
-def handbook() -> Handbook:
-    return open_handbook(SOURCE)
-
-
-@pytest.fixture(scope="module")
 def bank(handbook: Handbook) -> list[Question]:
     return [q for pool in question_bank(handbook, exercises=True).values() for q in pool]
 

@@ -21,8 +21,9 @@ from conftest import SOURCE, write_handbook
 from paperkit import cli, output
 from paperkit.errors import OutputError
 from paperkit.exam import job as exam_build
-from paperkit.exam.job import build_exam, plan_exam
+from paperkit.exam.job import build_exam
 from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.exam.plan import ExamPlan, plan_exam
 from paperkit.handbook import job as build
 from paperkit.render import pdf
 
@@ -126,7 +127,7 @@ ROSTER = "\ufeff姓名,学号\n" + "".join(f"学生{i},{i:03d}\n" for i in range
 
 
 @pytest.fixture
-def roster_plan(tmp_path: Path) -> exam_build.ExamPlan:
+def roster_plan(tmp_path: Path) -> ExamPlan:
     (tmp_path / "class.csv").write_text(ROSTER, encoding="utf-8")
     flags = ExamFlags(modules="3", seed="1", count="2", variants="2", roster=tmp_path / "class.csv")
     return plan_exam(parse_exam_flags(flags), SOURCE, tmp_path / "out")

@@ -18,12 +18,14 @@ from paperkit.cache import write_cached
 from paperkit.cli import app
 from paperkit.content.models import Handbook
 from paperkit.errors import UsageError
-from paperkit.handbook.context import check_answers, handbook_context, outline_text
+from paperkit.handbook.context import handbook_context, outline_text
 from paperkit.handbook.job import Rendered, build_handbook, render_handbook, render_handbook_in_parts
-from paperkit.handbook.parts import BookOptions, Part, hint_key, split
+from paperkit.handbook.options import HandbookOptions, check_answers
+from paperkit.handbook.parts import Part, hint_key, split
 from paperkit.render.page import PT_PER_MM, geometry_for
 from paperkit.source import open_handbook
 from paperkit.text.markup import render_math, visible_text
+from pdftext import squash
 
 pytestmark = pytest.mark.slow  # renders whole handbooks
 
@@ -51,7 +53,7 @@ def in_parts(handbook: Handbook, rendered: dict[str, Rendered]) -> dict[str, Ren
     wrong hint give the same bytes: test_parts)."""
     made = {}
     for answers, paper in VARIANTS.items():
-        options = BookOptions(geometry_for(paper), answers)
+        options = HandbookOptions(geometry_for(paper), answers)
         key = hint_key(str(SOURCE), options, 2)
         write_cached("handbook-parts", key, hint_from(rendered[answers], split(handbook, 2)))
         made[answers] = render_handbook_in_parts(handbook, options, jobs=2, hint=key)
@@ -104,10 +106,6 @@ def texts_of(texts: dict[tuple[str, str], list[str]], path: str, readers: dict[s
 def page_texts(readers: Readers, texts: dict[tuple[str, str], list[str]]) -> dict[str, list[str]]:
     """Each page's text with all whitespace removed (line breaks and justification spaces vary)."""
     return texts_of(texts, readers.path, readers)
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def fragments(text: str) -> list[str]:
@@ -303,7 +301,7 @@ def test_no_line_starts_with_closing_or_ends_with_opening_punctuation(rendered: 
 
 def test_html_is_written_beside_the_pdf_on_request(tiny_source: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "hb.pdf"
-    assert build_handbook(tiny_source, out, geometry_for("B5"), answers="end", html=True) == [
+    assert build_handbook(tiny_source, out, HandbookOptions(geometry_for("B5"), "end"), html=True) == [
         out,
         out.with_suffix(".html"),
     ]
@@ -362,7 +360,7 @@ def test_check_answers_names_the_modes() -> None:
 def test_exercises_at_the_end_show_every_item_and_its_answer(handbook: Handbook) -> None:
     from paperkit.questions.fill import blanks
 
-    rendered = render_handbook(handbook, geometry_for("A4"), "inline", exercises=True)
+    rendered = render_handbook(handbook, HandbookOptions(geometry_for("A4"), exercises=True))
     text = re.sub(r"\s+", "", "".join(page.extract_text() for page in PdfReader(io.BytesIO(rendered.pdf)).pages))
     outline = [entry.title for entry in PdfReader(io.BytesIO(rendered.pdf)).outline if not isinstance(entry, list)]
     assert "练习答案" in outline

@@ -17,9 +17,9 @@ from conftest import SOURCE
 from paperkit.cli import app
 from paperkit.content.models import Exercise
 from paperkit.errors import CellProblem, ScoreSheetError
-from paperkit.exam.job import plan_exam
 from paperkit.exam.manifest import manifest_json
 from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.exam.plan import plan_exam
 from paperkit.marking.analysis import Thresholds, analyze
 from paperkit.marking.grading import Slot, score_cell, sitters
 from paperkit.marking.jobs import build_analysis, build_scoresheet, open_exam

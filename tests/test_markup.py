@@ -9,15 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paperkit.text.markup import (
-    MathError,
-    inline_formulas,
-    inline_problems,
-    plain_text,
-    render_inline,
-    render_math,
-    visible_text,
-)
+from paperkit.errors import MathError
+from paperkit.text.drawn import inline_formulas
+from paperkit.text.markup import inline_problems, plain_text, render_inline, visible_text
+from paperkit.text.math import render_math
 
 
 def test_the_three_kinds_of_markup() -> None:
@@ -156,11 +151,11 @@ def test_a_paragraph_never_ends_on_a_lone_character() -> None:
 
 
 def test_every_character_the_text_math_table_sets_is_in_the_fonts() -> None:
-    from paperkit.text import markup
+    from paperkit.text import math
     from paperkit.text.fonts import covered_characters
 
     covered = covered_characters()
-    missing = {c: t for c, t in markup._TEXT_COMMANDS.items() for ch in t if ord(ch) not in covered}
+    missing = {c: t for c, t in math._TEXT_COMMANDS.items() for ch in t if ord(ch) not in covered}
     assert missing == {}
     assert render_math(r"0 \sim 2").is_svg  # no text glyph for ∼ (U+223C): drawn, never tofu
 
@@ -212,7 +207,7 @@ def test_two_prices_are_not_reported_as_chinese_in_math() -> None:
     ],
 )
 def test_formulas_as_plain_text_for_titles_and_bookmarks(tex: str, text: str) -> None:
-    from paperkit.text.markup import tex_text
+    from paperkit.text.math import tex_text
 
     assert tex_text(tex) == text
     assert plain_text(f"磁通 ${tex}$ 推导") == f"磁通 {text} 推导"

@@ -18,7 +18,8 @@ from paperkit.cache import read_cached, write_cached
 from paperkit.handbook import parts
 from paperkit.handbook.context import PART_LINK, Refs, handbook_context
 from paperkit.handbook.job import render_handbook_in_parts
-from paperkit.handbook.parts import BookOptions, Hint, LaidPart, Numbers, Part, settle, split
+from paperkit.handbook.options import HandbookOptions
+from paperkit.handbook.parts import Hint, LaidPart, Numbers, Part, settle, split
 from paperkit.render.page import geometry_for
 from paperkit.source import open_handbook
 
@@ -166,7 +167,7 @@ def test_the_pdf_is_the_same_whatever_the_hint_was() -> None:
     """Settling gives the same numbers from any start: a cold build, a right hint and a wrong one agree byte for
     byte (three modules, answers at the end: links and page references go both ways between the parts)."""
     small = dataclasses.replace(HANDBOOK, modules=HANDBOOK.modules[:3])
-    options = BookOptions(A4, "end")
+    options = HandbookOptions(A4, "end")
     cold = render_handbook_in_parts(small, options, 2, hint="right")  # no hint yet: it leaves one
     warm = render_handbook_in_parts(small, options, 2, hint="right")
     write_cached("handbook-parts", "wrong", b'{"counts": [9, 1, 30], "anchors": {"s-0.1": 40, "a-0.1.q1": 2}}')
@@ -197,7 +198,7 @@ def test_the_handbook_command_lays_out_in_parts_and_rebuilds_the_same_bytes(tmp_
         assert result.exit_code == 0, result.output
         made.append((tmp_path / name).read_bytes())
     assert made[0] == made[1]
-    assert read_cached("handbook-parts", parts.hint_key(str(source), BookOptions(A4), 2)) is not None  # in parts
+    assert read_cached("handbook-parts", parts.hint_key(str(source), HandbookOptions(A4), 2)) is not None  # in parts
     reader = PdfReader(io.BytesIO(made[0]))
     assert [item.title for item in reader.outline if not isinstance(item, list)] == [
         f"{m.id} {m.title}" for m in HANDBOOK.modules[:5]

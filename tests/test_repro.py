@@ -33,13 +33,15 @@ BUILD_ALL = textwrap.dedent(
     from pathlib import Path
     from paperkit.handbook import parts
     from paperkit.handbook.job import build_checklist, build_handbook
-    from paperkit.exam.job import build_exam, plan_exam
+    from paperkit.handbook.options import HandbookOptions
+    from paperkit.exam.job import build_exam
+    from paperkit.exam.plan import plan_exam
     from paperkit.exam.options import ExamFlags, parse_exam_flags
 
     source, out = Path("source"), Path("out")
-    build_handbook(source, out / "handbook.pdf", answers="end")
+    build_handbook(source, out / "handbook.pdf", HandbookOptions(answers="end"))
     parts.MIN_PART_PAGES = 1  # two modules are too few to split otherwise
-    build_handbook(source, out / "handbook-parts.pdf", answers="end", jobs=2)
+    build_handbook(source, out / "handbook-parts.pdf", HandbookOptions(answers="end"), jobs=2)
     build_checklist(source, out / "checklist.pdf")
     build_exam(plan_exam(parse_exam_flags(ExamFlags(modules="2,3", seed="7", count="4")), source, out / "exams"))
     roster = ExamFlags(modules="2,3", seed="7", count="3", variants="2", roster=Path("class.csv"))
@@ -138,8 +140,9 @@ def test_every_pdf_made_by_weasyprint_has_a_stable_id(builds) -> None:
 def test_source_date_epoch_dates_an_undated_exam_but_not_the_handbook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from paperkit.exam.job import build_exam, plan_exam
+    from paperkit.exam.job import build_exam
     from paperkit.exam.options import ExamFlags, parse_exam_flags
+    from paperkit.exam.plan import plan_exam
     from paperkit.handbook.job import build_handbook
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01 00:00:00 UTC

@@ -77,3 +77,7 @@ class ScoreSheetError(PaperkitError):
 
 class CellProblem(PaperkitError, ValueError):
     """An answer or a score-sheet cell that cannot be scored; the message says why, the caller adds where."""
+
+
+class MathError(PaperkitError, ValueError):
+    """TeX that the math renderer cannot draw (validation turns it into a located Problem)."""

@@ -65,7 +65,7 @@ def browser_page(template: str, css: Sequence[str], context: dict[str, Any], pag
     """A document's HTML for a browser: its stylesheets, the shipped fonts (served under /fonts/), its formula
     images inlined, and the script that reloads it when the content changes."""
     from paperkit.render.document import render_stylesheets, render_template
-    from paperkit.text.markup import collecting_formulas, inline_formulas
+    from paperkit.text.drawn import collecting_formulas, inline_formulas
 
     with collecting_formulas() as formulas:
         text = render_template(template, context)
@@ -134,14 +134,14 @@ class Preview:
             return self._cache[target]
 
     def _render(self, path: str, query: dict[str, list[str]]) -> Response:
-        from paperkit.handbook.context import handbook_context
+        from paperkit.handbook.context import handbook_document
+        from paperkit.handbook.options import HandbookOptions
         from paperkit.source import open_handbook
 
         try:
             if path == "/":
-                handbook = open_handbook(self.source)
-                context = handbook_context(handbook, "inline", False, self.page.chars_per_line)
-                text = browser_page("handbook.html.j2", ["handbook.css.j2"], context, self.page, self.version)
+                doc = handbook_document(open_handbook(self.source), HandbookOptions(page=self.page))
+                text = browser_page(doc.template, doc.stylesheets, doc.context, self.page, self.version)
             else:
                 template, css, context, page = _exam_document(self.source, path == "/key", query)
                 text = browser_page(template, css, context, page, self.version)
@@ -179,8 +179,9 @@ def _exam_document(
     source: Path, key: bool, query: dict[str, list[str]]
 ) -> tuple[str, list[str], dict[str, Any], PageGeometry]:
     """The template, stylesheets, context and page of variant A's paper (or key) for the query's options."""
-    from paperkit.exam.job import Job, document_of, plan_exam
+    from paperkit.exam.job import Job, document_of
     from paperkit.exam.options import ExamFlags, parse_exam_flags
+    from paperkit.exam.plan import plan_exam
 
     unknown = sorted(set(query) - set(_EXAM_QUERY) - {"variant"})
     if unknown:

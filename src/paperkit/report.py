@@ -1,4 +1,4 @@
-"""Plain-text reports on a handbook for the terminal: the validate summary and the module list."""
+"""Plain-text reports on a handbook for the terminal: the validate summary, the module list, the bank check."""
 
 from __future__ import annotations
 

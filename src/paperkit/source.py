@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,12 +19,36 @@ def handbook_problems(handbook: Handbook) -> list[Problem]:
     return sorted(validate_handbook(handbook) + check_items(handbook))
 
 
+# Handbooks opened in this process, by folder and the size and time of every file in it: a long-lived process
+# (the preview, a test session) opens the same content many times; an edited file is read again.
+_OPENED: OrderedDict[tuple[object, ...], Handbook] = OrderedDict()
+_KEEP = 4
+
+
+def _stamp(source: Path) -> tuple[object, ...] | None:
+    """What identifies a source folder's content now: its path and each YAML file's size and mtime."""
+    try:
+        files = sorted([source / "handbook.yaml", *source.glob("modules/*.yaml"), *source.glob("modules/*.yml")])
+        stats = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file())
+    except OSError:
+        return None
+    return (os.path.realpath(source), os.getcwd(), stats)
+
+
 def open_handbook(source: Path) -> Handbook:
     """Load and validate a source directory; raise ContentError with every problem found."""
+    stamp = _stamp(source)
+    if stamp is not None and stamp in _OPENED:
+        _OPENED.move_to_end(stamp)
+        return _OPENED[stamp]
     handbook = load_handbook(source)
     problems = handbook_problems(handbook)
     if problems:
         raise ContentError(problems, handbook.source)
+    if stamp is not None:
+        _OPENED[stamp] = handbook
+        while len(_OPENED) > _KEEP:
+            _OPENED.popitem(last=False)
     return handbook
 
 

@@ -1,0 +1,1 @@
+"""Content: the models, YAML reading with file:line marks, and validation of what the handbook says."""

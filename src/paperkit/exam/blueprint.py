@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from paperkit.content.load import Field, FileReader, display_path, parse_yaml_file
+from paperkit.content.yamlfile import Field, FileReader, display_path, parse_yaml_file
 from paperkit.errors import ContentError, Problem
 from paperkit.questions.registry import KINDS
 

@@ -1,334 +1,28 @@
-"""The exam job: ExamOptions (or a manifest) into papers, keys and a manifest under build/exams/<exam-id>/.
+"""The exam job: an ExamPlan into papers, keys and a manifest under build/exams/<exam-id>/.
 
-plan (every check, nothing rendered) → render (worker processes, started only after the plan) → write.
-The files a job writes are the entries of `OUTPUTS`: a new output format is one entry there.
+render (worker processes, started only after the plan) → write through a staged folder swapped in at the end.
+The files a job writes are `output_files`: a new output is one more name there and one more pair in
+`_other_outputs`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from paperkit.content.validate import check_printed
-from paperkit.errors import ContentError, UsageError
 from paperkit.exam import paper as ex
-from paperkit.exam import select as sel
-from paperkit.exam.manifest import Manifest, ManifestError, manifest_json, read_manifest
-from paperkit.exam.options import ExamFlags, ExamOptions, check_against_bank, refuse_selection, reprint_options
-from paperkit.exam.paper import LETTERS
-from paperkit.exam.roster import Student, assign_variants, read_roster
+from paperkit.exam.manifest import manifest_json
+from paperkit.exam.plan import ExamPlan, student_file
+from paperkit.exam.roster import Student
 from paperkit.labels import label
 from paperkit.output import check_output, staged_folder, write_atomic
-from paperkit.paths import DEFAULT_BUILD
-from paperkit.questions import bank as qb
-from paperkit.questions.registry import KINDS
 from paperkit.render.page import PageGeometry, geometry_for
 from paperkit.render.workers import WORKERS, start_engine
-from paperkit.source import open_handbook
-from paperkit.text.fonts import covered_characters
 
-DEFAULT_OUT = DEFAULT_BUILD / "exams"
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class ExamPlan:
-    """A checked exam build: every variant's Exam, the students, and where the files go (nothing written yet)."""
-
-    manifest: Manifest
-    exams: dict[str, ex.Exam]
-    lang: str
-    students: tuple[Student, ...]
-    out_dir: Path
-    warnings: tuple[str, ...] = field(default=())
-    student_exams: dict[str, ex.Exam] = field(default_factory=dict)  # --shuffle-options student: by student id
-    inputs: tuple[Path, ...] = ()  # what the build reads (source folder, roster, manifest): never an output
-    allow_overflow: bool = False  # --allow-overflow: text past the page edge is a warning, not an error
-
-    @property
-    def options(self) -> ExamOptions:
-        """The options the exam is printed with."""
-        return self.manifest.options
-
-    @property
-    def files(self) -> list[str]:
-        """The file names this build writes, in writing order."""
-        return output_files(self)
-
-
-def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> ExamPlan:
-    """Check the options against the content and select the questions; raises before anything is rendered."""
-    students = read_roster(options.roster) if options.roster is not None else ()
-    excluded = _excluded(options.exclude)
-    handbook = open_handbook(source)
-    _check_printed(options, students)
-    bank = qb.question_bank(handbook, exercises=bool(options.parts))
-    usable = {m: tuple(q for q in pool if q.id not in excluded) for m, pool in bank.items()}
-    kind_pools = {kind: {m: sum(q.kind == kind for q in pool) for m, pool in usable.items()} for kind in KINDS}
-    check_against_bank(options, {m: len(pool) for m, pool in usable.items()}, kind_pools)
-    letters = ex.variant_letters(options.variants)
-    exam_id = make_exam_id(options, sorted(excluded))
-    exams = {v: _select(options, usable, exam_id, v) for v in letters}
-    students = assign_variants(students, letters)
-    _check_file_names(options, students)
-    roster = options.roster.name if options.roster else ""
-    personal = (
-        {s.student_id: ex.personal(exams[s.variant], s.student_id) for s in students}
-        if options.shuffle == "student"
-        else {}
-    )
-    manifest = Manifest(
-        exam_id=exam_id,
-        options=options,
-        title=ex.exam_title(options, handbook.title),
-        bank_hash=qb.bank_hash(bank, options.modules),
-        papers=_papers(exams),
-        students=_student_records(students, personal),
-        roster=roster,
-    )
-    folder = out / _folder(exam_id, roster)
-    inputs = (source, *([options.roster] if options.roster else []), *options.exclude)
-    return ExamPlan(manifest, exams, handbook.language, students, folder, student_exams=personal, inputs=inputs)
-
-
-def make_exam_id(options: ExamOptions, excluded: Sequence[str] = ()) -> str:
-    """The folder name of an exam: its selection, plus short hashes of its parts (`_p…`) and of the items a
-    make-up leaves out (`_x…`, from the item ids, not the manifests' paths), so no two builds share a folder."""
-    name = ex.make_exam_id(options.modules, options.seed, options.count, options.variants)
-    if options.parts:
-        spec = ",".join(p.text for p in options.parts) + (":same" if options.same_questions else "")
-        spec += ":per-student" if options.shuffle == "student" else ""
-        name += f"_p{_short_hash(spec)}"
-    if excluded:
-        name += f"_x{_short_hash(','.join(sorted(excluded)))}"
-    printed = _printed_choices(options)
-    if printed:
-        name += f"_h{_short_hash(printed)}"
-    return name
-
-
-def _printed_choices(options: ExamOptions) -> str:
-    """The header options that differ from their defaults, as stable text ('' when all are defaults): a build
-    with another title, date, paper or seal line goes to a folder of its own, never over a paper of another."""
-    defaults = ExamOptions(modules=options.modules)
-    names = ("title", "course", "date_text", "duration", "total_points", "seal_line", "seal_pages", "seal_fields")
-    chosen = {name: getattr(options, name) for name in names if getattr(options, name) != getattr(defaults, name)}
-    if options.page.paper != defaults.page.paper:
-        chosen["paper"] = options.page.paper
-    return json.dumps(chosen, ensure_ascii=False, sort_keys=True) if chosen else ""
-
-
-def _short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:6]
-
-
-def _excluded(manifests: Sequence[Path]) -> set[str]:
-    """Every item id printed on the papers of the given manifests (make-ups must not reuse them)."""
-    return {
-        qid
-        for path in manifests
-        for paper in read_manifest(path, "--exclude").papers.values()
-        for qid in paper["questions"]
-    }
-
-
-def _select(options: ExamOptions, bank: dict[int, tuple[qb.Question, ...]], exam_id: str, variant: str) -> ex.Exam:
-    """One variant's exam: today's short-answer paper, or a blueprint's typed parts with shuffled options."""
-    if not options.parts:
-        pools = {m: [q.id for q in bank[m]] for m in options.modules}
-        ids = sel.select_questions(pools, options.count, options.seed, variant)
-        return ex.make_exam(
-            bank,
-            options.modules,
-            ids,
-            exam_id=exam_id,
-            variant=variant,
-            seed=options.seed,
-            total_points=options.total_points,
-        )
-    kinds = {p.kind for p in options.parts}
-    by_kind = {k: {m: sel.units([q for q in bank[m] if q.kind == k]) for m in options.modules} for k in kinds}
-    by_id = {q.id: q for pool in bank.values() for q in pool}
-    if options.same_questions:
-        ids = sel.reorder(sel.select_parts(by_kind, options.parts, options.seed, "A"), by_id, options.seed, variant)
-    else:
-        ids = sel.select_parts(by_kind, options.parts, options.seed, variant)
-    orders = {
-        qid: sel.shuffle_options(by_id[qid].item, options.seed, variant) for qid in ids if by_id[qid].item.options
-    }
-    return ex.make_typed_exam(
-        bank, options.modules, options.parts, ids, orders, exam_id=exam_id, variant=variant, seed=options.seed
-    )
-
-
-def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags: ExamFlags | None = None) -> ExamPlan:
-    """Rebuild the exam a manifest records (its questions and points, not a new selection).
-
-    Header flags (title, course, date, duration, paper, seal line) are applied; a reprint that changes any of
-    them is recorded as such in its manifest and goes to a folder of its own, so the original stays as it was.
-    """
-    flags = flags or ExamFlags()
-    refuse_selection(flags)
-    recorded = read_manifest(path)
-    options, changed = reprint_options(recorded.options, flags)
-    handbook = open_handbook(source)
-    bank = qb.question_bank(handbook, exercises=bool(options.parts))
-    wanted = [qid for paper in recorded.papers.values() for qid in paper["questions"]]
-    gone = ex.missing_questions(bank, wanted)
-    if gone:
-        raise ManifestError(
-            f"{path}: the question bank under {handbook.source} no longer has {', '.join(dict.fromkeys(gone))}; "
-            "cannot rebuild this exam"
-        )
-    warnings: list[str] = []
-    current = qb.bank_hash(bank, options.modules)
-    if current != recorded.bank_hash:
-        warnings.append(
-            f"the question bank of modules {','.join(map(str, options.modules))} has changed since {path} was written "
-            f"(hash {recorded.bank_hash[:12]} → {current[:12]}); edited questions will print as they are now"
-        )
-    exams = {v: _recorded_exam(bank, options, recorded.exam_id, v, p) for v, p in recorded.papers.items()}
-    students = tuple(
-        Student(s["name"], s["student_id"], s.get("class", ""), s["variant"], tuple(s.get("extra", {}).items()))
-        for s in recorded.students
-    )
-    manifest = Manifest(
-        exam_id=recorded.exam_id,
-        options=options,
-        title=recorded.title if options.title is None else options.title,
-        bank_hash=current,
-        papers=recorded.papers,
-        students=recorded.students,
-        roster=recorded.roster,
-        reprint=_reprint_record(recorded, options, changed),
-    )
-    folder = _folder(recorded.exam_id, recorded.roster)
-    if manifest.reprint:
-        folder += "_r" + hashlib.sha256(manifest_json(manifest).encode()).hexdigest()[:6]
-    personal = {
-        s.student_id: ex.personal(exams[s.variant], s.student_id, _orders(record.get("options", {})))
-        for s, record in zip(students, recorded.students, strict=True)
-        if options.shuffle == "student"
-    }
-    return ExamPlan(
-        manifest, exams, handbook.language, students, out / folder, tuple(warnings), personal, (source, path)
-    )
-
-
-def _check_file_names(options: ExamOptions, students: Sequence[Student]) -> None:
-    """Two students whose 学号 and name differ only in characters a file name cannot hold would share a file."""
-    seen: dict[str, Student] = {}
-    for student in students:
-        name = student_file(student)
-        if name in seen:
-            other = seen[name]
-            raise UsageError(
-                f"{options.roster}:{student.row}: {student.student_id} {student.name} and row {other.row} "
-                f"({other.student_id} {other.name}) would both be written to {name}; make their 学号 differ"
-            )
-        seen[name] = student
-
-
-def _check_printed(options: ExamOptions, students: Sequence[Student]) -> None:
-    """Every character the papers print as given (names, classes, --title, --course) must be in the fonts."""
-    roster = str(options.roster)
-    texts = [("--title", 0, "", options.title or ""), ("--course", 0, "", options.course)]
-    for s in students:
-        texts += [(roster, s.row, f"姓名 {s.name}", s.name), (roster, s.row, f"班级 of {s.name}", s.class_name)]
-        texts.append((roster, s.row, f"学号 of {s.name}", s.student_id))
-    problems = check_printed(texts, covered_characters())
-    if problems:
-        raise ContentError(problems, roster if students else "the exam options")
-
-
-def _recorded_exam(
-    bank: dict[int, tuple[qb.Question, ...]], options: ExamOptions, exam_id: str, variant: str, paper: dict
-) -> ex.Exam:
-    """A variant as its manifest records it: the same items, points and option orders (no selection)."""
-    if not options.parts:
-        return ex.make_exam(
-            bank,
-            options.modules,
-            paper["questions"],
-            exam_id=exam_id,
-            variant=variant,
-            seed=options.seed,
-            total_points=options.total_points,
-        )
-    orders = _orders(paper.get("options", {}))
-    return ex.make_typed_exam(
-        bank,
-        options.modules,
-        options.parts,
-        paper["questions"],
-        orders,
-        exam_id=exam_id,
-        variant=variant,
-        seed=options.seed,
-    )
-
-
-def _orders(recorded: dict[str, str]) -> dict[str, tuple[int, ...]]:
-    """Option orders as a manifest records them ({"2.1.c1": "CADB"}) back into original indices."""
-    return {qid: tuple(LETTERS.index(ch) for ch in order) for qid, order in recorded.items()}
-
-
-def _letters(exam: ex.Exam) -> dict[str, str]:
-    return {q.question.id: "".join(LETTERS[i] for i in q.order) for q in exam.questions if q.order}
-
-
-def _reprint_record(recorded: Manifest, options: ExamOptions, changed: Sequence[str]) -> dict[str, object]:
-    """What a reprint changed against the recorded exam ({} when nothing did: then it is the same exam)."""
-    if not changed:
-        return dict(recorded.reprint)
-    return {"of": recorded.exam_id, "changed": list(changed)}
-
-
-def _papers(exams: dict[str, ex.Exam]) -> dict[str, dict[str, Any]]:
-    papers: dict[str, dict[str, Any]] = {}
-    for v, e in exams.items():
-        papers[v] = {"questions": [q.question.id for q in e.questions], "points": [q.points for q in e.questions]}
-        orders = _letters(e)
-        if orders:  # the printed option order of each shuffled item, as original letters (CADB: A shows C…)
-            papers[v]["options"] = orders
-    return papers
-
-
-def _student_records(students: Sequence[Student], personal: dict[str, ex.Exam]) -> tuple[dict[str, Any], ...]:
-    records: list[dict[str, Any]] = []
-    for s in students:
-        record: dict[str, Any] = {
-            "name": s.name,
-            "student_id": s.student_id,
-            "class": s.class_name,
-            "variant": s.variant,
-        }
-        if s.student_id in personal:
-            record["options"] = _letters(personal[s.student_id])
-        if s.extra:  # only rosters with more columns carry this, so other manifests stay byte for byte the same
-            record["extra"] = dict(s.extra)
-        records.append(record)
-    return tuple(records)
-
-
-def _folder(exam_id: str, roster: str) -> str:
-    return exam_id if not roster else f"{exam_id}_{_slug(Path(roster).stem)}"
-
-
-def student_file(student: Student) -> str:
-    """Where a student's own paper goes: `students/<学号>-<姓名>.pdf`."""
-    return f"students/{_slug(student.student_id)}-{_slug(student.name)}.pdf"
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^\w.-]+", "-", text).strip("-") or "roster"
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -551,7 +245,7 @@ def build_exam(
     if any, is intact until then); returns the paths written. With plan.allow_overflow, each document's
     overflow is passed to `on_overflow`."""
     check_output(plan.out_dir, directory=True, inputs=plan.inputs)
-    for name in plan.files:
+    for name in output_files(plan):
         check_output(plan.out_dir / name, inputs=plan.inputs)
     with staged_folder(plan.out_dir) as staging:
         rendered = render_plan(plan, staging, progress, engine, parallel)
@@ -560,4 +254,4 @@ def build_exam(
                 on_overflow(warning)
         for name, data in _other_outputs(plan, rendered):
             write_atomic(staging / name, data)
-    return [plan.out_dir / name for name in plan.files]
+    return [plan.out_dir / name for name in output_files(plan)]

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from paperkit.errors import PaperkitError, UsageError
-from paperkit.exam.options import ExamOptions, PartSpec, parse_date
+from paperkit.exam.options import ExamOptions, PartSpec
+from paperkit.flags import parse_date
 from paperkit.render.page import geometry_for
 
 FORMAT = 1

@@ -48,7 +48,7 @@ def _options(item: Item, shape: Interaction) -> str:
     return "\n".join([*lines, "}"])
 
 
-def _truefalse(item: Item, shape: Interaction) -> str:
+def _statement(item: Item, shape: Interaction) -> str:
     mark = "T" if shape.truth else "F"
     feedback = _feedback(paragraph(shape.feedback) if shape.feedback else "")
     return _head(item, paragraph(shape.stem)) + f"{{{mark}{feedback}}}"
@@ -77,7 +77,7 @@ def _essay(item: Item, shape: Interaction) -> str:
 
 
 WRITERS: Mapping[str, Callable[[Item, Interaction], str]] = MappingProxyType(
-    {"options": _options, "truefalse": _truefalse, "blanks": _blanks, "essay": _essay}
+    {"options": _options, "statement": _statement, "blanks": _blanks, "essay": _essay}
 )
 
 

@@ -24,6 +24,9 @@ from paperkit.export.common import (
 )
 from paperkit.questions.kind import Interaction, Item, scaled_rubric
 
+# Moodle's own name for its true/false question type (the one literal of the kind's name outside questions/).
+MOODLE_TRUEFALSE = "truefalse"
+
 
 def _text(parent: ET.Element, tag: str, text: str, fmt: str | None = None) -> ET.Element:
     """`<tag format="…"><text>…</text></tag>`; ElementTree escapes the text, so HTML needs no CDATA."""
@@ -61,9 +64,9 @@ def _options(quiz: ET.Element, item: Item, shape: Interaction) -> None:
         _text(question, "answer", inline_html(option), "html").set("fraction", fraction)
 
 
-def _truefalse(quiz: ET.Element, item: Item, shape: Interaction) -> None:
+def _statement(quiz: ET.Element, item: Item, shape: Interaction) -> None:
     feedback = paragraph(shape.feedback) if shape.feedback else ""
-    question = _question(quiz, item, "truefalse", paragraph(shape.stem), feedback)
+    question = _question(quiz, item, MOODLE_TRUEFALSE, paragraph(shape.stem), feedback)
     for value in ("true", "false"):
         answer = _text(question, "answer", value, "moodle_auto_format")
         answer.set("fraction", "100" if (value == "true") == shape.truth else "0")
@@ -111,7 +114,7 @@ def _essay(quiz: ET.Element, item: Item, shape: Interaction) -> None:
 
 
 WRITERS: Mapping[str, Callable[[ET.Element, Item, Interaction], None]] = MappingProxyType(
-    {"options": _options, "truefalse": _truefalse, "blanks": _blanks, "essay": _essay}
+    {"options": _options, "statement": _statement, "blanks": _blanks, "essay": _essay}
 )
 
 

@@ -101,7 +101,7 @@ def _options(item: Item, shape: Interaction, language: str) -> ET.Element:
     return root
 
 
-def _truefalse(item: Item, shape: Interaction, language: str) -> ET.Element:
+def _statement(item: Item, shape: Interaction, language: str) -> ET.Element:
     root = _qti_item(item, language)
     _response(root, "RESPONSE", "single", "identifier", ["true" if shape.truth else "false"])
     _score(root)
@@ -163,7 +163,7 @@ def _essay(item: Item, shape: Interaction, language: str) -> ET.Element:
 
 
 WRITERS: Mapping[str, Callable[[Item, Interaction, str], ET.Element]] = MappingProxyType(
-    {"options": _options, "truefalse": _truefalse, "blanks": _blanks, "essay": _essay}
+    {"options": _options, "statement": _statement, "blanks": _blanks, "essay": _essay}
 )
 
 _MIXED = frozenset({"itemBody", "rubricBlock"})  # HTML inside: whitespace there is text

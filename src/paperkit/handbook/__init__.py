@@ -1,0 +1,1 @@
+"""The handbook and the checklist: options, contexts, the layout in parts, and the job."""

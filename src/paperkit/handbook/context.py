@@ -5,30 +5,23 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from paperkit.content.models import Example, Handbook, Module, Section
-from paperkit.errors import UsageError
+from paperkit.handbook.options import HandbookOptions, check_answers
 from paperkit.labels import label
 from paperkit.questions.bank import ExamQuestion, Question
 from paperkit.questions.kind import Layout
 from paperkit.questions.registry import KINDS, kind_of
 from paperkit.render.assemble import PART_LINK
 from paperkit.render.page import PT_PER_MM, PageGeometry
+from paperkit.source import select_modules
 from paperkit.text.markup import plain_text
 
-ANSWER_MODES = ("inline", "end", "none")
 GENERATOR = "paperkit"
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def check_answers(answers: str) -> str:
-    """The answer mode, or a UsageError naming the valid ones."""
-    if answers not in ANSWER_MODES:
-        raise UsageError(f"--answers {answers}: unknown answer mode; choose one of {', '.join(ANSWER_MODES)}")
-    return answers
 
 
 def outline_text(text: str) -> str:
@@ -378,3 +371,24 @@ def checklist_context(
         "layout": layout,
         "sizes": checklist_sizes(layout, page),
     }
+
+
+@dataclass(frozen=True)
+class HandbookDocument:
+    """What a handbook renders from: its template, its stylesheets and the context (one place decides them)."""
+
+    template: str
+    stylesheets: tuple[str, ...]
+    context: dict[str, Any]
+
+
+def handbook_document(handbook: Handbook, options: HandbookOptions) -> HandbookDocument:
+    """The handbook (or a proof of `options.modules`) as the build, the parts and the preview render it."""
+    if options.modules is not None:
+        handbook = replace(handbook, modules=select_modules(handbook, options.modules))
+    context = handbook_context(
+        handbook, options.answers, options.exercises, options.page.chars_per_line, proof=options.modules
+    )
+    # The 练习 are set as on a paper: they need the kinds' styles.
+    css = ("handbook.css.j2", "kinds.css.j2") if options.exercises else ("handbook.css.j2",)
+    return HandbookDocument("handbook.html.j2", css, context)

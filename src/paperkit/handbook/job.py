@@ -1,10 +1,9 @@
-"""The jobs: turn a source directory into files under build/, writing each output atomically."""
+"""The handbook and checklist jobs: a source folder into their PDFs (and HTML), written through output.py."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,18 +13,18 @@ from paperkit.errors import OutputError, RenderError
 from paperkit.handbook.context import (
     CHECKLIST_LAYOUTS,
     ChecklistLayout,
-    check_answers,
     checklist_context,
     estimate_checklist_pages,
-    handbook_context,
+    handbook_document,
 )
-from paperkit.handbook.parts import BookOptions, hint_key, useful_jobs
+from paperkit.handbook.options import DEFAULTS, HandbookOptions
+from paperkit.handbook.parts import hint_key, useful_jobs
 from paperkit.output import check_output, write_atomic
 from paperkit.render.document import LaidOut, lay_out_document, render_template
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry
 from paperkit.render.pdf import overflows
-from paperkit.source import open_handbook, select_modules
-from paperkit.text.markup import collecting_formulas, inline_formulas
+from paperkit.source import open_handbook
+from paperkit.text.drawn import collecting_formulas, inline_formulas
 
 
 @dataclass(frozen=True)
@@ -48,26 +47,19 @@ def _rendered(laid: LaidOut) -> Rendered:
     return Rendered(laid.html, laid.pdf(), laid.pages, laid.document, laid.overflow, laid.formulas)
 
 
-def render_handbook(
-    handbook: Handbook,
-    page: PageGeometry,
-    answers: str = "inline",
-    exercises: bool = False,
-    modules: Sequence[int] | None = None,
-    allow_overflow: bool = False,
-) -> Rendered:
-    """The handbook as HTML and PDF for one paper and answer mode, with each module's 练习 if asked; with
-    `modules`, a proof of only those modules (its page numbers are its own, and its cover says so); text past
-    the page edge is a RenderError, or with `allow_overflow` the Rendered's `overflow` message."""
-    if modules is not None:
-        handbook = dataclasses.replace(handbook, modules=select_modules(handbook, modules))
-    context = handbook_context(handbook, answers, exercises, page.chars_per_line, proof=modules)
-    css = ["handbook.css.j2", "kinds.css.j2"] if exercises else ["handbook.css.j2"]
-    return _rendered(lay_out_document("handbook.html.j2", css, context, page, allow_overflow=allow_overflow))
+def render_handbook(handbook: Handbook, options: HandbookOptions = DEFAULTS) -> Rendered:
+    """The handbook as HTML and PDF, set as `options` say (a proof of `options.modules` has page numbers of its
+    own, and its cover says so); text past the page edge is a RenderError, or with `options.allow_overflow` the
+    Rendered's `overflow` message."""
+    doc = handbook_document(handbook, options)
+    laid = lay_out_document(
+        doc.template, list(doc.stylesheets), doc.context, options.page, allow_overflow=options.allow_overflow
+    )
+    return _rendered(laid)
 
 
 def render_handbook_in_parts(
-    handbook: Handbook, options: BookOptions, jobs: int, hint: str = "", html: bool = False
+    handbook: Handbook, options: HandbookOptions, jobs: int, hint: str = "", html: bool = False
 ) -> Rendered:
     """The whole handbook laid out in `jobs` parts plus its front matter on as many worker processes, joined
     into one PDF (parts.py, assemble.py); the same pages as render_handbook. `hint` names the cached page
@@ -80,17 +72,17 @@ def render_handbook_in_parts(
         with start_engine(jobs) as engine:
             laid = lay_out_in_parts(handbook, options, engine, jobs, hint)
     except Unsettled:  # a page count that flips with a page number's width: one process always settles
-        return render_handbook(handbook, options.page, options.answers, options.exercises, None, options.allow_overflow)
+        return render_handbook(handbook, options)
     page_html, formulas = handbook_html(handbook, options) if html else ("", {})
     pdf = join_parts([part.pdf for part in laid.parts], laid.numbers)
     return Rendered(page_html, pdf, laid.pages, None, laid.overflow, formulas)
 
 
-def handbook_html(handbook: Handbook, options: BookOptions) -> tuple[str, dict[str, bytes]]:
+def handbook_html(handbook: Handbook, options: HandbookOptions) -> tuple[str, dict[str, bytes]]:
     """The handbook's HTML as one document (for --html) and its formula images, without laying it out."""
     with collecting_formulas() as formulas:
-        context = handbook_context(handbook, options.answers, options.exercises, options.page.chars_per_line)
-        page_html = render_template("handbook.html.j2", context)
+        doc = handbook_document(handbook, options)
+        page_html = render_template(doc.template, doc.context)
     return page_html, dict(formulas)
 
 
@@ -130,29 +122,24 @@ def render_checklist(
 def build_handbook(
     source: Path,
     out: Path,
-    page: PageGeometry = DEFAULT_PAGE,
-    answers: str = "inline",
+    options: HandbookOptions = DEFAULTS,
     html: bool = False,
-    exercises: bool = False,
-    modules: Sequence[int] | None = None,
     on_overflow: Callable[[str], None] | None = None,
     jobs: int = 1,
 ) -> list[Path]:
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written.
-    Text past the page edge is a RenderError; with `on_overflow` (--allow-overflow) it is passed there instead.
-    With `jobs` > 1 the whole handbook (not a proof) is laid out in parts on that many processes."""
-    check_answers(answers)
+    Text past the page edge is a RenderError, or with `options.allow_overflow` passed to `on_overflow`. With
+    `jobs` > 1 the whole handbook (not a proof) is laid out in parts on that many processes."""
     if html and out.with_suffix(".html") == out:
         raise OutputError(f"--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name")
     for target in [out, out.with_suffix(".html")] if html else [out]:
         check_output(target, inputs=[source])
     handbook = open_handbook(source)
-    jobs = useful_jobs(handbook, page, jobs) if modules is None else 1
+    jobs = useful_jobs(handbook, options.page, jobs) if options.modules is None else 1
     if jobs > 1:
-        options = BookOptions(page, answers, exercises, on_overflow is not None)
         rendered = render_handbook_in_parts(handbook, options, jobs, hint_key(str(source), options, jobs), html)
     else:
-        rendered = render_handbook(handbook, page, answers, exercises, modules, on_overflow is not None)
+        rendered = render_handbook(handbook, options)
     if rendered.overflow and on_overflow is not None:
         on_overflow(f"{out}: {rendered.overflow}")
     write_atomic(out, rendered.pdf)

@@ -28,7 +28,8 @@ from typing import Any
 from paperkit.cache import cache_key, read_cached, write_cached
 from paperkit.content.models import Handbook, Module
 from paperkit.errors import RenderError
-from paperkit.handbook.context import Refs, handbook_context, outline_text
+from paperkit.handbook.context import Refs, handbook_document, outline_text
+from paperkit.handbook.options import HandbookOptions
 from paperkit.render.page import PageGeometry
 
 # After this many layouts a part, on average, the numbers are taken not to settle (a page count that flips
@@ -71,21 +72,6 @@ class LaidPart:
     pages: int
     anchors: dict[str, int]
     beyond: tuple[tuple[int, str], ...] = ()  # text past the page edge: (page in the part from 1, text)
-
-
-@dataclass(frozen=True)
-class BookOptions:
-    """How the handbook is set: paper, answer mode, exercises, and whether text past the page edge is allowed."""
-
-    page: PageGeometry
-    answers: str = "inline"
-    exercises: bool = False
-    allow_overflow: bool = False
-
-
-def default_jobs() -> int:
-    """How many parts to lay the modules out in: one per core, at most four."""
-    return max(1, min(os.cpu_count() or 1, 4))
 
 
 # A part shorter than this many pages (estimated) costs more to start and join than it saves.
@@ -251,14 +237,13 @@ def first_pages(laid: Mapping[int, LaidPart], hint: Hint) -> list[int]:
     return [1 + sum(counts[:i]) for i in range(len(counts))]
 
 
-def lay_out_part(handbook: Handbook, options: BookOptions, part: Part, numbers: Numbers) -> LaidPart:
+def lay_out_part(handbook: Handbook, options: HandbookOptions, part: Part, numbers: Numbers) -> LaidPart:
     """One part laid out and written (in a worker); text past the page edge is kept by its page in the part."""
     from paperkit.render.document import lay_out_document
 
-    context = handbook_context(handbook, options.answers, options.exercises, options.page.chars_per_line)
-    context = part_context(context, part, numbers)
-    css = ["handbook.css.j2", "kinds.css.j2"] if options.exercises else ["handbook.css.j2"]
-    laid = lay_out_document("handbook.html.j2", css, context, options.page, allow_overflow=True)
+    doc = handbook_document(handbook, options)
+    context = part_context(doc.context, part, numbers)
+    laid = lay_out_document(doc.template, list(doc.stylesheets), context, options.page, allow_overflow=True)
     anchors: dict[str, int] = {}
     for index, page in enumerate(laid.document.pages):
         for name in page.anchors:
@@ -291,7 +276,7 @@ class InParts:
 
 
 def lay_out_in_parts(
-    handbook: Handbook, options: BookOptions, engine: Executor, jobs: int, hint_key: str = ""
+    handbook: Handbook, options: HandbookOptions, engine: Executor, jobs: int, hint_key: str = ""
 ) -> InParts:
     """The handbook's parts laid out on `engine` with settled page references, and the page-number stamp; the
     page numbers found are kept as the next build's hint under `hint_key` (none without one). Text past the page
@@ -299,7 +284,7 @@ def lay_out_in_parts(
     from paperkit.render.document import overflow_error, overflow_message
 
     parts = split(handbook, jobs)
-    context = handbook_context(handbook, options.answers, options.exercises, options.page.chars_per_line)
+    context = handbook_document(handbook, options).context
     links = [part_anchors(context, part)[1] for part in parts]
     hint = (_read_hint(hint_key, parts) if hint_key else None) or _estimate(handbook, parts, options.page)
     importlib.import_module("pikepdf")  # the join's library loads (0.2 s) while the workers warm up
@@ -322,7 +307,7 @@ def lay_out_in_parts(
     return InParts(laid, numbers, overflow_message(beyond))
 
 
-def hint_key(source: str, options: BookOptions, jobs: int) -> str:
+def hint_key(source: str, options: HandbookOptions, jobs: int) -> str:
     """The cache key of the page-reference hint for one handbook, set one way, in `jobs` parts."""
     return cache_key(
         "handbook-parts",

@@ -1,0 +1,1 @@
+"""After the exam: each student's printed questions, the score sheet, scoring and the 试卷分析."""

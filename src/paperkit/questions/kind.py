@@ -70,8 +70,8 @@ class Interaction:
     """An item as a learning platform takes it, in one of four shapes every exporter writes.
 
     `options`: pick one (or with `multiple` several) of `options`, `correct` being the keyed indexes;
-    `truefalse`: `truth`, with `feedback`; `blanks`: `segments` of text ('' answers) and blanks (their accepted
-    answers); `essay`: a free answer with a `reference` and its `rubric`.
+    `statement`: true or false (`truth`), with `feedback`; `blanks`: `segments` of text ('' answers) and
+    blanks (their accepted answers); `essay`: a free answer with a `reference` and its `rubric`.
     """
 
     shape: str
@@ -88,7 +88,7 @@ class Interaction:
     lines: int | None = None
 
 
-SHAPES = ("options", "truefalse", "blanks", "essay")
+SHAPES = ("options", "statement", "blanks", "essay")
 
 Score = Callable[[str, Item, tuple[int, ...], int, Rules], Mark]
 PrintedKey = Callable[[Item, tuple[int, ...]], str]
@@ -132,21 +132,24 @@ class Kind:
     text_answers: bool = False  # a text cell is always an answer, even when it reads as a number (64)
     compact_key: bool = False  # the key is a 题号 | 答案 row, not a worked answer
     rule_label: Callable[[Rules], str] = field(default=_no_rule)  # the scoring rule printed with its part
+    template_name: str = ""  # the template with its paper(q) and key(q) macros; default kind-<name>.html.j2
+    part_label: str = ""  # its part's name on a paper; default the labels table's part_<name>
+    instruction_label: str = ""  # the line under its part's heading; default instruction_<name>
 
     @property
     def part_name(self) -> str:
         """The part's name on a paper (选择题), from the labels table."""
-        return label(f"part_{self.name}")
+        return self.part_label or label(f"part_{self.name}")
 
     @property
     def instruction(self) -> str:
         """The line under the part's heading on a paper, from the labels table."""
-        return label(f"instruction_{self.name}")
+        return self.instruction_label or label(f"instruction_{self.name}")
 
     @property
     def template(self) -> str:
         """The template with this kind's `paper(q)` and `key(q)` macros."""
-        return f"kind-{self.name}.html.j2"
+        return self.template_name or f"kind-{self.name}.html.j2"
 
 
 def common_view(q: ExamQuestion, kind: Kind) -> dict[str, Any]:

@@ -4,7 +4,8 @@ Each finding names a rule of docs/item-writing.md that a reader could check by h
 uses (the longest option, absolute words, lopsided keys), items that give each other away, and what an item
 must carry (difficulty, the points it tests, a rubric). Item rules look at one item; pool rules at a module's
 practice items or its held-back items (a paper draws from one pool); pair rules at two items. Every threshold
-is in `Thresholds`.
+is in `Thresholds`. The whole rule set is one module (about 480 lines) on purpose: `RULES`, the thresholds and
+the rules that read them are reviewed together when a rule changes.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def _stem(item: Item) -> tuple[str, ...]:
 
 
 def _interaction(item: Item) -> Interaction:
-    return Interaction("truefalse", item.q, truth=is_true(item), feedback=item.why)
+    return Interaction("statement", item.q, truth=is_true(item), feedback=item.why)
 
 
 def _printed_key(item: Item, order: tuple[int, ...]) -> str:

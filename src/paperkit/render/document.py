@@ -14,7 +14,8 @@ from paperkit.errors import RenderError
 from paperkit.labels import LABELS
 from paperkit.paths import TEMPLATES
 from paperkit.render.page import PageGeometry
-from paperkit.text.markup import collecting_formulas, plain_text, render_inline, render_paragraph
+from paperkit.text.drawn import collecting_formulas
+from paperkit.text.markup import plain_text, render_inline, render_paragraph
 
 
 @functools.lru_cache(maxsize=4)

@@ -14,6 +14,7 @@ from conftest import ROOT, SOURCE
 from paperkit.content.models import Handbook
 from paperkit.content.validate import iter_texts
 from paperkit.source import open_handbook
+from pdftext import squash
 
 
 @dataclass(frozen=True)
@@ -127,10 +128,6 @@ ERRATA = [
 ]
 
 
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
 def text_of(handbook: Handbook, erratum: Erratum) -> str:
     section = next(s for s in handbook.sections if s.id == erratum.section)
     if erratum.field == "overview":
@@ -139,11 +136,6 @@ def text_of(handbook: Handbook, erratum: Erratum) -> str:
         return getattr(section, match.group(1))[int(match.group(2))]
     kind, number = erratum.field[0], int(erratum.field[1:])
     return getattr(section.examples[number - 1], kind)
-
-
-@pytest.fixture(scope="module")
-def handbook() -> Handbook:
-    return open_handbook(SOURCE)
 
 
 @pytest.fixture(scope="module")

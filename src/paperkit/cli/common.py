@@ -1,0 +1,81 @@
+"""The command line's shared parts: the app, shared options, and turning paperkit's errors into one line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paperkit.errors import ContentError, PaperkitError, ScoreSheetError
+
+app = typer.Typer(
+    help="Turn a structured handbook (YAML under source/) into print-ready PDFs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+SourceOption = Annotated[
+    Path,
+    typer.Option(
+        "--source", metavar="DIR", help="Handbook directory (handbook.yaml + modules/*.yaml).", show_default=True
+    ),
+]
+
+AllowOverflowOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-overflow",
+        help="Print text that runs past the page edge anyway, with a warning naming the page (else it is an error).",
+    ),
+]
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn paperkit's own errors into their message lines on stderr and the error's exit code."""
+    try:
+        yield
+    except (ContentError, ScoreSheetError) as error:
+        for line in error.lines():
+            typer.echo(line, err=True)
+        raise typer.Exit(error.exit_code) from None
+    except PaperkitError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(error.exit_code) from None
+    except KeyboardInterrupt:
+        # Typer would turn Ctrl-C into a silent exit 130; say what happened (outputs are written only at the end).
+        typer.echo("interrupted; nothing was written.", err=True)
+        raise typer.Exit(130) from None
+
+
+def warn_plain(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def text_option(flag: str, metavar: str, help_text: str):
+    # Numbers are taken as text and parsed by the library, so a bad value gets paperkit's one-line message.
+    return typer.Option(flag, metavar=metavar, help=help_text)
+
+
+def stderr_progress():
+    """A one-line progress bar on stderr when it is a terminal; nothing otherwise (logs stay clean)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        filled = 30 * done // total
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\rpapers [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}{end}")
+        sys.stderr.flush()
+
+    return show

@@ -1,0 +1,106 @@
+"""`validate`, `list`, `bank check` and `export`: commands that read the content and report on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paperkit.cli.common import (
+    SourceOption,
+    app,
+    reported,
+    text_option,
+)
+from paperkit.paths import DEFAULT_BUILD, DEFAULT_SOURCE
+
+
+@app.command()
+def validate(source: SourceOption = DEFAULT_SOURCE) -> None:
+    """Load and check every content file; print a summary, or every problem with its file and line."""
+    from paperkit.report import summary_line
+    from paperkit.source import open_handbook
+
+    with reported():
+        typer.echo(summary_line(open_handbook(source)))
+
+
+@app.command("list")
+def list_modules(source: SourceOption = DEFAULT_SOURCE) -> None:
+    """List the modules with their section and question counts (to choose exam --modules)."""
+    from paperkit.report import module_table
+    from paperkit.source import open_handbook
+
+    with reported():
+        for row in module_table(open_handbook(source)):
+            typer.echo(row)
+
+
+@app.command()
+def export(
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            metavar="moodle|gift|qti",
+            help="Moodle XML, GIFT (Moodle's text format) or a QTI 2.1 content package (zip).",
+        ),
+    ] = "moodle",
+    modules: Annotated[
+        str | None,
+        text_option("--modules", "LIST", "Modules to export, e.g. 2,3 (see `paperkit list`).  [default: all]"),
+    ] = None,
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            metavar="FILE",
+            help="File to write.  [default: build/bank-moodle.xml, build/bank-gift.txt or build/bank-qti.zip]",
+        ),
+    ] = None,
+) -> None:
+    """Write the question bank (worked examples and exercises) for Moodle or another LMS to import."""
+    from paperkit.export import build_export, parse_format
+    from paperkit.flags import parse_module_list
+
+    with reported():
+        export_format = parse_format(fmt)
+        chosen = parse_module_list(modules) if modules is not None else None
+        target = out if out is not None else DEFAULT_BUILD / export_format.filename
+        typer.echo(str(build_export(source, target, export_format, chosen)))
+
+
+bank_app = typer.Typer(
+    help="Check the question bank against the item-writing rules.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(bank_app, name="bank")
+
+
+@bank_app.command("check")
+def bank_check(
+    source: SourceOption = DEFAULT_SOURCE,
+    modules: Annotated[
+        str | None,
+        text_option(
+            "--modules", "LIST", "Only these modules' items, e.g. 2,3 (pairs with other modules count).  [default: all]"
+        ),
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there is any finding (for CI).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the findings, summary and thresholds as JSON.")
+    ] = False,
+) -> None:
+    """Lint the bank: cues (longest option, absolute words, lopsided keys), leaks, duplicates, missing fields."""
+    from paperkit.flags import parse_module_list
+    from paperkit.report import bank_report
+    from paperkit.source import open_handbook
+
+    with reported():
+        chosen = parse_module_list(modules) if modules is not None else None
+        lines, failed = bank_report(open_handbook(source), chosen, as_json=as_json, strict=strict)
+        for line in lines:
+            typer.echo(line)
+        if failed:
+            raise typer.Exit(1)

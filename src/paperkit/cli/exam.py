@@ -1,0 +1,183 @@
+"""`exam`: papers, keys and a manifest from the exam flags (or a manifest), checked before anything renders."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paperkit.cli.common import (
+    AllowOverflowOption,
+    SourceOption,
+    app,
+    reported,
+    stderr_progress,
+    text_option,
+    warn,
+)
+from paperkit.paths import DEFAULT_BUILD, DEFAULT_SOURCE
+
+
+@app.command()
+def exam(
+    modules: Annotated[
+        str | None,
+        text_option("--modules", "LIST", "Modules to draw questions from, e.g. 2,3,8 (see `paperkit list`)."),
+    ] = None,
+    seed: Annotated[
+        str | None,
+        text_option("--seed", "N", "Whole number ≥ 0; the same seed gives the same paper forever.  [default: 0]"),
+    ] = None,
+    count: Annotated[
+        str | None, text_option("--count", "N", "Number of questions, at most the modules' pool.  [default: 10]")
+    ] = None,
+    total_points: Annotated[
+        str | None,
+        text_option(
+            "--total-points", "P", "Total points, split evenly; the last questions take the remainder.  [default: 100]"
+        ),
+    ] = None,
+    variants: Annotated[
+        str | None,
+        text_option("--variants", "K", "Papers A, B, … (1–26), each with its own selection and key.  [default: 1]"),
+    ] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", metavar="TEXT", help="Paper title.  [default: the handbook title + 测试卷]")
+    ] = None,
+    course: Annotated[
+        str | None, typer.Option("--course", metavar="TEXT", help="Course name printed under the title.")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Exam date; left as a blank line if not given.")
+    ] = None,
+    duration: Annotated[
+        str | None, text_option("--duration", "MIN", "Exam duration in minutes.  [default: 120]")
+    ] = None,
+    roster: Annotated[
+        Path | None,
+        typer.Option(
+            "--roster",
+            metavar="FILE.csv",
+            help="Class list (姓名,学号[,班级]; UTF-8): one named paper per student, papers-all.pdf, keys.pdf.",
+        ),
+    ] = None,
+    paper: Annotated[
+        str | None, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.  [default: A4]")
+    ] = None,
+    seal_line: Annotated[
+        bool | None,
+        typer.Option(
+            "--seal-line/--no-seal-line",
+            help="Print the 密封线 with 姓名/学号/班级 along the left margin of every page.  [default: off]",
+            show_default=False,
+        ),
+    ] = None,
+    parts: Annotated[
+        str | None,
+        text_option(
+            "--parts",
+            "KIND:NxP,…",
+            "Typed parts, count × points each, e.g. choice:10x2,truefalse:5x2,fill:5x2,short:4x10 "
+            "(the kinds are the columns of `paperkit list`).",
+        ),
+    ] = None,
+    blueprint: Annotated[
+        Path | None,
+        typer.Option(
+            "--blueprint", metavar="FILE.yaml", help="The parts from a blueprint file (parts: kind, count, points)."
+        ),
+    ] = None,
+    same_questions: Annotated[
+        bool | None,
+        typer.Option(
+            "--same-questions",
+            help="With --parts: every variant asks the same items, in its own order with its own option order.",
+            show_default=False,
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--exclude", metavar="MANIFEST", help="Never reuse the items of this earlier exam (repeatable; make-ups)."
+        ),
+    ] = None,
+    seal_pages: Annotated[
+        str | None,
+        typer.Option(
+            "--seal-pages",
+            metavar="all|first",
+            help="With --seal-line: every page on the binding edge (left on odd, right on even pages), or page 1 only.",
+        ),
+    ] = None,
+    seal_fields: Annotated[
+        str | None,
+        typer.Option(
+            "--seal-fields", metavar="LIST", help="Extra fields in the seal line, e.g. 考场号,座位号,准考证号."
+        ),
+    ] = None,
+    shuffle_options: Annotated[
+        str | None,
+        typer.Option(
+            "--shuffle-options",
+            metavar="variant|student",
+            help="Choice options in one order per variant, or (with --roster and --parts) per student; keys.pdf "
+            "then adds a per-student answer table.",
+        ),
+    ] = None,
+    from_manifest: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-manifest",
+            metavar="FILE",
+            help="Reprint the exam a manifest.json records: the identical PDFs, or with a changed header "
+            "(--title, --course, --date, --duration, --paper, --seal-line) into a folder of its own.",
+        ),
+    ] = None,
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for exams; each goes in DIR/<exam-id>/.")
+    ] = DEFAULT_BUILD / "exams",
+    allow_overflow: AllowOverflowOption = False,
+) -> None:
+    """Write a randomized exam paper, its answer key and manifest.json under build/exams/<exam-id>/."""
+    from paperkit.exam.job import build_exam
+    from paperkit.exam.options import ExamFlags, parse_exam_flags
+    from paperkit.exam.plan import plan_exam, plan_from_manifest
+
+    flags = ExamFlags(
+        modules=modules,
+        seed=seed,
+        count=count,
+        total_points=total_points,
+        variants=variants,
+        title=title,
+        course=course,
+        date=date,
+        duration=duration,
+        paper=paper,
+        seal_line=seal_line,
+        seal_pages=seal_pages,
+        seal_fields=seal_fields,
+        roster=roster,
+        parts=parts,
+        blueprint=blueprint,
+        same_questions=same_questions,
+        exclude=tuple(exclude) if exclude else None,
+        shuffle_options=shuffle_options,
+    )
+    with reported():
+        # Every option and the content are checked (the plan) before a worker process starts (the build).
+        if from_manifest is not None:
+            plan = plan_from_manifest(from_manifest, source, out, flags)
+        else:
+            plan = plan_exam(parse_exam_flags(flags), source, out)
+        for warning in plan.warnings:
+            warn(warning)
+        if allow_overflow:
+            plan = dataclasses.replace(plan, allow_overflow=True)
+        progress = stderr_progress() if plan.students else None
+        for path in build_exam(plan, progress=progress, parallel=True, on_overflow=warn):
+            if path.parent.name != "students":
+                typer.echo(str(path))

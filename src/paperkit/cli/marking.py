@@ -1,0 +1,69 @@
+"""`scoresheet` and `analyze`: after the exam, the score sheet and the 试卷分析."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paperkit.cli.common import (
+    SourceOption,
+    app,
+    reported,
+    text_option,
+)
+from paperkit.paths import DEFAULT_SOURCE
+
+ManifestArgument = Annotated[
+    Path, typer.Argument(metavar="MANIFEST", help="The manifest.json that `paperkit exam` wrote beside the papers.")
+]
+
+
+@app.command()
+def scoresheet(
+    manifest: ManifestArgument,
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Folder to write to (default: the manifest's).")
+    ] = None,
+    rows: Annotated[
+        str, text_option("--rows", "N", "Blank rows to fill in when the exam had no roster (default 50).")
+    ] = "50",
+) -> None:
+    """Write scores.xlsx and scores.csv: a row per student, a column per question, answers scored by the key."""
+    from paperkit.flags import parse_whole
+    from paperkit.marking.jobs import build_scoresheet
+
+    with reported():
+        for path in build_scoresheet(manifest, source, out, parse_whole("--rows", rows, 1, 2000)):
+            typer.echo(str(path))
+
+
+@app.command()
+def analyze(
+    manifest: ManifestArgument,
+    scores: Annotated[Path, typer.Argument(metavar="SCORES", help="The filled scores.xlsx or scores.csv.")],
+    source: SourceOption = DEFAULT_SOURCE,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Folder to write to (default: the manifest's).")
+    ] = None,
+    passing: Annotated[str, text_option("--pass", "PERCENT", "及格 mark in % of full marks (default 60).")] = "60",
+    excellent: Annotated[
+        str, text_option("--excellent", "PERCENT", "优秀 mark in % of full marks (default 85).")
+    ] = "85",
+) -> None:
+    """Write the 试卷分析 (analysis.pdf and analysis.json) from a filled score sheet."""
+    from paperkit.flags import parse_whole
+    from paperkit.marking.analysis import Thresholds
+    from paperkit.marking.jobs import build_analysis
+
+    with reported():
+        thresholds = Thresholds(
+            parse_whole("--pass", passing, 1, 100) / 100, parse_whole("--excellent", excellent, 1, 100) / 100
+        )
+        written, warnings = build_analysis(manifest, scores, source, out, thresholds)
+        for warning in warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        for path in written:
+            typer.echo(str(path))

@@ -1,0 +1,378 @@
+"""One YAML file read safely: its size and characters checked, syntax errors explained with a quoting hint,
+and a mapping read against its field table into plain values with the line of every field."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from paperkit.content.models import Origin
+from paperkit.errors import Problem
+from paperkit.paths import file_kind
+
+# A handbook file is a few hundred lines; anything this large is a mistake (or a YAML bomb).
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_NULL = "tag:yaml.org,2002:null"
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One allowed key of a mapping: its kind (text, int, texts, records) and whether it is required."""
+
+    name: str
+    kind: str
+    required: bool = True
+    record: tuple[Field, ...] = ()
+
+
+def display_path(path: Path) -> str:
+    """A path as the user should see it: relative to the working directory when inside it."""
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if shown.startswith("..") else shown
+
+
+class FileReader:
+    """Turns one YAML file's node tree into plain values, collecting problems instead of raising."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+        self._seen: set[int] = set()
+
+    def problem(self, node: yaml.Node | None, path: str, message: str) -> None:
+        """Record one problem at a node's line."""
+        line = node.start_mark.line + 1 if node is not None else 0
+        self.problems.append(Problem(self.file, line, path, message))
+
+    def mapping(self, node: yaml.Node, path: str, fields: tuple[Field, ...]) -> tuple[dict[str, Any], Origin] | None:
+        """Read a mapping against its allowed fields; None if it is not a mapping at all."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, path or "(top level)", f"expected a mapping of fields, got {_describe(node)}")
+            return None
+        if not self._first_visit(node, path):
+            return None
+        allowed = {f.name: f for f in fields}
+        values: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            field_path = _join(path, str(key))
+            if key is None:
+                self.problem(key_node, path or "(top level)", f"expected a field name, got {_describe(key_node)}")
+                continue
+            if key in first_line:
+                self.problem(key_node, field_path, f"duplicate field (first given on line {first_line[key]})")
+                continue
+            first_line[key] = key_node.start_mark.line + 1
+            spec = allowed.get(key)
+            if spec is None:
+                self.problem(key_node, field_path, _unknown_field(key, allowed))
+                continue
+            lines[key] = value_node.start_mark.line + 1
+            value = self.value(value_node, field_path, spec, lines, key)
+            if value is not None:
+                values[key] = value
+        for spec in fields:
+            if spec.required and spec.name not in first_line:
+                self.problem(node, _join(path, spec.name), "missing (required field)")
+        return values, Origin(self.file, path, node.start_mark.line + 1, lines)
+
+    def value(self, node: yaml.Node, path: str, spec: Field, lines: dict[str, int], key: str) -> Any:
+        """Read one field's value by its kind."""
+        if spec.kind == "text":
+            return self.text(node, path, required=True)
+        if spec.kind == "int":
+            return self.integer(node, path)
+        items = self.sequence(node, path, required=spec.required)
+        if items is None:
+            return None
+        if spec.kind == "texts":
+            out = []
+            for index, item in enumerate(items):
+                lines[f"{key}[{index}]"] = item.start_mark.line + 1
+                text = self.text(item, f"{path}[{index}]", required=True)
+                if text is not None:
+                    out.append(text)
+            return tuple(out)
+        records = []
+        for index, item in enumerate(items):
+            record = self.mapping(item, f"{path}[{index}]", spec.record)
+            if record is not None:
+                records.append(record)
+        return records
+
+    def text(self, node: yaml.Node, path: str, required: bool) -> str | None:
+        """A text value: any plain scalar taken verbatim, so `2.10` or `yes` stay as written."""
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(node, path, f"expected text, got {_describe(node)}{_text_hint(node)}")
+            return None
+        if node.tag == _NULL or not node.value.strip():
+            if required:
+                self.problem(node, path, "must not be empty")
+            return None
+        if node.tag not in _PLAIN_TAGS:
+            self.problem(node, path, f"expected text, got a value tagged {node.tag}")
+            return None
+        if len(node.value) > MAX_TEXT:
+            self.problem(node, path, f"{len(node.value)} characters; a text may be at most {MAX_TEXT} long")
+            return None
+        control = _CONTROL.search(node.value)
+        if control:
+            self.problem(node, path, _control_message(control.group(0), node.style == '"'))
+            return None
+        return node.value.strip()
+
+    def integer(self, node: yaml.Node, path: str) -> int | None:
+        """A whole number up to MAX_INTEGER (quoted digits are accepted too; only the ASCII digits 0–9)."""
+        value = node.value.strip() if isinstance(node, yaml.ScalarNode) and node.tag != _NULL else None
+        if value is not None and value.isascii() and value.isdigit():
+            if len(value) > len(str(MAX_INTEGER)) or int(value) > MAX_INTEGER:
+                self.problem(node, path, f"expected a whole number from 0 to {MAX_INTEGER}, got {value[:12]}…")
+                return None
+            return int(value)
+        shown = repr(value[:40]) if value is not None else _describe(node)
+        self.problem(node, path, f"expected a whole number, got {shown}")
+        return None
+
+    def sequence(self, node: yaml.Node, path: str, required: bool) -> list[yaml.Node] | None:
+        """A list's item nodes; an empty list is a problem when the field is required."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
+            if required:
+                self.problem(node, path, "must list at least one item")
+            return [] if not required else None
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, path, f"expected a list, got {_describe(node)}")
+            return None
+        if not self._first_visit(node, path):
+            return None
+        if required and not node.value:
+            self.problem(node, path, "must list at least one item")
+        if len(node.value) > MAX_ITEMS:
+            self.problem(node, path, f"{len(node.value)} items; a list may hold at most {MAX_ITEMS}")
+            return None
+        return list(node.value)
+
+    def _first_visit(self, node: yaml.Node, path: str) -> bool:
+        # Aliases make one node appear in many places; refusing them also defuses "billion laughs".
+        if id(node) in self._seen:
+            self.problem(node, path, "YAML aliases (*name) are not supported; write the content out")
+            return False
+        self._seen.add(id(node))
+        return True
+
+
+# Control characters other than line breaks never belong in content; in double-quoted YAML they are what
+# TeX becomes ("\frac" is a form feed and "rac", "\theta" a tab and "heta").
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+_ESCAPES = {
+    "\t": "\\t (\\theta, \\tau, \\text…)",
+    "\f": "\\f (\\frac…)",
+    "\v": "\\v (\\vec…)",
+    "\b": "\\b (\\beta, \\bar…)",
+    "\a": "\\a (\\alpha…)",
+    "\r": "\\r (\\rho, \\right…)",
+}
+
+
+def _control_message(char: str, double_quoted: bool) -> str:
+    name = f"U+{ord(char):04X} ({unicodedata.name(char, 'control character').lower()})"
+    if double_quoted and char in _ESCAPES:
+        return (
+            f"contains the control character {name}: in double quotes YAML reads {_ESCAPES[char]} as an escape; "
+            "write the text in single quotes or as a | block"
+        )
+    return f"contains the control character {name}; remove it (write the text in single quotes or as a | block)"
+
+
+def _text_hint(node: yaml.Node) -> str:
+    """Why YAML read a text as a mapping or a list, when it was most likely meant as text."""
+    if isinstance(node, yaml.MappingNode) and not node.flow_style:
+        return " (a ': ' inside a text makes YAML read a field, as in 1 : 4; " + _QUOTE_HINT + ")"
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.flow_style:
+        return " (a text starting with { or [ is read as YAML data; " + _QUOTE_HINT + ")"
+    return ""
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == _NULL:
+        return "nothing"
+    return f"text {node.value!r}"
+
+
+def _unknown_field(key: str, allowed: dict[str, Field]) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "expected one of: " + ", ".join(allowed)
+    return f"unknown field ({hint})"
+
+
+def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
+    """Read and parse one YAML file into its node tree, or record why it cannot be."""
+    file = display_path(path)
+    try:
+        # The type and size are checked before reading: a file linked to /dev/zero or a named pipe would
+        # otherwise be read without end (or wait forever for a writer).
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(Problem(file, 0, "", f"is {file_kind(path)}, not a file; give a YAML file"))
+            return None
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        problems.append(Problem(file, 0, "", f"cannot be read: {error.strerror}"))
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        problems.append(
+            Problem(
+                file,
+                0,
+                "",
+                f"file is {info.st_size / 1e6:.1f} MB; "
+                f"a content file may be at most {MAX_FILE_BYTES // 1024 // 1024} MB",
+            )
+        )
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        problems.append(
+            Problem(file, line, "", f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8")
+        )
+        return None
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as error:
+        problems.append(_syntax_problem(file, error, text))
+        return None
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow at all (a raw control character)
+        # The reader's own position is counted in its buffer, not in the text: find the character again.
+        found = _NOT_YAML.search(text)
+        line = text[: found.start()].count("\n") + 1 if found else 0
+        code = ord(found.group(0)) if found else int(error.character)
+        problems.append(
+            Problem(
+                file,
+                line,
+                "",
+                f"the control character U+{code:04X} cannot be in a YAML file; delete it "
+                "(it is invisible in most editors: retype the line)",
+            )
+        )
+        return None
+    if not nodes or nodes[0] is None:
+        problems.append(Problem(file, 1, "", "file is empty; expected a mapping of fields"))
+        return None
+    if len(nodes) > 1:
+        problems.append(
+            Problem(
+                file, nodes[1].start_mark.line + 1, "", "more than one YAML document (---); put one module per file"
+            )
+        )
+        return None
+    quiet = _silent_losses(file, text)
+    if quiet:
+        problems.extend(quiet)
+        return None
+    return nodes[0]
+
+
+_QUOTE_HINT = "put the whole text in single quotes ('…', with '' for a ')"
+
+
+def _silent_losses(file: str, text: str) -> list[Problem]:
+    """What YAML would drop without a word: an anchor (`- &copy …`) or the rest of a line after ` #`."""
+    problems: list[Problem] = []
+    lines = text.splitlines()
+    for event in yaml.parse(text, Loader=_Loader):
+        start, end = event.start_mark, event.end_mark
+        if start is None or end is None:
+            continue
+        anchor = getattr(event, "anchor", None)
+        line = start.line + 1
+        if anchor and isinstance(event, yaml.ScalarEvent):
+            problems.append(
+                Problem(file, line, "", f"'&{anchor}' starts a YAML anchor and is dropped from the text; {_QUOTE_HINT}")
+            )
+        plain = isinstance(event, yaml.ScalarEvent) and not event.style  # None, or '' from the C parser
+        if plain and end.line < len(lines):
+            rest = lines[end.line][end.column :]
+            if rest.lstrip().startswith("#") and rest[:1].isspace():
+                problems.append(
+                    Problem(
+                        file,
+                        end.line + 1,
+                        "",
+                        f"the text stops before '{rest.strip()[:20]}': YAML reads ' #' as the start of a comment; "
+                        + _QUOTE_HINT,
+                    )
+                )
+    return problems
+
+
+def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
+    mark = error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark else 0
+    problem = error.problem or "invalid YAML"
+    bad_line = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
+    if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]:
+        return Problem(file, line, "", "YAML syntax: tab character; indent with spaces, not tabs")
+    context = ""
+    if error.context:
+        starts = (
+            f" that starts on line {error.context_mark.line + 1}"
+            if error.context_mark and error.context_mark.line + 1 != line
+            else ""
+        )
+        context = f" ({error.context}{starts})"
+    return Problem(file, line, "", f"YAML syntax: {problem}{context}{_syntax_hint(problem, bad_line)}")
+
+
+def _syntax_hint(problem: str, line: str) -> str:
+    """What an author can do about the parser's complaint."""
+    if "mapping values are not allowed" in problem:
+        return "; a ': ' inside a text starts a new field — " + _QUOTE_HINT
+    value = line.split(": ", 1)[-1].lstrip("- ").lstrip()
+    if value[:1] in ("*", "&", "!", "%", "@", "`", "{", "[", "|", ">"):
+        return f"; a text starting with {value[:1]} means something else to YAML — " + _QUOTE_HINT
+    return ""
+
+
+# What YAML does not allow anywhere in a file (its "printable" set, inverted).
+_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+
+# Bounds that keep the work a file can cause in proportion (a 2 MB file of one-character bullets drove a build
+# to 5 GB): the longest list (modules' sections, a section's bullets or items) and the longest text.
+MAX_ITEMS = 500
+MAX_TEXT = 20_000
+
+# The largest whole number a field takes (module ids, points, lines): bigger ones are typing mistakes.
+MAX_INTEGER = 9999

@@ -1,0 +1,326 @@
+"""A TeX formula into HTML: simple ones set as text in the math faces, others drawn (drawn.py); the TeX
+checks behind `paperkit validate`'s math messages, and a formula as plain text for titles and search."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+
+from markupsafe import escape
+
+from paperkit.errors import MathError
+from paperkit.paths import FORMULA_SCHEME
+from paperkit.text.drawn import MATH_ASCENT, MATH_DEPTH, MATH_PX, drawn_svg
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A rendered formula: HTML to embed, and whether it is an SVG image or plain text."""
+
+    html: str
+    is_svg: bool
+    uri: str = ""  # an SVG formula's formula: URL, which the PDF stage serves from `image`
+    image: bytes = b""  # the SVG
+
+
+# Commands that plain text can show, mapped to characters the shipped text fonts have.
+_TEXT_COMMANDS = {
+    "times": "×",
+    "cdot": "·",
+    "approx": "≈",
+    "le": "≤",
+    "leq": "≤",
+    "ge": "≥",
+    "geq": "≥",
+    "neq": "≠",
+    "ne": "≠",
+    "in": "∈",
+    "infty": "∞",
+    "to": "→",
+    "rightarrow": "→",
+    "ldots": "…",
+    "dots": "…",
+    "pm": "±",
+    "mid": "|",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "pi": "π",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "varepsilon": "ε",
+    "zeta": "ζ",
+    "eta": "η",
+    "kappa": "κ",
+    "nu": "ν",
+    "xi": "ξ",
+    "rho": "ρ",
+    "varphi": "φ",
+    "chi": "χ",
+    "psi": "ψ",
+    "omega": "ω",
+    "Gamma": "Γ",
+    "Delta": "Δ",
+    "Theta": "Θ",
+    "Lambda": "Λ",
+    "Pi": "Π",
+    "Sigma": "Σ",
+    "Phi": "Φ",
+    "Psi": "Ψ",
+    "Omega": "Ω",
+    ",": " ",
+    ";": " ",
+    "quad": " ",
+}
+_FUNCTIONS = {"log", "exp", "max", "min", "softmax", "sin", "cos", "arg"}
+_TRIVIAL_TOKEN = re.compile(
+    r"\\mathrm\{([A-Za-z]+)\}|\\([A-Za-z]+|[,;])|([A-Za-z])|([0-9.]+)|([-+=<>()\[\],/|:;'!])|(\s+)"
+)
+_BINARY = {
+    "=": "=",
+    "+": "+",
+    "-": "−",
+    "<": "<",
+    ">": ">",
+    "≈": "≈",
+    "×": "×",
+    "≤": "≤",
+    "≥": "≥",
+    "≠": "≠",
+    "→": "→",
+    "∈": "∈",
+}
+
+
+def _trivial_html(tex: str) -> str | None:
+    """Simple TeX (letters, digits, operators, one-level scripts) as HTML; None if it needs the renderer."""
+    pieces: list[str] = []
+    pos = 0
+    while pos < len(tex):
+        if tex.startswith("\\text{", pos):
+            # Words in a formula (F_{\text{合}}) are set upright in the text font, Chinese included.
+            end = _closing(tex, pos + 5)
+            if end < 0 or "{" in tex[pos + 6 : end]:
+                return None
+            pieces.append(f'<span class="mtext">{escape(tex[pos + 6 : end])}</span>')
+            pos = end + 1
+            continue
+        if tex[pos] in "^_":
+            script, pos = _script(tex, pos + 1)
+            if script is None:
+                return None
+            pieces.append(script)
+            continue
+        match = _TRIVIAL_TOKEN.match(tex, pos)
+        if match is None:
+            return None
+        piece = _trivial_piece(match)
+        if piece is None:
+            return None
+        pieces.append(piece)
+        pos = match.end()
+    return "".join(pieces)
+
+
+def _script(tex: str, pos: int) -> tuple[str | None, int]:
+    """A super/subscript starting at `pos` (after ^ or _), as <sup>/<sub> HTML."""
+    kind = "sup" if tex[pos - 1] == "^" else "sub"
+    if pos >= len(tex):
+        return None, pos
+    if tex[pos] == "{":
+        end = _closing(tex, pos)
+        if end < 0 or "^" in tex[pos + 1 : end] or "_" in tex[pos + 1 : end]:
+            return None, pos
+        inner = tex[pos + 1 : end]
+        body = _trivial_html(inner) if inner else None
+        return (f"<{kind}>{body}</{kind}>" if body is not None else None), end + 1
+    match = _TRIVIAL_TOKEN.match(tex, pos)
+    if match is None or match.group(6):
+        return None, pos
+    piece = _trivial_piece(match)
+    if match.group(4):
+        # A script of digits takes one digit, as in TeX (x^23 is x², then 3).
+        piece, end = escape(tex[pos]), pos + 1
+    else:
+        end = match.end()
+    return (f"<{kind}>{piece}</{kind}>" if piece is not None else None), end
+
+
+def _closing(tex: str, pos: int) -> int:
+    """The index of the } that closes the { at `pos`, or -1."""
+    depth = 0
+    for index in range(pos, len(tex)):
+        if tex[index] == "{" and tex[index - 1 : index] != "\\":
+            depth += 1
+        elif tex[index] == "}" and tex[index - 1 : index] != "\\":
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def _trivial_piece(match: re.Match[str]) -> str | None:
+    roman, command, letter, number, operator, space = match.groups()
+    if command is not None:
+        if command in _FUNCTIONS:
+            return f'<span class="mfn">{command}</span>'
+        char = _TEXT_COMMANDS.get(command)
+        if char is None:
+            return None
+        if "α" <= char <= "ω":  # lowercase Greek is a variable: italic, as the drawn formulas set it
+            return f"<var>{char}</var>"
+        return f'<span class="mo">{char}</span>' if char in _BINARY else str(escape(char))
+    if roman is not None:
+        return f'<span class="mfn">{escape(roman)}</span>'
+    if letter is not None:
+        return f"<var>{letter}</var>"
+    if number is not None:
+        return number
+    if operator is not None:
+        if operator in _BINARY:
+            # Binary operators get their spacing from CSS (.mo): the text fonts lack thin spaces.
+            return f'<span class="mo">{escape(_BINARY[operator])}</span>'
+        return str(escape(operator))
+    if space is not None:
+        return ""
+    return None
+
+
+# Text-set formulas longer than this (in TeX characters) may break after their operators.
+LONG_FORMULA = 24
+_OPERATOR = re.compile(r'(<span class="mo">[^<]*</span>)')
+
+
+# A function name and a variable (or a script) that touch get a thin space between them, as TeX sets
+# "B I L sin θ"; marked here, as only here "touch" is known (a CSS sibling selector also matches across the
+# "(" of "ln(x)", a text node it does not see).
+_BEFORE_FUNCTION = re.compile(r'(</var>|</sub>|</sup>)<span class="mfn">')
+_AFTER_FUNCTION = re.compile(r'(<span class="mfn(?: sp)?">[^<]*</span>)<var>')
+
+
+def _thin_spaces(html: str) -> str:
+    """Mark (class "sp") a function name that follows a variable or script, and a variable that follows one."""
+    return _AFTER_FUNCTION.sub(r'\1<var class="sp">', _BEFORE_FUNCTION.sub(r'\1<span class="mfn sp">', html))
+
+
+_SCRIPT = re.compile(r"<(sub|sup)>(.*?)</\1>")
+_MO = re.compile(r'<span class="mo">([^<]*)</span>')
+
+
+def _spaced_operators(html: str) -> str:
+    """A short formula's operator spans as the operator between two four-per-em spaces (none in a script).
+
+    The math face has the spaces, so a formula that cannot break needs no element per operator: a formula-heavy
+    handbook had a span for each, and WeasyPrint's cost grows with the elements it styles and lays out.
+    """
+    html = _SCRIPT.sub(lambda m: "<" + m[1] + ">" + _MO.sub(r"\1", m[2]) + "</" + m[1] + ">", html)
+    return _MO.sub("\u2005\\1\u2005", html)
+
+
+def _break_after_operators(html: str) -> str:
+    """A zero-width space (a line-break opportunity) after each operator span of a text-set formula."""
+    return _OPERATOR.sub("\\1\u200b", html)
+
+
+def _svg_formula(tex: str) -> Formula:
+    svg, (_, top, width, height) = drawn_svg(tex)
+    depth = top + height
+    image = svg.encode()
+    # A short URL in the HTML, served by the PDF stage: a data: URI would put the whole drawing in the HTML as
+    # often as the formula occurs (a formula-heavy handbook's HTML was 29 MB, parsed in Python).
+    uri = f"{FORMULA_SCHEME}{hashlib.sha256(image).hexdigest()[:20]}.svg"
+    # A tall formula may reach into the leading (as TeX lets it) but never opens up the line spacing: the
+    # part above MATH_ASCENT or below MATH_DEPTH is taken back by negative margins. The bottom margin edge
+    # is what sits on the baseline, so the vertical offset counts only the depth the margin leaves.
+    above = max(0.0, -top / MATH_PX - MATH_ASCENT)
+    below = max(0.0, depth / MATH_PX - MATH_DEPTH)
+    style = (
+        f"width:{width / MATH_PX:.3f}em;height:{height / MATH_PX:.3f}em;vertical-align:{below - depth / MATH_PX:.3f}em"
+    )
+    if above:
+        style += f";margin-top:{-above:.3f}em"
+    if below:
+        style += f";margin-bottom:{-below:.3f}em"
+    html = f'<img class="math" src="{uri}" alt="{escape(tex)}" style="{style}">'
+    return Formula(html, is_svg=True, uri=uri, image=image)
+
+
+def _brace_problem(tex: str) -> str | None:
+    depth = 0
+    for char in re.sub(r"\\[{}]", "", tex):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return "TeX does not render: a } without its {"
+    return "TeX does not render: a { without its }" if depth else None
+
+
+_TEXT_ARG = re.compile(r"\\text\{[^{}]*\}")
+
+
+@functools.lru_cache(maxsize=4096)
+def render_math(tex: str) -> Formula:
+    """One formula as HTML: plain text for trivial TeX, else an <img> of its SVG; raises MathError."""
+    tex = tex.strip()
+    if not tex:
+        raise MathError("empty formula $$")
+    cjk = _CJK_RE.search(_TEXT_ARG.sub("", tex))
+    if cjk:
+        char = cjk.group(0)
+        raise MathError(
+            f"Chinese character 「{char}」 inside $…$; write it as \\text{{{char}}} (set in the Chinese font, as in "
+            f"F_{{\\text{{合}}}}) or move it outside the math"
+        )
+    braces = _brace_problem(tex)
+    if braces:
+        raise MathError(braces)
+    trivial = _trivial_html(tex)
+    if trivial is not None:
+        trivial = _thin_spaces(trivial.replace("</var><var>", ""))  # one box for "ma": same look, less layout
+        if len(tex) > LONG_FORMULA:
+            # A long formula may break after a binary operator or relation, as TeX breaks one in a paragraph;
+            # a short one stays on one line (.math is nowrap).
+            return Formula(f'<span class="math long">{_break_after_operators(trivial)}</span>', is_svg=False)
+        return Formula(f'<span class="math">{_spaced_operators(trivial)}</span>', is_svg=False)
+    if _CJK_RE.search(tex):
+        raise MathError(
+            "Chinese in \\text{} is set only in simple formulas (letters, digits, operators, one level of "
+            "^ and _); split the formula, or move the words outside the math"
+        )
+    return _svg_formula(tex)
+
+
+_TEX_WRAPPERS = re.compile(r"\\(?:mathrm|text|textrm|mathit|mathbf|operatorname|vec|hat|bar|mathbb)\{([^{}]*)\}")
+_TEX_FRAC = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+|[,;:! ])")
+
+
+def tex_text(tex: str) -> str:
+    """A formula as plain text: O(S^2) stays, BIL\\sin\\theta becomes "BIL sin θ", \\frac{a}{b} "a/b"."""
+
+    def command(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in _FUNCTIONS:
+            return f" {name} "
+        if name in ("left", "right"):
+            return ""
+        return _TEXT_COMMANDS.get(name, " " if not name.isalpha() else name)
+
+    text = _TEX_WRAPPERS.sub(r"\1", tex)
+    text = re.sub(
+        r"\\sqrt\{([^{}]*)\}", lambda m: f"√({m.group(1)})" if len(m.group(1)) > 1 else f"√{m.group(1)}", text
+    )
+    text = text.replace("\\top", "T")
+    text = _TEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", text)
+    text = _TEX_COMMAND.sub(command, text).replace("{", "").replace("}", "")
+    return re.sub(r"\s+", " ", text).strip()
