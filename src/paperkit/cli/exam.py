@@ -17,7 +17,10 @@ from paperkit.cli.common import (
     text_option,
     warn,
 )
+from paperkit.exam.options import ExamOptions
 from paperkit.paths import DEFAULT_BUILD, DEFAULT_SOURCE
+
+EXAM = ExamOptions(modules=())  # the defaults the help texts show
 
 
 @app.command()
@@ -28,20 +31,29 @@ def exam(
     ] = None,
     seed: Annotated[
         str | None,
-        text_option("--seed", "N", "Whole number ≥ 0; the same seed gives the same paper forever.  [default: 0]"),
+        text_option(
+            "--seed", "N", f"Whole number ≥ 0; the same seed gives the same paper forever.  [default: {EXAM.seed}]"
+        ),
     ] = None,
     count: Annotated[
-        str | None, text_option("--count", "N", "Number of questions, at most the modules' pool.  [default: 10]")
+        str | None,
+        text_option("--count", "N", f"Number of questions, at most the modules' pool.  [default: {EXAM.count}]"),
     ] = None,
     total_points: Annotated[
         str | None,
         text_option(
-            "--total-points", "P", "Total points, split evenly; the last questions take the remainder.  [default: 100]"
+            "--total-points",
+            "P",
+            f"Total points, split evenly; the last questions take the remainder.  [default: {EXAM.total_points}]",
         ),
     ] = None,
     variants: Annotated[
         str | None,
-        text_option("--variants", "K", "Papers A, B, … (1–26), each with its own selection and key.  [default: 1]"),
+        text_option(
+            "--variants",
+            "K",
+            f"Papers A, B, … (1–26), each with its own selection and key.  [default: {EXAM.variants}]",
+        ),
     ] = None,
     title: Annotated[
         str | None, typer.Option("--title", metavar="TEXT", help="Paper title.  [default: the handbook title + 测试卷]")
@@ -53,7 +65,7 @@ def exam(
         str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="Exam date; left as a blank line if not given.")
     ] = None,
     duration: Annotated[
-        str | None, text_option("--duration", "MIN", "Exam duration in minutes.  [default: 120]")
+        str | None, text_option("--duration", "MIN", f"Exam duration in minutes.  [default: {EXAM.duration}]")
     ] = None,
     roster: Annotated[
         Path | None,
@@ -64,7 +76,7 @@ def exam(
         ),
     ] = None,
     paper: Annotated[
-        str | None, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.  [default: A4]")
+        str | None, typer.Option("--paper", metavar="A4|B5|Letter", help=f"Paper size.  [default: {EXAM.page.paper}]")
     ] = None,
     seal_line: Annotated[
         bool | None,

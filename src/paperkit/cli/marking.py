@@ -13,6 +13,7 @@ from paperkit.cli.common import (
     reported,
     text_option,
 )
+from paperkit.marking.options import EXCELLENT_SHARE, PASS_SHARE, SHEET_ROWS
 from paperkit.paths import DEFAULT_SOURCE
 
 ManifestArgument = Annotated[
@@ -27,9 +28,9 @@ def scoresheet(
     out: Annotated[
         Path | None, typer.Option("--out", metavar="DIR", help="Folder to write to (default: the manifest's).")
     ] = None,
-    rows: Annotated[
-        str, text_option("--rows", "N", "Blank rows to fill in when the exam had no roster (default 50).")
-    ] = "50",
+    rows: Annotated[str, text_option("--rows", "N", "Blank rows to fill in when the exam had no roster.")] = str(
+        SHEET_ROWS
+    ),
 ) -> None:
     """Write scores.xlsx and scores.csv: a row per student, a column per question, answers scored by the key."""
     from paperkit.flags import parse_whole
@@ -48,10 +49,12 @@ def analyze(
     out: Annotated[
         Path | None, typer.Option("--out", metavar="DIR", help="Folder to write to (default: the manifest's).")
     ] = None,
-    passing: Annotated[str, text_option("--pass", "PERCENT", "及格 mark in % of full marks (default 60).")] = "60",
-    excellent: Annotated[
-        str, text_option("--excellent", "PERCENT", "优秀 mark in % of full marks (default 85).")
-    ] = "85",
+    passing: Annotated[str, text_option("--pass", "PERCENT", "及格 mark in % of full marks.")] = str(
+        round(PASS_SHARE * 100)
+    ),
+    excellent: Annotated[str, text_option("--excellent", "PERCENT", "优秀 mark in % of full marks.")] = str(
+        round(EXCELLENT_SHARE * 100)
+    ),
 ) -> None:
     """Write the 试卷分析 (analysis.pdf and analysis.json) from a filled score sheet."""
     from paperkit.flags import parse_whole

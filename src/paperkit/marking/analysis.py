@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from paperkit.marking.options import EXCELLENT_SHARE, PASS_SHARE
 from paperkit.marking.scoresheet import SheetRow
 from paperkit.questions.kind import LETTERS
 from paperkit.questions.registry import kind_of
@@ -26,8 +27,8 @@ LOW_DISCRIMINATION = 0.2
 class Thresholds:
     """The class's pass and excellent marks, as shares of the full marks (及格 60 %, 优秀 85 % by default)."""
 
-    passing: float = 0.6
-    excellent: float = 0.85
+    passing: float = PASS_SHARE
+    excellent: float = EXCELLENT_SHARE
 
 
 @dataclass(frozen=True)

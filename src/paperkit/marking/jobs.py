@@ -17,6 +17,7 @@ from paperkit.exam import paper as ex
 from paperkit.exam.manifest import Manifest, read_manifest
 from paperkit.labels import label
 from paperkit.marking.analysis import Analysis, Thresholds, analysis_data, analyze, histogram_svg
+from paperkit.marking.options import SHEET_ROWS
 from paperkit.marking.scoresheet import read_scores, write_csv, write_xlsx
 from paperkit.output import write_atomic
 from paperkit.questions import bank as qb
@@ -61,7 +62,7 @@ def open_exam(manifest_path: Path, source: Path) -> Marked:
     return Marked(manifest, questions, handbook.language, titles, tuple(warnings))
 
 
-def build_scoresheet(manifest_path: Path, source: Path, out: Path | None = None, rows: int = 50) -> list[Path]:
+def build_scoresheet(manifest_path: Path, source: Path, out: Path | None = None, rows: int = SHEET_ROWS) -> list[Path]:
     """Write scores.xlsx and scores.csv for an exam (beside its manifest unless `out` is given)."""
     marked = open_exam(manifest_path, source)
     folder = out if out is not None else manifest_path.parent

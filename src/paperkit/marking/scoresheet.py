@@ -18,6 +18,7 @@ from paperkit.errors import CellProblem, ScoreSheetError
 from paperkit.exam.manifest import Manifest
 from paperkit.labels import label
 from paperkit.marking.grading import Sitter, Slot, paper_slots, score_cell, sitters
+from paperkit.marking.options import SHEET_ROWS
 from paperkit.questions.kind import DEFAULT_RULES, Mark, Rules
 from paperkit.questions.registry import kind_of
 
@@ -89,7 +90,7 @@ def _extra_cells(manifest: Manifest, sitter: Sitter | None) -> list[str]:
     return [values.get(title, "") for title in titles]
 
 
-def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = 50) -> bytes:
+def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS) -> bytes:
     """scores.xlsx: frozen header, per-cell validation (0…max, or an answer where the item is keyed), totals."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -168,7 +169,7 @@ def _fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def write_csv(manifest: Manifest, questions: dict, blank_rows: int = 50) -> bytes:
+def write_csv(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS) -> bytes:
     """scores.csv (UTF-8 with BOM, so Excel and WPS open it as Chinese): the same columns without the total."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
