@@ -207,8 +207,11 @@ def test_every_kind_validates(in_tmp: Path) -> None:
 
 def test_the_list_shows_counts_by_kind() -> None:
     lines = runner.invoke(app, ["list", "--source", str(SOURCE)]).stdout.splitlines()
-    assert lines[0] == "module  sections  questions  choice  multi  truefalse   fill  short  title"
-    assert lines[3] == "     2         6         12       8      2          6      4     12  Transformer 核心结构"
+    assert lines[0] == "module  sections  questions  choice  multi  truefalse   fill  short  held back  title"
+    assert (
+        lines[3]
+        == "     2         6         12      14      4         12      7     18         23  Transformer 核心结构"
+    )
 
 
 # -- pure helpers ----------------------------------------------------------------------------------

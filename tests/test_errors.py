@@ -322,14 +322,20 @@ CASES = [
         "exam: --count above the pool",
         [*EX, "--modules", "2,3,8", "--count", "31"],
         None,
-        ["error: --count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"],
+        [
+            "error: --count 31: expected a whole number from 1 to 15 (--modules 2,3,8: modules 2,3,8 hold 15 "
+            "short-answer items held back for exams)"
+        ],
         2,
     ),
     Case(
         "exam: --count above one module's pool",
         [*EX, "--modules", "3"],
         None,
-        ["error: --count 10: expected a whole number from 1 to 8 (--modules 3: module 3 holds 8 questions)"],
+        [
+            "error: --count 10: expected a whole number from 1 to 4 (--modules 3: module 3 holds 4 short-answer "
+            "items held back for exams)"
+        ],
         2,
     ),
     Case(
@@ -362,7 +368,7 @@ CASES = [
     ),
     Case(
         "exam: fewer points than questions",
-        [*EX, "--modules", "2", "--total-points", "5"],
+        [*EX, "--modules", "2", "--pool", "all", "--total-points", "5"],
         None,
         ["error: --total-points 5: less than one point per question; give at least 10 for 10 questions"],
         2,
@@ -630,13 +636,17 @@ CASES = [
         "output: an exam inside the source folder",
         ["exam", "--modules", "1", "--count", "1", "--out", "source/exams"],
         None,
-        ["error: source/exams/m1_s0_n1 would overwrite an input (source); write the output somewhere else"],
+        [
+            "warning: modules 1 hold no items held back for exams (use: exam); this paper draws from the "
+            "handbook's own items, which students have seen with their answers",
+            "error: source/exams/m1_s0_n1 would overwrite an input (source); write the output somewhere else",
+        ],
     ),
     Case(
         "output: an exam --out that is a file",
-        ["exam", "--source", str(SOURCE), "--modules", "2", "--out", "out/handbook.pdf"],
+        ["exam", "--source", str(SOURCE), "--modules", "2", "--count", "5", "--out", "out/handbook.pdf"],
         None,
-        ["error: cannot write out/handbook.pdf/m2_s0_n10: out/handbook.pdf is a file, not a directory"],
+        ["error: cannot write out/handbook.pdf/m2_s0_n5: out/handbook.pdf is a file, not a directory"],
     ),
     Case(
         "output: a FIFO as --out",
@@ -681,8 +691,8 @@ CASES = [
         [*EX, "--modules", "2", "--count", "9" * 30],
         None,
         [
-            "error: --count 999999999999999999999999999999: expected a whole number from 1 to 12 "
-            "(--modules 2: module 2 holds 12 questions)"
+            "error: --count 999999999999999999999999999999: expected a whole number from 1 to 6 "
+            "(--modules 2: module 2 holds 6 short-answer items held back for exams)"
         ],
         2,
     ),
@@ -895,7 +905,8 @@ def test_two_students_who_would_share_a_file_are_refused(tmp_path: Path) -> None
     roster.write_text("姓名,学号\n张三,A/1\n张三,A-1\n", encoding="utf-8")
     out = tmp_path / "out"
     result = runner.invoke(
-        app, ["exam", "--source", str(SOURCE), "--modules", "2", "--roster", str(roster), "--out", str(out)]
+        app,
+        ["exam", "--source", str(SOURCE), "--modules", "2", "--count", "5", "--roster", str(roster), "--out", str(out)],
     )
     assert (result.exit_code, result.stderr) == (
         2,
@@ -1060,14 +1071,15 @@ def test_allow_overflow_prints_it_anyway_with_a_warning_naming_the_page(
     assert result.stderr.startswith(f"warning: out/hb.pdf: text runs past the edge of the page (page 5: 「{'x' * 30}」")
     assert len(result.stderr.splitlines()) == 1
     assert "x" * 100 in PdfReader(workdir / "out" / "hb.pdf").pages[4].extract_text()
-    exam = ["exam", "--modules", "1", "--count", "1", "--out", "out/exams"]
+    exam = ["exam", "--modules", "1", "--count", "1", "--pool", "practice", "--out", "out/exams"]
     refused = runner.invoke(app, exam)
     assert refused.exit_code == 1 and refused.stderr.startswith("error: text runs past the edge of the page (page 1")
     allowed = runner.invoke(app, [*exam, "--allow-overflow"])
     assert allowed.exit_code == 0
     where = f"text runs past the edge of the page (page 1: 「{'x' * 30}」; page 1: 「？」)"
     assert allowed.stderr.splitlines() == [f"warning: key.pdf: {where}", f"warning: paper.pdf: {where}"]
-    assert "x" * 100 in PdfReader(workdir / "out" / "exams" / "m1_s0_n1" / "paper.pdf").pages[0].extract_text()
+    paper = next((workdir / "out" / "exams").glob("m1_s0_n1*")) / "paper.pdf"
+    assert "x" * 100 in PdfReader(paper).pages[0].extract_text()
 
 
 @pytest.mark.slow

@@ -35,7 +35,8 @@ MOODLE_GRADES |= {12.5, 11.11111, 10, 5, 0}
 
 @pytest.fixture(scope="module")
 def bank(handbook: Handbook) -> list[Question]:
-    return [q for pool in question_bank(handbook, exercises=True).values() for q in pool]
+    """The items an export carries by default: the practice items (the held-back pool stays off platforms)."""
+    return [q for pool in question_bank(handbook, exercises=True).values() for q in pool if q.item.use != "exam"]
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +56,8 @@ def raw_items() -> dict[str, dict]:
     for path in sorted((SOURCE / "modules").glob("*.yaml")):
         for section in yaml.safe_load(path.read_text(encoding="utf-8"))["sections"]:
             for item in section.get("exercises", []):
-                items[str(item["id"])] = item
+                if item.get("use") != "exam":
+                    items[str(item["id"])] = item
     return items
 
 
@@ -81,7 +83,7 @@ def test_moodle_has_one_question_per_bank_item_of_the_type_its_kind_maps_to(quiz
         for q in bank
     )
     assert Counter(q.get("type") for q in items.values()) == expected
-    assert expected == {"multichoice": 140, "essay": 130, "truefalse": 84, "shortanswer": 55, "cloze": 1}
+    assert expected == {"multichoice": 140, "essay": 130, "truefalse": 84, "shortanswer": 56}
 
 
 def _fractions(question: ET.Element) -> list[float]:
@@ -130,8 +132,9 @@ def test_moodle_categories_come_before_each_module_and_section(quiz, handbook) -
         for index, section in enumerate(module.sections):
             path = category_path(handbook, module, index)
             assert path.startswith(f"{category_path(handbook, module)}/{section.id} ")
-            for item in (*section.examples, *section.exercises):
+            for item in (*section.examples, *section.practice):
                 assert expected[item.id] == path
+            assert not any(item.id in expected for item in section.exercises if item.use == "exam")
     categories = [q.findtext("category/text") for q in quiz if q.get("type") == "category"]
     assert len(categories) == len(handbook.modules) + len(handbook.sections)
     # A / inside a title is written // (Moodle's path escape), so module 1 stays one category.
@@ -143,7 +146,8 @@ def test_moodle_categories_come_before_each_module_and_section(quiz, handbook) -
 def test_formulas_stay_tex_for_mathjax_never_images(quiz) -> None:
     question = _items(quiz)["2.1.c1"]
     assert question.findtext("questiontext/text") == r"<p>缩放点积注意力中除以 \(\sqrt{d_k}\) 的主要目的是</p>"
-    assert question.findall("answer")[1].findtext("text") == r"避免点积方差随 \(d_k\) 增大而使 softmax 饱和、梯度变小"
+    options = [a.findtext("text") for a in _items(quiz)["2.4.c1"].findall("answer")]
+    assert options[0] == r"\(y = \mathrm{LN}(x + f(x))\)"
     text = ET.tostring(quiz, encoding="unicode")
     assert "<img" not in text and "&lt;img" not in text and "data:image" not in text
 
@@ -164,19 +168,37 @@ def test_the_correct_option_is_the_sources_answer(quiz, raw_items) -> None:
         checked[raw["kind"]] += 1
     assert checked == {"choice": 112, "multi": 28, "truefalse": 84}
     right = [a.findtext("text") for a in items["1.2.c1"].findall("answer") if a.get("fraction") == "100"]
-    assert right == ["统计相邻符号对的频次，反复合并最频繁的对，直到达到词表大小或停止条件"]
+    assert right == ["反复合并频次最高的相邻符号对"]
     right = [a.findtext("text") for a in items["1.1.c1"].findall("answer") if a.get("fraction") == "100"]
-    assert right == ["它们可能改变 token 序列或绕过规则/过滤器，造成注入与安全风险"]
+    assert right == ["它们会改变 token 序列、绕过过滤器"]
 
 
 def test_fill_answers_are_what_a_student_types(quiz) -> None:
     items = _items(quiz)
-    assert [a.findtext("text") for a in items["0.3.f2"].findall("answer")] == ["O(S^2)", "二次", "平方级"]
-    assert [a.findtext("text") for a in items["2.3.f1"].findall("answer")] == ["2/3", "三分之二"]
-    assert items["3.3.f1"].findtext("questiontext/text") == (
-        "<p>Teacher forcing 训练时以真实历史 token 为条件，推理时却只能以模型自己的输出为条件，由此造成 "
-        "{1:SHORTANSWER:=exposure bias~=暴露偏差~=曝光偏差}；训练中按一定概率用模型自己的预测替换真实历史 token 的 "
-        "{1:SHORTANSWER:=scheduled sampling~=计划采样} 可缓解这一问题，但不常用于 LLM。</p>"
+    # Formulas as a student types them, each answer once (case does not count), a star escaped for Moodle.
+    assert [a.findtext("text") for a in items["0.3.f2"].findall("answer")] == [
+        "O(S^2)",
+        "O(S²)",
+        "O(S\\*S)",
+        "O(n^2)",
+        "O(n²)",
+        "二次",
+        "二次方",
+        "平方",
+        "平方级",
+        "二次方级",
+        "二次增长",
+        "平方增长",
+        "S^2",
+        "S²",
+    ]
+    assert [a.findtext("text") for a in items["2.3.f1"].findall("answer")] == ["2/3", "三分之二", "0.67", "0.667"]
+    two = _tiny(
+        Exercise(id="1.1.f1", kind="fill", q="由此造成 [[exposure bias|暴露偏差]]；可用 [[scheduled sampling]] 缓解。")
+    )
+    cloze = ET.fromstring(xp.export_bank(two, xp.ExportFormat.MOODLE))
+    assert _items(cloze)["1.1.f1"].findtext("questiontext/text") == (
+        "<p>由此造成 {1:SHORTANSWER:=exposure bias~=暴露偏差}；可用 {1:SHORTANSWER:=scheduled sampling} 缓解。</p>"
     )
 
 
@@ -184,8 +206,9 @@ def test_moodle_grade_feedback_and_grader_info_come_from_the_item(quiz) -> None:
     items = _items(quiz)
     assert items["0.1.q2"].findtext("defaultgrade") == "10"
     assert items["0.1.c1"].find("defaultgrade") is None  # no points in the source: Moodle's default
-    assert items["1.1.t1"].findtext("generalfeedback/text") == "<p>对话数据要统一模板，否则模型会学习到“格式偏差”。</p>"
-    assert items["1.1.t2"].find("generalfeedback") is None
+    assert items["1.1.t1"].findtext("generalfeedback/text") == (
+        "<p>对话数据要统一模板；模板混杂时模型会学到与格式相关的偏差（格式偏差），内容正确也避免不了。</p>"
+    )
     assert items["0.1.q2"].findtext("graderinfo/text") == (
         r"<p>【参考答案】\(H(p,q)=H(p)+\mathrm{KL}(p\,\|\,q)\)。在 \(p\) 固定时，最小化交叉熵等价于最小化 KL。</p>"
         r"<p>【评分要点】</p><ul><li>写出 \(H(p,q)=H(p)+\mathrm{KL}(p\,\|\,q)\)（6 分）</li>"
@@ -249,31 +272,39 @@ def test_gift_of_known_items(gift: str) -> None:
     by_id = {b.split("::")[1]: b for b in blocks if "::" in b}
     assert by_id["1.2.m1"] == (
         "::1.2.m1::[html]<p>下列属于子词（subword）tokenization 方法的有</p>{\n"
-        "\t~%33.33333%BPE\n"
-        "\t~%33.33333%WordPiece\n"
-        "\t~%33.33333%Unigram LM\n"
-        "\t~%-50%RoPE\n"
-        "\t~%-50%ALiBi\n"
+        "\t~%50%WordPiece\n"
+        "\t~%-50%RoPE 位置编码\n"
+        "\t~%-50%NFKC 字符规范化\n"
+        "\t~%50%Unigram LM\n"
         "}"
     )
     assert by_id["1.1.t1"] == (
-        "::1.1.t1::[html]<p>对话数据只要内容正确，系统/用户/助手的模板格式不统一也不会影响模型学习。</p>"
-        "{F####<p>对话数据要统一模板，否则模型会学习到“格式偏差”。</p>}"
+        "::1.1.t1::[html]<p>对话数据的内容正确时，混用多种 system/user/assistant 模板格式不会让模型学到格式偏差。</p>"
+        "{F####<p>对话数据要统一模板；模板混杂时模型会学到与格式相关的偏差（格式偏差），内容正确也避免不了。</p>}"
     )
-    assert by_id["1.1.t2"].endswith("{T}")
-    assert by_id["0.1.f1"] == (
-        "::0.1.f1::[html]<p>若 \\\\(X\\\\) 形状为 \\\\((B,S,H)\\\\)，\\\\(W_Q\\\\) 形状为 \\\\((H,d_k)\\\\)，"
-        "则 \\\\(Q\\=XW_Q\\\\) 的形状为 {=(B,S,d_k) =(B, S, d_k)}。</p>"
+    assert by_id["1.1.t2"].startswith("::1.1.t2::") and "{T####<p>" in by_id["1.1.t2"]
+    assert by_id["0.1.f1"].endswith(
+        "的形状为 {=(B,S,d_k) =(B, S, d_k) =(B,S,dk) =(B, S, dk) =B× S× d_k =B×S×d_k}。</p>"
     )
     assert by_id["1.1.q1"] == (
         "::1.1.q1::[html]<p>为什么需要处理不可见字符（如零宽空格）？</p>"
-        "{####<p>【参考答案】它们可能改变 token 序列或绕过规则/过滤器，造成注入与安全风险。</p>}"
+        "{####<p>【参考答案】它们可能改变 token 序列或绕过规则/过滤器，造成注入与安全风险。</p><p>【评分要点】</p>"
+        "<ul><li>指出不可见字符可能改变 token 序列（5 分）</li>"
+        "<li>指出它们可被用来绕过规则/过滤器，造成注入等安全风险（5 分）</li></ul>}"
     )
     # Two blanks: one essay question that keeps its id, the key as feedback, and a comment saying why.
-    assert by_id["3.3.f1"].startswith("// 3.3.f1: 2 blanks; GIFT grades one blank a question")
-    assert by_id["3.3.f1"].endswith(
+    two = _tiny(
+        Exercise(
+            id="1.1.f1",
+            kind="fill",
+            q="造成 [[exposure bias|暴露偏差|曝光偏差]]；可用 [[scheduled sampling|计划采样]]。",
+        )
+    )
+    essay = xp.export_bank(two, xp.ExportFormat.GIFT).decode("utf-8").split("\n\n")[-1]
+    assert essay.startswith("// 1.1.f1: 2 blanks; GIFT grades one blank a question")
+    assert essay.endswith(
         "{####<p>第 1 空：exposure bias（也可答：暴露偏差；曝光偏差）</p>"
-        "<p>第 2 空：scheduled sampling（也可答：计划采样）</p>}"
+        "<p>第 2 空：scheduled sampling（也可答：计划采样）</p>}\n"
     )
 
 
@@ -312,7 +343,7 @@ def test_every_gift_question_has_one_answer_block_and_nothing_unescaped_outside_
 
 
 def test_modules_choose_the_modules_exported(handbook: Handbook) -> None:
-    bank = question_bank(handbook, exercises=True)
+    bank = {m: [q for q in pool if q.item.use != "exam"] for m, pool in question_bank(handbook, exercises=True).items()}
     items = _items(ET.fromstring(xp.export_bank(handbook, xp.ExportFormat.MOODLE, modules=[3, 2])))
     assert list(items) == [q.id for q in (*bank[2], *bank[3])]
     gift = xp.export_bank(handbook, xp.ExportFormat.GIFT, modules=[2]).decode("utf-8")
@@ -421,10 +452,22 @@ def test_each_qti_item_has_its_interaction_and_correct_response(package, bank) -
 def test_qti_fill_maps_every_accepted_answer_and_keeps_the_text_around_the_blank(package) -> None:
     item = ET.fromstring(package.read("items/1.2.f1.xml"))
     keys = [e.get("mapKey") for e in item.iter(f"{QTI}mapEntry")]
-    assert keys == ["bits-per-byte", "bits per byte", "BPB", "每字节比特数"]
+    assert keys == [
+        "bits-per-byte",
+        "bits per byte",
+        "bits/byte",
+        "BPB",
+        "每字节比特数",
+        "比特每字节",
+        "bits-per-character",
+        "bits per character",
+        "BPC",
+        "每字符比特数",
+        "比特每字符",
+    ]
     paragraph = item.find(f"{QTI}itemBody/{QTI}p")
-    assert paragraph.text == "使用不同 tokenizer 的模型不宜直接用 Perplexity 比较优劣，建议补充 "
-    assert paragraph[0].tail == " 或任务指标。"
+    assert paragraph.text == "比较使用不同 tokenizer 的模型的语言建模能力时，除任务指标外，适合采用的指标是 "
+    assert paragraph[0].tail == "。"
     assert item.find(f"{QTI}responseProcessing/{QTI}setOutcomeValue/{QTI}sum/{QTI}mapResponse") is not None
 
 

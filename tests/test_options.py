@@ -59,7 +59,8 @@ def test_bad_module_lists(modules: str, message: str) -> None:
 
 def test_a_module_without_questions() -> None:
     assert _error(ExamFlags(modules="1,2"), {1: 0, 2: 4}) == (
-        "--modules 1,2: module 1 has no questions; choose modules with worked examples"
+        "--modules 1,2: module 1 has no short-answer items held back for exams; choose other modules or draw from "
+        "--pool all"
     )
 
 
@@ -67,7 +68,11 @@ def test_a_module_without_questions() -> None:
     ("count", "message"),
     [
         ("0", "--count 0: expected a whole number ≥ 1"),
-        ("31", "--count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 questions)"),
+        (
+            "31",
+            "--count 31: expected a whole number from 1 to 30 (--modules 2,3,8: modules 2,3,8 hold 30 short-answer "
+            "items held back for exams)",
+        ),
         ("ten", "--count ten: expected a whole number ≥ 1"),
     ],
 )

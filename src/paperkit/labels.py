@@ -137,11 +137,17 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "part_short": "简答题",
         "instruction_short": "请在每题下方的横线上作答。",
         "multi_rule": "全部选对得满分，部分选对得一半分（向下取整），有选错的得 0 分。",
+        "multi_rule_per_option": (
+            "全部选对的得满分，部分选对的按选对的选项个数计分（每个正确选项得满分的相应份额），有选错的得 0 分。"
+        ),
         "true_mark": "√（正确）",
         "false_mark": "×（错误）",
         "answer_bracket": "（　　）",
         "blank_number": "第 {number} 空",
         "accepted": "（也可答：{alternatives}）",
+        "accepted_open": "（也可答：",
+        "accepted_separator": "；",
+        "accepted_close": "）",
         "rubric": "【评分要点】",
         "why": "【解析】",
         "exercises": "练习",

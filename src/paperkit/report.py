@@ -47,13 +47,17 @@ def summary_line(handbook: Handbook) -> str:
 
 
 def module_table(handbook: Handbook) -> list[str]:
-    """One row per module (id, sections, worked questions, exam items by kind, title), then the totals."""
+    """One row per module (id, sections, worked questions, items by kind, how many are held back for exams,
+    title), then the totals."""
     head = "".join(f"  {kind:>{max(len(kind), 5)}}" for kind in KINDS)
-    rows = [f"{'module':>6}  {'sections':>8}  {'questions':>9}{head}  title"]
+    rows = [f"{'module':>6}  {'sections':>8}  {'questions':>9}{head}  held back  title"]
     for module in handbook.modules:
         kinds = kind_counts([module])
         cells = "".join(f"  {kinds[kind]:>{max(len(kind), 5)}}" for kind in KINDS)
-        rows.append(f"{module.id:>6}  {len(module.sections):>8}  {module.question_count:>9}{cells}  {module.title}")
+        held = sum(x.use == "exam" for s in module.sections for x in s.exercises)
+        rows.append(
+            f"{module.id:>6}  {len(module.sections):>8}  {module.question_count:>9}{cells}  {held:>9}  {module.title}"
+        )
     rows.append(f"{handbook.source}: {counts_line(handbook)}")
     return rows
 

@@ -60,16 +60,35 @@ def export(
             help="File to write.  [default: build/bank-moodle.xml, build/bank-gift.txt or build/bank-qti.zip]",
         ),
     ] = None,
+    pool: Annotated[
+        str,
+        typer.Option(
+            "--pool",
+            metavar="practice|exam|all",
+            help="Which items: the handbook's practice items, the ones held back for exams (keep them off a "
+            "platform students can browse), or all.",
+        ),
+    ] = "practice",
+    multi_rule: Annotated[
+        str,
+        typer.Option("--multi-rule", metavar="half|per-option", help="How 多选 grades are split (see `exam --help`)."),
+    ] = "half",
 ) -> None:
     """Write the question bank (worked examples and exercises) for Moodle or another LMS to import."""
-    from paperkit.export import build_export, parse_format
-    from paperkit.flags import parse_module_list
+    from paperkit.exam.options import POOLS
+    from paperkit.export import ExportOptions, build_export, parse_format
+    from paperkit.flags import parse_choice, parse_module_list
+    from paperkit.questions.rules import MULTI_RULES, Rules
 
     with reported():
         export_format = parse_format(fmt)
         chosen = parse_module_list(modules) if modules is not None else None
+        options = ExportOptions(
+            parse_choice("--pool", pool, POOLS, "pool"),
+            Rules(parse_choice("--multi-rule", multi_rule, MULTI_RULES, "rule")),
+        )
         target = out if out is not None else DEFAULT_BUILD / export_format.filename
-        typer.echo(str(build_export(source, target, export_format, chosen)))
+        typer.echo(str(build_export(source, target, export_format, chosen, options)))
 
 
 bank_app = typer.Typer(

@@ -17,8 +17,9 @@ from paperkit.cli.common import (
     text_option,
     warn,
 )
-from paperkit.exam.options import ExamOptions
+from paperkit.exam.options import POOLS, ExamOptions
 from paperkit.paths import DEFAULT_BUILD, DEFAULT_SOURCE
+from paperkit.questions.rules import MULTI_RULES
 
 EXAM = ExamOptions(modules=())  # the defaults the help texts show
 
@@ -138,6 +139,24 @@ def exam(
             "then adds a per-student answer table.",
         ),
     ] = None,
+    pool: Annotated[
+        str | None,
+        typer.Option(
+            "--pool",
+            metavar="|".join(POOLS),
+            help="Which items a paper draws: held back for exams (never printed in the handbook), the handbook's "
+            f"practice items, or all.  [default: {EXAM.pool}]",
+        ),
+    ] = None,
+    multi_rule: Annotated[
+        str | None,
+        typer.Option(
+            "--multi-rule",
+            metavar="|".join(MULTI_RULES),
+            help="How 多选 are scored, printed under their part: half (some right, none wrong: half the points) or "
+            f"per-option (each right option its share, 新高考).  [default: {EXAM.multi_rule}]",
+        ),
+    ] = None,
     from_manifest: Annotated[
         Path | None,
         typer.Option(
@@ -178,6 +197,8 @@ def exam(
         same_questions=same_questions,
         exclude=tuple(exclude) if exclude else None,
         shuffle_options=shuffle_options,
+        pool=pool,
+        multi_rule=multi_rule,
     )
     with reported():
         # Every option and the content are checked (the plan) before a worker process starts (the build).

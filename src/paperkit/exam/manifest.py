@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from paperkit.errors import PaperkitError, UsageError
-from paperkit.exam.options import ExamOptions, PartSpec
+from paperkit.exam.options import POOLS, ExamOptions, PartSpec
 from paperkit.flags import parse_date
+from paperkit.questions.rules import MULTI_RULES
 from paperkit.render.page import geometry_for
 
 FORMAT = 1
@@ -56,6 +57,7 @@ def manifest_json(manifest: Manifest) -> str:
         "date": options.date_text,
         "duration": options.duration,
         "seal_line": options.seal_line,
+        "pool": options.pool,
         "bank_hash": manifest.bank_hash,
         "papers": manifest.papers,
     }
@@ -67,6 +69,7 @@ def manifest_json(manifest: Manifest) -> str:
         data["same_questions"] = options.same_questions
         data["exclude"] = [str(path) for path in options.exclude]
         data["shuffle_options"] = options.shuffle
+        data["multi_rule"] = options.multi_rule
     if manifest.students:
         data["roster"] = manifest.roster
         data["students"] = list(manifest.students)
@@ -109,6 +112,9 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
             same_questions=bool(data.get("same_questions", False)),
             exclude=tuple(Path(str(x)) for x in data.get("exclude", [])),
             shuffle=str(data.get("shuffle_options", "variant")),
+            # Manifests written before pools existed drew from the handbook's own items.
+            pool=_one_of(data.get("pool", "practice"), POOLS, "pool"),
+            multi_rule=_one_of(data.get("multi_rule", "half"), MULTI_RULES, "multi_rule"),
         )
         _check_schema(data)
         return Manifest(
@@ -131,6 +137,12 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
         raise UsageError(f"{flag} {path}: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise UsageError(f"{flag} {path}: a field is missing or malformed ({type(error).__name__}: {error})") from None
+
+
+def _one_of(value: object, choices: tuple[str, ...], name: str) -> str:
+    if value not in choices:
+        raise UsageError(f"{name} {str(value)[:20]!r}: expected one of {', '.join(choices)}")
+    return str(value)
 
 
 # An exam id names a folder under --out: letters, digits, _ - . only, never a path.

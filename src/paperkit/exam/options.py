@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from paperkit.errors import UsageError
-from paperkit.flags import parse_date, parse_module_list, parse_whole
+from paperkit.flags import parse_choice, parse_date, parse_module_list, parse_whole
+from paperkit.questions.rules import MULTI_RULES, Rules
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry, geometry_for
 
 MAX_VARIANTS = 26
@@ -56,6 +57,13 @@ class ExamOptions:
     same_questions: bool = False  # every variant asks the same items, in its own order with its own options
     shuffle: str = "variant"  # choice options: one order per variant, or per student (with a roster)
     exclude: tuple[Path, ...] = ()  # manifests whose items this exam must not reuse (make-ups)
+    pool: str = "exam"  # which items a paper draws: held back for exams, practice (the handbook's), or all
+    multi_rule: str = "half"  # how 多选 are scored (printed on the paper, used by every scorer): half or per-option
+
+    @property
+    def rules(self) -> Rules:
+        """The scoring rules the paper prints and every scorer uses."""
+        return Rules(multi=self.multi_rule)
 
     @property
     def date_text(self) -> str:
@@ -86,7 +94,11 @@ SELECTION_FLAGS: Mapping[str, str] = {
     "same_questions": "--same-questions",
     "exclude": "--exclude",
     "shuffle": "--shuffle-options",
+    "pool": "--pool",
+    "multi_rule": "--multi-rule",
 }
+POOLS = ("exam", "practice", "all")  # held back for exams (use: exam), the handbook's items, or both
+POOL_NAMES: Mapping[str, str] = {"exam": "held back for exams", "practice": "for practice", "all": "in all"}
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,8 @@ class ExamFlags:
     same_questions: bool | None = None
     exclude: tuple[Path, ...] | None = None
     shuffle_options: str | None = None
+    pool: str | None = None
+    multi_rule: str | None = None
 
     def given(self, names: Mapping[str, str]) -> list[str]:
         """The flags among `names` (field → flag) that were given, in `names` order."""
@@ -158,6 +172,10 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
         same_questions=bool(flags.same_questions),
         shuffle=shuffle,
         exclude=tuple(flags.exclude or ()),
+        pool=defaults.pool if flags.pool is None else parse_choice("--pool", flags.pool, POOLS, "pool"),
+        multi_rule=defaults.multi_rule
+        if flags.multi_rule is None
+        else parse_choice("--multi-rule", flags.multi_rule, MULTI_RULES, "rule"),
     )
     if parts:
         selection = replace(
@@ -266,8 +284,9 @@ def check_against_bank(
                 per_module = ", ".join(f"{m}: {n}" for m, n in held.items())
                 after = " left after --exclude" if options.exclude else ""
                 raise UsageError(
-                    f"--parts {spec.text}: modules {shown} hold {sum(held.values())} {spec.kind} items{after} "
-                    f"({per_module}); ask for fewer or add modules"
+                    f"--parts {spec.text}: modules {shown} hold {sum(held.values())} {spec.kind} items "
+                    f"{POOL_NAMES[options.pool]}{after} ({per_module}); ask for fewer, add modules"
+                    + (" or draw from --pool all" if options.pool != "all" else "")
                 )
         return
     unknown = [m for m in options.modules if m not in pools]
@@ -277,11 +296,14 @@ def check_against_bank(
         raise UsageError(f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {valid}")
     empty = [m for m in options.modules if not pools[m]]
     if empty:
-        raise UsageError(f"--modules {shown}: module {empty[0]} has no questions; choose modules with worked examples")
+        raise UsageError(
+            f"--modules {shown}: module {empty[0]} has no short-answer items {POOL_NAMES[options.pool]}; "
+            "choose other modules" + (" or draw from --pool all" if options.pool != "all" else "")
+        )
     pool = sum(pools[m] for m in options.modules)
     noun, verb = ("module", "holds") if len(options.modules) == 1 else ("modules", "hold")
     if options.count > pool:
-        why = f" (--modules {shown}: {noun} {shown} {verb} {pool} questions)"
+        why = f" (--modules {shown}: {noun} {shown} {verb} {pool} short-answer items {POOL_NAMES[options.pool]})"
         raise UsageError(f"--count {options.count}: expected a whole number from 1 to {pool}{why}")
     if options.total_points < options.count:
         raise UsageError(

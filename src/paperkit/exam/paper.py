@@ -7,10 +7,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from paperkit.exam.options import ExamOptions, PartSpec
-from paperkit.exam.select import shuffle_options
+from paperkit.exam.select import balanced_orders
 from paperkit.labels import label, numeral
 from paperkit.questions.bank import ExamQuestion, Question
-from paperkit.questions.kind import Layout
+from paperkit.questions.kind import DEFAULT_RULES, Layout, Rules
 from paperkit.questions.registry import KINDS, kind_of
 from paperkit.text.markup import plain_text
 
@@ -39,6 +39,7 @@ class Exam:
     total_points: int
     parts: tuple[ExamPart, ...]
     typed: bool = False  # set from a blueprint: one part per kind, scored per part (大题)
+    rules: Rules = DEFAULT_RULES  # how its 多选 are scored: printed in the part's instruction and the key
 
     @property
     def questions(self) -> tuple[ExamQuestion, ...]:
@@ -133,8 +134,10 @@ def make_typed_exam(
     exam_id: str,
     variant: str,
     seed: int,
+    rules: Rules = DEFAULT_RULES,
 ) -> Exam:
-    """A blueprint paper: one part per kind in paper order, numbered through, each item the part's points."""
+    """A blueprint paper: one part per kind in paper order, numbered through, each item the part's points; each
+    part's instruction says how it is scored where the rules matter (多选)."""
     by_id = {q.id: q for pool in bank.values() for q in pool}
     exam_parts: list[ExamPart] = []
     number = 1
@@ -149,26 +152,26 @@ def make_typed_exam(
             points=spec.points,
             total=spec.points * len(group),
         )
-        exam_parts.append(ExamPart(heading, questions, spec.kind, kind_of(spec.kind).instruction))
+        kind = kind_of(spec.kind)
+        exam_parts.append(ExamPart(heading, questions, spec.kind, kind.instruction + kind.rule_label(rules)))
         number += len(group)
     total = sum(q.points for part in exam_parts for q in part.questions)
-    return Exam(exam_id, variant, seed, tuple(modules), total, tuple(exam_parts), typed=True)
+    return Exam(exam_id, variant, seed, tuple(modules), total, tuple(exam_parts), typed=True, rules=rules)
 
 
 def personal(exam: Exam, student_id: str, orders: Mapping[str, tuple[int, ...]] | None = None) -> Exam:
     """A student's own copy of a variant: the same items, each choice item's options in the student's order
     (from `orders` when reprinting, else drawn from the seed, the variant and the student number)."""
-    key = f"{exam.variant}/{student_id}"
+    own_orders = (
+        orders
+        if orders is not None
+        else balanced_orders([q.question.item for q in exam.questions], exam.seed, f"{exam.variant}/{student_id}")
+    )
 
     def own(q: ExamQuestion) -> ExamQuestion:
         if not q.question.item.options:
             return q
-        order = (
-            orders.get(q.question.id, q.order)
-            if orders is not None
-            else shuffle_options(q.question.item, exam.seed, key)
-        )
-        return replace(q, order=order)
+        return replace(q, order=own_orders.get(q.question.id, q.order))
 
     parts = tuple(replace(part, questions=tuple(own(q) for q in part.questions)) for part in exam.parts)
     return replace(exam, parts=parts)
@@ -299,7 +302,7 @@ def paper_context(
             label("notice_where_typed") if exam.typed else label("notice_where"),
             label("notice_return"),
         ],
-        parts=_parts(exam, "paper_view", Layout(options.page.chars_per_line, space_from_points=exam.typed)),
+        parts=_parts(exam, "paper_view", Layout(options.page.chars_per_line, exam.typed, exam.rules)),
     )
     return {"doc": doc}
 
@@ -310,7 +313,7 @@ def key_context(exam: Exam, options: ExamOptions, title: str, lang: str) -> dict
     doc.update(
         document_title=f"{plain_text(title)} {label('key_title')}",
         kicker=label("key_kicker"),
-        parts=_parts(exam, "key_view", Layout(options.page.chars_per_line)),
+        parts=_parts(exam, "key_view", Layout(options.page.chars_per_line, rules=exam.rules)),
     )
     return {"doc": doc}
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from paperkit.exam.paper import LETTERS
 from paperkit.exam.roster import Student, assign_variants, read_roster
 from paperkit.paths import DEFAULT_BUILD
 from paperkit.questions import bank as qb
-from paperkit.questions.registry import KINDS
+from paperkit.questions.overlap import clash
+from paperkit.questions.registry import KINDS, WORKED, kind_of
 from paperkit.source import open_handbook
 from paperkit.text.fonts import covered_characters
 
@@ -54,13 +55,22 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     excluded = _excluded(options.exclude)
     handbook = open_handbook(source)
     _check_printed(options, students)
-    bank = qb.question_bank(handbook, exercises=bool(options.parts))
-    usable = {m: tuple(q for q in pool if q.id not in excluded) for m, pool in bank.items()}
+    bank = qb.question_bank(handbook, exercises=True)
+    exam_id = make_exam_id(options, sorted(excluded))  # from what was asked, whatever pool serves it
+    warnings: list[str] = []
+    if options.pool == "exam" and not any(q.item.use == "exam" for m in options.modules for q in bank.get(m, ())):
+        # A handbook without a held-back pool still makes papers: from its own items, and the teacher is told.
+        options = replace(options, pool="practice")
+        warnings.append(
+            f"modules {','.join(map(str, options.modules))} hold no items held back for exams (use: exam); "
+            "this paper draws from the handbook's own items, which students have seen with their answers"
+        )
+    usable = drawable(bank, options, excluded)
     kind_pools = {kind: {m: sum(q.kind == kind for q in pool) for m, pool in usable.items()} for kind in KINDS}
     check_against_bank(options, {m: len(pool) for m, pool in usable.items()}, kind_pools)
     letters = ex.variant_letters(options.variants)
-    exam_id = make_exam_id(options, sorted(excluded))
-    exams = {v: _select(options, usable, exam_id, v) for v in letters}
+    clashes = clash_of(usable)
+    exams = {v: _select(options, usable, clashes, exam_id, v) for v in letters}
     students = assign_variants(students, letters)
     _check_file_names(options, students)
     roster = options.roster.name if options.roster else ""
@@ -80,7 +90,16 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     )
     folder = out / _folder(exam_id, roster)
     inputs = (source, *([options.roster] if options.roster else []), *options.exclude)
-    return ExamPlan(manifest, exams, handbook.language, students, folder, student_exams=personal, inputs=inputs)
+    return ExamPlan(
+        manifest,
+        exams,
+        handbook.language,
+        students,
+        folder,
+        warnings=tuple(warnings),
+        student_exams=personal,
+        inputs=inputs,
+    )
 
 
 def make_exam_id(options: ExamOptions, excluded: Sequence[str] = ()) -> str:
@@ -100,10 +119,21 @@ def make_exam_id(options: ExamOptions, excluded: Sequence[str] = ()) -> str:
 
 
 def _printed_choices(options: ExamOptions) -> str:
-    """The header options that differ from their defaults, as stable text ('' when all are defaults): a build
-    with another title, date, paper or seal line goes to a folder of its own, never over a paper of another."""
+    """The options that differ from their defaults, as stable text ('' when all are defaults): a build with
+    another title, date, paper, seal line, pool or 多选 rule goes to a folder of its own, never over another's."""
     defaults = ExamOptions(modules=options.modules)
-    names = ("title", "course", "date_text", "duration", "total_points", "seal_line", "seal_pages", "seal_fields")
+    names = (
+        "title",
+        "course",
+        "date_text",
+        "duration",
+        "total_points",
+        "seal_line",
+        "seal_pages",
+        "seal_fields",
+        "pool",
+        "multi_rule",
+    )
     chosen = {name: getattr(options, name) for name in names if getattr(options, name) != getattr(defaults, name)}
     if options.page.paper != defaults.page.paper:
         chosen["paper"] = options.page.paper
@@ -124,11 +154,60 @@ def _excluded(manifests: Sequence[Path]) -> set[str]:
     }
 
 
-def _select(options: ExamOptions, bank: dict[int, tuple[qb.Question, ...]], exam_id: str, variant: str) -> ex.Exam:
-    """One variant's exam: today's short-answer paper, or a blueprint's typed parts with shuffled options."""
+def in_pool(question: qb.Question, pool: str) -> bool:
+    """Whether a paper drawing from `pool` may ask this item (a worked example is always practice)."""
+    return pool == "all" or (question.item.use == "exam") == (pool == "exam")
+
+
+def drawable(
+    bank: Mapping[int, Sequence[qb.Question]], options: ExamOptions, excluded: set[str]
+) -> dict[int, tuple[qb.Question, ...]]:
+    """The items a paper of these options may draw, per module: its pool, less what --exclude names, and only
+    the worked kind (short answers) for a paper without typed parts."""
+    return {
+        m: tuple(
+            q
+            for q in pool
+            if q.id not in excluded and in_pool(q, options.pool) and (options.parts or q.kind == WORKED.name)
+        )
+        for m, pool in bank.items()
+    }
+
+
+def clash_of(bank: Mapping[int, Sequence[qb.Question]]) -> sel.Clash:
+    """Whether two items may not share a paper (overlap.clash), remembered per pair."""
+    by_id = {q.id: q for pool in bank.values() for q in pool}
+    seen: dict[tuple[str, str], bool] = {}
+
+    def clashes(a: str, b: str) -> bool:
+        pair = (a, b) if a < b else (b, a)
+        if pair not in seen:
+            seen[pair] = clash(by_id[a], by_id[b]) is not None
+        return seen[pair]
+
+    return clashes
+
+
+def _balance(by_id: Mapping[str, qb.Question]) -> dict[str, sel.Balance]:
+    """Per kind that spreads its items over groups (判断: as many √ as ×), the group of an item."""
+
+    def group(qid: str) -> str:
+        item = by_id[qid].item
+        spread = kind_of(item.kind).spread
+        return spread(item) if spread is not None else ""
+
+    return {name: group for name, kind in KINDS.items() if kind.spread is not None}
+
+
+def _select(
+    options: ExamOptions, bank: dict[int, tuple[qb.Question, ...]], clash: sel.Clash, exam_id: str, variant: str
+) -> ex.Exam:
+    """One variant's exam: a short-answer paper, or a blueprint's typed parts with shuffled options; no two of its
+    items test one knowledge point or give each other's answers away."""
+    paper = sel.Paper(clash)
     if not options.parts:
         pools = {m: [q.id for q in bank[m]] for m in options.modules}
-        ids = sel.select_questions(pools, options.count, options.seed, variant)
+        ids = sel.select_questions(pools, options.count, options.seed, variant, paper)
         return ex.make_exam(
             bank,
             options.modules,
@@ -141,15 +220,23 @@ def _select(options: ExamOptions, bank: dict[int, tuple[qb.Question, ...]], exam
     kinds = {p.kind for p in options.parts}
     by_kind = {k: {m: sel.units([q for q in bank[m] if q.kind == k]) for m in options.modules} for k in kinds}
     by_id = {q.id: q for pool in bank.values() for q in pool}
+    spread = _balance(by_id)
     if options.same_questions:
-        ids = sel.reorder(sel.select_parts(by_kind, options.parts, options.seed, "A"), by_id, options.seed, variant)
+        chosen = sel.select_parts(by_kind, options.parts, options.seed, "A", paper, spread)
+        ids = sel.reorder(chosen, by_id, options.seed, variant)
     else:
-        ids = sel.select_parts(by_kind, options.parts, options.seed, variant)
-    orders = {
-        qid: sel.shuffle_options(by_id[qid].item, options.seed, variant) for qid in ids if by_id[qid].item.options
-    }
+        ids = sel.select_parts(by_kind, options.parts, options.seed, variant, paper, spread)
+    orders = sel.balanced_orders([by_id[qid].item for qid in ids], options.seed, variant)
     return ex.make_typed_exam(
-        bank, options.modules, options.parts, ids, orders, exam_id=exam_id, variant=variant, seed=options.seed
+        bank,
+        options.modules,
+        options.parts,
+        ids,
+        orders,
+        exam_id=exam_id,
+        variant=variant,
+        seed=options.seed,
+        rules=options.rules,
     )
 
 
@@ -164,7 +251,7 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
     recorded = read_manifest(path)
     options, changed = reprint_options(recorded.options, flags)
     handbook = open_handbook(source)
-    bank = qb.question_bank(handbook, exercises=bool(options.parts))
+    bank = qb.question_bank(handbook, exercises=True)
     wanted = [qid for paper in recorded.papers.values() for qid in paper["questions"]]
     gone = ex.missing_questions(bank, wanted)
     if gone:
@@ -257,6 +344,7 @@ def _recorded_exam(
         exam_id=exam_id,
         variant=variant,
         seed=options.seed,
+        rules=options.rules,
     )
 
 

@@ -7,7 +7,8 @@ rank is the SHA-256 of `seed:variant:id`, so a seed gives the same paper on any 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from paperkit.content.models import Exercise
@@ -48,14 +49,11 @@ def allocate(pools: Mapping[int, int], count: int) -> dict[int, int]:
     return shares
 
 
-def select_questions(pools: Mapping[int, Sequence[str]], count: int, seed: int, variant: str) -> list[str]:
-    """Question ids for one variant: each module's share of its lowest sort keys, modules in the given order."""
-    shares = allocate({m: len(ids) for m, ids in pools.items()}, count)
-    chosen: list[str] = []
-    for module, ids in pools.items():
-        ranked = sorted(ids, key=lambda qid: (sort_key(seed, variant, qid), qid))
-        chosen.extend(ranked[: shares[module]])
-    return chosen
+def select_questions(
+    pools: Mapping[int, Sequence[str]], count: int, seed: int, variant: str, paper: Paper | None = None
+) -> list[str]:
+    """Question ids for one variant: each module's share of its lowest sort keys that fit on the paper."""
+    return select_units({m: [(q,) for q in ids] for m, ids in pools.items()}, count, seed, variant, paper)
 
 
 Unit = tuple[str, ...]  # items drawn together: a `follows` chain in order, or one item
@@ -76,52 +74,125 @@ def units(items: Sequence[Question]) -> list[Unit]:
     return grouped
 
 
-def _pick(ranked: Sequence[Unit], target: int) -> list[Unit]:
-    """The earliest-ranked units whose sizes add up to as much of `target` as any selection can (exactly, if
-    possible): take each unit in rank order if the units after it can still complete the sum."""
-    after: list[set[int]] = [set() for _ in range(len(ranked) + 1)]
-    after[-1] = {0}
-    for index in range(len(ranked) - 1, -1, -1):
-        size = len(ranked[index])
-        after[index] = after[index + 1] | {s + size for s in after[index + 1] if s + size <= target}
-    need = max(after[0])
+Clash = Callable[[str, str], bool]  # whether two items may not share a paper
+Balance = Callable[[str], str]  # an item's group, spread evenly over its part ('' = no group)
+
+
+@dataclass
+class Paper:
+    """One paper's items as they are drawn, part by part, and what may not share it with them."""
+
+    clash: Clash = field(default=lambda a, b: False)
+    taken: list[str] = field(default_factory=list)
+
+    def fits(self, unit: Unit, beside: Sequence[str] = ()) -> bool:
+        """Whether a unit may join the paper (and the units drawn beside it): no item clashes with one there."""
+        return not any(self.clash(a, b) for a in unit for b in (*self.taken, *beside))
+
+
+def _reachable(sizes: Sequence[int], target: int) -> set[int]:
+    sums = {0}
+    for size in sizes:
+        sums |= {s + size for s in sums if s + size <= target}
+    return sums
+
+
+def _pick(ranked: Sequence[Unit], target: int, fits: Callable[[Unit, list[str]], bool]) -> list[Unit]:
+    """The earliest-ranked units that fit, adding up to as much of `target` as they can (exactly, if possible):
+    each unit in rank order is taken if it fits beside those taken and the fitting units after it can still
+    complete the sum."""
     chosen: list[Unit] = []
+    ids: list[str] = []
+    need = max(_reachable([len(u) for u in ranked if fits(u, ids)], target))
     for index, unit in enumerate(ranked):
-        if len(unit) <= need and need - len(unit) in after[index + 1]:
+        if not need:
+            break
+        if len(unit) > need or not fits(unit, ids):
+            continue
+        rest = [len(u) for u in ranked[index + 1 :] if fits(u, [*ids, *unit])]
+        if need - len(unit) in _reachable(rest, need - len(unit)):
             chosen.append(unit)
+            ids.extend(unit)
             need -= len(unit)
     return chosen
 
 
-def select_units(pools: Mapping[int, Sequence[Unit]], count: int, seed: int, variant: str) -> list[str]:
-    """Like select_questions, over units: a chain is drawn whole and in order, ranked by its first item's key.
+def select_units(
+    pools: Mapping[int, Sequence[Unit]],
+    count: int,
+    seed: int,
+    variant: str,
+    paper: Paper | None = None,
+    balance: Balance | None = None,
+    what: str = "--count",
+) -> list[str]:
+    """`count` item ids from the modules' units, stratified by module, each ranked by its SHA-256 key.
 
-    Each module takes the earliest-ranked units that fill its share; what chains leave over is filled from
-    the modules' remaining units. Without chains this is exactly select_questions.
+    Each module takes the earliest-ranked units that fill its share and fit on the paper (no clash with what it
+    holds: the same knowledge point, an answer given away); what is left is filled from the modules' remaining
+    units. A chain is drawn whole, ranked by its first item. With `balance`, no group (√ or ×) takes more than
+    its even share of the part while the pool allows. `paper` gains the ids; too few is a UsageError on `what`.
     """
+    paper = paper if paper is not None else Paper()
     shares = allocate({m: sum(map(len, pool)) for m, pool in pools.items()}, count)
     ranked = {m: sorted(pool, key=lambda u: (sort_key(seed, variant, u[0]), u[0])) for m, pool in pools.items()}
-    chosen = {m: _pick(ranked[m], shares[m]) for m in pools}
-    left = count - sum(len(u) for taken in chosen.values() for u in taken)
+    groups = {balance(qid) for pool in pools.values() for unit in pool for qid in unit} - {""} if balance else set()
+    cap = -(-count // len(groups)) if groups else count
+    chosen: dict[int, list[Unit]] = {m: [] for m in pools}
+
+    def part() -> list[str]:
+        return [qid for taken in chosen.values() for unit in taken for qid in unit]
+
+    def fits(capped: bool) -> Callable[[Unit, list[str]], bool]:
+        def check(unit: Unit, beside: list[str]) -> bool:
+            drawn = [*part(), *beside]
+            if not paper.fits(unit, drawn):
+                return False
+            if capped and balance is not None:
+                for qid in unit:
+                    group = balance(qid)
+                    if group and sum(balance(other) == group for other in drawn) + 1 > cap:
+                        return False
+            return True
+
+        return check
+
     for module in pools:
-        if left:
-            extra = _pick([u for u in ranked[module] if u not in chosen[module]], left)
-            chosen[module] += extra
-            left -= sum(map(len, extra))
-    if left:
+        chosen[module] = _pick(ranked[module], shares[module], fits(capped=True))
+    for capped in (True, False):  # what shares left over, the pool's other units fill (unbalanced only if need be)
+        for module in pools:
+            left = count - len(part())
+            if left:
+                chosen[module] += _pick([u for u in ranked[module] if u not in chosen[module]], left, fits(capped))
+    got = len(part())
+    if got < count:
+        modules = ",".join(map(str, pools))
         raise UsageError(
-            f"--parts: the follows chains of modules {', '.join(map(str, pools))} cannot make {count} items"
+            f"{what}: modules {modules} give only {got} of {count} items that test different knowledge points and "
+            "do not give each other's answers away; ask for fewer, add modules or draw from more items (--pool all)"
         )
-    return [qid for m in pools for unit in ranked[m] if unit in chosen[m] for qid in unit]
+    ids = [qid for m in pools for unit in ranked[m] if unit in chosen[m] for qid in unit]
+    paper.taken.extend(ids)
+    return ids
 
 
 def select_parts(
-    pools: Mapping[str, Mapping[int, Sequence[Unit]]], parts: Sequence[PartSpec], seed: int, variant: str
+    pools: Mapping[str, Mapping[int, Sequence[Unit]]],
+    parts: Sequence[PartSpec],
+    seed: int,
+    variant: str,
+    paper: Paper | None = None,
+    balance: Mapping[str, Balance] | None = None,
 ) -> list[str]:
-    """Item ids for a blueprint: each part drawn like a short-answer paper (stratified by module) from its kind."""
+    """Item ids for a blueprint: each part drawn (stratified by module) from its kind, none clashing with an
+    item of an earlier part."""
+    paper = paper if paper is not None else Paper()
     chosen: list[str] = []
     for spec in parts:
-        chosen.extend(select_units(pools[spec.kind], spec.count, seed, variant))
+        spread = (balance or {}).get(spec.kind)
+        chosen.extend(
+            select_units(pools[spec.kind], spec.count, seed, variant, paper, spread, what=f"--parts {spec.text}")
+        )
     return chosen
 
 
@@ -135,8 +206,12 @@ def reorder(question_ids: Sequence[str], bank: Mapping[str, Question], seed: int
     return ordered
 
 
-def shuffle_options(item: Exercise, seed: int, variant: str) -> tuple[int, ...]:
-    """A variant's option order: the original index of each printed option; pinned options keep their place."""
+def shuffle_options(item: Exercise, seed: int, variant: str, key_at: int | None = None) -> tuple[int, ...]:
+    """A variant's option order: the original index of each printed option; pinned options keep their place.
+
+    With `key_at`, the keyed option (of a one-key item) is printed at that position when neither it nor that
+    position is pinned; the other options keep their ranked order around it.
+    """
     if not item.options:
         return ()
     pinned = {LETTERS.index(p.strip().upper()) for p in item.pinned}
@@ -144,5 +219,25 @@ def shuffle_options(item: Exercise, seed: int, variant: str) -> tuple[int, ...]:
         (i for i in range(len(item.options)) if i not in pinned),
         key=lambda i: sort_key(seed, variant, f"{item.id}#{i}"),
     )
+    places = [i for i in range(len(item.options)) if i not in pinned]
+    keyed = [LETTERS.index(ch) for ch in item.answer.strip().upper() if ch in LETTERS]
+    if key_at is not None and len(keyed) == 1 and keyed[0] in free and key_at in places:
+        free.remove(keyed[0])
+        free.insert(places.index(key_at), keyed[0])
     moving = iter(free)
     return tuple(i if i in pinned else next(moving) for i in range(len(item.options)))
+
+
+def balanced_orders(items: Sequence[Exercise], seed: int, variant: str) -> dict[str, tuple[int, ...]]:
+    """Option orders for a paper's items whose key is one letter, spreading the printed keys evenly over the
+    letters (deterministic from the seed: each letter is the key of ⌊n/k⌋ or ⌈n/k⌉ of n items with k options);
+    items with several keyed options are shuffled as they are."""
+    single = [item for item in items if item.options and len(item.answer.strip()) == 1]
+    ranked = sorted(single, key=lambda item: (sort_key(seed, variant, f"{item.id}#key"), item.id))
+    orders = {
+        item.id: shuffle_options(item, seed, variant, key_at=n % len(item.options)) for n, item in enumerate(ranked)
+    }
+    orders.update(
+        {item.id: shuffle_options(item, seed, variant) for item in items if item.options and item.id not in orders}
+    )
+    return orders

@@ -14,11 +14,14 @@ from pathlib import Path
 
 from paperkit.content.models import Handbook, Module
 from paperkit.errors import UsageError
+from paperkit.export.common import DEFAULT_EXPORT, ExportOptions
 from paperkit.export.gift import gift_text
 from paperkit.export.moodle import moodle_xml
 from paperkit.export.qti import qti_package
 from paperkit.output import check_output, write_atomic
 from paperkit.source import open_handbook, select_modules
+
+__all__ = ["DEFAULT_EXPORT", "ExportFormat", "ExportOptions", "build_export", "export_bank", "parse_format"]
 
 
 class ExportFormat(Enum):
@@ -43,20 +46,32 @@ def parse_format(text: str) -> ExportFormat:
         raise UsageError(f"--format {text}: unknown format; choose one of {choices}") from None
 
 
-WRITERS: Mapping[ExportFormat, Callable[[Handbook, Sequence[Module]], bytes]] = {
+WRITERS: Mapping[ExportFormat, Callable[[Handbook, Sequence[Module], ExportOptions], bytes]] = {
     ExportFormat.MOODLE: moodle_xml,
-    ExportFormat.GIFT: lambda h, m: gift_text(h, m).encode("utf-8"),
+    ExportFormat.GIFT: lambda h, m, o: gift_text(h, m, o).encode("utf-8"),
     ExportFormat.QTI: qti_package,
 }
 
 
-def export_bank(handbook: Handbook, fmt: ExportFormat, modules: Sequence[int] | None = None) -> bytes:
-    """The bank of the given modules (all if None) as one file's bytes; the same input gives the same bytes."""
-    return WRITERS[fmt](handbook, select_modules(handbook, modules))
+def export_bank(
+    handbook: Handbook,
+    fmt: ExportFormat,
+    modules: Sequence[int] | None = None,
+    options: ExportOptions = DEFAULT_EXPORT,
+) -> bytes:
+    """The bank of the given modules (all if None) as one file's bytes; the same input gives the same bytes.
+    Only the practice items go out unless `options.pool` asks for the held-back ones."""
+    return WRITERS[fmt](handbook, select_modules(handbook, modules), options)
 
 
-def build_export(source: Path, out: Path, fmt: ExportFormat, modules: Sequence[int] | None = None) -> Path:
+def build_export(
+    source: Path,
+    out: Path,
+    fmt: ExportFormat,
+    modules: Sequence[int] | None = None,
+    options: ExportOptions = DEFAULT_EXPORT,
+) -> Path:
     """Validate `source` and write its question bank in an LMS format (Moodle XML, GIFT or QTI); return the file."""
     check_output(out, inputs=[source])
-    write_atomic(out, export_bank(open_handbook(source), fmt, modules))
+    write_atomic(out, export_bank(open_handbook(source), fmt, modules, options))
     return out

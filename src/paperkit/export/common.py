@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from html import escape
 from types import MappingProxyType
 
@@ -13,18 +14,38 @@ from paperkit.labels import label
 from paperkit.questions.bank import Question, question_bank
 from paperkit.questions.kind import Interaction, Item
 from paperkit.questions.registry import kind_of
+from paperkit.questions.rules import DEFAULT_RULES, Rules
 from paperkit.text.markup import (  # the same parse as the PDF: a formula there is a formula here
     inline_tokens,
     plain_text,
 )
 
 
-def sections(handbook: Handbook, modules: Sequence[Module]) -> Iterator[tuple[Module, int, list[Question]]]:
-    """Each chosen module's sections as (module, section index, its items in source order)."""
+@dataclass(frozen=True)
+class ExportOptions:
+    """Which items go out (a pool: practice, exam or all) and the 多选 rule their grades follow."""
+
+    pool: str = "practice"
+    rules: Rules = DEFAULT_RULES
+
+
+DEFAULT_EXPORT = ExportOptions()
+
+
+def sections(
+    handbook: Handbook, modules: Sequence[Module], pool: str = "practice"
+) -> Iterator[tuple[Module, int, list[Question]]]:
+    """Each chosen module's sections as (module, section index, its items of `pool` in source order): the items
+    students may see (practice), those held back for exams (exam), or all."""
     bank = question_bank(handbook, exercises=True)
     for module in modules:
         for index, section in enumerate(module.sections):
-            yield module, index, [q for q in bank[module.id] if q.section_id == section.id]
+            yield module, index, [q for q in bank[module.id] if q.section_id == section.id and in_pool(q, pool)]
+
+
+def in_pool(question: Question, pool: str) -> bool:
+    """Whether an item is in a pool: practice (the handbook's), exam (held back) or all."""
+    return pool == "all" or (question.item.use == "exam") == (pool == "exam")
 
 
 def interaction(item: Item) -> Interaction:
@@ -93,13 +114,15 @@ _MOODLE_SHARE = MappingProxyType(
 )
 
 
-def option_fractions(shape: Interaction) -> list[str]:
-    """Each option's Moodle grade in percent: single choice 100 or 0; multiple the right ones share +100, the wrong
-    ones share −100, so ticking everything scores 0 (all-or-half-or-nothing of a paper is not a Moodle rule)."""
+def option_fractions(shape: Interaction, rules: Rules = DEFAULT_RULES) -> list[str]:
+    """Each option's Moodle grade in percent: single choice 100 or 0. Multiple: the right ones share +100; under
+    the per-option rule each wrong one is −100 (any wrong option scores 0, as the paper's rule says), else the
+    wrong ones share −100, so ticking everything scores 0 (the paper's half rule is not a Moodle rule)."""
     keyed = set(shape.correct)
     if not shape.multiple:
         return ["100" if i in keyed else "0" for i in range(len(shape.options))]
-    right, wrong = _MOODLE_SHARE[len(keyed)], _MOODLE_SHARE[len(shape.options) - len(keyed)]
+    right = _MOODLE_SHARE[len(keyed)]
+    wrong = "100" if rules.multi == "per-option" else _MOODLE_SHARE[len(shape.options) - len(keyed)]
     return [right if i in keyed else f"-{wrong}" for i in range(len(shape.options))]
 
 

@@ -8,6 +8,8 @@ from types import MappingProxyType
 
 from paperkit.content.models import Handbook, Module
 from paperkit.export.common import (
+    DEFAULT_EXPORT,
+    ExportOptions,
     answer_html,
     blank_answers,
     blanks_html,
@@ -21,6 +23,7 @@ from paperkit.export.common import (
     typed_answers,
 )
 from paperkit.questions.kind import Interaction, Item
+from paperkit.questions.rules import DEFAULT_RULES, Rules
 from paperkit.text.markup import plain_text
 
 _SPECIAL = re.compile(r"([\\~=#{}:])")
@@ -40,21 +43,21 @@ def _feedback(html: str) -> str:
     return f"####{escape_gift(html)}" if html else ""
 
 
-def _options(item: Item, shape: Interaction) -> str:
+def _options(item: Item, shape: Interaction, rules: Rules) -> str:
     lines = [_head(item, paragraph(shape.stem)) + "{"]
-    for option, fraction in zip(shape.options, option_fractions(shape), strict=True):
+    for option, fraction in zip(shape.options, option_fractions(shape, rules), strict=True):
         mark = f"~%{fraction}%" if shape.multiple else "=" if fraction == "100" else "~"
         lines.append(f"\t{mark}{escape_gift(inline_html(option))}")
     return "\n".join([*lines, "}"])
 
 
-def _statement(item: Item, shape: Interaction) -> str:
+def _statement(item: Item, shape: Interaction, rules: Rules) -> str:
     mark = "T" if shape.truth else "F"
     feedback = _feedback(paragraph(shape.feedback) if shape.feedback else "")
     return _head(item, paragraph(shape.stem)) + f"{{{mark}{feedback}}}"
 
 
-def _blanks(item: Item, shape: Interaction) -> str:
+def _blanks(item: Item, shape: Interaction, rules: Rules) -> str:
     segments = shape.segments
     found = blank_answers(shape)
     if len(found) == 1:
@@ -71,31 +74,31 @@ def _blanks(item: Item, shape: Interaction) -> str:
     return f"{note}\n{_head(item, html)}{{{_feedback(blanks_html(shape))}}}"
 
 
-def _essay(item: Item, shape: Interaction) -> str:
+def _essay(item: Item, shape: Interaction, rules: Rules) -> str:
     # GIFT essays have no grader information: the reference answer becomes the general feedback.
     return _head(item, paragraph(shape.stem)) + f"{{{_feedback(answer_html(shape))}}}"
 
 
-WRITERS: Mapping[str, Callable[[Item, Interaction], str]] = MappingProxyType(
+WRITERS: Mapping[str, Callable[[Item, Interaction, Rules], str]] = MappingProxyType(
     {"options": _options, "statement": _statement, "blanks": _blanks, "essay": _essay}
 )
 
 
-def gift_question(item: Item) -> str:
+def gift_question(item: Item, rules: Rules = DEFAULT_RULES) -> str:
     """One item in GIFT, without the blank line that ends it."""
     shape = interaction(item)
-    return WRITERS[shape.shape](item, shape)
+    return WRITERS[shape.shape](item, shape, rules)
 
 
-def gift_text(handbook: Handbook, modules: Sequence[Module]) -> str:
+def gift_text(handbook: Handbook, modules: Sequence[Module], options: ExportOptions = DEFAULT_EXPORT) -> str:
     """GIFT: a $CATEGORY line per module and per section, then each item; blocks separated by a blank line."""
     blocks = [f"// {' '.join(plain_text(handbook.title).split())} ({handbook.date}): question bank, paperkit export"]
     last_module = None
-    for module, index, questions in sections(handbook, modules):
+    for module, index, questions in sections(handbook, modules, options.pool):
         # Category lines are not GIFT-escaped: Moodle reads them raw (a \: would stay in the category's name).
         if module is not last_module:
             blocks.append(f"$CATEGORY: {category_path(handbook, module)}")
             last_module = module
         blocks.append(f"$CATEGORY: {category_path(handbook, module, index)}")
-        blocks.extend(gift_question(q.item) for q in questions)
+        blocks.extend(gift_question(q.item, options.rules) for q in questions)
     return "\n\n".join(blocks) + "\n"

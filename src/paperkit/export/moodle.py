@@ -10,6 +10,8 @@ from xml.etree import ElementTree as ET
 
 from paperkit.content.models import Handbook, Module
 from paperkit.export.common import (
+    DEFAULT_EXPORT,
+    ExportOptions,
     answer_html,
     blank_answers,
     category_path,
@@ -23,6 +25,7 @@ from paperkit.export.common import (
     typed_answers,
 )
 from paperkit.questions.kind import Interaction, Item, scaled_rubric
+from paperkit.questions.rules import Rules
 
 # Moodle's own name for its true/false question type (the one literal of the kind's name outside questions/).
 MOODLE_TRUEFALSE = "truefalse"
@@ -54,17 +57,17 @@ def _question(quiz: ET.Element, item: Item, qtype: str, html: str, feedback: str
     return question
 
 
-def _options(quiz: ET.Element, item: Item, shape: Interaction) -> None:
+def _options(quiz: ET.Element, item: Item, shape: Interaction, rules: Rules) -> None:
     question = _question(quiz, item, "multichoice", paragraph(shape.stem))
     _value(question, "single", "false" if shape.multiple else "true")
     # Moodle cannot pin one option (以上都不对 last): an item with pinned options keeps the written order.
     _value(question, "shuffleanswers", "0" if shape.pinned else "1")
     _value(question, "answernumbering", "ABCD")
-    for option, fraction in zip(shape.options, option_fractions(shape), strict=True):
+    for option, fraction in zip(shape.options, option_fractions(shape, rules), strict=True):
         _text(question, "answer", inline_html(option), "html").set("fraction", fraction)
 
 
-def _statement(quiz: ET.Element, item: Item, shape: Interaction) -> None:
+def _statement(quiz: ET.Element, item: Item, shape: Interaction, rules: Rules) -> None:
     feedback = paragraph(shape.feedback) if shape.feedback else ""
     question = _question(quiz, item, MOODLE_TRUEFALSE, paragraph(shape.stem), feedback)
     for value in ("true", "false"):
@@ -72,7 +75,7 @@ def _statement(quiz: ET.Element, item: Item, shape: Interaction) -> None:
         answer.set("fraction", "100" if (value == "true") == shape.truth else "0")
 
 
-def _blanks(quiz: ET.Element, item: Item, shape: Interaction) -> None:
+def _blanks(quiz: ET.Element, item: Item, shape: Interaction, rules: Rules) -> None:
     segments = shape.segments
     found = blank_answers(shape)
     if len(found) == 1:
@@ -99,7 +102,7 @@ def _cloze_blank(answers: tuple[str, ...], weight: int) -> str:
     return f"{{{weight}:SHORTANSWER:{'~'.join(f'={a}' for a in typed)}}}"
 
 
-def _essay(quiz: ET.Element, item: Item, shape: Interaction) -> None:
+def _essay(quiz: ET.Element, item: Item, shape: Interaction, rules: Rules) -> None:
     question = _question(quiz, item, "essay", paragraph(shape.stem))
     for tag, value in (
         ("responseformat", "editor"),
@@ -113,7 +116,7 @@ def _essay(quiz: ET.Element, item: Item, shape: Interaction) -> None:
     _text(question, "responsetemplate", "", "html")
 
 
-WRITERS: Mapping[str, Callable[[ET.Element, Item, Interaction], None]] = MappingProxyType(
+WRITERS: Mapping[str, Callable[[ET.Element, Item, Interaction, Rules], None]] = MappingProxyType(
     {"options": _options, "statement": _statement, "blanks": _blanks, "essay": _essay}
 )
 
@@ -124,17 +127,17 @@ def _category(quiz: ET.Element, path: str, info: str) -> None:
     _text(question, "info", paragraph(info), "html")
 
 
-def moodle_xml(handbook: Handbook, modules: Sequence[Module]) -> bytes:
+def moodle_xml(handbook: Handbook, modules: Sequence[Module], options: ExportOptions = DEFAULT_EXPORT) -> bytes:
     """Moodle XML: a category per module and per section (with its objective or overview), then its items."""
     quiz = ET.Element("quiz")
     last_module = None
-    for module, index, questions in sections(handbook, modules):
+    for module, index, questions in sections(handbook, modules, options.pool):
         if module is not last_module:
             _category(quiz, category_path(handbook, module), module.objective)
             last_module = module
         _category(quiz, category_path(handbook, module, index), module.sections[index].overview)
         for q in questions:
             shape = interaction(q.item)
-            WRITERS[shape.shape](quiz, q.item, shape)
+            WRITERS[shape.shape](quiz, q.item, shape, options.rules)
     ET.indent(quiz)  # safe: every text sits in a leaf element, so no mixed content gains whitespace
     return ET.tostring(quiz, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -9,10 +9,20 @@ from types import MappingProxyType
 from xml.etree import ElementTree as ET
 
 from paperkit.content.models import Handbook, Module
-from paperkit.export.common import answer_html, blank_answers, inline_html, interaction, sections, typed_answers
+from paperkit.export.common import (
+    DEFAULT_EXPORT,
+    ExportOptions,
+    answer_html,
+    blank_answers,
+    inline_html,
+    interaction,
+    sections,
+    typed_answers,
+)
 from paperkit.labels import label
 from paperkit.questions.bank import Question
 from paperkit.questions.kind import LETTERS, Interaction, Item
+from paperkit.questions.rules import Rules
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 CP_NS = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -79,11 +89,18 @@ def _score(root: ET.Element) -> None:
     ET.SubElement(ET.SubElement(outcome, "defaultValue"), "value").text = "0"
 
 
-def _options(item: Item, shape: Interaction, language: str) -> ET.Element:
+def _options(item: Item, shape: Interaction, language: str, rules: Rules) -> ET.Element:
     root = _qti_item(item, language)
     multi = shape.multiple
     correct = [LETTERS[i] for i in shape.correct]
-    _response(root, "RESPONSE", "multiple" if multi else "single", "identifier", correct)
+    declaration = _response(root, "RESPONSE", "multiple" if multi else "single", "identifier", correct)
+    per_option = multi and rules.multi == "per-option"
+    if per_option:  # each right option its share, a wrong one −1: any wrong option leaves 0 (the lower bound)
+        mapping = ET.SubElement(declaration, "mapping", {"defaultValue": "0", "lowerBound": "0", "upperBound": "1"})
+        share = f"{1 / len(shape.correct):.5f}"
+        for index in range(len(shape.options)):
+            value = share if index in shape.correct else "-1"
+            ET.SubElement(mapping, "mapEntry", {"mapKey": LETTERS[index], "mappedValue": value})
     _score(root)
     body = ET.SubElement(root, "itemBody")
     _html_element(body, "p", inline_html(shape.stem))
@@ -96,12 +113,14 @@ def _options(item: Item, shape: Interaction, language: str) -> ET.Element:
         letter = LETTERS[index]
         attributes = {"identifier": letter, **({"fixed": "true"} if index in shape.pinned else {})}
         _html_element(choices, "simpleChoice", inline_html(option), attributes)
-    # Multi is all-or-nothing here: QTI's standard templates have no half marks.
-    ET.SubElement(root, "responseProcessing", {"template": _TEMPLATES + "match_correct"})
+    if per_option:
+        ET.SubElement(root, "responseProcessing", {"template": _TEMPLATES + "map_response"})
+    else:  # the half rule has no standard template: all-or-nothing here
+        ET.SubElement(root, "responseProcessing", {"template": _TEMPLATES + "match_correct"})
     return root
 
 
-def _statement(item: Item, shape: Interaction, language: str) -> ET.Element:
+def _statement(item: Item, shape: Interaction, language: str, rules: Rules) -> ET.Element:
     root = _qti_item(item, language)
     _response(root, "RESPONSE", "single", "identifier", ["true" if shape.truth else "false"])
     _score(root)
@@ -116,7 +135,7 @@ def _statement(item: Item, shape: Interaction, language: str) -> ET.Element:
     return root
 
 
-def _blanks(item: Item, shape: Interaction, language: str) -> ET.Element:
+def _blanks(item: Item, shape: Interaction, language: str, rules: Rules) -> ET.Element:
     root = _qti_item(item, language)
     segments = shape.segments
     found = blank_answers(shape)
@@ -147,7 +166,7 @@ def _blanks(item: Item, shape: Interaction, language: str) -> ET.Element:
     return root
 
 
-def _essay(item: Item, shape: Interaction, language: str) -> ET.Element:
+def _essay(item: Item, shape: Interaction, language: str, rules: Rules) -> ET.Element:
     root = _qti_item(item, language)
     _response(root, "RESPONSE", "single", "string", [])
     _score(root)
@@ -162,7 +181,7 @@ def _essay(item: Item, shape: Interaction, language: str) -> ET.Element:
     return root
 
 
-WRITERS: Mapping[str, Callable[[Item, Interaction, str], ET.Element]] = MappingProxyType(
+WRITERS: Mapping[str, Callable[[Item, Interaction, str, Rules], ET.Element]] = MappingProxyType(
     {"options": _options, "statement": _statement, "blanks": _blanks, "essay": _essay}
 )
 
@@ -217,13 +236,13 @@ def _manifest(questions: Sequence[Question]) -> ET.Element:
     return manifest
 
 
-def qti_package(handbook: Handbook, modules: Sequence[Module]) -> bytes:
+def qti_package(handbook: Handbook, modules: Sequence[Module], options: ExportOptions = DEFAULT_EXPORT) -> bytes:
     """An IMS content package (zip) of QTI 2.1 items and a manifest listing them in handbook order."""
-    questions = [q for _, _, section in sections(handbook, modules) for q in section]
+    questions = [q for _, _, section in sections(handbook, modules, options.pool) for q in section]
     files = {"imsmanifest.xml": _xml(_manifest(questions))}
     for q in questions:
         shape = interaction(q.item)
-        files[qti_item_path(q.id)] = _xml(WRITERS[shape.shape](q.item, shape, handbook.language))
+        files[qti_item_path(q.id)] = _xml(WRITERS[shape.shape](q.item, shape, handbook.language, options.rules))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as package:
         for name in sorted(files):

@@ -120,7 +120,9 @@ def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS
         slots = sitter.slots if sitter else paper_slots(manifest, questions, default_variant)
         sheet.append([*values, *([None] * count), None, *_extra_cells(manifest, sitter)])
         if sitter is not None or len(manifest.papers) == 1:
-            sheet.cell(row=row, column=first + count + 1, value=total_formula(slots, row, first))
+            sheet.cell(
+                row=row, column=first + count + 1, value=total_formula(slots, row, first, manifest.options.rules)
+            )
     # Validation per column: points in range everywhere; answers (letters, √ ×) where the item is keyed.
     last = sheet.max_row
     slots = paper_slots(manifest, questions, default_variant)
@@ -286,7 +288,7 @@ def read_scores(path: Path, manifest: Manifest, questions: dict) -> list[SheetRo
         marks: list[Mark] = []
         for offset, (value, slot) in enumerate(zip(scores, sitter.slots, strict=True)):
             try:
-                marks.append(score_cell(value, slot))
+                marks.append(score_cell(value, slot, manifest.options.rules))
             except CellProblem as problem:
                 problems.append(
                     f"{where(number, _column_letter(len(FIXED) + offset))} ({expected[len(FIXED) + offset]}): {problem}"

@@ -1,13 +1,18 @@
 """填空题 (fill): a stem with [[answer|alternative]] blanks, each printed as an underline on the paper.
 
 A typed answer matches a blank as a teacher reads it: full-width forms, spaces and case do not matter, and a
-formula may be typed as it prints (`−∞` for `$-\\infty$`).
+formula may be typed as it prints (`−∞` for `$-\\infty$`). A numeric answer compares by value (9.8 = 9.80),
+within a tolerance when the answer gives one (`15.7±0.1`, `15.7±1%`), or to its significant figures when it
+says so (`9.80 sf`: anything that rounds to 9.80 at three figures); a unit after it (`0.8±0.05 m/s^2`) may be
+typed or left out.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from paperkit.labels import label
@@ -136,7 +141,6 @@ def _key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
             "label": label("blank_number", number=n) + "：" if len(found) > 1 else label("reference_answer"),
             "answer": answers[0],
             "accepted": list(answers[1:]),
-            "accepted_label": label("accepted", alternatives="；".join(answers[1:])),
         }
         for n, answers in enumerate(found, start=1)
     ]
@@ -158,10 +162,74 @@ def answer_forms(answer: str) -> set[str]:
     return {normal_answer(answer), normal_answer(plain_text(answer))}
 
 
-def matches(typed: str, answers: tuple[str, ...]) -> bool:
-    """Whether a typed answer is one of a blank's accepted answers."""
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMERIC = re.compile(rf"^(?P<value>{_NUMBER})(?:±(?P<tolerance>{_NUMBER})(?P<percent>%)?|(?P<sf>sf))?(?P<unit>.*)$")
+
+
+@dataclass(frozen=True)
+class Numeric:
+    """A numeric answer: its value, how far off a typed one may be, and an optional unit."""
+
+    value: Decimal
+    tolerance: Decimal = Decimal(0)
+    figures: int = 0  # significant figures to compare at (0: compare by value within the tolerance)
+    unit: str = ""
+
+
+def numeric(answer: str) -> Numeric | None:
+    """An accepted answer as a number (with its tolerance, figures and unit), or None if it is not one."""
+    match = _NUMERIC.match(normal_answer(plain_text(answer)))
+    if match is None:
+        return None
+    value = Decimal(match["value"])
+    unit = match["unit"]
+    if unit and not re.fullmatch(r"[^\d.+\-:/].*", unit):
+        return None  # "3:4", "1/2", "64位": not a number with a unit
+    if match["sf"]:
+        digits = match["value"].lstrip("+-").replace(".", "").lstrip("0") or "0"
+        return Numeric(value, figures=len(digits), unit=unit)
+    if match["tolerance"] is None:
+        return Numeric(value, unit=unit)
+    tolerance = Decimal(match["tolerance"])
+    if match["percent"]:
+        tolerance = abs(value) * tolerance / 100
+    return Numeric(value, tolerance, unit=unit)
+
+
+def _typed_number(typed: str, unit: str) -> Decimal | None:
     said = normal_answer(typed)
-    return any(said in answer_forms(answer) for answer in answers)
+    if unit and said.endswith(unit):
+        said = said[: -len(unit)]
+    try:
+        return Decimal(said) if re.fullmatch(_NUMBER, said) else None
+    except InvalidOperation:
+        return None
+
+
+def _round_to(value: Decimal, figures: int) -> Decimal:
+    if value == 0:
+        return value
+    exponent = value.adjusted() - figures + 1
+    return value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
+
+
+def _numeric_match(typed: str, key: Numeric) -> bool:
+    number = _typed_number(typed, key.unit)
+    if number is None:
+        return False
+    if key.figures:
+        return _round_to(number, key.figures) == _round_to(key.value, key.figures)
+    return abs(number - key.value) <= key.tolerance
+
+
+def matches(typed: str, answers: tuple[str, ...]) -> bool:
+    """Whether a typed answer is one of a blank's accepted answers (numbers by value, see the module's doc)."""
+    said = normal_answer(typed)
+    for answer in answers:
+        key = numeric(answer)
+        if (key is not None and _numeric_match(typed, key)) or said in answer_forms(answer):
+            return True
+    return False
 
 
 def _blank_answers(item: Item) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from paperkit.content.models import Exercise, RubricPoint
 from paperkit.errors import CellProblem
 from paperkit.labels import label
+from paperkit.questions.rules import DEFAULT_RULES, Rules
 from paperkit.text.markup import math_spans, visible_text
 
 if TYPE_CHECKING:
@@ -28,22 +29,6 @@ Texts = Callable[[Item], tuple[str, ...]]
 Check = Callable[[Item], list[tuple[str, str]]]  # (field, message) pairs
 
 LETTERS = "ABCDEFGH"  # option letters (an item has at most 8 options)
-
-
-@dataclass(frozen=True)
-class Rules:
-    """How a paper scores what students write: its 多选 rule, printed on the paper and used by every scorer.
-
-    `half`: every correct option and no wrong one earns full marks, some correct and no wrong one half (rounded
-    down), any wrong option 0. `per-option` (the 新高考 rule): each correct option chosen earns its share of the
-    points (full marks for all of them), any wrong option 0.
-    """
-
-    multi: str = "half"
-
-
-MULTI_RULES = ("half", "per-option")
-DEFAULT_RULES = Rules()
 
 
 @dataclass(frozen=True)
@@ -132,6 +117,7 @@ class Kind:
     text_answers: bool = False  # a text cell is always an answer, even when it reads as a number (64)
     compact_key: bool = False  # the key is a 题号 | 答案 row, not a worked answer
     rule_label: Callable[[Rules], str] = field(default=_no_rule)  # the scoring rule printed with its part
+    spread: Callable[[Item], str] | None = None  # a group its items spread evenly over on a paper (判断: √ and ×)
     template_name: str = ""  # the template with its paper(q) and key(q) macros; default kind-<name>.html.j2
     part_label: str = ""  # its part's name on a paper; default the labels table's part_<name>
     instruction_label: str = ""  # the line under its part's heading; default instruction_<name>

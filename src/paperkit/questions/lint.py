@@ -151,8 +151,10 @@ def _at(entry: Entry, rule: str, message: str, field: str = "id") -> Finding:
     return Finding(origin.file, origin.line_of(field), entry.item.id, rule, message)
 
 
-def _width(text: str) -> int:
-    return len(normal(text))
+def _width(text: str) -> float:
+    """About how wide an option prints, which is what a reader compares: CJK square, Latin and math half."""
+    shown = re.sub(r"\s+", "", plain_text(text))
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.55 for ch in shown)
 
 
 def _keyed(item: Item) -> set[int]:
@@ -175,8 +177,8 @@ def _longest_option(entry: Entry, limits: Thresholds) -> Iterator[Finding]:
             yield _at(
                 entry,
                 "longest-option",
-                f"the key {LETTERS[key]} is the longest option ({widths[key]} characters, the next "
-                f"{max(others)}: {widths[key] / max(others):.2f}×)",
+                f"the key {LETTERS[key]} is the longest option ({widths[key]:.0f} characters wide, the next "
+                f"{max(others):.0f}: {widths[key] / max(others):.2f}×)",
                 "options",
             )
     elif keyed and len(keyed) < len(item.options):
@@ -186,7 +188,7 @@ def _longest_option(entry: Entry, limits: Thresholds) -> Iterator[Finding]:
             yield _at(
                 entry,
                 "longest-option",
-                f"every correct option is longer than every wrong one ({shortest_key} vs {longest_other} characters)",
+                f"every correct option is longer than every wrong one ({shortest_key:.0f} vs {longest_other:.0f} wide)",
                 "options",
             )
 

@@ -20,6 +20,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from paperkit.content.validate import knowledge_point
+from paperkit.questions.bank import Question
 from paperkit.questions.kind import Item
 from paperkit.questions.registry import kind_of
 from paperkit.text.markup import plain_text
@@ -82,3 +84,26 @@ def near_duplicate(a: Item, b: Item) -> float | None:
     """The share of the smaller item's text found in the other, when they are near-duplicates; else None."""
     shared, share = overlap(item_text(a), item_text(b))
     return share if shared >= DUPLICATE_MIN_BIGRAMS and share >= DUPLICATE_RATIO else None
+
+
+def points_of(question: Question) -> frozenset[str]:
+    """The knowledge points an item tests, each as `<section>/<list><n>` (2.1/k2), whatever way it was written."""
+    keys = set()
+    for reference in question.item.tests:
+        point = knowledge_point(reference, question.section_id)
+        if point is not None:
+            section, field_name, number = point
+            keys.add(f"{section}/{field_name}{number}")
+    return frozenset(keys)
+
+
+def clash(a: Question, b: Question) -> str | None:
+    """Why two items may not share a paper (they test one knowledge point; one shows the other's answer), or None."""
+    shared = points_of(a) & points_of(b)
+    if shared:
+        return f"both test {min(shared)}"
+    for source, container in ((a, b), (b, a)):
+        answer = leak(source.item, container.item)
+        if answer is not None:
+            return f"{container.id} shows the answer of {source.id}"
+    return None

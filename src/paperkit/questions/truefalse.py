@@ -98,4 +98,5 @@ TRUEFALSE = Kind(
     score=_score,
     sheet_formula=_sheet_formula,
     compact_key=True,
+    spread=lambda item: "true" if is_true(item) else "false",
 )
