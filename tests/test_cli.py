@@ -19,12 +19,16 @@ def test_list_shows_every_module_with_its_counts() -> None:
     result = runner.invoke(app, ["list", "--source", str(SOURCE)])
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == "module  sections  questions  choice  multi  truefalse   fill  short  title"
-    assert lines[1] == "     0         4          8       8      2          6      4      8  预备基础"
-    assert lines[3] == "     2         6         12       8      2          6      4     12  Transformer 核心结构"
+    assert lines[0] == "module  sections  questions  choice  multi  truefalse   fill  short  held back  title"
+    assert lines[1] == "     0         4          8      12      4         10      6     12         16  预备基础"
+    assert (
+        lines[3]
+        == "     2         6         12      14      4         12      7     18         23  Transformer 核心结构"
+    )
     assert len(lines) == 16
     assert lines[-1].endswith(
-        ": 14 modules, 65 sections, 130 questions; exam items: 112 choice, 28 multi, 84 truefalse, 56 fill, 130 short"
+        ": 14 modules, 65 sections, 130 questions; exam items: 177 choice, 56 multi, 149 truefalse, 87 fill, 195 short"
+        " (254 held back for exams)"
     )
 
 
@@ -33,7 +37,7 @@ def test_validate_reports_the_real_counts() -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith(
         "source/: 14 modules, 65 sections, 130 questions; "
-        "exam items: 112 choice, 28 multi, 84 truefalse, 56 fill, 130 short"
+        "exam items: 177 choice, 56 multi, 149 truefalse, 87 fill, 195 short (254 held back for exams)"
         " — OK\n"
     )
 

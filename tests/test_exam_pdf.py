@@ -254,11 +254,11 @@ def test_a_reprint_refuses_what_it_cannot_apply(standard, tmp_path: Path, flags:
 
 def test_manifest_names_questions_that_are_gone(standard, tmp_path: Path) -> None:
     _, folder = standard
-    source = _edited_source(tmp_path, "id: 2.3.q1", "id: 2.3.q9")
+    source = _edited_source(tmp_path, "id: 2.3.es1", "id: 2.3.es9")
     with pytest.raises(ManifestError) as caught:
         plan_from_manifest(folder / "manifest.json", source, tmp_path / "out")
     assert str(caught.value) == (
-        f"{folder / 'manifest.json'}: the question bank under {source}/ no longer has 2.3.q1; cannot rebuild this exam"
+        f"{folder / 'manifest.json'}: the question bank under {source}/ no longer has 2.3.es1; cannot rebuild this exam"
     )
 
 
@@ -266,6 +266,12 @@ def test_manifest_names_questions_that_are_gone(standard, tmp_path: Path) -> Non
 
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰"]
+
+
+def _sheets(folder: Path, student: object) -> int:
+    """The pages a student's paper takes in the print file: its own pages, padded to whole sheets."""
+    pages = len(PdfReader(folder / student_file(student)).pages)  # type: ignore[arg-type]
+    return pages + pages % 2
 
 
 def _roster(path: Path, size: int) -> Path:
@@ -297,7 +303,7 @@ def test_forty_student_roster(tmp_path: Path) -> None:
     # each shipped face embedded once, and every page drawn exactly as in the student's own file.
     assert [(o.title, merged.get_destination_page_number(o)) for o in merged.outline][:2] == [
         (f"{plan.students[0].student_id} {plan.students[0].name}（A 卷）", 0),
-        (f"{plan.students[1].student_id} {plan.students[1].name}（B 卷）", 2),
+        (f"{plan.students[1].student_id} {plan.students[1].name}（B 卷）", _sheets(folder, plan.students[0])),
     ]
     assert len(merged.outline) == 40
     padding = [n for n, page in enumerate(merged.pages) if re.sub(r"\s", "", page.extract_text()) == "本页无试题"]
@@ -314,8 +320,9 @@ def test_forty_student_roster(tmp_path: Path) -> None:
 
     whole = pypdfium2.PdfDocument(folder / "papers-all.pdf")
     own_file = pypdfium2.PdfDocument(folder / student_file(plan.students[1]))
+    offset = _sheets(folder, plan.students[0])  # the second student's paper starts after the first one's sheets
     for page in range(len(own_file)):
-        assert own_file[page].render().to_pil().tobytes() == whole[2 + page].render().to_pil().tobytes()
+        assert own_file[page].render().to_pil().tobytes() == whole[offset + page].render().to_pil().tobytes()
     keys_outline = [o.title for o in PdfReader(folder / "keys.pdf").outline]
     assert keys_outline == ["A 卷 答案与评分参考", "B 卷 答案与评分参考"]
     keys = _text(folder / "keys.pdf")
@@ -347,8 +354,8 @@ def test_forty_student_roster(tmp_path: Path) -> None:
         (
             ["--modules", "2,3,8", "--count", "31"],
             (
-                "error: --count 31: expected a whole number from 1 to 30 "
-                "(--modules 2,3,8: modules 2,3,8 hold 30 questions)"
+                "error: --count 31: expected a whole number from 1 to 15 "
+                "(--modules 2,3,8: modules 2,3,8 hold 15 short-answer items held back for exams)"
             ),
         ),
         (["--modules", "2", "--seed", "-3"], "error: --seed -3: expected a whole number from 0 to 999999999999999999"),
@@ -365,8 +372,8 @@ def test_forty_student_roster(tmp_path: Path) -> None:
             "error: --paper A5: unknown paper size; choose one of A4, B5, Letter, A3",
         ),
         (
-            ["--modules", "2", "--total-points", "5"],
-            "error: --total-points 5: less than one point per question; give at least 10 for 10 questions",
+            ["--modules", "2", "--count", "5", "--total-points", "4"],
+            "error: --total-points 4: less than one point per question; give at least 5 for 5 questions",
         ),
         (
             ["--modules", "2", "--roster", "missing.csv"],

@@ -38,6 +38,9 @@ def counts_line(handbook: Handbook) -> str:
     if handbook.exercises:
         kinds = kind_counts(handbook.modules)
         line += f"; exam items: {', '.join(f'{count} {kind}' for kind, count in kinds.items())}"
+        held = sum(x.use == "exam" for x in handbook.exercises)
+        if held:
+            line += f" ({held} held back for exams)"
     return line
 
 
