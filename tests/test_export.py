@@ -24,6 +24,7 @@ from paperkit.questions.bank import Question, question_bank
 from paperkit.questions.fill import blanks
 from paperkit.questions.kind import LETTERS, SHAPES
 from paperkit.questions.registry import KINDS
+from paperkit.questions.rules import Rules
 from paperkit.source import open_handbook
 
 QTI = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
@@ -483,3 +484,34 @@ def test_qti_pinned_options_stay_fixed_and_formulas_stay_tex() -> None:
     assert choice.find(f"{QTI}itemBody/{QTI}p").text == r"\(x^2\) 是"
     rubric = short.find(f"{QTI}itemBody/{QTI}rubricBlock")
     assert "".join(rubric.itertext()) == "【参考答案】答【评分要点】要点（3 分）"
+
+
+def test_the_per_option_rule_gives_each_right_option_its_share_and_any_wrong_one_zero() -> None:
+    item = Exercise(id="1.1.m1", kind="multi", q="选出正确的", options=("甲", "乙", "丙", "丁", "戊"), answer="ACD")
+    tiny = _tiny(item)
+    per_option = xp.ExportOptions(rules=Rules("per-option"))
+    question = _items(ET.fromstring(xp.export_bank(tiny, xp.ExportFormat.MOODLE, options=per_option)))["1.1.m1"]
+    assert _fractions(question) == [33.33333, -100.0, 33.33333, 33.33333, -100.0]
+    assert _fractions(_items(ET.fromstring(xp.export_bank(tiny, xp.ExportFormat.MOODLE)))["1.1.m1"]) == [
+        33.33333,
+        -50.0,
+        33.33333,
+        33.33333,
+        -50.0,
+    ]
+    with zipfile.ZipFile(io.BytesIO(xp.export_bank(tiny, xp.ExportFormat.QTI, options=per_option))) as package:
+        root = ET.fromstring(package.read("items/1.1.m1.xml"))
+    mapping = {e.get("mapKey"): e.get("mappedValue") for e in root.iter(f"{QTI}mapEntry")}
+    assert mapping == {"A": "0.33333", "B": "-1", "C": "0.33333", "D": "0.33333", "E": "-1"}
+    assert root.find(f"{QTI}responseProcessing").get("template").endswith("map_response")
+    assert "~%-100%乙" in xp.export_bank(tiny, xp.ExportFormat.GIFT, options=per_option).decode()
+
+
+def test_the_held_back_pool_goes_out_only_when_asked() -> None:
+    held = Exercise(id="1.1.ec1", kind="choice", q="题", options=("甲", "乙"), answer="A", use="exam")
+    tiny = _tiny(Exercise(id="1.1.c1", kind="choice", q="题", options=("甲", "乙"), answer="B"), held)
+    assert list(_items(ET.fromstring(xp.export_bank(tiny, xp.ExportFormat.MOODLE)))) == ["1.1.c1"]
+    exam = xp.ExportOptions(pool="exam")
+    assert list(_items(ET.fromstring(xp.export_bank(tiny, xp.ExportFormat.MOODLE, options=exam)))) == ["1.1.ec1"]
+    every = xp.ExportOptions(pool="all")
+    assert len(_items(ET.fromstring(xp.export_bank(tiny, xp.ExportFormat.MOODLE, options=every)))) == 2
