@@ -24,7 +24,7 @@ from paperkit.export import ExportFormat, export_bank
 from paperkit.marking.grading import Slot, score_cell
 from paperkit.questions.bank import question_bank
 from paperkit.questions.fill import normal_answer
-from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, common_view
+from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, area_field, common_view
 from paperkit.questions.lint import check_bank
 from paperkit.questions.registry import KINDS, register, unregister
 from paperkit.render.document import render_template
@@ -56,6 +56,7 @@ TOY = Kind(
     answer_texts=lambda item: (item.a,),
     shown_texts=lambda item: (item.q,),
     interaction=lambda item: Interaction("blanks", item.q, segments=((item.q, ()), ("", (item.a,)))),
+    sheet_field=area_field,
     printed_key=lambda item, order: item.a,
     takes_answer=lambda item: True,
     score=_toy_score,

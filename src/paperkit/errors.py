@@ -75,6 +75,10 @@ class ScoreSheetError(PaperkitError):
         return [*self.problems, self.summary()]
 
 
+class ScanError(PaperkitError):
+    """A scan, photo or scan record that cannot be read; the message names the file and what to do."""
+
+
 class CellProblem(PaperkitError, ValueError):
     """An answer or a score-sheet cell that cannot be scored; the message says why, the caller adds where."""
 

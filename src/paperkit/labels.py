@@ -52,6 +52,34 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "sheet_question": "{number}（{points}分）",
         "sheet_total": "总分（{points}分）",
         "sheet_invalid": "填写 0 到 {points} 的分数，或学生所选的选项字母（客观题）。",
+        "answer_sheet_title": "答 题 卡",
+        "bookmark_sheet": "{id} {name}（答题卡）",
+        "sheet_points": "（{points} 分）",
+        "sheet_page_of": "第 {page} 页 共 {pages} 页",
+        "sheet_footer": "请在各题目的答题区域内作答，超出黑色矩形边框限定区域的答案无效",
+        "sheet_absent": "缺考",
+        "sheet_absent_note": "（考生禁填，由监考员填涂）",
+        "sheet_examples": "填涂样例",
+        "sheet_right": "正确",
+        "sheet_wrong": "错误",
+        "sheet_id_label": "准考证号（考号）",
+        "sheet_score": "得分",
+        "sheet_notice": (
+            "1. 答题前，考生先核对本卡上方印的姓名、学号，无误后开始作答。"
+            "2. 选择题、判断题用 2B 铅笔把对应的方框涂满涂黑；修改时用橡皮擦干净。"
+            "3. 非选择题用黑色签字笔在各题的答题区域内作答。4. 保持卡面清洁，不要折叠、弄破。"
+        ),
+        "sheet_notice_blank": (
+            "1. 答题前，考生先填写姓名、班级，并在考号栏写出考号、涂黑对应数字。"
+            "2. 选择题、判断题用 2B 铅笔把对应的方框涂满涂黑；修改时用橡皮擦干净。"
+            "3. 非选择题用黑色签字笔在各题的答题区域内作答。4. 保持卡面清洁，不要折叠、弄破。"
+        ),
+        "scan_review_title": "答题卡复核",
+        "scan_review_note": (
+            "以下作答未能自动判定（涂得太浅、涂了多个、擦改痕迹或未给分）。请对照原卡，"
+            "在 review.csv 的「更正」列填写正确读数（选项字母、T/F 或分数，空白作答填 -），"
+            "再运行 paperkit scan … --review review.csv。"
+        ),
         "analysis_title": "试卷分析",
         "analysis_summary": "总体情况",
         "analysis_students": "实考人数",

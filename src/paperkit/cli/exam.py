@@ -157,6 +157,23 @@ def exam(
             f"per-option (each right option its share, 新高考).  [default: {EXAM.multi_rule}]",
         ),
     ] = None,
+    answer_sheet: Annotated[
+        bool | None,
+        typer.Option(
+            "--answer-sheet",
+            help="Also print a 答题卡 per student (with --roster; else a blank one per variant, with a 考号 grid) "
+            "for `paperkit scan` to read: sheets/… beside the papers, each after its paper in papers-all.pdf.",
+            show_default=False,
+        ),
+    ] = None,
+    answer_grid: Annotated[
+        bool | None,
+        typer.Option(
+            "--answer-grid",
+            help="Print a 选择题答题表 (题号 | 答案) on the paper for the choice and true/false answers.",
+            show_default=False,
+        ),
+    ] = None,
     from_manifest: Annotated[
         Path | None,
         typer.Option(
@@ -199,6 +216,8 @@ def exam(
         shuffle_options=shuffle_options,
         pool=pool,
         multi_rule=multi_rule,
+        answer_sheet=answer_sheet,
+        answer_grid=answer_grid,
     )
     with reported():
         # Every option and the content are checked (the plan) before a worker process starts (the build).

@@ -1,4 +1,4 @@
-"""`scoresheet` and `analyze`: after the exam, the score sheet and the 试卷分析."""
+"""`scoresheet`, `scan` and `analyze`: after the exam, the score sheet, the answer sheets read, the 试卷分析."""
 
 from __future__ import annotations
 
@@ -69,4 +69,35 @@ def analyze(
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
         for path in written:
+            typer.echo(str(path))
+
+
+@app.command()
+def scan(
+    manifest: ManifestArgument,
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="SCAN...",
+            help="Scanned answer sheets: PDFs (any number of pages, any order) or photos (JPEG, PNG, HEIC).",
+        ),
+    ],
+    source: SourceOption = DEFAULT_SOURCE,
+    review: Annotated[
+        Path | None,
+        typer.Option("--review", metavar="CSV", help="A review.csv with its 更正 column filled in, to apply."),
+    ] = None,
+    rows: Annotated[str, text_option("--rows", "N", "Blank rows of a new score sheet (exams without a roster).")] = str(
+        SHEET_ROWS
+    ),
+) -> None:
+    """Read answer sheets into scores.xlsx; what needs a person is listed in review.html and review.csv."""
+    from paperkit.flags import parse_whole
+    from paperkit.marking.scan import scan as run_scan
+
+    with reported():
+        report = run_scan(manifest, inputs, source, review, parse_whole("--rows", rows, 1, 2000))
+        for line in report.lines():
+            typer.echo(line, err=True)
+        for path in report.written:
             typer.echo(str(path))

@@ -12,12 +12,14 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from paperkit.exam import paper as ex
 from paperkit.exam.manifest import manifest_json
 from paperkit.exam.plan import ExamPlan, student_file
 from paperkit.exam.roster import Student
-from paperkit.labels import label
+from paperkit.exam.sheet import SheetHolder, layout_from_data, sheet_context
+from paperkit.labels import LABELS, label
 from paperkit.output import check_output, staged_folder, write_atomic
 from paperkit.render.page import PageGeometry, geometry_for
 from paperkit.render.workers import WORKERS, start_engine
@@ -32,7 +34,7 @@ Progress = Callable[[int, int], None]
 class Job:
     """One PDF to render: a variant's key, or a variant's paper (for one student, if given)."""
 
-    document: str  # "paper", "key", or "students" (the per-student answer table)
+    document: str  # "paper", "key", "sheet" (a 答题卡), "students" (the per-student answer table) or "padding"
     variant: str
     student: Student | None = None
 
@@ -41,6 +43,8 @@ def _stylesheets(plan: ExamPlan, job: Job) -> list[str]:
     kinds = ["kinds.css.j2"] if plan.options.parts or plan.options.variants > 1 else []
     if job.document == "padding":
         return ["padding.css.j2"]
+    if job.document == "sheet":
+        return ["answer-sheet.css.j2"]
     seal = ["exam-seal.css.j2"] if plan.options.seal_line and job.document == "paper" else []
     return ["exam.css.j2", *kinds, *seal]
 
@@ -57,18 +61,35 @@ def job_context(plan: ExamPlan, job: Job) -> tuple[str, dict[str, object]]:
         return "key-students.html.j2", ex.student_key_context(
             rows, plan.options, title, plan.lang, plan.manifest.exam_id
         )
+    if job.document == "sheet":
+        return "answer-sheet.html.j2", {"doc": _sheet_context(plan, job)}
     if job.student and job.student.student_id in plan.student_exams:
         exam = plan.student_exams[job.student.student_id]
     who = (job.student.name, job.student.student_id, job.student.class_name) if job.student else None
     return "exam.html.j2", ex.paper_context(exam, plan.options, title, plan.lang, who)
 
 
+def _sheet_context(plan: ExamPlan, job: Job) -> dict[str, Any]:
+    """A student's 答题卡 (or a variant's blank one): its recorded layout and its sheet id."""
+    record = plan.manifest.answer_sheet
+    layout = layout_from_data(record["layouts"][job.variant])
+    holder = job.student.student_id if job.student else ""
+    sheet = next(
+        sid for sid, who in record["sheets"].items() if who["variant"] == job.variant and who["student_id"] == holder
+    )
+    who = SheetHolder(sheet, job.variant)
+    if job.student is not None:
+        who = SheetHolder(sheet, job.variant, job.student.name, job.student.student_id, job.student.class_name)
+    label = ex.doc_label(plan.exams[job.variant], holder)
+    return sheet_context(layout, who, plan.manifest.title, label, plan.lang, dict(LABELS))
+
+
 def document_of(plan: ExamPlan, job: Job) -> tuple[str, list[str], dict[str, object], PageGeometry]:
     """A job's template, stylesheets, context and page (each page of a two-up sheet is laid out on its own)."""
     template, context = job_context(plan, job)
     page = plan.options.page
-    if job.document == "key" and page.sheet is not None:
-        page = geometry_for("A4")  # the teacher's key stays one column on A4
+    if job.document in ("key", "sheet") and page.sheet is not None:
+        page = geometry_for("A4")  # the teacher's key stays one column on A4, and a 答题卡 is always A4
     return template, _stylesheets(plan, job), context, page
 
 
@@ -140,6 +161,16 @@ def paper_files(plan: ExamPlan) -> list[str]:
     return ["paper.pdf"] if len(plan.exams) == 1 else [f"paper-{v}.pdf" for v in plan.exams]
 
 
+def sheet_files(plan: ExamPlan) -> list[str]:
+    """Where each 答题卡 goes: sheets/<学号>-<姓名>.pdf per student with a roster, else sheet.pdf or sheet-A.pdf,
+    sheet-B.pdf, … (a blank one per variant); none without --answer-sheet."""
+    if not plan.options.answer_sheet:
+        return []
+    if plan.students:
+        return [student_file(s).replace("students/", "sheets/", 1) for s in plan.students]
+    return ["sheet.pdf"] if len(plan.exams) == 1 else [f"sheet-{v}.pdf" for v in plan.exams]
+
+
 def _key_files(plan: ExamPlan) -> list[str]:
     return ["key.pdf"] if len(plan.exams) == 1 else [f"key-{v}.pdf" for v in plan.exams]
 
@@ -156,12 +187,14 @@ def render_plan(
     documents (or with `parallel`, which the CLI sets: a process that forks should hold no threads); else here."""
     letters = list(plan.exams)
     papers = [Job("paper", s.variant, s) for s in plan.students] or [Job("paper", v) for v in letters]
+    if plan.options.answer_sheet:
+        papers += [Job("sheet", s.variant, s) for s in plan.students] or [Job("sheet", v) for v in letters]
     # Keys first: the workers start on the few long documents while the many short ones follow.
     tables = [Job("students", letters[0])] if plan.student_exams else []
     padding = [Job("padding", letters[0])] if plan.students else []
     jobs = [Job("key", v) for v in letters] + tables + padding + papers
     first = len(jobs) - len(papers)
-    names = [folder / name for name in paper_files(plan)]
+    names = [folder / name for name in (*paper_files(plan), *sheet_files(plan))]
     held: dict[int, bytes] = {}
     overflows: dict[int, str] = {}
 
@@ -206,6 +239,11 @@ def _paper_titles(plan: ExamPlan) -> list[str]:
     return [label("bookmark_student", id=s.student_id, name=s.name, variant=s.variant) for s in plan.students]
 
 
+def _sheet_titles(plan: ExamPlan) -> list[str]:
+    """The print file's bookmark per student's 答题卡."""
+    return [label("bookmark_sheet", id=s.student_id, name=s.name) for s in plan.students]
+
+
 def _key_titles(plan: ExamPlan) -> list[str]:
     tables = [label("student_key_title")] if plan.student_exams else []
     return [label("bookmark_key", variant=v) for v in plan.exams] + tables
@@ -215,9 +253,10 @@ def output_files(plan: ExamPlan) -> list[str]:
     """The file names a plan's build writes: with a roster each student's paper, one print file of all papers
     and one of all keys; else paper.pdf and key.pdf, or paper-A.pdf, key-A.pdf, paper-B.pdf, …; a manifest."""
     papers = paper_files(plan)
+    sheets = sheet_files(plan)
     if plan.students:
-        return [*papers, "papers-all.pdf", "keys.pdf", "manifest.json"]
-    return [name for pair in zip(papers, _key_files(plan), strict=True) for name in pair] + ["manifest.json"]
+        return [*papers, *sheets, "papers-all.pdf", "keys.pdf", "manifest.json"]
+    return [name for pair in zip(papers, _key_files(plan), strict=True) for name in pair] + [*sheets, "manifest.json"]
 
 
 def _other_outputs(plan: ExamPlan, rendered: Rendered) -> Iterator[tuple[str, bytes]]:
@@ -226,8 +265,18 @@ def _other_outputs(plan: ExamPlan, rendered: Rendered) -> Iterator[tuple[str, by
 
     if plan.students:
         # Read back one paper at a time: the print file of a class of 1000 never holds 1000 PDFs in memory.
-        papers = (path.read_bytes() for path in rendered.papers)
-        yield "papers-all.pdf", merge_for_duplex(papers, _paper_titles(plan), rendered.padding)
+        # With answer sheets, each student's 答题卡 follows their paper, on sheets of its own.
+        count = len(plan.students)
+        if plan.options.answer_sheet:
+            pairs = zip(rendered.papers[:count], rendered.papers[count:], strict=True)
+            documents: Iterator[bytes] = (path.read_bytes() for pair in pairs for path in pair)
+            titles = [
+                t for title, sheet in zip(_paper_titles(plan), _sheet_titles(plan), strict=True) for t in (title, sheet)
+            ]
+        else:
+            documents = (path.read_bytes() for path in rendered.papers)
+            titles = _paper_titles(plan)
+        yield "papers-all.pdf", merge_for_duplex(documents, titles, rendered.padding)
         yield "keys.pdf", merge_for_duplex([*rendered.keys.values(), *rendered.tables], _key_titles(plan))
     else:
         yield from zip(_key_files(plan), rendered.keys.values(), strict=True)

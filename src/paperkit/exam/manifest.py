@@ -33,6 +33,8 @@ class Manifest:
     students: tuple[dict[str, Any], ...] = ()
     roster: str = ""
     reprint: dict[str, Any] = field(default_factory=dict)  # {"of": exam id, "changed": [flags]} for a changed reprint
+    # --answer-sheet: {"layouts": {variant: layout}, "sheets": {sheet id: {"variant", "student_id"}}}
+    answer_sheet: dict[str, Any] = field(default_factory=dict)
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -70,6 +72,10 @@ def manifest_json(manifest: Manifest) -> str:
         data["exclude"] = [str(path) for path in options.exclude]
         data["shuffle_options"] = options.shuffle
         data["multi_rule"] = options.multi_rule
+    if options.answer_grid:
+        data["answer_grid"] = True
+    if manifest.answer_sheet:
+        data["answer_sheet"] = manifest.answer_sheet
     if manifest.students:
         data["roster"] = manifest.roster
         data["students"] = list(manifest.students)
@@ -115,6 +121,8 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
             # Manifests written before pools existed drew from the handbook's own items.
             pool=_one_of(data.get("pool", "practice"), POOLS, "pool"),
             multi_rule=_one_of(data.get("multi_rule", "half"), MULTI_RULES, "multi_rule"),
+            answer_sheet="answer_sheet" in data,
+            answer_grid=data.get("answer_grid", False) is True,
         )
         _check_schema(data)
         return Manifest(
@@ -132,11 +140,40 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
             ),
             roster=str(data.get("roster", "")),
             reprint=dict(data.get("reprint", {})),
+            answer_sheet=_answer_sheet(data.get("answer_sheet"), papers),
         )
     except UsageError as error:
         raise UsageError(f"{flag} {path}: {error}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise UsageError(f"{flag} {path}: a field is missing or malformed ({type(error).__name__}: {error})") from None
+
+
+def _answer_sheet(value: object, papers: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The answer sheet record, checked: a layout per variant the manifest prints, sheets naming those variants."""
+    if value is None:
+        return {}
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("layouts"), dict)
+        or not isinstance(value.get("sheets"), dict)
+    ):
+        raise UsageError("answer_sheet: expected layouts and sheets")
+    from paperkit.exam.sheet import layout_from_data
+
+    layouts = {}
+    for variant, layout in value["layouts"].items():
+        if variant not in papers:
+            raise UsageError(f"answer_sheet: a layout for variant {str(variant)[:8]!r}, which has no paper")
+        try:
+            layouts[variant] = layout_from_data(layout).as_data()
+        except (ValueError, AttributeError) as error:
+            raise UsageError(str(error)) from None
+    sheets = {}
+    for sheet, holder in value["sheets"].items():
+        if not isinstance(holder, dict) or holder.get("variant") not in layouts:
+            raise UsageError(f"answer_sheet: sheet {str(sheet)[:12]!r} names no variant with a layout")
+        sheets[str(sheet)] = {"variant": str(holder["variant"]), "student_id": str(holder.get("student_id", ""))}
+    return {"layouts": layouts, "sheets": sheets}
 
 
 def _one_of(value: object, choices: tuple[str, ...], name: str) -> str:

@@ -59,6 +59,8 @@ class ExamOptions:
     exclude: tuple[Path, ...] = ()  # manifests whose items this exam must not reuse (make-ups)
     pool: str = "exam"  # which items a paper draws: held back for exams, practice (the handbook's), or all
     multi_rule: str = "half"  # how 多选 are scored (printed on the paper, used by every scorer): half or per-option
+    answer_sheet: bool = False  # a 答题卡 per student (or a blank one per variant) beside the papers
+    answer_grid: bool = False  # a 选择题答题表 (题号/答案 grid) on the paper itself
 
     @property
     def rules(self) -> Rules:
@@ -81,6 +83,7 @@ HEADER_FLAGS: Mapping[str, str] = {
     "seal_line": "--seal-line",
     "seal_pages": "--seal-pages",
     "seal_fields": "--seal-fields",
+    "answer_grid": "--answer-grid",
 }
 SELECTION_FLAGS: Mapping[str, str] = {
     "modules": "--modules",
@@ -96,6 +99,7 @@ SELECTION_FLAGS: Mapping[str, str] = {
     "shuffle": "--shuffle-options",
     "pool": "--pool",
     "multi_rule": "--multi-rule",
+    "answer_sheet": "--answer-sheet",
 }
 POOLS = ("exam", "practice", "all")  # held back for exams (use: exam), the handbook's items, or both
 POOL_NAMES: Mapping[str, str] = {"exam": "held back for exams", "practice": "for practice", "all": "in all"}
@@ -126,6 +130,8 @@ class ExamFlags:
     shuffle_options: str | None = None
     pool: str | None = None
     multi_rule: str | None = None
+    answer_sheet: bool | None = None
+    answer_grid: bool | None = None
 
     def given(self, names: Mapping[str, str]) -> list[str]:
         """The flags among `names` (field → flag) that were given, in `names` order."""
@@ -176,6 +182,7 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
         multi_rule=defaults.multi_rule
         if flags.multi_rule is None
         else parse_choice("--multi-rule", flags.multi_rule, MULTI_RULES, "rule"),
+        answer_sheet=bool(flags.answer_sheet),
     )
     if parts:
         selection = replace(
@@ -238,6 +245,7 @@ def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
         seal_line=base.seal_line if flags.seal_line is None else flags.seal_line,
         seal_pages=base.seal_pages if flags.seal_pages is None else parse_seal_pages(flags.seal_pages),
         seal_fields=base.seal_fields if flags.seal_fields is None else parse_seal_fields(flags.seal_fields),
+        answer_grid=base.answer_grid if flags.answer_grid is None else flags.answer_grid,
     )
 
 

@@ -19,6 +19,7 @@ from paperkit.exam.manifest import Manifest, ManifestError, manifest_json, read_
 from paperkit.exam.options import ExamFlags, ExamOptions, check_against_bank, refuse_selection, reprint_options
 from paperkit.exam.paper import LETTERS
 from paperkit.exam.roster import Student, assign_variants, read_roster
+from paperkit.exam.sheet import exam_layout, sheet_id
 from paperkit.paths import DEFAULT_BUILD
 from paperkit.questions import bank as qb
 from paperkit.questions.overlap import clash
@@ -87,6 +88,7 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
         papers=_papers(exams),
         students=_student_records(students, personal),
         roster=roster,
+        answer_sheet=answer_sheet_record(exams, students, exam_id) if options.answer_sheet else {},
     )
     folder = out / _folder(exam_id, roster)
     inputs = (source, *([options.roster] if options.roster else []), *options.exclude)
@@ -100,6 +102,26 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
         student_exams=personal,
         inputs=inputs,
     )
+
+
+def answer_sheet_record(exams: Mapping[str, ex.Exam], students: Sequence[Student], exam_id: str) -> dict[str, Any]:
+    """The answer sheets of an exam as its manifest records them: each variant's layout (every box in mm) and
+    each sheet's opaque id with whom it is for (a student, or a variant's blank sheet)."""
+    layouts = {
+        variant: exam_layout(
+            [
+                (q.number, q.points, kind_of(q.question.kind).sheet_field(q.question.item, q.order, q.points))
+                for q in exam.questions
+            ],
+            blank=not students,
+        ).as_data()
+        for variant, exam in exams.items()
+    }
+    if students:
+        sheets = {sheet_id(exam_id, s.student_id): {"variant": s.variant, "student_id": s.student_id} for s in students}
+    else:
+        sheets = {sheet_id(exam_id, variant): {"variant": variant, "student_id": ""} for variant in exams}
+    return {"layouts": layouts, "sheets": sheets}
 
 
 def make_exam_id(options: ExamOptions, excluded: Sequence[str] = ()) -> str:
@@ -280,6 +302,7 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
         students=recorded.students,
         roster=recorded.roster,
         reprint=_reprint_record(recorded, options, changed),
+        answer_sheet=recorded.answer_sheet,
     )
     folder = _folder(recorded.exam_id, recorded.roster)
     if manifest.reprint:

@@ -62,12 +62,16 @@ def open_exam(manifest_path: Path, source: Path) -> Marked:
     return Marked(manifest, questions, handbook.language, titles, tuple(warnings))
 
 
+def scoresheet_bytes(marked: Marked, rows: int = SHEET_ROWS) -> tuple[bytes, bytes]:
+    """scores.xlsx and scores.csv of an exam, as bytes."""
+    return write_xlsx(marked.manifest, marked.questions, rows), write_csv(marked.manifest, marked.questions, rows)
+
+
 def build_scoresheet(manifest_path: Path, source: Path, out: Path | None = None, rows: int = SHEET_ROWS) -> list[Path]:
     """Write scores.xlsx and scores.csv for an exam (beside its manifest unless `out` is given)."""
     marked = open_exam(manifest_path, source)
     folder = out if out is not None else manifest_path.parent
-    xlsx = write_xlsx(marked.manifest, marked.questions, rows)
-    csv = write_csv(marked.manifest, marked.questions, rows)
+    xlsx, csv = scoresheet_bytes(marked, rows)
     written = [folder / "scores.xlsx", folder / "scores.csv"]
     for path, data in zip(written, (xlsx, csv), strict=True):
         write_atomic(path, data)

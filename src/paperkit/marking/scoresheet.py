@@ -150,10 +150,10 @@ def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS
     meta.sheet_state = "hidden"
     out = io.BytesIO()
     workbook.save(out)
-    return _fixed_zip(out.getvalue())
+    return fixed_zip(out.getvalue())
 
 
-def _fixed_zip(data: bytes) -> bytes:
+def fixed_zip(data: bytes) -> bytes:
     """The xlsx with fixed member timestamps and no created/modified times: the same exam gives the same bytes."""
     import re
     import zipfile

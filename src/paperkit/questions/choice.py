@@ -16,6 +16,7 @@ from paperkit.questions.kind import (
     Layout,
     Mark,
     Rules,
+    SheetField,
     common_view,
     letters_of,
     shown,
@@ -186,6 +187,11 @@ def _sheet_formula(cell: str, item: Item, order: tuple[int, ...], points: int, r
     return f"IF(AND({nowrong},{','.join(present)}),{points},IF({nowrong},{partial},0))"
 
 
+def _sheet_field(item: Item, order: tuple[int, ...], points: int) -> SheetField:
+    letters = tuple((letter, letter) for letter in LETTERS[: len(item.options)])
+    return SheetField(bubbles=letters, single=item.kind == CHOICE.name)
+
+
 def _printed_key(item: Item, order: tuple[int, ...]) -> str:
     return printed_letters(item, order)
 
@@ -206,6 +212,7 @@ CHOICE = Kind(
     answer_texts=_keyed_options,
     shown_texts=_stem_and_options,
     interaction=_interaction,
+    sheet_field=_sheet_field,
     printed_key=_printed_key,
     takes_answer=_takes_letters,
     score=_score,
@@ -223,6 +230,7 @@ MULTI = Kind(
     answer_texts=_keyed_options,
     shown_texts=_stem_and_options,
     interaction=_interaction,
+    sheet_field=_sheet_field,
     printed_key=_printed_key,
     takes_answer=_takes_letters,
     score=_score,

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from paperkit.labels import label
-from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, common_view, text_width
+from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, SheetField, common_view, text_width
 from paperkit.text.markup import plain_text
 
 if TYPE_CHECKING:
@@ -244,6 +244,10 @@ def _interaction(item: Item) -> Interaction:
     return Interaction("blanks", item.q, segments=tuple(blank_segments(item.q)))
 
 
+def _sheet_field(item: Item, order: tuple[int, ...], points: int) -> SheetField:
+    return SheetField(lines=len(blanks(item.q)))  # a line per blank, scored on its strip
+
+
 def _printed_key(item: Item, order: tuple[int, ...]) -> str:
     return "；".join(answers[0] for answers in blanks(item.q))
 
@@ -279,6 +283,7 @@ FILL = Kind(
     answer_texts=_blank_answers,
     shown_texts=_stem,
     interaction=_interaction,
+    sheet_field=_sheet_field,
     printed_key=_printed_key,
     takes_answer=_one_blank,
     score=_score,

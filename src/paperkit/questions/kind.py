@@ -75,6 +75,22 @@ class Interaction:
 
 SHAPES = ("options", "statement", "blanks", "essay")
 
+
+@dataclass(frozen=True)
+class SheetField:
+    """How an item appears on an answer sheet (答题卡): a row of boxes the student fills, each a value, or an
+    answer area of `lines` writing lines that the teacher scores on its score strip."""
+
+    bubbles: tuple[tuple[str, str], ...] = ()  # (value, printed label) per box: ("A", "A"), ("T", "√")
+    lines: int = 0
+    single: bool = True  # one box is the answer (several filled is a misread or a wrong answer, not a set)
+
+
+def area_field(item: Item, order: tuple[int, ...], points: int) -> SheetField:
+    """An answer area sized by the item's points: about eight lines for ten points, 2–12."""
+    return SheetField(lines=max(2, min(12, round(points * 0.8))))
+
+
 Score = Callable[[str, Item, tuple[int, ...], int, Rules], Mark]
 PrintedKey = Callable[[Item, tuple[int, ...]], str]
 SheetFormula = Callable[[str, Item, tuple[int, ...], int, Rules], "str | None"]
@@ -109,6 +125,7 @@ class Kind:
     answer_texts: Texts  # what answers the item: no other item on its paper may show these
     shown_texts: Texts  # what a student sees of it: its stem (blanks left out) and options
     interaction: Callable[[Item], Interaction]  # how a learning platform takes it (export/)
+    sheet_field: Callable[[Item, tuple[int, ...], int], SheetField]  # how it appears on an answer sheet
     printed_key: PrintedKey  # the key as one paper prints it: letters in printed order, true/false, an answer
     takes_answer: Callable[[Item], bool] = _no_answer  # a score-sheet cell may hold the student's answer
     score: Score = _points_only  # a typed or scanned answer (not points) as a Mark

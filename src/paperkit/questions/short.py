@@ -9,7 +9,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from paperkit.labels import label
-from paperkit.questions.kind import Interaction, Item, Kind, Layout, common_view, scaled_rubric
+from paperkit.questions.kind import Interaction, Item, Kind, Layout, area_field, common_view, scaled_rubric
 from paperkit.text.markup import math_spans, visible_text
 
 if TYPE_CHECKING:
@@ -90,5 +90,6 @@ SHORT = Kind(
     answer_texts=_reference_answer,
     shown_texts=_stem,
     interaction=_interaction,
+    sheet_field=area_field,
     printed_key=_printed_key,
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from paperkit.errors import CellProblem
 from paperkit.labels import label
-from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, common_view, shown
+from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, SheetField, common_view, shown
 
 if TYPE_CHECKING:
     from paperkit.questions.bank import ExamQuestion
@@ -54,6 +54,10 @@ def _interaction(item: Item) -> Interaction:
     return Interaction("statement", item.q, truth=is_true(item), feedback=item.why)
 
 
+def _sheet_field(item: Item, order: tuple[int, ...], points: int) -> SheetField:
+    return SheetField(bubbles=(("T", "√"), ("F", "×")))
+
+
 def _printed_key(item: Item, order: tuple[int, ...]) -> str:
     return "true" if is_true(item) else "false"
 
@@ -93,6 +97,7 @@ TRUEFALSE = Kind(
     answer_texts=_true_statement,
     shown_texts=_stem,
     interaction=_interaction,
+    sheet_field=_sheet_field,
     printed_key=_printed_key,
     takes_answer=_takes,
     score=_score,

@@ -1,0 +1,239 @@
+"""Reading one scanned or photographed answer-sheet page: find it, straighten it, and measure every box.
+
+The sheet was generated here, so every box's place is known to a hundredth of a millimetre (exam/sheet.py).
+The page is found by its ArUco markers (any rotation; one covered marker still leaves five), mapped onto the
+sheet's own coordinates by a homography, flattened (uneven light divided out), and each box measured against
+the same box on the blank sheet as paperkit rendered it: only what the student (or the teacher) added counts.
+A box is filled, empty or unclear by two thresholds on two measures (how much of it is covered, how dark);
+unclear is never guessed: it goes to review. Vision lives here and in marking/scan.py only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from paperkit.exam.sheet import MARKER, MARKERS, PAGE_H, PAGE_W, QR_AT, QR_SIZE, Box, read_payload
+
+SCALE = 8.0  # px per mm of the straightened page (A4 → 1680 × 2376)
+INNER = 0.2  # the part of a box measured: a fifth off each side, clear of its printed border
+INK = 0.28  # a pixel this much darker than the paper (0–1) is ink
+
+# Decisions, on a box's coverage (share of its inner pixels that are ink, less the blank sheet's) and its ink
+# (mean darkness, less the blank's): filled above both FILLED bounds, empty below both EMPTY bounds, else
+# unclear. Tuned on bench seeds 1000–1099 (bench/scan_bench.py), tested on others.
+FILLED_COVERAGE, FILLED_INK = 0.70, 0.25
+EMPTY_COVERAGE, EMPTY_INK = 0.12, 0.07
+RESIDUE_COVERAGE, RESIDUE_INK = 0.06, 0.18  # lighter than this and no ink pixels: what an eraser leaves
+
+# The page gate: fewer markers, a worse fit or a blurrier page is rejected with its reason.
+MIN_MARKERS = 3
+MAX_REPROJECTION_MM = 0.9
+MIN_SHARPNESS = 12.0  # variance of the Laplacian of the straightened page
+MIN_PX_PER_MM = 3.0  # about 75 dpi
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One box as read: how much ink it gained over the blank sheet, and what that means."""
+
+    box: Box
+    coverage: float
+    ink: float
+    state: str  # "filled", "empty" or "unclear"
+    confidence: float  # 0–1: how far from the nearest threshold
+
+
+@dataclass
+class Page:
+    """A page as found: its QR payload, the quality gate's figures and verdict, and the straightened image."""
+
+    source: str
+    markers: int = 0
+    reprojection_mm: float = 0.0
+    sharpness: float = 0.0
+    px_per_mm: float = 0.0
+    qr: tuple[str, int] | None = None
+    problem: str = ""  # why the page cannot be read ('' when it can)
+    image: Any = field(default=None, repr=False)  # the straightened, flattened page (float32, paper = 1)
+
+
+def _dictionary() -> Any:
+    return cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+
+
+def _detector() -> Any:
+    parameters = cv2.aruco.DetectorParameters()
+    parameters.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    parameters.adaptiveThreshWinSizeMax = 53
+    return cv2.aruco.ArucoDetector(_dictionary(), parameters)
+
+
+def _marker_corners_mm(marker: int) -> np.ndarray:
+    x, y = MARKERS[marker]
+    return np.array([[x, y], [x + MARKER, y], [x + MARKER, y + MARKER], [x, y + MARKER]], dtype=np.float32)
+
+
+def find_page(gray: np.ndarray, source: str) -> Page:
+    """Find a sheet page in a grayscale image (uint8) and straighten it; the Page says why when it cannot."""
+    page = Page(source)
+    longest = max(gray.shape)
+    shrink = 1.0
+    work = gray
+    if longest > 2600:  # detect on a smaller copy; the homography is scaled back
+        shrink = 2600 / longest
+        work = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
+    corners, ids, _ = _detector().detectMarkers(work)
+    found: dict[int, np.ndarray] = {}
+    for quad, marker in zip(corners, ids.flatten() if ids is not None else (), strict=False):
+        if 0 <= int(marker) < len(MARKERS) and int(marker) not in found:
+            found[int(marker)] = quad.reshape(4, 2) / shrink
+    page.markers = len(found)
+    if len(found) < MIN_MARKERS:
+        page.problem = f"found {len(found)} of the {len(MARKERS)} alignment marks (at least {MIN_MARKERS} needed)"
+        return page
+    source_points = np.concatenate([found[m] for m in sorted(found)]).astype(np.float32)
+    target_mm = np.concatenate([_marker_corners_mm(m) for m in sorted(found)])
+    homography, _ = cv2.findHomography(source_points, target_mm * SCALE, 0)
+    if homography is None:
+        page.problem = "the alignment marks do not make a page"
+        return page
+    mapped = cv2.perspectiveTransform(source_points.reshape(-1, 1, 2), homography).reshape(-1, 2) / SCALE
+    page.reprojection_mm = float(np.sqrt(np.mean(np.sum((mapped - target_mm) ** 2, axis=1))))
+    side = np.mean([np.linalg.norm(found[m][1] - found[m][0]) for m in found])
+    page.px_per_mm = float(side / MARKER)
+    size = (int(PAGE_W * SCALE), int(PAGE_H * SCALE))
+    straight = cv2.warpPerspective(gray, homography, size, flags=cv2.INTER_LINEAR, borderValue=255)
+    page.sharpness = float(cv2.Laplacian(straight[400:2000, 150:1530], cv2.CV_64F).var())
+    page.image = flatten(straight)
+    page.qr = read_qr(straight)
+    if page.reprojection_mm > MAX_REPROJECTION_MM:
+        page.problem = f"the page is bent or folded: its marks are {page.reprojection_mm:.1f} mm off a flat page"
+    elif page.px_per_mm < MIN_PX_PER_MM:
+        page.problem = f"too coarse: {page.px_per_mm * 25.4:.0f} dpi at the sheet (at least 75 needed)"
+    elif page.sharpness < MIN_SHARPNESS:
+        page.problem = f"too blurred to read (sharpness {page.sharpness:.0f}, at least {MIN_SHARPNESS:.0f})"
+    return page
+
+
+def flatten(straight: np.ndarray) -> np.ndarray:
+    """The page with its lighting divided out: paper 1.0 everywhere, ink darker (float32)."""
+    small = cv2.resize(straight, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    paper = cv2.GaussianBlur(paper, (0, 0), 3)
+    paper = cv2.resize(paper, (straight.shape[1], straight.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.clip(straight.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0), 0.0, 1.0)
+
+
+def read_qr(straight: np.ndarray) -> tuple[str, int] | None:
+    """The sheet id and page from the QR code where the sheet prints it (None if unreadable or not ours)."""
+    import zxingcpp
+
+    x, y = QR_AT
+    margin = 4.0
+    crop = straight[
+        int((y - margin) * SCALE) : int((y + QR_SIZE + margin) * SCALE),
+        int((x - margin) * SCALE) : int((x + QR_SIZE + margin) * SCALE),
+    ]
+    for image in (crop, cv2.resize(crop, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)):
+        for code in zxingcpp.read_barcodes(image):
+            payload = read_payload(code.text)
+            if payload is not None:
+                return payload
+    return None
+
+
+def measure(image: np.ndarray, box: Box) -> tuple[float, float]:
+    """A box's coverage (share of inner pixels that are ink) and ink (mean darkness) on a flattened page."""
+    dx, dy = box.w * INNER, box.h * INNER
+    top, bottom = int((box.y + dy) * SCALE), int((box.y + box.h - dy) * SCALE)
+    left, right = int((box.x + dx) * SCALE), int((box.x + box.w - dx) * SCALE)
+    inner = 1.0 - image[top:bottom, left:right]
+    if inner.size == 0:
+        return 0.0, 0.0
+    return float(np.mean(inner > INK)), float(np.mean(inner))
+
+
+def decide(coverage: float, ink: float) -> tuple[str, float]:
+    """Filled, empty or unclear, and the confidence (how far from the nearest threshold, 0–1)."""
+    if coverage >= FILLED_COVERAGE and ink >= FILLED_INK:
+        margin = min((coverage - FILLED_COVERAGE) / (1 - FILLED_COVERAGE), (ink - FILLED_INK) / (1 - FILLED_INK))
+        return "filled", min(1.0, 0.5 + margin)
+    if coverage <= EMPTY_COVERAGE and ink <= EMPTY_INK:
+        margin = min((EMPTY_COVERAGE - coverage) / EMPTY_COVERAGE, (EMPTY_INK - ink) / EMPTY_INK)
+        return "empty", min(1.0, 0.5 + margin / 2)
+    return "unclear", 0.0
+
+
+def read_boxes(image: np.ndarray, blank: np.ndarray, boxes: list[Box]) -> list[Reading]:
+    """Every box of a page, each measured against the same box on the blank sheet."""
+    readings = []
+    for box in boxes:
+        coverage, ink = measure(image, box)
+        base_coverage, base_ink = measure(blank, box)
+        gained = (max(0.0, coverage - base_coverage), max(0.0, ink - base_ink))
+        state, confidence = decide(*gained)
+        readings.append(Reading(box, gained[0], gained[1], state, confidence))
+    return readings
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one question's boxes say: the value read (letters, T/F, points; '' for none), whether it stands
+    without a person looking (`status` "read", "blank" or "review"), why not, and how sure the reader is."""
+
+    number: int
+    value: str
+    status: str
+    reason: str = ""
+    confidence: float = 1.0
+
+
+def _residue(reading: Reading) -> bool:
+    return reading.state == "unclear" and reading.coverage <= RESIDUE_COVERAGE and reading.ink <= RESIDUE_INK
+
+
+def decide_question(number: int, readings: list[Reading], single: bool, strip: bool) -> Answer:
+    """A question's answer from its boxes: bubbles (one value for a single-answer item, several for a multi one)
+    or a score strip (an integer box, and ½). Faint marks beside a clear one are what an eraser left; anything
+    else unclear, several marks where one belongs, or no score at all goes to review, never guessed."""
+    filled = [r for r in readings if r.state == "filled"]
+    unclear = [r for r in readings if r.state == "unclear" and not _residue(r)]
+    residue = [r for r in readings if _residue(r)]
+    confidence = min((r.confidence for r in readings if r.state != "unclear"), default=1.0)
+    if unclear:
+        shown = "、".join(r.box.label or r.box.value for r in unclear)
+        return Answer(number, _value(filled, strip), "review", f"unclear mark in {shown}", 0.0)
+    if strip:
+        units = [r for r in filled if r.box.value != "0.5"]
+        half = any(r.box.value == "0.5" for r in filled)
+        if not filled:
+            return Answer(number, "", "review", "no score marked", 0.0)
+        if len({r.box.value for r in units}) > 1 and not _tens_and_units(units):
+            return Answer(number, _value(filled, strip), "review", "several scores marked", 0.0)
+        if not units and half:
+            return Answer(number, "0.5", "read", "", confidence)
+        return Answer(number, _value(filled, strip), "read", "", confidence)
+    if not filled:
+        if residue:
+            return Answer(number, "", "review", "only an erased mark", 0.0)
+        return Answer(number, "", "blank", "", confidence)
+    if single and len(filled) > 1:
+        return Answer(number, _value(filled, strip), "review", "several boxes filled", 0.0)
+    return Answer(number, _value(filled, strip), "read", "erasure beside the mark" if residue else "", confidence)
+
+
+def _tens_and_units(units: list[Reading]) -> bool:
+    tens = [r for r in units if int(r.box.value) >= 10]
+    ones = [r for r in units if int(r.box.value) < 10]
+    return len(tens) <= 1 and len(ones) <= 1
+
+
+def _value(filled: list[Reading], strip: bool) -> str:
+    if strip:
+        total = sum(float(r.box.value) for r in filled)
+        return f"{total:g}"
+    return "".join(sorted(r.box.value for r in filled))
