@@ -71,7 +71,7 @@ def mark(image: np.ndarray, box: object, style: str, px_per_mm: float, rng: rand
             -1,
         )
     elif style == "tick":
-        thick = max(1, int(px_per_mm * 0.3))
+        thick = max(1, round(px_per_mm * 0.45))  # a 2B pencil line, about 0.45 mm
         cv2.polylines(
             image,
             [
@@ -85,7 +85,7 @@ def mark(image: np.ndarray, box: object, style: str, px_per_mm: float, rng: rand
             thick,
         )
     elif style == "cross":
-        thick = max(1, int(px_per_mm * 0.3))
+        thick = max(1, round(px_per_mm * 0.45))  # a 2B pencil line, about 0.45 mm
         cv2.line(image, (x0 + w // 8, y0 + h // 8), (x1 - w // 8, y1 - h // 8), grey, thick)
         cv2.line(image, (x1 - w // 8, y0 + h // 8), (x0 + w // 8, y1 - h // 8), grey, thick)
     elif style == "dot":
@@ -97,7 +97,7 @@ def mark(image: np.ndarray, box: object, style: str, px_per_mm: float, rng: rand
         residue = rng.randint(200, 228)
         cv2.rectangle(image, (x0 + 1, y0 + 1), (x1 - 1, y1 - 1), residue, -1)
     elif style == "stray":
-        thick = max(1, int(px_per_mm * 0.2))
+        thick = max(1, round(px_per_mm * 0.35))
         cv2.line(image, (x0 - w // 3, y0 + h // 2), (x0 + w // 4, y0 + h // 3), rng.randint(30, 90), thick)
 
 

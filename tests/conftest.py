@@ -108,6 +108,7 @@ RENDER_FILES = {
     "test_pdf.py",
     "test_preview.py",
     "test_repro.py",
+    "test_scan.py",
 }
 RENDER_TESTS = {
     "test_errors.py::test_a_bom_roster_with_empty_lines_builds",

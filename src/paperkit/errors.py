@@ -61,14 +61,15 @@ class OutputError(PaperkitError):
 class ScoreSheetError(PaperkitError):
     """A score sheet that cannot be analysed; every problem is one line with its sheet, row and column."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], subject: str = "the score sheet") -> None:
         self.problems = problems
+        self.subject = subject
         super().__init__(self.summary())
 
     def summary(self) -> str:
         """The closing line after the list of problems."""
         count = len(self.problems)
-        return f"{count} {'problem' if count == 1 else 'problems'} in the score sheet; nothing was written."
+        return f"{count} {'problem' if count == 1 else 'problems'} in {self.subject}; nothing was written."
 
     def lines(self) -> list[str]:
         """Every problem, one line each, then the summary."""

@@ -52,7 +52,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "sheet_question": "{number}（{points}分）",
         "sheet_total": "总分（{points}分）",
         "sheet_invalid": "填写 0 到 {points} 的分数，或学生所选的选项字母（客观题）。",
-        "answer_sheet_title": "答 题 卡",
+        "answer_sheet_title": "答题卡",
         "bookmark_sheet": "{id} {name}（答题卡）",
         "sheet_points": "（{points} 分）",
         "sheet_page_of": "第 {page} 页 共 {pages} 页",

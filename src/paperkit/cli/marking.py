@@ -76,12 +76,13 @@ def analyze(
 def scan(
     manifest: ManifestArgument,
     inputs: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
-            metavar="SCAN...",
+            metavar="[SCAN]...",
             help="Scanned answer sheets: PDFs (any number of pages, any order) or photos (JPEG, PNG, HEIC).",
+            show_default=False,
         ),
-    ],
+    ] = None,
     source: SourceOption = DEFAULT_SOURCE,
     review: Annotated[
         Path | None,
@@ -96,7 +97,7 @@ def scan(
     from paperkit.marking.scan import scan as run_scan
 
     with reported():
-        report = run_scan(manifest, inputs, source, review, parse_whole("--rows", rows, 1, 2000))
+        report = run_scan(manifest, inputs or [], source, review, parse_whole("--rows", rows, 1, 2000))
         for line in report.lines():
             typer.echo(line, err=True)
         for path in report.written:

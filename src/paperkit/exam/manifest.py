@@ -167,7 +167,7 @@ def _answer_sheet(value: object, papers: dict[str, dict[str, Any]]) -> dict[str,
         try:
             layouts[variant] = layout_from_data(layout).as_data()
         except (ValueError, AttributeError) as error:
-            raise UsageError(str(error)) from None
+            raise UsageError(f"answer_sheet.layouts.{str(variant)[:8]}: {error}") from None
     sheets = {}
     for sheet, holder in value["sheets"].items():
         if not isinstance(holder, dict) or holder.get("variant") not in layouts:

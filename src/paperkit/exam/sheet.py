@@ -154,8 +154,10 @@ def layout_from_data(data: dict[str, Any]) -> SheetLayout:
             id_digits=int(data.get("id_digits", 0)),
             singles=tuple(int(n) for n in data.get("singles", ())),
         )
-    except (KeyError, TypeError) as error:
-        raise ValueError(f"answer sheet layout: {error}") from None
+    except KeyError as error:
+        raise ValueError(f"a box or area has no {error}") from None
+    except TypeError as error:
+        raise ValueError(f"malformed ({error})") from None
 
 
 def exam_layout(questions: Sequence[tuple[int, int, SheetField]], blank: bool) -> SheetLayout:
@@ -327,7 +329,7 @@ def read_payload(text: str) -> tuple[str, int] | None:
 
 
 def shown_id(sheet: str) -> str:
-    """The sheet id as printed under the QR code, in two groups of four."""
+    """The sheet id as printed under the QR code (and typed into review.csv), in two groups of four."""
     return f"{sheet[:4]}-{sheet[4:]}"
 
 
@@ -411,7 +413,7 @@ def sheet_context(
                     "left": _mm(QR_AT[0]),
                     "top": _mm(QR_AT[1]),
                     "svg": Markup(qr_svg(qr_payload(holder.sheet, number))),
-                    "text": shown_id(holder.sheet),
+                    "text": f"{shown_id(holder.sheet)} · {number}",
                     "text_top": _mm(QR_AT[1] + QR_SIZE + 1.0),
                 },
                 "boxes": [

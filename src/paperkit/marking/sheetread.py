@@ -19,14 +19,15 @@ import numpy as np
 from paperkit.exam.sheet import MARKER, MARKERS, PAGE_H, PAGE_W, QR_AT, QR_SIZE, Box, read_payload
 
 SCALE = 8.0  # px per mm of the straightened page (A4 → 1680 × 2376)
-INNER = 0.2  # the part of a box measured: a fifth off each side, clear of its printed border
+INNER = 0.2  # the core of a box: a fifth off each side, clear of its printed border
+WHOLE = 0.12  # the whole inside of a box, just clear of its border (where a thin tick still shows)
 INK = 0.28  # a pixel this much darker than the paper (0–1) is ink
 
 # Decisions, on a box's coverage (share of its inner pixels that are ink, less the blank sheet's) and its ink
 # (mean darkness, less the blank's): filled above both FILLED bounds, empty below both EMPTY bounds, else
 # unclear. Tuned on bench seeds 1000–1099 (bench/scan_bench.py), tested on others.
 FILLED_COVERAGE, FILLED_INK = 0.70, 0.25
-EMPTY_COVERAGE, EMPTY_INK = 0.12, 0.07
+EMPTY_COVERAGE, EMPTY_INK, EMPTY_TRACE = 0.12, 0.07, 0.05
 RESIDUE_COVERAGE, RESIDUE_INK = 0.06, 0.18  # lighter than this and no ink pixels: what an eraser leaves
 
 # The page gate: fewer markers, a worse fit or a blurrier page is rejected with its reason.
@@ -45,6 +46,7 @@ class Reading:
     ink: float
     state: str  # "filled", "empty" or "unclear"
     confidence: float  # 0–1: how far from the nearest threshold
+    trace: float = 0.0  # share of ink pixels anywhere inside the border
 
 
 @dataclass
@@ -146,23 +148,31 @@ def read_qr(straight: np.ndarray) -> tuple[str, int] | None:
     return None
 
 
-def measure(image: np.ndarray, box: Box) -> tuple[float, float]:
-    """A box's coverage (share of inner pixels that are ink) and ink (mean darkness) on a flattened page."""
-    dx, dy = box.w * INNER, box.h * INNER
+def _inside(image: np.ndarray, box: Box, inset: float) -> np.ndarray:
+    # At least half a millimetre in: a neighbour's overshoot or a slightly off fit stays outside.
+    dx, dy = max(box.w * inset, 0.5), max(box.h * inset, 0.5)
     top, bottom = int((box.y + dy) * SCALE), int((box.y + box.h - dy) * SCALE)
     left, right = int((box.x + dx) * SCALE), int((box.x + box.w - dx) * SCALE)
-    inner = 1.0 - image[top:bottom, left:right]
-    if inner.size == 0:
-        return 0.0, 0.0
-    return float(np.mean(inner > INK)), float(np.mean(inner))
+    return 1.0 - image[max(0, top) : max(0, bottom), max(0, left) : max(0, right)]
 
 
-def decide(coverage: float, ink: float) -> tuple[str, float]:
-    """Filled, empty or unclear, and the confidence (how far from the nearest threshold, 0–1)."""
+def measure(image: np.ndarray, box: Box) -> tuple[float, float, float]:
+    """A box's coverage (share of its core's pixels that are ink), ink (the core's mean darkness), and trace
+    (share of ink pixels anywhere inside its border: a thin tick or cross shows here) on a flattened page."""
+    core = _inside(image, box, INNER)
+    whole = _inside(image, box, WHOLE)
+    if core.size == 0 or whole.size == 0:
+        return 0.0, 0.0, 0.0
+    return float(np.mean(core > INK)), float(np.mean(core)), float(np.mean(whole > INK))
+
+
+def decide(coverage: float, ink: float, trace: float = 0.0) -> tuple[str, float]:
+    """Filled, empty or unclear, and the confidence (how far from the nearest threshold, 0–1). A box with a
+    trace of ink (a tick, a cross) is never empty, however clean its core."""
     if coverage >= FILLED_COVERAGE and ink >= FILLED_INK:
         margin = min((coverage - FILLED_COVERAGE) / (1 - FILLED_COVERAGE), (ink - FILLED_INK) / (1 - FILLED_INK))
         return "filled", min(1.0, 0.5 + margin)
-    if coverage <= EMPTY_COVERAGE and ink <= EMPTY_INK:
+    if coverage <= EMPTY_COVERAGE and ink <= EMPTY_INK and trace <= EMPTY_TRACE:
         margin = min((EMPTY_COVERAGE - coverage) / EMPTY_COVERAGE, (EMPTY_INK - ink) / EMPTY_INK)
         return "empty", min(1.0, 0.5 + margin / 2)
     return "unclear", 0.0
@@ -172,18 +182,17 @@ def read_boxes(image: np.ndarray, blank: np.ndarray, boxes: list[Box]) -> list[R
     """Every box of a page, each measured against the same box on the blank sheet."""
     readings = []
     for box in boxes:
-        coverage, ink = measure(image, box)
-        base_coverage, base_ink = measure(blank, box)
-        gained = (max(0.0, coverage - base_coverage), max(0.0, ink - base_ink))
+        gained = [max(0.0, now - before) for now, before in zip(measure(image, box), measure(blank, box), strict=True)]
         state, confidence = decide(*gained)
-        readings.append(Reading(box, gained[0], gained[1], state, confidence))
+        readings.append(Reading(box, gained[0], gained[1], state, confidence, gained[2]))
     return readings
 
 
 @dataclass(frozen=True)
 class Answer:
     """What one question's boxes say: the value read (letters, T/F, points; '' for none), whether it stands
-    without a person looking (`status` "read", "blank" or "review"), why not, and how sure the reader is."""
+    without a person looking (`status` "read", "blank", "unmarked" for a score strip not filled in, or "review"),
+    why not, and how sure the reader is."""
 
     number: int
     value: str
@@ -193,7 +202,12 @@ class Answer:
 
 
 def _residue(reading: Reading) -> bool:
-    return reading.state == "unclear" and reading.coverage <= RESIDUE_COVERAGE and reading.ink <= RESIDUE_INK
+    return (
+        reading.state == "unclear"
+        and reading.coverage <= RESIDUE_COVERAGE
+        and reading.ink <= RESIDUE_INK
+        and reading.trace <= EMPTY_TRACE
+    )
 
 
 def decide_question(number: int, readings: list[Reading], single: bool, strip: bool) -> Answer:
@@ -210,8 +224,8 @@ def decide_question(number: int, readings: list[Reading], single: bool, strip: b
     if strip:
         units = [r for r in filled if r.box.value != "0.5"]
         half = any(r.box.value == "0.5" for r in filled)
-        if not filled:
-            return Answer(number, "", "review", "no score marked", 0.0)
+        if not filled:  # not marked yet (or skipped): the cell stays empty, and the run counts these
+            return Answer(number, "", "unmarked", "no score marked", confidence)
         if len({r.box.value for r in units}) > 1 and not _tens_and_units(units):
             return Answer(number, _value(filled, strip), "review", "several scores marked", 0.0)
         if not units and half:
