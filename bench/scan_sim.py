@@ -40,8 +40,20 @@ def _rect(box: object, px_per_mm: float) -> tuple[int, int, int, int]:
 
 
 def mark(image: np.ndarray, box: object, style: str, px_per_mm: float, rng: random.Random) -> None:
-    """Draw one mark into a box, in place."""
+    """Draw one mark into a box, in place. Graphite darkens what is under it and an eraser lifts only graphite:
+    the mark is drawn on a white layer and laid over the page (the darker of the two wins), so printed borders
+    and letters stay as dark as they were."""
     x0, y0, x1, y1 = _rect(box, px_per_mm)
+    w, h = x1 - x0, y1 - y0
+    top, left = max(0, y0 - h), max(0, x0 - w)
+    bottom, right = min(image.shape[0], y1 + h), min(image.shape[1], x1 + w)
+    layer = np.full((bottom - top, right - left), 255, np.uint8)
+    _draw(layer, (x0 - left, y0 - top, x1 - left, y1 - top), style, px_per_mm, rng)
+    np.minimum(image[top:bottom, left:right], layer, out=image[top:bottom, left:right])
+
+
+def _draw(image: np.ndarray, rect: tuple[int, int, int, int], style: str, px_per_mm: float, rng: random.Random) -> None:
+    x0, y0, x1, y1 = rect
     w, h = x1 - x0, y1 - y0
     grey = {"full": rng.randint(10, 50), "pencil": rng.randint(60, 105), "light": rng.randint(115, 140)}.get(
         style, rng.randint(20, 70)
@@ -124,10 +136,10 @@ def degrade(image: np.ndarray, condition: Condition, rng: random.Random) -> np.n
     out = image
     if condition.cover_marker:
         out = out.copy()
-        corner = rng.choice(
-            [(0, 0), (w - int(w * 0.12), 0), (0, h - int(h * 0.09)), (w - int(w * 0.12), h - int(h * 0.09))]
-        )
-        cv2.rectangle(out, corner, (corner[0] + int(w * 0.12), corner[1] + int(h * 0.09)), rng.randint(90, 150), -1)
+        # A thumb over one corner's marker (23 × 19 mm: the QR code below the top-right one stays clear).
+        cw, ch = int(w * 0.11), int(h * 0.065)
+        corner = rng.choice([(0, 0), (w - cw, 0), (0, h - ch), (w - cw, h - ch)])
+        cv2.rectangle(out, corner, (corner[0] + cw, corner[1] + ch), rng.randint(90, 150), -1)
     if condition.curl:
         px = condition.curl * w / 210
         map_x, map_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))

@@ -10,7 +10,8 @@ unclear is never guessed: it goes to review. Vision lives here and in marking/sc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -21,6 +22,13 @@ from paperkit.exam.sheet import MARKER, MARKERS, PAGE_H, PAGE_W, QR_AT, QR_SIZE,
 SCALE = 8.0  # px per mm of the straightened page (A4 → 1680 × 2376)
 INNER = 0.2  # the core of a box: a fifth off each side, clear of its printed border
 WHOLE = 0.12  # the whole inside of a box, just clear of its border (where a thin tick still shows)
+
+# Following a bent page (bend): tiles matched first on a COARSE px/mm copy. A box whose border, where the field
+# puts it, is lighter than BORDER_KEPT of the blank's is lost (unclear), never measured.
+COARSE, MEDIUM = 2.0, 4.0
+BORDER_KEPT = 0.5
+BORDER_BAND = 0.6  # mm either side of where a border should be
+SETTLE_BAND = 0.6  # mm either side of the field's place where a box's own borders are looked for
 INK = 0.28  # a pixel this much darker than the paper (0–1) is ink
 
 # Decisions, on a box's coverage (share of its inner pixels that are ink, less the blank sheet's) and its ink
@@ -47,6 +55,7 @@ class Reading:
     state: str  # "filled", "empty" or "unclear"
     confidence: float  # 0–1: how far from the nearest threshold
     trace: float = 0.0  # share of ink pixels anywhere inside the border
+    lost: bool = False  # the box could not be found where the page has it
 
 
 @dataclass
@@ -150,7 +159,7 @@ def read_qr(straight: np.ndarray) -> tuple[str, int] | None:
 
 def _inside(image: np.ndarray, box: Box, inset: float) -> np.ndarray:
     # At least half a millimetre in: a neighbour's overshoot or a slightly off fit stays outside.
-    dx, dy = max(box.w * inset, 0.5), max(box.h * inset, 0.5)
+    dx, dy = (max(box.w * inset, 0.5), max(box.h * inset, 0.5)) if inset else (0.0, 0.0)
     top, bottom = int((box.y + dy) * SCALE), int((box.y + box.h - dy) * SCALE)
     left, right = int((box.x + dx) * SCALE), int((box.x + box.w - dx) * SCALE)
     return 1.0 - image[max(0, top) : max(0, bottom), max(0, left) : max(0, right)]
@@ -179,13 +188,191 @@ def decide(coverage: float, ink: float, trace: float = 0.0) -> tuple[str, float]
 
 
 def read_boxes(image: np.ndarray, blank: np.ndarray, boxes: list[Box]) -> list[Reading]:
-    """Every box of a page, each measured against the same box on the blank sheet."""
+    """Every box of a page, each measured against the same box on the blank sheet, where the page really has it.
+
+    The homography puts a box within a fraction of a millimetre on a flat page. A curled or bowed page is followed
+    in two steps: a smooth displacement field fitted to large tiles of the printed page (bend), then each group of
+    boxes (a question's row, a 考号 column) matched within a millimetre of where the field puts it, a search too
+    short to slip onto a neighbouring row. A box whose printed border is not where that puts it is unclear."""
+    field = bend(image, blank)
+    medium_scan, medium_blank = _scaled(image, MEDIUM), _scaled(blank, MEDIUM)
+    placed: list[tuple[Box, Box, float]] = []  # each box, where the page has it, and how clear its border is there
+    for group in _groups(boxes):
+        x0, y0 = min(b.x for b in group), min(b.y for b in group)
+        x1, y1 = max(b.x + b.w for b in group), max(b.y + b.h for b in group)
+        centre = field((x0 + x1) / 2, (y0 + y1) / 2)
+        local = _match(medium_scan, medium_blank, MEDIUM, (x0 - 1.5, y0 - 1.5, x1 + 1.5, y1 + 1.5), centre, 1.0)
+        # A clear local match corrects the field for the whole group; each box keeps the field's own slope.
+        delta = (local[0] - centre[0], local[1] - centre[1]) if local is not None and local[2] >= MIN_LOCAL else (0, 0)
+        for box in group:
+            dx, dy = field(box.x + box.w / 2, box.y + box.h / 2)
+            moved = _settle(image, replace(box, x=box.x + dx + delta[0], y=box.y + dy + delta[1]))
+            placed.append((box, moved, _border(image, moved) / max(_border(blank, box), 1e-3)))
+    # A blurred or coarse page shows every border fainter than the crisp blank: a box is lost only when its border
+    # is much fainter than this page's typical one.
+    typical = float(np.median([clear for _, _, clear in placed])) if placed else 1.0
     readings = []
-    for box in boxes:
-        gained = [max(0.0, now - before) for now, before in zip(measure(image, box), measure(blank, box), strict=True)]
+    for box, moved, clear in placed:
+        if clear < BORDER_KEPT * typical:
+            readings.append(Reading(box, 0.0, 0.0, "unclear", 0.0, 0.0, lost=True))
+            continue
+        now, was = measure(image, moved), measure(blank, box)
+        gained = [max(0.0, a - b) for a, b in zip(now, was, strict=True)]
         state, confidence = decide(*gained)
         readings.append(Reading(box, gained[0], gained[1], state, confidence, gained[2]))
     return readings
+
+
+def _groups(boxes: list[Box]) -> list[list[Box]]:
+    """Boxes that move together on a bent page: a question's boxes in one row, one column of the 考号 grid."""
+    found: dict[tuple[str, int, float], list[Box]] = {}
+    for box in boxes:
+        line = round(box.y, 1) if box.field != "id" else 0.0
+        found.setdefault((box.field, box.number, line), []).append(box)
+    return list(found.values())
+
+
+def _scaled(image: np.ndarray, scale: float) -> np.ndarray:
+    return cv2.resize(image, None, fx=scale / SCALE, fy=scale / SCALE, interpolation=cv2.INTER_AREA)
+
+
+# Tiles of the page matched to find how it bends (mm): each large enough that nothing within SEARCH of it looks
+# the same (a tile spans several groups of boxes, never only a repeating grid).
+TILE = 30.0
+TILE_X = tuple(float(x) for x in range(25, 190, 20))
+TILE_Y = tuple(float(y) for y in range(30, 275, 20))
+SEARCH = 5.0
+MIN_MATCH = 0.5  # a tile matched worse than this is left out of the fit
+MIN_LOCAL = 0.6  # a group matched worse than this keeps the field's shift
+SMOOTH = 8.0  # mm: how far the field looks around a point (inverse-distance weights 1 / (d² + SMOOTH²))
+UNIQUE_MARGIN = 0.08  # how much better a tile's best match must be than its best match elsewhere
+Field = Callable[[float, float], tuple[float, float]]
+
+
+def bend(image: np.ndarray, blank: np.ndarray) -> Field:
+    """How far (mm) each point of the straightened page is from where the homography put it, from the shifts of
+    the tiles that match the blank sheet well and unambiguously."""
+    coarse_scan, coarse_blank = _scaled(image, COARSE), _scaled(blank, COARSE)
+    medium_scan, medium_blank = _scaled(image, MEDIUM), _scaled(blank, MEDIUM)
+    points = []
+    for cx in TILE_X:
+        for cy in TILE_Y:
+            area = (cx - TILE / 2, cy - TILE / 2, cx + TILE / 2, cy + TILE / 2)
+            coarse = _match(coarse_scan, coarse_blank, COARSE, area, (0.0, 0.0), SEARCH, unique=True)
+            if coarse is None or coarse[2] < MIN_MATCH:
+                continue
+            fine = _match(medium_scan, medium_blank, MEDIUM, area, coarse[:2], 1.0)
+            if fine is not None and fine[2] >= MIN_MATCH:
+                points.append((cx, cy, fine[0], fine[1]))
+    return _surface(points)
+
+
+def _surface(points: list[tuple[float, float, float, float]]) -> Field:
+    """A smooth field through the tiles' shifts (inverse-distance weighted, so it never runs wild where no tile
+    matched), anchored at the alignment marks (which the homography fits) with no shift. A tile that disagrees with
+    its neighbours by more than a millimetre matched a student's marks, not the print, and is left out."""
+    kept = []
+    for x, y, dx, dy in points:
+        near = [(ox, oy) for px, py, ox, oy in points if 0 < np.hypot(px - x, py - y) <= 45.0]
+        if len(near) >= 2:
+            mx, my = float(np.median([n[0] for n in near])), float(np.median([n[1] for n in near]))
+            if np.hypot(dx - mx, dy - my) > 1.0:
+                continue
+        kept.append((x, y, dx, dy))
+    anchors = [(x + MARKER / 2, y + MARKER / 2, 0.0, 0.0) for x, y in MARKERS]
+    table = np.array(kept + anchors, dtype=np.float64)
+
+    def shift(x: float, y: float) -> tuple[float, float]:
+        weights = 1.0 / (np.hypot(table[:, 0] - x, table[:, 1] - y) ** 2 + SMOOTH**2)
+        total = float(weights.sum())
+        return float(weights @ table[:, 2]) / total, float(weights @ table[:, 3]) / total
+
+    return shift
+
+
+def _match(
+    scan: np.ndarray,
+    blank: np.ndarray,
+    scale: float,
+    area: tuple[float, float, float, float],
+    start: tuple[float, float],
+    search: float,
+    unique: bool = False,
+) -> tuple[float, float, float] | None:
+    """The shift (mm) within ±search of `start` where the blank's `area` best matches the scan, and how well.
+    With `unique`, None unless the best match stands clear of every other more than a millimetre away (a tile of
+    one straight line, or of a repeating grid, would match equally well somewhere else)."""
+    h, w = blank.shape
+    left, top = max(0, int(area[0] * scale)), max(0, int(area[1] * scale))
+    right, bottom = min(w, int(area[2] * scale)), min(h, int(area[3] * scale))
+    template = blank[top:bottom, left:right]
+    if template.size == 0 or float(template.std()) < 0.05:
+        return None  # nothing printed here to align on
+    pad = int(np.ceil(search * scale))
+    sx, sy = round(start[0] * scale), round(start[1] * scale)
+    y_from, x_from = top + sy - pad, left + sx - pad
+    window = scan[
+        max(0, y_from) : y_from + template.shape[0] + 2 * pad, max(0, x_from) : x_from + template.shape[1] + 2 * pad
+    ]
+    if window.shape[0] < template.shape[0] or window.shape[1] < template.shape[1]:
+        return None
+    scores = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _, best, _, (bx, by) = cv2.minMaxLoc(scores)
+    if unique:
+        near = max(1, int(np.ceil(1.0 * scale)))
+        others = scores.copy()
+        others[max(0, by - near) : by + near + 1, max(0, bx - near) : bx + near + 1] = -1.0
+        if others.size and float(others.max()) > best - UNIQUE_MARGIN:
+            return None
+    return (max(0, x_from) + bx - left) / scale, (max(0, y_from) + by - top) / scale, float(best)
+
+
+def _line(profile: np.ndarray, start: float) -> float | None:
+    """Where (mm) the darkest line of a profile is, if it is clearly a printed line."""
+    if profile.size == 0:
+        return None
+    index = int(np.argmax(profile))
+    return start + index / SCALE if profile[index] > 0.3 else None
+
+
+def _settle(image: np.ndarray, box: Box) -> Box:
+    """The box moved onto its printed borders: each side's line found within BORDER_BAND mm, kept only when the
+    lines found are as far apart as the box is wide and tall (a filled box, whose fill hides them, stays put).
+    Both lines of a pair must move together, so the search cannot settle on a neighbour a row away."""
+    band = SETTLE_BAND
+    x0, x1 = int((box.x + 0.15 * box.w) * SCALE), int((box.x + 0.85 * box.w) * SCALE)
+    y0, y1 = int((box.y + 0.15 * box.h) * SCALE), int((box.y + 0.85 * box.h) * SCALE)
+    found = []
+    for edge in (box.y, box.y + box.h):
+        top = max(0, int((edge - band) * SCALE))
+        found.append(_line((1.0 - image[top : int((edge + band) * SCALE), x0:x1]).mean(axis=1), top / SCALE))
+    for edge in (box.x, box.x + box.w):
+        left = max(0, int((edge - band) * SCALE))
+        found.append(_line((1.0 - image[y0:y1, left : int((edge + band) * SCALE)]).mean(axis=0), left / SCALE))
+    top, bottom, left, right = found
+    dy = dx = 0.0
+    if top is not None and bottom is not None and abs((bottom - top) - box.h) < 0.25:
+        dy = (top - box.y + bottom - box.y - box.h) / 2
+    if left is not None and right is not None and abs((right - left) - box.w) < 0.25:
+        dx = (left - box.x + right - box.x - box.w) / 2
+    return replace(box, x=box.x + dx, y=box.y + dy)
+
+
+def _border(image: np.ndarray, box: Box) -> float:
+    """How clearly a box's printed border is where `box` says: for each side, the darkest line (averaged along the
+    side) within BORDER_BAND mm of it, averaged over the four sides. A box placed half a millimetre off still
+    finds its lines; one placed on the gap between two rows does not."""
+    band = BORDER_BAND
+    x0, x1 = int((box.x + 0.15 * box.w) * SCALE), int((box.x + 0.85 * box.w) * SCALE)
+    y0, y1 = int((box.y + 0.15 * box.h) * SCALE), int((box.y + 0.85 * box.h) * SCALE)
+    sides = []
+    for edge in (box.y, box.y + box.h):  # top and bottom: rows, averaged across the box
+        rows = image[max(0, int((edge - band) * SCALE)) : int((edge + band) * SCALE), x0:x1]
+        sides.append(float((1.0 - rows).mean(axis=1).max()) if rows.size else 0.0)
+    for edge in (box.x, box.x + box.w):  # left and right: columns, averaged down the box
+        columns = image[y0:y1, max(0, int((edge - band) * SCALE)) : int((edge + band) * SCALE)]
+        sides.append(float((1.0 - columns).mean(axis=0).max()) if columns.size else 0.0)
+    return sum(sides) / 4
 
 
 @dataclass(frozen=True)
@@ -218,6 +405,8 @@ def decide_question(number: int, readings: list[Reading], single: bool, strip: b
     unclear = [r for r in readings if r.state == "unclear" and not _residue(r)]
     residue = [r for r in readings if _residue(r)]
     confidence = min((r.confidence for r in readings if r.state != "unclear"), default=1.0)
+    if any(r.lost for r in readings):
+        return Answer(number, "", "review", "its boxes were not found where the page has them (bent or smudged?)", 0.0)
     if unclear:
         shown = "、".join(r.box.label or r.box.value for r in unclear)
         return Answer(number, _value(filled, strip), "review", f"unclear mark in {shown}", 0.0)
