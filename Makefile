@@ -8,7 +8,7 @@ BUILD    := build
 CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
 CODE      := $(shell find src/paperkit -name '*.py') $(wildcard templates/*) $(wildcard fonts/*.otf) $(wildcard fonts/*.ttf)
 
-.PHONY: all setup test test-fast test-unit lint validate bench bench-compare bench-parallel previews clean
+.PHONY: all setup test test-fast test-unit lint validate bench bench-scan bench-compare bench-parallel previews clean
 
 all: $(BUILD)/.validated $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 
@@ -78,6 +78,10 @@ bench: setup
 	$(PY) bench/run.py
 
 # One run, the same content typeset by paperkit, XeLaTeX and Typst (each skipped when not installed).
+# The answer-sheet reader's accuracy on simulated classes (bench/scan_bench.py; about 30,000 questions).
+bench-scan: setup
+	$(PY) bench/scan_bench.py
+
 bench-compare: setup
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) bench/compare.py

@@ -169,7 +169,7 @@ def student(layout: object, profile: str, rng: random.Random) -> tuple[dict, dic
     return marks, truth
 
 
-# ---- one sheet --------------------------------------------------------------------------------------------------------
+# ---- one sheet ----------------------------------------------------------------------------------------------
 
 
 def run_sheet(task: tuple[int, int, dict[str, str]]) -> tuple[int, Tally]:
@@ -261,7 +261,10 @@ def main() -> None:
     wall = time.perf_counter() - started
     load = os.getloadavg()
     total = Tally()
-    header = "| condition | sheets | pages | questions | right, no review | review | silently wrong | pages refused | identity errors | s/page |"
+    header = (
+        "| condition | sheets | pages | questions | right, no review | review | silently wrong | pages refused "
+        "| identity errors | s/page |"
+    )
     print(header)
     print("|---|" + "---:|" * 9)
     for (condition, profile, _), tally in zip(CONDITIONS, tallies, strict=True):
