@@ -342,13 +342,13 @@ def _settle(image: np.ndarray, box: Box) -> Box:
     band = SETTLE_BAND
     x0, x1 = int((box.x + 0.15 * box.w) * SCALE), int((box.x + 0.85 * box.w) * SCALE)
     y0, y1 = int((box.y + 0.15 * box.h) * SCALE), int((box.y + 0.85 * box.h) * SCALE)
-    found = []
+    found: list[float | None] = []
     for edge in (box.y, box.y + box.h):
-        top = max(0, int((edge - band) * SCALE))
-        found.append(_line((1.0 - image[top : int((edge + band) * SCALE), x0:x1]).mean(axis=1), top / SCALE))
+        start = max(0, int((edge - band) * SCALE))
+        found.append(_line((1.0 - image[start : int((edge + band) * SCALE), x0:x1]).mean(axis=1), start / SCALE))
     for edge in (box.x, box.x + box.w):
-        left = max(0, int((edge - band) * SCALE))
-        found.append(_line((1.0 - image[y0:y1, left : int((edge + band) * SCALE)]).mean(axis=0), left / SCALE))
+        start = max(0, int((edge - band) * SCALE))
+        found.append(_line((1.0 - image[y0:y1, start : int((edge + band) * SCALE)]).mean(axis=0), start / SCALE))
     top, bottom, left, right = found
     dy = dx = 0.0
     if top is not None and bottom is not None and abs((bottom - top) - box.h) < 0.25:
