@@ -389,3 +389,22 @@ def test_an_exam_printed_without_sheets_or_a_damaged_record_is_refused(
     manifest.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     result = _scan(manifest, str(tmp_path / "x.png"))
     assert result.exit_code == 2 and "printed without answer sheets" in result.output
+
+
+# ---- the 选择题答题表 on the paper ---------------------------------------------------------------------------------
+
+
+def test_the_answer_grid_lists_every_lettered_question_and_the_notice_points_to_it(tmp_path: Path) -> None:
+    args = ["exam", "--source", str(SOURCE), "--modules", "2,3,8", "--seed", "7"]
+    args += ["--parts", "choice:12x2,truefalse:4x2,short:1x10"]
+    result = runner.invoke(app, [*args, "--answer-grid", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    folder = next(tmp_path.iterdir())
+    text = PdfReader(folder / "paper.pdf").pages[0].extract_text()
+    assert "选择题答题表" in text.replace(" ", "") and "「选择题答题表」内" in text
+    grid = text[text.index("答题表") : text.index("一、")]
+    assert [int(n) for n in grid.split() if n.isdigit()] == list(range(1, 17))  # 12 choices, 4 判断; not 17 (简答)
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["answer_grid"] is True
+    plain = runner.invoke(app, [*args, "--out", str(tmp_path / "p")])
+    assert plain.exit_code == 0
+    assert "答题表" not in PdfReader(next((tmp_path / "p").iterdir()) / "paper.pdf").pages[0].extract_text()

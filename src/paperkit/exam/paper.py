@@ -196,6 +196,17 @@ def score_rows(exam: Exam) -> list[list[str]]:
     return [cells[i : i + width] for i in range(0, len(cells), width)]
 
 
+def answer_grid_rows(exam: Exam) -> list[list[str]]:
+    """The 选择题答题表's 题号 cells: every question answered by a letter or a mark, in rows of at most
+    SCORE_COLUMNS, split evenly (empty when the paper has none)."""
+    cells = [str(q.number) for q in exam.questions if kind_of(q.question.kind).compact_key]
+    if not cells:
+        return []
+    rows = -(-len(cells) // SCORE_COLUMNS)
+    width = -(-len(cells) // rows)
+    return [cells[i : i + width] for i in range(0, len(cells), width)]
+
+
 def doc_label(exam: Exam, student_id: str = "") -> str:
     """The footer label that matches a printed sheet to its key: exam id, variant, student number."""
     text = f"{exam.exam_id} · {label('variant', variant=exam.variant)}"
@@ -275,6 +286,13 @@ def seal_geometry(options: ExamOptions, fields: list[dict[str, str]]) -> dict[st
     }
 
 
+def _where(exam: Exam, grid: bool) -> str:
+    """The notice line that says where answers go: the grid, the brackets and lines, or under each question."""
+    if grid and answer_grid_rows(exam):
+        return label("notice_where_grid")
+    return label("notice_where_typed") if exam.typed else label("notice_where")
+
+
 def paper_context(
     exam: Exam,
     options: ExamOptions,
@@ -299,10 +317,11 @@ def paper_context(
         instructions=[
             label("notice_fields"),
             label("notice_totals", count=len(exam.questions), points=exam.total_points, minutes=options.duration),
-            label("notice_where_typed") if exam.typed else label("notice_where"),
+            _where(exam, options.answer_grid),
             label("notice_return"),
         ],
         parts=_parts(exam, "paper_view", Layout(options.page.chars_per_line, exam.typed, exam.rules)),
+        answer_grid=answer_grid_rows(exam) if options.answer_grid else [],
     )
     return {"doc": doc}
 
