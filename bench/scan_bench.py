@@ -224,7 +224,7 @@ def run_sheet(task: tuple[int, int, dict[str, str]]) -> tuple[int, Tally]:
             tally.questions += 1
             if answer["status"] == "review":
                 tally.review += 1
-                tally.why.append(answer["reason"].split(" in ")[0])
+                tally.why.append(answer["reason"].split(" ")[-1])
             elif expected is not None and answer["value"] == expected:
                 tally.right += 1
             else:

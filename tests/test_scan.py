@@ -299,7 +299,7 @@ def test_a_blank_sheet_is_matched_by_its_kaohao_and_an_unreadable_one_waits(
     (tmp_path / "batch.pdf").write_bytes(sim.as_pdf(pages, DPI))
     result = _scan(manifest, str(tmp_path / "batch.pdf"))
     assert result.exit_code == 0, result.output
-    assert "column 5 of the 考号 is empty but column 6 is not" in result.output
+    assert "考号第 5 列空着，第 6 列却涂了" in result.output
     scores = _scores(manifest)
     assert "20260100" in scores and not any(key.startswith("2026") and key != "20260100" for key in scores)
     rows = list(csv.DictReader(io.StringIO((manifest.parent / "review.csv").read_text(encoding="utf-8-sig"))))

@@ -196,10 +196,10 @@ def test_the_kaohao_grid_reads_digits_and_never_closes_a_gap() -> None:
         ]
 
     assert _read_id(grid("20260107"), ID_DIGITS) == ("20260107", "")
-    assert _read_id(grid(""), ID_DIGITS)[1] == "no 考号 filled in"
-    assert _read_id(grid("2026 7"), ID_DIGITS) == ("2026", "column 5 of the 考号 is empty but column 6 is not")
+    assert _read_id(grid(""), ID_DIGITS)[1] == "未涂考号"
+    assert _read_id(grid("2026 7"), ID_DIGITS) == ("2026", "考号第 5 列空着，第 6 列却涂了")
     doubled = [*grid("2026"), _reading("5", *FULL, number=1, field="id")]
-    assert _read_id(doubled, ID_DIGITS) == ("2", "column 2 of the 考号 is unclear")
+    assert _read_id(doubled, ID_DIGITS) == ("2", "考号第 2 列涂得不清")
 
 
 def test_a_layout_round_trips_through_the_manifest(tmp_path: Path) -> None:

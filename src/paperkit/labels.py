@@ -75,6 +75,16 @@ LABELS: Mapping[str, str] = MappingProxyType(
             "3. 非选择题用黑色签字笔在各题的答题区域内作答。4. 保持卡面清洁，不要折叠、弄破。"
         ),
         "scan_review_title": "答题卡复核",
+        "review_lost": "未找到方框（答题卡弯折或污损？）",
+        "review_unclear": "{boxes} 涂得不清",
+        "review_no_score": "未给分",
+        "review_several_scores": "给分栏涂了多个分数",
+        "review_only_erased": "只有擦除痕迹",
+        "review_several_boxes": "单选题涂了多个选项",
+        "review_erasure_beside": "旁有擦除痕迹",
+        "id_unclear": "考号第 {column} 列涂得不清",
+        "id_gap": "考号第 {column} 列空着，第 {later} 列却涂了",
+        "id_none": "未涂考号",
         "scan_review_note": (
             "以下作答未能自动判定（涂得太浅、涂了多个、擦改痕迹或未给分）。请对照原卡，"
             "在 review.csv 的「更正」列填写正确读数（选项字母、T/F 或分数，空白作答填 -），"

@@ -315,15 +315,15 @@ def _read_id(readings: Sequence[Any], digits: int) -> tuple[str, str]:
         filled = [r.box.value for r in cells if r.state == "filled"]
         unclear = [r for r in cells if r.state == "unclear"]
         if unclear or len(filled) > 1:
-            return "".join(found), f"column {column + 1} of the 考号 is unclear"
+            return "".join(found), label("id_unclear", column=column + 1)
         if not filled:
             later = [c + 1 for c in range(column + 1, digits) if any(r.state != "empty" for r in columns.get(c, []))]
             if later:  # a skipped column is never closed up: 2026_8 is not 20268
-                return "".join(found), f"column {column + 1} of the 考号 is empty but column {later[0]} is not"
+                return "".join(found), label("id_gap", column=column + 1, later=later[0])
             break
         found.append(filled[0])
     if not found:
-        return "", "no 考号 filled in"
+        return "", label("id_none")
     return "".join(found), ""
 
 

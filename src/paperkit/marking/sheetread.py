@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from paperkit.exam.sheet import MARKER, MARKERS, PAGE_H, PAGE_W, QR_AT, QR_SIZE, Box, read_payload
+from paperkit.labels import label
 
 SCALE = 8.0  # px per mm of the straightened page (A4 → 1680 × 2376)
 INNER = 0.2  # the core of a box: a fifth off each side, clear of its printed border
@@ -42,7 +43,7 @@ RESIDUE_COVERAGE, RESIDUE_INK = 0.06, 0.18  # lighter than this and no ink pixel
 MIN_MARKERS = 3
 MAX_REPROJECTION_MM = 0.9
 MIN_SHARPNESS = 12.0  # variance of the Laplacian of the straightened page
-MIN_PX_PER_MM = 3.0  # about 75 dpi
+MIN_PX_PER_MM = 3.0  # 76 dpi
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,8 @@ def find_page(gray: np.ndarray, source: str) -> Page:
     if page.reprojection_mm > MAX_REPROJECTION_MM:
         page.problem = f"the page is bent or folded: its marks are {page.reprojection_mm:.1f} mm off a flat page"
     elif page.px_per_mm < MIN_PX_PER_MM:
-        page.problem = f"too coarse: {page.px_per_mm * 25.4:.0f} dpi at the sheet (at least 75 needed)"
+        dpi, least = page.px_per_mm * 25.4, MIN_PX_PER_MM * 25.4
+        page.problem = f"too coarse: {dpi:.0f} dpi at the sheet (at least {least:.0f} needed)"
     elif page.sharpness < MIN_SHARPNESS:
         page.problem = f"too blurred to read (sharpness {page.sharpness:.0f}, at least {MIN_SHARPNESS:.0f})"
     return page
@@ -274,10 +276,11 @@ def _surface(points: list[tuple[float, float, float, float]]) -> Field:
     kept = []
     for x, y, dx, dy in points:
         near = [(ox, oy) for px, py, ox, oy in points if 0 < np.hypot(px - x, py - y) <= 45.0]
-        if len(near) >= 2:
-            mx, my = float(np.median([n[0] for n in near])), float(np.median([n[1] for n in near]))
-            if np.hypot(dx - mx, dy - my) > 1.0:
-                continue
+        if len(near) < 2:
+            continue  # a tile no neighbour confirms is not trusted
+        mx, my = float(np.median([n[0] for n in near])), float(np.median([n[1] for n in near]))
+        if np.hypot(dx - mx, dy - my) > 1.0:
+            continue
         kept.append((x, y, dx, dy))
     anchors = [(x + MARKER / 2, y + MARKER / 2, 0.0, 0.0) for x, y in MARKERS]
     table = np.array(kept + anchors, dtype=np.float64)
@@ -323,6 +326,11 @@ def _match(
         others = scores.copy()
         others[max(0, by - near) : by + near + 1, max(0, bx - near) : bx + near + 1] = -1.0
         if others.size and float(others.max()) > best - UNIQUE_MARGIN:
+            return None
+        # And sharp in both directions: a tile of one long line matches as well a millimetre along it.
+        steps = [(by, bx - near), (by, bx + near), (by - near, bx), (by + near, bx)]
+        inside = [scores[y, x] for y, x in steps if 0 <= y < scores.shape[0] and 0 <= x < scores.shape[1]]
+        if len(inside) < 4 or float(max(inside)) > best - UNIQUE_MARGIN:
             return None
     return (max(0, x_from) + bx - left) / scale, (max(0, y_from) + by - top) / scale, float(best)
 
@@ -406,27 +414,27 @@ def decide_question(number: int, readings: list[Reading], single: bool, strip: b
     residue = [r for r in readings if _residue(r)]
     confidence = min((r.confidence for r in readings if r.state != "unclear"), default=1.0)
     if any(r.lost for r in readings):
-        return Answer(number, "", "review", "its boxes were not found where the page has them (bent or smudged?)", 0.0)
+        return Answer(number, "", "review", label("review_lost"), 0.0)
     if unclear:
         shown = "、".join(r.box.label or r.box.value for r in unclear)
-        return Answer(number, _value(filled, strip), "review", f"unclear mark in {shown}", 0.0)
+        return Answer(number, _value(filled, strip), "review", label("review_unclear", boxes=shown), 0.0)
     if strip:
         units = [r for r in filled if r.box.value != "0.5"]
         half = any(r.box.value == "0.5" for r in filled)
         if not filled:  # not marked yet (or skipped): the cell stays empty, and the run counts these
-            return Answer(number, "", "unmarked", "no score marked", confidence)
+            return Answer(number, "", "unmarked", label("review_no_score"), confidence)
         if len({r.box.value for r in units}) > 1 and not _tens_and_units(units):
-            return Answer(number, _value(filled, strip), "review", "several scores marked", 0.0)
+            return Answer(number, _value(filled, strip), "review", label("review_several_scores"), 0.0)
         if not units and half:
             return Answer(number, "0.5", "read", "", confidence)
         return Answer(number, _value(filled, strip), "read", "", confidence)
     if not filled:
         if residue:
-            return Answer(number, "", "review", "only an erased mark", 0.0)
+            return Answer(number, "", "review", label("review_only_erased"), 0.0)
         return Answer(number, "", "blank", "", confidence)
     if single and len(filled) > 1:
-        return Answer(number, _value(filled, strip), "review", "several boxes filled", 0.0)
-    return Answer(number, _value(filled, strip), "read", "erasure beside the mark" if residue else "", confidence)
+        return Answer(number, _value(filled, strip), "review", label("review_several_boxes"), 0.0)
+    return Answer(number, _value(filled, strip), "read", label("review_erasure_beside") if residue else "", confidence)
 
 
 def _tens_and_units(units: list[Reading]) -> bool:
