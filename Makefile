@@ -51,6 +51,7 @@ previews: $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 	$(PY) bench/fake_scores.py $(BUILD)/previews/class 45 >/dev/null
 	$(PAPERKIT) analyze $(BUILD)/previews/class/manifest.json $(BUILD)/previews/class/scores.xlsx
 	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(BUILD)/previews/class/analysis.pdf docs/previews/analysis
+	rm -rf $(BUILD)/previews/scan && $(PY) scripts/scan_preview.py $(BUILD)/previews/scan docs/previews
 
 validate: setup
 	$(PAPERKIT) validate --source $(SOURCE)

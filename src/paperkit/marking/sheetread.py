@@ -21,6 +21,7 @@ from paperkit.exam.sheet import MARKER, MARKERS, PAGE_H, PAGE_W, QR_AT, QR_SIZE,
 from paperkit.labels import label
 
 SCALE = 8.0  # px per mm of the straightened page (A4 → 1680 × 2376)
+DETECT_SIDE = 1800  # px: markers are looked for on a copy this long (about 5 px/mm of a page filling a photo)
 INNER = 0.2  # the core of a box: a fifth off each side, clear of its printed border
 WHOLE = 0.12  # the whole inside of a box, just clear of its border (where a thin tick still shows)
 
@@ -37,13 +38,13 @@ INK = 0.28  # a pixel this much darker than the paper (0–1) is ink
 # unclear. Tuned on bench seeds 1000–1099 (bench/scan_bench.py), tested on others.
 FILLED_COVERAGE, FILLED_INK = 0.70, 0.25
 EMPTY_COVERAGE, EMPTY_INK, EMPTY_TRACE = 0.12, 0.07, 0.05
-RESIDUE_COVERAGE, RESIDUE_INK = 0.06, 0.18  # lighter than this and no ink pixels: what an eraser leaves
+RESIDUE_COVERAGE, RESIDUE_INK, RESIDUE_TRACE = 0.12, 0.24, 0.10  # lighter than this: what an eraser leaves
 
 # The page gate: fewer markers, a worse fit or a blurrier page is rejected with its reason.
 MIN_MARKERS = 3
 MAX_REPROJECTION_MM = 0.9
 MIN_SHARPNESS = 12.0  # variance of the Laplacian of the straightened page
-MIN_PX_PER_MM = 3.0  # 76 dpi
+MIN_PX_PER_MM = 2.6  # 66 dpi
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,20 @@ def find_page(gray: np.ndarray, source: str) -> Page:
     longest = max(gray.shape)
     shrink = 1.0
     work = gray
-    if longest > 2600:  # detect on a smaller copy; the homography is scaled back
-        shrink = 2600 / longest
+    if longest > DETECT_SIDE:  # detect on a smaller copy (faster), then refine the corners on the full image
+        shrink = DETECT_SIDE / longest
         work = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
     corners, ids, _ = _detector().detectMarkers(work)
     found: dict[int, np.ndarray] = {}
     for quad, marker in zip(corners, ids.flatten() if ids is not None else (), strict=False):
         if 0 <= int(marker) < len(MARKERS) and int(marker) not in found:
             found[int(marker)] = quad.reshape(4, 2) / shrink
+    if shrink < 1.0 and found:
+        points = np.concatenate(list(found.values())).astype(np.float32).reshape(-1, 1, 2)
+        window = max(2, round(1.0 / shrink))
+        criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 30, 0.01)
+        refined = cv2.cornerSubPix(gray, points, (window, window), (-1, -1), criteria).reshape(-1, 4, 2)
+        found = dict(zip(found, refined, strict=True))
     page.markers = len(found)
     if len(found) < MIN_MARKERS:
         page.problem = f"found {len(found)} of the {len(MARKERS)} alignment marks (at least {MIN_MARKERS} needed)"
@@ -401,7 +408,7 @@ def _residue(reading: Reading) -> bool:
         reading.state == "unclear"
         and reading.coverage <= RESIDUE_COVERAGE
         and reading.ink <= RESIDUE_INK
-        and reading.trace <= EMPTY_TRACE
+        and reading.trace <= RESIDUE_TRACE
     )
 
 
