@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import scan_sim as sim
 
+from paperkit.exam.sheet import layout_from_data
+
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "build" / "bench" / "scan"
 PARTS = "choice:40x1,multi:12x2,truefalse:20x1,fill:6x2,short:2x5"
@@ -174,7 +176,6 @@ def student(layout: object, profile: str, rng: random.Random) -> tuple[dict, dic
 
 def run_sheet(task: tuple[int, int, dict[str, str]]) -> tuple[int, Tally]:
     """Fill, degrade and read one sheet; score every decision."""
-    from paperkit.exam.sheet import layout_from_data
     from paperkit.marking.scan import read_page
 
     index, seed, exams = task
@@ -236,6 +237,44 @@ def run_sheet(task: tuple[int, int, dict[str, str]]) -> tuple[int, Tally]:
     return index, tally
 
 
+def time_class(students: int = 45, dpi: int = 300) -> None:
+    """A class scanned as one PDF and read by `paperkit scan` itself, timed end to end (a fresh process)."""
+    folder = WORK / "class45"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    roster = folder / "roster.csv"
+    roster.write_text("姓名,学号\n" + "".join(f"学生{n:02d},2026{n:04d}\n" for n in range(1, students + 1)), "utf-8")
+    paperkit = str(ROOT / ".venv" / "bin" / "paperkit")
+    parts = "choice:10x2,multi:4x4,truefalse:5x2,fill:5x2,short:2x10"  # a 26-question paper on a two-page sheet
+    command = [paperkit, "exam", "--modules", "2,3,8", "--seed", "7", "--roster", str(roster), "--answer-sheet"]
+    subprocess.run(
+        [*command, "--parts", parts, "--out", str(folder / "exam")],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    manifest = next((folder / "exam").glob("*/manifest.json"))
+    exam = _open(manifest)
+    rng = random.Random(45)
+    pages = []
+    condition = sim.Condition("feeder", dpi, jitter=1.0, jpeg=90)
+    for _, holder in sorted(exam.sheets.items()):
+        layout = layout_from_data(exam.manifest.answer_sheet["layouts"][holder["variant"]])
+        marks, _ = student(layout, "careful", rng)
+        pdf = next((manifest.parent / "sheets").glob(f"{holder['student_id']}-*.pdf"))
+        pages += [sim.degrade(p, condition, rng) for p in sim.filled_pages(pdf.read_bytes(), layout, marks, dpi, 1)]
+    batch = folder / "class.pdf"
+    batch.write_bytes(sim.as_pdf(pages, dpi))
+    start = time.perf_counter()
+    subprocess.run([paperkit, "scan", str(manifest), str(batch)], check=True, cwd=ROOT, capture_output=True)
+    wall = time.perf_counter() - start
+    load = os.getloadavg()
+    print(
+        f"paperkit scan: {students} students, {len(pages)} pages at {dpi} dpi ({batch.stat().st_size // 1024} kB PDF) "
+        f"in {wall:.1f} s ({wall / len(pages):.3f} s/page, whole command); load {load[0]:.2f} {load[1]:.2f}"
+    )
+
+
 def _share(part: int, whole: int) -> str:
     return f"{100 * part / whole:.2f} %" if whole else "–"
 
@@ -245,7 +284,11 @@ def main() -> None:
     parser.add_argument("--seeds", choices=sorted(SEEDS), default="test")
     parser.add_argument("--scale", type=float, default=1.0, help="sheets per condition × this (0.1 for a quick look)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--class-only", action="store_true", help="only time `paperkit scan` of a class of 45")
     args = parser.parse_args()
+    if args.class_only:
+        time_class()
+        return
     exams = {k: str(v) for k, v in build_exams().items()}
     base = SEEDS[args.seeds]
     tasks = [
@@ -301,6 +344,7 @@ def main() -> None:
         for (c, p, _), t in zip(CONDITIONS, tallies, strict=True)
     ]
     out.write_text(json.dumps({"seeds": args.seeds, "rows": rows, "wall_s": wall, "load": load}, indent=1) + "\n")
+    time_class()
 
 
 if __name__ == "__main__":
