@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from bundled.test_errata import ERRATA, Erratum
 from conftest import HANDBOOK_VARIANTS, SOURCE
 from layout import classes, glyphs, page_lines, walk
 from paperkit.cache import write_cached
@@ -591,3 +592,29 @@ def test_a_proof_of_some_modules(tmp_path: Path) -> None:
     assert len(reader.pages) < 20
     result = runner.invoke(app, ["handbook", "--source", str(SOURCE), "--modules", "2,14", "--out", str(out)])
     assert (result.exit_code, result.stderr) == (2, "error: --modules 2,14: unknown module 14; modules are 0–13\n")
+
+
+# ---- the errata of docs/errata.md, in the PDF (the handbook laid out above; tests/bundled/test_errata.py has the
+# source side) -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def errata_text(rendered: dict[str, Rendered]) -> str:
+    """The text of the A4 handbook with answers inline, all whitespace removed (pypdf breaks CJK lines freely)."""
+    reader = PdfReader(io.BytesIO(rendered["inline"].pdf))
+    return "".join(squash(page.extract_text()) for page in reader.pages)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("erratum", ERRATA, ids=lambda e: f"{e.section}-{e.field}")
+def test_the_correction_is_in_the_handbook_pdf(erratum: Erratum, errata_text: str) -> None:
+    for phrase in erratum.shown:
+        assert squash(phrase) in errata_text, phrase
+
+
+@pytest.mark.slow
+def test_the_wrong_wording_is_not_in_the_handbook_pdf(errata_text: str) -> None:
+    for erratum in ERRATA:
+        for wrong in erratum.wrong:
+            if "$" not in wrong:
+                assert squash(wrong) not in errata_text, (erratum.section, wrong)
