@@ -119,7 +119,7 @@ _EXAMS: dict[str, object] = {}
 
 
 def _open(manifest: Path) -> object:
-    from paperkit.marking.scan import open_scan_exam
+    from paperkit.marking.scanpage import open_scan_exam
 
     if str(manifest) not in _EXAMS:
         _EXAMS[str(manifest)] = open_scan_exam(manifest, ROOT / "source")
@@ -176,7 +176,7 @@ def student(layout: object, profile: str, rng: random.Random) -> tuple[dict, dic
 
 def run_sheet(task: tuple[int, int, dict[str, str]]) -> tuple[int, Tally]:
     """Fill, degrade and read one sheet; score every decision."""
-    from paperkit.marking.scan import read_page
+    from paperkit.marking.scanpage import read_page
 
     index, seed, exams = task
     condition, profile, _ = CONDITIONS[index]

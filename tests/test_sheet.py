@@ -34,7 +34,7 @@ from paperkit.exam.sheet import (
     read_payload,
     sheet_id,
 )
-from paperkit.marking.scan import _read_id
+from paperkit.marking.scanpage import _read_id
 from paperkit.marking.sheetread import Reading, decide, decide_question
 
 PARTS = "choice:10x2,multi:4x4,truefalse:5x2,fill:5x2,short:4x10"

@@ -4,6 +4,8 @@ The layout is the sheet's one source of geometry: the template draws it, the man
 reads it. A4 portrait; six ArUco markers (4×4 dictionary, ids 0–5: the four corners and the middle of each long
 edge, so a sheet is found at any rotation and with one marker covered), a QR code with an opaque sheet id (never
 answers or option orders), the same id in digits, and a 考号 grid where a sheet carries no student.
+About 460 lines on purpose: the geometry, its record in the manifest and its drawing context are one source of
+truth that the template and the scanner both read, and change together.
 """
 
 from __future__ import annotations

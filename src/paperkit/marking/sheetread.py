@@ -5,7 +5,8 @@ The page is found by its ArUco markers (any rotation; one covered marker still l
 sheet's own coordinates by a homography, flattened (uneven light divided out), and each box measured against
 the same box on the blank sheet as paperkit rendered it: only what the student (or the teacher) added counts.
 A box is filled, empty or unclear by two thresholds on two measures (how much of it is covered, how dark);
-unclear is never guessed: it goes to review. Vision lives here and in marking/scan.py only.
+unclear is never guessed: it goes to review. All of paperkit's vision lives here (about 450 lines, one concern:
+a page image in, box readings out; the thresholds and the code that reads them are tuned together).
 """
 
 from __future__ import annotations
