@@ -275,19 +275,22 @@ def test_every_identity_problem_is_one_line_and_nothing_is_assigned_silently(
     manifest = _copy(printed["class"], tmp_path)
     pages, _ = _fill(manifest.parent, manifest, seed=4)
     stranger, _ = _fill(printed["blank"], printed["blank"] / "manifest.json", seed=4)
-    noise = np.full((1654, 1169), 235, np.uint8)
-    (tmp_path / "a.pdf").write_bytes(sim.as_pdf([pages[0], stranger[0], noise], DPI))
+    back = np.full((1654, 1169), 235, np.uint8)  # the empty back of a sheet in a duplex scan: skipped
+    letter = np.full((1654, 1169), 240, np.uint8)  # a page of something else: refused
+    for row in range(200, 1400, 40):
+        letter[row : row + 12, 150:1000] = 40
+    (tmp_path / "a.pdf").write_bytes(sim.as_pdf([pages[0], back, stranger[0], letter], DPI))
     again = sim.degrade(pages[0], sim.Condition("rescan", DPI, rotation=2), random.Random(1))
     (tmp_path / "b.png").write_bytes(sim.as_png(again))
     result = _scan(manifest, str(tmp_path / "a.pdf"), str(tmp_path / "b.png"))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert any(line.startswith("a.pdf#2: sheet ") and "is not a sheet of exam" in line for line in lines)
-    assert "a.pdf#3: found 0 of the 6 alignment marks (at least 3 needed)" in lines
+    assert any(line.startswith("a.pdf#3: sheet ") and "is not a sheet of exam" in line for line in lines)
+    assert "a.pdf#4: found 0 of the 6 alignment marks (at least 3 needed)" in lines
     assert any(line.startswith("b.png: page 1 of sheet ") and "was already read from a.pdf#1" in line for line in lines)
     assert "2 students have no sheet scanned yet: 李堃（20260002）、张犇（20260003）" in lines
     assert any("page 2" in line and "not scanned yet" in line for line in lines)
-    assert "1 pages read, 0 seen before, 3 refused" in result.output
+    assert "1 pages read, 0 seen before, 3 refused, 1 blank skipped" in result.output
 
 
 def test_a_blank_sheet_is_matched_by_its_kaohao_and_an_unreadable_one_waits(

@@ -26,7 +26,7 @@ from paperkit.errors import ScanError, UsageError
 from paperkit.exam.sheet import shown_id
 from paperkit.marking.jobs import scoresheet_bytes
 from paperkit.marking.options import SHEET_ROWS
-from paperkit.marking.scanpage import Exam, PageRecord, input_pages, open_scan_exam, read_page
+from paperkit.marking.scanpage import Exam, PageRecord, input_pages, is_blank, open_scan_exam, read_page
 from paperkit.marking.scanreview import PAGES, apply_review, collect, review_files
 from paperkit.output import check_output, write_atomic
 
@@ -40,6 +40,7 @@ class ScanReport:
     wrote them, and the files written."""
 
     read: int = 0
+    blank: int = 0  # empty pages (a duplex scan's backs), skipped
     again: int = 0  # pages seen before (the same pixels): nothing changed
     refused: list[str] = field(default_factory=list)  # one line each: file, page, why
     review: int = 0
@@ -54,8 +55,9 @@ class ScanReport:
         """The report as the terminal shows it."""
         out = [*self.refused, *self.unnamed, *self.kept, *self.missing]
         out += [f"{path.name}: your edited copy, kept before merging the scan" for path in self.saved]
+        blank = f", {self.blank} blank skipped" if self.blank else ""
         out.append(
-            f"{self.read} pages read, {self.again} seen before, {len(self.refused)} refused; "
+            f"{self.read} pages read, {self.again} seen before, {len(self.refused)} refused{blank}; "
             f"{self.review} answers to review"
         )
         if self.unmarked:
@@ -97,6 +99,9 @@ def scan(
     kept_images: dict[str, np.ndarray] = {}
     for path in inputs:
         for name, image in input_pages(path):
+            if is_blank(image):  # the back of a one-sided sheet in a duplex scan
+                report.blank += 1
+                continue
             record, straight = read_page(exam, name, image)
             if record.fingerprint in state["pages"]:
                 report.again += 1

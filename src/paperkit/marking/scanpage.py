@@ -24,6 +24,7 @@ from paperkit.marking.jobs import Marked, open_exam
 
 MAX_INPUT_BYTES = 200 * 1024 * 1024  # a scanner's PDF of a class is tens of MB
 MAX_PIXELS = 60_000_000  # a 48-megapixel phone photo fits; a decompression bomb does not
+BLANK_DARK, BLANK_SHARE = 0.6, 0.002  # a page with under 0.2 % of pixels at 60 % of the paper's brightness is empty
 PDF_DPI = 200  # scanned PDF pages are rendered at this resolution (their scanner's own is usually 200–600)
 
 
@@ -97,6 +98,13 @@ def _photo(path: Path) -> np.ndarray:
             return np.array(upright.convert("L"))
     except (OSError, ValueError, Image.DecompressionBombError) as error:
         raise ScanError(f"{path}: not a photo or scan paperkit can read ({error})") from None
+
+
+def is_blank(image: np.ndarray) -> bool:
+    """An empty page (the back of a one-sided sheet): almost no pixel darker than the paper around it."""
+    small = image[::4, ::4].astype(np.float32)
+    paper = float(np.percentile(small, 90))
+    return float(np.mean(small < paper * BLANK_DARK)) < BLANK_SHARE
 
 
 def fingerprint(image: np.ndarray) -> str:
