@@ -72,7 +72,7 @@ test-fast: lint
 
 # The unit tier: every test that lays out no PDF and starts no paperkit process (conftest.py marks the rest).
 test-unit: lint
-	$(PY) -m pytest -n auto --dist loadfile -m "not render"
+	$(PY) -m pytest -n auto --dist load -p no:anyio -m "not render"
 
 # Timings are noisy on shared machines: the benchmark reports against budgets, it never fails.
 bench: setup

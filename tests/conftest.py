@@ -110,6 +110,7 @@ RENDER_FILES = {
     "test_repro.py",
     "test_scan.py",
 }
+RENDER_FIXTURES = {"ab", "raw_build"}  # fixtures that build PDFs: a test using one renders
 RENDER_TESTS = {
     "test_errors.py::test_a_bom_roster_with_empty_lines_builds",
     "test_errors.py::test_a_symbolic_link_is_written_through",
@@ -134,7 +135,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Mark every test that renders (see RENDER_FILES) `render`, so `-m "not render"` is the unit tier."""
     for item in items:
         name = item.nodeid.split("/")[-1].split("[")[0]
-        if name.split("::")[0] in RENDER_FILES or name in RENDER_TESTS or item.get_closest_marker("slow"):
+        renders = set(getattr(item, "fixturenames", ())) & RENDER_FIXTURES
+        if name.split("::")[0] in RENDER_FILES or name in RENDER_TESTS or renders or item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.render)
 
 

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 
 from paperkit.content.models import Handbook, Module
 from paperkit.questions.kind import LETTERS, Item
-from paperkit.questions.overlap import leak, near_duplicate, normal
-from paperkit.questions.registry import as_item
+from paperkit.questions.overlap import item_text, leak_texts, near_duplicate_text, normal
+from paperkit.questions.registry import as_item, kind_of
 from paperkit.text.markup import plain_text
 
 
@@ -405,6 +405,7 @@ def letter_findings(pool: str, members: Sequence[Entry], limits: Thresholds, sou
 def _duplicate_pairs(chosen: Sequence[Entry], every: Sequence[Entry]) -> Iterator[Finding]:
     position = {id(e): n for n, e in enumerate(every)}
     checked = {id(e) for e in chosen}
+    texts = {id(e): item_text(e.item) for e in every}  # each item's text once, not once per pair
     for entry in chosen:
         for other in every:
             if other is entry:
@@ -416,7 +417,7 @@ def _duplicate_pairs(chosen: Sequence[Entry], every: Sequence[Entry]) -> Iterato
             # Report each pair once, at the later item (or at the chosen one when the other is not checked).
             if position[id(other)] > position[id(entry)] and id(other) in checked:
                 continue
-            share = near_duplicate(entry.item, other.item)
+            share = near_duplicate_text(texts[id(entry)], texts[id(other)])
             if share is not None:
                 where = f"{other.item.origin.file}:{other.item.origin.line_of('id')}"
                 yield _at(
@@ -428,11 +429,13 @@ def _duplicate_pairs(chosen: Sequence[Entry], every: Sequence[Entry]) -> Iterato
 
 def _leak_pairs(chosen: Sequence[Entry], every: Sequence[Entry]) -> Iterator[Finding]:
     held = [e for e in every if e.held]
+    answers = {id(e): kind_of(e.item.kind).answer_texts(e.item) for e in held}
+    visible = {id(e): kind_of(e.item.kind).shown_texts(e.item) for e in held}
     for container in (e for e in chosen if e.held):
         for source in held:
             if source is container:
                 continue
-            answer = leak(source.item, container.item)
+            answer = leak_texts(answers[id(source)], visible[id(container)])
             if answer is not None:
                 shown = plain_text(answer)
                 shown = shown if len(shown) <= 24 else shown[:23] + "…"

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 from paperkit.content.validate import knowledge_point
@@ -68,8 +69,12 @@ def leaked(answer: str, shown: str) -> bool:
 
 def leak(source: Item, container: Item) -> str | None:
     """The answer text of `source` that `container` shows a student, or None."""
-    shown = kind_of(container.kind).shown_texts(container)
-    for answer in kind_of(source.kind).answer_texts(source):
+    return leak_texts(kind_of(source.kind).answer_texts(source), kind_of(container.kind).shown_texts(container))
+
+
+def leak_texts(answers: Sequence[str], shown: Sequence[str]) -> str | None:
+    """leak on texts already taken from the items (answer_texts, shown_texts), for a caller comparing many pairs."""
+    for answer in answers:
         if any(leaked(answer, text) for text in shown):
             return answer
     return None
@@ -82,7 +87,12 @@ def item_text(item: Item) -> str:
 
 def near_duplicate(a: Item, b: Item) -> float | None:
     """The share of the smaller item's text found in the other, when they are near-duplicates; else None."""
-    shared, share = overlap(item_text(a), item_text(b))
+    return near_duplicate_text(item_text(a), item_text(b))
+
+
+def near_duplicate_text(a: str, b: str) -> float | None:
+    """near_duplicate on two items' texts (item_text), for a caller comparing many pairs."""
+    shared, share = overlap(a, b)
     return share if shared >= DUPLICATE_MIN_BIGRAMS and share >= DUPLICATE_RATIO else None
 
 
