@@ -56,6 +56,11 @@ previews: $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 validate: setup
 	$(PAPERKIT) validate --source $(SOURCE)
 
+# What the tests use beyond the venv (LibreOffice Calc, to recalculate score sheets), installed once.
+$(VENV)/.test-tools: scripts/setup-test-tools.sh $(VENV)/.installed
+	@sh scripts/setup-test-tools.sh
+	@touch $@
+
 # Lint and types first (seconds), then every test; test-fast skips the ones marked slow (whole handbooks, rosters),
 # test-unit every one that renders.
 lint: setup
@@ -64,10 +69,10 @@ lint: setup
 	$(VENV)/bin/mypy
 
 # Test files run on the cores (pytest-xdist), each file whole on one worker so its fixtures are made once.
-test: lint
+test: lint $(VENV)/.test-tools
 	$(PY) -m pytest -n auto --dist loadfile
 
-test-fast: lint
+test-fast: lint $(VENV)/.test-tools
 	$(PY) -m pytest -n auto --dist loadfile -m "not slow"
 
 # The unit tier: every test that lays out no PDF and starts no paperkit process (conftest.py marks the rest).

@@ -21,6 +21,7 @@ from paperkit.exam.options import ExamFlags, parse_exam_flags
 from paperkit.exam.plan import plan_exam
 from paperkit.marking.grading import Slot, sitters
 from paperkit.marking.jobs import build_scoresheet, open_exam
+from paperkit.marking.scoresheet import FIRST_ROW
 
 PARTS = "choice:10x2,multi:2x4,truefalse:5x2,fill:5x2,short:3x10"
 
@@ -54,8 +55,8 @@ def fill(manifest: Path, source: Path) -> Path:
     book = load_workbook(xlsx)
     sheet = book["成绩"]
     rng = random.Random(len(students))
-    for row, student in enumerate(students, start=2):
-        if row == len(students) + 1:
+    for row, student in enumerate(students, start=FIRST_ROW):
+        if row == len(students) + FIRST_ROW - 1:
             continue  # the last student was absent
         ability = rng.betavariate(4, 2)
         for offset, slot in enumerate(student.slots):

@@ -107,6 +107,7 @@ RENDER_FILES = {
     "test_parts.py",
     "test_pdf.py",
     "test_preview.py",
+    "test_recalc.py",
     "test_repro.py",
     "test_scan.py",
 }

@@ -24,7 +24,7 @@ from paperkit.export import ExportFormat, export_bank
 from paperkit.marking.grading import Slot, score_cell
 from paperkit.questions.bank import question_bank
 from paperkit.questions.fill import normal_answer
-from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, area_field, common_view
+from paperkit.questions.kind import Interaction, Kind, Layout, Rules, area_field, common_view
 from paperkit.questions.lint import check_bank
 from paperkit.questions.registry import KINDS, register, unregister
 from paperkit.render.document import render_template
@@ -42,8 +42,8 @@ def _toy_key(q: Any, layout: Layout) -> dict[str, Any]:
     return {**common_view(q, TOY), "answer": q.question.item.a, "rubric": []}
 
 
-def _toy_score(text: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> Mark:
-    return Mark(float(points) if normal_answer(text) == normal_answer(item.a) else 0.0)
+def _toy_judge(answer: str, key: str, points: int, rules: Rules) -> float:
+    return float(points) if answer == key else 0.0
 
 
 TOY = Kind(
@@ -59,7 +59,11 @@ TOY = Kind(
     sheet_field=area_field,
     printed_key=lambda item, order: item.a,
     takes_answer=lambda item: True,
-    score=_toy_score,
+    normalise=lambda text, item, order: normal_answer(text),
+    normal_formula=lambda cell: f"TRIM({cell})",
+    sheet_key=lambda item, order: normal_answer(item.a),
+    judge=_toy_judge,
+    judge_formula=lambda answer, key, points, rules, options: f"IF({answer}={key},{points},0)",
     text_answers=True,
     template_name="kind-short.html.j2",  # the short answer's macros set it: stem, lines, answer
     part_label="术语题",

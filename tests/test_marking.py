@@ -23,12 +23,14 @@ from paperkit.exam.plan import plan_exam
 from paperkit.marking.analysis import Thresholds, analyze
 from paperkit.marking.grading import Slot, score_cell, sitters
 from paperkit.marking.jobs import build_analysis, build_scoresheet, open_exam
-from paperkit.marking.scoresheet import read_scores, total_formula
+from paperkit.marking.scoresheet import read_scores
 
 runner = CliRunner()
 
 
-def exam_manifest(folder: Path, students: int, parts: str, same: bool = False, seats: bool = False) -> Path:
+def exam_manifest(
+    folder: Path, students: int, parts: str, same: bool = False, seats: bool = False, modules: str = "2,3,8"
+) -> Path:
     """Plan an exam for a roster of `students` (nothing rendered) and write its manifest.json into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     roster = folder / "roster.csv"
@@ -37,7 +39,7 @@ def exam_manifest(folder: Path, students: int, parts: str, same: bool = False, s
     else:
         rows = ["姓名,学号,班级"] + [f"学生{n:02d},2026{n:03d},{1 + n % 2}班" for n in range(1, students + 1)]
     roster.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    flags = ExamFlags(modules="2,3,8", seed="7", parts=parts, variants="2", roster=roster, same_questions=same or None)
+    flags = ExamFlags(modules=modules, seed="7", parts=parts, variants="2", roster=roster, same_questions=same or None)
     plan = plan_exam(parse_exam_flags(flags), SOURCE, folder)
     path = folder / "manifest.json"
     path.write_text(manifest_json(plan.manifest), encoding="utf-8")
@@ -118,19 +120,33 @@ def class45(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_score_sheet_has_a_row_per_student_and_a_column_per_question(class45: Path) -> None:
     written = build_scoresheet(class45, SOURCE)
     assert [p.name for p in written] == ["scores.xlsx", "scores.csv"]
-    sheet = load_workbook(written[0])["成绩"]
-    header = [c.value for c in sheet[1]]
+    book = load_workbook(written[0])
+    assert book.sheetnames == ["成绩", "答案", "规范", "键", "得分", "paperkit"]
+    assert [book[n].sheet_state for n in book.sheetnames] == ["visible", "visible", *["hidden"] * 4]
+    assert book["答案"].protection.sheet  # a key is corrected on purpose, not by a stray keystroke
+    sheet = book["成绩"]
+    parts = [c.value for c in sheet[1] if c.value]
+    assert parts[1:] == ["一、选择题", "二、多项选择题", "三、判断题", "四、填空题", "五、简答题", "小计"]
+    assert {str(r) for r in sheet.merged_cells.ranges} >= {"E1:J1", "K1:L1", "M1:O1", "P1:R1", "S1:T1"}
+    header = [c.value for c in sheet[2]]
     assert header[:5] == ["学号", "姓名", "班级", "卷型", "1（2分）"]
-    assert header[-1] == "总分（52分）" and len(header) == 4 + 16 + 1
-    assert sheet.freeze_panes == "E2"
-    assert sheet.max_row == 46
-    assert [sheet.cell(row=2, column=c).value for c in range(1, 5)] == ["2026001", "学生01", "2班", "A"]
-    assert sheet.cell(row=3, column=4).value == "B"
+    assert header[4 + 16 :] == [
+        *["一（12分）", "二（8分）", "三（6分）", "四（6分）", "五（20分）"],
+        *["客观（26分）", "主观（26分）", "总分（52分）", "名次"],
+    ]
+    assert sheet.freeze_panes == "E3"
+    assert sheet.max_row == 47
+    assert [sheet.cell(row=3, column=c).value for c in range(1, 5)] == ["2026001", "学生01", "2班", "A"]
+    assert sheet.cell(row=4, column=4).value == "B"
     ranges = {str(v.sqref): (v.type, v.formula2) for v in sheet.data_validations.dataValidation}
-    assert ranges["E2:E46"][0] == "custom"  # a choice column takes letters too
-    assert ranges["S2:S46"] == ("decimal", "10")  # a short answer takes 0…10 only
+    assert ranges["E3:E47"][0] == "custom"  # a choice column takes letters too
+    assert ranges["S3:S47"] == ("decimal", "10")  # a short answer takes 0…10 only
+    # Printed as a teacher pins it up: landscape, one page wide, both header rows and the names on every page.
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.print_title_rows == "$1:$2" and sheet.print_title_cols == "$A:$B"
     csv_rows = list(csv.reader(io.StringIO(written[1].read_bytes().decode("utf-8-sig"))))
-    assert csv_rows[0] == header[:-1] and len(csv_rows) == 46
+    assert csv_rows[0] == header[:20] and len(csv_rows) == 46
 
 
 def test_the_rosters_other_columns_follow_the_total(tmp_path: Path) -> None:
@@ -138,26 +154,45 @@ def test_the_rosters_other_columns_follow_the_total(tmp_path: Path) -> None:
     assert json.loads(manifest.read_text(encoding="utf-8"))["students"][1]["extra"] == {"座号": "2"}
     xlsx, csv_path = build_scoresheet(manifest, SOURCE)
     sheet = load_workbook(xlsx)["成绩"]
-    assert [c.value for c in sheet[1]][-2:] == ["总分（10分）", "座号"]
-    assert [sheet.cell(row=r, column=9).value for r in (2, 3, 4)] == ["1", "2", "3"]
+    after = ["二（6分）", "客观（4分）", "主观（6分）", "总分（10分）", "名次", "座号"]
+    assert [c.value for c in sheet[2]][-6:] == after
+    assert [sheet.cell(row=r, column=14).value for r in (3, 4, 5)] == ["1", "2", "3"]
     rows = list(csv.reader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig"))))
     assert rows[0][-2:] == ["3（6分）", "座号"] and rows[3][-1] == "3"
     marked = open_exam(manifest, SOURCE)
     assert [r.marks for r in read_scores(xlsx, marked.manifest, marked.questions)] == [None, None, None]
 
 
-def test_the_total_formula_scores_each_row_against_that_papers_key(class45: Path) -> None:
+def test_every_row_is_scored_against_its_papers_key_by_short_formulas(class45: Path) -> None:
     marked = open_exam(class45, SOURCE)
     students = sitters(marked.manifest, marked.questions)
-    sheet = load_workbook(build_scoresheet(class45, SOURCE)[0])["成绩"]
-    for row, student in ((2, students[0]), (3, students[1])):
-        formula = sheet.cell(row=row, column=21).value
-        first = student.slots[0]
-        # The first choice question: full points when the row's printed key letter is there and no other letter.
-        assert f'ISNUMBER(FIND("{first.key}",UPPER(E{row})))' in formula
-        assert f'ISERROR(FIND("{first.key}",UPPER(E{row})))' not in formula
-        assert formula.count(f"N(S{row})") == 1  # the short answers are points
-    assert total_formula(students[0].slots, 2, 4) == sheet.cell(row=2, column=21).value
+    book = load_workbook(build_scoresheet(class45, SOURCE)[0])
+    keys = book["答案"]
+    assert [c.value for c in keys[1]][:6] == ["查找", "卷型", "学号", "姓名", "1", "2"]
+    for row, variant in ((3, "A"), (4, "B")):
+        student = next(s for s in students if s.variant == variant)
+        assert keys.cell(row=row, column=1).value == f"卷型{variant}"
+        printed = [s.sheet_key or None for s in student.slots]
+        assert [keys.cell(row=row, column=5 + i).value for i in range(16)] == printed
+    # Each row looks its key up (by 学号, else 卷型); the score of a cell reads the normalised answer and that key.
+    assert "MATCH" in book["键"]["B3"].value and "INDEX(答案!E$1:E$4,$B3)" in book["键"]["E3"].value
+    assert book["得分"]["E3"].value.startswith('=IF(ISNUMBER(成绩!E3),成绩!E3,IF(规范!E3="",0,')
+    assert book["得分"]["S3"].value == "=N(成绩!S3)"  # the short answers are points
+    assert book["成绩"]["AB3"].value == '=IF(COUNTA($E3:$T3)=0,"",SUM(得分!E3:T3))'
+
+
+def test_a_sixty_item_sheet_keeps_every_formula_short(tmp_path: Path) -> None:
+    parts = "choice:25x1,multi:10x2,truefalse:10x1,fill:10x1,short:5x3"
+    manifest = exam_manifest(tmp_path, 4, parts, modules=",".join(str(n) for n in range(14)))
+    book = load_workbook(build_scoresheet(manifest, SOURCE)[0])
+    longest = max(
+        len(cell.value)
+        for name in ("成绩", "规范", "键", "得分")
+        for row in book[name].iter_rows()
+        for cell in row
+        if isinstance(cell.value, str) and cell.value.startswith("=")
+    )
+    assert longest < 1000  # Excel's limit is 8,192; the old per-row total was 9,421 characters for 45 items
 
 
 def test_the_sheet_is_the_same_bytes_every_time(class45: Path, tmp_path: Path) -> None:
@@ -221,7 +256,7 @@ def test_a_class_of_45_from_sheet_to_report(class45: Path, tmp_path: Path) -> No
     sheet = book["成绩"]
     rng = random.Random(45)  # fake scores, the same every run
     expected: dict[str, float] = {}
-    for row, student in enumerate(students, start=2):
+    for row, student in enumerate(students, start=3):
         if student.student_id == "2026045":
             continue  # absent: the row stays blank
         ability = rng.random()

@@ -51,6 +51,21 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "sheet_variant": "卷型",
         "sheet_question": "{number}（{points}分）",
         "sheet_total": "总分（{points}分）",
+        "sheet_part": "{numeral}、{name}",
+        "sheet_part_total": "{numeral}（{points}分）",
+        "sheet_objective": "客观（{points}分）",
+        "sheet_subjective": "主观（{points}分）",
+        "sheet_subtotals": "小计",
+        "sheet_rank": "名次",
+        "sheet_key_lookup": "查找",
+        "sheet_key_row_variant": "卷型{variant}",
+        "sheet_key_row_student": "学号{student_id}",
+        "sheet_key_points": "满分",
+        "sheet_key_note": (
+            "答案表：每行是一种卷型（或一位选项顺序不同的学生）按试卷印刷的答案。更正答案：审阅 → 撤销工作表保护，"
+            "改正对应单元格，成绩表的每一行随即重新计分；paperkit analyze 也按更正后的答案计分。"
+        ),
+        "sheet_footer_pages": "第 &P 页 共 &N 页",
         "sheet_invalid": "填写 0 到 {points} 的分数，或学生所选的选项字母（客观题）。",
         "answer_sheet_title": "答题卡",
         "bookmark_sheet": "{id} {name}（答题卡）",

@@ -14,7 +14,7 @@ from paperkit.content.models import Exercise
 from paperkit.errors import CellProblem
 from paperkit.exam.manifest import Manifest
 from paperkit.questions.bank import Question
-from paperkit.questions.kind import DEFAULT_RULES, LETTERS, Mark, Rules, shown
+from paperkit.questions.kind import DEFAULT_RULES, LETTERS, Mark, Rules, score_answer, shown
 from paperkit.questions.registry import kind_of
 
 
@@ -31,6 +31,7 @@ class Slot:
     section_title: str
     item: Exercise = field(compare=False, repr=False)
     order: str = ""  # options: the original option letter printed at each position ("DCBA": A shows D)
+    corrected: str | None = None  # the key as the teacher corrected it on the score sheet's 答案 sheet
 
     @property
     def indices(self) -> tuple[int, ...]:
@@ -41,6 +42,13 @@ class Slot:
     def key(self) -> str:
         """The key as this paper prints it: letters in printed order, true/false, the first accepted answer."""
         return kind_of(self.kind).printed_key(self.item, self.indices)
+
+    @property
+    def sheet_key(self) -> str:
+        """The key every scorer judges against: as printed, in the kind's canonical form, or as corrected."""
+        if self.corrected is not None:
+            return self.corrected
+        return kind_of(self.kind).sheet_key(self.item, self.indices)
 
     @property
     def takes_letters(self) -> bool:
@@ -138,4 +146,4 @@ def score_cell(value: object, slot: Slot, rules: Rules = DEFAULT_RULES) -> Mark:
     text = str(value).strip()
     if not slot.takes_letters:
         raise CellProblem(f"{shown(value)} is not a number; this question takes points from 0 to {slot.points}")
-    return kind.score(text, slot.item, slot.indices, slot.points, rules)
+    return score_answer(kind, text, slot.item, slot.indices, slot.points, rules, slot.sheet_key)

@@ -228,7 +228,7 @@ def merge_scores(
     from openpyxl import load_workbook
     from openpyxl.styles import PatternFill
 
-    from paperkit.marking.scoresheet import FIXED, SHEET, fixed_zip
+    from paperkit.marking.scoresheet import FIRST_ROW, FIXED, SHEET, columns, fixed_zip
 
     xlsx_path = folder / "scores.xlsx"
     base = xlsx_path.read_bytes() if xlsx_path.is_file() else scoresheet_bytes(exam.marked, rows)[0]
@@ -239,7 +239,7 @@ def merge_scores(
         raise ScanError(f"{xlsx_path}: not a readable score sheet ({type(error).__name__}); move it away") from None
     first = len(FIXED) + 1
     count = len(next(iter(exam.manifest.papers.values()))["points"])
-    by_id = {str(sheet.cell(row=r, column=1).value or "").strip(): r for r in range(2, sheet.max_row + 1)}
+    by_id = {str(sheet.cell(row=r, column=1).value or "").strip(): r for r in range(FIRST_ROW, sheet.max_row + 1)}
     kept: list[str] = []
     review = PatternFill("solid", fgColor="FFF2A8")
     names = {s["student_id"]: s for s in exam.manifest.students}
@@ -247,7 +247,7 @@ def merge_scores(
         entry = answers[student]
         row = by_id.get(student)
         if row is None:
-            row = next((r for r in range(2, sheet.max_row + 2) if not sheet.cell(row=r, column=1).value), None)
+            row = next((r for r in range(FIRST_ROW, sheet.max_row + 2) if not sheet.cell(row=r, column=1).value), None)
             if row is None:
                 continue
             sheet.cell(row=row, column=1, value=student)
@@ -277,7 +277,8 @@ def merge_scores(
     out = io.BytesIO()
     book.save(out)
     xlsx = fixed_zip(out.getvalue())
-    return xlsx, _csv_from(sheet, first + count), kept
+    layout = columns(exam.manifest, exam.marked.questions)
+    return xlsx, _csv_from(sheet, FIRST_ROW - 1, first + count, layout.rank + 1), kept
 
 
 def _typed(value: str) -> Any:
@@ -288,10 +289,12 @@ def _typed(value: str) -> Any:
     return int(number) if number.is_integer() else number
 
 
-def _csv_from(sheet: Any, total_column: int) -> bytes:
+def _csv_from(sheet: Any, header: int, scored_end: int, extra: int) -> bytes:
+    """scores.csv from the 成绩 sheet: the question header and rows, the student and question columns and the
+    roster's others (no 大题 row, subtotals or formulas, as `scoresheet` writes it)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    for row in sheet.iter_rows(values_only=True):
+    for row in sheet.iter_rows(min_row=header, values_only=True):
         cells = ["" if v is None else v for v in row]
-        writer.writerow([*cells[: total_column - 1], *cells[total_column:]])
+        writer.writerow([*cells[: scored_end - 1], *cells[extra - 1 :]])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

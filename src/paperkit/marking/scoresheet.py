@@ -10,21 +10,27 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from paperkit.errors import CellProblem, ScoreSheetError
 from paperkit.exam.manifest import Manifest
-from paperkit.labels import label
+from paperkit.labels import label, numeral
 from paperkit.marking.grading import Sitter, Slot, paper_slots, score_cell, sitters
 from paperkit.marking.options import SHEET_ROWS
-from paperkit.questions.kind import DEFAULT_RULES, Mark, Rules
+from paperkit.questions.kind import Mark
 from paperkit.questions.registry import kind_of
 
 SHEET = "成绩"
+KEY_SHEET = "答案"  # the printed keys, one row per paper (visible, protected: a correction re-scores every row)
+NORMAL_SHEET = "规范"  # hidden: each typed answer in its canonical form (full-width, spaces, √/对/T alike)
+ROW_KEY_SHEET = "键"  # hidden: each row's key, looked up from 答案 by 学号 or 卷型
+POINTS_SHEET = "得分"  # hidden: each cell's points
 META_SHEET = "paperkit"
 FIXED = ("student_id", "name", "class", "variant")  # the columns before the questions, as labels name them
+HEADER_ROWS = 2  # the 大题 row, then the question row
+FIRST_ROW = HEADER_ROWS + 1
 
 
 @dataclass(frozen=True)
@@ -36,14 +42,82 @@ class SheetRow:
     row: int
 
 
-def headers(manifest: Manifest) -> list[str]:
-    """The header row: the student columns, then 「1（2分）」 per question, the total, and the roster's other columns
-    (after the total, so the questions are always in the same columns)."""
+@dataclass(frozen=True)
+class Part:
+    """A 大题 of the sheet: its heading, its question columns (0-based offsets among the questions), its points."""
+
+    title: str
+    first: int
+    last: int
+    points: int
+    objective: bool
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where everything sits on the 成绩 sheet (1-based column numbers)."""
+
+    count: int  # questions
+    parts: tuple[Part, ...]
+    subtotals: tuple[str, ...]  # the headers after the questions, before 总分
+    extra: tuple[str, ...]  # the roster's other columns
+
+    @property
+    def first(self) -> int:
+        """The first question's column."""
+        return len(FIXED) + 1
+
+    @property
+    def total(self) -> int:
+        """The 总分 column."""
+        return self.first + self.count + len(self.subtotals)
+
+    @property
+    def rank(self) -> int:
+        """The 名次 column."""
+        return self.total + 1
+
+
+def paper_parts(slots: Sequence[Slot]) -> tuple[Part, ...]:
+    """The 大题 of a paper: runs of questions of one kind, in printed order, numbered 一、二、…"""
+    parts: list[Part] = []
+    start = 0
+    for index in range(1, len(slots) + 1):
+        if index == len(slots) or slots[index].kind != slots[start].kind:
+            kind = kind_of(slots[start].kind)
+            points = sum(slot.points for slot in slots[start:index])
+            title = label("sheet_part", numeral=numeral(len(parts)), name=kind.part_name)
+            parts.append(Part(title, start, index - 1, points, kind.objective))
+            start = index
+    return tuple(parts)
+
+
+def columns(manifest: Manifest, questions: dict) -> Columns:
+    """The sheet's columns: questions, a subtotal per 大题 (when more than one), 客观 and 主观 (when both), 总分."""
+    slots = paper_slots(manifest, questions, next(iter(manifest.papers)))
+    parts = paper_parts(slots)
+    subtotals = []
+    if len(parts) > 1:
+        subtotals += [label("sheet_part_total", numeral=numeral(i), points=p.points) for i, p in enumerate(parts)]
+    objective = sum(p.points for p in parts if p.objective)
+    subjective = sum(p.points for p in parts if not p.objective)
+    if objective and subjective:
+        subtotals += [label("sheet_objective", points=objective), label("sheet_subjective", points=subjective)]
+    extra = tuple(dict.fromkeys(title for s in manifest.students for title in s.get("extra", {})))
+    return Columns(len(slots), parts, tuple(subtotals), extra)
+
+
+def headers(manifest: Manifest, questions: dict | None = None) -> list[str]:
+    """The question row: the student columns, 「1（2分）」 per question, the subtotals, 总分, 名次, then the roster's
+    other columns (after them, so the questions are always in the same columns)."""
     points = next(iter(manifest.papers.values()))["points"]
     fixed = [label(f"sheet_{name}") for name in FIXED]
-    questions = [label("sheet_question", number=n, points=p) for n, p in enumerate(points, start=1)]
-    extra = list(dict.fromkeys(title for s in manifest.students for title in s.get("extra", {})))
-    return [*fixed, *questions, label("sheet_total", points=sum(points)), *extra]
+    asked = [label("sheet_question", number=n, points=p) for n, p in enumerate(points, start=1)]
+    if questions is None:
+        return [*fixed, *asked]
+    layout = columns(manifest, questions)
+    total = label("sheet_total", points=sum(points))
+    return [*fixed, *asked, *layout.subtotals, total, label("sheet_rank"), *layout.extra]
 
 
 def _column_letter(index: int) -> str:
@@ -55,25 +129,9 @@ def _column_letter(index: int) -> str:
     return name
 
 
-def _quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def total_formula(slots: Sequence[Slot], row: int, first: int, rules: Rules = DEFAULT_RULES) -> str:
-    """An Excel formula for a row's total: numbers count as points, answers are scored against this paper's key."""
-    terms = []
-    for offset, slot in enumerate(slots):
-        cell = f"{_column_letter(first + offset)}{row}"
-        scored = (
-            kind_of(slot.kind).sheet_formula(cell, slot.item, slot.indices, slot.points, rules)
-            if slot.takes_letters
-            else None
-        )
-        if scored is None:
-            terms.append(f"N({cell})")
-        else:
-            terms.append(f'IF(ISNUMBER({cell}),{cell},IF({cell}="",0,{scored}))')
-    return "=" + "+".join(terms)
+def _col(number: int) -> str:
+    """A 1-based column number as its letters."""
+    return _column_letter(number - 1)
 
 
 def sheet_rows(manifest: Manifest, sitting: Sequence[Sitter], blank_rows: int) -> list[tuple[list[Any], Sitter | None]]:
@@ -83,53 +141,154 @@ def sheet_rows(manifest: Manifest, sitting: Sequence[Sitter], blank_rows: int) -
     return [(["", "", "", ""], None) for _ in range(blank_rows)]
 
 
-def _extra_cells(manifest: Manifest, sitter: Sitter | None) -> list[str]:
+def _extra_cells(layout: Columns, sitter: Sitter | None) -> list[str]:
     """A row's roster columns beyond 学号, 姓名 and 班级, in the header's order."""
-    titles = headers(manifest)[len(FIXED) + len(next(iter(manifest.papers.values()))["points"]) + 1 :]
     values = dict(sitter.extra) if sitter is not None else {}
-    return [values.get(title, "") for title in titles]
+    return [values.get(title, "") for title in layout.extra]
+
+
+def key_rows(manifest: Manifest, questions: dict) -> list[tuple[str, str, str, str, tuple[Slot, ...]]]:
+    """The 答案 sheet's rows: (lookup, 卷型, 学号, 姓名, slots) for each paper, then for each student whose option
+    order differs from their paper's (a roster printed with options shuffled per student)."""
+    rows = []
+    papers = {v: paper_slots(manifest, questions, v) for v in manifest.papers}
+    for variant, slots in papers.items():
+        rows.append((label("sheet_key_row_variant", variant=variant), variant, "", "", slots))
+    for sitter in sitters(manifest, questions):
+        if [s.order for s in sitter.slots] != [s.order for s in papers[sitter.variant]]:
+            lookup = label("sheet_key_row_student", student_id=sitter.student_id)
+            rows.append((lookup, sitter.variant, sitter.student_id, sitter.name, sitter.slots))
+    return rows
+
+
+def _sum(ranges: Sequence[tuple[int, int]], row: int) -> str:
+    """SUM over runs of question columns (0-based offsets) of the 得分 sheet on one row."""
+    cells = ",".join(
+        f"{POINTS_SHEET}!{_col(len(FIXED) + 1 + a)}{row}:{_col(len(FIXED) + 1 + b)}{row}" for a, b in ranges
+    )
+    return f"SUM({cells})"
+
+
+def _runs(parts: Sequence[Part], objective: bool) -> list[tuple[int, int]]:
+    """The question columns of the objective (or the other) parts, neighbouring parts joined into one run."""
+    runs: list[tuple[int, int]] = []
+    for part in parts:
+        if part.objective != objective:
+            continue
+        if runs and runs[-1][1] + 1 == part.first:
+            runs[-1] = (runs[-1][0], part.last)
+        else:
+            runs.append((part.first, part.last))
+    return runs
 
 
 def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS) -> bytes:
-    """scores.xlsx: frozen header, per-cell validation (0…max, or an answer where the item is keyed), totals."""
+    """scores.xlsx: what the teacher fills (成绩), the printed keys (答案), and hidden sheets that score each cell,
+    so every formula stays short and a corrected key re-scores every row."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    rules = manifest.options.rules
     sitting = sitters(manifest, questions)
-    names = headers(manifest)
-    first = len(FIXED)
-    count = len(next(iter(manifest.papers.values()))["points"])
+    layout = columns(manifest, questions)
+    names = headers(manifest, questions)
+    first, count = layout.first, layout.count
+    rows = sheet_rows(manifest, sitting, blank_rows)
+    last = HEADER_ROWS + len(rows)
+    keys = key_rows(manifest, questions)
+    key_last = 2 + len(keys)
+    default_slots = paper_slots(manifest, questions, next(iter(manifest.papers)))
+
     workbook = Workbook()
     sheet = workbook.create_sheet(SHEET, 0)
     workbook.remove(workbook.worksheets[1])  # the default empty sheet
-    sheet.append(names)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
-        cell.fill = PatternFill("solid", fgColor="DDDDDD")
-    sheet.freeze_panes = f"{_column_letter(first)}2"
-    sheet.column_dimensions["A"].width = 14
-    sheet.column_dimensions["B"].width = 10
-    sheet.column_dimensions["C"].width = 10
-    sheet.column_dimensions["D"].width = 6
-    for offset in range(len(names) - first):
-        sheet.column_dimensions[_column_letter(first + offset)].width = 7 if offset < count else 10
-    default_variant = next(iter(manifest.papers))
-    for row, (values, sitter) in enumerate(sheet_rows(manifest, sitting, blank_rows), start=2):
-        slots = sitter.slots if sitter else paper_slots(manifest, questions, default_variant)
-        sheet.append([*values, *([None] * count), None, *_extra_cells(manifest, sitter)])
-        if sitter is not None or len(manifest.papers) == 1:
-            sheet.cell(
-                row=row, column=first + count + 1, value=total_formula(slots, row, first, manifest.options.rules)
+    bold, grey = Font(bold=True), PatternFill("solid", fgColor="DDDDDD")
+    centre = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    thin = Side(style="thin", color="999999")
+
+    # Row 1: the exam's title over the student columns, each 大题 over its questions, 小计 over the subtotals.
+    sheet.cell(row=1, column=1, value=manifest.title)
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(FIXED))
+    for part in layout.parts:
+        sheet.cell(row=1, column=first + part.first, value=part.title)
+        if part.last > part.first:
+            sheet.merge_cells(start_row=1, start_column=first + part.first, end_row=1, end_column=first + part.last)
+    if layout.subtotals:
+        sheet.cell(row=1, column=first + count, value=label("sheet_subtotals"))
+        if len(layout.subtotals) > 1:
+            sheet.merge_cells(
+                start_row=1, start_column=first + count, end_row=1, end_column=first + count + len(layout.subtotals) - 1
             )
-    # Validation per column: points in range everywhere; answers (letters, √ ×) where the item is keyed.
-    last = sheet.max_row
-    slots = paper_slots(manifest, questions, default_variant)
-    for offset, slot in enumerate(slots):
-        column = _column_letter(first + offset)
-        cell = f"{column}2"
-        if any(s.slots[offset].takes_letters for s in sitting) or (not sitting and slot.takes_letters):
+    for column, name in enumerate(names, start=1):
+        sheet.cell(row=2, column=column, value=name)
+    for header_row in (1, 2):
+        for cell in sheet[header_row]:
+            cell.font, cell.alignment, cell.fill = bold, centre, grey
+            cell.border = Border(bottom=thin, right=thin)
+    sheet.freeze_panes = f"{_col(first)}{FIRST_ROW}"
+    for letter, width in zip("ABCD", (14, 10, 10, 6), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for offset in range(len(names) - len(FIXED)):
+        width = 7 if offset < count else 10
+        sheet.column_dimensions[_col(first + offset)].width = width
+
+    normal = workbook.create_sheet(NORMAL_SHEET)
+    row_key = workbook.create_sheet(ROW_KEY_SHEET)
+    scored = workbook.create_sheet(POINTS_SHEET)
+    lookup_range = f"{KEY_SHEET}!$A$1:$A${key_last}"
+    for row, (values, sitter) in enumerate(rows, start=FIRST_ROW):
+        slots = sitter.slots if sitter else default_slots
+        for column, value in enumerate([*values, *([None] * count)], start=1):
+            sheet.cell(row=row, column=column, value=value)
+        questions_range = f"${_col(first)}{row}:${_col(first + count - 1)}{row}"
+        total = f"{_col(layout.total)}{row}"
+        cells = [
+            f'=IF(COUNTA({questions_range})=0,"",{_sum(_runs(layout.parts, o), row)})'
+            for o in (True, False)
+            if _runs(layout.parts, o)
+        ]
+        parts = [f'=IF({total}="","",{_sum([(p.first, p.last)], row)})' for p in layout.parts]
+        subtotal_cells = ([*parts] if len(layout.parts) > 1 else []) + (cells if len(cells) == 2 else [])
+        everything = f"{_sum([(0, count - 1)], row)}"
+        for column, value in enumerate(
+            [
+                *subtotal_cells,
+                f'=IF(COUNTA({questions_range})=0,"",{everything})',
+                f'=IF(ISNUMBER({total}),RANK({total},${_col(layout.total)}${FIRST_ROW}:${_col(layout.total)}${last}),"")',
+                *_extra_cells(layout, sitter),
+            ],
+            start=first + count,
+        ):
+            sheet.cell(row=row, column=column, value=value)
+        # 键: which 答案 row holds this row's key (the student's own, else their paper's), then each question's key.
+        row_key.cell(
+            row=row,
+            column=2,
+            value=f'=IFERROR(MATCH("{label("sheet_key_row_student", student_id="")}"&{SHEET}!$A{row},{lookup_range},0),'
+            f'MATCH("{label("sheet_key_row_variant", variant="")}"&{SHEET}!$D{row},{lookup_range},0))',
+        )
+        for offset, slot in enumerate(slots):
+            letters = _col(first + offset)
+            typed = f"{SHEET}!{letters}{row}"
+            kind = kind_of(slot.kind)
+            takes = slot.takes_letters if sitter else _any_takes(manifest, questions, offset)
+            if not takes:
+                scored[f"{letters}{row}"] = f"=N({typed})"
+                continue
+            key_cell = f"INDEX({KEY_SHEET}!{letters}$1:{letters}${key_last},$B{row})"
+            row_key[f"{letters}{row}"] = f"={kind.normal_formula(key_cell)}"
+            normal[f"{letters}{row}"] = f'=IF(ISNUMBER({typed}),"",{kind.normal_formula(typed)})'
+            answer, key = f"{NORMAL_SHEET}!{letters}{row}", f"{ROW_KEY_SHEET}!{letters}{row}"
+            options = len(slot.order) if sitter else _most_options(manifest, questions, offset)
+            judged = kind.judge_formula(answer, key, slot.points, rules, options)
+            scored[f"{letters}{row}"] = f'=IF(ISNUMBER({typed}),{typed},IF({answer}="",0,{judged}))'
+
+    # Validation per column: points in range everywhere; answers (letters, √ ×) where the item takes one.
+    for offset, slot in enumerate(default_slots):
+        letters = _col(first + offset)
+        cell = f"{letters}{FIRST_ROW}"
+        if any(s.slots[offset].takes_letters for s in sitting) or _any_takes(manifest, questions, offset):
             rule = DataValidation(
                 type="custom",
                 formula1=f"OR(AND(ISNUMBER({cell}),{cell}>=0,{cell}<={slot.points}),ISTEXT({cell}))",
@@ -141,16 +300,71 @@ def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS
         rule.error = label("sheet_invalid", points=slot.points)
         rule.showErrorMessage = True
         sheet.add_data_validation(rule)
-        rule.add(f"{column}2:{column}{last}")
+        rule.add(f"{letters}{FIRST_ROW}:{letters}{last}")
     variants = DataValidation(type="list", formula1=_quoted(",".join(manifest.papers)), allow_blank=False)
     sheet.add_data_validation(variants)
-    variants.add(f"D2:D{last}")
+    variants.add(f"D{FIRST_ROW}:D{last}")
+
+    # Print: landscape, one page wide, both header rows and the names on every page, page numbers.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"1:{HEADER_ROWS}"
+    sheet.print_title_cols = "A:B"
+    sheet.oddFooter.center.text = label("sheet_footer_pages")
+    sheet.oddHeader.center.text = manifest.title
+
+    _write_keys(workbook.create_sheet(KEY_SHEET, 1), keys, manifest, layout, bold, grey)
+    for hidden in (normal, row_key, scored):
+        hidden.sheet_state = "hidden"
+        hidden.protection.sheet = True
     meta = workbook.create_sheet(META_SHEET)
     meta.append(["exam_id", manifest.exam_id])
     meta.sheet_state = "hidden"
     out = io.BytesIO()
     workbook.save(out)
     return fixed_zip(out.getvalue())
+
+
+def _any_takes(manifest: Manifest, questions: dict, offset: int) -> bool:
+    """Whether the question at this position takes a typed answer on any paper (a sheet without a roster)."""
+    return any(paper_slots(manifest, questions, v)[offset].takes_letters for v in manifest.papers)
+
+
+def _most_options(manifest: Manifest, questions: dict, offset: int) -> int:
+    """The most options the question at this position has on any paper."""
+    return max(len(paper_slots(manifest, questions, v)[offset].order) for v in manifest.papers)
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _write_keys(sheet: Any, keys: list, manifest: Manifest, layout: Columns, bold: Any, grey: Any) -> None:
+    """The 答案 sheet: a header, each question's points, then each paper's printed key (protected, no password)."""
+    first = layout.first
+    header = [
+        label("sheet_key_lookup"),
+        label("sheet_variant"),
+        label("sheet_student_id"),
+        label("sheet_name"),
+        *[str(n) for n in range(1, layout.count + 1)],
+    ]
+    sheet.append(header)
+    points = next(iter(manifest.papers.values()))["points"]
+    sheet.append([label("sheet_key_points"), "", "", "", *points])
+    for lookup, variant, student_id, name, slots in keys:
+        sheet.append([lookup, variant, student_id, name, *[slot.sheet_key or None for slot in slots]])
+    for cell in sheet[1]:
+        cell.font, cell.fill = bold, grey
+    sheet.cell(row=len(keys) + 4, column=1, value=label("sheet_key_note"))
+    sheet.column_dimensions["A"].width = 14
+    for offset in range(layout.count):
+        sheet.column_dimensions[_col(first + offset)].width = 7
+    sheet.freeze_panes = f"{_col(first)}2"
+    sheet.protection.sheet = True
 
 
 def fixed_zip(data: bytes) -> bytes:
@@ -172,22 +386,32 @@ def fixed_zip(data: bytes) -> bytes:
 
 
 def write_csv(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS) -> bytes:
-    """scores.csv (UTF-8 with BOM, so Excel and WPS open it as Chinese): the same columns without the total."""
+    """scores.csv (UTF-8 with BOM, so Excel and WPS open it as Chinese): the student and question columns and the
+    roster's others; no formulas (paperkit scores it when it reads it)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    count = len(next(iter(manifest.papers.values()))["points"])
-    names = headers(manifest)
-    writer.writerow([*names[: len(FIXED) + count], *names[len(FIXED) + count + 1 :]])
+    layout = columns(manifest, questions)
+    writer.writerow([*headers(manifest), *layout.extra])
     for values, sitter in sheet_rows(manifest, sitters(manifest, questions), blank_rows):
-        writer.writerow([*values, *([""] * count), *_extra_cells(manifest, sitter)])
+        writer.writerow([*values, *([""] * layout.count), *_extra_cells(layout, sitter)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 # ---- reading back --------------------------------------------------------------------------------------------
 
 
-def read_cells(path: Path) -> tuple[str, list[tuple[int, list[Any]]], str]:
-    """The sheet's rows as (row number, cells) with the sheet's name and the exam id it was made for ('' if none)."""
+@dataclass(frozen=True)
+class Cells:
+    """A score sheet's cells as read: its sheet name, rows (number, values), exam id, and 答案 rows by lookup."""
+
+    sheet: str
+    rows: list[tuple[int, list[Any]]]
+    exam_id: str = ""
+    keys: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
+
+
+def read_cells(path: Path) -> Cells:
+    """The sheet's rows, the exam id it was made for ('' if none) and its 答案 sheet (a CSV has neither)."""
     if path.suffix.lower() == ".csv":
         data = path.read_bytes()
         try:
@@ -195,7 +419,7 @@ def read_cells(path: Path) -> tuple[str, list[tuple[int, list[Any]]], str]:
         except UnicodeDecodeError:
             text = data.decode("gb18030", errors="strict")
         lines: list[list[Any]] = list(csv.reader(io.StringIO(text)))
-        return "csv", list(enumerate(lines, start=1)), ""
+        return Cells("csv", list(enumerate(lines, start=1)))
     from openpyxl import load_workbook
 
     workbook = load_workbook(path, read_only=True, data_only=False)
@@ -206,9 +430,48 @@ def read_cells(path: Path) -> tuple[str, list[tuple[int, list[Any]]], str]:
         for meta in workbook[META_SHEET].iter_rows(values_only=True):
             if meta and meta[0] == "exam_id":
                 exam_id = str(meta[1])
+    keys: dict[str, tuple[int, list[Any]]] = {}
+    if KEY_SHEET in workbook.sheetnames:
+        for number, values in enumerate(workbook[KEY_SHEET].iter_rows(values_only=True), start=1):
+            if number > 2 and values and values[0]:
+                keys.setdefault(str(values[0]).strip(), (number, list(values[len(FIXED) :])))
     rows = [(n, list(row)) for n, row in enumerate(workbook[SHEET].iter_rows(values_only=True), start=1)]
     workbook.close()
-    return SHEET, rows, exam_id
+    return Cells(SHEET, rows, exam_id, keys)
+
+
+def _corrected(sitter: Sitter, cells: Cells, path: Path, problems: list[str], notes: dict[str, str]) -> Sitter:
+    """The sitter with the keys the 答案 sheet holds for them, where the teacher corrected one."""
+    found = cells.keys.get(label("sheet_key_row_student", student_id=sitter.student_id)) or cells.keys.get(
+        label("sheet_key_row_variant", variant=sitter.variant)
+    )
+    if found is None:
+        return sitter
+    number, values = found
+    slots = list(sitter.slots)
+    for offset, slot in enumerate(slots):
+        value = values[offset] if offset < len(values) else None
+        if not slot.takes_letters or value is None or str(value).strip() == slot.sheet_key:
+            continue
+        kind = kind_of(slot.kind)
+        where = f"{path}: sheet {KEY_SHEET}, row {number}, column {_column_letter(len(FIXED) + offset)}"
+        try:
+            key = kind.normalise(str(value), slot.item, slot.indices)
+        except CellProblem as problem:
+            problems.append(f"{where}: the corrected key {problem}")
+            continue
+        if key != slot.sheet_key:
+            slots[offset] = replace(slot, corrected=key)
+            notes[where] = f"{where}: question {slot.number}'s key corrected from {slot.sheet_key} to {key}"
+    return replace(sitter, slots=tuple(slots))
+
+
+def _header_row(rows: list[tuple[int, list[Any]]]) -> int:
+    """The index of the question header: the first row whose first cell is 学号 (row 2 now, row 1 in older sheets)."""
+    for index, (_, cells) in enumerate(rows[: HEADER_ROWS + 1]):
+        if cells and str(cells[0] or "").strip() == label("sheet_student_id"):
+            return index
+    return 0
 
 
 def _csv_value(value: Any) -> Any:
@@ -222,14 +485,30 @@ def _csv_value(value: Any) -> Any:
 
 def read_scores(path: Path, manifest: Manifest, questions: dict) -> list[SheetRow]:
     """Every student's marks from a filled score sheet; all problems at once as a ScoreSheetError."""
+    return read_sheet(path, manifest, questions).rows
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A filled score sheet as read: each row's marks, and what the teacher corrected on its 答案 sheet."""
+
+    rows: list[SheetRow]
+    corrections: tuple[str, ...] = ()
+
+
+def read_sheet(path: Path, manifest: Manifest, questions: dict) -> Scores:
+    """Every student's marks, scored against the keys as the sheet's 答案 holds them; problems at once."""
     if not path.is_file():
         raise ScoreSheetError([f"{path}: no such file; give the scores.xlsx or scores.csv of this exam"])
     try:
-        sheet, rows, exam_id = read_cells(path)
+        cells = read_cells(path)
     except ScoreSheetError:
         raise
     except Exception as error:  # openpyxl and zipfile raise many types for a damaged file
         raise ScoreSheetError([f"{path}: not a readable score sheet ({type(error).__name__}: {error})"]) from None
+    sheet, exam_id = cells.sheet, cells.exam_id
+    rows = cells.rows[_header_row(cells.rows) :]
+    notes: dict[str, str] = {}
     where = (
         (lambda row, col: f"{path}:{row}: column {col}")
         if sheet == "csv"
@@ -254,8 +533,8 @@ def read_scores(path: Path, manifest: Manifest, questions: dict) -> list[SheetRo
     roster = {s.student_id: s for s in sitters(manifest, questions)}
     seen: dict[str, int] = {}
     result: list[SheetRow] = []
-    for number, cells in rows[1:]:
-        values = [*cells, *([None] * (len(FIXED) + count - len(cells)))]
+    for number, read in rows[1:]:
+        values = [*read, *([None] * (len(FIXED) + count - len(read)))]
         student_id, name, class_name, variant = (str(v).strip() if v is not None else "" for v in values[: len(FIXED)])
         scores = values[len(FIXED) : len(FIXED) + count]
         if sheet == "csv":  # a CSV cell has no type: what reads as a number is points
@@ -278,6 +557,7 @@ def read_scores(path: Path, manifest: Manifest, questions: dict) -> list[SheetRo
                 continue
             student_id = student_id or f"row {number}"
             sitter = Sitter(student_id, name, class_name, variant, paper_slots(manifest, questions, variant))
+        sitter = _corrected(sitter, cells, path, problems, notes)
         if sitter.student_id in seen:
             problems.append(f"{where(number, 'A')}: 学号 {sitter.student_id} is also on row {seen[sitter.student_id]}")
             continue
@@ -297,4 +577,4 @@ def read_scores(path: Path, manifest: Manifest, questions: dict) -> list[SheetRo
         result.append(SheetRow(sitter, tuple(marks), number))
     if problems:
         raise ScoreSheetError(problems)
-    return result
+    return Scores(result, tuple(notes.values()))

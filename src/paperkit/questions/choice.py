@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from paperkit.errors import CellProblem
@@ -14,12 +13,14 @@ from paperkit.questions.kind import (
     Item,
     Kind,
     Layout,
-    Mark,
     Rules,
     SheetField,
     common_view,
     letters_of,
+    normal_text,
+    normal_text_formula,
     shown,
+    substituted,
     text_width,
 )
 
@@ -136,24 +137,29 @@ def _takes_letters(item: Item) -> bool:
     return True
 
 
-def read_letters(text: str, count: int) -> str:
-    """A typed answer as option letters: full-width letters from a Chinese IME, spaces and separators allowed."""
-    letters = re.sub(r"[\s,，、/;；]", "", unicodedata.normalize("NFKC", text)).upper()
-    valid = LETTERS[:count]
+# Separators a teacher types between letters (、 before ASC: it has a half-width katakana form, not an ASCII one).
+_SEPARATORS = (",", "/", ";")
+
+
+def _normalise(text: str, item: Item, order: tuple[int, ...]) -> str:
+    """Typed letters in their canonical form: half-width capitals in order, separators and spaces gone."""
+    letters = normal_text(text.replace("、", ""))
+    for separator in _SEPARATORS:
+        letters = letters.replace(separator, "")
+    valid = LETTERS[: len(order or item.options)]
     if not letters or any(ch not in valid for ch in letters) or len(set(letters)) != len(letters):
         raise CellProblem(f"{shown(text)} is neither points nor option letters ({valid[0]}–{valid[-1]})")
-    return letters
-
-
-def _score(text: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> Mark:
-    order = order or tuple(range(len(item.options)))
-    letters = read_letters(text, len(order))
     if item.kind == CHOICE.name and len(letters) > 1:
         raise CellProblem(f"{shown(text)}: a single-choice question takes one letter")
-    chosen = set(letters)
-    key = set(printed_letters(item, order))
-    original = "".join(sorted(LETTERS[order[LETTERS.index(ch)]] for ch in letters))
-    return Mark(option_points(chosen, key, points, item.kind == MULTI.name, rules), original)
+    return "".join(sorted(letters))
+
+
+def _normal_formula(cell: str) -> str:
+    return substituted(normal_text_formula(f'SUBSTITUTE({cell},"、","")'), tuple((s, "") for s in _SEPARATORS))
+
+
+def _judge(answer: str, key: str, points: int, rules: Rules) -> float:
+    return option_points(set(answer), set(key), points, len(key) > 1, rules)
 
 
 def option_points(chosen: set[str], key: set[str], points: int, multi: bool, rules: Rules) -> float:
@@ -167,24 +173,13 @@ def option_points(chosen: set[str], key: set[str], points: int, multi: bool, rul
     return float(points // 2)  # 部分选对得一半分（向下取整）
 
 
-def _quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _sheet_formula(cell: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> str:
-    order = order or tuple(range(len(item.options)))
-    key = printed_letters(item, order)
-    upper = f"UPPER({cell})"
-    present = [f"ISNUMBER(FIND({_quoted(ch)},{upper}))" for ch in key]
-    wrong = [f"ISERROR(FIND({_quoted(ch)},{upper}))" for ch in LETTERS[: len(order)] if ch not in key]
-    nowrong = f"AND({','.join(wrong)})" if wrong else "TRUE"
-    if item.kind != MULTI.name:
-        partial = "0"
-    elif rules.multi == "per-option":
-        partial = f"INT(2*{points}*({'+'.join(present)})/{len(key)})/2"
-    else:
-        partial = str(points // 2)
-    return f"IF(AND({nowrong},{','.join(present)}),{points},IF({nowrong},{partial},0))"
+def _judge_formula(answer: str, key: str, points: int, rules: Rules, options: int) -> str:
+    # Letters are unique (a repeated letter is refused), so with no wrong letter the answer is a subset of the key
+    # and its length says how many right ones it has.
+    wrong = "+".join(f'ISNUMBER(FIND("{ch}",{answer}))*ISERROR(FIND("{ch}",{key}))' for ch in LETTERS[:options])
+    partial = f"INT(2*{points}*LEN({answer})/LEN({key}))/2" if rules.multi == "per-option" else str(points // 2)
+    partial = f"IF(LEN({key})>1,{partial},0)"
+    return f"IF({wrong}>0,0,IF(LEN({answer})=LEN({key}),{points},{partial}))"
 
 
 def _sheet_field(item: Item, order: tuple[int, ...], points: int) -> SheetField:
@@ -215,10 +210,14 @@ CHOICE = Kind(
     sheet_field=_sheet_field,
     printed_key=_printed_key,
     takes_answer=_takes_letters,
-    score=_score,
-    sheet_formula=_sheet_formula,
+    normalise=_normalise,
+    normal_formula=_normal_formula,
+    sheet_key=_printed_key,
+    judge=_judge,
+    judge_formula=_judge_formula,
     lettered=True,
     compact_key=True,
+    objective=True,
 )
 MULTI = Kind(
     "multi",
@@ -233,9 +232,13 @@ MULTI = Kind(
     sheet_field=_sheet_field,
     printed_key=_printed_key,
     takes_answer=_takes_letters,
-    score=_score,
-    sheet_formula=_sheet_formula,
+    normalise=_normalise,
+    normal_formula=_normal_formula,
+    sheet_key=_printed_key,
+    judge=_judge,
+    judge_formula=_judge_formula,
     lettered=True,
     compact_key=True,
+    objective=True,
     rule_label=_multi_rule,
 )

@@ -16,7 +16,18 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from paperkit.labels import label
-from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, SheetField, common_view, text_width
+from paperkit.questions.kind import (
+    Interaction,
+    Item,
+    Kind,
+    Layout,
+    Rules,
+    SheetField,
+    common_view,
+    normal_text_formula,
+    substituted,
+    text_width,
+)
 from paperkit.text.markup import plain_text
 
 if TYPE_CHECKING:
@@ -149,7 +160,8 @@ def _key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
 
 # -- answers and scoring -----------------------------------------------------------------------------------
 
-_DASHES = str.maketrans({"−": "-", "–": "-", "—": "-", "～": "~", "×": "x", "·": "."})
+_DASH_PAIRS = (("−", "-"), ("–", "-"), ("—", "-"), ("～", "~"), ("×", "x"), ("·", "."))
+_DASHES = str.maketrans(dict(_DASH_PAIRS))
 
 
 def normal_answer(text: str) -> str:
@@ -253,24 +265,37 @@ def _printed_key(item: Item, order: tuple[int, ...]) -> str:
 
 
 def _one_blank(item: Item) -> bool:
-    return len(blanks(item.q)) == 1
-
-
-def _score(text: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> Mark:
-    right = matches(text, blanks(item.q)[0])
-    return Mark(float(points) if right else 0.0, text=normal_answer(text))
-
-
-def _quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _sheet_formula(cell: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> str | None:
+    # A typed answer is scored by its written forms, the same in paperkit and in the sheet's formulas; an answer
+    # compared by value (a tolerance, significant figures, a unit) is marked by hand and typed as points.
     found = blanks(item.q)
-    if len(found) != 1:
-        return None
-    answers = ",".join(f"TRIM({cell})={_quoted(a)}" for a in found[0])
-    return f"IF(OR({answers}),{points},0)"
+    return len(found) == 1 and all(_by_form(answer) for answer in found[0])
+
+
+def _by_form(answer: str) -> bool:
+    key = numeric(answer)
+    return key is None or (key.tolerance == 0 and not key.figures and not key.unit)
+
+
+def _normalise(text: str, item: Item, order: tuple[int, ...]) -> str:
+    return normal_answer(text).upper()
+
+
+def _normal_formula(cell: str) -> str:
+    return substituted(normal_text_formula(cell), tuple((old, new.upper()) for old, new in _DASH_PAIRS))
+
+
+def _sheet_key(item: Item, order: tuple[int, ...]) -> str:
+    found = blanks(item.q)
+    forms = {form.upper() for answer in (found[0] if found else ()) for form in answer_forms(answer)}
+    return "|".join(sorted(forms))
+
+
+def _judge(answer: str, key: str, points: int, rules: Rules) -> float:
+    return float(points) if answer in key.split("|") else 0.0
+
+
+def _judge_formula(answer: str, key: str, points: int, rules: Rules, options: int) -> str:
+    return f'IF(ISNUMBER(FIND("|"&{answer}&"|","|"&{key}&"|")),{points},0)'
 
 
 FILL = Kind(
@@ -286,7 +311,10 @@ FILL = Kind(
     sheet_field=_sheet_field,
     printed_key=_printed_key,
     takes_answer=_one_blank,
-    score=_score,
-    sheet_formula=_sheet_formula,
+    normalise=_normalise,
+    normal_formula=_normal_formula,
+    sheet_key=_sheet_key,
+    judge=_judge,
+    judge_formula=_judge_formula,
     text_answers=True,
 )

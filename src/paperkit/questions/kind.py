@@ -10,6 +10,7 @@ use the one `score`), its compact key, and how it looks to a learning platform (
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -91,21 +92,36 @@ def area_field(item: Item, order: tuple[int, ...], points: int) -> SheetField:
     return SheetField(lines=max(2, min(12, round(points * 0.8))))
 
 
-Score = Callable[[str, Item, tuple[int, ...], int, Rules], Mark]
 PrintedKey = Callable[[Item, tuple[int, ...]], str]
-SheetFormula = Callable[[str, Item, tuple[int, ...], int, Rules], "str | None"]
+Normalise = Callable[[str, Item, tuple[int, ...]], str]
+NormalFormula = Callable[[str], str]
+SheetKey = Callable[[Item, tuple[int, ...]], str]
+Judge = Callable[[str, str, int, Rules], float]
+JudgeFormula = Callable[[str, str, int, Rules, int], str]
 
 
 def _no_answer(item: Item) -> bool:
     return False
 
 
-def _points_only(text: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> Mark:
-    raise CellProblem(f"{shown(text)} is not a number; this question takes points from 0 to {points}")
+def _not_an_answer(text: str, item: Item, order: tuple[int, ...]) -> str:
+    raise CellProblem(f"{shown(text)} is not a number; this question takes points, not an answer")
 
 
-def _no_formula(cell: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> str | None:
-    return None
+def _no_formula(cell: str) -> str:
+    return '""'
+
+
+def _no_key(item: Item, order: tuple[int, ...]) -> str:
+    return ""
+
+
+def _never(answer: str, key: str, points: int, rules: Rules) -> float:
+    return 0.0
+
+
+def _never_formula(answer: str, key: str, points: int, rules: Rules, options: int) -> str:
+    return "0"
 
 
 def _no_rule(rules: Rules) -> str:
@@ -128,8 +144,14 @@ class Kind:
     sheet_field: Callable[[Item, tuple[int, ...], int], SheetField]  # how it appears on an answer sheet
     printed_key: PrintedKey  # the key as one paper prints it: letters in printed order, true/false, an answer
     takes_answer: Callable[[Item], bool] = _no_answer  # a score-sheet cell may hold the student's answer
-    score: Score = _points_only  # a typed or scanned answer (not points) as a Mark
-    sheet_formula: SheetFormula = _no_formula  # an Excel expression scoring a typed answer, or None
+    # Scoring a typed or scanned answer, the same in paperkit and in the score sheet's formulas: the answer is
+    # normalised (full-width forms, spaces, √/对/T alike), then judged against the key as the paper printed it.
+    normalise: Normalise = _not_an_answer  # the answer's one canonical form, or a CellProblem if it is none
+    normal_formula: NormalFormula = _no_formula  # the same as a spreadsheet expression of a cell
+    sheet_key: SheetKey = _no_key  # the key in that canonical form, as one paper printed it
+    judge: Judge = _never  # (answer, key, points, rules) -> points
+    judge_formula: JudgeFormula = _never_formula  # the same as a spreadsheet expression (answer, key: cells)
+    objective: bool = False  # a 客观题: scored from the answer alone (the score sheet's 客观 subtotal)
     lettered: bool = False  # answered with option letters (bubbles on an answer sheet, option shares)
     text_answers: bool = False  # a text cell is always an answer, even when it reads as a number (64)
     compact_key: bool = False  # the key is a 题号 | 答案 row, not a worked answer
@@ -153,6 +175,44 @@ class Kind:
     def template(self) -> str:
         """The template with this kind's `paper(q)` and `key(q)` macros."""
         return self.template_name or f"kind-{self.name}.html.j2"
+
+
+def normal_text(text: str) -> str:
+    """A typed answer as every scorer first sees it: full-width forms half-width (NFKC), no spaces, upper case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).upper()
+
+
+def normal_text_formula(cell: str) -> str:
+    """`normal_text` as a spreadsheet expression: ASC turns full-width forms half-width (Excel, WPS, LibreOffice)."""
+    return f'UPPER(SUBSTITUTE(CLEAN(ASC({cell}))," ",""))'
+
+
+def substituted(expression: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    """A spreadsheet expression with each (old, new) pair substituted in turn."""
+    for old, new in pairs:
+        expression = f"SUBSTITUTE({expression},{quoted(old)},{quoted(new)})"
+    return expression
+
+
+def quoted(text: str) -> str:
+    """A text as a spreadsheet string literal."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def score_answer(
+    kind: Kind, text: str, item: Item, order: tuple[int, ...], points: int, rules: Rules, key: str | None = None
+) -> Mark:
+    """A typed or scanned answer as a Mark: normalised, judged against the printed key (or a corrected one).
+
+    A lettered item's mark records the original option letters, so the same option is counted together across
+    variants; a text answer keeps its normalised form for 典型错误.
+    """
+    answer = kind.normalise(text, item, order)
+    gained = kind.judge(answer, kind.sheet_key(item, order) if key is None else key, points, rules)
+    if kind.lettered:
+        order = order or tuple(range(len(item.options)))
+        return Mark(gained, "".join(sorted(LETTERS[order[LETTERS.index(ch)]] for ch in answer)), text=answer)
+    return Mark(gained, text=answer)
 
 
 def common_view(q: ExamQuestion, kind: Kind) -> dict[str, Any]:

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from paperkit.errors import CellProblem
 from paperkit.labels import label
-from paperkit.questions.kind import Interaction, Item, Kind, Layout, Mark, Rules, SheetField, common_view, shown
+from paperkit.questions.kind import (
+    Interaction,
+    Item,
+    Kind,
+    Layout,
+    Rules,
+    SheetField,
+    common_view,
+    normal_text,
+    normal_text_formula,
+    quoted,
+    shown,
+)
 
 if TYPE_CHECKING:
     from paperkit.questions.bank import ExamQuestion
 
-# How a true/false answer may be written (teachers write √ and ×, or 对/错, or T/F; a scanner reads T/F).
-TRUE_MARKS = ("t", "true", "√", "✓", "✔", "对", "正确", "是")
-FALSE_MARKS = ("f", "false", "×", "✗", "✘", "x", "错", "错误", "否")
+# How a true/false answer may be written (teachers write √ and ×, or 对/错, or T/F; a scanner reads T/F), as
+# normal_text leaves them: upper case, half-width.
+TRUE_MARKS = ("T", "TRUE", "√", "✓", "✔", "对", "正确", "是")
+FALSE_MARKS = ("F", "FALSE", "×", "✗", "✘", "X", "错", "错误", "否")
 
 
 def _check(item: Item) -> list[tuple[str, str]]:
@@ -62,25 +74,35 @@ def _printed_key(item: Item, order: tuple[int, ...]) -> str:
     return "true" if is_true(item) else "false"
 
 
-def read_mark(text: str) -> bool:
-    """A written √/× (or T/F, 对/错, full-width forms) as True or False; anything else is a CellProblem."""
-    mark = unicodedata.normalize("NFKC", text).strip().casefold()
+def _normalise(text: str, item: Item, order: tuple[int, ...]) -> str:
+    mark = normal_text(text)
     if mark in TRUE_MARKS or mark in FALSE_MARKS:
-        return mark in TRUE_MARKS
+        return "T" if mark in TRUE_MARKS else "F"
     raise CellProblem(f"{shown(text)} is neither points nor a true/false mark (√ ×, T F, 对 错)")
 
 
-def _score(text: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> Mark:
-    return Mark(float(points) if read_mark(text) == is_true(item) else 0.0)
+def _array(marks: tuple[str, ...]) -> str:
+    return "{" + ",".join(quoted(m) for m in marks) + "}"
 
 
-def _quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+def _normal_formula(cell: str) -> str:
+    mark = normal_text_formula(cell)
+    return (
+        f'IF(ISNUMBER(MATCH({mark},{_array(TRUE_MARKS)},0)),"T",'
+        f'IF(ISNUMBER(MATCH({mark},{_array(FALSE_MARKS)},0)),"F",{mark}))'
+    )
 
 
-def _sheet_formula(cell: str, item: Item, order: tuple[int, ...], points: int, rules: Rules) -> str:
-    marks = TRUE_MARKS if is_true(item) else FALSE_MARKS
-    return f"IF(OR({','.join(f'LOWER(TRIM({cell}))={_quoted(m)}' for m in marks)}),{points},0)"
+def _sheet_key(item: Item, order: tuple[int, ...]) -> str:
+    return "T" if is_true(item) else "F"
+
+
+def _judge(answer: str, key: str, points: int, rules: Rules) -> float:
+    return float(points) if answer == key else 0.0
+
+
+def _judge_formula(answer: str, key: str, points: int, rules: Rules, options: int) -> str:
+    return f"IF({answer}={key},{points},0)"
 
 
 def _takes(item: Item) -> bool:
@@ -100,8 +122,12 @@ TRUEFALSE = Kind(
     sheet_field=_sheet_field,
     printed_key=_printed_key,
     takes_answer=_takes,
-    score=_score,
-    sheet_formula=_sheet_formula,
+    normalise=_normalise,
+    normal_formula=_normal_formula,
+    sheet_key=_sheet_key,
+    judge=_judge,
+    judge_formula=_judge_formula,
     compact_key=True,
+    objective=True,
     spread=lambda item: "true" if is_true(item) else "false",
 )

@@ -1,0 +1,142 @@
+"""The score sheet recalculated by a real spreadsheet engine (issue 28): LibreOffice, headless, opens the
+workbook paperkit wrote and a teacher filled, computes every formula, and its totals must be paperkit's own,
+for answers typed half-width, full-width (a Chinese IME), with spaces and separators, √/对/T alike."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import SOURCE
+from paperkit.marking.grading import Slot, score_cell, sitters
+from paperkit.marking.jobs import build_analysis, build_scoresheet, open_exam
+from paperkit.marking.scoresheet import read_sheet
+from test_marking import exam_manifest
+
+FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(ord("A"), ord("Z") + 1)}
+FIRST = 3  # the first student row, under the 大题 and question headers
+
+
+def recalculated(xlsx: Path, folder: Path) -> Any:
+    """The workbook as LibreOffice computes it (values, not formulas), with a profile of the test's own."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice Calc is missing: `make test` installs it (scripts/setup-test-tools.sh)"
+    out = folder / "recalculated"
+    command = [
+        soffice,
+        f"-env:UserInstallation=file://{folder / 'lo-profile'}",
+        "--headless",
+        "--calc",
+        "--convert-to",
+        "xlsx",
+        "--outdir",
+        str(out),
+        str(xlsx),
+    ]
+    # paperkit points fontconfig at its own fonts for WeasyPrint; LibreOffice needs the system's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FONTCONFIG")}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 0 and (out / xlsx.name).is_file(), done.stdout + done.stderr
+    return load_workbook(out / xlsx.name, data_only=True)
+
+
+def typed(slot: Slot, right: bool, rng: random.Random, full: bool) -> object:
+    """What a teacher types for a question: letters (sometimes a partial 多选, with separators), √/×/对/错/T/F,
+    a fill-in word, or points."""
+    value: object
+    if slot.kind in ("choice", "multi"):
+        wrong = [ch for ch in "ABCD" if ch not in slot.key]
+        value = slot.key if right else rng.choice(wrong)
+        if slot.kind == "multi" and right and rng.random() < 0.3:
+            value = slot.key[:1]  # some of the right options: partial marks
+        elif slot.kind == "multi" and rng.random() < 0.3:
+            value = "、".join(str(value)).lower() if full else " ".join(str(value))
+    elif slot.kind == "truefalse":
+        marks = ("√", "对", "T", "true") if (slot.key == "true") == right else ("×", "错", "F", "x")
+        value = rng.choice(marks)
+    elif slot.kind == "fill" and slot.takes_letters:
+        value = slot.key if right else "不知道"
+    else:
+        return slot.points if right else rng.randint(0, slot.points // 2)
+    text = str(value)
+    return "".join(FULL_WIDTH.get(ch.upper(), ch) for ch in text) if full and text.isascii() else text
+
+
+@pytest.fixture(scope="module")
+def class45(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return exam_manifest(
+        tmp_path_factory.mktemp("recalc"), 45, "choice:6x2,multi:2x4,truefalse:3x2,fill:3x2,short:2x10"
+    )
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["half-width", "full-width"])
+def test_the_engines_totals_are_paperkits(class45: Path, tmp_path: Path, full: bool) -> None:
+    marked = open_exam(class45, SOURCE)
+    rules = marked.manifest.options.rules
+    students = sitters(marked.manifest, marked.questions)
+    xlsx = build_scoresheet(class45, SOURCE, tmp_path)[0]
+    book = load_workbook(xlsx)
+    sheet = book["成绩"]
+    rng = random.Random(28)
+    expected: dict[str, float] = {}
+    for row, student in enumerate(students, start=FIRST):
+        ability = rng.random()
+        total = 0.0
+        for offset, slot in enumerate(student.slots):
+            value = typed(slot, rng.random() < 0.25 + 0.7 * ability, rng, full)
+            sheet.cell(row=row, column=5 + offset, value=value)
+            total += score_cell(value, slot, rules).points
+        expected[student.student_id] = total
+    book.save(xlsx)
+    assert len(set(expected.values())) < len(expected)  # ties, for the 名次 below
+
+    calc = recalculated(xlsx, tmp_path)["成绩"]
+    header = [c.value for c in calc[2]]
+    at = {name: header.index(name) + 1 for name in header if name}
+    engine = {
+        calc.cell(row=r, column=1).value: calc.cell(row=r, column=at["总分（52分）"]).value
+        for r in range(FIRST, FIRST + 45)
+    }
+    assert engine == expected
+    written, _ = build_analysis(class45, xlsx, SOURCE, tmp_path)
+    analysis = json.loads(written[1].read_text(encoding="utf-8"))
+    assert {sid: total for sid, _, _, total, *_ in analysis["totals"]} == expected
+    for r in range(FIRST, FIRST + 45):
+        value = {name: calc.cell(row=r, column=column).value for name, column in at.items()}
+        total = value["总分（52分）"]
+        assert value["客观（26分）"] + value["主观（26分）"] == total
+        parts = ("一（12分）", "二（8分）", "三（6分）", "四（6分）", "五（20分）")
+        assert sum(value[p] for p in parts) == total
+        assert value["名次"] == 1 + sum(1 for t in expected.values() if t > total)  # ties share a rank
+
+
+def test_a_key_corrected_on_the_sheet_rescores_every_row_there_and_in_paperkit(class45: Path, tmp_path: Path) -> None:
+    marked = open_exam(class45, SOURCE)
+    students = sitters(marked.manifest, marked.questions)
+    xlsx = build_scoresheet(class45, SOURCE, tmp_path)[0]
+    book = load_workbook(xlsx)
+    sheet, keys = book["成绩"], book["答案"]
+    printed = keys["E3"].value  # paper A, question 1 (a choice item)
+    other = next(ch for ch in "ABCD" if ch != printed)
+    for row in range(FIRST, FIRST + len(students)):
+        sheet.cell(row=row, column=5, value=other.lower() if row % 2 else other)  # everyone chose `other`
+    keys["E3"] = other  # the key was wrong: the teacher corrects paper A's
+    book.save(xlsx)
+    scores = read_sheet(xlsx, marked.manifest, marked.questions)
+    assert scores.corrections == (
+        f"{xlsx}: sheet 答案, row 3, column E: question 1's key corrected from {printed} to {other}",
+    )
+    ours = {r.sitter.student_id: sum(m.points for m in r.marks or ()) for r in scores.rows}
+    right = {s.student_id for s in students if s.variant == "A" or s.slots[0].key == other}  # B's own key stands
+    assert {sid for sid, total in ours.items() if total} == right
+    calc = recalculated(xlsx, tmp_path)["成绩"]
+    engine = {calc.cell(row=r, column=1).value: calc.cell(row=r, column=28).value for r in range(FIRST, FIRST + 45)}
+    assert engine == ours
