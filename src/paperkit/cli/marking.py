@@ -7,15 +7,18 @@ from typing import Annotated
 
 import typer
 
-from paperkit.cli.common import (
-    SourceOption,
-    app,
-    reported,
-    text_option,
-)
+from paperkit.cli.common import app, reported, text_option
 from paperkit.marking.options import EXCELLENT_SHARE, PASS_SHARE, SHEET_ROWS
-from paperkit.paths import DEFAULT_SOURCE
 
+ExamSourceOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--source",
+        metavar="DIR",
+        help="Handbook directory (default: the one the manifest records, found from any folder).",
+        show_default=False,
+    ),
+]
 ManifestArgument = Annotated[
     Path, typer.Argument(metavar="MANIFEST", help="The manifest.json that `paperkit exam` wrote beside the papers.")
 ]
@@ -24,7 +27,7 @@ ManifestArgument = Annotated[
 @app.command()
 def scoresheet(
     manifest: ManifestArgument,
-    source: SourceOption = DEFAULT_SOURCE,
+    source: ExamSourceOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", metavar="DIR", help="Folder to write to (default: the manifest's).")
     ] = None,
@@ -45,7 +48,7 @@ def scoresheet(
 def analyze(
     manifest: ManifestArgument,
     scores: Annotated[Path, typer.Argument(metavar="SCORES", help="The filled scores.xlsx or scores.csv.")],
-    source: SourceOption = DEFAULT_SOURCE,
+    source: ExamSourceOption = None,
     out: Annotated[
         Path | None, typer.Option("--out", metavar="DIR", help="Folder to write to (default: the manifest's).")
     ] = None,
@@ -83,7 +86,7 @@ def scan(
             show_default=False,
         ),
     ] = None,
-    source: SourceOption = DEFAULT_SOURCE,
+    source: ExamSourceOption = None,
     review: Annotated[
         Path | None,
         typer.Option("--review", metavar="CSV", help="A review.csv with its 更正 column filled in, to apply."),

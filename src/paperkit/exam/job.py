@@ -8,6 +8,7 @@ The files a job writes are `output_files`: a new output is one more name there a
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
@@ -280,7 +281,12 @@ def _other_outputs(plan: ExamPlan, rendered: Rendered) -> Iterator[tuple[str, by
         yield "keys.pdf", merge_for_duplex([*rendered.keys.values(), *rendered.tables], _key_titles(plan))
     else:
         yield from zip(_key_files(plan), rendered.keys.values(), strict=True)
-    yield "manifest.json", manifest_json(plan.manifest).encode()
+    yield "manifest.json", manifest_json(plan.manifest, source_from(plan.out_dir, plan.inputs[0])).encode()
+
+
+def source_from(folder: Path, source: Path) -> str:
+    """The handbook folder as seen from the exam folder (`../../source`), so later commands find it anywhere."""
+    return Path(os.path.relpath(source.resolve(), folder.resolve())).as_posix()
 
 
 def build_exam(

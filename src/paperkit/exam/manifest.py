@@ -35,6 +35,7 @@ class Manifest:
     reprint: dict[str, Any] = field(default_factory=dict)  # {"of": exam id, "changed": [flags]} for a changed reprint
     # --answer-sheet: {"layouts": {variant: layout}, "sheets": {sheet id: {"variant", "student_id"}}}
     answer_sheet: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # the handbook folder, relative to the manifest's own folder ('' in older manifests)
 
     @property
     def variants(self) -> tuple[str, ...]:
@@ -42,8 +43,9 @@ class Manifest:
         return tuple(self.papers)
 
 
-def manifest_json(manifest: Manifest) -> str:
-    """The manifest as stable, readable JSON (no timestamps: the same exam gives the same file)."""
+def manifest_json(manifest: Manifest, source: str = "") -> str:
+    """The manifest as stable, readable JSON (no timestamps: the same exam gives the same file); `source` is the
+    handbook folder relative to the manifest's, so the commands after the exam find it from any folder."""
     options = manifest.options
     data: dict[str, Any] = {
         "paperkit_manifest": FORMAT,
@@ -76,6 +78,8 @@ def manifest_json(manifest: Manifest) -> str:
         data["answer_grid"] = True
     if manifest.answer_sheet:
         data["answer_sheet"] = manifest.answer_sheet
+    if source or manifest.source:
+        data["source"] = source or manifest.source
     if manifest.students:
         data["roster"] = manifest.roster
         data["students"] = list(manifest.students)
@@ -141,6 +145,7 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
             roster=str(data.get("roster", "")),
             reprint=dict(data.get("reprint", {})),
             answer_sheet=_answer_sheet(data.get("answer_sheet"), papers),
+            source=str(data.get("source", "")),
         )
     except UsageError as error:
         raise UsageError(f"{flag} {path}: {error}") from None

@@ -20,6 +20,7 @@ from paperkit.marking.analysis import Analysis, Thresholds, analysis_data, analy
 from paperkit.marking.options import SHEET_ROWS
 from paperkit.marking.scoresheet import read_scores, write_csv, write_xlsx
 from paperkit.output import write_atomic
+from paperkit.paths import DEFAULT_SOURCE
 from paperkit.questions import bank as qb
 from paperkit.questions.bank import Question, bank_by_id
 from paperkit.questions.registry import kind_of
@@ -39,9 +40,26 @@ class Marked:
     warnings: tuple[str, ...] = ()
 
 
-def open_exam(manifest_path: Path, source: Path) -> Marked:
+def exam_source(manifest_path: Path, manifest: Manifest, source: Path | None) -> Path:
+    """The handbook an exam was set from: `--source` if given, else the folder its manifest records (relative to
+    the manifest), else ./source for a manifest older than that record."""
+    if source is not None:
+        return source
+    if not manifest.source:
+        return DEFAULT_SOURCE
+    recorded = manifest_path.parent / manifest.source
+    if not (recorded / "handbook.yaml").is_file():
+        raise UsageError(
+            f"{manifest_path}: the handbook it was set from ({manifest.source}, i.e. {recorded}) is not there; "
+            "the project has moved: give --source DIR"
+        )
+    return recorded
+
+
+def open_exam(manifest_path: Path, source: Path | None = None) -> Marked:
     """The manifest and the questions it names; a question the bank no longer has is a UsageError."""
     manifest = read_manifest(manifest_path, flag="MANIFEST")
+    source = exam_source(manifest_path, manifest, source)
     handbook = open_handbook(source)
     bank = qb.question_bank(handbook, exercises=bool(manifest.options.parts))
     questions = bank_by_id(bank)
@@ -67,7 +85,9 @@ def scoresheet_bytes(marked: Marked, rows: int = SHEET_ROWS) -> tuple[bytes, byt
     return write_xlsx(marked.manifest, marked.questions, rows), write_csv(marked.manifest, marked.questions, rows)
 
 
-def build_scoresheet(manifest_path: Path, source: Path, out: Path | None = None, rows: int = SHEET_ROWS) -> list[Path]:
+def build_scoresheet(
+    manifest_path: Path, source: Path | None, out: Path | None = None, rows: int = SHEET_ROWS
+) -> list[Path]:
     """Write scores.xlsx and scores.csv for an exam (beside its manifest unless `out` is given)."""
     marked = open_exam(manifest_path, source)
     folder = out if out is not None else manifest_path.parent
@@ -154,7 +174,11 @@ def analysis_context(
 
 
 def build_analysis(
-    manifest_path: Path, scores: Path, source: Path, out: Path | None = None, thresholds: Thresholds | None = None
+    manifest_path: Path,
+    scores: Path,
+    source: Path | None,
+    out: Path | None = None,
+    thresholds: Thresholds | None = None,
 ) -> tuple[list[Path], tuple[str, ...]]:
     """Read a filled score sheet and write analysis.pdf and analysis.json; problems are a ScoreSheetError."""
     marked = open_exam(manifest_path, source)

@@ -84,7 +84,7 @@ def _load_state(path: Path, exam_id: str) -> dict[str, Any]:
 
 
 def scan(
-    manifest_path: Path, inputs: Sequence[Path], source: Path, review: Path | None = None, rows: int = SHEET_ROWS
+    manifest_path: Path, inputs: Sequence[Path], source: Path | None, review: Path | None = None, rows: int = SHEET_ROWS
 ) -> ScanReport:
     """Read the inputs (and a filled review.csv) into the exam's scan record and its score sheet."""
     if not inputs and review is None:

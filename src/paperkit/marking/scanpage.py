@@ -179,7 +179,7 @@ def _render_blank(pdf: Path, page: int) -> np.ndarray:
     return flatten(image)
 
 
-def open_scan_exam(manifest_path: Path, source: Path) -> Exam:
+def open_scan_exam(manifest_path: Path, source: Path | None) -> Exam:
     """The exam a manifest records, with its answer sheets; an exam printed without them is a UsageError."""
     marked = open_exam(manifest_path, source)
     record = marked.manifest.answer_sheet
