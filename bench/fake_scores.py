@@ -16,6 +16,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from paperkit.exam.job import source_from
 from paperkit.exam.manifest import manifest_json
 from paperkit.exam.options import ExamFlags, parse_exam_flags
 from paperkit.exam.plan import plan_exam
@@ -35,7 +36,7 @@ def plan_class(folder: Path, students: int, source: Path) -> Path:
     flags = ExamFlags(modules="2,3,8", seed="7", parts=PARTS, variants="2", roster=roster, date="2026-12-09")
     plan = plan_exam(parse_exam_flags(flags), source, folder)
     path = folder / "manifest.json"
-    path.write_text(manifest_json(plan.manifest), encoding="utf-8")
+    path.write_text(manifest_json(plan.manifest, source_from(folder, source)), encoding="utf-8")
     return path
 
 

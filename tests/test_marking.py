@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import random
+import statistics
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,11 @@ from conftest import SOURCE
 from paperkit.cli import app
 from paperkit.content.models import Exercise
 from paperkit.errors import CellProblem, ScoreSheetError
+from paperkit.exam.job import source_from
 from paperkit.exam.manifest import manifest_json
 from paperkit.exam.options import ExamFlags, parse_exam_flags
 from paperkit.exam.plan import plan_exam
-from paperkit.marking.analysis import Thresholds, analyze
+from paperkit.marking.analysis import Thresholds, _flag, analyze, bands, ranks
 from paperkit.marking.grading import Slot, score_cell, sitters
 from paperkit.marking.jobs import build_analysis, build_scoresheet, open_exam
 from paperkit.marking.scoresheet import read_scores
@@ -42,7 +45,7 @@ def exam_manifest(
     flags = ExamFlags(modules=modules, seed="7", parts=parts, variants="2", roster=roster, same_questions=same or None)
     plan = plan_exam(parse_exam_flags(flags), SOURCE, folder)
     path = folder / "manifest.json"
-    path.write_text(manifest_json(plan.manifest), encoding="utf-8")
+    path.write_text(manifest_json(plan.manifest, source_from(folder, SOURCE)), encoding="utf-8")
     return path
 
 
@@ -205,47 +208,120 @@ def test_the_sheet_is_the_same_bytes_every_time(class45: Path, tmp_path: Path) -
 
 
 def test_a_small_class_by_hand(tmp_path: Path) -> None:
-    manifest = exam_manifest(tmp_path, 5, "choice:2x2,short:1x6", same=True)
+    """Five students, every figure of the 试卷分析 worked out by hand (see the comments)."""
+    manifest = exam_manifest(tmp_path, 5, "choice:2x2,truefalse:1x2,short:1x6", same=True)
     marked = open_exam(manifest, SOURCE)
     students = sitters(marked.manifest, marked.questions)
+    assert [s.variant for s in students] == ["A", "B", "A", "B", "A"]
+    assert [s.class_name for s in students] == ["2班", "1班", "2班", "1班", "2班"]
     choice_ids = sorted(s.item_id for s in students[0].slots if s.kind == "choice")
-    # Per student, by item id: right/wrong for the two choice items, and the short answer's points.
+    # Per student: right (True), wrong (False) or blank (None) for the two choice items (by id) and the 判断,
+    # and the short answer's points. Full marks 2 + 2 + 2 + 6 = 12.
     plan = [
-        ({choice_ids[0]: True, choice_ids[1]: True}, 6),  # 10
-        ({choice_ids[0]: True, choice_ids[1]: True}, 3),  # 7
-        ({choice_ids[0]: False, choice_ids[1]: True}, 4),  # 6
-        ({choice_ids[0]: False, choice_ids[1]: False}, 2),  # 2
-        ({choice_ids[0]: None, choice_ids[1]: True}, 0),  # 2 (left the first blank)
+        ((True, True), True, 6),  # S1: 12
+        ((True, True), True, 3),  # S2: 9
+        ((False, True), False, 4),  # S3: 6
+        ((False, False), False, 2),  # S4: 2
+        ((None, True), True, 2),  # S5: 6 (left the first choice blank)
     ]
-    rows = []
-    for student, (choices, short) in zip(students, plan, strict=True):
-        cells = []
+    rows, position_scores = [], []
+    for student, (choices, judged, short) in zip(students, plan, strict=True):
+        cells, scores = [], []
         for slot in student.slots:
+            right = {choice_ids[0]: choices[0], choice_ids[1]: choices[1]}.get(slot.item_id, judged)
             if slot.kind == "short":
                 cells.append(short)
+                scores.append(short)
             else:
-                right = choices[slot.item_id]
                 cells.append("" if right is None else answer(slot, right))
+                scores.append(slot.points if right else 0)
         rows.append([student.student_id, student.name, student.class_name, student.variant, *cells])
+        position_scores.append(scores)
     sheet = tmp_path / "scores.csv"
-    write_csv(sheet, ["学号", "姓名", "班级", "卷型", "1（2分）", "2（2分）", "3（6分）"], rows)
-    result = analyze(read_scores(sheet, marked.manifest, marked.questions), "x", "t", Thresholds(0.6, 0.85))
-    assert [t[3] for t in result.totals] == [10, 7, 6, 2, 2]
-    assert (result.mean, result.median, result.highest, result.lowest) == (5.4, 6, 10, 2)
-    assert (result.pass_rate, result.excellent_rate) == (0.6, 0.2)  # ≥ 6 and ≥ 8.5 of 10
-    short = next(i for i in result.items if i.kind == "short")
-    assert short.p == pytest.approx(15 / 30)
-    assert short.d == pytest.approx((6 - 0) / 6)  # upper 27 % of 5 is one student (10 points), lower one (2)
-    first = next(i for i in result.items if i.item_id == choice_ids[0])
-    assert first.p == pytest.approx(2 / 5)
-    assert first.options[first.key] == pytest.approx(2 / 5) and first.options[""] == pytest.approx(1 / 5)
-    # Both variants printed the same items (shuffled): each item is counted once, from both papers' positions,
-    # and a choice answered right on either paper counts for the same original option.
-    assert len(result.items) == 3 and all(len(i.positions) == 2 for i in result.items)
-    keys = {(s.variant, slot.item_id): slot.key for s in students[:2] for slot in s.slots if slot.kind == "choice"}
-    assert any(keys[("A", item)] != keys[("B", item)] for item in choice_ids)  # the papers' keys differ
-    second = next(i for i in result.items if i.item_id == choice_ids[1])
-    assert second.options[second.key] == pytest.approx(0.8) and second.p == pytest.approx(0.8)  # 4 of 5
+    write_csv(sheet, ["学号", "姓名", "班级", "卷型", "1（2分）", "2（2分）", "3（2分）", "4（6分）"], rows)
+    result = analyze(read_scores(sheet, marked.manifest, marked.questions), "x", "t", Thresholds(0.6, 0.85, 0.4))
+
+    # 总体: totals 12, 9, 6, 2, 6.
+    o = result.overall
+    assert (result.expected, o.sat, o.mean, o.median, o.highest, o.lowest) == (5, 5, 7.0, 6, 12, 2)
+    assert o.stdev == pytest.approx(math.sqrt((25 + 4 + 1 + 25 + 1) / 5))
+    assert (o.pass_rate, o.excellent_rate, o.low_rate) == (0.4, 0.2, 0.2)  # ≥ 7.2, ≥ 10.2, < 4.8
+    assert o.difficulty == pytest.approx(7 / 12)
+    assert result.discrimination == pytest.approx((12 - 2) / 12)  # 27 % of 5 is one student each way
+    # α over the four items (every student sat the same items, shuffled): Σ item variances over the total's.
+    by_item = [[0.0] * 4 for _ in students]
+    ids = sorted(s.item_id for s in students[0].slots)
+    for student, scores, row in zip(students, position_scores, by_item, strict=True):
+        for slot, points in zip(student.slots, scores, strict=True):
+            row[ids.index(slot.item_id)] = points
+    variances = sum(statistics.pvariance([row[i] for row in by_item]) for i in range(4))
+    assert result.reliability == pytest.approx(4 / 3 * (1 - variances / 11.2))
+    # 名次: the two students on 6 share 3rd, the next is 5th.
+    assert [(r.rank, r.name, r.total) for r in result.ranking] == [
+        (1, "学生01", 12),
+        (2, "学生02", 9),
+        (3, "学生03", 6),
+        (3, "学生05", 6),
+        (5, "学生04", 2),
+    ]
+    # 大题: 选择 4, 4, 2, 0, 2; 判断 2, 2, 0, 0, 2; 简答 6, 3, 4, 2, 2 (upper group S1, lower group S4).
+    parts = [(p.title, p.numbers, p.points, p.mean, p.rate, p.d) for p in result.parts]
+    assert parts == [
+        ("一、选择题", "1–2", 4, 2.4, pytest.approx(0.6), 1.0),
+        ("二、判断题", "3", 2, 1.2, pytest.approx(0.6), 1.0),
+        ("三、简答题", "4", 6, pytest.approx(3.4), pytest.approx(3.4 / 6), pytest.approx(4 / 6)),
+    ]
+    assert [r.parts for r in result.ranking][:2] == [(4, 2, 6), (4, 2, 3)]
+    # 卷型: A = S1, S3, S5 (12, 6, 6); B = S2, S4 (9, 2). 班级: 2班 is paper A's students, 1班 paper B's.
+    assert {v: (s.sat, s.mean) for v, s in result.variants.items()} == {"A": (3, 8), "B": (2, 5.5)}
+    assert [(c.name, c.stats.sat, c.stats.mean) for c in result.classes] == [("1班", 2, 5.5), ("2班", 3, 8)]
+    assert result.classes[1].parts == pytest.approx((8 / 12, 4 / 6, 12 / 18))
+    # 分数段 of a 12-point paper: one band (a last band under 5 points joins the one before).
+    assert [(b.label, b.count, b.cumulative) for b in result.bands] == [("0–12", 5, 5)]
+    # Each printed question of paper A (S1, S3, S5): the first choice item, printed letters, key as printed.
+    first = next(i for i in result.items if i.variant == "A" and i.item_id == choice_ids[0])
+    slot = next(s for s in students[0].slots if s.item_id == choice_ids[0])
+    wrong = answer(slot, False)
+    assert (first.sat, first.mean, first.p, first.d, first.key) == (
+        3,
+        pytest.approx(2 / 3),
+        pytest.approx(1 / 3),
+        None,
+        slot.key,
+    )
+    assert first.options[slot.key] == pytest.approx(1 / 3) and first.options[""] == pytest.approx(1 / 3)
+    assert first.options[str(wrong)] == pytest.approx(1 / 3) and first.typical == ((wrong, 1),)
+    second = next(i for i in result.items if i.variant == "A" and i.item_id == choice_ids[1])
+    assert (second.p, second.flag) == (1.0, "easy")  # everyone on paper A got it: 过易, not 区分度低
+    assert [i.number for i in result.items] == [1, 2, 3, 4, 1, 2, 3, 4]  # paper A, then paper B, as printed
+
+
+def test_the_review_flags_keep_too_easy_apart_from_low_discrimination() -> None:
+    assert [_flag(p, d) for p, d in ((1.0, 0.0), (0.95, None), (0.2, 0.5), (0.5, 0.1), (0.5, 0.3))] == [
+        "easy",
+        "easy",
+        "hard",
+        "low_d",
+        "",
+    ]
+
+
+def test_score_bands_are_in_points_with_cumulative_counts() -> None:
+    found = bands([95, 91, 88, 60, 59.5, 12], 96)
+    assert [(b.label, b.count, b.cumulative) for b in found] == [
+        ("90–96", 2, 2),
+        ("80–89", 1, 3),
+        ("70–79", 0, 3),
+        ("60–69", 1, 4),
+        ("50–59", 1, 5),
+        ("40–49", 0, 5),
+        ("30–39", 0, 5),
+        ("20–29", 0, 5),
+        ("10–19", 1, 6),
+        ("0–9", 0, 6),
+    ]
+    assert bands([100, 45], 100)[0].label == "90–100"  # no 100–100 band
+    assert ranks([88, 92, 88, 70]) == [2, 1, 2, 4]
 
 
 def test_a_class_of_45_from_sheet_to_report(class45: Path, tmp_path: Path) -> None:
@@ -267,25 +343,37 @@ def test_a_class_of_45_from_sheet_to_report(class45: Path, tmp_path: Path) -> No
             total += slot.points if right else 0
         expected[student.student_id] = total
     book.save(xlsx)
-    result = runner.invoke(app, ["analyze", str(class45), str(xlsx), "--source", str(SOURCE), "--out", str(tmp_path)])
+    command = ["analyze", str(class45), str(xlsx), "--out", str(tmp_path), "--students"]
+    result = runner.invoke(app, command)  # no --source: the manifest knows where its handbook is
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "analysis.json").read_text(encoding="utf-8"))
-    assert data["students"] == 44 and data["absent"] == ["2026045 学生45"]
-    assert {sid: total for sid, _, _, total in data["totals"]} == expected
-    assert data["mean"] == round(sum(expected.values()) / 44, 4)
-    assert data["pass_rate"] == round(sum(1 for v in expected.values() if v >= 0.6 * 52) / 44, 4)
-    assert sum(count for _, count in data["bins"]) == 44
-    assert {i["item_id"] for i in data["items"]} == {
-        q for p in marked.manifest.papers.values() for q in p["questions"]
-    }  # every item by its canonical id, whichever variant printed it
+    assert data["expected"] == 45 and data["overall"]["sat"] == 44 and data["absent"] == ["2026045 学生45"]
+    assert {line["student_id"]: line["total"] for line in data["ranking"]} == expected
+    assert data["overall"]["mean"] == round(sum(expected.values()) / 44, 4)
+    assert data["overall"]["pass_rate"] == round(sum(1 for v in expected.values() if v >= 0.6 * 52) / 44, 4)
+    assert sum(band["count"] for band in data["bands"]) == 44
+    # Each paper's questions in printed order, 16 each.
+    assert [(i["variant"], i["number"]) for i in data["items"]] == [(v, n) for v in "AB" for n in range(1, 17)]
     reader = PdfReader(tmp_path / "analysis.pdf")
     text = "".join(page.extract_text() for page in reader.pages)
-    for words in ("试卷分析", "平均分", "及格率", "区分度", "成绩分布", "知识点掌握情况", "2026001"):
-        assert words in text
+    sections = ["总体情况", "分数段", "各大题得分情况", "卷型对比", "班级对比", "逐题分析", "A 卷", "B 卷"]
+    sections += ["需复查的题目", "知识点掌握情况", "成绩表", "试题评价", "改进措施", "信度 α", "低分率"]
+    for words in (*sections, "2026001"):
+        assert words in text, words
     # The histogram is a vector drawing: no page holds an image.
     for page in reader.pages:
         xobjects = page.get("/Resources", {}).get("/XObject", {})
         assert all(xobjects[name].get_object().get("/Subtype") != "/Image" for name in xobjects)
+    book = load_workbook(tmp_path / "analysis.xlsx")
+    assert book.sheetnames == ["总体", "分数段", "大题", "卷型", "班级", "逐题", "知识点", "成绩"]
+    ranking = list(book["成绩"].iter_rows(min_row=2, values_only=True))
+    assert len(ranking) == 44 and {row[1]: row[-1] for row in ranking} == expected
+    # 个人成绩报告: a page per student who sat, with their total and 名次.
+    reports = PdfReader(tmp_path / "students.pdf")
+    assert len(reports.pages) == 44
+    first = reports.pages[0].extract_text()
+    line = data["ranking"][[r["student_id"] for r in data["ranking"]].index("2026001")]
+    assert "个人成绩报告" in first and "学生01" in first and f"{line['rank']} / 44" in first
 
 
 def test_problems_are_listed_with_row_and_column_and_nothing_is_written(class45: Path, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from paperkit.cli.common import app, reported, text_option
-from paperkit.marking.options import EXCELLENT_SHARE, PASS_SHARE, SHEET_ROWS
+from paperkit.marking.options import EXCELLENT_SHARE, LOW_SHARE, PASS_SHARE, SHEET_ROWS
 
 ExamSourceOption = Annotated[
     Path | None,
@@ -58,17 +58,25 @@ def analyze(
     excellent: Annotated[str, text_option("--excellent", "PERCENT", "优秀 mark in % of full marks.")] = str(
         round(EXCELLENT_SHARE * 100)
     ),
+    low: Annotated[str, text_option("--low", "PERCENT", "低分 line in % of full marks (低分率 counts below).")] = str(
+        round(LOW_SHARE * 100)
+    ),
+    students: Annotated[
+        bool, typer.Option("--students", help="Also write students.pdf: a 个人成绩报告 page per student.")
+    ] = False,
 ) -> None:
-    """Write the 试卷分析 (analysis.pdf and analysis.json) from a filled score sheet."""
+    """Write the 试卷分析 (analysis.pdf, analysis.xlsx, analysis.json) from a filled score sheet."""
     from paperkit.flags import parse_whole
     from paperkit.marking.analysis import Thresholds
     from paperkit.marking.jobs import build_analysis
 
     with reported():
         thresholds = Thresholds(
-            parse_whole("--pass", passing, 1, 100) / 100, parse_whole("--excellent", excellent, 1, 100) / 100
+            parse_whole("--pass", passing, 1, 100) / 100,
+            parse_whole("--excellent", excellent, 1, 100) / 100,
+            parse_whole("--low", low, 1, 100) / 100,
         )
-        written, warnings = build_analysis(manifest, scores, source, out, thresholds)
+        written, warnings = build_analysis(manifest, scores, source, out, thresholds, students)
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
         for path in written:

@@ -8,22 +8,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from markupsafe import Markup
 
 from paperkit.errors import ScoreSheetError, UsageError
 from paperkit.exam import paper as ex
 from paperkit.exam.manifest import Manifest, read_manifest
-from paperkit.labels import label
-from paperkit.marking.analysis import Analysis, Thresholds, analysis_data, analyze, histogram_svg
+from paperkit.marking.analysis import Thresholds, analysis_data, analyze
 from paperkit.marking.options import SHEET_ROWS
-from paperkit.marking.scoresheet import read_scores, write_csv, write_xlsx
+from paperkit.marking.report import analysis_context, analysis_xlsx, student_reports
+from paperkit.marking.scoresheet import read_sheet, write_csv, write_xlsx
 from paperkit.output import write_atomic
 from paperkit.paths import DEFAULT_SOURCE
 from paperkit.questions import bank as qb
 from paperkit.questions.bank import Question, bank_by_id
-from paperkit.questions.registry import kind_of
 from paperkit.render.document import render_document
 from paperkit.render.page import DEFAULT_PAGE
 from paperkit.source import open_handbook
@@ -98,99 +94,40 @@ def build_scoresheet(
     return written
 
 
-def _percent(share: float) -> str:
-    return f"{share * 100:.1f}%"
-
-
-def _points(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") if value == int(value) else f"{value:.2f}"
-
-
-def analysis_context(
-    analysis: Analysis, manifest: Manifest, lang: str, module_titles: dict[int, str] | None = None
-) -> dict[str, Any]:
-    """Everything analysis.html.j2 shows, formatted for print."""
-    passing = round(analysis.thresholds.passing * 100)
-    excellent = round(analysis.thresholds.excellent * 100)
-    summary = [
-        (label("analysis_students"), str(analysis.students)),
-        (label("analysis_full"), str(analysis.full_marks)),
-        (label("analysis_mean"), f"{analysis.mean:.2f}"),
-        (label("analysis_median"), _points(analysis.median)),
-        (label("analysis_stdev"), f"{analysis.stdev:.2f}"),
-        (label("analysis_high"), _points(analysis.highest)),
-        (label("analysis_low"), _points(analysis.lowest)),
-        (label("analysis_pass", percent=passing), _percent(analysis.pass_rate)),
-        (label("analysis_excellent", percent=excellent), _percent(analysis.excellent_rate)),
-    ]
-
-    def group(g: Any, title: str) -> dict[str, Any]:
-        return {
-            "ident": g.ident,
-            "title": title,
-            "count": g.items,
-            "mastery": _percent(g.mastery),
-            "width": round(g.mastery * 100, 1),
-            "weak": g.mastery < analysis.thresholds.passing,
-        }
-
-    items = []
-    for i in analysis.items:
-        options = [
-            (letter or label("analysis_blank"), _percent(share), bool(letter) and letter in i.key)
-            for letter, share in i.options.items()
-        ]
-        items.append(
-            {
-                "positions": " / ".join(f"{v}{n}" for v, n in i.positions.items())
-                if len(manifest.papers) > 1
-                else str(next(iter(i.positions.values()))),
-                "item_id": i.item_id,
-                "section_id": i.section_id,
-                "section_title": i.section_title,
-                "kind": kind_of(i.kind).part_name,
-                "points": i.points,
-                "mean": f"{i.mean:.2f}",
-                "p": f"{i.p:.2f}",
-                "d": "—" if i.d is None else f"{i.d:.2f}",
-                "low_d": i.low_d,
-                "options": options,
-            }
-        )
-    return {
-        "lang": lang,
-        "generator": ex.GENERATOR,
-        "title": analysis.title,
-        "exam_id": analysis.exam_id,
-        "date": manifest.options.date_text,
-        "summary": summary,
-        "absent": analysis.absent,
-        "histogram": Markup(histogram_svg(analysis)),
-        "sections": [group(g, g.title) for g in analysis.sections],
-        "modules": [group(g, (module_titles or {}).get(int(g.ident), "")) for g in analysis.modules],
-        "items": items,
-        "totals": [(n, sid, name, v, _points(t)) for n, (sid, name, v, t) in enumerate(analysis.totals, start=1)],
-    }
-
-
 def build_analysis(
     manifest_path: Path,
     scores: Path,
     source: Path | None,
     out: Path | None = None,
     thresholds: Thresholds | None = None,
+    students: bool = False,
 ) -> tuple[list[Path], tuple[str, ...]]:
-    """Read a filled score sheet and write analysis.pdf and analysis.json; problems are a ScoreSheetError."""
+    """Read a filled score sheet and write analysis.pdf, .xlsx and .json (and with `students` students.pdf, a
+    个人成绩报告 per student); problems are a ScoreSheetError, and then nothing is written."""
     marked = open_exam(manifest_path, source)
-    rows = read_scores(scores, marked.manifest, marked.questions)
+    read = read_sheet(scores, marked.manifest, marked.questions)
+    rows = read.rows
     if not any(r.marks is not None for r in rows):
         raise ScoreSheetError([f"{scores}: no student has any marks yet; fill in the sheet, then analyse it"])
-    analysis = analyze(rows, marked.manifest.exam_id, marked.manifest.title, thresholds or Thresholds())
+    thresholds = thresholds or Thresholds()
+    analysis = analyze(rows, marked.manifest.exam_id, marked.manifest.title, thresholds)
     context = analysis_context(analysis, marked.manifest, marked.lang, marked.module_titles)
-    pdf = render_document("analysis.html.j2", ["analysis.css.j2"], context, DEFAULT_PAGE)
-    data = json.dumps(analysis_data(analysis), ensure_ascii=False, indent=2).encode() + b"\n"
+    files = {
+        "analysis.pdf": render_document("analysis.html.j2", ["analysis.css.j2"], context, DEFAULT_PAGE),
+        "analysis.xlsx": analysis_xlsx(analysis, context),
+        "analysis.json": json.dumps(analysis_data(analysis), ensure_ascii=False, indent=2).encode() + b"\n",
+    }
+    if students:
+        reports = {
+            "lang": marked.lang,
+            "generator": ex.GENERATOR,
+            "title": marked.manifest.title,
+            "exam_id": marked.manifest.exam_id,
+            "reports": student_reports(analysis, rows, thresholds.passing),
+        }
+        files["students.pdf"] = render_document("student-report.html.j2", ["analysis.css.j2"], reports, DEFAULT_PAGE)
     folder = out if out is not None else manifest_path.parent
-    written = [folder / "analysis.pdf", folder / "analysis.json"]
-    for path, body in zip(written, (pdf, data), strict=True):
+    written = [folder / name for name in files]
+    for path, body in zip(written, files.values(), strict=True):
         write_atomic(path, body)
-    return written, marked.warnings
+    return written, (*marked.warnings, *read.corrections)
