@@ -16,6 +16,20 @@ os.environ["PAPERKIT_CACHE_DIR"] = _CACHE.name
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "source"
 
+
+def same_build(a: Path, b: Path) -> bool:
+    """Whether two exam outputs are the same bytes; a manifest.json may differ only in where its handbook is
+    seen from (`source`, relative to the folder it was written to), which must name the same folder."""
+    if a.name != "manifest.json":
+        return a.read_bytes() == b.read_bytes()
+    import json
+
+    first, second = json.loads(a.read_text(encoding="utf-8")), json.loads(b.read_text(encoding="utf-8"))
+    if (a.parent / first.pop("source")).resolve() != (b.parent / second.pop("source")).resolve():
+        return False
+    return first == second
+
+
 HANDBOOK_YAML = """\
 title: 小手册
 date: '2026-01-18'

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import SOURCE
+from conftest import SOURCE, same_build
 from paperkit.errors import ContentError, UsageError
 from paperkit.exam.job import build_exam
 from paperkit.exam.options import ExamFlags, PartSpec, parse_exam_flags, parse_parts
@@ -186,7 +186,7 @@ def test_a_blueprint_exam_reprints_byte_for_byte(ab: ExamPlan, tmp_path: Path) -
     assert plan.warnings == ()
     build_exam(plan)
     for name in ("paper-A.pdf", "key-A.pdf", "paper-B.pdf", "key-B.pdf", "manifest.json"):
-        assert (plan.out_dir / name).read_bytes() == (ab.out_dir / name).read_bytes()
+        assert same_build(plan.out_dir / name, ab.out_dir / name), name
 
 
 def _positions(path: Path, page: int, needle: str, turned: bool = True) -> list[float]:

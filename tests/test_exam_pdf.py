@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from conftest import SOURCE
+from conftest import SOURCE, same_build
 from paperkit.cli import app
 from paperkit.errors import UsageError
 from paperkit.exam.job import build_exam
@@ -162,7 +162,7 @@ def test_same_seed_gives_identical_bytes_other_seed_differs(standard, tmp_path: 
     _, folder = standard
     again, _ = _build(tmp_path / "again")
     for name in ("paper.pdf", "key.pdf", "manifest.json"):
-        assert (again.out_dir / name).read_bytes() == (folder / name).read_bytes()
+        assert same_build(again.out_dir / name, folder / name), name
     other, _ = _build(tmp_path / "other", seed="8")
     assert other.out_dir.name == "m2-3-8_s8_n10"
     assert _text(other.out_dir / "paper.pdf") != _text(folder / "paper.pdf")
@@ -174,7 +174,7 @@ def test_rebuild_from_manifest_is_identical(standard, tmp_path: Path) -> None:
     assert plan.warnings == ()
     build_exam(plan)
     for name in ("paper.pdf", "key.pdf", "manifest.json"):
-        assert (plan.out_dir / name).read_bytes() == (folder / name).read_bytes()
+        assert same_build(plan.out_dir / name, folder / name), name
 
 
 def _edited_source(tmp_path: Path, old: str, new: str) -> Path:

@@ -107,8 +107,8 @@ def test_the_engines_totals_are_paperkits(class45: Path, tmp_path: Path, full: b
     }
     assert engine == expected
     written, _ = build_analysis(class45, xlsx, SOURCE, tmp_path)
-    analysis = json.loads(written[1].read_text(encoding="utf-8"))
-    assert {sid: total for sid, _, _, total, *_ in analysis["totals"]} == expected
+    analysis = json.loads(next(p for p in written if p.suffix == ".json").read_text(encoding="utf-8"))
+    assert {line["student_id"]: line["total"] for line in analysis["ranking"]} == expected
     for r in range(FIRST, FIRST + 45):
         value = {name: calc.cell(row=r, column=column).value for name, column in at.items()}
         total = value["总分（52分）"]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from paperkit.cli.common import app, reported, text_option
-from paperkit.marking.options import EXCELLENT_SHARE, LOW_SHARE, PASS_SHARE, SHEET_ROWS
+from paperkit.marking.options import EXCELLENT_SHARE, LOW_SHARE, PASS_SHARE, PER_STUDENT, SHEET_ROWS
 
 ExamSourceOption = Annotated[
     Path | None,
@@ -113,3 +113,26 @@ def scan(
             typer.echo(line, err=True)
         for path in report.written:
             typer.echo(str(path))
+
+
+@app.command()
+def practice(
+    manifest: ManifestArgument,
+    scores: Annotated[Path, typer.Argument(metavar="SCORES", help="The filled scores.xlsx or scores.csv.")],
+    source: ExamSourceOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="DIR", help="Folder to write to (default: practice/ beside the manifest)."),
+    ] = None,
+    count: Annotated[str, text_option("--count", "N", "Questions per student.")] = str(PER_STUDENT),
+) -> None:
+    """错题重练: a paper per student from the two sections they lost most on, of questions they have not seen,
+    answers at the end; one file each and practice-all.pdf to print."""
+    from paperkit.flags import parse_whole
+    from paperkit.marking.practice import build_practice
+
+    with reported():
+        folder, notes = build_practice(manifest, scores, source, out, parse_whole("--count", count, 1, 40))
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
+        typer.echo(str(folder))

@@ -6,7 +6,7 @@ The I/O edge of grading.py, scoresheet.py and analysis.py: read the manifest and
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperkit.errors import ScoreSheetError, UsageError
@@ -34,6 +34,7 @@ class Marked:
     lang: str
     module_titles: dict[int, str]
     warnings: tuple[str, ...] = ()
+    bank: dict[int, tuple[Question, ...]] = field(default_factory=dict)  # every module's items, by module
 
 
 def exam_source(manifest_path: Path, manifest: Manifest, source: Path | None) -> Path:
@@ -52,12 +53,14 @@ def exam_source(manifest_path: Path, manifest: Manifest, source: Path | None) ->
     return recorded
 
 
-def open_exam(manifest_path: Path, source: Path | None = None) -> Marked:
-    """The manifest and the questions it names; a question the bank no longer has is a UsageError."""
+def open_exam(manifest_path: Path, source: Path | None = None, exercises: bool = False) -> Marked:
+    """The manifest and the questions it names (and every exercise, with `exercises`); a question the bank no
+    longer has is a UsageError."""
     manifest = read_manifest(manifest_path, flag="MANIFEST")
     source = exam_source(manifest_path, manifest, source)
     handbook = open_handbook(source)
-    bank = qb.question_bank(handbook, exercises=bool(manifest.options.parts))
+    used = qb.question_bank(handbook, exercises=bool(manifest.options.parts))  # the bank the exam drew from
+    bank = qb.question_bank(handbook, exercises=True) if exercises else used
     questions = bank_by_id(bank)
     wanted = [qid for paper in manifest.papers.values() for qid in paper["questions"]]
     gone = sorted({qid for qid in wanted if qid not in questions})
@@ -66,14 +69,14 @@ def open_exam(manifest_path: Path, source: Path | None = None) -> Marked:
             f"{manifest_path}: the bank under {source} no longer has {', '.join(gone)}; cannot score this exam"
         )
     warnings = []
-    current = qb.bank_hash(bank, manifest.options.modules)
+    current = qb.bank_hash(used, manifest.options.modules)
     if current != manifest.bank_hash:
         warnings.append(
             f"the question bank has changed since {manifest_path} was written; "
             "the keys are taken from the bank as it is now"
         )
     titles = {m.id: m.title for m in handbook.modules}
-    return Marked(manifest, questions, handbook.language, titles, tuple(warnings))
+    return Marked(manifest, questions, handbook.language, titles, tuple(warnings), bank)
 
 
 def scoresheet_bytes(marked: Marked, rows: int = SHEET_ROWS) -> tuple[bytes, bytes]:
