@@ -140,3 +140,32 @@ def test_a_key_corrected_on_the_sheet_rescores_every_row_there_and_in_paperkit(c
     calc = recalculated(xlsx, tmp_path)["成绩"]
     engine = {calc.cell(row=r, column=1).value: calc.cell(row=r, column=28).value for r in range(FIRST, FIRST + 45)}
     assert engine == ours
+
+
+def test_a_60_item_paper_opens_and_totals_in_the_engine(tmp_path: Path) -> None:
+    parts = "choice:30x1,multi:5x2,truefalse:15x1,fill:6x1,short:4x5"
+    manifest = exam_manifest(tmp_path / "exam", 6, parts, modules="1,2,3,4,5,6,7,8,9,10")
+    marked = open_exam(manifest, SOURCE)
+    rules = marked.manifest.options.rules
+    students = sitters(marked.manifest, marked.questions)
+    assert all(len(s.slots) == 60 for s in students)
+    xlsx = build_scoresheet(manifest, SOURCE, tmp_path)[0]
+    book = load_workbook(xlsx)
+    sheet = book["成绩"]
+    longest = max(len(str(c.value)) for row in sheet.iter_rows() for c in row if str(c.value).startswith("="))
+    assert longest < 1000  # far from Excel's 8,192-character limit, which makes Excel repair the file
+    rng = random.Random(60)
+    expected = {}
+    for row, student in enumerate(students, start=FIRST):
+        cells = [typed(slot, rng.random() < 0.6, rng, row % 2 == 0) for slot in student.slots]
+        for offset, value in enumerate(cells):
+            sheet.cell(row=row, column=5 + offset, value=value)
+        expected[student.student_id] = sum(
+            score_cell(v, s, rules).points for v, s in zip(cells, student.slots, strict=True)
+        )
+    book.save(xlsx)
+    calc = recalculated(xlsx, tmp_path)["成绩"]
+    header = [c.value for c in calc[2]]
+    column = 1 + next(i for i, name in enumerate(header) if str(name).startswith("总分"))
+    engine = {calc.cell(row=r, column=1).value: calc.cell(row=r, column=column).value for r in range(FIRST, FIRST + 6)}
+    assert engine == expected
