@@ -52,7 +52,7 @@ def fill(manifest: Path, source: Path) -> Path:
     """Write the exam's score sheet and fill scores.xlsx with a plausible class (one student absent)."""
     marked = open_exam(manifest, source)
     students = sitters(marked.manifest, marked.questions)
-    xlsx = build_scoresheet(manifest, source)[0]
+    xlsx = build_scoresheet(manifest, source)[0][0]
     book = load_workbook(xlsx)
     sheet = book["成绩"]
     rng = random.Random(len(students))

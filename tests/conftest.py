@@ -134,8 +134,10 @@ RENDER_TESTS = {
     "test_errors.py::test_what_cannot_be_broken_is_an_error_naming_the_page",
     "test_errors.py::test_raw_html_builds_without_opening_anything_else",
     "test_exam_parts.py::test_a_blueprint_exam_reprints_byte_for_byte",
+    "test_harden_marking.py::test_an_analysis_the_teacher_edited_is_kept",
     "test_marking.py::test_a_class_of_45_from_sheet_to_report",
     "test_markup.py::test_the_paragraph_end_rule_reads_only_the_text_after_the_last_tag",
+    "test_practice.py::test_a_paper_per_student_and_one_print_file",
 }
 
 

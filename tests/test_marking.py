@@ -26,7 +26,7 @@ from paperkit.exam.plan import plan_exam
 from paperkit.marking.analysis import Thresholds, _flag, analyze, bands, ranks
 from paperkit.marking.grading import Slot, score_cell, sitters
 from paperkit.marking.jobs import build_analysis, build_scoresheet, open_exam
-from paperkit.marking.scoresheet import read_scores
+from paperkit.marking.scoresheet import check_header, read_scores
 
 runner = CliRunner()
 
@@ -121,7 +121,7 @@ def class45(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_score_sheet_has_a_row_per_student_and_a_column_per_question(class45: Path) -> None:
-    written = build_scoresheet(class45, SOURCE)
+    written, _ = build_scoresheet(class45, SOURCE)
     assert [p.name for p in written] == ["scores.xlsx", "scores.csv"]
     book = load_workbook(written[0])
     assert book.sheetnames == ["成绩", "答案", "规范", "键", "得分", "paperkit"]
@@ -149,19 +149,22 @@ def test_the_score_sheet_has_a_row_per_student_and_a_column_per_question(class45
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.print_title_rows == "$1:$2" and sheet.print_title_cols == "$A:$B"
     csv_rows = list(csv.reader(io.StringIO(written[1].read_bytes().decode("utf-8-sig"))))
-    assert csv_rows[0] == header[:20] and len(csv_rows) == 46
+    assert csv_rows[0][:-1] == header[:20] and len(csv_rows) == 46
+    assert csv_rows[0][-1] == check_header(
+        open_exam(class45, SOURCE).manifest
+    )  # the exam and its roster, to refuse another's sheet
 
 
 def test_the_rosters_other_columns_follow_the_total(tmp_path: Path) -> None:
     manifest = exam_manifest(tmp_path, 3, "choice:2x2,short:1x6", seats=True)
     assert json.loads(manifest.read_text(encoding="utf-8"))["students"][1]["extra"] == {"座号": "2"}
-    xlsx, csv_path = build_scoresheet(manifest, SOURCE)
+    (xlsx, csv_path), _ = build_scoresheet(manifest, SOURCE)
     sheet = load_workbook(xlsx)["成绩"]
     after = ["二（6分）", "客观（4分）", "主观（6分）", "总分（10分）", "名次", "座号"]
     assert [c.value for c in sheet[2]][-6:] == after
     assert [sheet.cell(row=r, column=14).value for r in (3, 4, 5)] == ["1", "2", "3"]
     rows = list(csv.reader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig"))))
-    assert rows[0][-2:] == ["3（6分）", "座号"] and rows[3][-1] == "3"
+    assert rows[0][-3:-1] == ["3（6分）", "座号"] and rows[3][-1] == "3"
     marked = open_exam(manifest, SOURCE)
     assert [r.marks for r in read_scores(xlsx, marked.manifest, marked.questions)] == [None, None, None]
 
@@ -169,7 +172,7 @@ def test_the_rosters_other_columns_follow_the_total(tmp_path: Path) -> None:
 def test_every_row_is_scored_against_its_papers_key_by_short_formulas(class45: Path) -> None:
     marked = open_exam(class45, SOURCE)
     students = sitters(marked.manifest, marked.questions)
-    book = load_workbook(build_scoresheet(class45, SOURCE)[0])
+    book = load_workbook(build_scoresheet(class45, SOURCE)[0][0])
     keys = book["答案"]
     assert [c.value for c in keys[1]][:6] == ["查找", "卷型", "学号", "姓名", "1", "2"]
     for row, variant in ((3, "A"), (4, "B")):
@@ -187,7 +190,7 @@ def test_every_row_is_scored_against_its_papers_key_by_short_formulas(class45: P
 def test_a_sixty_item_sheet_keeps_every_formula_short(tmp_path: Path) -> None:
     parts = "choice:25x1,multi:10x2,truefalse:10x1,fill:10x1,short:5x3"
     manifest = exam_manifest(tmp_path, 4, parts, modules=",".join(str(n) for n in range(14)))
-    book = load_workbook(build_scoresheet(manifest, SOURCE)[0])
+    book = load_workbook(build_scoresheet(manifest, SOURCE)[0][0])
     longest = max(
         len(cell.value)
         for name in ("成绩", "规范", "键", "得分")
@@ -199,8 +202,8 @@ def test_a_sixty_item_sheet_keeps_every_formula_short(tmp_path: Path) -> None:
 
 
 def test_the_sheet_is_the_same_bytes_every_time(class45: Path, tmp_path: Path) -> None:
-    first = [p.read_bytes() for p in build_scoresheet(class45, SOURCE, tmp_path / "one")]
-    again = [p.read_bytes() for p in build_scoresheet(class45, SOURCE, tmp_path / "two")]
+    first = [p.read_bytes() for p in build_scoresheet(class45, SOURCE, tmp_path / "one")[0]]
+    again = [p.read_bytes() for p in build_scoresheet(class45, SOURCE, tmp_path / "two")[0]]
     assert first == again
 
 
@@ -327,7 +330,7 @@ def test_score_bands_are_in_points_with_cumulative_counts() -> None:
 def test_a_class_of_45_from_sheet_to_report(class45: Path, tmp_path: Path) -> None:
     marked = open_exam(class45, SOURCE)
     students = sitters(marked.manifest, marked.questions)
-    xlsx = build_scoresheet(class45, SOURCE, tmp_path)[0]
+    xlsx = build_scoresheet(class45, SOURCE, tmp_path)[0][0]
     book = load_workbook(xlsx)
     sheet = book["成绩"]
     rng = random.Random(45)  # fake scores, the same every run
@@ -413,7 +416,7 @@ def test_problems_are_listed_with_row_and_column_and_nothing_is_written(class45:
 
 def test_a_sheet_from_another_exam_is_refused(class45: Path, tmp_path: Path) -> None:
     other = exam_manifest(tmp_path / "other", 3, "choice:2x2,short:1x6")
-    xlsx = build_scoresheet(other, SOURCE, tmp_path)[0]
+    xlsx = build_scoresheet(other, SOURCE, tmp_path)[0][0]
     with pytest.raises(ScoreSheetError) as error:
         build_analysis(class45, xlsx, SOURCE, tmp_path)
     ours, theirs = open_exam(class45, SOURCE).manifest.exam_id, open_exam(other, SOURCE).manifest.exam_id

@@ -16,6 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import SOURCE
+from paperkit.errors import ScoreSheetError
 from paperkit.marking.grading import Slot, score_cell, sitters
 from paperkit.marking.jobs import build_analysis, build_scoresheet, open_exam
 from paperkit.marking.scoresheet import read_sheet
@@ -82,7 +83,7 @@ def test_the_engines_totals_are_paperkits(class45: Path, tmp_path: Path, full: b
     marked = open_exam(class45, SOURCE)
     rules = marked.manifest.options.rules
     students = sitters(marked.manifest, marked.questions)
-    xlsx = build_scoresheet(class45, SOURCE, tmp_path)[0]
+    xlsx = build_scoresheet(class45, SOURCE, tmp_path)[0][0]
     book = load_workbook(xlsx)
     sheet = book["成绩"]
     rng = random.Random(28)
@@ -121,7 +122,7 @@ def test_the_engines_totals_are_paperkits(class45: Path, tmp_path: Path, full: b
 def test_a_key_corrected_on_the_sheet_rescores_every_row_there_and_in_paperkit(class45: Path, tmp_path: Path) -> None:
     marked = open_exam(class45, SOURCE)
     students = sitters(marked.manifest, marked.questions)
-    xlsx = build_scoresheet(class45, SOURCE, tmp_path)[0]
+    xlsx = build_scoresheet(class45, SOURCE, tmp_path)[0][0]
     book = load_workbook(xlsx)
     sheet, keys = book["成绩"], book["答案"]
     printed = keys["E3"].value  # paper A, question 1 (a choice item)
@@ -149,10 +150,12 @@ def test_a_60_item_paper_opens_and_totals_in_the_engine(tmp_path: Path) -> None:
     rules = marked.manifest.options.rules
     students = sitters(marked.manifest, marked.questions)
     assert all(len(s.slots) == 60 for s in students)
-    xlsx = build_scoresheet(manifest, SOURCE, tmp_path)[0]
+    xlsx = build_scoresheet(manifest, SOURCE, tmp_path)[0][0]
     book = load_workbook(xlsx)
     sheet = book["成绩"]
-    longest = max(len(str(c.value)) for row in sheet.iter_rows() for c in row if str(c.value).startswith("="))
+    longest = max(
+        len(str(c.value)) for ws in book for row in ws.iter_rows() for c in row if str(c.value).startswith("=")
+    )
     assert longest < 1000  # far from Excel's 8,192-character limit, which makes Excel repair the file
     rng = random.Random(60)
     expected = {}
@@ -163,7 +166,16 @@ def test_a_60_item_paper_opens_and_totals_in_the_engine(tmp_path: Path) -> None:
         expected[student.student_id] = sum(
             score_cell(v, s, rules).points for v, s in zip(cells, student.slots, strict=True)
         )
+    # A 多选 answer with a letter that is no option: paperkit refuses the cell, the sheet gives it nothing (it
+    # used to give half marks for its length).
+    multi = next(offset for offset, slot in enumerate(students[0].slots) if slot.kind == "multi")
+    before = score_cell(sheet.cell(row=FIRST, column=5 + multi).value, students[0].slots[multi], rules).points
+    sheet.cell(row=FIRST, column=5 + multi, value="Z")
+    expected[students[0].student_id] -= before
     book.save(xlsx)
+    with pytest.raises(ScoreSheetError) as refused:
+        read_sheet(xlsx, marked.manifest, marked.questions)
+    assert "'Z' is neither points nor option letters" in " ".join(refused.value.problems)
     calc = recalculated(xlsx, tmp_path)["成绩"]
     header = [c.value for c in calc[2]]
     column = 1 + next(i for i, name in enumerate(header) if str(name).startswith("总分"))

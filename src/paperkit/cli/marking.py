@@ -19,6 +19,14 @@ ExamSourceOption = Annotated[
         show_default=False,
     ),
 ]
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Replace files changed since paperkit wrote them (a filled sheet, an edited analysis); "
+        "the old ones are kept as NAME.bak1….",
+    ),
+]
 ManifestArgument = Annotated[
     Path, typer.Argument(metavar="MANIFEST", help="The manifest.json that `paperkit exam` wrote beside the papers.")
 ]
@@ -34,13 +42,17 @@ def scoresheet(
     rows: Annotated[str, text_option("--rows", "N", "Blank rows to fill in when the exam had no roster.")] = str(
         SHEET_ROWS
     ),
+    force: ForceOption = False,
 ) -> None:
     """Write scores.xlsx and scores.csv: a row per student, a column per question, answers scored by the key."""
     from paperkit.flags import parse_whole
     from paperkit.marking.jobs import build_scoresheet
 
     with reported():
-        for path in build_scoresheet(manifest, source, out, parse_whole("--rows", rows, 1, 2000)):
+        written, kept = build_scoresheet(manifest, source, out, parse_whole("--rows", rows, 1, 2000), force)
+        for line in kept:
+            typer.echo(f"note: {line}", err=True)
+        for path in written:
             typer.echo(str(path))
 
 
@@ -64,6 +76,7 @@ def analyze(
     students: Annotated[
         bool, typer.Option("--students", help="Also write students.pdf: a 个人成绩报告 page per student.")
     ] = False,
+    force: ForceOption = False,
 ) -> None:
     """Write the 试卷分析 (analysis.pdf, analysis.xlsx, analysis.json) from a filled score sheet."""
     from paperkit.flags import parse_whole
@@ -76,7 +89,7 @@ def analyze(
             parse_whole("--excellent", excellent, 1, 100) / 100,
             parse_whole("--low", low, 1, 100) / 100,
         )
-        written, warnings = build_analysis(manifest, scores, source, out, thresholds, students)
+        written, warnings = build_analysis(manifest, scores, source, out, thresholds, students, force)
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
         for path in written:

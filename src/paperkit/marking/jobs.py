@@ -6,17 +6,19 @@ The I/O edge of grading.py, scoresheet.py and analysis.py: read the manifest and
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from paperkit.errors import ScoreSheetError, UsageError
 from paperkit.exam import paper as ex
 from paperkit.exam.manifest import Manifest, read_manifest
+from paperkit.kept import write_kept
 from paperkit.marking.analysis import Thresholds, analysis_data, analyze
 from paperkit.marking.options import SHEET_ROWS
 from paperkit.marking.report import analysis_context, analysis_xlsx, student_reports
 from paperkit.marking.scoresheet import read_sheet, write_csv, write_xlsx
-from paperkit.output import write_atomic
+from paperkit.output import check_output
 from paperkit.paths import DEFAULT_SOURCE
 from paperkit.questions import bank as qb
 from paperkit.questions.bank import Question, bank_by_id
@@ -84,17 +86,27 @@ def scoresheet_bytes(marked: Marked, rows: int = SHEET_ROWS) -> tuple[bytes, byt
     return write_xlsx(marked.manifest, marked.questions, rows), write_csv(marked.manifest, marked.questions, rows)
 
 
+def check_outputs(paths: Sequence[Path], manifest_path: Path, source: Path | None, *inputs: Path) -> None:
+    """Every output checked before anything is written: a writable regular file, never the handbook, the manifest
+    or the score sheet read."""
+    manifest = read_manifest(manifest_path, flag="MANIFEST")
+    handbook = exam_source(manifest_path, manifest, source)
+    for path in paths:
+        check_output(path, inputs=(handbook, manifest_path, *inputs))
+
+
 def build_scoresheet(
-    manifest_path: Path, source: Path | None, out: Path | None = None, rows: int = SHEET_ROWS
-) -> list[Path]:
-    """Write scores.xlsx and scores.csv for an exam (beside its manifest unless `out` is given)."""
+    manifest_path: Path, source: Path | None, out: Path | None = None, rows: int = SHEET_ROWS, force: bool = False
+) -> tuple[list[Path], list[str]]:
+    """Write scores.xlsx and scores.csv for an exam (beside its manifest unless `out` is given); a sheet the
+    teacher has filled is never replaced without `force` (and then kept as scores.bak1.xlsx). Returns the files
+    written and a line per file kept."""
     marked = open_exam(manifest_path, source)
     folder = out if out is not None else manifest_path.parent
+    paths = [folder / "scores.xlsx", folder / "scores.csv"]
+    check_outputs(paths, manifest_path, source)
     xlsx, csv = scoresheet_bytes(marked, rows)
-    written = [folder / "scores.xlsx", folder / "scores.csv"]
-    for path, data in zip(written, (xlsx, csv), strict=True):
-        write_atomic(path, data)
-    return written
+    return write_kept(dict(zip(paths, (xlsx, csv), strict=True)), force)
 
 
 def build_analysis(
@@ -104,10 +116,15 @@ def build_analysis(
     out: Path | None = None,
     thresholds: Thresholds | None = None,
     students: bool = False,
+    force: bool = False,
 ) -> tuple[list[Path], tuple[str, ...]]:
     """Read a filled score sheet and write analysis.pdf, .xlsx and .json (and with `students` students.pdf, a
-    个人成绩报告 per student); problems are a ScoreSheetError, and then nothing is written."""
+    个人成绩报告 per student); problems are a ScoreSheetError, and then nothing is written. A file the teacher
+    changed since paperkit wrote it is replaced only with `force` (and kept as NAME.bak1…)."""
     marked = open_exam(manifest_path, source)
+    folder = out if out is not None else manifest_path.parent
+    names = ["analysis.pdf", "analysis.xlsx", "analysis.json", *(["students.pdf"] if students else [])]
+    check_outputs([folder / name for name in names], manifest_path, source, scores)
     read = read_sheet(scores, marked.manifest, marked.questions)
     rows = read.rows
     if not any(r.marks is not None for r in rows):
@@ -129,8 +146,5 @@ def build_analysis(
             "reports": student_reports(analysis, rows, thresholds.passing),
         }
         files["students.pdf"] = render_document("student-report.html.j2", ["analysis.css.j2"], reports, DEFAULT_PAGE)
-    folder = out if out is not None else manifest_path.parent
-    written = [folder / name for name in files]
-    for path, body in zip(written, files.values(), strict=True):
-        write_atomic(path, body)
-    return written, (*marked.warnings, *read.corrections)
+    written, kept = write_kept({folder / name: body for name, body in files.items()}, force)
+    return written, (*marked.warnings, *read.corrections, *kept)

@@ -8,8 +8,10 @@ collects every problem with its sheet, row and column before anything is analyse
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -317,15 +319,27 @@ def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS
     sheet.oddHeader.center.text = manifest.title
 
     _write_keys(workbook.create_sheet(KEY_SHEET, 1), keys, manifest, layout, bold, grey)
+    _as_text(sheet, lambda row, column: row <= HEADER_ROWS or column < first + count or column > layout.rank)
+    _as_text(workbook[KEY_SHEET], lambda row, column: True)
     for hidden in (normal, row_key, scored):
         hidden.sheet_state = "hidden"
         hidden.protection.sheet = True
     meta = workbook.create_sheet(META_SHEET)
     meta.append(["exam_id", manifest.exam_id])
+    meta.append(["fingerprint", fingerprint(manifest)])
     meta.sheet_state = "hidden"
     out = io.BytesIO()
     workbook.save(out)
     return fixed_zip(out.getvalue())
+
+
+def _as_text(sheet: Any, literal: Callable[[int, int], bool]) -> None:
+    """Keep roster values and titles text: openpyxl turns any string starting with 「=」 into a live formula, so a
+    name like =HYPERLINK(…) would run in the teacher's spreadsheet (formula injection)."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" and literal(cell.row, cell.column):
+                cell.data_type = "s"
 
 
 def _any_takes(manifest: Manifest, questions: dict, offset: int) -> bool:
@@ -385,16 +399,52 @@ def fixed_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+CHECK_PREFIX = "paperkit "  # the CSV's last header: the exam and its fingerprint, to refuse another exam's sheet
+ANOTHER_EXAM = (
+    "this sheet was written for another exam or class; give the one `paperkit scoresheet` wrote for {manifest}"
+)
+STRANGERS = 3  # more rows than this whose names are not the roster's: the whole sheet is another class's
+
+
+def fingerprint(manifest: Manifest) -> str:
+    """A short digest of what a sheet must match: the exam, each paper's questions, points and option orders, and
+    the roster (学号, 姓名, 卷型) — two classes or two seeds of one blueprint never share it."""
+    record = {
+        "exam": manifest.exam_id,
+        "papers": manifest.papers,
+        "students": [[s.get("student_id", ""), s.get("name", ""), s.get("variant", "")] for s in manifest.students],
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
+
+
+def check_header(manifest: Manifest) -> str:
+    """The CSV's last header cell, 「paperkit <exam id> <fingerprint>」."""
+    return f"{CHECK_PREFIX}{manifest.exam_id} {fingerprint(manifest)}"
+
+
 def write_csv(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS) -> bytes:
     """scores.csv (UTF-8 with BOM, so Excel and WPS open it as Chinese): the student and question columns and the
     roster's others; no formulas (paperkit scores it when it reads it)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     layout = columns(manifest, questions)
-    writer.writerow([*headers(manifest), *layout.extra])
+    writer.writerow([*headers(manifest), *map(csv_safe, layout.extra), check_header(manifest)])
     for values, sitter in sheet_rows(manifest, sitters(manifest, questions), blank_rows):
-        writer.writerow([*values, *([""] * layout.count), *_extra_cells(layout, sitter)])
+        writer.writerow([*map(csv_safe, values), *([""] * layout.count), *map(csv_safe, _extra_cells(layout, sitter))])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may run as a formula when a CSV is opened
+
+
+def csv_safe(value: str) -> str:
+    """A text cell for a CSV, neutralised as OWASP advises: one starting like a formula gets a leading 「'」."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def csv_unsafe(value: str) -> str:
+    """A CSV cell as it was before csv_safe."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START) else value
 
 
 # ---- reading back --------------------------------------------------------------------------------------------
@@ -530,12 +580,20 @@ def read_sheet(path: Path, manifest: Manifest, questions: dict) -> Scores:
             problems.append(f"{where(header_row, _column_letter(index))}: expected the header {name}, found {found}")
     if problems:
         raise ScoreSheetError(problems)
+    if sheet == "csv":
+        check = next((c for c in shown if c.startswith(CHECK_PREFIX)), "")
+        if check and check != check_header(manifest):
+            raise ScoreSheetError([f"{path}: {ANOTHER_EXAM.format(manifest=manifest.exam_id)} ({check})"])
     roster = {s.student_id: s for s in sitters(manifest, questions)}
+    strangers: list[str] = []  # rows whose 姓名 is not the roster's for their 学号
     seen: dict[str, int] = {}
     result: list[SheetRow] = []
     for number, read in rows[1:]:
         values = [*read, *([None] * (len(FIXED) + count - len(read)))]
-        student_id, name, class_name, variant = (str(v).strip() if v is not None else "" for v in values[: len(FIXED)])
+        student_id, name, class_name, variant = (
+            (csv_unsafe(str(v)) if sheet == "csv" else str(v)).strip() if v is not None else ""
+            for v in values[: len(FIXED)]
+        )
         scores = values[len(FIXED) : len(FIXED) + count]
         if sheet == "csv":  # a CSV cell has no type: what reads as a number is points
             scores = [_csv_value(v) for v in scores]
@@ -546,6 +604,11 @@ def read_sheet(path: Path, manifest: Manifest, questions: dict) -> Scores:
             sitter = roster.get(student_id)
             if sitter is None:
                 problems.append(f"{where(number, 'A')}: 学号 {student_id or '(empty)'} is not a student of this exam")
+                continue
+            if name and " ".join(name.split()) != " ".join(sitter.name.split()):
+                strangers.append(
+                    f"{where(number, 'B')}: 学号 {student_id} is {sitter.name} on this exam's roster, not {name}"
+                )
                 continue
             if variant and variant != sitter.variant:
                 problems.append(f"{where(number, 'D')}: 卷型 {variant}, but {sitter.name} sat paper {sitter.variant}")
@@ -575,6 +638,14 @@ def read_sheet(path: Path, manifest: Manifest, questions: dict) -> Scores:
                 )
                 marks.append(Mark(0.0))
         result.append(SheetRow(sitter, tuple(marks), number))
+    if len(strangers) > STRANGERS:  # a whole class's names wrong: another class's sheet, said once
+        raise ScoreSheetError(
+            [
+                f"{path}: {len(strangers)} names are not this exam's roster ({strangers[0].split(': ', 1)[1]}, …); "
+                f"{ANOTHER_EXAM.format(manifest=manifest.exam_id)}"
+            ]
+        )
+    problems += strangers
     if problems:
         raise ScoreSheetError(problems)
     return Scores(result, tuple(notes.values()))

@@ -179,7 +179,10 @@ def _judge_formula(answer: str, key: str, points: int, rules: Rules, options: in
     wrong = "+".join(f'ISNUMBER(FIND("{ch}",{answer}))*ISERROR(FIND("{ch}",{key}))' for ch in LETTERS[:options])
     partial = f"INT(2*{points}*LEN({answer})/LEN({key}))/2" if rules.multi == "per-option" else str(points // 2)
     partial = f"IF(LEN({key})>1,{partial},0)"
-    return f"IF({wrong}>0,0,IF(LEN({answer})=LEN({key}),{points},{partial}))"
+    # A character that is not an option letter (「Z」, a letter twice) is refused by paperkit; here it earns nothing,
+    # never the half marks its length would suggest.
+    found = "+".join(f'ISNUMBER(FIND("{ch}",{answer}))' for ch in LETTERS[:options])
+    return f"IF(OR({wrong}>0,{found}<>LEN({answer})),0,IF(LEN({answer})=LEN({key}),{points},{partial}))"
 
 
 def _sheet_field(item: Item, order: tuple[int, ...], points: int) -> SheetField:
