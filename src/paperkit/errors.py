@@ -86,3 +86,8 @@ class CellProblem(PaperkitError, ValueError):
 
 class MathError(PaperkitError, ValueError):
     """TeX that the math renderer cannot draw (validation turns it into a located Problem)."""
+
+
+class WorkbookError(PaperkitError):
+    """A spreadsheet (.xlsx or CSV text) that is damaged, hostile or past a reader's limits: one line naming the
+    file. The roster and score-sheet readers pass it on as their own error (UsageError, ScoreSheetError)."""

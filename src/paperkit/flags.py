@@ -1,7 +1,10 @@
 """Flag text into typed values: every message names the flag, what arrived and what would be right.
 
 The CLI and the preview's query string pass text; the options objects (`ExamOptions`, `HandbookOptions`)
-are built from it here, once, at the edge.
+are built from it here, once, at the edge. Limits first: Python's int() refuses more than 4,300 digits with a
+ValueError, a number that fits can still overflow what is built from it, and a 100,000-character title takes
+minutes to lay out; so every number is parsed by `parse_number` (at most MAX_DIGITS digits, in its range), every
+text option is measured by `check_length`, and a message quotes what arrived with `quoted`, one readable line.
 """
 
 from __future__ import annotations
@@ -12,23 +15,57 @@ from collections.abc import Sequence
 
 from paperkit.errors import UsageError
 
+# No range paperkit takes needs more digits (a seed has 18); a longer number is refused before int() sees it.
+MAX_DIGITS = 40
+# A value is quoted whole up to this many characters (a pasted 240-digit seed still reads back in full).
+MAX_QUOTED = 256
+# The longest text any other option takes (a list of modules, a blueprint's parts, a paper name).
+MAX_OPTION_TEXT = 1000
 
-def parse_whole(flag: str, text: str, low: int, high: int | None = None, why: str = "") -> int:
-    """A whole number in [low, high] from a flag's text; anything else is a UsageError naming the range."""
+_NUMBER = re.compile(rf"[+-]?\d{{1,{MAX_DIGITS}}}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def quoted(text: str) -> str:
+    """`text` for a message: whole when short, else its start and its length; control characters escaped."""
+    if len(text) > MAX_QUOTED:
+        text = f"{text[:32]}… ({len(text)} characters)"
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def parse_number(flag: str, text: str, low: int, high: int | None = None, why: str = "") -> int:
+    """A whole number in [low, high] from a flag's text; anything else is a UsageError naming the flag and the range.
+
+    `high` None is for a number the content bounds later (an exam's --count against its pool); it is still at
+    most MAX_DIGITS digits long.
+    """
     stripped = text.strip()
-    value = int(stripped) if re.fullmatch(r"[+-]?\d+", stripped) else None
+    value = int(stripped) if _NUMBER.fullmatch(stripped) else None
     if value is None or value < low or (high is not None and value > high):
-        expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number ≥ {low}"
-        raise UsageError(f"{flag} {text}: expected {expected}{why}")
+        if high is not None:
+            expected = f"a whole number from {low} to {high}"
+        elif len(stripped) > MAX_DIGITS:
+            expected = f"a whole number ≥ {low} of at most {MAX_DIGITS} digits"
+        else:
+            expected = f"a whole number ≥ {low}"
+        raise UsageError(f"{flag} {quoted(text)}: expected {expected}{why}")
     return value
+
+
+def check_length(flag: str, text: str, limit: int, why: str = "are allowed") -> str:
+    """`text` if it has at most `limit` characters; else a UsageError naming the flag and the limit."""
+    if len(text) > limit:
+        raise UsageError(f"{flag} is {len(text)} characters long; at most {limit} {why}")
+    return text
 
 
 def parse_module_list(text: str) -> tuple[int, ...]:
     """`2,3,8` into module ids in ascending order (whether they exist is checked against the content)."""
     items = [item.strip() for item in text.split(",")]
-    if not text.strip() or any(not re.fullmatch(r"\d+", item) for item in items):
+    too_long = len(text) > MAX_OPTION_TEXT or any(len(item) > MAX_DIGITS for item in items)
+    if too_long or not text.strip() or any(not re.fullmatch(r"\d+", item) for item in items):
         raise UsageError(
-            f"--modules {text}: expected module numbers separated by commas, like 2,3,8 (see `paperkit list`)"
+            f"--modules {quoted(text)}: expected module numbers separated by commas, like 2,3,8 (see `paperkit list`)"
         )
     ids = [int(item) for item in items]
     repeated = sorted({i for i in ids if ids.count(i) > 1})

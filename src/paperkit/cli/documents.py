@@ -78,13 +78,13 @@ def preview(
     port: Annotated[str, text_option("--port", "N", "Port on 127.0.0.1 (0: any free one).  [default: 8000]")] = "8000",
 ) -> None:
     """Serve the handbook (and /exam?modules=2,3) as HTML on localhost, reloaded when source/ or templates/ change."""
-    from paperkit.flags import parse_whole
+    from paperkit.flags import MAX_OPTION_TEXT, check_length, parse_number
     from paperkit.preview import describe, serving
     from paperkit.render.page import geometry_for
 
     with reported():
-        page = geometry_for(paper)
-        with serving(source, page, parse_whole("--port", port, 0, 65535), warn_plain) as (server, _):
+        page = geometry_for(check_length("--paper", paper, MAX_OPTION_TEXT))
+        with serving(source, page, parse_number("--port", port, 0, 65535), warn_plain) as (server, _):
             typer.echo(describe(server))
             try:
                 server.serve_forever(poll_interval=0.2)
@@ -99,8 +99,10 @@ def checklist(
     paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.")] = DEFAULTS.page.paper,
 ) -> None:
     """Write the one-page learning checklist PDF (it shrinks and adds columns to stay on one page)."""
+    from paperkit.flags import MAX_OPTION_TEXT, check_length
     from paperkit.handbook.job import build_checklist
     from paperkit.render.page import geometry_for
 
     with reported():
-        typer.echo(str(build_checklist(source, out, page=geometry_for(paper))))
+        page = geometry_for(check_length("--paper", paper, MAX_OPTION_TEXT))
+        typer.echo(str(build_checklist(source, out, page=page)))

@@ -45,11 +45,11 @@ def scoresheet(
     force: ForceOption = False,
 ) -> None:
     """Write scores.xlsx and scores.csv: a row per student, a column per question, answers scored by the key."""
-    from paperkit.flags import parse_whole
+    from paperkit.flags import parse_number
     from paperkit.marking.jobs import build_scoresheet
 
     with reported():
-        written, kept = build_scoresheet(manifest, source, out, parse_whole("--rows", rows, 1, 2000), force)
+        written, kept = build_scoresheet(manifest, source, out, parse_number("--rows", rows, 1, 2000), force)
         for line in kept:
             typer.echo(f"note: {line}", err=True)
         for path in written:
@@ -79,15 +79,15 @@ def analyze(
     force: ForceOption = False,
 ) -> None:
     """Write the 试卷分析 (analysis.pdf, analysis.xlsx, analysis.json) from a filled score sheet."""
-    from paperkit.flags import parse_whole
+    from paperkit.flags import parse_number
     from paperkit.marking.analysis import Thresholds
     from paperkit.marking.jobs import build_analysis
 
     with reported():
         thresholds = Thresholds(
-            parse_whole("--pass", passing, 1, 100) / 100,
-            parse_whole("--excellent", excellent, 1, 100) / 100,
-            parse_whole("--low", low, 1, 100) / 100,
+            parse_number("--pass", passing, 1, 100) / 100,
+            parse_number("--excellent", excellent, 1, 100) / 100,
+            parse_number("--low", low, 1, 100) / 100,
         )
         written, warnings = build_analysis(manifest, scores, source, out, thresholds, students, force)
         for warning in warnings:
@@ -117,11 +117,11 @@ def scan(
     ),
 ) -> None:
     """Read answer sheets into scores.xlsx; what needs a person is listed in review.html and review.csv."""
-    from paperkit.flags import parse_whole
+    from paperkit.flags import parse_number
     from paperkit.marking.scan import scan as run_scan
 
     with reported():
-        report = run_scan(manifest, inputs or [], source, review, parse_whole("--rows", rows, 1, 2000))
+        report = run_scan(manifest, inputs or [], source, review, parse_number("--rows", rows, 1, 2000))
         for line in report.lines():
             typer.echo(line, err=True)
         for path in report.written:
@@ -141,11 +141,11 @@ def practice(
 ) -> None:
     """错题重练: a paper per student from the two sections they lost most on, of questions they have not seen,
     answers at the end; one file each and practice-all.pdf to print."""
-    from paperkit.flags import parse_whole
+    from paperkit.flags import parse_number
     from paperkit.marking.practice import build_practice
 
     with reported():
-        folder, notes = build_practice(manifest, scores, source, out, parse_whole("--count", count, 1, 40))
+        folder, notes = build_practice(manifest, scores, source, out, parse_number("--count", count, 1, 40))
         for note in notes:
             typer.echo(f"note: {note}", err=True)
         typer.echo(str(folder))

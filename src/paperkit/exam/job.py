@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paperkit.content.validate import check_printed
+from paperkit.errors import ContentError
 from paperkit.exam import paper as ex
 from paperkit.exam.manifest import manifest_json
 from paperkit.exam.plan import ExamPlan, student_file
@@ -24,6 +26,7 @@ from paperkit.labels import LABELS, label
 from paperkit.output import check_output, staged_folder, write_atomic
 from paperkit.render.page import PageGeometry, geometry_for
 from paperkit.render.workers import WORKERS, start_engine
+from paperkit.text.fonts import covered_characters
 
 Progress = Callable[[int, int], None]
 
@@ -289,6 +292,35 @@ def source_from(folder: Path, source: Path) -> str:
     return Path(os.path.relpath(source.resolve(), folder.resolve())).as_posix()
 
 
+def check_printed_options(plan: ExamPlan) -> None:
+    """Every text a paper prints as it was given (the title, --course, --date, --seal-fields, the students' names,
+    classes and numbers) must be in the shipped fonts, or it would print as a box: a ContentError lists each
+    missing character, before any worker starts. Manifests are input too, so a reprint is checked the same."""
+    options = plan.options
+    texts = [
+        ("--title", 0, "", plan.manifest.title),
+        ("--course", 0, "", options.course),
+        ("--date", 0, "", options.date_text),
+        *(("--seal-fields", 0, "", name) for name in options.seal_fields),
+    ]
+    # A roster build reads its students from the roster, a reprint from its manifest (the last input).
+    roster = str(options.roster or (plan.inputs[-1] if plan.inputs else "the roster"))
+    for s in plan.students:
+        texts += [(roster, s.row, f"姓名 {s.name}", s.name), (roster, s.row, f"班级 of {s.name}", s.class_name)]
+        texts.append((roster, s.row, f"学号 of {s.name}", s.student_id))
+    problems = check_printed(texts, covered_characters())
+    if problems:
+        raise ContentError(problems, roster if plan.students else "the exam options")
+
+
+def _guarded_inputs(plan: ExamPlan) -> tuple[Path, ...]:
+    """The inputs no output may touch. A reprint into the folder its manifest came from may replace that
+    manifest: it was read whole when the plan was made, and the staged folder replaces the old one only once
+    the new one is complete (a failed build leaves it as it was)."""
+    own = os.path.realpath(plan.out_dir / "manifest.json")
+    return tuple(path for path in plan.inputs if os.path.realpath(path) != own)
+
+
 def build_exam(
     plan: ExamPlan,
     progress: Progress | None = None,
@@ -299,9 +331,11 @@ def build_exam(
     """Render every PDF of the plan into a new folder beside the target, then put it in place (the old folder,
     if any, is intact until then); returns the paths written. With plan.allow_overflow, each document's
     overflow is passed to `on_overflow`."""
-    check_output(plan.out_dir, directory=True, inputs=plan.inputs)
+    check_printed_options(plan)
+    inputs = _guarded_inputs(plan)
+    check_output(plan.out_dir, directory=True, inputs=inputs)
     for name in output_files(plan):
-        check_output(plan.out_dir / name, inputs=plan.inputs)
+        check_output(plan.out_dir / name, inputs=inputs)
     with staged_folder(plan.out_dir) as staging:
         rendered = render_plan(plan, staging, progress, engine, parallel)
         for warning in rendered.overflows:

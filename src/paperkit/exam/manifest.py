@@ -8,11 +8,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paperkit.content.yamlfile import MAX_INTEGER, MAX_TEXT
 from paperkit.errors import PaperkitError, UsageError
-from paperkit.exam.options import POOLS, ExamOptions, PartSpec
-from paperkit.flags import parse_date
+from paperkit.exam.options import (
+    HEADER_FLAGS,
+    MAX_COURSE,
+    MAX_DURATION,
+    MAX_QUESTIONS,
+    MAX_SEED,
+    MAX_TOTAL_POINTS,
+    MAX_VARIANTS,
+    POOLS,
+    ExamOptions,
+    PartSpec,
+)
+from paperkit.exam.roster import MAX_ID, MAX_NAME, MAX_ROSTER_BYTES
+from paperkit.exam.schema import Flag, Items, Number, Record, Table, Text, Whole, check, read_json
+from paperkit.exam.sheet import PAGE_H, PAGE_W
+from paperkit.flags import parse_date, quoted
+from paperkit.questions.kind import LETTERS as OPTION_LETTERS
+from paperkit.questions.registry import KINDS
 from paperkit.questions.rules import MULTI_RULES
-from paperkit.render.page import geometry_for
+from paperkit.render.page import PAPERS, TWO_UP, geometry_for
 
 FORMAT = 1
 
@@ -89,147 +106,291 @@ def manifest_json(manifest: Manifest, source: str = "") -> str:
 
 
 def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
-    """Read a manifest.json written by `paperkit exam`; anything else is a UsageError naming `flag` and the file."""
-    if not path.is_file():
-        raise UsageError(f"{flag} {path}: no such file; give the manifest.json of an earlier exam build")
+    """Read a manifest.json written by `paperkit exam`; anything else is a UsageError naming `flag`, the file and,
+    for a wrong value, its field (`papers.A.points[3]: expected a whole number from 1 to 1000, got 0`)."""
+    where = f"{flag} {quoted(str(path))}"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsageError(f"{flag} {path}: not a readable JSON manifest ({error})") from None
-    if not isinstance(data, dict) or data.get("paperkit_manifest") != FORMAT:
-        raise UsageError(f"{flag} {path}: not a paperkit exam manifest (format {FORMAT})")
+        if not path.is_file():
+            raise UsageError(f"{where}: no such file; give the manifest.json of an earlier exam build")
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise UsageError(
+                f"{where}: {size // 2**20} MB is too large for a manifest (at most {MAX_MANIFEST_BYTES // 2**20} MB)"
+            )
+        data = read_json(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UsageError(f"{where}: not a readable JSON manifest ({error})") from None
+    except OSError as error:
+        raise UsageError(f"{where}: cannot read it ({error.strerror})") from None
+    except RecursionError:
+        raise UsageError(
+            f"{where}: not a readable JSON manifest (lists or objects nested hundreds deep; "
+            "a manifest is a few levels deep)"
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or type(data.get("paperkit_manifest")) is not int
+        or data["paperkit_manifest"] != FORMAT
+    ):
+        raise UsageError(f"{where}: not a paperkit exam manifest (format {FORMAT})")
     try:
-        papers: dict[str, dict[str, Any]] = {
-            str(v): {"questions": [str(q) for q in p["questions"]], "points": [int(x) for x in p["points"]]}
-            | ({"options": {str(k): str(o) for k, o in p["options"].items()}} if "options" in p else {})
-            for v, p in data["papers"].items()
-        }
-        options = ExamOptions(
-            modules=tuple(int(m) for m in data["modules"]),
-            seed=int(data["seed"]),
-            count=int(data["count"]),
-            total_points=int(data["total_points"]),
-            variants=len(papers),
-            title=str(data["title"]),
-            course=str(data["course"]),
-            date=parse_date(str(data["date"])),
-            duration=int(data["duration"]),
-            page=geometry_for(str(data["paper"]), two_up=True),
-            seal_line=bool(data["seal_line"]),
-            seal_pages=str(data.get("seal_pages", "all")),
-            seal_fields=tuple(str(f) for f in data.get("seal_fields", [])),
-            parts=tuple(PartSpec(str(p["kind"]), int(p["count"]), int(p["points"])) for p in data.get("parts", [])),
-            same_questions=bool(data.get("same_questions", False)),
-            exclude=tuple(Path(str(x)) for x in data.get("exclude", [])),
-            shuffle=str(data.get("shuffle_options", "variant")),
-            # Manifests written before pools existed drew from the handbook's own items.
-            pool=_one_of(data.get("pool", "practice"), POOLS, "pool"),
-            multi_rule=_one_of(data.get("multi_rule", "half"), MULTI_RULES, "multi_rule"),
-            answer_sheet="answer_sheet" in data,
-            answer_grid=data.get("answer_grid", False) is True,
-        )
-        _check_schema(data)
-        return Manifest(
-            exam_id=str(data["exam_id"]),
-            options=options,
-            title=str(data["title"]),
-            bank_hash=str(data["bank_hash"]),
-            papers=papers,
-            students=tuple(
-                {
-                    k: ({str(q): str(o) for q, o in v.items()} if k in ("options", "extra") else str(v))
-                    for k, v in s.items()
-                }
-                for s in data.get("students", [])
-            ),
-            roster=str(data.get("roster", "")),
-            reprint=dict(data.get("reprint", {})),
-            answer_sheet=_answer_sheet(data.get("answer_sheet"), papers),
-            source=str(data.get("source", "")),
-        )
+        _check_manifest(data)
+        return _manifest(data)
     except UsageError as error:
-        raise UsageError(f"{flag} {path}: {error}") from None
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise UsageError(f"{flag} {path}: a field is missing or malformed ({type(error).__name__}: {error})") from None
+        raise UsageError(f"{where}: {error}") from None
 
 
-def _answer_sheet(value: object, papers: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The answer sheet record, checked: a layout per variant the manifest prints, sheets naming those variants."""
+def _manifest(data: dict[str, Any]) -> Manifest:
+    """A checked manifest's data as a Manifest (every value has its type and range: nothing here can fail)."""
+    papers: dict[str, dict[str, Any]] = {
+        v: {"questions": list(p["questions"]), "points": list(p["points"])}
+        | ({"options": dict(p["options"])} if "options" in p else {})
+        for v, p in data["papers"].items()
+    }
+    options = ExamOptions(
+        modules=tuple(data["modules"]),
+        seed=data["seed"],
+        count=data["count"],
+        total_points=data["total_points"],
+        variants=len(papers),
+        title=data["title"],
+        course=data["course"],
+        date=parse_date(data["date"]),
+        duration=data["duration"],
+        page=geometry_for(data["paper"], two_up=True),
+        seal_line=data["seal_line"],
+        seal_pages=data.get("seal_pages", "all"),
+        seal_fields=tuple(data.get("seal_fields", [])),
+        parts=tuple(PartSpec(p["kind"], p["count"], p["points"]) for p in data.get("parts", [])),
+        same_questions=data.get("same_questions", False),
+        exclude=tuple(Path(x) for x in data.get("exclude", [])),
+        shuffle=data.get("shuffle_options", "variant"),
+        # Manifests written before pools existed drew from the handbook's own items.
+        pool=data.get("pool", "practice"),
+        multi_rule=data.get("multi_rule", "half"),
+        answer_sheet="answer_sheet" in data,
+        answer_grid=data.get("answer_grid", False),
+    )
+    return Manifest(
+        exam_id=data["exam_id"],
+        options=options,
+        title=data["title"],
+        bank_hash=data["bank_hash"],
+        papers=papers,
+        students=tuple(
+            {
+                k: (dict(v) if k in ("options", "extra") else v)
+                for k, v in s.items()
+                if k in STUDENT.required or k in STUDENT.optional
+            }
+            for s in data.get("students", [])
+        ),
+        roster=data.get("roster", ""),
+        reprint=dict(data.get("reprint", {})),
+        answer_sheet=_answer_sheet(data.get("answer_sheet")),
+        source=data.get("source", ""),
+    )
+
+
+def _answer_sheet(value: dict[str, Any] | None) -> dict[str, Any]:
+    """The answer sheet record (checked by the schema) with its layouts as the sheet module reads them."""
     if value is None:
         return {}
-    if (
-        not isinstance(value, dict)
-        or not isinstance(value.get("layouts"), dict)
-        or not isinstance(value.get("sheets"), dict)
-    ):
-        raise UsageError("answer_sheet: expected layouts and sheets")
     from paperkit.exam.sheet import layout_from_data
 
-    layouts = {}
-    for variant, layout in value["layouts"].items():
-        if variant not in papers:
-            raise UsageError(f"answer_sheet: a layout for variant {str(variant)[:8]!r}, which has no paper")
-        try:
-            layouts[variant] = layout_from_data(layout).as_data()
-        except (ValueError, AttributeError) as error:
-            raise UsageError(f"answer_sheet.layouts.{str(variant)[:8]}: {error}") from None
-    sheets = {}
-    for sheet, holder in value["sheets"].items():
-        if not isinstance(holder, dict) or holder.get("variant") not in layouts:
-            raise UsageError(f"answer_sheet: sheet {str(sheet)[:12]!r} names no variant with a layout")
-        sheets[str(sheet)] = {"variant": str(holder["variant"]), "student_id": str(holder.get("student_id", ""))}
+    layouts = {variant: layout_from_data(layout).as_data() for variant, layout in value["layouts"].items()}
+    sheets = {
+        sheet: {"variant": holder["variant"], "student_id": holder.get("student_id", "")}
+        for sheet, holder in value["sheets"].items()
+    }
     return {"layouts": layouts, "sheets": sheets}
 
 
-def _one_of(value: object, choices: tuple[str, ...], name: str) -> str:
-    if value not in choices:
-        raise UsageError(f"{name} {str(value)[:20]!r}: expected one of {', '.join(choices)}")
-    return str(value)
+# ---- the schema: every field paperkit writes, its type, size and range --------------------------------------
+
+MAX_MANIFEST_BYTES = 64 * 2**20  # a class of 2,000 with answer sheets for 26 variants is a few MB
+MAX_PATH = 4096  # characters of a path the manifest records (the roster, the handbook, --exclude)
+MAX_SHEET_PAGES = 100
+_LETTER = r"[A-Z]"
+VARIANT = Text(1, 1, pattern=_LETTER, what="a variant letter A–Z")
+QUESTION = Text(120, 1, pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*", what="a question id like 2.1.q1")
+ORDER = Text(
+    len(OPTION_LETTERS), 2, pattern=f"[{OPTION_LETTERS}]+", what=f"the letters A–{OPTION_LETTERS[-1]} in some order"
+)
+DATE = Text(10, pattern=r"(\d{4}-\d{2}-\d{2})?", what="'' or a real date like 2026-06-20")
+ORDERS = Table(QUESTION, ORDER, MAX_QUESTIONS)
+POINTS = Whole(1, MAX_TOTAL_POINTS)
+PAGE = Whole(1, MAX_SHEET_PAGES)
+X, Y = Number(0, PAGE_W), Number(0, PAGE_H)
+BOX = Record(
+    {"page": PAGE, "x": X, "y": Y, "w": X, "h": Y, "field": Text(8, choices=("q", "id", "absent"))},
+    {"number": Whole(0, MAX_QUESTIONS), "value": Text(16), "label": Text(16)},
+)
+AREA = Record({"page": PAGE, "x": X, "y": Y, "w": X, "h": Y, "number": Whole(1, MAX_QUESTIONS), "points": POINTS})
+LAYOUT = Record(
+    {"pages": PAGE, "boxes": Items(BOX, 50 * MAX_QUESTIONS), "areas": Items(AREA, MAX_QUESTIONS)},
+    {"id_digits": Whole(0, MAX_ID), "singles": Items(Whole(1, MAX_QUESTIONS), MAX_QUESTIONS)},
+)
+STUDENT = Record(
+    {"name": Text(MAX_NAME, 1), "student_id": Text(MAX_ID, 1), "variant": VARIANT},
+    {
+        "class": Text(MAX_NAME),
+        "options": ORDERS,
+        # The roster's other columns, as long as the roster held them.
+        "extra": Table(Text(MAX_ROSTER_BYTES), Text(MAX_ROSTER_BYTES)),
+    },
+)
+MANIFEST = Record(
+    {
+        "exam_id": Text(120, 1),
+        "seed": Whole(0, MAX_SEED),
+        "modules": Items(Whole(0, MAX_INTEGER), MAX_INTEGER + 1, 1),
+        "count": Whole(1, MAX_QUESTIONS),
+        "total_points": Whole(1, MAX_TOTAL_POINTS),
+        "paper": Text(16, choices=(*PAPERS, *TWO_UP)),
+        # The default title is the handbook's (any length it allows) and a few words.
+        "title": Text(MAX_TEXT + 20),
+        "course": Text(MAX_COURSE),
+        "date": DATE,
+        "duration": Whole(0, MAX_DURATION),
+        "seal_line": Flag(),
+        "bank_hash": Text(128),
+        "papers": Table(
+            VARIANT,
+            Record(
+                {"questions": Items(QUESTION, MAX_QUESTIONS, 1), "points": Items(POINTS, MAX_QUESTIONS)},
+                {"options": ORDERS},
+            ),
+            MAX_VARIANTS,
+            1,
+        ),
+    },
+    {
+        "variants": Items(VARIANT, MAX_VARIANTS),
+        "pool": Text(16, choices=POOLS),
+        "seal_pages": Text(8, choices=("all", "first")),
+        "seal_fields": Items(Text(6, 1), 4),
+        "parts": Items(
+            Record({"kind": Text(32, choices=tuple(KINDS)), "count": Whole(1, MAX_QUESTIONS), "points": POINTS}),
+            len(KINDS),
+        ),
+        "same_questions": Flag(),
+        "exclude": Items(Text(MAX_PATH, 1), 1000),
+        "shuffle_options": Text(16, choices=("variant", "student")),
+        "multi_rule": Text(16, choices=MULTI_RULES),
+        "answer_grid": Flag(),
+        "answer_sheet": Record(
+            {
+                "layouts": Table(VARIANT, LAYOUT, MAX_VARIANTS),
+                "sheets": Table(Text(64, 1), Record({"variant": VARIANT}, {"student_id": Text(MAX_ID)})),
+            }
+        ),
+        "source": Text(MAX_PATH),
+        "roster": Text(MAX_PATH),
+        "students": Items(STUDENT, None),  # as many as the roster held
+        "reprint": Record(
+            {"of": Text(120, 1), "changed": Items(Text(32, choices=tuple(HEADER_FLAGS.values())), len(HEADER_FLAGS))}
+        ),
+    },
+)
+
+
+def _check_manifest(data: dict[str, Any]) -> None:
+    """A manifest is input like any other: every field of its type and size, then consistent records, then every
+    value in its range, then papers, parts and students that agree. Raises UsageError for the first problem
+    (read_manifest adds the flag and the file)."""
+    check(data, MANIFEST, ranges=False)  # every later read is safe from here on
+    _check_records(data)
+    check(data, MANIFEST)
+    _check_agreement(data)
 
 
 # An exam id names a folder under --out: letters, digits, _ - . only, never a path.
 _SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}")
 
 
-def _check_schema(data: dict[str, Any]) -> None:
-    """A manifest is input like any other: ids that cannot leave --out, sane numbers, consistent papers.
-
-    Raises UsageError for the first problem (read_manifest adds the flag and the file).
-    """
-    for text in _strings(data):
-        if "\0" in text:
-            raise UsageError("a field holds a NUL character")
-    exam_id = str(data["exam_id"])
+def _check_records(data: dict[str, Any]) -> None:
+    """Ids that cannot leave --out, counts and papers that make sense (the checks and messages of issue 19)."""
+    exam_id = data["exam_id"]
     if not _SAFE_ID.fullmatch(exam_id) or ".." in exam_id:
         raise UsageError(f"exam_id {exam_id[:60]!r} is not a paperkit exam id (letters, digits, _ - . only)")
     for name, least in (("total_points", 1), ("count", 1), ("duration", 0)):
-        if int(data[name]) < least:
+        if data[name] < least:
             raise UsageError(f"{name} {data[name]} is out of range (at least {least})")
-    modules = {int(m) for m in data["modules"]}
-    variants = set(data["papers"])
-    if not variants:
+    modules = set(data["modules"])
+    if not data["papers"]:
         raise UsageError("no papers")
     for variant, paper in data["papers"].items():
-        questions = [str(q) for q in paper["questions"]]
+        questions = paper["questions"]
         if not questions:
             raise UsageError(f"paper {variant} has no questions")
         if len(set(questions)) != len(questions):
             raise UsageError(f"paper {variant} lists a question twice")
-        if len(paper["points"]) != len(questions) or any(int(p) < 0 for p in paper["points"]):
+        if len(paper["points"]) != len(questions) or any(p < 0 for p in paper["points"]):
             raise UsageError(f"paper {variant}: its points do not match its questions")
-        outside = [q for q in questions if int(q.split(".")[0]) not in modules]
+        outside = [q for q in questions if _module_of(q) not in modules]
         if outside:
             raise UsageError(f"paper {variant}: {outside[0]} is not in the modules {sorted(modules)}")
     for student in data.get("students", []):
-        if str(student["variant"]) not in variants:
+        if student["variant"] not in data["papers"]:
             raise UsageError(f"student {student['student_id']} sat paper {student['variant']}, which is not recorded")
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [*value.keys(), *(s for v in value.values() for s in _strings(v))]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
+def _module_of(question: str) -> int | None:
+    head = question.split(".")[0]
+    return int(head) if re.fullmatch(r"[0-9]{1,4}", head) else None
+
+
+def _check_agreement(data: dict[str, Any]) -> None:
+    """Papers of the exam's count and total, parts that add up to them, option orders of the paper's own
+    questions, students with ids of their own."""
+    papers, count, total = data["papers"], data["count"], data["total_points"]
+    try:
+        parse_date(data["date"])
+    except UsageError:
+        raise UsageError(f"date: expected {DATE.what}, got {data['date']!r}") from None
+    if "variants" in data and data["variants"] != list(papers):
+        raise UsageError(
+            f"variants: expected {', '.join(papers)} (the papers' letters), got {', '.join(data['variants'])}"
+        )
+    parts = data.get("parts", [])
+    kinds = [part["kind"] for part in parts]
+    for index, kind in enumerate(kinds):
+        if kind in kinds[:index]:
+            raise UsageError(f"parts[{index}].kind: {kind} is listed twice")
+    if parts and sum(p["count"] for p in parts) != count:
+        raise UsageError(f"parts: {sum(p['count'] for p in parts)} questions in all, but count is {count}")
+    part_points = [part["points"] for part in parts for _ in range(part["count"])]
+    for variant, paper in papers.items():
+        where = f"papers.{variant}"
+        if len(paper["questions"]) != count:
+            raise UsageError(f"{where}.questions: expected {count} questions (count), got {len(paper['questions'])}")
+        if sum(paper["points"]) != total:
+            raise UsageError(f"{where}.points: add up to {sum(paper['points'])}, but total_points is {total}")
+        for index, (points, expected) in enumerate(zip(paper["points"], part_points, strict=False)):
+            if points != expected:
+                raise UsageError(f"{where}.points[{index}]: expected {expected} (the points of its part), got {points}")
+        _check_orders(paper.get("options", {}), paper["questions"], f"{where}.options", variant)
+    seen: dict[str, int] = {}
+    for index, student in enumerate(data.get("students", [])):
+        student_id = student["student_id"]
+        if student_id in seen:
+            raise UsageError(f"students[{index}].student_id: {student_id!r} is students[{seen[student_id]}]'s too")
+        seen[student_id] = index
+        variant = student["variant"]
+        _check_orders(student.get("options", {}), papers[variant]["questions"], f"students[{index}].options", variant)
+    sheet = data.get("answer_sheet", {"layouts": {}, "sheets": {}})
+    for variant in sheet["layouts"]:
+        if variant not in papers:
+            raise UsageError(f"answer_sheet.layouts.{variant}: a layout for variant {variant}, which has no paper")
+    for name, holder in sheet["sheets"].items():
+        if holder["variant"] not in sheet["layouts"]:
+            raise UsageError(f"answer_sheet.sheets.{name}: names variant {holder['variant']}, which has no layout")
+
+
+def _check_orders(orders: dict[str, str], questions: list[str], where: str, variant: str) -> None:
+    for question, order in orders.items():
+        if sorted(order) != list(OPTION_LETTERS[: len(order)]):
+            raise UsageError(f"{where}.{question}: expected {ORDER.what}, got {order!r}")
+        if question not in questions:
+            raise UsageError(f"{where}.{question}: not a question of paper {variant}")

@@ -13,12 +13,27 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from paperkit.errors import UsageError
-from paperkit.flags import parse_choice, parse_date, parse_module_list, parse_whole
+from paperkit.flags import (
+    MAX_DIGITS,
+    MAX_OPTION_TEXT,
+    check_length,
+    parse_choice,
+    parse_date,
+    parse_module_list,
+    parse_number,
+    quoted,
+)
 from paperkit.questions.rules import MULTI_RULES, Rules
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry, geometry_for
 
+# The exam's limits, in one place: the flags, the preview's query and a manifest are all held to them.
 MAX_VARIANTS = 26
-MAX_DURATION = 1440
+MAX_DURATION = 1440  # minutes
+MAX_TITLE = 100  # characters: a title longer than two lines of the header is a mistake (100,000 took 99 s)
+MAX_COURSE = 50  # characters: one line under the title
+MAX_QUESTIONS = 200  # on one paper (a score sheet of 150 items is the largest measured)
+MAX_TOTAL_POINTS = 1000  # on one paper, so also the most one item can carry
+MAX_SEED = 10**18 - 1  # a seed names the exam's folder: up to 18 digits keep every file name short
 
 
 @dataclass(frozen=True)
@@ -101,6 +116,24 @@ SELECTION_FLAGS: Mapping[str, str] = {
     "multi_rule": "--multi-rule",
     "answer_sheet": "--answer-sheet",
 }
+# The text flags, their lengths and why: the header's two free texts, and words or short lists for the rest
+# (numbers, --modules and --parts are measured by their parsers, which name the range).
+TEXT_FLAGS: tuple[tuple[str, str, int, str], ...] = (
+    ("title", "--title", MAX_TITLE, "fit on a paper"),
+    ("course", "--course", MAX_COURSE, "fit on a paper"),
+    *(
+        (name, flag, MAX_OPTION_TEXT, "are allowed")
+        for name, flag in (
+            ("date", "--date"),
+            ("paper", "--paper"),
+            ("seal_pages", "--seal-pages"),
+            ("seal_fields", "--seal-fields"),
+            ("shuffle_options", "--shuffle-options"),
+            ("pool", "--pool"),
+            ("multi_rule", "--multi-rule"),
+        )
+    ),
+)
 POOLS = ("exam", "practice", "all")  # held back for exams (use: exam), the handbook's items, or both
 POOL_NAMES: Mapping[str, str] = {"exam": "held back for exams", "practice": "for practice", "all": "in all"}
 
@@ -133,6 +166,13 @@ class ExamFlags:
     answer_sheet: bool | None = None
     answer_grid: bool | None = None
 
+    def check_lengths(self) -> None:
+        """Every text flag within its length (TEXT_FLAGS), before any is parsed or quoted back."""
+        for name, flag, limit, why in TEXT_FLAGS:
+            text = getattr(self, name)
+            if text is not None:
+                check_length(flag, text, limit, why)
+
     def given(self, names: Mapping[str, str]) -> list[str]:
         """The flags among `names` (field → flag) that were given, in `names` order."""
         field_of = {"page": "paper", "shuffle": "shuffle_options"}
@@ -143,13 +183,14 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
     """The flags into ExamOptions: syntax and ranges only (content-dependent checks: `check_against_bank`)."""
     if flags.modules is None:
         raise UsageError("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)")
+    flags.check_lengths()
     defaults = ExamOptions(modules=())
     parts = _parts(flags)
     if parts and flags.count is not None:
-        raise UsageError(f"--count {flags.count}: the parts set the number of questions; leave --count out")
+        raise UsageError(f"--count {quoted(flags.count)}: the parts set the number of questions; leave --count out")
     if parts and flags.total_points is not None:
         raise UsageError(
-            f"--total-points {flags.total_points}: the parts set the points "
+            f"--total-points {quoted(flags.total_points)}: the parts set the points "
             f"({sum(p.count * p.points for p in parts)} in all); leave --total-points out"
         )
     if flags.same_questions and not parts:
@@ -164,15 +205,15 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
         )
     selection = ExamOptions(
         modules=parse_module_list(flags.modules),
-        # A seed names the exam's folder: a whole number of up to 18 digits keeps every file name short.
-        seed=defaults.seed if flags.seed is None else parse_whole("--seed", flags.seed, 0, 10**18 - 1),
-        count=defaults.count if flags.count is None else parse_whole("--count", flags.count, 1),
+        seed=defaults.seed if flags.seed is None else parse_number("--seed", flags.seed, 0, MAX_SEED),
+        # The modules' pool bounds the count (check_against_bank), so its message can name the pool.
+        count=defaults.count if flags.count is None else parse_number("--count", flags.count, 1),
         total_points=defaults.total_points
         if flags.total_points is None
-        else parse_whole("--total-points", flags.total_points, 1),
+        else parse_number("--total-points", flags.total_points, 1, MAX_TOTAL_POINTS),
         variants=defaults.variants
         if flags.variants is None
-        else parse_whole("--variants", flags.variants, 1, MAX_VARIANTS, " (one paper per letter A–Z)"),
+        else parse_number("--variants", flags.variants, 1, MAX_VARIANTS, " (one paper per letter A–Z)"),
         roster=flags.roster,
         parts=parts,
         same_questions=bool(flags.same_questions),
@@ -194,6 +235,7 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
 
 
 _PART = re.compile(r"([a-z]+):(\d+)[x×*](\d+)")
+_PART_RANGE = f"a part has 1 to {MAX_QUESTIONS} questions of 1 to {MAX_TOTAL_POINTS} points each, like choice:10x2"
 
 
 def parse_parts(text: str) -> tuple[PartSpec, ...]:
@@ -202,19 +244,29 @@ def parse_parts(text: str) -> tuple[PartSpec, ...]:
 
     kinds = ", ".join(KINDS)
     specs: dict[str, PartSpec] = {}
+    shown = quoted(text)
+    if len(text) > MAX_OPTION_TEXT:
+        raise UsageError(f"--parts {shown}: {_PART_RANGE}")
     for item in (piece.strip() for piece in text.split(",")):
         match = _PART.fullmatch(item)
         if match is None:
             raise UsageError(
-                f"--parts {text}: '{item}' is not kind:COUNTxPOINTS; write e.g. choice:10x2,short:4x10 (kinds: {kinds})"
+                f"--parts {shown}: '{quoted(item)}' is not kind:COUNTxPOINTS; write e.g. choice:10x2,short:4x10 "
+                f"(kinds: {kinds})"
             )
-        kind, count, points = match.group(1), int(match.group(2)), int(match.group(3))
+        kind, count_text, points_text = match.groups()
         if kind not in KINDS:
-            raise UsageError(f"--parts {text}: unknown kind '{kind}'; kinds are {kinds}")
+            raise UsageError(f"--parts {shown}: unknown kind '{kind}'; kinds are {kinds}")
         if kind in specs:
-            raise UsageError(f"--parts {text}: {kind} is listed twice; give each kind once")
+            raise UsageError(f"--parts {shown}: {kind} is listed twice; give each kind once")
+        # Measured before int(), which refuses 4,300 digits.
+        if len(count_text) > MAX_DIGITS or len(points_text) > MAX_DIGITS:
+            raise UsageError(f"--parts {shown}: {_PART_RANGE}")
+        count, points = int(count_text), int(points_text)
         if count < 1 or points < 1:
-            raise UsageError(f"--parts {text}: '{item}' needs at least one question of at least one point")
+            raise UsageError(f"--parts {shown}: '{item}' needs at least one question of at least one point")
+        if count > MAX_QUESTIONS or points > MAX_TOTAL_POINTS:
+            raise UsageError(f"--parts {shown}: {_PART_RANGE}")
         specs[kind] = PartSpec(kind, count, points)
     return tuple(specs[kind] for kind in KINDS if kind in specs)
 
@@ -223,12 +275,20 @@ def _parts(flags: ExamFlags) -> tuple[PartSpec, ...]:
     if flags.parts is not None and flags.blueprint is not None:
         raise UsageError("--parts and --blueprint both set the parts; give one of them")
     if flags.parts is not None:
-        return parse_parts(flags.parts)
-    if flags.blueprint is not None:
+        parts, given = parse_parts(flags.parts), f"--parts {quoted(flags.parts)}"
+    elif flags.blueprint is not None:
         from paperkit.exam.blueprint import read_blueprint
 
-        return tuple(PartSpec(kind, count, points) for kind, count, points in read_blueprint(flags.blueprint))
-    return ()
+        parts = tuple(PartSpec(kind, count, points) for kind, count, points in read_blueprint(flags.blueprint))
+        given = f"--blueprint {flags.blueprint}"
+    else:
+        return ()
+    questions, points = sum(p.count for p in parts), sum(p.count * p.points for p in parts)
+    if questions > MAX_QUESTIONS:
+        raise UsageError(f"{given}: {questions} questions in all; a paper holds at most {MAX_QUESTIONS}")
+    if points > MAX_TOTAL_POINTS:
+        raise UsageError(f"{given}: {points} points in all; a paper gives at most {MAX_TOTAL_POINTS}")
+    return parts
 
 
 def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
@@ -240,7 +300,7 @@ def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
         date=base.date if flags.date is None else parse_date(flags.date),
         duration=base.duration
         if flags.duration is None
-        else parse_whole("--duration", flags.duration, 1, MAX_DURATION, " minutes"),
+        else parse_number("--duration", flags.duration, 1, MAX_DURATION, " minutes"),
         page=base.page if flags.paper is None else geometry_for(flags.paper, two_up=True),
         seal_line=base.seal_line if flags.seal_line is None else flags.seal_line,
         seal_pages=base.seal_pages if flags.seal_pages is None else parse_seal_pages(flags.seal_pages),
@@ -310,9 +370,12 @@ def check_against_bank(
         )
     pool = sum(pools[m] for m in options.modules)
     noun, verb = ("module", "holds") if len(options.modules) == 1 else ("modules", "hold")
-    if options.count > pool:
-        why = f" (--modules {shown}: {noun} {shown} {verb} {pool} short-answer items {POOL_NAMES[options.pool]})"
-        raise UsageError(f"--count {options.count}: expected a whole number from 1 to {pool}{why}")
+    if options.count > min(pool, MAX_QUESTIONS):
+        if pool <= MAX_QUESTIONS:
+            why = f" (--modules {shown}: {noun} {shown} {verb} {pool} short-answer items {POOL_NAMES[options.pool]})"
+        else:
+            why = f" (a paper holds at most {MAX_QUESTIONS} questions)"
+        raise UsageError(f"--count {options.count}: expected a whole number from 1 to {min(pool, MAX_QUESTIONS)}{why}")
     if options.total_points < options.count:
         raise UsageError(
             f"--total-points {options.total_points}: less than one point per question; "
@@ -336,6 +399,7 @@ def reprint_options(recorded: ExamOptions, flags: ExamFlags) -> tuple[ExamOption
     Selection flags are refused: a reprint prints the recorded questions, it never selects again.
     """
     refuse_selection(flags)
+    flags.check_lengths()
     options = _with_header(flags, recorded)
     changed = tuple(flag for name, flag in HEADER_FLAGS.items() if getattr(options, name) != getattr(recorded, name))
     return options, changed

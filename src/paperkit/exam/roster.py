@@ -8,14 +8,14 @@ Spreadsheets save rosters in many shapes: 「CSV (逗号分隔)」 from Excel or
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from paperkit.errors import UsageError
+from paperkit.errors import UsageError, WorkbookError
+from paperkit.exam.workbook import Limits, csv_rows, decode_text, read_xlsx
 from paperkit.paths import file_kind
 
 # Accepted header spellings (case-insensitive for the English ones), as spreadsheets export them. The id
@@ -29,6 +29,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 HEADER_SEARCH_ROWS = 10
 # The largest roster file read (a class list is a few KB; this bounds a wrong file).
 MAX_ROSTER_BYTES = 5 * 1024 * 1024
+# The most rows a roster's sheet or CSV may reach (a whole school year, its title and header, empty rows below).
+MAX_ROSTER_ROWS = 10_000
+# What a roster may hold: rows, columns, cells and the parts of an .xlsx unpacked (a class list of 50 is 20 KB).
+READ_LIMITS = Limits(
+    "a roster", rows=MAX_ROSTER_ROWS, columns=256, cells=500_000, unpacked=64 * 2**20, file=MAX_ROSTER_BYTES
+)
 # The longest name, class and id a paper's fields hold (and a file name can carry).
 MAX_NAME = 40
 MAX_ID = 32
@@ -69,16 +75,11 @@ def read_roster(path: Path) -> tuple[Student, ...]:
 
 def xlsx_rows(data: bytes, where: str) -> list[list[str]]:
     """The first worksheet's rows as text (whole numbers without a trailing .0, as the teacher typed them)."""
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a file that is not a workbook
-        raise UsageError(f"{where}: not a readable .xlsx workbook ({type(error).__name__})") from None
-    sheet = book.worksheets[0]
-    rows = [[_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    book.close()
-    return rows
+        sheet = next(iter(read_xlsx(data, where, READ_LIMITS, data_only=True).values()))
+    except WorkbookError as error:
+        raise UsageError(str(error)) from None
+    return [[_text(value) for value in row] for row in sheet]
 
 
 def _text(value: object) -> str:
@@ -90,30 +91,21 @@ def _text(value: object) -> str:
 
 
 def decode(data: bytes, where: str) -> str:
-    """Roster bytes as text: UTF-16 or UTF-8 by their BOM, else UTF-8, else GB18030 (a superset of GBK)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as error:
-            raise UsageError(f"{where}: damaged UTF-16 text at byte {error.start}") from None
+    """Roster bytes as text: UTF-16 by its BOM or its zero bytes, else UTF-8, else GB18030 (a superset of GBK)."""
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as utf8_error:
-        try:
-            return data.decode("gb18030")
-        except UnicodeDecodeError:
-            line = data[: utf8_error.start].count(b"\n") + 1
-            raise UsageError(
-                f"{where}:{line}: neither UTF-8, GB18030/GBK nor UTF-16 text; "
-                'save the roster as "CSV UTF-8" or as .xlsx in your spreadsheet program'
-            ) from None
+        return decode_text(data, where, 'save the roster as "CSV UTF-8" or as .xlsx in your spreadsheet program')
+    except WorkbookError as error:
+        raise UsageError(str(error)) from None
 
 
-def _delimited(text: str) -> list[list[str]]:
+def _delimited(text: str, where: str) -> list[list[str]]:
     """Rows of a comma-, semicolon- or tab-separated text: the separator that makes a header row wins."""
     best: list[list[str]] = []
     for delimiter in (",", "\t", ";"):
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        try:
+            rows = csv_rows(text, where, READ_LIMITS, delimiter)
+        except WorkbookError as error:
+            raise UsageError(str(error)) from None
         if _header_index(rows) is not None:
             return rows
         if not best:
@@ -143,7 +135,7 @@ def _header_index(rows: Sequence[Sequence[str]]) -> int | None:
 
 def parse_roster(data: bytes, where: str = "roster") -> tuple[Student, ...]:
     """Students in file order from CSV bytes (UTF-8 with or without BOM, GB18030, UTF-16); blank rows skipped."""
-    return students_from_rows(_delimited(decode(data, where)), where)
+    return students_from_rows(_delimited(decode(data, where), where), where)
 
 
 def students_from_rows(rows: Sequence[Sequence[str]], where: str = "roster") -> tuple[Student, ...]:
@@ -178,6 +170,13 @@ def students_from_rows(rows: Sequence[Sequence[str]], where: str = "roster") -> 
                 raise UsageError(
                     f"{where}:{number}: {title} is {len(value)} characters long; at most {limit} fit on a paper"
                 )
+        # Their paper is students/<学号>-<姓名>.pdf with the 学号's symbols dropped (plan.student_file): one that
+        # starts with a dot, like ..-张三.pdf, is a file that file managers and `ls` hide.
+        if re.match(r"[^\w.]*\.", ident):
+            raise UsageError(
+                f"{where}:{number}: {id_title} {ident} of {name} would make their paper a hidden file "
+                f"(its name would start with a dot); give their real {id_title}"
+            )
         if len(class_name) > MAX_NAME:
             raise UsageError(f"{where}:{number}: 班级 is {len(class_name)} characters long; at most {MAX_NAME} fit")
         if ident in seen:

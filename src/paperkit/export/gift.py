@@ -34,6 +34,24 @@ def escape_gift(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text).replace("\r", "").replace("\n", "\\n")
 
 
+# Three more things qformat_gift reads in an answer, none of which has an escape: `%n%` at its start is its credit
+# ($giftanswerweightregex), `[html]` (or moodle, plain, markdown) at its start its text format, and an answer
+# block holding both an unescaped = and -> is a matching question. The writers steer round them.
+_CREDIT = re.compile(r"%-*[0-9]{1,2}\.?[0-9]*%")
+_FORMAT = re.compile(r"\[(?:moodle|html|plain|markdown)\]")
+
+
+def gift_answer(text: str, credit: str | None = None) -> str:
+    """An escaped answer as it follows its ~ or =, so Moodle reads back this text: a text that starts like a
+    format gets an explicit [html] first; one that starts like a credit gets the answer's own `credit` first
+    (None where the mark before it already settles the credit)."""
+    if _FORMAT.match(text):
+        return f"[html]{text}"  # the first [format] is taken; the rest is text
+    if credit is not None and _CREDIT.match(text):
+        return f"%{credit}%{text}"  # the first %n% is taken; the rest is text
+    return text
+
+
 def _head(item: Item, html: str) -> str:
     return f"::{escape_gift(item.id)}::[html]{escape_gift(html)}"
 
@@ -46,8 +64,10 @@ def _feedback(html: str) -> str:
 def _options(item: Item, shape: Interaction, rules: Rules) -> str:
     lines = [_head(item, paragraph(shape.stem)) + "{"]
     for option, fraction in zip(shape.options, option_fractions(shape, rules), strict=True):
+        # After = or ~%n% the credit is settled; after a bare ~ Moodle still looks for one.
         mark = f"~%{fraction}%" if shape.multiple else "=" if fraction == "100" else "~"
-        lines.append(f"\t{mark}{escape_gift(inline_html(option))}")
+        credit = "0" if mark == "~" else None
+        lines.append(f"\t{mark}{gift_answer(escape_gift(inline_html(option)), credit)}")
     return "\n".join([*lines, "}"])
 
 
@@ -57,20 +77,37 @@ def _statement(item: Item, shape: Interaction, rules: Rules) -> str:
     return _head(item, paragraph(shape.stem)) + f"{{{mark}{feedback}}}"
 
 
+def _short_answers(typed: list[str]) -> str | None:
+    """A blank's answer block, `{=a =b}`; None when GIFT cannot hold it (an answer with -> among several)."""
+    answers = [escape_gift(moodle_answer(a)) for a in typed]
+    if not any("->" in a for a in answers):
+        return "{" + " ".join(f"={gift_answer(a, '100')}" for a in answers) + "}"
+    if len(answers) == 1:
+        # Without an = the block is no matching question; Moodle reads a lone answer as full credit.
+        return "{" + gift_answer(answers[0], "100") + "}"
+    return None
+
+
 def _blanks(item: Item, shape: Interaction, rules: Rules) -> str:
     segments = shape.segments
     found = blank_answers(shape)
     if len(found) == 1:
         # The missing-word form: the answer block stands where the blank is, and Moodle draws _____ there.
-        block = "{" + " ".join(f"={escape_gift(moodle_answer(a))}" for a in typed_answers(found[0])) + "}"
-        body = "".join(escape_gift(inline_html(text)) if text else block for text, _ in segments)
-        return f"::{escape_gift(item.id)}::[html]<p>{body}</p>"
-    # GIFT grades one answer block per question, so several blanks cannot be auto-graded there: the item stays
-    # one question (its id, its place) as an essay with numbered blanks and the key as feedback. Moodle XML
-    # exports it as a Cloze question, which grades every blank.
+        block = _short_answers(typed_answers(found[0]))
+        if block is not None:
+            body = "".join(escape_gift(inline_html(text)) if text else block for text, _ in segments)
+            return f"::{escape_gift(item.id)}::[html]<p>{body}</p>"
+        why = 'an answer holds "->" beside others, which GIFT reads as a matching question'
+        instead = "short answer"
+    else:
+        why = f"{len(found)} blanks; GIFT grades one blank a question"
+        instead = "Cloze"
+    # What GIFT cannot grade stays one question (its id, its place) as an essay with its blanks drawn and the key
+    # as feedback; Moodle XML exports it as a question that grades every blank.
     numbers = iter(range(1, len(found) + 1))
-    html = "<p>" + "".join(inline_html(text) if text else f"（{next(numbers)}）_____" for text, _ in segments) + "</p>"
-    note = f"// {item.id}: {len(found)} blanks; GIFT grades one blank a question: an essay here (Moodle XML: Cloze)"
+    drawn = (f"（{next(numbers)}）_____" if len(found) > 1 else "_____" for _ in found)
+    html = "<p>" + "".join(inline_html(text) if text else next(drawn) for text, _ in segments) + "</p>"
+    note = f"// {item.id}: {why}: an essay here (Moodle XML: {instead})"
     return f"{note}\n{_head(item, html)}{{{_feedback(blanks_html(shape))}}}"
 
 

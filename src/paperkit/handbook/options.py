@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from paperkit.flags import parse_choice, parse_module_list, parse_whole
+from paperkit.flags import MAX_OPTION_TEXT, check_length, parse_choice, parse_module_list, parse_number
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry, geometry_for
 
 ANSWER_MODES = ("inline", "end", "none")  # after each question, in an appendix (例题答案), left out
@@ -43,6 +43,9 @@ class HandbookFlags:
 
 def parse_handbook_flags(flags: HandbookFlags) -> HandbookOptions:
     """The flags into HandbookOptions; a bad value is a UsageError naming the flag."""
+    for flag, text in (("--paper", flags.paper), ("--answers", flags.answers), ("--exercises", flags.exercises)):
+        if text is not None:
+            check_length(flag, text, MAX_OPTION_TEXT)  # a word: a longer one is refused before it is quoted back
     return HandbookOptions(
         page=DEFAULTS.page if flags.paper is None else geometry_for(flags.paper),
         answers=DEFAULTS.answers if flags.answers is None else check_answers(flags.answers),
@@ -66,4 +69,4 @@ def default_jobs() -> int:
 
 def parse_jobs(text: str | None) -> int:
     """`--jobs N`, or the default."""
-    return default_jobs() if text is None else parse_whole("--jobs", text, 1, MAX_JOBS)
+    return default_jobs() if text is None else parse_number("--jobs", text, 1, MAX_JOBS)

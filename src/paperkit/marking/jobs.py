@@ -13,12 +13,11 @@ from pathlib import Path
 from paperkit.errors import ScoreSheetError, UsageError
 from paperkit.exam import paper as ex
 from paperkit.exam.manifest import Manifest, read_manifest
-from paperkit.kept import write_kept
 from paperkit.marking.analysis import Thresholds, analysis_data, analyze
 from paperkit.marking.options import SHEET_ROWS
 from paperkit.marking.report import analysis_context, analysis_xlsx, student_reports
 from paperkit.marking.scoresheet import read_sheet, write_csv, write_xlsx
-from paperkit.output import check_output
+from paperkit.output import check_output, write_kept
 from paperkit.paths import DEFAULT_SOURCE
 from paperkit.questions import bank as qb
 from paperkit.questions.bank import Question, bank_by_id

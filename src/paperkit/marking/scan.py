@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from paperkit.errors import ScanError, UsageError
+from paperkit.errors import ScanError, UsageError, WorkbookError
 from paperkit.exam.sheet import shown_id
 from paperkit.marking.jobs import scoresheet_bytes
 from paperkit.marking.options import SHEET_ROWS
@@ -228,10 +228,15 @@ def merge_scores(
     from openpyxl import load_workbook
     from openpyxl.styles import PatternFill
 
-    from paperkit.marking.scoresheet import FIRST_ROW, FIXED, SHEET, columns, fixed_zip
+    from paperkit.exam.workbook import check_xlsx
+    from paperkit.marking.scoresheet import FIRST_ROW, FIXED, READ_LIMITS, SHEET, columns, fixed_zip
 
     xlsx_path = folder / "scores.xlsx"
     base = xlsx_path.read_bytes() if xlsx_path.is_file() else scoresheet_bytes(exam.marked, rows)[0]
+    try:
+        check_xlsx(base, str(xlsx_path), READ_LIMITS)  # bounded and XML-checked before openpyxl expands it
+    except WorkbookError as error:
+        raise ScanError(f"{error}; move it away") from None
     try:
         book = load_workbook(io.BytesIO(base))
         sheet = book[SHEET]

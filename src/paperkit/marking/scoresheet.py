@@ -16,8 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from paperkit.errors import CellProblem, ScoreSheetError
+from paperkit.errors import CellProblem, ScoreSheetError, WorkbookError
 from paperkit.exam.manifest import Manifest
+from paperkit.exam.roster import MAX_ROSTER_ROWS
+from paperkit.exam.workbook import Limits, csv_rows, decode_text, read_file, read_xlsx
 from paperkit.labels import label, numeral
 from paperkit.marking.grading import Sitter, Slot, paper_slots, score_cell, sitters
 from paperkit.marking.options import SHEET_ROWS
@@ -458,36 +460,37 @@ class Cells:
     rows: list[tuple[int, list[Any]]]
     exam_id: str = ""
     keys: dict[str, tuple[int, list[Any]]] = field(default_factory=dict)
+    fingerprint: str = ""  # of the exam and roster the sheet was written for ('' in older sheets)
+
+
+# What a filled sheet may reach: a roster's rows and the header, with slack for rows the teacher adds; the student
+# columns, the questions, subtotals and the roster's other columns; its sheets of formulas unpacked.
+READ_LIMITS = Limits(
+    "a score sheet", rows=MAX_ROSTER_ROWS + 1_000, columns=1_024, cells=2_000_000, unpacked=256 * 2**20, file=64 * 2**20
+)
 
 
 def read_cells(path: Path) -> Cells:
     """The sheet's rows, the exam id it was made for ('' if none) and its 答案 sheet (a CSV has neither)."""
-    if path.suffix.lower() == ".csv":
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("gb18030", errors="strict")
-        lines: list[list[Any]] = list(csv.reader(io.StringIO(text)))
-        return Cells("csv", list(enumerate(lines, start=1)))
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=False)
-    if SHEET not in workbook.sheetnames:
+    try:
+        data = read_file(path, READ_LIMITS)
+        if path.suffix.lower() == ".csv":
+            text = decode_text(data, str(path), 'save the sheet as "CSV UTF-8", or fill in scores.xlsx')
+            lines: list[list[Any]] = list(csv_rows(text, str(path), READ_LIMITS))
+            return Cells("csv", list(enumerate(lines, start=1)))
+        workbook = read_xlsx(data, str(path), READ_LIMITS, data_only=False, sheets=(SHEET, KEY_SHEET, META_SHEET))
+    except WorkbookError as error:
+        raise ScoreSheetError([str(error)]) from None
+    if SHEET not in workbook:
         raise ScoreSheetError([f"{path}: no sheet named {SHEET}; give the scores.xlsx that paperkit scoresheet wrote"])
-    exam_id = ""
-    if META_SHEET in workbook.sheetnames:
-        for meta in workbook[META_SHEET].iter_rows(values_only=True):
-            if meta and meta[0] == "exam_id":
-                exam_id = str(meta[1])
+    meta = {str(row[0]): str(row[1]) for row in workbook.get(META_SHEET, []) if len(row) > 1 and row[0]}
+    exam_id = meta.get("exam_id", "")
     keys: dict[str, tuple[int, list[Any]]] = {}
-    if KEY_SHEET in workbook.sheetnames:
-        for number, values in enumerate(workbook[KEY_SHEET].iter_rows(values_only=True), start=1):
-            if number > 2 and values and values[0]:
-                keys.setdefault(str(values[0]).strip(), (number, list(values[len(FIXED) :])))
-    rows = [(n, list(row)) for n, row in enumerate(workbook[SHEET].iter_rows(values_only=True), start=1)]
-    workbook.close()
-    return Cells(SHEET, rows, exam_id, keys)
+    for number, values in enumerate(workbook.get(KEY_SHEET, []), start=1):
+        if number > 2 and values and values[0]:
+            keys.setdefault(str(values[0]).strip(), (number, list(values[len(FIXED) :])))
+    rows = [(n, list(row)) for n, row in enumerate(workbook[SHEET], start=1)]
+    return Cells(SHEET, rows, exam_id, keys, meta.get("fingerprint", ""))
 
 
 def _corrected(sitter: Sitter, cells: Cells, path: Path, problems: list[str], notes: dict[str, str]) -> Sitter:
@@ -566,6 +569,10 @@ def read_sheet(path: Path, manifest: Manifest, questions: dict) -> Scores:
     )
     if exam_id and exam_id != manifest.exam_id:
         raise ScoreSheetError([f"{path}: this sheet is for exam {exam_id}, not {manifest.exam_id}"])
+    if cells.fingerprint and cells.fingerprint != fingerprint(manifest):
+        raise ScoreSheetError(
+            [f"{path}: {ANOTHER_EXAM.format(manifest=manifest.exam_id)} (fingerprint {cells.fingerprint})"]
+        )
     expected = headers(manifest)
     count = len(next(iter(manifest.papers.values()))["points"])
     problems: list[str] = []

@@ -125,7 +125,33 @@ def _check(item: Item) -> list[tuple[str, str]]:
     for number, answers in enumerate(found, start=1):
         if any(not answer for answer in answers):
             result.append(("q", f"blank {number} has an empty answer; write [[answer]] or [[answer|alternative]]"))
+        for answer in answers:
+            if answer and prints_nothing(answer):
+                message = f"blank {number}'s answer '{answer}' is only spacing"
+                result.append(("q", f"{message}; write [[answer]] or [[answer|alternative]]"))
     return result
+
+
+# TeX that sets only space (\, \; \quad ~ \hspace{…} \phantom{…}…); what is left may be empty groups.
+_TEX_SPACE = re.compile(
+    r"\\(?:[,:;!> ]|q?quad(?![A-Za-z])|(?:en|em|thin|med|thick|negthin|negmed|negthick)space(?![A-Za-z])"
+    r"|[hv]?phantom\s*\{[^{}]*\}|hspace\*?\s*\{[^{}]*\}|m?kern\s*[-+]?[\d.]+\s*[a-z]{2})|~"
+)
+_EMPTY_GROUPS = re.compile(r"(?:\\[A-Za-z]+\s*)?\{\s*\}")  # `\text{ }` once its space is gone
+
+
+def _unspaced_math(match: re.Match[str]) -> str:
+    inner = _TEX_SPACE.sub("", match.group(0)[1:-1])
+    while _EMPTY_GROUPS.search(inner):
+        inner = _EMPTY_GROUPS.sub("", inner)
+    return f"${inner}$" if inner.strip() else ""
+
+
+def prints_nothing(answer: str) -> bool:
+    """Whether an accepted answer is empty once its formulas' TeX spacing is dropped and it is normalised as a
+    typed answer is (`$\\,$`, `$\\quad$`, a full-width or zero-width space): nothing a student could type."""
+    text = normal_answer(plain_text(_MATH.sub(_unspaced_math, answer)))
+    return not any(unicodedata.category(ch) != "Cf" for ch in text)  # zero-width spaces and joiners are Cf
 
 
 # -- the paper and the key -----------------------------------------------------------------------------------
