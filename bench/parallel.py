@@ -1,7 +1,7 @@
 """The handbook in one process against the handbook in parts on both cores (issue 16), in one run.
 
 Times, median of 3 after a warm-up, each a fresh `paperkit handbook` process:
-- `--jobs 1`: laid out in one process;
+- `--jobs 1`: the same parts laid out one after another on one worker process;
 - `--jobs 2`, warm: in two parts and the front matter on two worker processes, starting from the page numbers
   the last build left in the cache (a build after a build: an author's loop);
 - `--jobs 2`, cold: the same with that hint deleted first (the first build on a machine): the parts are
@@ -45,7 +45,7 @@ def main() -> int:
     cold = median_time(lambda: build(2, "cold.pdf", cold=True))
     same = (WORK / "warm.pdf").read_bytes() == (WORK / "cold.pdf").read_bytes()
     print(f"{os.cpu_count()} cores, median of 3 after a warm-up:")
-    print(f"  --jobs 1 (one process):        {one:6.2f} s")
+    print(f"  --jobs 1 (one worker):         {one:6.2f} s")
     print(f"  --jobs 2, warm (hint cached):  {warm:6.2f} s  ({warm / one:.2f}x)")
     print(f"  --jobs 2, cold (no hint):      {cold:6.2f} s  ({cold / one:.2f}x)")
     print(f"  warm and cold PDFs byte-identical: {same}")

@@ -57,7 +57,7 @@ def in_parts(handbook: Handbook, rendered: dict[str, Rendered]) -> dict[str, Ren
         options = HandbookOptions(geometry_for(paper), answers)
         key = hint_key(str(SOURCE), options, 2)
         write_cached("handbook-parts", key, hint_from(rendered[answers], split(handbook, 2)))
-        made[answers] = render_handbook_in_parts(handbook, options, jobs=2, hint=key)
+        made[answers] = render_handbook_in_parts(handbook, options, runs=2, hint=key)
     return made
 
 

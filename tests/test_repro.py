@@ -40,7 +40,7 @@ BUILD_ALL = textwrap.dedent(
 
     source, out = Path("source"), Path("out")
     build_handbook(source, out / "handbook.pdf", HandbookOptions(answers="end"))
-    parts.MIN_PART_PAGES = 1  # two modules are too few to split otherwise
+    parts.PART_PAGES = 1  # two modules are too few to split otherwise
     build_handbook(source, out / "handbook-parts.pdf", HandbookOptions(answers="end"), jobs=2)
     build_checklist(source, out / "checklist.pdf")
     build_exam(plan_exam(parse_exam_flags(ExamFlags(modules="2,3", seed="7", count="4")), source, out / "exams"))

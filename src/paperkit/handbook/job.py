@@ -18,7 +18,7 @@ from paperkit.handbook.context import (
     handbook_document,
 )
 from paperkit.handbook.options import DEFAULTS, HandbookOptions
-from paperkit.handbook.parts import hint_key, useful_jobs
+from paperkit.handbook.parts import hint_key, part_count
 from paperkit.output import check_output, write_atomic
 from paperkit.render.document import LaidOut, lay_out_document, render_template
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry
@@ -59,18 +59,20 @@ def render_handbook(handbook: Handbook, options: HandbookOptions = DEFAULTS) -> 
 
 
 def render_handbook_in_parts(
-    handbook: Handbook, options: HandbookOptions, jobs: int, hint: str = "", html: bool = False
+    handbook: Handbook, options: HandbookOptions, runs: int, hint: str = "", html: bool = False, jobs: int = 0
 ) -> Rendered:
-    """The whole handbook laid out in `jobs` parts plus its front matter on as many worker processes, joined
-    into one PDF (parts.py, assemble.py); the same pages as render_handbook. `hint` names the cached page
-    numbers of the last build; with `html` the Rendered carries the one-document HTML too."""
+    """The whole handbook laid out as its front matter and `runs` runs of modules on `jobs` worker processes (one
+    per part when 0), joined into one PDF (parts.py, assemble.py); the same pages as render_handbook, and the
+    same bytes whatever `jobs` is. `hint` names the cached page numbers of the last build; with `html` the
+    Rendered carries the one-document HTML too."""
     from paperkit.handbook.parts import Unsettled, lay_out_in_parts
     from paperkit.render.assemble import join_parts
     from paperkit.render.workers import start_engine
 
+    workers = min(jobs or runs + 1, runs + 1)
     try:
-        with start_engine(jobs) as engine:
-            laid = lay_out_in_parts(handbook, options, engine, jobs, hint)
+        with start_engine(workers) as engine:
+            laid = lay_out_in_parts(handbook, options, engine, runs, hint)
     except Unsettled:  # a page count that flips with a page number's width: one process always settles
         return render_handbook(handbook, options)
     page_html, formulas = handbook_html(handbook, options) if html else ("", {})
@@ -128,16 +130,18 @@ def build_handbook(
     jobs: int = 1,
 ) -> list[Path]:
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written.
-    Text past the page edge is a RenderError, or with `options.allow_overflow` passed to `on_overflow`. With
-    `jobs` > 1 the whole handbook (not a proof) is laid out in parts on that many processes."""
+    Text past the page edge is a RenderError, or with `options.allow_overflow` passed to `on_overflow`. A handbook
+    large enough (not a proof) is laid out in parts on up to `jobs` processes; the bytes are the same for any
+    `jobs`."""
     if html and out.with_suffix(".html") == out:
         raise OutputError(f"--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name")
     for target in [out, out.with_suffix(".html")] if html else [out]:
         check_output(target, inputs=[source])
     handbook = open_handbook(source)
-    jobs = useful_jobs(handbook, options.page, jobs) if options.modules is None else 1
-    if jobs > 1:
-        rendered = render_handbook_in_parts(handbook, options, jobs, hint_key(str(source), options, jobs), html)
+    # The content decides the parts (the bytes never depend on the machine); --jobs only how many processes.
+    runs = part_count(handbook, options.page) if options.modules is None else 1
+    if runs > 1:
+        rendered = render_handbook_in_parts(handbook, options, runs, hint_key(str(source), options, runs), html, jobs)
     else:
         rendered = render_handbook(handbook, options)
     if rendered.overflow and on_overflow is not None:

@@ -74,26 +74,26 @@ class LaidPart:
     beyond: tuple[tuple[int, str], ...] = ()  # text past the page edge: (page in the part from 1, text)
 
 
-# A part shorter than this many pages (estimated) costs more to start and join than it saves.
-MIN_PART_PAGES = 8
+# One run of modules per this many estimated pages (and at most one per module). The split depends on the content
+# only, never on the cores or --jobs: the joined PDF's bytes are the same on any machine.
+PART_PAGES = 40
 
 
-def useful_jobs(handbook: Handbook, page: PageGeometry, jobs: int) -> int:
-    """How many of `jobs` processes are worth using for this handbook: at most one per module and one per
-    MIN_PART_PAGES estimated pages (1 means laying it out in one process)."""
+def part_count(handbook: Handbook, page: PageGeometry) -> int:
+    """How many runs of modules this handbook is laid out in (1 means in one document, without parts)."""
     pages = sum(_size(m) for m in handbook.modules) / _chars_per_page(page)
-    return max(1, min(jobs, len(handbook.modules), int(pages // MIN_PART_PAGES)))
+    return max(1, min(len(handbook.modules), int(pages // PART_PAGES)))
 
 
-def split(handbook: Handbook, jobs: int) -> list[Part]:
-    """The front matter, then the modules in `jobs` contiguous runs of about equal size, the front matter
+def split(handbook: Handbook, runs: int) -> list[Part]:
+    """The front matter, then the modules in `runs` contiguous runs of about equal size, the front matter
     counted with the first run (the first worker to finish takes the front matter)."""
     sizes = [_size(module) for module in handbook.modules]
     front = _FRONT_BASE + _FRONT_PER_ENTRY * (len(handbook.modules) + len(handbook.sections))
-    runs = _balanced_runs(sizes, max(1, min(jobs, len(sizes))), front)
+    counts = _balanced_runs(sizes, max(1, min(runs, len(sizes))), front)
     parts = [Part(front=True)]
     start = 0
-    for count in runs:
+    for count in counts:
         parts.append(Part(modules=tuple(m.id for m in handbook.modules[start : start + count])))
         start += count
     parts[-1] = dataclasses.replace(parts[-1], appendix=True)
@@ -276,14 +276,14 @@ class InParts:
 
 
 def lay_out_in_parts(
-    handbook: Handbook, options: HandbookOptions, engine: Executor, jobs: int, hint_key: str = ""
+    handbook: Handbook, options: HandbookOptions, engine: Executor, runs: int, hint_key: str = ""
 ) -> InParts:
     """The handbook's parts laid out on `engine` with settled page references, and the page-number stamp; the
     page numbers found are kept as the next build's hint under `hint_key` (none without one). Text past the page
     edge is a RenderError naming its page in the handbook, or with `allow_overflow` the `overflow` message."""
     from paperkit.render.document import overflow_error, overflow_message
 
-    parts = split(handbook, jobs)
+    parts = split(handbook, runs)
     context = handbook_document(handbook, options).context
     links = [part_anchors(context, part)[1] for part in parts]
     hint = (_read_hint(hint_key, parts) if hint_key else None) or _estimate(handbook, parts, options.page)
@@ -307,15 +307,15 @@ def lay_out_in_parts(
     return InParts(laid, numbers, overflow_message(beyond))
 
 
-def hint_key(source: str, options: HandbookOptions, jobs: int) -> str:
-    """The cache key of the page-reference hint for one handbook, set one way, in `jobs` parts."""
+def hint_key(source: str, options: HandbookOptions, runs: int) -> str:
+    """The cache key of the page-reference hint for one handbook, set one way, in `runs` runs of modules."""
     return cache_key(
         "handbook-parts",
         os.path.realpath(source),
         options.page.paper,
         options.answers,
         str(options.exercises),
-        str(jobs),
+        str(runs),
     )
 
 
