@@ -335,6 +335,60 @@ def test_sigterm_to_the_main_process_ends_the_whole_job(tmp_path: Path) -> None:
     assert result == (143, "terminated; nothing was written.\n")
 
 
+def _kill_a_worker(pid: int) -> None:
+    """What the OOM killer does: SIGKILL to one rendering worker, not to the main process."""
+    import signal
+
+    worker = next(p for p in _group(pid) if p != pid)
+    os.kill(worker, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.slow
+def test_a_worker_killed_mid_build_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    """Issue 31 row 15: the pool's BrokenProcessPool read like a bug; it says what happened."""
+    code, errors = _signal_a_roster_build(tmp_path, _kill_a_worker)
+    assert (code, errors) == (
+        1,
+        "error: a rendering worker stopped unexpectedly (killed, likely out of memory); nothing was written\n",
+    )
+
+
+def _twice(sig: int, group: bool):
+    """Send `sig` twice 10 ms apart, as `timeout`, a CI runner or an impatient Ctrl-C does."""
+
+    def send(pid: int) -> None:
+        kill = os.killpg if group else os.kill
+        kill(pid, sig)
+        time.sleep(0.01)
+        kill(pid, sig)
+
+    return send
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.slow
+def test_two_sigterms_in_a_row_end_with_one_line(tmp_path: Path) -> None:
+    """Issue 31 row 16: the second signal broke into the unwinding and printed 'Exception ignored' tracebacks."""
+    import signal
+
+    assert _signal_a_roster_build(tmp_path, _twice(signal.SIGTERM, group=False)) == (
+        143,
+        "terminated; nothing was written.\n",
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+@pytest.mark.slow
+def test_ctrl_c_pressed_twice_ends_with_one_line(tmp_path: Path) -> None:
+    import signal
+
+    assert _signal_a_roster_build(tmp_path, _twice(signal.SIGINT, group=True)) == (
+        130,
+        "interrupted; nothing was written.\n",
+    )
+
+
 # ---- exam folders are all-or-nothing, one build at a time (issue 19, part) ----------------------------------
 
 

@@ -54,6 +54,10 @@ class RenderError(PaperkitError):
     """Templates, fonts or the PDF engine failed for a reason the user can act on."""
 
 
+class WorkerError(RenderError):
+    """A render worker process stopped in the middle of a job (the OOM killer's SIGKILL, a crash)."""
+
+
 class OutputError(PaperkitError):
     """The output cannot be written where it was asked to go."""
 

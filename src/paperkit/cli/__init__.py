@@ -6,6 +6,7 @@ One module per group of commands; each registers its commands on `common.app`.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -41,20 +42,35 @@ class Terminated(BaseException):
     """SIGTERM (a CI cancel, `kill`): unwinds like Ctrl-C, so workers stop and partial outputs are taken back."""
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated
+_stopping = False
+
+
+def _on_stop_signal(signum: int, frame: object) -> None:
+    """SIGTERM raises Terminated and SIGINT KeyboardInterrupt, once: later ones are ignored."""
+    global _stopping
+    if _stopping:
+        return
+    _stopping = True
+    # `timeout`, CI runners and an impatient Ctrl-C send a second signal milliseconds later: raised again, it broke
+    # into the unwinding (workers being stopped, this run's files taken back) or into the interpreter's exit and
+    # printed a traceback. The first one already stops everything.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if signal.getsignal(signal.SIGINT) is _on_stop_signal:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
 
 
 def main() -> None:
     """Console entry point: run the app; an unexpected exception is reported as a bug, not a traceback."""
     import gc
-    import signal
 
     # Layout builds millions of small objects that live until the PDF is written: with Python's default
     # thresholds the cycle collector walks them again and again (it cost a 4x formula handbook 17 % of its
     # time and made it grow faster than its pages). Fewer, larger collections; the output is the same.
     gc.set_threshold(50_000, 20, 100)
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    signal.signal(signal.SIGTERM, _on_stop_signal)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with SIGINT ignored (nohup)
+        signal.signal(signal.SIGINT, _on_stop_signal)
     try:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

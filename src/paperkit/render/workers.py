@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+import signal
+import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import get_context
+from multiprocessing.process import BaseProcess
+
+from paperkit.errors import WorkerError
 
 WORKERS = 2  # the machine paperkit is measured on has two cores; see README, Performance
 
@@ -55,14 +61,49 @@ def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
     engine = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_warm_up)
     for _ in range(workers):
         engine.submit(int)  # workers start on the first submit; start them all now, to warm up together
+    # Held here: they tell, once the pool is broken, how a worker ended (no public handle for them).
+    processes = list(getattr(engine, "_processes", {}).values())
     try:
         yield engine
-    except BaseException:
-        # Ctrl-C: stop the workers now rather than after their current document (no public handle for it).
+    except BaseException as error:
+        # Ctrl-C: stop the workers now rather than after their current document.
         for process in list(getattr(engine, "_processes", {}).values()):
             process.terminate()
         engine.shutdown(wait=False, cancel_futures=True)
+        # The pool's thread closes its pipes as it ends; the interpreter's exit wakes it through one of them, and
+        # racing it printed "Exception ignored … Bad file descriptor" (`timeout` kills the workers as well). The
+        # exit waits for that thread anyway: wait here, with the workers stopped it takes milliseconds.
+        manager = getattr(engine, "_executor_manager_thread", None)
+        if manager is not None:
+            manager.join(timeout=5)
+        if isinstance(error, BrokenProcessPool):
+            # A worker was killed (the OOM killer sends SIGKILL) or crashed: nothing of it can be trusted, and
+            # the caller writes nothing; say what happened instead of the pool's error, which reads like a bug.
+            raise WorkerError(
+                f"a rendering worker stopped unexpectedly ({how_it_ended(processes)}); nothing was written"
+            ) from None
         raise
     finally:
         gc.unfreeze()
     engine.shutdown()
+
+
+def how_it_ended(processes: Sequence[BaseProcess], wait: float = 1.0) -> str:
+    """How a worker that ended abnormally ended, in a few words ("killed, likely out of memory")."""
+    # The pool terminates the other workers once one is gone and its thread reaps them: give it a moment.
+    deadline = time.monotonic() + wait
+    while any(p.exitcode is None for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    codes = [p.exitcode for p in processes if p.exitcode is not None and p.exitcode != 0]
+    # SIGTERM is how the pool stops the others: a worker that ended otherwise is the one that broke it.
+    code = next((c for c in codes if c != -signal.SIGTERM), codes[0] if codes else None)
+    if code is None:
+        return "exit status unknown"
+    if code == -signal.SIGKILL:
+        return "killed, likely out of memory"
+    if code > 0:
+        return f"exited with status {code}"
+    try:
+        return f"killed by {signal.Signals(-code).name}"
+    except ValueError:
+        return f"killed by signal {-code}"
