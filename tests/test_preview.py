@@ -83,6 +83,60 @@ def test_only_the_shipped_fonts_are_served(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def _raw_get(port: int, path: str, host: str) -> bytes:
+    """The whole response to a GET sent with exactly this Host header (urllib would send its own)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _abandon(port: int, path: str) -> None:
+    """A browser that asks for a page and goes away at once (the connection reset, not closed politely)."""
+    import socket
+    import struct
+
+    conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn.sendall(f"GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    conn.close()
+
+
+def test_only_localhost_names_are_answered(tmp_path: Path) -> None:
+    preview, _, _ = _preview(tmp_path)
+    for host in ("127.0.0.1", "127.0.0.1:8000", "localhost", "LocalHost:80", "[::1]:8000"):
+        assert preview.respond("/version", host).status == 200, host
+    for host in (None, "", "evil.example", "127.0.0.1.evil.example", "localhost:x", "evil.example:127.0.0.1"):
+        response = preview.respond("/key?modules=1&count=1", host)
+        assert (response.status, response.body) == (403, b"forbidden: the preview answers only to 127.0.0.1"), host
+
+
+def test_the_page_cache_keeps_only_the_latest_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """151 distinct URLs grew the server from 50 to 183 MB: the pages kept are bounded, the oldest dropped."""
+    from paperkit import preview as module
+    from paperkit.preview import Response
+
+    preview, _, _ = _preview(tmp_path)
+    drawn: list[str] = []
+
+    def draw(path: str, query: dict) -> Response:
+        drawn.append(str(query))
+        return Response(200, "text/html", b"x" * 1000)
+
+    monkeypatch.setattr(preview, "_render", draw)
+    for i in range(151):
+        preview.respond(f"/?n={i}")
+    assert len(preview._cache) == module.CACHE_PAGES
+    preview.respond("/?n=150")  # the latest is kept: not drawn again
+    assert len(drawn) == 151
+    preview.respond("/?n=0")  # the first was dropped long ago: drawn again
+    assert len(drawn) == 152
+
+
 def test_the_server_reloads_on_a_saved_file_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     source = write_handbook(tmp_path)
     command = [sys.executable, "-c", "from paperkit.cli import main; main()", "preview", "--source", str(source)]
@@ -110,6 +164,12 @@ def test_the_server_reloads_on_a_saved_file_and_stops_on_ctrl_c(tmp_path: Path) 
         while get("version") == "0" and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "改过的一节" in _text(get(""))
+        port = int(url.group(0).rstrip("/").rsplit(":", 1)[1])
+        # DNS rebinding: a page on evil.example whose name now points at 127.0.0.1 asks for the key.
+        assert _raw_get(port, "/key?modules=1&count=1", "evil.example:%d" % port).startswith(b"HTTP/1.0 403")
+        assert _raw_get(port, "/version", "localhost:%d" % port).startswith(b"HTTP/1.0 200")
+        _abandon(port, "/?a-reload-that-left-early")
+        time.sleep(1.0)  # the page is drawn and sent into a closed connection meanwhile
         server.send_signal(signal.SIGINT)
         out, err = server.communicate(timeout=10)
         assert server.returncode == 0, err

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ from paperkit.text.fonts import all_faces
 
 HOST = "127.0.0.1"
 POLL_MS = 400  # how often an open page asks whether anything changed
+# The names a browser on this machine uses for the server. Any other Host header is a page elsewhere that
+# pointed its own domain at 127.0.0.1 (DNS rebinding) to read the keys: it gets 403 and nothing else.
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+CACHE_PAGES = 12  # pages drawn for distinct URLs kept at once (a handbook page is a few MB); the oldest goes first
 
 # On screen the page is a sheet of the chosen paper on a grey desk; print CSS does the rest as far as a browser
 # follows it (it ignores @page margin boxes: the running headers and page numbers exist only in the PDF).
@@ -110,7 +115,7 @@ class Preview:
         self.report = report  # where content problems go besides the page (the terminal)
         self.version = 0
         self._lock = threading.Lock()
-        self._cache: dict[str, Response] = {}
+        self._cache: OrderedDict[str, Response] = OrderedDict()
         self._reported = -1
 
     def changed(self) -> None:
@@ -119,8 +124,10 @@ class Preview:
             self.version += 1
             self._cache.clear()
 
-    def respond(self, target: str) -> Response:
-        """The response to a GET of `target` (a path with its query)."""
+    def respond(self, target: str, host: str | None = "127.0.0.1") -> Response:
+        """The response to a GET of `target` (a path with its query) sent with the Host header `host`."""
+        if not is_local_host(host):
+            return Response(403, "text/plain; charset=utf-8", b"forbidden: the preview answers only to 127.0.0.1")
         parts = urlsplit(target)
         if parts.path == "/version":
             return Response(200, "text/plain; charset=utf-8", str(self.version).encode())
@@ -129,8 +136,12 @@ class Preview:
         if parts.path not in ("/", "/exam", "/key"):
             return Response(404, "text/plain; charset=utf-8", b"not found: try / (the handbook) or /exam?modules=2,3")
         with self._lock:
-            if target not in self._cache:
+            if target in self._cache:
+                self._cache.move_to_end(target)
+            else:
                 self._cache[target] = self._render(parts.path, parse_qs(parts.query))
+                while len(self._cache) > CACHE_PAGES:
+                    self._cache.popitem(last=False)
             return self._cache[target]
 
     def _render(self, path: str, query: dict[str, list[str]]) -> Response:
@@ -160,6 +171,20 @@ class Preview:
             self._reported = self.version
             for line in lines:
                 self.report(line)
+
+
+def is_local_host(host: str | None) -> bool:
+    """Whether a Host header names this machine's loopback (`localhost`, `127.0.0.1`, `[::1]`, with a port or not)."""
+    text = (host or "").strip().lower()
+    if text.startswith("["):  # an IPv6 address keeps its colons inside the brackets
+        name, bracket, rest = text.partition("]")
+        name, port = name + bracket, rest.removeprefix(":") if rest.startswith(":") else rest or None
+    else:
+        name, colon, port = text.partition(":")
+        port = port if colon else None
+    if port is not None and not (port.isascii() and port.isdigit() and len(port) <= 5):
+        return False
+    return name in LOCAL_HOSTS
 
 
 # The exam flags a preview URL may carry (?modules=2,3&seed=7&parts=choice:4x2): the text of the CLI's options.
@@ -208,18 +233,30 @@ def _font(name: str) -> Response:
 def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # the name http.server calls
-            response = preview.respond(self.path)
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(response.body)
+            response = preview.respond(self.path, self.headers.get("Host"))
+            try:
+                self.send_response(response.status)
+                self.send_header("Content-Type", response.content_type)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(response.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the browser left (a reload, a closed tab) before the page was sent: nothing to tell anyone
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # one line per request would bury the content problems on the terminal
 
     return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection the browser dropped is not worth a traceback on the teacher's terminal; anything else is."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _watch(paths: Sequence[Path], on_change: Callable[[], None], stop: threading.Event) -> None:
@@ -236,7 +273,7 @@ def serving(
     """A started preview server on 127.0.0.1:`port` (0: any free port) and its watcher; both stop on exit."""
     preview = Preview(source, page, report)
     try:
-        server = ThreadingHTTPServer((HOST, port), _handler(preview))
+        server = _Server((HOST, port), _handler(preview))
     except OSError as error:
         raise UsageError(f"--port {port}: cannot listen there ({error.strerror}); choose another port") from None
     server.daemon_threads = True
