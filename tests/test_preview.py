@@ -166,8 +166,8 @@ def test_the_server_reloads_on_a_saved_file_and_stops_on_ctrl_c(tmp_path: Path) 
         assert "改过的一节" in _text(get(""))
         port = int(url.group(0).rstrip("/").rsplit(":", 1)[1])
         # DNS rebinding: a page on evil.example whose name now points at 127.0.0.1 asks for the key.
-        assert _raw_get(port, "/key?modules=1&count=1", "evil.example:%d" % port).startswith(b"HTTP/1.0 403")
-        assert _raw_get(port, "/version", "localhost:%d" % port).startswith(b"HTTP/1.0 200")
+        assert _raw_get(port, "/key?modules=1&count=1", f"evil.example:{port}").startswith(b"HTTP/1.0 403")
+        assert _raw_get(port, "/version", f"localhost:{port}").startswith(b"HTTP/1.0 200")
         _abandon(port, "/?a-reload-that-left-early")
         time.sleep(1.0)  # the page is drawn and sent into a closed connection meanwhile
         server.send_signal(signal.SIGINT)
