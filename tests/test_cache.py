@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -62,3 +63,41 @@ def test_the_cache_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PAPERKIT_CACHE_DIR", "off")
     cache.write_cached("math", "k", b"x")
     assert cache.read_cached("math", "k") is None
+
+
+def _within(seconds: float, call):
+    """call() in a thread: its result, or a failure if it is still running after `seconds` (a FIFO blocks)."""
+    import threading
+
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "blocked on a cache entry"
+    return result[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_or_a_link_to_a_device_in_the_cache_is_ignored(fresh_cache: Path) -> None:
+    """Issue 31 row 8: a FIFO as the parts hint hung the handbook; a link to /dev/zero read until MemoryError."""
+    first = math.render_math(r"\frac{c}{d}")
+    (entry,) = (fresh_cache / "math").iterdir()
+    entry.unlink()
+    os.mkfifo(entry)
+    math.render_math.cache_clear()
+    assert _within(10, lambda: math.render_math(r"\frac{c}{d}")) == first
+    assert entry.is_file()  # drawn again and stored as a file in the FIFO's place
+    hint = fresh_cache / "handbook-parts" / ("0" * 64)
+    hint.parent.mkdir()
+    hint.symlink_to("/dev/zero")
+    assert _within(10, lambda: cache.read_cached("handbook-parts", "0" * 64)) is None
+    fifo = fresh_cache / "handbook-parts" / ("1" * 64)
+    os.mkfifo(fifo)
+    assert _within(10, lambda: cache.read_cached("handbook-parts", "1" * 64)) is None
+
+
+def test_an_entry_over_the_size_limit_is_not_read(fresh_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache.write_cached("math", "k" * 64, b"x" * 2000)
+    assert cache.read_cached("math", "k" * 64) == b"x" * 2000
+    monkeypatch.setattr(cache, "MAX_ENTRY", 1000)
+    assert cache.read_cached("math", "k" * 64) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,7 @@ def cache_key(*parts: str) -> str:
 # Each entry starts with a line naming its key and the SHA-256 of its value: an entry edited by hand, cut
 # short or written for another key is ignored (the value is derived again), never trusted.
 _HEADER = b"paperkit-cache 1 "
+MAX_ENTRY = 16 * 1024 * 1024  # the largest value paperkit stores (a font's coverage) is well under 1 MB
 
 
 def _header(key: str, data: bytes) -> bytes:
@@ -38,14 +40,40 @@ def read_cached(kind: str, key: str) -> bytes | None:
     root = cache_dir()
     if root is None:
         return None
-    try:
-        raw = (root / kind / key).read_bytes()
-    except OSError:
+    raw = read_regular_file(root / kind / key, MAX_ENTRY)
+    if raw is None:
         return None
     head, _, data = raw.partition(b"\n")
     if head + b"\n" != _header(key, data):
         return None
     return data
+
+
+def read_regular_file(path: Path, limit: int) -> bytes | None:
+    """A regular file's bytes if it has at most `limit` of them; None for anything else (absent, a symbolic link,
+    a FIFO, a device, too large, unreadable)."""
+    # The cache folder is writable by whoever else runs as this user: a FIFO there hung the build, a link to
+    # /dev/zero read until memory ran out. Opened without following links and without blocking, checked, and
+    # read no further than the limit.
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:  # it grew while being read
+                return None
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def write_cached(kind: str, key: str, data: bytes) -> None:
