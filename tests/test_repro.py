@@ -165,3 +165,17 @@ def test_source_date_epoch_dates_an_undated_exam_but_not_the_handbook(
         build_handbook(Path("source"), Path("hb.pdf"))
     assert str(caught.value).startswith("SOURCE_DATE_EPOCH=99999999999999: expected a whole number of seconds")
     assert not Path("hb.pdf").exists()
+
+
+def test_the_checklist_is_dated_as_the_handbook_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 31 row 20: with SOURCE_DATE_EPOCH=0 the checklist said 1970 while the handbook used its `date`."""
+    from paperkit.handbook.job import build_checklist, build_handbook
+    from paperkit.source import open_handbook
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    monkeypatch.chdir(_workspace(tmp_path))
+    build_checklist(Path("source"), Path("checklist.pdf"))
+    build_handbook(Path("source"), Path("handbook.pdf"))
+    date = "D:" + open_handbook(Path("source")).date.replace("-", "")
+    assert PdfReader("checklist.pdf").metadata["/CreationDate"] == date
+    assert PdfReader("handbook.pdf").metadata["/CreationDate"] == date

@@ -361,6 +361,7 @@ def checklist_context(
         "title_plain": outline_text(f"{handbook.title} · {handbook.checklist_title}"),
         "handbook_title": handbook.title,
         "author": handbook.author,
+        "date": handbook.date,  # the PDF's creation date, as the handbook's: one rule for every document
         "generator": GENERATOR,
         "lang": handbook.language,
         "note": handbook.checklist_note,
