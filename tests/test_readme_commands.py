@@ -171,7 +171,13 @@ def _preview(project: Project, args: list[str]) -> None:
             if probe.connect_ex(("127.0.0.1", 8000)) == 0:
                 pytest.skip("port 8000, the preview's default, is taken on this machine")
     process = subprocess.Popen(
-        [str(PAPERKIT), *args[1:]], cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [str(PAPERKIT), *args[1:]],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C must reach it even when the tests run in the background (where SIGINT is ignored and inherited).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         selector = selectors.DefaultSelector()
