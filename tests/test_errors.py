@@ -473,7 +473,7 @@ CASES = [
         "template: undefined variable",
         CL,
         templates(edit_template("checklist.html.j2", "<body", "{{ no_such_value }}<body")),
-        ["error: templates/checklist.html.j2:12: template error: 'no_such_value' is undefined"],
+        ["error: templates/checklist.html.j2:13: template error: 'no_such_value' is undefined"],
     ),
     Case(
         "template: undefined variable in a CSS template",
