@@ -121,6 +121,7 @@ RENDER_FILES = {
     "test_parts.py",
     "test_pdf.py",
     "test_preview.py",
+    "test_print_polish.py",
     "test_readme_commands.py",
     "test_recalc.py",
     "test_repro.py",

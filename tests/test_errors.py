@@ -363,7 +363,7 @@ CASES = [
         "exam: unknown paper",
         [*EX, "--modules", "2", "--paper", "A5"],
         None,
-        ["error: --paper A5: unknown paper size; choose one of A4, B5, Letter, A3"],
+        ["error: --paper A5: unknown paper size; choose one of A4, B5, Letter, A3, B4, 8K"],
         2,
     ),
     Case(

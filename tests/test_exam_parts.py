@@ -211,6 +211,8 @@ def test_the_seal_line_is_on_the_binding_edge_of_every_side(tmp_path: Path) -> N
     assert len(reader.pages) >= 3
     for index in range(len(reader.pages)):
         text = _flat(reader.pages[index].extract_text())
+        if text == "本页无试题":  # the page that makes whole sheets (test_print_polish) carries no seal
+            continue
         mark = "密" if index % 2 == 0 else "装"
         xs = _positions(paper, index, mark)
         assert xs, (index, text[:40])
@@ -258,6 +260,8 @@ def test_a3_puts_two_columns_on_each_landscape_side_in_duplex_order(tmp_path: Pa
     columns = 2 * len(sides)
     for index in range(len(sides)):
         text = _flat(sides[index].extract_text())
+        if text.replace("本页无试题", "") == "":  # padding to whole duplex sheets (test_print_polish)
+            continue
         left, right = 2 * index + 1, 2 * index + 2
         assert f"第{left}页共" in text
         for number, half in ((left, 0), (right, 1)):

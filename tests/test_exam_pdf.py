@@ -144,6 +144,8 @@ def test_seal_line_on_every_page(variants) -> None:
     # The binding edge: the front of each sheet carries the seal and its fields, the back the 装订线.
     _, folder = variants
     for number, text in enumerate(_text(folder / "paper-B.pdf"), start=1):
+        if _flat(text) == "本页无试题":  # padding to whole duplex sheets carries no seal
+            continue
         assert ("密封线内不要答题" if number % 2 else "装订线") in _flat(text)
     assert "密封线内不要答题" not in _flat("".join(_text(folder / "key-B.pdf")))
 
@@ -369,7 +371,7 @@ def test_forty_student_roster(tmp_path: Path) -> None:
         ),
         (
             ["--modules", "2", "--paper", "A5"],
-            "error: --paper A5: unknown paper size; choose one of A4, B5, Letter, A3",
+            "error: --paper A5: unknown paper size; choose one of A4, B5, Letter, A3, B4, 8K",
         ),
         (
             ["--modules", "2", "--count", "5", "--total-points", "4"],

@@ -312,7 +312,7 @@ def test_a_hand_edited_manifest_is_one_line_from_every_command(
             "seed: expected a whole number from 0 to 999999999999999999, got -Infinity",
         ),
         (_text('"seal_line": true', '"seal_line": 1'), "seal_line: expected true or false, got 1"),
-        (_text('"paper": "A4"', '"paper": "A0"'), "paper: expected one of A4, B5, Letter, A3, got 'A0'"),
+        (_text('"paper": "A4"', '"paper": "A0"'), "paper: expected one of A4, B5, Letter, A3, B4, 8K, got 'A0'"),
         (
             _text('"date": ""', '"date": "2026-02-30"'),
             "date: expected '' or a real date like 2026-06-20, got '2026-02-30'",

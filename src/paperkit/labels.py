@@ -249,6 +249,8 @@ LABELS: Mapping[str, str] = MappingProxyType(
         ),
         "true_mark": "√（正确）",
         "false_mark": "×（错误）",
+        "true_short": "√",
+        "false_short": "×",
         "answer_bracket": "（　　）",
         "blank_number": "第 {number} 空",
         "accepted": "（也可答：{alternatives}）",
@@ -267,6 +269,8 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "student_key_note": "每位学生的选项顺序不同：按学号查对应行的答案。",
         "checker": "复核人：",
         "key_answer": "答案",
+        "quick_answers": "答案速查",
+        "why_column": "说明",
         "key_source": "出处与说明",
         "exercise_answers": "练习答案",
     }

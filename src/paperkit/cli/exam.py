@@ -72,18 +72,26 @@ def exam(
         Path | None,
         typer.Option(
             "--roster",
-            metavar="FILE.csv",
-            help="Class list (姓名,学号[,班级]; UTF-8): one named paper per student, papers-all.pdf, keys.pdf.",
+            metavar="FILE.csv|FILE.xlsx",
+            help="Class list (姓名,学号[,班级]; CSV in UTF-8, GB18030/GBK or UTF-16, or an .xlsx): one named paper "
+            "per student, papers-all.pdf (each paper padded to whole sheets) and keys.pdf.",
         ),
     ] = None,
     paper: Annotated[
-        str | None, typer.Option("--paper", metavar="A4|B5|Letter", help=f"Paper size.  [default: {EXAM.page.paper}]")
+        str | None,
+        typer.Option(
+            "--paper",
+            metavar="A4|B5|Letter|A3|B4|8K",
+            help="Paper size; A3, B4 and 8K (8开) print two columns to a landscape side (duplex: flip on the short "
+            f"edge, 短边翻转).  [default: {EXAM.page.paper}]",
+        ),
     ] = None,
     seal_line: Annotated[
         bool | None,
         typer.Option(
             "--seal-line/--no-seal-line",
-            help="Print the 密封线 with 姓名/学号/班级 along the left margin of every page.  [default: off]",
+            help="Print the 密封线 with 姓名/学号/班级 on the binding edge: left on odd pages, right on even ones, "
+            "so it is outside on both sides of a sheet.  [default: off]",
             show_default=False,
         ),
     ] = None,

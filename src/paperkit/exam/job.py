@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperkit.content.validate import check_printed
 from paperkit.errors import ContentError
@@ -27,6 +27,9 @@ from paperkit.output import check_output, staged_folder, write_atomic
 from paperkit.render.page import PageGeometry, geometry_for
 from paperkit.render.workers import WORKERS, start_engine
 from paperkit.text.fonts import covered_characters
+
+if TYPE_CHECKING:
+    from paperkit.render.document import LaidOut
 
 Progress = Callable[[int, int], None]
 
@@ -44,13 +47,12 @@ class Job:
 
 
 def _stylesheets(plan: ExamPlan, job: Job) -> list[str]:
-    kinds = ["kinds.css.j2"] if plan.options.parts or plan.options.variants > 1 else []
     if job.document == "padding":
         return ["padding.css.j2"]
     if job.document == "sheet":
         return ["answer-sheet.css.j2"]
     seal = ["exam-seal.css.j2"] if plan.options.seal_line and job.document == "paper" else []
-    return ["exam.css.j2", *kinds, *seal]
+    return ["exam.css.j2", "kinds.css.j2", *seal]
 
 
 def job_context(plan: ExamPlan, job: Job) -> tuple[str, dict[str, object]]:
@@ -104,12 +106,30 @@ def render_job(plan: ExamPlan, job: Job) -> tuple[bytes, str]:
 
     template, css, context, page = document_of(plan, job)
     laid = lay_out_document(template, css, context, page, allow_overflow=plan.allow_overflow)
+    if job.document == "paper" and job.student is None:
+        laid = _to_whole_sheets(plan, job, laid, page.sheet is not None)
     pdf = laid.pdf()
     if job.document in ("paper", "padding") and page.sheet is not None:
         from paperkit.render.pdf import impose_two_up
 
         pdf = impose_two_up(pdf, page.sheet)
     return pdf, laid.overflow
+
+
+def _to_whole_sheets(plan: ExamPlan, job: Job, laid: LaidOut, two_up: bool) -> LaidOut:
+    """A paper padded with 「本页无试题」 pages to whole duplex sheets (4 columns a sheet when two-up)."""
+    # A teacher prints paper.pdf 40 copies at a time, both sides: with an odd page count every second copy
+    # would start on the back of the one before. The class print file pads each student's paper the same way.
+    from paperkit.render.document import lay_out_document
+
+    per_sheet = 4 if two_up else 2
+    missing = -laid.pages % per_sheet
+    if not missing:
+        return laid
+    template, css, context, page = document_of(plan, Job("padding", job.variant))
+    padding = lay_out_document(template, css, context, page).document.pages
+    pages = [*laid.document.pages, *(padding * missing)]
+    return dataclasses.replace(laid, document=laid.document.copy(pages))
 
 
 def _for_job(plan: ExamPlan, job: Job) -> ExamPlan:

@@ -241,7 +241,10 @@ def _parts(exam: Exam, view: str, layout: Layout) -> list[dict[str, Any]]:
     for part in exam.parts:
         values: dict[str, Any] = {
             "heading": part.heading,
-            "questions": [getattr(kind_of(q.question.kind), view)(q, layout) for q in part.questions],
+            "questions": [
+                getattr(kind_of(q.question.kind), view)(q, replace(layout, part=tuple(part.questions)))
+                for q in part.questions
+            ],
             "instruction": "",
             "table": [],
             "rule": "",
@@ -254,6 +257,36 @@ def _parts(exam: Exam, view: str, layout: Layout) -> list[dict[str, Any]]:
             values["rule"] = kind.rule_label(layout.rules) if view == "key_view" else ""
         parts.append(values)
     return parts
+
+
+def quick_answers(exam: Exam, layout: Layout) -> list[str]:
+    """The answer line Chinese keys open with, one entry per run of lettered questions: 「1–5 CCDCD」, 「11. AC」."""
+    runs: list[str] = []
+    group: list[tuple[int, str]] = []
+
+    def close() -> None:
+        if len(group) == 1:
+            runs.append(f"{group[0][0]}. {group[0][1]}")
+        elif group:
+            runs.append(f"{group[0][0]}–{group[-1][0]} " + "".join(answer for _, answer in group))
+        group.clear()
+
+    previous = 0
+    for q in exam.questions:
+        kind = kind_of(q.question.kind)
+        view = kind.key_view(q, layout) if kind.compact_key else {}
+        answer = str(view.get("quick", view.get("answer", "")))
+        # Five single answers make a group, as printed keys count them; a break in the numbering (a 填空 between)
+        # or an answer of several letters (多选) ends it, and a 多选 answer stands alone with its number.
+        if len(answer) != 1 or q.number != previous + 1 or len(group) == 5:
+            close()
+        if len(answer) == 1:
+            group.append((q.number, answer))
+        elif answer:
+            runs.append(f"{q.number}. {answer}")
+        previous = q.number
+    close()
+    return runs
 
 
 def part_score_rows(exam: Exam) -> list[list[str]]:
@@ -332,6 +365,7 @@ def key_context(exam: Exam, options: ExamOptions, title: str, lang: str) -> dict
     doc.update(
         document_title=f"{plain_text(title)} {label('key_title')}",
         kicker=label("key_kicker"),
+        quick=quick_answers(exam, Layout(options.page.chars_per_line, rules=exam.rules)),
         parts=_parts(exam, "key_view", Layout(options.page.chars_per_line, rules=exam.rules)),
     )
     return {"doc": doc}

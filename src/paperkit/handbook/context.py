@@ -135,12 +135,23 @@ def pairs(items: list[Any]) -> list[list[Any]]:
 
 
 def _exercises(module: Module, view: str, layout: Layout) -> list[dict[str, Any]]:
-    """A module's exercises as its kinds set them (paper_view or key_view), by kind as on a paper, numbered 1…."""
-    items = [(s, x) for kind in KINDS for s in module.sections for x in s.practice if x.kind == kind]
-    placed = [
-        ExamQuestion(n, 0, Question(x.id, module.id, s.id, s.title, x)) for n, (s, x) in enumerate(items, start=1)
-    ]
-    return [getattr(kind_of(q.question.kind), view)(q, layout) for q in placed]
+    """A module's exercises by kind, as on a paper: each kind's heading (单项选择题, 多项选择题…) and its questions
+    as the kind sets them (paper_view or key_view), numbered 1… through the module. `compact` says the kind's
+    answers are a 题号 | 答案 row (the answers appendix then prints no stems or options for them)."""
+    groups, number = [], 0
+    for name in KINDS:
+        items = [(s, x) for s in module.sections for x in s.practice if x.kind == name]
+        if not items:
+            continue
+        kind = kind_of(name)
+        placed = [
+            ExamQuestion(number + n, 0, Question(x.id, module.id, s.id, s.title, x))
+            for n, (s, x) in enumerate(items, start=1)
+        ]
+        number += len(items)
+        questions = [{"why": "", **getattr(kind, view)(q, layout)} for q in placed]
+        groups.append({"heading": kind.part_name, "compact": kind.compact_key, "questions": questions})
+    return groups
 
 
 def handbook_context(

@@ -69,11 +69,18 @@ def keyed(item: Item) -> tuple[int, ...]:
 # -- the paper -----------------------------------------------------------------------------------------------
 
 
+OPTION_INDENT = 1.9  # em: kinds.css.j2's .options margin, under the stem
+OPTION_ROOM = 3.0  # em: the letter's box, the gap after an option and slack for the estimate
+
+
 def option_columns(options: tuple[str, ...], chars_per_line: int) -> int:
     """4, 2 or 1 options a row, as exam papers set them: the most columns the widest option fits."""
-    widest = max((text_width(o) for o in options), default=0) + 3  # the letter, its dot and a gap
+    # The options start under the stem (1.9 em in); each takes its letter (1.5 em), a 1 em gap after it and a
+    # little slack for the estimate. Without the indent and the gap, 「…越大越易过拟合」 got two columns and its
+    # last character a line of its own.
+    widest = max((text_width(o) for o in options), default=0) + OPTION_ROOM
     for columns in (4, 2):
-        if (len(options) % columns == 0 or columns == 2) and widest * columns <= chars_per_line:
+        if (len(options) % columns == 0 or columns == 2) and widest * columns <= chars_per_line - OPTION_INDENT:
             return columns
     return 1
 

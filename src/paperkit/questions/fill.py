@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from paperkit.questions.bank import ExamQuestion
 
 MIN_BLANK_EM = 4.0
+UNIFORM_BLANK_EM = 6.0  # the shortest blank of a part whose blanks are one length
 
 _MATH = re.compile(r"(?<!\\)\$(?:\\.|[^$\\])+\$")
 
@@ -158,16 +159,28 @@ def prints_nothing(answer: str) -> bool:
 
 
 def _paper(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
-    # A blank is an underline twice the printed answer's width (handwriting), never shorter than 4 em.
+    # Every blank of a part is one length: sized each to its answer, a short line said 「a short word」 and a long
+    # one 「a sentence」. The length is what the longest answer of the part needs in handwriting (twice its
+    # printed width), between 6 em and half a line; alone (the handbook's 练习, a key) each is sized to its own.
+    alike = [a for other in layout.part if other.question.kind == FILL.name for a in blanks(other.question.item.q)]
+    width = _blank_em(alike, layout.chars_per_line) if alike else None
     segments = [
-        {"text": text, "blank": bool(answers), "width": _blank_width(answers)}
+        {"text": text, "blank": bool(answers), "width": _em(width or _blank_em([answers], None)) if answers else ""}
         for text, answers in blank_segments(q.question.item.q)
     ]
     return {**common_view(q, FILL), "segments": segments}
 
 
-def _blank_width(answers: tuple[str, ...]) -> str:
-    return f"{max(MIN_BLANK_EM, 2 * text_width(answers[0])):.1f}em" if answers else ""
+def _em(width: float) -> str:
+    return f"{width:.1f}em"
+
+
+def _blank_em(answers: list[tuple[str, ...]], chars_per_line: int | None) -> float:
+    """The length of a blank (em) that holds the longest of these answers handwritten."""
+    needed = max(2 * text_width(a[0]) for a in answers)
+    if chars_per_line is None:
+        return max(MIN_BLANK_EM, needed)
+    return min(max(UNIFORM_BLANK_EM, needed), chars_per_line / 2)
 
 
 def _key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:

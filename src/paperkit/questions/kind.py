@@ -39,6 +39,7 @@ class Layout:
     chars_per_line: int
     space_from_points: bool = False  # blueprint papers: a short answer's space grows with its points
     rules: Rules = DEFAULT_RULES
+    part: tuple[ExamQuestion, ...] = ()  # the questions set with this one (a part of a paper): sizes made alike
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ def _key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
     return {
         **common_view(q, TRUEFALSE),
         "answer": label("true_mark") if is_true(item) else label("false_mark"),
+        "quick": label("true_short") if is_true(item) else label("false_short"),  # the key's 答案速查 line
         "why": item.why,
     }
 

@@ -35,8 +35,14 @@ class PageGeometry:
         return self.width_mm / PAPERS["A4"][0]
 
 
-# Two-up sheets (试卷 are printed two columns to an A3 or 8K landscape side): the sheet and its column page.
-TWO_UP: dict[str, tuple[tuple[float, float], str]] = {"A3": ((420.0, 297.0), "A4")}
+# Two-up sheets (试卷 are printed two columns to a landscape side): the sheet and the size of each column page.
+# A3 holds two A4 columns; B4 (JIS, 364 × 257 mm) two JIS B5 columns; 8开 (8K, 390 × 270 mm) two 16开 columns.
+TWO_UP: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "A3": ((420.0, 297.0), (210.0, 297.0)),
+    "B4": ((364.0, 257.0), (182.0, 257.0)),
+    "8K": ((390.0, 270.0), (195.0, 270.0)),
+}
+ALIASES = {"8开": "8K"}  # the name Chinese print shops use
 
 
 def paper_names(two_up: bool = False) -> str:
@@ -47,23 +53,27 @@ def paper_names(two_up: bool = False) -> str:
 def geometry_for(paper: str, min_side_margin_mm: float = 20.0, two_up: bool = False) -> PageGeometry:
     """The page geometry for a paper name; the body size scales with the paper, the line is whole characters.
 
-    With `two_up` (exam papers), A3 is allowed: its pages are A4 columns, two to a landscape A3 side.
+    With `two_up` (exam papers), the TWO_UP sheets are allowed too: their pages are columns, two to a landscape side.
     """
-    sheet = next((name for name in TWO_UP if name.lower() == paper.lower()), None) if two_up else None
+    name = ALIASES.get(paper, paper)
+    sheet = next((n for n in TWO_UP if n.lower() == name.lower()), None) if two_up else None
     if sheet is not None:
-        size, column = TWO_UP[sheet]
-        return replace(geometry_for(column, min_side_margin_mm), paper=sheet, sheet=size)
-    key = next((name for name in PAPERS if name.lower() == paper.lower()), None)
+        size, (width, height) = TWO_UP[sheet]
+        return replace(_geometry(sheet, width, height, min_side_margin_mm), sheet=size)
+    key = next((n for n in PAPERS if n.lower() == name.lower()), None)
     if key is None:
         raise UsageError(f"--paper {paper}: unknown paper size; choose one of {paper_names(two_up)}")
-    width, height = PAPERS[key]
+    return _geometry(key, *PAPERS[key], min_side_margin_mm)
+
+
+def _geometry(name: str, width: float, height: float, min_side_margin_mm: float) -> PageGeometry:
     # 10.5 pt (五号) on A4; smaller papers scale the type down a little, never below 9.5 pt.
     body_pt = max(9.5, round(10.5 * min(1.0, width / PAPERS["A4"][0]) * 2) / 2)
     body_mm = body_pt / PT_PER_MM
     chars = int((width - 2 * min_side_margin_mm) // body_mm)
     side = (width - chars * body_mm) / 2
     return PageGeometry(
-        paper=key,
+        paper=name,
         width_mm=width,
         height_mm=height,
         body_pt=body_pt,

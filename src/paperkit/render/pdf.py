@@ -382,12 +382,16 @@ class SharedFonts:
             program.get_object().set_data(subset_font(self.files[face].read_bytes(), self.used[face]))
 
 
+DUPLEX_NOTE = "双面打印请选「短边翻转」(duplex: flip on the short edge)"
+
+
 def impose_two_up(data: bytes, sheet_mm: tuple[float, float]) -> bytes:
     """Pages two to a side of a landscape sheet (1|2, 3|4, …), in order for duplex printing; an odd last page
     gets an empty right column."""
     import io
 
     from pypdf import PdfReader, PdfWriter, Transformation
+    from pypdf.generic import NameObject
 
     reader = PdfReader(io.BytesIO(data))
     writer = PdfWriter()
@@ -397,6 +401,10 @@ def impose_two_up(data: bytes, sheet_mm: tuple[float, float]) -> bytes:
         for column, page in enumerate(reader.pages[first : first + 2]):
             side.merge_transformed_page(page, Transformation().translate(tx=column * width / 2, ty=0))
     writer.add_metadata({k: v for k, v in (reader.metadata or {}).items() if isinstance(v, str)})
+    # Landscape sides printed both ways round must flip on the short edge (短边翻转) or every back is upside
+    # down: said where a print dialog looks (the PDF's duplex preference) and where a person does (Subject).
+    writer.create_viewer_preferences()[NameObject("/Duplex")] = NameObject("/DuplexFlipShortEdge")
+    writer.add_metadata({"/Subject": DUPLEX_NOTE})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -1,0 +1,258 @@
+"""Print polish, round 2 (issue 30): what a teacher's red pen found, checked on the laid-out boxes and the PDFs."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from typer.testing import CliRunner
+from weasyprint.formatting_structure import boxes
+
+from conftest import SOURCE
+from layout import classes, walk
+from paperkit import cli
+from paperkit.exam.job import Job, build_exam, document_of
+from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.exam.paper import quick_answers
+from paperkit.exam.plan import ExamPlan, plan_exam
+from paperkit.questions.kind import Layout
+from paperkit.render.document import LaidOut, lay_out_document
+from paperkit.render.page import geometry_for
+
+PARTS = "choice:10x2,multi:4x4,truefalse:5x2,fill:5x2,short:4x10"
+
+
+def _plan(out: Path, **flags: object) -> ExamPlan:
+    given = {"modules": "2,3,8", "seed": "7", **flags}
+    return plan_exam(parse_exam_flags(ExamFlags(**given)), SOURCE, out)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def paper(tmp_path_factory: pytest.TempPathFactory) -> LaidOut:
+    """Paper A of a mid-term with every kind, laid out (not written)."""
+    plan = _plan(tmp_path_factory.mktemp("paper"), parts=PARTS, variants="2", seal_line=True)
+    template, css, context, page = document_of(plan, Job("paper", "A"))
+    return lay_out_document(template, css, context, page)
+
+
+def _blocks(laid: LaidOut, name: str) -> list[tuple[int, object]]:
+    """(page number, block box) for every block with the class `name`."""
+    return [
+        (number, box)
+        for number, page in enumerate(laid.document.pages, start=1)
+        for box in walk(page._page_box)
+        if isinstance(box, boxes.BlockBox) and name in classes(box) and not box.is_floated()
+    ]
+
+
+def _lines(box: object) -> list[object]:
+    return [child for child in box.children if isinstance(child, boxes.LineBox)]  # type: ignore[attr-defined]
+
+
+def _text(box: object) -> str:
+    return "".join(b.text for b in walk(box) if isinstance(b, boxes.TextBox))
+
+
+def test_wrapped_question_lines_hang_under_the_stem(paper: LaidOut) -> None:
+    """exam-zh sets the number in the margin of its own text: line 2 starts where the stem starts, not under 1."""
+    wrapped = 0
+    for _, prompt in _blocks(paper, "prompt"):
+        lines = _lines(prompt)
+        if len(lines) < 2:
+            continue
+        wrapped += 1
+        em = prompt.style["font_size"]  # type: ignore[attr-defined]
+        # A line box spans the content width; where its text starts is its first box (the number on line 1).
+        first, *rest = (line.children[0].position_x for line in lines)
+        assert all(abs(x - first - 1.9 * em) < 0.5 for x in rest), _text(prompt)[:20]
+    assert wrapped >= 5
+
+
+def test_the_answer_bracket_ends_the_last_line_at_the_right(paper: LaidOut) -> None:
+    """The 判断/选择 bracket sits at the right end of the stem's last line; a new line only when that one is full."""
+    seen = 0
+    for _, prompt in _blocks(paper, "prompt"):
+        brackets = [b for b in walk(prompt) if "answer-bracket" in classes(b) and b.is_floated()]
+        if not brackets:
+            continue
+        seen += 1
+        (bracket,) = brackets
+        right = prompt.content_box_x() + prompt.width  # type: ignore[attr-defined]
+        assert abs(bracket.position_x + bracket.margin_width() - right) < 1, _text(prompt)[:20]
+        last = _lines(prompt)[-1]
+        inside = {id(b) for b in walk(bracket)}
+        used = max(
+            b.position_x + b.margin_width() for b in walk(last) if isinstance(b, boxes.TextBox) and id(b) not in inside
+        )
+        if used + bracket.margin_width() <= right:
+            assert abs(bracket.position_y - last.position_y) < 1, _text(prompt)[:20]
+        else:  # a full last line: the bracket alone on the next, still at the right
+            assert bracket.position_y >= last.position_y + last.height - 1
+    assert seen == 19  # 10 单选 + 4 多选 + 5 判断
+
+
+def test_no_option_leaves_one_character_on_a_line(paper: LaidOut) -> None:
+    """Two-per-row options wrapped and left 「合」 alone: the columns now count the indent and the letter."""
+    options = _blocks(paper, "option")
+    assert len(options) >= 50
+    for _, option in options:
+        lines = _lines(option)
+        if len(lines) > 1:
+            tail = "".join(b.text for b in walk(lines[-1]) if isinstance(b, boxes.TextBox)).strip()
+            assert len(tail) > 1, _text(option)
+
+
+def test_option_columns_count_the_indent_the_letter_and_the_gap() -> None:
+    from paperkit.questions.choice import option_columns
+
+    # 19 characters fit a half line of 45 only without the indent and the letter: one column.
+    long = ("两个阶段都关闭，因为大模型不会过拟合", "两个阶段都调高，因为模型越大越易过拟合", "甲", "乙")
+    assert option_columns(long, 45) == 1
+    assert option_columns(("预训练时调高以防过拟合", "乙", "丙", "丁"), 45) == 2
+    assert option_columns(("8H", "4H", "16H", "2H"), 45) == 4
+
+
+def test_the_exercise_numbers_keep_their_space(tmp_path: Path) -> None:
+    """「9.关于」 in the 练习: the number has its own box, as on a paper."""
+    from paperkit.handbook.context import handbook_document
+    from paperkit.handbook.options import HandbookOptions
+    from paperkit.source import open_handbook
+
+    doc = handbook_document(open_handbook(SOURCE), HandbookOptions(page=geometry_for("A4"), exercises=True))
+    laid = lay_out_document(doc.template, doc.stylesheets, doc.context, geometry_for("A4"))
+    numbers = [
+        b
+        for page in laid.document.pages
+        for b in walk(page._page_box)
+        if isinstance(b, boxes.InlineBlockBox) and "qnum" in classes(b)
+    ]
+    assert len(numbers) > 50
+    for number in numbers:
+        em = number.style["font_size"]
+        assert number.margin_width() >= 1.9 * em - 0.5, _text(number)
+
+
+def test_the_key_opens_with_the_answer_line_and_never_splits_a_row(tmp_path: Path) -> None:
+    plan = _plan(tmp_path, parts=PARTS, variants="2")
+    runs = quick_answers(plan.exams["A"], Layout(45))
+    # 1–5, 6–10 as five letters; each 多选 alone; the five 判断 as √/×.
+    assert [r.split(" ")[0] for r in runs] == ["1–5", "6–10", "11.", "12.", "13.", "14.", "15–19"]
+    assert all(re.fullmatch(r"[A-D]{5}", r.split(" ")[1]) for r in runs[:2])
+    assert re.fullmatch(r"[√×]{5}", runs[-1].split(" ")[1])
+    build_exam(plan)
+    key = PdfReader(plan.out_dir / "key-A.pdf")
+    first = re.sub(r"\s+", "", key.pages[0].extract_text())
+    assert "答案速查" + "".join(r.replace(" ", "") for r in runs) in first
+    # The line says what the paper's own printed letters are (after shuffling), and √/× as the statements are.
+    from paperkit.questions.choice import printed_answer
+    from paperkit.questions.truefalse import is_true
+
+    letters = {
+        q.number: printed_answer(q) if q.question.item.options else ("√" if is_true(q.question.item) else "×")
+        for q in plan.exams["A"].questions
+        if q.question.kind in ("choice", "multi", "truefalse")
+    }
+    for run in runs:
+        head, answers = run.split(" ")
+        start = int(head.split("–")[0].rstrip("."))
+        if "–" in head:
+            assert [letters[start + i] for i in range(len(answers))] == list(answers)
+        else:
+            assert letters[start] == answers
+    # No 题号 row of a key table starts on one page and ends on the next.
+    template, css, context, page = document_of(plan, Job("key", "A"))
+    laid = lay_out_document(template, css, context, page)
+    rows = [
+        (n, id(b.element))
+        for n, p in enumerate(laid.document.pages)
+        for b in walk(p._page_box)
+        if isinstance(b, boxes.TableRowBox) and b.children and b.children[0].element.tag == "td"  # not the header
+    ]
+    pages_of: dict[int, set[int]] = {}
+    for n, element in rows:
+        pages_of.setdefault(element, set()).add(n)
+    assert rows and all(len(pages) == 1 for pages in pages_of.values())
+
+
+def test_a_paper_with_an_odd_page_count_is_padded_to_whole_sheets(tmp_path: Path) -> None:
+    """40 copies of a 3-page paper printed duplex: every second copy started on the back of the one before."""
+    plan = _plan(tmp_path)  # the default paper: ten 简答题 on three pages and a bit
+    build_exam(plan)
+    reader = PdfReader(plan.out_dir / "paper.pdf")
+    assert len(reader.pages) % 2 == 0
+    texts = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    printed = max(int(n) for n in re.findall(r"共(\d+)页", texts[0]))
+    assert printed < len(reader.pages) or printed % 2 == 0
+    for text in texts[printed:]:
+        assert text == "本页无试题"
+
+
+@pytest.mark.parametrize(("paper", "sheet"), [("A3", (420, 297)), ("B4", (364, 257)), ("8K", (390, 270))])
+def test_two_up_sheets_print_whole_duplex_sheets_flipped_on_the_short_edge(
+    tmp_path: Path, paper: str, sheet: tuple[int, int]
+) -> None:
+    plan = _plan(tmp_path, parts="choice:10x2,short:4x10", paper=paper)
+    build_exam(plan)
+    reader = PdfReader(plan.out_dir / "paper.pdf")
+    sides = reader.pages
+    assert len(sides) % 2 == 0
+    sizes = {(round(float(p.mediabox.width) * 25.4 / 72), round(float(p.mediabox.height) * 25.4 / 72)) for p in sides}
+    assert sizes == {sheet}
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/Duplex"] == "/DuplexFlipShortEdge"
+    assert "短边翻转" in reader.metadata["/Subject"]
+
+
+def test_eight_kai_is_the_chinese_name_of_8k() -> None:
+    assert geometry_for("8开", two_up=True) == geometry_for("8K", two_up=True)
+    assert geometry_for("8k", two_up=True).sheet == (390.0, 270.0)
+    assert geometry_for("B4", two_up=True).width_mm == 182.0
+
+
+def test_the_exercises_have_a_heading_per_kind_and_a_compact_answer_appendix() -> None:
+    from paperkit.handbook.context import handbook_document
+    from paperkit.handbook.job import render_handbook
+    from paperkit.handbook.options import HandbookOptions
+    from paperkit.source import open_handbook
+
+    handbook = open_handbook(SOURCE)
+    options = HandbookOptions(page=geometry_for("A4"), exercises=True, answers="end")
+    rendered = render_handbook(handbook, options)
+    reader = PdfReader(io.BytesIO(rendered.pdf))
+    texts = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    start = next(i for i, t in enumerate(texts) if t.startswith("练习答案") or "附录练习答案" in t[:30])
+    body, appendix = "".join(texts[:start]), "".join(texts[start:])
+    assert "多项选择题" in body and "判断题" in body
+    doc = handbook_document(handbook, options)
+    checked = 0
+    for module in doc.context["exercise_answers"]:
+        for group in module["answers"]:
+            for q in group["questions"]:
+                stem = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", q["prompt"]))
+                if group["compact"] and len(stem) >= 15 and "$" not in q["prompt"]:
+                    # a lettered answer is 题号 | 答案 | 说明: the stem is in the 练习 itself, not repeated
+                    assert stem not in appendix, stem
+                    checked += 1
+    assert checked > 50
+
+
+def test_exam_help_tells_the_truth() -> None:
+    shown = re.sub(r"\s+", " ", CliRunner().invoke(cli.app, ["exam", "--help"], terminal_width=200).output)
+    for words in ("A3", "B4", "8K", "短边翻转", "GB18030", ".xlsx", "right on even"):
+        assert words in shown, words
+
+
+def test_every_blank_of_a_part_is_one_length(paper: LaidOut) -> None:
+    """Sized to its answer, a blank told the student how long the answer was (「6 N」 9 em, a formula 6 em)."""
+    blanks = [
+        b
+        for page in paper.document.pages
+        for b in walk(page._page_box)
+        if isinstance(b, boxes.InlineBlockBox) and "fill-blank" in classes(b)
+    ]
+    assert len(blanks) >= 5
+    widths = {round(b.width, 1) for b in blanks}
+    assert len(widths) == 1
+    assert widths.pop() >= 6 * blanks[0].style["font_size"] - 0.5
