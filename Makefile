@@ -41,7 +41,7 @@ $(BUILD)/checklist.pdf: $(CONTENT) $(CODE) $(VENV)/.installed
 PARTS := choice:10x2,truefalse:5x2,fill:5x2,short:4x10
 previews: $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
 	@# One exam folder each: an older build under another id would be picked up too.
-	rm -rf $(BUILD)/previews/exam $(BUILD)/previews/a3
+	rm -rf $(BUILD)/previews/exam $(BUILD)/previews/a3 $(BUILD)/previews/class
 	$(PAPERKIT) exam --source $(SOURCE) --modules 2,3,8 --seed 7 --parts $(PARTS) --variants 2 --seal-line \
 		--date 2026-12-09 --course 深度学习 --out $(BUILD)/previews/exam
 	$(PAPERKIT) exam --source $(SOURCE) --modules 2,3,8 --seed 7 --parts $(PARTS) --paper A3 --seal-line \
