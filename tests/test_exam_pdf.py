@@ -19,6 +19,7 @@ from paperkit.errors import UsageError
 from paperkit.exam.job import build_exam
 from paperkit.exam.manifest import ManifestError
 from paperkit.exam.options import ExamFlags, parse_exam_flags
+from paperkit.exam.paper import paper_code
 from paperkit.exam.plan import ExamPlan, plan_exam, plan_from_manifest, student_file
 from paperkit.text.markup import visible_text as _visible
 from pdftext import page_texts as _text
@@ -71,9 +72,11 @@ def test_paper_is_a4_small_and_footed(standard) -> None:
     pages = len(reader.pages)
     for number, text in enumerate(_text(folder / "paper.pdf"), start=1):
         assert f"第 {number} 页 共 {pages} 页" in text
-        assert "m2-3-8_s7_n10 · A 卷" in text
+        assert f"{paper_code('m2-3-8_s7_n10')} · A 卷" in text  # a short code, not the exam id (issue 30)
+        assert "m2-3-8_s7_n10" not in text
+    assert reader.metadata["/Keywords"] == "m2-3-8_s7_n10"  # the full id stays with the file
     for number, text in enumerate(_text(folder / "key.pdf"), start=1):
-        assert "m2-3-8_s7_n10 · A 卷" in text and f"第 {number} 页" in text
+        assert f"{paper_code('m2-3-8_s7_n10')} · A 卷" in text and f"第 {number} 页" in text
 
 
 def test_paper_header(standard) -> None:
@@ -156,7 +159,7 @@ def test_variants_differ_and_are_named(variants) -> None:
     assert [p.name for p in sorted(folder.glob("*.pdf"))] == [f"{k}-{v}.pdf" for k in ("key", "paper") for v in "ABC"]
     ids = [tuple(q.question.id for q in e.questions) for e in plan.exams.values()]
     assert len(set(ids)) == 3
-    assert f"{folder.name} · C 卷" in _text(folder / "paper-C.pdf")[0]
+    assert f"{paper_code(folder.name)} · C 卷" in _text(folder / "paper-C.pdf")[0]
     assert "第1–5题每小题14分，第6–7题每小题15分" in _flat(_text(folder / "paper-A.pdf")[0])
 
 

@@ -256,3 +256,26 @@ def test_every_blank_of_a_part_is_one_length(paper: LaidOut) -> None:
     widths = {round(b.width, 1) for b in blanks}
     assert len(widths) == 1
     assert widths.pop() >= 6 * blanks[0].style["font_size"] - 0.5
+
+
+def test_papers_print_a_short_code_and_keep_the_exam_id_in_the_file(tmp_path: Path) -> None:
+    """The hash-like exam id on every student's page read as noise and wrapped the footer: a 4-character code."""
+    from paperkit.exam.paper import paper_code
+
+    assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{4}", paper_code("m2-3-8_s7_n10"))
+    assert paper_code("m2-3-8_s7_n10") != paper_code("m2-3-8_s7_n11")
+    assert re.fullmatch(r"1209-[0-9A-Z]{4}", paper_code("m2-3-8_s7_n10", "2026-12-09"))
+    (tmp_path / "class.csv").write_text("姓名,学号\n阿依古丽·买买提,2026000123\n王喆,2026000124\n", encoding="utf-8")
+    plan = _plan(tmp_path, parts="choice:10x2,short:4x10", paper="A3", roster=tmp_path / "class.csv")
+    build_exam(plan)
+    paper = plan.out_dir / "students" / "2026000123-阿依古丽-买买提.pdf"
+    reader = PdfReader(paper)
+    assert reader.metadata["/Keywords"] == plan.manifest.exam_id
+    code = paper_code(plan.manifest.exam_id)
+    for side in reader.pages:
+        text = side.extract_text()
+        if "本页无试题" in text and "第" not in text:
+            continue
+        assert plan.manifest.exam_id not in text
+        # The footer on one line, apart from 「第 N 页 共 M 页」: the code, the variant, the 学号 together.
+        assert f"{code} · A 卷 · 2026000123" in text, text[-80:]

@@ -86,7 +86,7 @@ def _sheet_context(plan: ExamPlan, job: Job) -> dict[str, Any]:
     who = SheetHolder(sheet, job.variant)
     if job.student is not None:
         who = SheetHolder(sheet, job.variant, job.student.name, job.student.student_id, job.student.class_name)
-    label = ex.doc_label(plan.exams[job.variant], holder)
+    label = ex.doc_label(plan.exams[job.variant], holder, plan.options.date_text)
     return sheet_context(layout, who, plan.manifest.title, label, plan.lang, dict(LABELS))
 
 

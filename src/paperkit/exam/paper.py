@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -207,9 +208,23 @@ def answer_grid_rows(exam: Exam) -> list[list[str]]:
     return [cells[i : i + width] for i in range(0, len(cells), width)]
 
 
-def doc_label(exam: Exam, student_id: str = "") -> str:
-    """The footer label that matches a printed sheet to its key: exam id, variant, student number."""
-    text = f"{exam.exam_id} · {label('variant', variant=exam.variant)}"
+# Crockford's base32: no I, L, O or U, so a code read aloud or copied by hand is never misread.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def paper_code(exam_id: str, date: str = "") -> str:
+    """The short code a paper prints for its exam (「1209-7KQ3」): the exam day (MMDD, if dated) and four
+    characters checking the full exam id, which stays in the manifest and the PDF's keywords."""
+    bits = int.from_bytes(hashlib.sha256(exam_id.encode()).digest()[:3], "big") >> 4  # 20 bits, 4 characters
+    check = "".join(_CODE_ALPHABET[(bits >> shift) & 31] for shift in (15, 10, 5, 0))
+    return f"{date[5:7]}{date[8:10]}-{check}" if len(date) == 10 else check
+
+
+def doc_label(exam: Exam, student_id: str = "", date: str = "") -> str:
+    """The footer label that matches a printed sheet to its key: the paper code, variant, student number."""
+    # The exam id (m2-3-8_s7_n28_v2_p460f8c_h51ad1a) printed on every page read as a hash to the students and
+    # wrapped the footer onto two lines; the code is short and checks it.
+    text = f"{paper_code(exam.exam_id, date)} · {label('variant', variant=exam.variant)}"
     return f"{text} · {student_id}" if student_id else text
 
 
@@ -229,7 +244,8 @@ def _common(exam: Exam, options: ExamOptions, title: str, lang: str, student_id:
         "date": options.date_text,
         "duration_label": label("duration", minutes=options.duration),
         "total_label": label("full_marks", points=exam.total_points),
-        "label": doc_label(exam, student_id),
+        "label": doc_label(exam, student_id, options.date_text),
+        "exam_id": exam.exam_id,
         "seal_line": False,
         "variant_box": label("variant", variant=exam.variant) if options.variants > 1 else "",
     }
