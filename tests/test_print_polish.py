@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -115,26 +114,6 @@ def test_option_columns_count_the_indent_the_letter_and_the_gap() -> None:
     assert option_columns(("8H", "4H", "16H", "2H"), 45) == 4
 
 
-def test_the_exercise_numbers_keep_their_space(tmp_path: Path) -> None:
-    """「9.关于」 in the 练习: the number has its own box, as on a paper."""
-    from paperkit.handbook.context import handbook_document
-    from paperkit.handbook.options import HandbookOptions
-    from paperkit.source import open_handbook
-
-    doc = handbook_document(open_handbook(SOURCE), HandbookOptions(page=geometry_for("A4"), exercises=True))
-    laid = lay_out_document(doc.template, doc.stylesheets, doc.context, geometry_for("A4"))
-    numbers = [
-        b
-        for page in laid.document.pages
-        for b in walk(page._page_box)
-        if isinstance(b, boxes.InlineBlockBox) and "qnum" in classes(b)
-    ]
-    assert len(numbers) > 50
-    for number in numbers:
-        em = number.style["font_size"]
-        assert number.margin_width() >= 1.9 * em - 0.5, _text(number)
-
-
 def test_the_key_opens_with_the_answer_line_and_never_splits_a_row(tmp_path: Path) -> None:
     plan = _plan(tmp_path, parts=PARTS, variants="2")
     runs = quick_answers(plan.exams["A"], Layout(45))
@@ -209,33 +188,6 @@ def test_eight_kai_is_the_chinese_name_of_8k() -> None:
     assert geometry_for("8开", two_up=True) == geometry_for("8K", two_up=True)
     assert geometry_for("8k", two_up=True).sheet == (390.0, 270.0)
     assert geometry_for("B4", two_up=True).width_mm == 182.0
-
-
-def test_the_exercises_have_a_heading_per_kind_and_a_compact_answer_appendix() -> None:
-    from paperkit.handbook.context import handbook_document
-    from paperkit.handbook.job import render_handbook
-    from paperkit.handbook.options import HandbookOptions
-    from paperkit.source import open_handbook
-
-    handbook = open_handbook(SOURCE)
-    options = HandbookOptions(page=geometry_for("A4"), exercises=True, answers="end")
-    rendered = render_handbook(handbook, options)
-    reader = PdfReader(io.BytesIO(rendered.pdf))
-    texts = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
-    start = next(i for i, t in enumerate(texts) if t.startswith("练习答案") or "附录练习答案" in t[:30])
-    body, appendix = "".join(texts[:start]), "".join(texts[start:])
-    assert "多项选择题" in body and "判断题" in body
-    doc = handbook_document(handbook, options)
-    checked = 0
-    for module in doc.context["exercise_answers"]:
-        for group in module["answers"]:
-            for q in group["questions"]:
-                stem = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", q["prompt"]))
-                if group["compact"] and len(stem) >= 15 and "$" not in q["prompt"]:
-                    # a lettered answer is 题号 | 答案 | 说明: the stem is in the 练习 itself, not repeated
-                    assert stem not in appendix, stem
-                    checked += 1
-    assert checked > 50
 
 
 def test_exam_help_tells_the_truth() -> None:
