@@ -399,6 +399,7 @@ def student_key_context(
         "document_title": f"{plain_text(title)} {label('student_key_title')}",
         "title": label("student_key_title"),
         "label": exam_id,
+        "exam_id": exam_id,
         "date": options.date_text,
         "numbers": numbers,
         "rows": [
