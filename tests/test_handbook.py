@@ -674,3 +674,25 @@ def test_the_exercises_have_a_heading_per_kind_and_a_compact_answer_appendix(
                     assert stem not in appendix, stem
                     checked += 1
     assert checked > 50
+
+
+def test_no_appendix_heading_ends_a_page_with_one_line_under_it(
+    rendered: dict[str, Rendered], with_exercises: Rendered
+) -> None:
+    """A4 --answers end once put 「2.3 …」 and the first one-line answer at the foot of pages 51 and 55 (issue 30)."""
+    stranded, headings = [], 0
+    for name, result in (("Letter end", rendered["end"]), ("A4 end + 练习", with_exercises)):
+        pages = result.document.pages
+        for number, page in enumerate(pages, start=1):
+            lines = page_lines(page)
+            for index, line in enumerate(lines):
+                if "appendix-heading" in line.classes:
+                    headings += 1
+                    after = len(lines) - index - 1
+                    # Fewer than three lines under it is fine when the section ends there (a new one starts overleaf).
+                    following = page_lines(pages[number]) if number < len(pages) else []
+                    continues = bool(following) and "appendix-heading" not in following[0].classes
+                    if after < 3 and continues and "module-head" not in following[0].classes:
+                        stranded.append((name, number, line.text, after, following[0].text[:20]))
+    assert headings >= 65
+    assert stranded == []

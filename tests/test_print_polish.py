@@ -224,6 +224,7 @@ def test_papers_print_a_short_code_and_keep_the_exam_id_in_the_file(tmp_path: Pa
     reader = PdfReader(paper)
     assert reader.metadata["/Keywords"] == plan.manifest.exam_id
     code = paper_code(plan.manifest.exam_id)
+    assert "请核对试卷上印好的姓名、学号和班级" in re.sub(r"\s+", "", reader.pages[0].extract_text())
     for side in reader.pages:
         text = side.extract_text()
         if "本页无试题" in text and "第" not in text:
@@ -231,3 +232,26 @@ def test_papers_print_a_short_code_and_keep_the_exam_id_in_the_file(tmp_path: Pa
         assert plan.manifest.exam_id not in text
         # The footer on one line, apart from 「第 N 页 共 M 页」: the code, the variant, the 学号 together.
         assert f"{code} · A 卷 · 2026000123" in text, text[-80:]
+
+
+def test_an_unusual_full_mark_is_said_once_on_the_terminal(tmp_path: Path) -> None:
+    from paperkit.exam.plan import plan_exam as plan
+
+    def planned(parts: str) -> ExamPlan:
+        return plan(parse_exam_flags(ExamFlags(modules="2,3,8", seed="7", parts=parts)), SOURCE, tmp_path)
+
+    odd = planned("choice:10x2,short:4x10")
+    assert [w for w in odd.warnings if "满分" in w] == [
+        "this paper's 满分 is 60 points, not the usual 100, 120, 150; "
+        "check --parts (or --total-points) if that is not what you meant"
+    ]
+    usual = plan(
+        parse_exam_flags(ExamFlags(modules="2,3,8", seed="7", parts="choice:10x2,short:8x10")), SOURCE, tmp_path
+    )
+    assert not [w for w in usual.warnings if "满分" in w]
+    result = CliRunner().invoke(
+        cli.app,
+        ["exam", "--source", str(SOURCE), "--modules", "2,3,8", "--parts", "choice:5x2", "--out", str(tmp_path)],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count("满分 is 10 points") == 1

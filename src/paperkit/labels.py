@@ -206,6 +206,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "score_total": "总分",
         "notice": "考生须知",
         "notice_fields": "答题前，请在试卷规定位置填写姓名、学号和班级。",
+        "notice_fields_printed": "答题前，请核对试卷上印好的姓名、学号和班级；如有错误，立即报告监考老师。",
         "notice_totals": "本试卷共 {count} 小题，满分 {points} 分，考试时长 {minutes} 分钟。",
         "notice_where": "请在每题下方的横线上作答，字迹清楚；答在其他位置不得分。",
         "notice_return": "考试结束后，将试卷交回。",

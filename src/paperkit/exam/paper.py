@@ -364,7 +364,7 @@ def paper_context(
         score_rows=part_score_rows(exam) if exam.typed else score_rows(exam),
         graders=exam.typed,
         instructions=[
-            label("notice_fields"),
+            label("notice_fields_printed") if name else label("notice_fields"),
             label("notice_totals", count=len(exam.questions), points=exam.total_points, minutes=options.duration),
             _where(exam, options.answer_grid),
             label("notice_return"),

@@ -51,6 +51,9 @@ class ExamPlan:
         return self.manifest.options
 
 
+USUAL_TOTALS = (100, 120, 150)  # the 满分 Chinese papers are set to
+
+
 def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> ExamPlan:
     """Check the options against the content and select the questions; raises before anything is rendered."""
     students = read_roster(options.roster) if options.roster is not None else ()
@@ -73,6 +76,13 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     letters = ex.variant_letters(options.variants)
     clashes = clash_of(usable)
     exams = {v: _select(options, usable, clashes, exam_id, v) for v in letters}
+    total = exams[letters[0]].total_points
+    if total not in USUAL_TOTALS:
+        # 96 points is a typo in --parts more often than a choice; the paper prints it plainly either way.
+        warnings.append(
+            f"this paper's 满分 is {total} points, not the usual {', '.join(map(str, USUAL_TOTALS))}; "
+            "check --parts (or --total-points) if that is not what you meant"
+        )
     students = assign_variants(students, letters)
     _check_file_names(options, students)
     roster = options.roster.name if options.roster else ""
