@@ -255,3 +255,29 @@ def test_an_unusual_full_mark_is_said_once_on_the_terminal(tmp_path: Path) -> No
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("满分 is 10 points") == 1
+
+
+def test_seal_fields_are_sized_from_their_content_and_never_wrap(tmp_path: Path) -> None:
+    """19 mm write-in lines were too short for a 10-digit 学号, and 阿依古丽·买买提 wrapped across its rule."""
+    long_name = "阿依古丽·买买提·艾尔肯江"
+    (tmp_path / "class.csv").write_text(f"姓名,学号,班级\n{long_name},2026000123,高一(3)班\n", encoding="utf-8")
+    plan = _plan(
+        tmp_path, parts="choice:10x2,short:4x10", seal_line=True, seal_fields="考场号", roster=tmp_path / "class.csv"
+    )
+    student = plan.students[0]
+    template, css, context, page = document_of(plan, Job("paper", student.variant, student))
+    laid = lay_out_document(template, css, context, page)
+    first = laid.document.pages[0]._page_box
+    blanks = {_text(b): b for b in walk(first) if isinstance(b, boxes.InlineBlockBox) and "seal-blank" in classes(b)}
+    assert set(blanks) == {long_name, "2026000123", "高一(3)班", ""}
+    em = blanks["2026000123"].style["font_size"]
+    assert blanks[""].width >= 5 * em - 0.5  # 考场号: a few handwritten digits
+    assert blanks["2026000123"].width >= 10 * em - 0.5  # ten handwritten digits
+    for text, blank in blanks.items():
+        lines = [b for b in walk(blank) if isinstance(b, boxes.LineBox)]
+        assert len(lines) == (1 if text else 0), text  # never wrapped across its rule
+        for box in walk(blank):
+            if isinstance(box, boxes.TextBox):
+                assert box.position_x + box.width <= blank.position_x + blank.width + 0.5, text
+    value = next(b for b in walk(blanks[long_name]) if "seal-value" in classes(b))
+    assert value.style["font_size"] < em  # the long name is set smaller to fit

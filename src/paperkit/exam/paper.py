@@ -11,7 +11,7 @@ from paperkit.exam.options import ExamOptions, PartSpec
 from paperkit.exam.select import balanced_orders
 from paperkit.labels import label, numeral
 from paperkit.questions.bank import ExamQuestion, Question
-from paperkit.questions.kind import DEFAULT_RULES, Layout, Rules
+from paperkit.questions.kind import DEFAULT_RULES, Layout, Rules, text_width
 from paperkit.questions.registry import KINDS, kind_of
 from paperkit.text.markup import plain_text
 
@@ -331,8 +331,25 @@ def seal_geometry(options: ExamOptions, fields: list[dict[str, str]]) -> dict[st
         "outer_mm": round(max(page.side_margin_mm - SEAL_BAND_MM / 2, 12.0), 3),
         "length_mm": round(page.height_mm - page.top_margin_mm - page.bottom_margin_mm, 3),
         "font_pt": round(page.body_pt * 0.85, 2),
-        "fields": fields,
+        "fields": [{**f, **seal_field_size(f["label"], f["value"])} for f in fields],
     }
+
+
+# The write-in room of a seal field, in em of its type: four handwritten characters of a name, ten digits of a
+# 学号 (handwriting is wider than print), a class; other fields (考场号, 座位号) a few digits.
+SEAL_ROOM_EM = {"field_name": 7.0, "field_number": 10.0, "field_class": 6.0}
+SEAL_OTHER_EM = 5.0
+SEAL_MAX_EM = 11.0  # a printed value wider than this is set smaller, never wrapped across its rule
+SEAL_MIN_SCALE = 0.6
+
+
+def seal_field_size(name: str, value: str) -> dict[str, float]:
+    """A seal field's rule length (em) and its printed value's type scale: sized from its content, never wrapped."""
+    room = next((em for key, em in SEAL_ROOM_EM.items() if label(key) == name), SEAL_OTHER_EM)
+    printed = text_width(value) + 1.0 if value else 0.0  # half an em of air each side
+    width = max(room, min(printed, SEAL_MAX_EM))
+    scale = max(SEAL_MIN_SCALE, min(1.0, SEAL_MAX_EM / printed)) if printed else 1.0
+    return {"width_em": round(width, 2), "scale": round(scale, 3)}
 
 
 def _where(exam: Exam, grid: bool) -> str:
