@@ -281,3 +281,25 @@ def test_seal_fields_are_sized_from_their_content_and_never_wrap(tmp_path: Path)
                 assert box.position_x + box.width <= blank.position_x + blank.width + 0.5, text
     value = next(b for b in walk(blanks[long_name]) if "seal-value" in classes(b))
     assert value.style["font_size"] < em  # the long name is set smaller to fit
+
+
+def test_blanks_sized_to_their_answers_are_the_teachers_choice_and_a_reprint_keeps_it(tmp_path: Path) -> None:
+    import json
+
+    from paperkit.exam.plan import plan_from_manifest
+
+    plan = _plan(tmp_path, parts="fill:5x2,short:9x10", blanks="answer")
+    template, css, context, page = document_of(plan, Job("paper", "A"))
+    laid = lay_out_document(template, css, context, page)
+    widths = {
+        round(b.width, 1)
+        for p in laid.document.pages
+        for b in walk(p._page_box)
+        if isinstance(b, boxes.InlineBlockBox) and "fill-blank" in classes(b)
+    }
+    assert len(widths) > 1  # each its own answer's
+    build_exam(plan)
+    data = json.loads((plan.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert data["blanks"] == "answer"
+    assert plan_from_manifest(plan.out_dir / "manifest.json", SOURCE).options.blanks == "answer"
+    assert _plan(tmp_path, parts="fill:5x2,short:9x10").out_dir != plan.out_dir  # another look, another folder

@@ -182,6 +182,15 @@ def exam(
             show_default=False,
         ),
     ] = None,
+    blanks: Annotated[
+        str | None,
+        typer.Option(
+            "--blanks",
+            metavar="part|answer",
+            help="Fill-in blanks: one length for every blank of a part, so none hints at its answer's length, "
+            "or each sized to its own answer.  [default: part]",
+        ),
+    ] = None,
     from_manifest: Annotated[
         Path | None,
         typer.Option(
@@ -226,6 +235,7 @@ def exam(
         multi_rule=multi_rule,
         answer_sheet=answer_sheet,
         answer_grid=answer_grid,
+        blanks=blanks,
     )
     with reported():
         # Every option and the content are checked (the plan) before a worker process starts (the build).

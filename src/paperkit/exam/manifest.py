@@ -11,6 +11,7 @@ from typing import Any
 from paperkit.content.yamlfile import MAX_INTEGER, MAX_TEXT
 from paperkit.errors import PaperkitError, UsageError
 from paperkit.exam.options import (
+    BLANK_MODES,
     HEADER_FLAGS,
     MAX_COURSE,
     MAX_DURATION,
@@ -93,6 +94,8 @@ def manifest_json(manifest: Manifest, source: str = "") -> str:
         data["multi_rule"] = options.multi_rule
     if options.answer_grid:
         data["answer_grid"] = True
+    if options.blanks != "part":
+        data["blanks"] = options.blanks
     if manifest.answer_sheet:
         data["answer_sheet"] = manifest.answer_sheet
     if source or manifest.source:
@@ -170,6 +173,7 @@ def _manifest(data: dict[str, Any]) -> Manifest:
         multi_rule=data.get("multi_rule", "half"),
         answer_sheet="answer_sheet" in data,
         answer_grid=data.get("answer_grid", False),
+        blanks=data.get("blanks", "part"),
     )
     return Manifest(
         exam_id=data["exam_id"],
@@ -279,6 +283,7 @@ MANIFEST = Record(
         "shuffle_options": Text(16, choices=("variant", "student")),
         "multi_rule": Text(16, choices=MULTI_RULES),
         "answer_grid": Flag(),
+        "blanks": Text(8, choices=BLANK_MODES),
         "answer_sheet": Record(
             {
                 "layouts": Table(VARIANT, LAYOUT, MAX_VARIANTS),

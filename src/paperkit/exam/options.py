@@ -76,6 +76,7 @@ class ExamOptions:
     multi_rule: str = "half"  # how 多选 are scored (printed on the paper, used by every scorer): half or per-option
     answer_sheet: bool = False  # a 答题卡 per student (or a blank one per variant) beside the papers
     answer_grid: bool = False  # a 选择题答题表 (题号/答案 grid) on the paper itself
+    blanks: str = "part"  # fill-in blanks: one length per part, or each sized to its answer ("answer")
 
     @property
     def rules(self) -> Rules:
@@ -99,6 +100,7 @@ HEADER_FLAGS: Mapping[str, str] = {
     "seal_pages": "--seal-pages",
     "seal_fields": "--seal-fields",
     "answer_grid": "--answer-grid",
+    "blanks": "--blanks",
 }
 SELECTION_FLAGS: Mapping[str, str] = {
     "modules": "--modules",
@@ -131,10 +133,12 @@ TEXT_FLAGS: tuple[tuple[str, str, int, str], ...] = (
             ("shuffle_options", "--shuffle-options"),
             ("pool", "--pool"),
             ("multi_rule", "--multi-rule"),
+            ("blanks", "--blanks"),
         )
     ),
 )
 POOLS = ("exam", "practice", "all")  # held back for exams (use: exam), the handbook's items, or both
+BLANK_MODES = ("part", "answer")  # --blanks: one length per part (no hint), or each sized to its answer
 POOL_NAMES: Mapping[str, str] = {"exam": "held back for exams", "practice": "for practice", "all": "in all"}
 
 
@@ -165,6 +169,7 @@ class ExamFlags:
     multi_rule: str | None = None
     answer_sheet: bool | None = None
     answer_grid: bool | None = None
+    blanks: str | None = None
 
     def check_lengths(self) -> None:
         """Every text flag within its length (TEXT_FLAGS), before any is parsed or quoted back."""
@@ -306,6 +311,7 @@ def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
         seal_pages=base.seal_pages if flags.seal_pages is None else parse_seal_pages(flags.seal_pages),
         seal_fields=base.seal_fields if flags.seal_fields is None else parse_seal_fields(flags.seal_fields),
         answer_grid=base.answer_grid if flags.answer_grid is None else flags.answer_grid,
+        blanks=base.blanks if flags.blanks is None else parse_choice("--blanks", flags.blanks, BLANK_MODES),
     )
 
 

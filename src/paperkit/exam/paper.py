@@ -251,14 +251,14 @@ def _common(exam: Exam, options: ExamOptions, title: str, lang: str, student_id:
     }
 
 
-def _parts(exam: Exam, view: str, layout: Layout) -> list[dict[str, Any]]:
+def _parts(exam: Exam, view: str, layout: Layout, alike: bool = True) -> list[dict[str, Any]]:
     """Each part's heading and its questions as their kind's paper or key view shows them."""
     parts = []
     for part in exam.parts:
         values: dict[str, Any] = {
             "heading": part.heading,
             "questions": [
-                getattr(kind_of(q.question.kind), view)(q, replace(layout, part=tuple(part.questions)))
+                getattr(kind_of(q.question.kind), view)(q, replace(layout, part=tuple(part.questions) if alike else ()))
                 for q in part.questions
             ],
             "instruction": "",
@@ -386,7 +386,9 @@ def paper_context(
             _where(exam, options.answer_grid),
             label("notice_return"),
         ],
-        parts=_parts(exam, "paper_view", Layout(options.page.chars_per_line, exam.typed, exam.rules)),
+        parts=_parts(
+            exam, "paper_view", Layout(options.page.chars_per_line, exam.typed, exam.rules), options.blanks == "part"
+        ),
         answer_grid=answer_grid_rows(exam) if options.answer_grid else [],
     )
     return {"doc": doc}
@@ -399,7 +401,7 @@ def key_context(exam: Exam, options: ExamOptions, title: str, lang: str) -> dict
         document_title=f"{plain_text(title)} {label('key_title')}",
         kicker=label("key_kicker"),
         quick=quick_answers(exam, Layout(options.page.chars_per_line, rules=exam.rules)),
-        parts=_parts(exam, "key_view", Layout(options.page.chars_per_line, rules=exam.rules)),
+        parts=_parts(exam, "key_view", Layout(options.page.chars_per_line, rules=exam.rules), options.blanks == "part"),
     )
     return {"doc": doc}
 

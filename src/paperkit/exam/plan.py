@@ -166,6 +166,7 @@ def _printed_choices(options: ExamOptions) -> str:
         "seal_fields",
         "pool",
         "multi_rule",
+        "blanks",
     )
     chosen = {name: getattr(options, name) for name in names if getattr(options, name) != getattr(defaults, name)}
     if options.page.paper != defaults.page.paper:
