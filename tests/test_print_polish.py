@@ -303,3 +303,15 @@ def test_blanks_sized_to_their_answers_are_the_teachers_choice_and_a_reprint_kee
     assert data["blanks"] == "answer"
     assert plan_from_manifest(plan.out_dir / "manifest.json", SOURCE).options.blanks == "answer"
     assert _plan(tmp_path, parts="fill:5x2,short:9x10").out_dir != plan.out_dir  # another look, another folder
+
+
+def test_every_stem_starts_on_the_line_of_its_number(paper: LaidOut) -> None:
+    """A question carried to a new page printed 「25.（10 分）」 alone and its stem below (a right margin on the
+    points label made the engine break there)."""
+    prompts = _blocks(paper, "prompt")
+    carried = {number for number, _ in prompts if number > 1}
+    assert len(carried) >= 3
+    for number, prompt in prompts:
+        first = _lines(prompt)[0]
+        text = "".join(b.text for b in walk(first) if isinstance(b, boxes.TextBox))
+        assert re.sub(r"^\d+\.（\d+\s*分）", "", text).strip(), (number, text)
