@@ -8,9 +8,21 @@ BUILD    := build
 CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
 CODE      := $(shell find src/paperkit -name '*.py') $(wildcard templates/*) $(wildcard fonts/*.otf) $(wildcard fonts/*.ttf)
 
-.PHONY: all setup test test-fast test-unit lint validate bench bench-scan bench-compare bench-parallel previews clean
+.PHONY: all setup install uninstall test test-fast test-unit lint validate bench bench-scan bench-compare bench-parallel previews clean
 
-all: $(BUILD)/.validated $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf
+all: $(BUILD)/.validated $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf install
+
+# `paperkit` on the PATH in every new shell: a link to the venv's command in /usr/local/bin (root) or
+# ~/.local/bin (anyone else); `make uninstall` removes it (only if it is ours).
+BIN_DIR := $(if $(filter 0,$(shell id -u)),/usr/local/bin,$(HOME)/.local/bin)
+install: $(VENV)/.installed
+	@mkdir -p $(BIN_DIR)
+	@ln -sfn $(abspath $(PAPERKIT)) $(BIN_DIR)/paperkit
+	@echo "paperkit: linked $(BIN_DIR)/paperkit -> $(abspath $(PAPERKIT)) ($$($(PAPERKIT) --version))"
+	@case ":$$PATH:" in *":$(BIN_DIR):"*) ;; *) echo "paperkit: $(BIN_DIR) is not on your PATH; add it, e.g. export PATH=\"$(BIN_DIR):\$$PATH\"";; esac
+
+uninstall:
+	@if [ "$$(readlink $(BIN_DIR)/paperkit)" = "$(abspath $(PAPERKIT))" ]; then rm $(BIN_DIR)/paperkit && echo "paperkit: removed $(BIN_DIR)/paperkit"; else echo "paperkit: $(BIN_DIR)/paperkit is not this checkout's link; left alone"; fi
 
 setup: $(VENV)/.installed
 

@@ -67,3 +67,32 @@ def test_usage_errors_print_one_line_through_a_pipe(tmp_path: Path) -> None:
     for _ in range(10):
         done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
         assert (done.returncode, done.stdout, done.stderr) == (2, "", expected)
+
+
+def test_version_names_the_content_format() -> None:
+    from paperkit import __version__
+
+    result = runner.invoke(app, ["--version"])
+    assert (result.exit_code, result.output) == (0, f"paperkit {__version__} (content format 1)\n")
+    shown = runner.invoke(app, ["--help"]).output
+    assert "--install-completion" in shown and "--version" in shown
+
+
+def test_make_install_links_the_command_and_uninstall_removes_only_its_own(tmp_path: Path) -> None:
+    """`paperkit` on the PATH after `make` (issue 34): the link works from anywhere; uninstall takes only ours."""
+    import os
+
+    root = Path(__file__).resolve().parent.parent
+    make = ["make", "-s", "-C", str(root), f"BIN_DIR={tmp_path}"]
+    done = subprocess.run([*make, "install"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    link = tmp_path / "paperkit"
+    assert link.is_symlink() and os.readlink(link) == str(root / ".venv" / "bin" / "paperkit")
+    assert f"linked {link}" in done.stdout
+    version = subprocess.run([str(link), "--version"], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert version.stdout.startswith("paperkit ")
+    assert subprocess.run([*make, "uninstall"], capture_output=True, text=True, check=False).returncode == 0
+    assert not link.exists()
+    link.symlink_to("/bin/true")  # someone else's paperkit
+    out = subprocess.run([*make, "uninstall"], capture_output=True, text=True, check=False).stdout
+    assert link.is_symlink() and "left alone" in out

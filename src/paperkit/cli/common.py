@@ -15,10 +15,35 @@ from paperkit.errors import ContentError, PaperkitError, ScoreSheetError
 app = typer.Typer(
     help="Turn a structured handbook (YAML under source/) into print-ready PDFs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion: Click's own, for bash, zsh, fish
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(given: bool) -> None:
+    if given:
+        from paperkit import __version__
+        from paperkit.content.models import CONTENT_FORMAT
+
+        typer.echo(f"paperkit {__version__} (content format {CONTENT_FORMAT})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and the content format version, then stop.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Turn a structured handbook (YAML under source/) into print-ready PDFs."""
+
 
 SourceOption = Annotated[
     Path,

@@ -112,6 +112,11 @@ class Module:
         return sum(len(s.examples) for s in self.sections)
 
 
+# The content format's version (handbook.yaml and modules/*.yaml, README "Content format"): raised when a field
+# changes meaning or a required one is added, so a teacher's handbook can say which paperkit reads it.
+CONTENT_FORMAT = "1"
+
+
 @dataclass(frozen=True)
 class Handbook:
     """A whole handbook: its front matter and its modules in id order."""
