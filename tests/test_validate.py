@@ -46,6 +46,16 @@ CASES = [
         [f"{M}:10: sections[0].tip: unknown field (did you mean 'tips'?)"],
     ),
     (
+        "unknown field (another format's name)",
+        _module(
+            "    a: 答案一。\n",
+            "    a: 答案一。\n  exercises:\n  - id: 1.1.t1\n    kind: truefalse\n    q: 一个陈述。\n"
+            "    answer: true\n    explanation: 解释。\n",
+        ),
+        HANDBOOK_YAML,
+        [f"{M}:23: sections[0].exercises[0].explanation: unknown field (did you mean 'why'?)"],
+    ),
+    (
         "wrong type: list for text",
         _module("title: 第一模块", "title: [a, b]"),
         HANDBOOK_YAML,

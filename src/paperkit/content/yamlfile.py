@@ -228,8 +228,32 @@ def _describe(node: yaml.Node) -> str:
     return f"text {node.value!r}"
 
 
+# The names other formats and teachers give our fields (an exported bank's `explanation`, a Word bank's 【解析】):
+# spelling alone would never suggest `why` for `explanation`.
+SYNONYMS = {
+    "explanation": "why",
+    "analysis": "why",
+    "rationale": "why",
+    "解析": "why",
+    "question": "q",
+    "stem": "q",
+    "prompt": "q",
+    "题干": "q",
+    "choices": "options",
+    "选项": "options",
+    "key": "answer",
+    "correct": "answer",
+    "答案": "answer",
+    "score": "points",
+    "分值": "points",
+    "level": "difficulty",
+    "难度": "difficulty",
+}
+
+
 def _unknown_field(key: str, allowed: dict[str, Field]) -> str:
-    close = difflib.get_close_matches(key, list(allowed), n=1)
+    meant = SYNONYMS.get(key.strip().lower())
+    close = [meant] if meant in allowed else difflib.get_close_matches(key, list(allowed), n=1)
     hint = f"did you mean '{close[0]}'?" if close else "expected one of: " + ", ".join(allowed)
     return f"unknown field ({hint})"
 
