@@ -56,6 +56,19 @@ CASES = [
         [f"{M}:23: sections[0].exercises[0].explanation: unknown field (did you mean 'why'?)"],
     ),
     (
+        "a duplicated id does not hide the first item's problems",
+        _module(
+            "    a: 答案一。\n",
+            "    a: 答案一。\n  exercises:\n  - id: 1.1.t1\n    kind: truefalse\n    q: 一个陈述。\n    answer: maybe\n"
+            "  - id: 1.1.t1\n    kind: truefalse\n    q: 另一个陈述。\n    answer: true\n    why: 因为。\n",
+        ),
+        HANDBOOK_YAML,
+        [
+            f"{M}:22: sections[0].exercises[0].answer: expected true or false, got 'maybe'",
+            f"{M}:23: sections[0].exercises[1].id: '1.1.t1' is used by {M}:19 too",
+        ],
+    ),
+    (
         "wrong type: list for text",
         _module("title: 第一模块", "title: [a, b]"),
         HANDBOOK_YAML,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from paperkit.content.models import Exercise, Handbook
 from paperkit.content.validate import located
 from paperkit.errors import Problem
+from paperkit.questions.kind import Item
 from paperkit.questions.registry import as_item, check_item
 
 
@@ -12,13 +13,14 @@ def check_items(handbook: Handbook) -> list[Problem]:
     """Every item against its kind, and `follows` chains: known ids of the module, one kind, no cycles."""
     problems: list[Problem] = []
     for module in handbook.modules:
-        items = {
-            item.id: item
-            for section in module.sections
-            for item in (*(as_item(e) for e in section.examples), *section.exercises)
-        }
+        every = [item for section in module.sections for item in (*map(as_item, section.examples), *section.exercises)]
+        # By id for `follows` (the first of a duplicated id: the duplicate is check_ids' problem). Every item is
+        # checked, though: keyed by id alone, a duplicated id hid the first item's own problems.
+        items: dict[str, Item] = {}
+        for item in every:
+            items.setdefault(item.id, item)
         followed: dict[str, str] = {}
-        for item in items.values():
+        for item in every:
             problems.extend(located(item.origin, name, message) for name, message in check_item(item))
             if not item.follows:
                 continue
