@@ -315,3 +315,14 @@ def test_every_stem_starts_on_the_line_of_its_number(paper: LaidOut) -> None:
         first = _lines(prompt)[0]
         text = "".join(b.text for b in walk(first) if isinstance(b, boxes.TextBox))
         assert re.sub(r"^\d+\.（\d+\s*分）", "", text).strip(), (number, text)
+
+
+def test_a_key_never_offers_the_answer_itself_as_an_alternative() -> None:
+    """「128（也可答：128）」: `[[128|$128$]]` reads the same twice; the key prints only what differs."""
+    from paperkit.content.models import Exercise
+    from paperkit.questions.bank import ExamQuestion, Question
+    from paperkit.questions.registry import kind_of
+
+    item = Exercise(id="2.1.f1", kind="fill", q="方差为 [[128|$128$]]，结果为 [[(1,1,1,1)|(1, 1, 1, 1)|全为 1|全为1]]。")
+    view = kind_of("fill").key_view(ExamQuestion(1, 2, Question(item.id, 2, "2.1", "节", item)), Layout(45))
+    assert [b["accepted"] for b in view["blanks"]] == [[], ["全为 1"]]

@@ -190,11 +190,24 @@ def _key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
         {
             "label": label("blank_number", number=n) + "：" if len(found) > 1 else label("reference_answer"),
             "answer": answers[0],
-            "accepted": list(answers[1:]),
+            "accepted": _shown_alternatives(answers),
         }
         for n, answers in enumerate(found, start=1)
     ]
     return view
+
+
+def _shown_alternatives(answers: tuple[str, ...]) -> list[str]:
+    """The alternatives a key prints: not one that reads as the answer itself (`[[128|$128$]]` printed
+    「128（也可答：128）」), nor one twice."""
+    seen = {re.sub(r"\s+", "", plain_text(answers[0]))}
+    shown = []
+    for alternative in answers[1:]:
+        looks = re.sub(r"\s+", "", plain_text(alternative))
+        if looks not in seen:
+            seen.add(looks)
+            shown.append(alternative)
+    return shown
 
 
 # -- answers and scoring -----------------------------------------------------------------------------------
