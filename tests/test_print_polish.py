@@ -323,6 +323,7 @@ def test_a_key_never_offers_the_answer_itself_as_an_alternative() -> None:
     from paperkit.questions.bank import ExamQuestion, Question
     from paperkit.questions.registry import kind_of
 
-    item = Exercise(id="2.1.f1", kind="fill", q="方差为 [[128|$128$]]，结果为 [[(1,1,1,1)|(1, 1, 1, 1)|全为 1|全为1]]。")
+    text = "方差为 [[128|$128$]]，结果为 [[(1,1,1,1)|(1, 1, 1, 1)|全为 1|全为1]]。"
+    item = Exercise(id="2.1.f1", kind="fill", q=text)
     view = kind_of("fill").key_view(ExamQuestion(1, 2, Question(item.id, 2, "2.1", "节", item)), Layout(45))
     assert [b["accepted"] for b in view["blanks"]] == [[], ["全为 1"]]
