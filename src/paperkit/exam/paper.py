@@ -255,12 +255,10 @@ def _parts(exam: Exam, view: str, layout: Layout, alike: bool = True) -> list[di
     """Each part's heading and its questions as their kind's paper or key view shows them."""
     parts = []
     for part in exam.parts:
+        within = replace(layout, part=tuple(part.questions) if alike else ())  # what a kind may size alike
         values: dict[str, Any] = {
             "heading": part.heading,
-            "questions": [
-                getattr(kind_of(q.question.kind), view)(q, replace(layout, part=tuple(part.questions) if alike else ()))
-                for q in part.questions
-            ],
+            "questions": [getattr(kind_of(q.question.kind), view)(q, within) for q in part.questions],
             "instruction": "",
             "table": [],
             "rule": "",

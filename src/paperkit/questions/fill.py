@@ -161,7 +161,8 @@ def prints_nothing(answer: str) -> bool:
 def _paper(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
     # Every blank of a part is one length: sized each to its answer, a short line said 「a short word」 and a long
     # one 「a sentence」. The length is what the longest answer of the part needs in handwriting (twice its
-    # printed width), between 6 em and half a line; alone (the handbook's 练习, a key) each is sized to its own.
+    # printed width), between 6 em and half a line. Without a part (the handbook's 练习, `--blanks answer`) each
+    # is sized to its own answer.
     alike = [a for other in layout.part if other.question.kind == FILL.name for a in blanks(other.question.item.q)]
     width = _blank_em(alike, layout.chars_per_line) if alike else None
     segments = [
