@@ -140,6 +140,8 @@ RENDER_TESTS = {
     "test_harden_output.py::test_a_reprint_replaces_the_folder_its_manifest_came_from_byte_for_byte",
     "test_marking.py::test_a_class_of_45_from_sheet_to_report",
     "test_markup.py::test_the_paragraph_end_rule_reads_only_the_text_after_the_last_tag",
+    "test_optional_parts.py::test_the_paper_says_how_each_part_counts",
+    "test_optional_parts.py::test_the_engine_totals_the_best_choice_and_leaves_the_bonus_out",
     "test_practice.py::test_a_paper_per_student_and_one_print_file",
 }
 

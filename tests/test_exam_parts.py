@@ -55,7 +55,8 @@ def test_parts_are_parsed_in_paper_order() -> None:
         (
             {"parts": "choice:10"},
             "--parts choice:10: 'choice:10' is not kind:COUNTxPOINTS; write e.g. "
-            "choice:10x2,short:4x10 (kinds: choice, multi, truefalse, fill, short)",
+            "choice:10x2,short:4x10 (kinds: choice, multi, truefalse, fill, short; a 选做题 short:2x10:choose1, "
+            "a 附加题 short:1x10:bonus)",
         ),
         (
             {"parts": "essay:2x5"},
@@ -300,7 +301,7 @@ def test_follows_chains_are_drawn_whole_and_in_order(seed: int) -> None:
             start = chosen.index("1.1.c2")
             assert chosen[start : start + 3] == ["1.1.c2", "1.1.c3", "1.1.c4"]
         by_id = {q.id: q for q in bank[1]}
-        again = sel.reorder(chosen, by_id, seed, "B")
+        again = sel.reorder(chosen, by_id, seed, "B", [len(chosen)])
         assert sorted(again) == sorted(chosen)
         if "1.1.c2" in again:
             start = again.index("1.1.c2")

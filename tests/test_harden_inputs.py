@@ -306,7 +306,7 @@ def test_a_hand_edited_manifest_is_one_line_from_every_command(
             _text('"total_points": 26', '"total_points": 26.0'),
             "total_points: expected a whole number from 1 to 1000, got 26.0",
         ),
-        (_text('"total_points": 26', '"total_points": 27'), "papers.A.points: add up to 26, but total_points is 27"),
+        (_text('"total_points": 26', '"total_points": 27'), "parts: add up to a 满分 of 26, but total_points is 27"),
         (
             _text('"seed": 7', '"seed": -Infinity'),
             "seed: expected a whole number from 0 to 999999999999999999, got -Infinity",

@@ -53,6 +53,9 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "sheet_total": "总分（{points}分）",
         "sheet_part": "{numeral}、{name}",
         "sheet_part_total": "{numeral}（{points}分）",
+        "sheet_part_choose": "{numeral}、选做题（{name}）",
+        "sheet_part_bonus": "{numeral}、附加题（{name}）",
+        "sheet_part_total_bonus": "{numeral}（附加 {points}分）",
         "sheet_objective": "客观（{points}分）",
         "sheet_subjective": "主观（{points}分）",
         "sheet_subtotals": "小计",
@@ -229,6 +232,20 @@ LABELS: Mapping[str, str] = MappingProxyType(
         # part headings: 「一、简答题（共 10 小题，每小题 10 分，共 100 分）」
         "part_heading": "{numeral}、{name}（共 {count} 小题，{each}，共 {total} 分）",
         "part_heading_blueprint": "{numeral}、{name}（本大题共 {count} 小题，每小题 {points} 分，共 {total} 分）",
+        "part_heading_choose": (
+            "{numeral}、选做题：{name}（本大题共 {count} 小题，任选 {choose} 小题作答，"
+            "每小题 {points} 分，共 {counted} 分）"
+        ),
+        "part_heading_bonus": (
+            "{numeral}、附加题：{name}（本大题共 {count} 小题，每小题 {points} 分，共 {total} 分，不计入总分）"
+        ),
+        "instruction_choose": "请任选 {choose} 题作答，并在题号前打 √；如果多做，则按所做的前 {choose} 题计分。",
+        "instruction_choose_one": "请任选一题作答，并在题号前打 √；如果多做，则按所做的第一题计分。",
+        "instruction_bonus": "本大题为附加题，得分不计入总分；请先完成前面各题。",
+        "notice_totals_bonus": (
+            "本试卷共 {count} 小题，满分 {points} 分（另有附加题 {bonus} 分，不计入总分），考试时长 {minutes} 分钟。"
+        ),
+        "score_bonus": "{numeral}（附加）",
         "each_same": "每小题 {points} 分",
         "each_one": "第 {first} 题 {points} 分",
         "each_run": "第 {first}–{last} 题每小题 {points} 分",

@@ -101,13 +101,16 @@ def exam(
             "--parts",
             "KIND:NxP,…",
             "Typed parts, count × points each, e.g. choice:10x2,truefalse:5x2,fill:5x2,short:4x10 "
-            "(the kinds are the columns of `paperkit list`).",
+            "(the kinds are the columns of `paperkit list`); short:2x10:choose1 is a 选做题 (answer one of two), "
+            "short:1x10:bonus a 附加题 (not in the 满分).",
         ),
     ] = None,
     blueprint: Annotated[
         Path | None,
         typer.Option(
-            "--blueprint", metavar="FILE.yaml", help="The parts from a blueprint file (parts: kind, count, points)."
+            "--blueprint",
+            metavar="FILE.yaml",
+            help="The parts from a blueprint file (parts: kind, count, points; choose: 1 or bonus: true).",
         ),
     ] = None,
     same_questions: Annotated[

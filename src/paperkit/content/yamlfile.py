@@ -34,7 +34,7 @@ _PLAIN_TAGS = {
 
 @dataclass(frozen=True)
 class Field:
-    """One allowed key of a mapping: its kind (text, int, texts, records) and whether it is required."""
+    """One allowed key of a mapping: its kind (text, int, flag, texts, records) and whether it is required."""
 
     name: str
     kind: str
@@ -104,6 +104,8 @@ class FileReader:
             return self.text(node, path, required=True)
         if spec.kind == "int":
             return self.integer(node, path)
+        if spec.kind == "flag":
+            return self.flag(node, path)
         items = self.sequence(node, path, required=spec.required)
         if items is None:
             return None
@@ -153,6 +155,14 @@ class FileReader:
             return int(value)
         shown = repr(value[:40]) if value is not None else _describe(node)
         self.problem(node, path, f"expected a whole number, got {shown}")
+        return None
+
+    def flag(self, node: yaml.Node, path: str) -> bool | None:
+        """A yes/no value: YAML's true/false (yes/no)."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
+            return node.value.lower() in ("true", "yes", "on", "y")
+        shown = repr(node.value[:40]) if isinstance(node, yaml.ScalarNode) else _describe(node)
+        self.problem(node, path, f"expected true or false, got {shown}")
         return None
 
     def sequence(self, node: yaml.Node, path: str, required: bool) -> list[yaml.Node] | None:

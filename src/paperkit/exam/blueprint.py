@@ -1,58 +1,58 @@
-"""A paper blueprint file (`--blueprint midterm.yaml`): its parts, each a kind with a count and points."""
+"""A paper blueprint file (`--blueprint midterm.yaml`): its parts, each a kind with a count and points, and
+optionally a 选做题 (`choose: 1`, answer one of them) or a 附加题 (`bonus: true`, outside the 满分)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from paperkit.content.models import Origin
 from paperkit.content.yamlfile import Field, FileReader, display_path, parse_yaml_file
 from paperkit.errors import ContentError, Problem
+from paperkit.exam.options import PartSpec, in_paper_order
 from paperkit.questions.registry import KINDS
 
-BLUEPRINT_PART_FIELDS = (Field("kind", "text"), Field("count", "int"), Field("points", "int"))
+BLUEPRINT_PART_FIELDS = (
+    Field("kind", "text"),
+    Field("count", "int"),
+    Field("points", "int"),
+    Field("choose", "int", required=False),
+    Field("bonus", "flag", required=False),
+)
 BLUEPRINT_FIELDS = (Field("parts", "records", record=BLUEPRINT_PART_FIELDS),)
 
 
-def read_blueprint(path: Path) -> list[tuple[str, int, int]]:
-    """A paper blueprint (`parts:` with kind, count and points each) in the kinds' order; ContentError if bad."""
+def read_blueprint(path: Path) -> tuple[PartSpec, ...]:
+    """A paper blueprint (`parts:` with kind, count and points each) in paper order; ContentError if bad."""
     shown = display_path(path)
     problems: list[Problem] = []
     if not path.is_file():
         raise ContentError([Problem(shown, 0, "", "no such file; give a blueprint YAML with a parts: list")], shown)
     root = parse_yaml_file(path, problems)
     result = FileReader(shown, problems).mapping(root, "", BLUEPRINT_FIELDS) if root is not None else None
-    parts: dict[str, tuple[str, int, int]] = {}
+    parts: dict[tuple[str, str], PartSpec] = {}
+
+    def problem(origin: Origin, name: str, message: str) -> None:
+        problems.append(Problem(shown, origin.line_of(name), origin.field_path(name), message))
+
     for values, origin in result[0].get("parts", []) if result else []:
         kind, count, points = values.get("kind"), values.get("count"), values.get("points")
+        choose, bonus = values.get("choose"), values.get("bonus", False)
+        role = "bonus" if bonus else "choose" if choose is not None else ""
         if kind is not None and kind not in KINDS:
-            problems.append(
-                Problem(
-                    shown,
-                    origin.line_of("kind"),
-                    origin.field_path("kind"),
-                    f"unknown kind '{kind}'; expected one of {', '.join(KINDS)}",
-                )
-            )
-        elif kind in parts:
-            problems.append(
-                Problem(
-                    shown,
-                    origin.line_of("kind"),
-                    origin.field_path("kind"),
-                    f"{kind} is listed twice; give each kind once",
-                )
-            )
+            problem(origin, "kind", f"unknown kind '{kind}'; expected one of {', '.join(KINDS)}")
+        elif (kind, role) in parts:
+            problem(origin, "kind", f"{kind}{' (' + role + ')' if role else ''} is listed twice; give it once")
         for name, value in (("count", count), ("points", points)):
             if value is not None and value < 1:
-                problems.append(
-                    Problem(
-                        shown,
-                        origin.line_of(name),
-                        origin.field_path(name),
-                        f"expected a whole number ≥ 1, got {value}",
-                    )
-                )
+                problem(origin, name, f"expected a whole number ≥ 1, got {value}")
+        if bonus and choose is not None:
+            problem(origin, "choose", "a part is a 选做题 (choose) or a 附加题 (bonus), not both")
+        elif choose is not None and count and not 0 < choose < count:
+            problem(origin, "choose", f"expected a whole number from 1 to {count - 1} (fewer than the part's count)")
         if kind in KINDS and count and points:
-            parts.setdefault(kind, (kind, count, points))
+            parts.setdefault((kind, role), PartSpec(kind, count, points, role, choose or 0))
+    if parts and not any(p.counted for p in parts.values()):
+        problems.append(Problem(shown, 0, "parts", "every part is a 附加题 (bonus); a paper needs a counted part"))
     if problems:
         raise ContentError(problems, shown)
-    return [parts[kind] for kind in KINDS if kind in parts]
+    return in_paper_order(parts.values())

@@ -19,6 +19,7 @@ from paperkit.exam.options import (
     MAX_SEED,
     MAX_TOTAL_POINTS,
     MAX_VARIANTS,
+    PART_ROLES,
     POOLS,
     ExamOptions,
     PartSpec,
@@ -87,7 +88,7 @@ def manifest_json(manifest: Manifest, source: str = "") -> str:
         data["seal_pages"] = options.seal_pages
         data["seal_fields"] = list(options.seal_fields)
     if options.parts:  # only blueprint exams carry these, so older manifests stay byte for byte the same
-        data["parts"] = [{"kind": p.kind, "count": p.count, "points": p.points} for p in options.parts]
+        data["parts"] = [_part_record(p) for p in options.parts]
         data["same_questions"] = options.same_questions
         data["exclude"] = [str(path) for path in options.exclude]
         data["shuffle_options"] = options.shuffle
@@ -164,7 +165,10 @@ def _manifest(data: dict[str, Any]) -> Manifest:
         seal_line=data["seal_line"],
         seal_pages=data.get("seal_pages", "all"),
         seal_fields=tuple(data.get("seal_fields", [])),
-        parts=tuple(PartSpec(p["kind"], p["count"], p["points"]) for p in data.get("parts", [])),
+        parts=tuple(
+            PartSpec(p["kind"], p["count"], p["points"], p.get("role", ""), p.get("choose", 0))
+            for p in data.get("parts", [])
+        ),
         same_questions=data.get("same_questions", False),
         exclude=tuple(Path(x) for x in data.get("exclude", [])),
         shuffle=data.get("shuffle_options", "variant"),
@@ -275,8 +279,11 @@ MANIFEST = Record(
         "seal_pages": Text(8, choices=("all", "first")),
         "seal_fields": Items(Text(6, 1), 4),
         "parts": Items(
-            Record({"kind": Text(32, choices=tuple(KINDS)), "count": Whole(1, MAX_QUESTIONS), "points": POINTS}),
-            len(KINDS),
+            Record(
+                {"kind": Text(32, choices=tuple(KINDS)), "count": Whole(1, MAX_QUESTIONS), "points": POINTS},
+                {"role": Text(8, choices=PART_ROLES[1:]), "choose": Whole(1, MAX_QUESTIONS)},
+            ),
+            len(KINDS) * len(PART_ROLES),
         ),
         "same_questions": Flag(),
         "exclude": Items(Text(MAX_PATH, 1), 1000),
@@ -359,18 +366,26 @@ def _check_agreement(data: dict[str, Any]) -> None:
             f"variants: expected {', '.join(papers)} (the papers' letters), got {', '.join(data['variants'])}"
         )
     parts = data.get("parts", [])
-    kinds = [part["kind"] for part in parts]
+    kinds = [(part["kind"], part.get("role", "")) for part in parts]
     for index, kind in enumerate(kinds):
         if kind in kinds[:index]:
-            raise UsageError(f"parts[{index}].kind: {kind} is listed twice")
+            raise UsageError(f"parts[{index}].kind: {kind[0]} {kind[1]} is listed twice".replace("  ", " "))
+        role, choose = parts[index].get("role", ""), parts[index].get("choose", 0)
+        if (role == "choose") != bool(choose) or choose >= parts[index]["count"]:
+            raise UsageError(f"parts[{index}].choose: a 选做题 (role choose) answers from 1 to count − 1 of its items")
     if parts and sum(p["count"] for p in parts) != count:
         raise UsageError(f"parts: {sum(p['count'] for p in parts)} questions in all, but count is {count}")
     part_points = [part["points"] for part in parts for _ in range(part["count"])]
+    if parts:  # a 选做题 counts the points of the items a student answers, a 附加题 none
+        specs = [PartSpec(p["kind"], p["count"], p["points"], p.get("role", ""), p.get("choose", 0)) for p in parts]
+        counted = sum(spec.counted for spec in specs)
+        if counted != total:
+            raise UsageError(f"parts: add up to a 满分 of {counted}, but total_points is {total}")
     for variant, paper in papers.items():
         where = f"papers.{variant}"
         if len(paper["questions"]) != count:
             raise UsageError(f"{where}.questions: expected {count} questions (count), got {len(paper['questions'])}")
-        if sum(paper["points"]) != total:
+        if not parts and sum(paper["points"]) != total:
             raise UsageError(f"{where}.points: add up to {sum(paper['points'])}, but total_points is {total}")
         for index, (points, expected) in enumerate(zip(paper["points"], part_points, strict=False)):
             if points != expected:
@@ -399,3 +414,13 @@ def _check_orders(orders: dict[str, str], questions: list[str], where: str, vari
             raise UsageError(f"{where}.{question}: expected {ORDER.what}, got {order!r}")
         if question not in questions:
             raise UsageError(f"{where}.{question}: not a question of paper {variant}")
+
+
+def _part_record(part: PartSpec) -> dict[str, Any]:
+    """A part as the manifest records it; a 选做题 or 附加题 adds its role, so other manifests stay the same."""
+    record: dict[str, Any] = {"kind": part.kind, "count": part.count, "points": part.points}
+    if part.role:
+        record["role"] = part.role
+    if part.role == "choose":
+        record["choose"] = part.choose
+    return record

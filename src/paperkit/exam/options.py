@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -38,16 +38,33 @@ MAX_SEED = 10**18 - 1  # a seed names the exam's folder: up to 18 digits keep ev
 
 @dataclass(frozen=True)
 class PartSpec:
-    """One part (大题) of a blueprint: its kind, how many items, and the points of each."""
+    """One part (大题) of a blueprint: its kind, how many items, the points of each, and how it counts: every
+    item (the usual part), the best `choose` of them (选做题, 任选其一), or none (附加题, outside the 满分)."""
 
     kind: str
     count: int
     points: int
+    role: str = ""  # "" counted, "choose" (answer `choose` of `count`), "bonus" (附加题: not in the 满分)
+    choose: int = 0  # with role "choose": how many items a student answers
 
     @property
     def text(self) -> str:
-        """The short form, `choice:10x2`."""
-        return f"{self.kind}:{self.count}x{self.points}"
+        """The short form, `choice:10x2` (`short:2x10:choose1`, `short:1x10:bonus`)."""
+        suffix = {"": "", "bonus": ":bonus", "choose": f":choose{self.choose}"}[self.role]
+        return f"{self.kind}:{self.count}x{self.points}{suffix}"
+
+    @property
+    def counted(self) -> int:
+        """The points this part adds to the 满分."""
+        return {"": self.count, "choose": self.choose, "bonus": 0}[self.role] * self.points
+
+    @property
+    def rank(self) -> int:
+        """Where the part's role puts it: counted parts first, then 选做题, then 附加题 (as papers print them)."""
+        return PART_ROLES.index(self.role)
+
+
+PART_ROLES = ("", "choose", "bonus")
 
 
 @dataclass(frozen=True)
@@ -196,7 +213,7 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
     if parts and flags.total_points is not None:
         raise UsageError(
             f"--total-points {quoted(flags.total_points)}: the parts set the points "
-            f"({sum(p.count * p.points for p in parts)} in all); leave --total-points out"
+            f"({sum(p.counted for p in parts)} in all); leave --total-points out"
         )
     if flags.same_questions and not parts:
         raise UsageError("--same-questions shuffles typed parts; give --parts or --blueprint too")
@@ -231,24 +248,21 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
         answer_sheet=bool(flags.answer_sheet),
     )
     if parts:
-        selection = replace(
-            selection,
-            count=sum(p.count for p in parts),
-            total_points=sum(p.count * p.points for p in parts),
-        )
+        selection = replace(selection, count=sum(p.count for p in parts), total_points=sum(p.counted for p in parts))
     return _with_header(flags, selection)
 
 
-_PART = re.compile(r"([a-z]+):(\d+)[x×*](\d+)")
+_PART = re.compile(r"([a-z]+):(\d+)[x×*](\d+)(?::(bonus|choose(\d{1,3})))?")
 _PART_RANGE = f"a part has 1 to {MAX_QUESTIONS} questions of 1 to {MAX_TOTAL_POINTS} points each, like choice:10x2"
 
 
 def parse_parts(text: str) -> tuple[PartSpec, ...]:
-    """`choice:10x2,short:4x10` into part specs in the registry's (the conventional) order."""
+    """`choice:10x2,short:4x10` into part specs in paper order: the registry's (the conventional) order of
+    kinds, then 选做题 (`short:2x10:choose1`), then 附加题 (`short:1x10:bonus`)."""
     from paperkit.questions.registry import KINDS
 
     kinds = ", ".join(KINDS)
-    specs: dict[str, PartSpec] = {}
+    specs: dict[tuple[str, str], PartSpec] = {}
     shown = quoted(text)
     if len(text) > MAX_OPTION_TEXT:
         raise UsageError(f"--parts {shown}: {_PART_RANGE}")
@@ -257,13 +271,15 @@ def parse_parts(text: str) -> tuple[PartSpec, ...]:
         if match is None:
             raise UsageError(
                 f"--parts {shown}: '{quoted(item)}' is not kind:COUNTxPOINTS; write e.g. choice:10x2,short:4x10 "
-                f"(kinds: {kinds})"
+                f"(kinds: {kinds}; a 选做题 short:2x10:choose1, a 附加题 short:1x10:bonus)"
             )
-        kind, count_text, points_text = match.groups()
+        kind, count_text, points_text, role_text, choose_text = match.groups()
         if kind not in KINDS:
             raise UsageError(f"--parts {shown}: unknown kind '{kind}'; kinds are {kinds}")
-        if kind in specs:
-            raise UsageError(f"--parts {shown}: {kind} is listed twice; give each kind once")
+        role = "choose" if choose_text is not None else role_text or ""
+        if (kind, role) in specs:
+            again = f"{kind}:{role} is listed twice; give it once" if role else f"{kind} is listed twice"
+            raise UsageError(f"--parts {shown}: {again}" + ("" if role else "; give each kind once"))
         # Measured before int(), which refuses 4,300 digits.
         if len(count_text) > MAX_DIGITS or len(points_text) > MAX_DIGITS:
             raise UsageError(f"--parts {shown}: {_PART_RANGE}")
@@ -272,8 +288,21 @@ def parse_parts(text: str) -> tuple[PartSpec, ...]:
             raise UsageError(f"--parts {shown}: '{item}' needs at least one question of at least one point")
         if count > MAX_QUESTIONS or points > MAX_TOTAL_POINTS:
             raise UsageError(f"--parts {shown}: {_PART_RANGE}")
-        specs[kind] = PartSpec(kind, count, points)
-    return tuple(specs[kind] for kind in KINDS if kind in specs)
+        choose = int(choose_text) if choose_text is not None else 0
+        if role == "choose" and not 0 < choose < count:
+            raise UsageError(
+                f"--parts {shown}: '{item}' lets a student answer {choose} of {count} items; "
+                f"a 选做题 answers fewer than it offers, like {kind}:2x{points}:choose1"
+            )
+        specs[(kind, role)] = PartSpec(kind, count, points, role, choose)
+    return in_paper_order(specs.values())
+
+
+def in_paper_order(parts: Iterable[PartSpec]) -> tuple[PartSpec, ...]:
+    """Parts as a paper prints them: counted parts in the registry's order of kinds, then 选做题, then 附加题."""
+    from paperkit.questions.registry import KINDS
+
+    return tuple(sorted(parts, key=lambda p: (p.rank, list(KINDS).index(p.kind))))
 
 
 def _parts(flags: ExamFlags) -> tuple[PartSpec, ...]:
@@ -284,10 +313,12 @@ def _parts(flags: ExamFlags) -> tuple[PartSpec, ...]:
     elif flags.blueprint is not None:
         from paperkit.exam.blueprint import read_blueprint
 
-        parts = tuple(PartSpec(kind, count, points) for kind, count, points in read_blueprint(flags.blueprint))
+        parts = read_blueprint(flags.blueprint)
         given = f"--blueprint {flags.blueprint}"
     else:
         return ()
+    if not any(p.counted for p in parts):
+        raise UsageError(f"{given}: every part is a 附加题 (bonus); a paper needs at least one counted part")
     questions, points = sum(p.count for p in parts), sum(p.count * p.points for p in parts)
     if questions > MAX_QUESTIONS:
         raise UsageError(f"{given}: {questions} questions in all; a paper holds at most {MAX_QUESTIONS}")
@@ -352,13 +383,15 @@ def check_against_bank(
             noun = "module" if len(unknown) == 1 else "modules"
             valid = _module_range(list(pools))
             raise UsageError(f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {valid}")
-        for spec in options.parts:
-            held = {m: kind_pools.get(spec.kind, {}).get(m, 0) for m in options.modules}
-            if sum(held.values()) < spec.count:
+        for kind in dict.fromkeys(p.kind for p in options.parts):  # a kind's parts (counted, 选做, 附加) share its pool
+            specs = [p for p in options.parts if p.kind == kind]
+            held = {m: kind_pools.get(kind, {}).get(m, 0) for m in options.modules}
+            if sum(held.values()) < sum(p.count for p in specs):
                 per_module = ", ".join(f"{m}: {n}" for m, n in held.items())
                 after = " left after --exclude" if options.exclude else ""
+                asked = ",".join(p.text for p in specs)
                 raise UsageError(
-                    f"--parts {spec.text}: modules {shown} hold {sum(held.values())} {spec.kind} items "
+                    f"--parts {asked}: modules {shown} hold {sum(held.values())} {kind} items "
                     f"{POOL_NAMES[options.pool]}{after} ({per_module}); ask for fewer, add modules"
                     + (" or draw from --pool all" if options.pool != "all" else "")
                 )

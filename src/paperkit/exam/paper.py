@@ -27,6 +27,7 @@ class ExamPart:
     questions: tuple[ExamQuestion, ...]
     kind: str = ""
     instruction: str = ""
+    role: str = ""  # a blueprint's 选做题 ("choose") or 附加题 ("bonus"); "" for a counted part
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class Exam:
     def questions(self) -> tuple[ExamQuestion, ...]:
         """Every question in paper order."""
         return tuple(q for part in self.parts for q in part.questions)
+
+    @property
+    def bonus_points(self) -> int:
+        """The points of its 附加题, outside the 满分 (0 without one)."""
+        return sum(q.points for part in self.parts if part.role == "bonus" for q in part.questions)
 
 
 # -- naming ------------------------------------------------------------------------------------
@@ -137,26 +143,33 @@ def make_typed_exam(
     seed: int,
     rules: Rules = DEFAULT_RULES,
 ) -> Exam:
-    """A blueprint paper: one part per kind in paper order, numbered through, each item the part's points; each
-    part's instruction says how it is scored where the rules matter (多选)."""
+    """A blueprint paper: its parts in paper order (`question_ids` holds each part's items in turn), numbered
+    through, each item the part's points; each part's instruction says how it is scored where the rules matter
+    (多选), and a 选做题 or 附加题 says how it counts."""
     by_id = {q.id: q for pool in bank.values() for q in pool}
     exam_parts: list[ExamPart] = []
     number = 1
     for spec in parts:
-        group = [by_id[qid] for qid in question_ids if by_id[qid].kind == spec.kind]
+        group = [by_id[qid] for qid in question_ids[number - 1 : number - 1 + spec.count]]
         questions = tuple(ExamQuestion(number + i, spec.points, q, orders.get(q.id, ())) for i, q in enumerate(group))
+        kind = kind_of(spec.kind)
         heading = label(
-            "part_heading_blueprint",
+            f"part_heading_{spec.role or 'blueprint'}",
             numeral=numeral(len(exam_parts)),
-            name=kind_of(spec.kind).part_name,
+            name=kind.part_name,
             count=len(group),
             points=spec.points,
             total=spec.points * len(group),
+            choose=spec.choose,
+            counted=spec.counted,
         )
-        kind = kind_of(spec.kind)
-        exam_parts.append(ExamPart(heading, questions, spec.kind, kind.instruction + kind.rule_label(rules)))
+        instruction = kind.instruction + kind.rule_label(rules)
+        if spec.role:
+            role = "choose_one" if spec.role == "choose" and spec.choose == 1 else spec.role
+            instruction = label(f"instruction_{role}", choose=spec.choose) + instruction
+        exam_parts.append(ExamPart(heading, questions, spec.kind, instruction, spec.role))
         number += len(group)
-    total = sum(q.points for part in exam_parts for q in part.questions)
+    total = sum(spec.counted for spec in parts)
     return Exam(exam_id, variant, seed, tuple(modules), total, tuple(exam_parts), typed=True, rules=rules)
 
 
@@ -304,8 +317,11 @@ def quick_answers(exam: Exam, layout: Layout) -> list[str]:
 
 
 def part_score_rows(exam: Exam) -> list[list[str]]:
-    """The score table of a blueprint paper: one column per part (一 二 三 …) and 总分."""
-    return [[numeral(i) for i in range(len(exam.parts))] + [label("score_total")]]
+    """The score table of a blueprint paper: one column per part (一 二 三 …) and 总分; a 附加题 after 总分, as it is
+    not part of it."""
+    counted = [numeral(i) for i, part in enumerate(exam.parts) if part.role != "bonus"]
+    bonus = [label("score_bonus", numeral=numeral(i)) for i, part in enumerate(exam.parts) if part.role == "bonus"]
+    return [[*counted, label("score_total"), *bonus]]
 
 
 SEAL_BAND_MM = 16.0
@@ -380,7 +396,13 @@ def paper_context(
         graders=exam.typed,
         instructions=[
             label("notice_fields_printed") if name else label("notice_fields"),
-            label("notice_totals", count=len(exam.questions), points=exam.total_points, minutes=options.duration),
+            label(
+                "notice_totals_bonus" if exam.bonus_points else "notice_totals",
+                count=len(exam.questions),
+                points=exam.total_points,
+                bonus=exam.bonus_points,
+                minutes=options.duration,
+            ),
             _where(exam, options.answer_grid),
             label("notice_return"),
         ],

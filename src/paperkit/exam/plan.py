@@ -257,7 +257,7 @@ def _select(
     spread = _balance(by_id)
     if options.same_questions:
         chosen = sel.select_parts(by_kind, options.parts, options.seed, "A", paper, spread)
-        ids = sel.reorder(chosen, by_id, options.seed, variant)
+        ids = sel.reorder(chosen, by_id, options.seed, variant, [p.count for p in options.parts])
     else:
         ids = sel.select_parts(by_kind, options.parts, options.seed, variant, paper, spread)
     orders = sel.balanced_orders([by_id[qid].item for qid in ids], options.seed, variant)

@@ -16,7 +16,6 @@ from paperkit.errors import UsageError
 from paperkit.exam.options import PartSpec
 from paperkit.questions.bank import Question
 from paperkit.questions.kind import LETTERS
-from paperkit.questions.registry import KINDS
 
 
 def sort_key(seed: int, variant: str, question_id: str) -> str:
@@ -190,19 +189,24 @@ def select_parts(
     chosen: list[str] = []
     for spec in parts:
         spread = (balance or {}).get(spec.kind)
-        chosen.extend(
-            select_units(pools[spec.kind], spec.count, seed, variant, paper, spread, what=f"--parts {spec.text}")
-        )
+        # A kind's 选做题 or 附加题 draws from what its counted part left.
+        left = {m: [u for u in pool if not set(u) & set(paper.taken)] for m, pool in pools[spec.kind].items()}
+        chosen.extend(select_units(left, spec.count, seed, variant, paper, spread, what=f"--parts {spec.text}"))
     return chosen
 
 
-def reorder(question_ids: Sequence[str], bank: Mapping[str, Question], seed: int, variant: str) -> list[str]:
-    """The same items in a variant's own order within each kind, chains kept whole (for --same-questions)."""
+def reorder(
+    question_ids: Sequence[str], bank: Mapping[str, Question], seed: int, variant: str, counts: Sequence[int]
+) -> list[str]:
+    """The same items in a variant's own order within each part (`counts` items each, in paper order), chains kept
+    whole (for --same-questions)."""
     ordered: list[str] = []
-    for kind in KINDS:
-        grouped = units([bank[q] for q in question_ids if bank[q].kind == kind])
+    start = 0
+    for count in counts:
+        grouped = units([bank[q] for q in question_ids[start : start + count]])
         for unit in sorted(grouped, key=lambda u: (sort_key(seed, variant, u[0]), u[0])):
             ordered.extend(unit)
+        start += count
     return ordered
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from paperkit.marking.grading import Slot
+from paperkit.marking.grading import Slot, counted_total, full_marks
 from paperkit.marking.options import EXCELLENT_SHARE, LOW_SHARE, PASS_SHARE
 from paperkit.marking.scoresheet import Part, SheetRow, paper_parts
 from paperkit.questions.kind import LETTERS
@@ -321,15 +321,24 @@ def _mastery(rows: Sequence[SheetRow]) -> tuple[tuple[GroupFigures, ...], tuple[
 def _score_matrix(sat: Sequence[SheetRow]) -> list[list[float]]:
     """Each student's scores for α: by item when every student sat the same items (variants that only shuffle),
     else by printed position (parallel papers of one blueprint)."""
-    by_item = [{slot.item_id: m.points for slot, m in zip(r.sitter.slots, r.marks or (), strict=True)} for r in sat]
+    # Only the items every student answers: a 选做题's items are each left by some, a 附加题 is outside the total.
+    by_item = [
+        {slot.item_id: m.points for slot, m in zip(r.sitter.slots, r.marks or (), strict=True) if not slot.role}
+        for r in sat
+    ]
     if all(scores.keys() == by_item[0].keys() for scores in by_item):
         ids = sorted(by_item[0])
         return [[scores[i] for i in ids] for scores in by_item]
-    return [[m.points for m in r.marks or ()] for r in sat]
+    return [[m.points for m, slot in zip(r.marks or (), r.sitter.slots, strict=True) if not slot.role] for r in sat]
 
 
 def _part_score(row: SheetRow, part: Part) -> float:
-    return sum(m.points for m in (row.marks or ())[part.first : part.last + 1])
+    return part.score([m.points for m in row.marks or ()])
+
+
+def _total(row: SheetRow) -> float:
+    """A student's total: the counted items (a 选做题's best, no 附加题)."""
+    return counted_total(row.sitter.slots, [m.points for m in row.marks or ()])
 
 
 def _part(part: Part, sat: Sequence[SheetRow], ranked: Sequence[SheetRow]) -> PartFigures:
@@ -350,8 +359,8 @@ def analyze(rows: Sequence[SheetRow], exam_id: str, title: str, thresholds: Thre
     sat = [r for r in rows if r.marks is not None]
     if not sat:
         raise ValueError("no student has any marks")
-    full = sum(slot.points for slot in sat[0].sitter.slots)
-    total = {r.sitter.student_id: sum(m.points for m in r.marks or ()) for r in sat}
+    full = full_marks(sat[0].sitter.slots)
+    total = {r.sitter.student_id: _total(r) for r in sat}
     ranked = sorted(sat, key=lambda r: (-total[r.sitter.student_id], r.sitter.student_id))
     values = [total[r.sitter.student_id] for r in ranked]
     parts = paper_parts(sat[0].sitter.slots)

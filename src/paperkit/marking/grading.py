@@ -7,12 +7,13 @@ sheet is written from these, and read back through them.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from paperkit.content.models import Exercise
 from paperkit.errors import CellProblem
 from paperkit.exam.manifest import Manifest
+from paperkit.exam.options import PartSpec
 from paperkit.questions.bank import Question
 from paperkit.questions.kind import DEFAULT_RULES, LETTERS, Mark, Rules, score_answer, shown
 from paperkit.questions.registry import kind_of
@@ -32,6 +33,8 @@ class Slot:
     item: Exercise = field(compare=False, repr=False)
     order: str = ""  # options: the original option letter printed at each position ("DCBA": A shows D)
     corrected: str | None = None  # the key as the teacher corrected it on the score sheet's 答案 sheet
+    role: str = ""  # its part's role: "" counted, "choose" (a 选做题: the best `choose` of its part count), "bonus"
+    choose: int = 0
 
     @property
     def indices(self) -> tuple[int, ...]:
@@ -68,7 +71,7 @@ class Sitter:
     extra: tuple[tuple[str, str], ...] = ()  # the roster's other columns, carried to the score sheet
 
 
-def _slot(number: int, question: Question, points: int, order: str | None) -> Slot:
+def _slot(number: int, question: Question, points: int, order: str | None, part: PartSpec | None) -> Slot:
     item = question.item
     printed = (order or LETTERS[: len(item.options)]) if item.options else ""
     return Slot(
@@ -81,6 +84,8 @@ def _slot(number: int, question: Question, points: int, order: str | None) -> Sl
         question.section_title,
         item,
         printed,
+        role=part.role if part else "",
+        choose=part.choose if part else 0,
     )
 
 
@@ -90,10 +95,38 @@ def paper_slots(
     """A variant's questions in printed order (with one student's own option orders, if given)."""
     paper = manifest.papers[variant]
     shuffled = {**paper.get("options", {}), **(orders or {})}
+    parts: list[PartSpec | None] = [part for part in manifest.options.parts for _ in range(part.count)]
+    parts = parts or [None] * len(paper["questions"])
     return tuple(
-        _slot(n, questions[qid], points, shuffled.get(qid))
-        for n, (qid, points) in enumerate(zip(paper["questions"], paper["points"], strict=True), start=1)
+        _slot(n, questions[qid], points, shuffled.get(qid), part)
+        for n, (qid, points, part) in enumerate(zip(paper["questions"], paper["points"], parts, strict=True), start=1)
     )
+
+
+def full_marks(slots: Sequence[Slot]) -> int:
+    """A paper's 满分: every counted item, the best `choose` of a 选做题, no 附加题."""
+    return int(counted_total(slots, [float(s.points) for s in slots]))
+
+
+def counted_total(slots: Sequence[Slot], points: Sequence[float]) -> float:
+    """A student's total from each question's points: a 选做题 counts its best `choose` items (a teacher marks
+    the ones answered first; if more were marked, the best count), a 附加题 nothing."""
+    total = 0.0
+    groups: dict[tuple[str, str], list[float]] = {}
+    for slot, value in zip(slots, points, strict=True):
+        if slot.role == "choose":
+            groups.setdefault((slot.kind, slot.role), []).append(value)
+        elif slot.role != "bonus":
+            total += value
+    for (kind, _), values in groups.items():
+        choose = next(s.choose for s in slots if s.kind == kind and s.role == "choose")
+        total += sum(sorted(values, reverse=True)[:choose])
+    return total
+
+
+def bonus_total(slots: Sequence[Slot], points: Sequence[float]) -> float:
+    """The points a student scored on the 附加题 (outside the total)."""
+    return sum(value for slot, value in zip(slots, points, strict=True) if slot.role == "bonus")
 
 
 def sitters(manifest: Manifest, questions: Mapping[str, Question]) -> tuple[Sitter, ...]:

@@ -21,7 +21,7 @@ from paperkit.exam.manifest import Manifest
 from paperkit.exam.roster import MAX_ROSTER_ROWS
 from paperkit.exam.workbook import Limits, csv_rows, decode_text, read_file, read_xlsx
 from paperkit.labels import label, numeral
-from paperkit.marking.grading import Sitter, Slot, paper_slots, score_cell, sitters
+from paperkit.marking.grading import Sitter, Slot, full_marks, paper_slots, score_cell, sitters
 from paperkit.marking.options import SHEET_ROWS
 from paperkit.questions.kind import Mark
 from paperkit.questions.registry import kind_of
@@ -53,8 +53,15 @@ class Part:
     title: str
     first: int
     last: int
-    points: int
+    points: int  # what it adds to the 满分 (a 选做题: its `choose` items; a 附加题: its own points, outside it)
     objective: bool
+    role: str = ""  # "" counted, "choose" (the best `choose` of its items count), "bonus" (附加题)
+    choose: int = 0
+
+    def score(self, points: Sequence[float]) -> float:
+        """What a student scored on this part, from every question's points in paper order."""
+        values = list(points[self.first : self.last + 1])
+        return sum(sorted(values, reverse=True)[: self.choose]) if self.role == "choose" else sum(values)
 
 
 @dataclass(frozen=True)
@@ -83,15 +90,18 @@ class Columns:
 
 
 def paper_parts(slots: Sequence[Slot]) -> tuple[Part, ...]:
-    """The 大题 of a paper: runs of questions of one kind, in printed order, numbered 一、二、…"""
+    """The 大题 of a paper: runs of questions of one kind and role, in printed order, numbered 一、二、…"""
     parts: list[Part] = []
     start = 0
     for index in range(1, len(slots) + 1):
-        if index == len(slots) or slots[index].kind != slots[start].kind:
-            kind = kind_of(slots[start].kind)
-            points = sum(slot.points for slot in slots[start:index])
-            title = label("sheet_part", numeral=numeral(len(parts)), name=kind.part_name)
-            parts.append(Part(title, start, index - 1, points, kind.objective))
+        first = slots[start]
+        if index == len(slots) or (slots[index].kind, slots[index].role) != (first.kind, first.role):
+            kind = kind_of(first.kind)
+            each = [slot.points for slot in slots[start:index]]
+            points = sum(sorted(each, reverse=True)[: first.choose]) if first.role == "choose" else sum(each)
+            name = f"sheet_part_{first.role}" if first.role else "sheet_part"
+            title = label(name, numeral=numeral(len(parts)), name=kind.part_name)
+            parts.append(Part(title, start, index - 1, points, kind.objective, first.role, first.choose))
             start = index
     return tuple(parts)
 
@@ -102,9 +112,12 @@ def columns(manifest: Manifest, questions: dict) -> Columns:
     parts = paper_parts(slots)
     subtotals = []
     if len(parts) > 1:
-        subtotals += [label("sheet_part_total", numeral=numeral(i), points=p.points) for i, p in enumerate(parts)]
-    objective = sum(p.points for p in parts if p.objective)
-    subjective = sum(p.points for p in parts if not p.objective)
+        subtotals += [
+            label(f"sheet_part_total{'_bonus' if p.role == 'bonus' else ''}", numeral=numeral(i), points=p.points)
+            for i, p in enumerate(parts)
+        ]
+    objective = sum(p.points for p in parts if p.objective and p.role != "bonus")
+    subjective = sum(p.points for p in parts if not p.objective and p.role != "bonus")
     if objective and subjective:
         subtotals += [label("sheet_objective", points=objective), label("sheet_subjective", points=subjective)]
     extra = tuple(dict.fromkeys(title for s in manifest.students for title in s.get("extra", {})))
@@ -120,7 +133,7 @@ def headers(manifest: Manifest, questions: dict | None = None) -> list[str]:
     if questions is None:
         return [*fixed, *asked]
     layout = columns(manifest, questions)
-    total = label("sheet_total", points=sum(points))
+    total = label("sheet_total", points=full_marks(paper_slots(manifest, questions, next(iter(manifest.papers)))))
     return [*fixed, *asked, *layout.subtotals, total, label("sheet_rank"), *layout.extra]
 
 
@@ -173,17 +186,36 @@ def _sum(ranges: Sequence[tuple[int, int]], row: int) -> str:
     return f"SUM({cells})"
 
 
-def _runs(parts: Sequence[Part], objective: bool) -> list[tuple[int, int]]:
-    """The question columns of the objective (or the other) parts, neighbouring parts joined into one run."""
+def _runs(parts: Sequence[Part], objective: bool | None = None) -> list[tuple[int, int]]:
+    """The question columns of the counted parts (objective or not, or all), neighbouring parts joined into one
+    run; a 选做题 or 附加题 is summed its own way, or not at all."""
     runs: list[tuple[int, int]] = []
     for part in parts:
-        if part.objective != objective:
+        if part.role or (objective is not None and part.objective != objective):
             continue
         if runs and runs[-1][1] + 1 == part.first:
             runs[-1] = (runs[-1][0], part.last)
         else:
             runs.append((part.first, part.last))
     return runs
+
+
+def _part_sum(part: Part, row: int) -> str:
+    """A part's points on one row: a SUM, or for a 选做题 the sum of its best `choose` items (every cell of the
+    scoring sheet holds a number, so LARGE always finds them)."""
+    if part.role != "choose":
+        return _sum([(part.first, part.last)], row)
+    cells = f"{POINTS_SHEET}!{_col(len(FIXED) + 1 + part.first)}{row}:{_col(len(FIXED) + 1 + part.last)}{row}"
+    return "+".join(f"LARGE({cells},{k})" for k in range(1, part.choose + 1))
+
+
+def _counted_sum(parts: Sequence[Part], row: int, objective: bool | None = None) -> str:
+    """The counted points of the parts (objective or not, or all) on one row: no 附加题, a 选做题's best items."""
+    terms = [_sum(_runs(parts, objective), row)] if _runs(parts, objective) else []
+    terms += [
+        _part_sum(p, row) for p in parts if p.role == "choose" and (objective is None or p.objective == objective)
+    ]
+    return "+".join(terms)
 
 
 def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS) -> bytes:
@@ -248,13 +280,13 @@ def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS
         questions_range = f"${_col(first)}{row}:${_col(first + count - 1)}{row}"
         total = f"{_col(layout.total)}{row}"
         cells = [
-            f'=IF(COUNTA({questions_range})=0,"",{_sum(_runs(layout.parts, o), row)})'
+            f'=IF(COUNTA({questions_range})=0,"",{_counted_sum(layout.parts, row, o)})'
             for o in (True, False)
-            if _runs(layout.parts, o)
+            if _counted_sum(layout.parts, row, o)
         ]
-        parts = [f'=IF({total}="","",{_sum([(p.first, p.last)], row)})' for p in layout.parts]
+        parts = [f'=IF({total}="","",{_part_sum(p, row)})' for p in layout.parts]
         subtotal_cells = ([*parts] if len(layout.parts) > 1 else []) + (cells if len(cells) == 2 else [])
-        everything = f"{_sum([(0, count - 1)], row)}"
+        everything = _counted_sum(layout.parts, row)
         for column, value in enumerate(
             [
                 *subtotal_cells,
