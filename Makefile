@@ -8,7 +8,7 @@ BUILD    := build
 CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
 CODE      := $(shell find src/paperkit -name '*.py') $(wildcard templates/*) $(wildcard fonts/*.otf) $(wildcard fonts/*.ttf)
 
-.PHONY: all setup install uninstall test test-fast test-unit lint validate bench bench-scan bench-compare bench-parallel previews clean
+.PHONY: all setup install uninstall test test-fast test-unit lint validate bench bench-scan bench-compare bench-parallel previews docs clean
 
 all: $(BUILD)/.validated $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf install
 
@@ -80,8 +80,12 @@ lint: setup
 	$(VENV)/bin/ruff format --check src tests bench scripts
 	$(VENV)/bin/mypy
 
+# The docs site (mkdocs.yml): docs/ into build/site/; --strict, so a broken link, anchor or image fails the build.
+docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -f mkdocs.yml -d $(BUILD)/site
+
 # Test files run on the cores (pytest-xdist), each file whole on one worker so its fixtures are made once.
-test: lint $(VENV)/.test-tools
+test: lint docs $(VENV)/.test-tools
 	$(PY) -m pytest -n auto --dist loadfile
 
 test-fast: lint $(VENV)/.test-tools
