@@ -90,3 +90,16 @@ def write_cached(kind: str, key: str, data: bytes) -> None:
         os.replace(tmp, folder / key)
     except OSError:
         return
+
+
+def prune_cached(kind: str, keep: int) -> None:
+    """Keep the `keep` most recently written entries of `kind` (a bounded cache); errors just leave it as it is."""
+    root = cache_dir()
+    if root is None:
+        return
+    try:
+        entries = [(entry.stat(follow_symlinks=False).st_mtime_ns, entry.path) for entry in os.scandir(root / kind)]
+        for _, path in sorted(entries, reverse=True)[keep:]:
+            os.unlink(path)
+    except OSError:
+        return

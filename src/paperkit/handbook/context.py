@@ -189,7 +189,8 @@ def handbook_context(
         "usage": handbook.usage,
         "checklist_title": handbook.checklist_title,
         "checklist_note": handbook.checklist_note,
-        "checklist_rows": pairs(modules),
+        # What the checklist prints of a module, and no more: a part's cache key holds it (parts.part_key).
+        "checklist_rows": pairs([{"id": m["id"], "label": m["label"]} for m in modules]),
         "toc_overview": toc_blocks(modules, label("answers_appendix") if appendix else None, sections=False),
         "toc_detail": toc_blocks(modules, label("answers_appendix") if appendix else None, sections=True),
         "modules": modules,

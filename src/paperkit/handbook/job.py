@@ -67,11 +67,11 @@ def render_handbook_in_parts(
     Rendered carries the one-document HTML too."""
     from paperkit.handbook.parts import Unsettled, lay_out_in_parts
     from paperkit.render.assemble import join_parts
-    from paperkit.render.workers import start_engine
+    from paperkit.render.workers import lazy_engine
 
     workers = min(jobs or runs + 1, runs + 1)
     try:
-        with start_engine(workers) as engine:
+        with lazy_engine(workers) as engine:  # no worker starts when every part is in the cache
             laid = lay_out_in_parts(handbook, options, engine, runs, hint)
     except Unsettled:  # a page count that flips with a page number's width: one process always settles
         return render_handbook(handbook, options)

@@ -15,6 +15,8 @@ saves layouts.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import importlib
 import itertools
 import json
@@ -23,13 +25,15 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from paperkit.cache import cache_key, read_cached, write_cached
+from paperkit.cache import cache_key, prune_cached, read_cached, write_cached
 from paperkit.content.models import Handbook, Module
 from paperkit.errors import RenderError
 from paperkit.handbook.context import Refs, handbook_document, outline_text
 from paperkit.handbook.options import HandbookOptions
+from paperkit.paths import ASSETS, FONTS, TEMPLATES
 from paperkit.render.page import PageGeometry
 
 # After this many layouts a part, on average, the numbers are taken not to settle (a page count that flips
@@ -76,7 +80,7 @@ class LaidPart:
 
 # One run of modules per this many estimated pages (and at most one per module). The split depends on the content
 # only, never on the cores or --jobs: the joined PDF's bytes are the same on any machine.
-PART_PAGES = 40
+PART_PAGES = 20
 
 
 def part_count(handbook: Handbook, page: PageGeometry) -> int:
@@ -130,8 +134,12 @@ def _balanced_runs(sizes: Sequence[int], count: int, head: int) -> list[int]:
 def part_context(context: dict[str, Any], part: Part, numbers: Numbers) -> dict[str, Any]:
     """The handbook's template context cut to one part, its links to the others made with `numbers`."""
     here, _ = part_anchors(context, part)
+    # A part of modules is given none of the front matter, which it does not print: an edit to one module then
+    # leaves the other parts' contexts (their cache keys) as they were.
+    front: dict[str, Any] = {} if part.front else {"checklist_rows": [], "toc_overview": [], "toc_detail": []}
     return {
         **context,
+        **front,
         "front": part.front,
         "modules": [m for m in context["modules"] if m["id"] in part.modules],
         "appendix": context["appendix"] if part.appendix else [],
@@ -237,6 +245,76 @@ def first_pages(laid: Mapping[int, LaidPart], hint: Hint) -> list[int]:
     return [1 + sum(counts[:i]) for i in range(len(counts))]
 
 
+# -- the parts cache: a part whose context, numbers and build are those of a part laid out before is taken from
+# paperkit's cache, so an edit to one module lays out only the parts it changed (and those whose numbers moved).
+
+PART_CACHE = "handbook-part"
+MAX_CACHED_PARTS = 48  # about 0.4 MB each: the parts of a few handbooks in a few editions
+
+
+@functools.cache
+def build_fingerprint() -> str:
+    """What a laid-out part depends on beyond its context: paperkit's code, templates, fonts and assets, and the
+    versions of WeasyPrint and pydyf (files by content; fonts by size and time, to skip reading 17 MB)."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(f"{version('weasyprint')} {version('pydyf')}".encode())
+    code = Path(__file__).resolve().parents[1]
+    for root, pattern in ((code, "*.py"), (TEMPLATES, "*"), (ASSETS, "*")):
+        for path in sorted(root.rglob(pattern)) if root.is_dir() else []:
+            if path.is_file():
+                digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes())
+    for path in sorted(FONTS.glob("*")):
+        info = path.stat()
+        digest.update(f"{path.name} {info.st_size} {info.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def _stable(value: object) -> object:
+    """JSON for what a context holds beyond JSON's types: the part's references, sorted (a frozenset's order
+    changes from one process to the next)."""
+    if isinstance(value, Refs):
+        here = sorted(value.here) if value.here is not None else None
+        return {"here": here, "pages": sorted(value.pages.items())}
+    raise TypeError(f"not part of a part's key: {type(value).__name__}")
+
+
+def part_key(context: Mapping[str, Any], options: HandbookOptions, part: Part, numbers: Numbers) -> str | None:
+    """The cache key of one part laid out with `numbers`: its context, the options, the build; None when the
+    context holds something without a stable form (then the part is always laid out)."""
+    try:
+        shown = json.dumps(part_context(dict(context), part, numbers), default=_stable, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    return cache_key(PART_CACHE, build_fingerprint(), repr(options), repr(part), epoch, shown)
+
+
+def cached_part(key: str, numbers: Numbers) -> LaidPart | None:
+    """A part as laid out before under `key`, or None (absent, or not a well-formed entry: then it is laid out)."""
+    raw = read_cached(PART_CACHE, key)
+    if raw is None:
+        return None
+    head, _, pdf = raw.partition(b"\n")
+    try:
+        data = json.loads(head)
+        pages = int(data["pages"])
+        anchors = {str(name): int(index) for name, index in data["anchors"].items()}
+        beyond = tuple((int(page), str(text)) for page, text in data["beyond"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    if pages < 1 or not pdf.startswith(b"%PDF-") or any(not 0 <= i < pages for i in anchors.values()):
+        return None
+    return LaidPart(numbers, pdf, pages, anchors, beyond)
+
+
+def keep_part(key: str, laid: LaidPart) -> None:
+    """Store a laid-out part under `key`, keeping the cache to its size."""
+    head = json.dumps({"pages": laid.pages, "anchors": laid.anchors, "beyond": laid.beyond}, sort_keys=True)
+    write_cached(PART_CACHE, key, head.encode() + b"\n" + laid.pdf)
+    prune_cached(PART_CACHE, MAX_CACHED_PARTS)
+
+
 def lay_out_part(handbook: Handbook, options: HandbookOptions, part: Part, numbers: Numbers) -> LaidPart:
     """One part laid out and written (in a worker); text past the page edge is kept by its page in the part."""
     from paperkit.render.document import lay_out_document
@@ -268,6 +346,7 @@ class InParts:
     parts: list[LaidPart]
     numbers: bytes
     overflow: str = ""
+    reused: int = 0  # layouts taken from the cache instead of laid out
 
     @property
     def pages(self) -> int:
@@ -276,11 +355,18 @@ class InParts:
 
 
 def lay_out_in_parts(
-    handbook: Handbook, options: HandbookOptions, engine: Executor, runs: int, hint_key: str = ""
+    handbook: Handbook,
+    options: HandbookOptions,
+    engine: Executor,
+    runs: int,
+    hint_key: str = "",
+    use_cache: bool = True,
 ) -> InParts:
     """The handbook's parts laid out on `engine` with settled page references, and the page-number stamp; the
-    page numbers found are kept as the next build's hint under `hint_key` (none without one). Text past the page
-    edge is a RenderError naming its page in the handbook, or with `allow_overflow` the `overflow` message."""
+    page numbers found are kept as the next build's hint under `hint_key` (none without one). A part (and the
+    stamp) laid out before with the same context, numbers and build is taken from the cache (`use_cache`).
+    Text past the page edge is a RenderError naming its page in the handbook, or with `allow_overflow` the
+    `overflow` message."""
     from paperkit.render.document import overflow_error, overflow_message
 
     parts = split(handbook, runs)
@@ -289,8 +375,21 @@ def lay_out_in_parts(
     hint = (_read_hint(hint_key, parts) if hint_key else None) or _estimate(handbook, parts, options.page)
     importlib.import_module("pikepdf")  # the join's library loads (0.2 s) while the workers warm up
 
+    reused = 0
+
     def start(part: Part, numbers: Numbers) -> Future[LaidPart]:
-        return engine.submit(lay_out_part, handbook, options, part, numbers)
+        nonlocal reused
+        key = part_key(context, options, part, numbers) if use_cache else None
+        found = cached_part(key, numbers) if key else None
+        if found is not None:
+            reused += 1
+            done: Future[LaidPart] = Future()
+            done.set_result(found)
+            return done
+        future = engine.submit(lay_out_part, handbook, options, part, numbers)
+        if key:
+            future.add_done_callback(lambda f: None if f.exception() else keep_part(key, f.result()))
+        return future
 
     laid = settle(parts, links, start, hint)
     starts = first_pages(dict(enumerate(laid)), hint)
@@ -302,9 +401,17 @@ def lay_out_in_parts(
         counts = [part.pages for part in laid]
         hint_data = json.dumps({"counts": counts, "anchors": found}, sort_keys=True)
         write_cached("handbook-parts", hint_key, hint_data.encode())
-    # On a worker: its fonts are loaded (in this process they are not, which cost 0.5 s more).
-    numbers = engine.submit(page_numbers, handbook, options.page, sum(part.pages for part in laid)).result()
-    return InParts(laid, numbers, overflow_message(beyond))
+    count = sum(part.pages for part in laid)
+    stamp_key = cache_key("page-numbers", build_fingerprint(), outline_text(handbook.title), handbook.language)
+    stamp_key = cache_key(stamp_key, repr(options.page), str(count)) if use_cache else ""
+    numbers = read_cached("page-numbers", stamp_key) if stamp_key else None
+    if numbers is None or not numbers.startswith(b"%PDF-"):
+        # On a worker: its fonts are loaded (in this process they are not, which cost 0.5 s more).
+        numbers = engine.submit(page_numbers, handbook, options.page, count).result()
+        if stamp_key:
+            write_cached("page-numbers", stamp_key, numbers)
+            prune_cached("page-numbers", MAX_CACHED_PARTS)
+    return InParts(laid, numbers, overflow_message(beyond), reused)
 
 
 def hint_key(source: str, options: HandbookOptions, runs: int) -> str:

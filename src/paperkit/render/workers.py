@@ -5,12 +5,13 @@ from __future__ import annotations
 import importlib
 import signal
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
+from typing import Any, TypeVar
 
 from paperkit.errors import WorkerError
 
@@ -86,6 +87,35 @@ def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
     finally:
         gc.unfreeze()
     engine.shutdown()
+
+
+T = TypeVar("T")
+
+
+class LazyEngine(Executor):
+    """Worker processes started on the first submit: a build that finds every part in the cache starts none."""
+
+    def __init__(self, stack: ExitStack, workers: int) -> None:
+        self._stack, self._workers = stack, workers
+        self._engine: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether any work went to the workers."""
+        return self._engine is not None
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        """Run `fn` on a worker, starting them first if none runs yet."""
+        if self._engine is None:
+            self._engine = self._stack.enter_context(start_engine(self._workers))
+        return self._engine.submit(fn, *args, **kwargs)
+
+
+@contextmanager
+def lazy_engine(workers: int = WORKERS) -> Iterator[LazyEngine]:
+    """start_engine's workers, started only when the first document is submitted (and stopped as it stops them)."""
+    with ExitStack() as stack:
+        yield LazyEngine(stack, workers)
 
 
 def how_it_ended(processes: Sequence[BaseProcess], wait: float = 1.0) -> str:

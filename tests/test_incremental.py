@@ -1,0 +1,131 @@
+"""Incremental handbook builds (issue 32): a part laid out before with the same context, numbers and build comes
+from paperkit's cache, so an edit to one module lays out only its part, and the PDF is byte for byte a cold
+build's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SOURCE
+from paperkit.cache import prune_cached, write_cached
+from paperkit.content.models import Handbook
+from paperkit.handbook.context import handbook_document
+from paperkit.handbook.options import DEFAULTS
+from paperkit.handbook.parts import (
+    PART_CACHE,
+    LaidPart,
+    Numbers,
+    cached_part,
+    keep_part,
+    lay_out_in_parts,
+    part_count,
+    part_key,
+    split,
+)
+from paperkit.render.assemble import join_parts
+from paperkit.render.workers import lazy_engine
+from paperkit.source import open_handbook
+
+OVERVIEW = "overview: "
+
+
+def _edit(source: Path, index: int, mark: str = "。") -> None:
+    """An author's typo fix: one character more in module `index`'s first overview."""
+    path = sorted((source / "modules").glob("*.yaml"))[index]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(OVERVIEW, OVERVIEW + mark, 1), encoding="utf-8")
+
+
+def _keys(handbook: Handbook) -> list[str | None]:
+    context = handbook_document(handbook, DEFAULTS).context
+    runs = part_count(handbook, DEFAULTS.page)
+    return [part_key(context, DEFAULTS, part, Numbers()) for part in split(handbook, runs)]
+
+
+def test_an_edit_changes_only_its_own_parts_key(tmp_path: Path) -> None:
+    copy = tmp_path / "source"
+    shutil.copytree(SOURCE, copy)
+    before = _keys(open_handbook(copy))
+    assert len(before) >= 3 and None not in before and len(set(before)) == len(before)
+    _edit(copy, 13)  # the last module: the last run of modules (which also holds the appendices)
+    after = _keys(open_handbook(copy))
+    assert [b == a for b, a in zip(before, after, strict=True)] == [True] * (len(before) - 1) + [False]
+    _edit(copy, 0)  # the first module: the first run; the front matter prints only titles and stays
+    again = _keys(open_handbook(copy))
+    assert again[0] == before[0] and again[1] != before[1]
+
+
+def test_a_parts_key_is_the_same_in_every_process(tmp_path: Path) -> None:
+    # A frozenset's order (the part's anchors) changes with the string hash seed: the key must not.
+    code = (
+        "from pathlib import Path; from test_incremental import _keys; from paperkit.source import open_handbook;"
+        f"print(_keys(open_handbook(Path({str(SOURCE)!r}))))"
+    )
+    seen = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT / "tests")}
+        seen.add(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout)
+    assert len(seen) == 1 and "None" not in seen.pop()
+
+
+def test_a_cached_part_that_is_not_well_formed_is_laid_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path))
+    good = LaidPart(Numbers(), b"%PDF-1.7 stand-in", 3, {"m-1": 0, "s-1.1": 2}, ((2, "a long word"),))
+    keep_part("k", good)
+    assert cached_part("k", Numbers()) == good
+    for value in (
+        b'{"pages": 3, "anchors": {"m-1": 7}, "beyond": []}\n%PDF-1.7',  # an anchor past its pages
+        b'{"pages": 0, "anchors": {}, "beyond": []}\n%PDF-1.7',
+        b'{"pages": 3}\n%PDF-1.7',
+        b'{"pages": 3, "anchors": {}, "beyond": []}\n<html>',  # not a PDF
+        b"not json\n%PDF-1.7",
+    ):
+        write_cached(PART_CACHE, "k", value)
+        assert cached_part("k", Numbers()) is None, value
+
+
+def test_the_parts_cache_keeps_only_the_latest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path))
+    for n in range(10):
+        write_cached(PART_CACHE, f"k{n}", b"x")
+        os.utime(tmp_path / PART_CACHE / f"k{n}", ns=(n * 10**9, n * 10**9))
+    prune_cached(PART_CACHE, 4)
+    assert sorted(p.name for p in (tmp_path / PART_CACHE).iterdir()) == ["k6", "k7", "k8", "k9"]
+
+
+def _build(source: Path) -> tuple[bytes, int, bool]:
+    """The handbook as the parts path builds it: its PDF, how many layouts came from the cache, and whether any
+    worker was started."""
+    handbook = open_handbook(source)
+    runs = part_count(handbook, DEFAULTS.page)
+    with lazy_engine(2) as engine:
+        laid = lay_out_in_parts(handbook, DEFAULTS, engine, runs)
+    return join_parts([part.pdf for part in laid.parts], laid.numbers), laid.reused, engine.started
+
+
+def test_a_one_module_edit_lays_out_one_part_and_gives_a_cold_builds_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "source"
+    shutil.copytree(SOURCE, copy)
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path / "warm"))
+    first, reused, _ = _build(copy)
+    parts = len(split(open_handbook(copy), part_count(open_handbook(copy), DEFAULTS.page)))
+    assert reused == 0
+    _edit(copy, 13)
+    edited, reused, _ = _build(copy)
+    assert edited != first
+    assert reused == parts - 1  # the front matter and the other runs of modules come from the cache
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path / "cold"))
+    cold, reused, _ = _build(copy)
+    assert reused == 0 and cold == edited
+    again, reused, started = _build(copy)  # nothing changed: every part and the page numbers from the cache
+    assert again == cold and reused == parts and not started
