@@ -141,6 +141,7 @@ RENDER_TESTS = {
     "test_marking.py::test_a_class_of_45_from_sheet_to_report",
     "test_incremental.py::test_a_one_module_edit_lays_out_one_part_and_gives_a_cold_builds_bytes",
     "test_incremental.py::test_a_parts_key_is_the_same_in_every_process",
+    "test_incremental.py::test_formulas_drawn_ahead_on_every_core_are_the_ones_drawn_in_place",
     "test_markup.py::test_the_paragraph_end_rule_reads_only_the_text_after_the_last_tag",
     "test_optional_parts.py::test_the_paper_says_how_each_part_counts",
     "test_optional_parts.py::test_the_engine_totals_the_best_choice_and_leaves_the_bonus_out",

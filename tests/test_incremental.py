@@ -129,3 +129,20 @@ def test_a_one_module_edit_lays_out_one_part_and_gives_a_cold_builds_bytes(
     assert reused == 0 and cold == edited
     again, reused, started = _build(copy)  # nothing changed: every part and the page numbers from the cache
     assert again == cold and reused == parts and not started
+
+
+def test_formulas_drawn_ahead_on_every_core_are_the_ones_drawn_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperkit.text import drawn
+    from paperkit.text.math import draw_ahead
+
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path))
+    texs = [rf"\frac{{{n}}}{{{n + 1}}} \sqrt{{x_{{{n}}}}}" for n in range(drawn.DRAW_AHEAD_MIN)]
+    texs += ["x^2", r"\frac{1}{", r"\notacommand{x}"]  # set as text; left for validation to report (twice)
+    assert draw_ahead(texs, 2) == drawn.DRAW_AHEAD_MIN + 1  # the unknown command is tried, and fails there
+    assert len(list((tmp_path / "math").iterdir())) == drawn.DRAW_AHEAD_MIN
+    assert all(drawn.drawn_svg(tex)[0] == drawn._draw_svg(tex) for tex in texs[:5])
+    assert draw_ahead(texs, 2) == 0  # all drawn: nothing to start processes for
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", "off")
+    assert draw_ahead(texs, 2) == 0  # without a cache, drawing ahead would be lost

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -9,7 +10,8 @@ from collections.abc import Iterator, Sequence
 from paperkit.content.models import Example, Exercise, Handbook, Origin, Section
 from paperkit.errors import Problem
 from paperkit.text.fonts import covered_characters, in_subset_blocks
-from paperkit.text.markup import inline_problems, visible_text
+from paperkit.text.markup import inline_problems, math_spans, visible_text
+from paperkit.text.math import draw_ahead
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -218,6 +220,8 @@ def _missing_printed(ch: str) -> str:
 
 def validate_handbook(handbook: Handbook) -> list[Problem]:
     """Every problem of a loaded handbook, in file and line order."""
+    # Validation draws every formula once (that is how it knows the TeX draws): new ones on every core first.
+    draw_ahead((tex for _, _, text in iter_texts(handbook) for tex in math_spans(text)), os.cpu_count() or 1)
     problems = check_front_matter(handbook) + check_ids(handbook) + check_points(handbook)
     problems += check_texts(handbook, covered_characters())
     return sorted(problems)

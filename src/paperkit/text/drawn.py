@@ -6,11 +6,14 @@ from __future__ import annotations
 import base64
 import functools
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+import signal
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
+from multiprocessing import get_context
 
-from paperkit.cache import cache_key, read_cached, write_cached
+from paperkit.cache import cache_dir, cache_key, read_cached, write_cached
 from paperkit.errors import MathError
 from paperkit.text.svgpath import ATTRIBUTE as PDF_ATTRIBUTE
 from paperkit.text.svgpath import VERSION as PDF_OPERATORS
@@ -26,9 +29,13 @@ MATH_DEPTH = 0.44
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"')
 
 
+def _key(tex: str) -> str:
+    return cache_key(_renderer_version(), str(MATH_PX), "inline", "one path", PDF_OPERATORS, tex)
+
+
 def drawn_svg(tex: str) -> tuple[str, tuple[float, float, float, float]]:
     """A formula's SVG and its viewBox (x, y, width, height), from the cache or drawn now; raises MathError."""
-    key = cache_key(_renderer_version(), str(MATH_PX), "inline", "one path", PDF_OPERATORS, tex)
+    key = _key(tex)
     cached = read_cached("math", key)
     svg = cached.decode(errors="replace") if cached is not None else ""
     box = _VIEWBOX.search(svg) if svg.endswith("</svg>") else None
@@ -145,3 +152,36 @@ def keep_image(uri: str, image: bytes) -> None:
     made = _made.get()
     if made is not None:
         made[uri] = image
+
+
+# Fewer new formulas than this are drawn where they are met: starting processes would cost more than it saves.
+DRAW_AHEAD_MIN = 40
+
+
+def draw_ahead(texs: Iterable[str], workers: int) -> int:
+    """Draw the formulas the cache lacks on `workers` processes (each stores what it draws), so the one-core
+    pass that follows (validation, the document) finds them drawn; returns how many were drawn. Nothing is
+    drawn ahead without a cache, for a few formulas, or on one core; TeX that does not draw is left for that
+    pass to report."""
+    if workers < 2 or cache_dir() is None:
+        return 0
+    todo = [tex for tex in dict.fromkeys(texs) if read_cached("math", _key(tex)) is None]
+    if len(todo) < DRAW_AHEAD_MIN:
+        return 0
+    # Interleaved, so formulas of one kind (long ones in one module) spread over the workers.
+    chunks = [todo[start::workers] for start in range(workers)]
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_quiet_worker) as pool:
+        list(pool.map(_draw_all, chunks))
+    return len(todo)
+
+
+def _quiet_worker() -> None:
+    # Ctrl-C reaches the whole process group: the parent reports it once, the workers just stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _draw_all(texs: list[str]) -> None:
+    for tex in texs:
+        # TeX that does not draw is reported, with its file and line, by the pass that reads the content.
+        with suppress(MathError):
+            drawn_svg(tex)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from markupsafe import escape
 
 from paperkit.errors import MathError
 from paperkit.paths import FORMULA_SCHEME
+from paperkit.text import drawn
 from paperkit.text.drawn import MATH_ASCENT, MATH_DEPTH, MATH_PX, drawn_svg
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
@@ -324,3 +326,11 @@ def tex_text(tex: str) -> str:
     text = _TEX_FRAC.sub(lambda m: f"{m.group(1)}/{m.group(2)}", text)
     text = _TEX_COMMAND.sub(command, text).replace("{", "").replace("}", "")
     return re.sub(r"\s+", " ", text).strip()
+
+
+def draw_ahead(texs: Iterable[str], workers: int) -> int:
+    """Draw on `workers` processes the formulas among `texs` that are drawn (not set as text) and not yet in
+    the cache; returns how many (drawn.draw_ahead)."""
+    texs = [tex.strip() for tex in texs]
+    wanted = [tex for tex in texs if tex and not _CJK_RE.search(tex) and not _brace_problem(tex)]
+    return drawn.draw_ahead([tex for tex in wanted if _trivial_html(tex) is None], workers)
