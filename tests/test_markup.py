@@ -237,6 +237,11 @@ def test_a_short_formula_spaces_its_operators_with_characters_and_a_long_one_may
         '<span class="math"><var>x</var><sup><var>a</var>+<var>b</var></sup>\u2005=\u2005<var>v</var>'
         "<sub>0</sub>\u2005+\u2005<var>at</var></span>"
     )
+    # A sign after the start, another operator or an opening bracket is unary: it stays with its number (#29).
+    assert str(render_inline("$E_1 = -13.6$")) == (
+        '<span class="math"><var>E</var><sub>1</sub>\u2005=\u2005−13.6</span>'
+    )
+    assert str(render_inline("$f(-x) = -f(x) - 1$")).count("\u2005") == 4  # around = and the binary − only
     long = str(render_inline("$a_1 + a_2 + a_3 + a_4 + a_5 = s$"))
     assert long.count('<span class="mo">+</span>\u200b') == 4 and "\u2005" not in long
     assert inline_problems("$F_{合}$") == [

@@ -227,7 +227,19 @@ def _spaced_operators(html: str) -> str:
     handbook had a span for each, and WeasyPrint's cost grows with the elements it styles and lays out.
     """
     html = _SCRIPT.sub(lambda m: "<" + m[1] + ">" + _MO.sub(r"\1", m[2]) + "</" + m[1] + ">", html)
-    return _MO.sub("\u2005\\1\u2005", html)
+    out: list[str] = []
+    last = 0
+    for match in _MO.finditer(html):
+        before = html[last : match.start()]
+        # A sign with nothing before it but the start, another operator or an opening bracket is unary and
+        # stays with its number, as TeX sets it: 「E₁ = −13.6 eV」, not 「E₁ = − 13.6 eV」.
+        unary = match[1] in _SIGNS and (not before.strip() or before.rstrip().endswith(("(", "[", "{")))
+        out += [before, match[1] if unary else f"\u2005{match[1]}\u2005"]
+        last = match.end()
+    return "".join([*out, html[last:]])
+
+
+_SIGNS = ("−", "-", "+", "±", "∓")
 
 
 def _break_after_operators(html: str) -> str:
