@@ -253,3 +253,13 @@ def test_a_short_formula_spaces_its_operators_with_characters_and_a_long_one_may
         "operators, one level of ^ and _); split the formula, or move the words outside the math"
     ]
     assert visible_text("$v_{\\text{船}}$") == "v船"  # its glyphs are checked like any text
+
+
+def test_a_symbol_in_mathbin_or_mathrel_is_printed() -> None:
+    # ziamath drew nothing for it: 「3 \mathbin{:} 4」 printed 「34」 (#29).
+    assert str(render_inline("$3 \\mathbin{:} 4$")) == '<span class="math">3:4</span>'
+    from paperkit.text.drawn import drawn_svg
+
+    with_colon, _ = drawn_svg("\\frac{a}{b}  :  c")
+    assert render_math("\\frac{a}{b} \\mathbin{:} c").image == with_colon.encode()
+    assert drawn_svg("\\frac{a}{b} c")[0] != with_colon

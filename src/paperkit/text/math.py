@@ -280,12 +280,15 @@ def _brace_problem(tex: str) -> str | None:
 
 
 _TEXT_ARG = re.compile(r"\\text\{[^{}]*\}")
+_SPACING_CLASS = re.compile(r"\\math(?:bin|rel)\{([^{}]*)\}")
 
 
 @functools.lru_cache(maxsize=4096)
 def render_math(tex: str) -> Formula:
     """One formula as HTML: plain text for trivial TeX, else an <img> of its SVG; raises MathError."""
-    tex = tex.strip()
+    # ziamath draws nothing for the symbol inside \mathbin{…} or \mathrel{…} (「3 \mathbin{:} 4」 printed 「34」):
+    # the symbol alone gets its own operator spacing.
+    tex = _SPACING_CLASS.sub(r" \1 ", tex).strip()
     if not tex:
         raise MathError("empty formula $$")
     cjk = _CJK_RE.search(_TEXT_ARG.sub("", tex))
