@@ -1,10 +1,16 @@
-"""The docs tell the truth: the README names every command, and the format doc's example validates."""
+"""The docs tell the truth and hang together: the README is short, names the two commands and the everyday ones
+and links only what exists; the pages name every command, each page is in the site's navigation (mkdocs.yml) and
+linked from its home page; the format doc's example validates. `make docs` builds the site strictly (a broken link
+fails it); `tests/test_readme_commands.py` runs the commands the README and the pages show."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
+from typing import Any
 
+import yaml
 from typer.testing import CliRunner
 
 from conftest import ROOT
@@ -12,17 +18,108 @@ from paperkit.cli import app
 
 runner = CliRunner()
 
+README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+README_LIMIT = 10_000  # bytes: the README is the short version, the pages hold the rest
+EVERYDAY = ("handbook", "checklist", "exam", "scoresheet", "analyze", "scan")
 
-def test_readme_shows_the_two_commands_and_every_command() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "make test" in readme
-    for command in app.registered_commands:
-        name = command.name or command.callback.__name__
-        assert f"paperkit {name}" in readme, name
+
+class _SiteLoader(yaml.SafeLoader):
+    """mkdocs.yml as data: a `!!python/…` tag (the heading-id function) is read as nothing."""
+
+
+_SiteLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+
+
+def site() -> dict[str, Any]:
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_SiteLoader)  # a SafeLoader
+    assert isinstance(config, dict)
+    return config
+
+
+def _flatten(entries: list[Any]) -> list[str]:
+    pages: list[str] = []
+    for entry in entries:
+        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+        pages += _flatten(value) if isinstance(value, list) else [value]
+    return pages
+
+
+def nav_pages() -> list[str]:
+    """The pages of the site in the order of its navigation, as paths under docs/ (`exams.md`)."""
+    return _flatten(site()["nav"])
+
+
+def markdown_pages() -> set[str]:
+    return {path.relative_to(DOCS).as_posix() for path in DOCS.rglob("*.md")}
+
+
+def commands() -> list[str]:
+    """Every paperkit command as typed: `paperkit exam`, `paperkit bank check`."""
+    names = [f"paperkit {command.name or command.callback.__name__}" for command in app.registered_commands]
+    for group in app.registered_groups:
+        names += [f"paperkit {group.name} {command.name}" for command in group.typer_instance.registered_commands]
+    return names
+
+
+def _links(text: str) -> list[str]:
+    """The targets of a Markdown text's relative links and images, without their #anchor."""
+    targets = re.findall(r"\]\(([^)\s]+)\)", text)
+    return [t.split("#")[0] for t in targets if not re.match(r"[a-z]+:", t) and not t.startswith("#")]
+
+
+def test_the_readme_is_short_and_shows_the_two_commands_and_the_everyday_ones() -> None:
+    readme = README.read_text(encoding="utf-8")
+    assert len(readme.encode("utf-8")) < README_LIMIT, "the README is the short version: move the detail to docs/"
+    assert re.search(r"^make +#", readme, re.M) and re.search(r"^make test +#", readme, re.M)
+    assert "make test" in readme and "make docs" in readme
+    for name in EVERYDAY:
+        assert re.search(rf"^paperkit {name} ", readme, re.M), name
+
+
+def test_the_readme_links_only_what_exists_and_every_teacher_page() -> None:
+    readme = README.read_text(encoding="utf-8")
+    links = _links(readme)
+    for target in links:
+        assert (ROOT / target).exists(), target
+    for page in ("quickstart", "handbook", "exams", "classroom", "after-exam", "scanning"):
+        assert f"docs/{page}.md" in links, page
+    assert any(target.startswith("docs/previews/") for target in links)
+
+
+def test_the_pages_name_every_command() -> None:
+    quickstart = (DOCS / "quickstart.md").read_text(encoding="utf-8")
+    for command in commands():
+        assert f"| `{command}" in quickstart, f"{command}: not in the command table of docs/quickstart.md"
+
+
+def test_every_page_is_in_the_navigation_once_and_the_site_is_strict() -> None:
+    config = site()
+    assert config["docs_dir"] == "docs" and config["site_dir"] == "build/site" and config["strict"] is True
+    pages = nav_pages()
+    assert len(pages) == len(set(pages)), "a page is twice in the navigation"
+    assert set(pages) == markdown_pages(), "docs/ and the nav of mkdocs.yml differ"
+    assert pages[0] == "index.md"
+
+
+def test_the_home_page_links_every_page() -> None:
+    links = set(_links((DOCS / "index.md").read_text(encoding="utf-8")))
+    assert links >= set(nav_pages()) - {"index.md"}
+
+
+def test_the_site_reads_the_pages_as_github_does() -> None:
+    spec = importlib.util.spec_from_file_location("docs_hooks", DOCS / "hooks.py")
+    assert spec and spec.loader
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    page = "Read first:\n- a\n  - b\n    more b\n- c\n\n| `A4\\|B5` | x |\n```\n  - kept\n```\n"
+    assert hooks.on_page_markdown(page) == (
+        "Read first:\n\n- a\n    - b\n        more b\n- c\n\n| `A4|B5` | x |\n```\n  - kept\n```\n"
+    )
 
 
 def test_the_minimal_example_in_the_format_doc_validates(tmp_path: Path) -> None:
-    doc = (ROOT / "docs" / "content-format.md").read_text(encoding="utf-8")
+    doc = (DOCS / "content-format.md").read_text(encoding="utf-8")
     for name, body in re.findall(r"^`my-handbook/(\S+)`\n```yaml\n(.*?)^```", doc, flags=re.M | re.S):
         target = tmp_path / "my-handbook" / name
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,6 @@
 """Issue 31, rows 5, 14 and 18: what paperkit writes out is what was meant. A blank that is only spacing is a
 content error; GIFT is read back by a port of Moodle's own reader; every option text a paper prints is in the
-fonts; and a reprint goes back into the folder its manifest came from, as the README says."""
+fonts; and a reprint goes back into the folder its manifest came from, as docs/exams.md says."""
 
 from __future__ import annotations
 
@@ -349,7 +349,7 @@ def test_a_reprint_checks_its_header_and_its_recorded_students_too(in_tmp: Path)
 
 
 def test_a_reprint_replaces_the_folder_its_manifest_came_from_byte_for_byte(in_tmp: Path) -> None:
-    # The README's own: `paperkit exam --from-manifest build/exams/m2-3-8_s7_n10/manifest.json`, into build/exams/.
+    # docs/exams.md's own: `paperkit exam --from-manifest build/exams/m2-3-8_s7_n10/manifest.json`, into build/exams/.
     result = runner.invoke(app, ["exam", "--source", str(SOURCE), "--modules", "2", "--count", "2"])
     assert result.exit_code == 0, result.output
     exams = in_tmp / "build" / "exams"

@@ -1,10 +1,13 @@
-"""README.md's own commands, run as a teacher would type them: every `paperkit …` line of its ```sh blocks, in
-order, in a copy of the project, each exiting 0.
+"""The docs' own commands, run as a teacher would type them: every `paperkit …` line of the ```sh blocks of
+README.md and of every page of the docs site (in the order of its navigation, the README first), in order, in a
+copy of the project, each exiting 0.
 
-What the README leaves to the reader is filled in as a reader would: `<id>` is the exam the commands before it
-built last, the files a teacher brings (class.csv, midterm.yaml) are written here, and the steps its comments
-describe (fill in scores.xlsx, scan the pile) are done here. `paperkit preview` serves until Ctrl-C: it must
-answer its own URL, then stop on Ctrl-C. These lay out every PDF the README promises: slow (about 90 s).
+What the docs leave to the reader is filled in as a reader would: `<id>` is the exam the commands before it
+built last, the files a teacher brings (class.csv, midterm.yaml) are written here, and the steps their comments
+describe (fill in scores.xlsx, scan the pile) are done here, once for each exam. `paperkit preview` serves until
+Ctrl-C: it must answer its own URL, then stop on Ctrl-C. A command the docs show twice (the README's everyday
+commands are on their pages too) runs once: the second is skipped, and an exam shown again is again the exam
+`<id>` means. These lay out every PDF the docs promise: slow (about 90 s).
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SOURCE
+from test_docs import DOCS, README, nav_pages
 
-README = ROOT / "README.md"
+PAGES = [README, *(DOCS / page for page in nav_pages())]
 PAPERKIT = Path(sys.executable).with_name("paperkit")
 PLACEHOLDER = re.compile(r"build/exams/<id>[^/\s]*")
 
@@ -42,43 +46,65 @@ parts:
 - {kind: short, count: 4, points: 10}
 """
 
-# README commands that do not work as written, with why; each is reported, not hidden (strict: fixing the
+# Commands of the docs that do not work as written, with why; each is reported, not hidden (strict: fixing the
 # README makes this entry fail, so it is removed then).
 KNOWN_WRONG: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
 class Step:
-    """A README line: a command to run (`args`), or a comment saying what the teacher does by hand."""
+    """A line of the docs: a command to run (`args`), or a comment saying what the teacher does by hand."""
 
+    index: int  # its place among all the steps
+    page: str  # README.md, docs/exams.md …
     line: str
     args: tuple[str, ...] = ()
     comment: str = ""
 
 
-def readme_steps(text: str) -> list[Step]:
-    """Every `paperkit …` command of the README's sh blocks (backslash continuations joined, comments dropped)
+def shown_steps(pages: list[Path]) -> list[Step]:
+    """Every `paperkit …` command of the pages' sh blocks (backslash continuations joined, comments dropped)
     and every comment-only line between them, in order."""
     steps: list[Step] = []
-    for block in re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M):
-        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
-            line = line.strip()
-            if line.startswith("#"):
-                steps.append(Step(line, comment=line))
-            elif line.startswith("paperkit "):
-                steps.append(Step(line, tuple(shlex.split(line, comments=True))))
+    for path in pages:
+        page = path.relative_to(ROOT).as_posix()
+        for block in re.findall(r"^```sh\n(.*?)^```", path.read_text(encoding="utf-8"), re.S | re.M):
+            for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+                line = line.strip()
+                if line.startswith("#"):
+                    steps.append(Step(len(steps), page, line, comment=line))
+                elif line.startswith("paperkit "):
+                    steps.append(Step(len(steps), page, line, tuple(shlex.split(line, comments=True))))
     return steps
 
 
-STEPS = readme_steps(README.read_text(encoding="utf-8"))
+STEPS = shown_steps(PAGES)
 COMMANDS = [s for s in STEPS if s.args]
+# What the docs show of a command's output, checked loosely: its table and its last line's form (the docs show the
+# whole bundled bank's 0 findings, which tests/bundled/test_bank_content.py checks; three modules' pools differ).
+OUTPUT = {
+    ("bank", "check"): re.compile(
+        r"^rule +findings +what it checks$.*^source/: \d+ findings? in \d+ items — ", re.M | re.S
+    )
+}
 
 
-def test_the_readme_has_the_commands_this_file_runs() -> None:
+def test_the_docs_show_the_commands_this_file_runs() -> None:
     names = {s.args[1] for s in COMMANDS}
-    assert {"handbook", "checklist", "exam", "scoresheet", "analyze", "practice", "export", "scan"} <= names
+    assert {"handbook", "checklist", "exam", "scoresheet", "analyze", "practice", "export", "scan", "preview"} <= names
+    assert {"handbook", "checklist", "exam", "scoresheet", "analyze", "scan"} <= {
+        s.args[1] for s in COMMANDS if s.page == "README.md"
+    }
     assert any(s.comment and "fill in scores.xlsx" in s.comment for s in STEPS)
     assert any(s.comment and "scan the pile" in s.comment for s in STEPS)
+
+
+@dataclass
+class Ran:
+    """A command that ran: where the docs showed it first, and the exam folders it built."""
+
+    page: str
+    exams: list[Path]
 
 
 @dataclass
@@ -87,13 +113,15 @@ class Project:
 
     root: Path
     exams: list[Path] = field(default_factory=list)
-    done: int = 0  # README steps handled so far
+    done: int = 0  # steps handled so far
+    ran: dict[tuple[str, ...], Ran] = field(default_factory=dict)  # each command (as run) once
+    by_hand: set[tuple[str, Path]] = field(default_factory=set)  # each hand step once per exam
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     root = tmp_path_factory.mktemp("readme")
-    # The modules every README exam draws from (2, 3 and 8), in the bundled handbook's own files: the exams come
+    # The modules every exam of the docs draws from (2, 3 and 8), in the bundled handbook's own files: the exams come
     # out exactly as from the whole handbook, and each handbook command lays out 3 modules, not 14 (the whole
     # handbook's layout on every paper is test_handbook's; this test is about the commands as written).
     (root / "source" / "modules").mkdir(parents=True)
@@ -205,31 +233,42 @@ def _preview(project: Project, args: list[str]) -> None:
 
 
 def _run(project: Project, step: Step) -> None:
-    # The comment lines before this command are the teacher's own work: done here.
-    index = STEPS.index(step)
-    for before in STEPS[project.done : index]:
+    # The comment lines before this command are the teacher's own work: done here, once for each exam.
+    for before in STEPS[project.done : step.index]:
         for words, action in BY_HAND.items():
-            if words in before.comment:
+            if words in before.comment and (words, project.exams[-1]) not in project.by_hand:
+                project.by_hand.add((words, project.exams[-1]))
                 action(project)
-    project.done = index + 1
+    project.done = step.index + 1
     args = _substituted(project, step.args)
+    shown = project.ran.get(tuple(args))
+    if shown:  # the same command on another page (or the README): it ran; its exam is again the one `<id>` means
+        project.exams += shown.exams
+        pytest.skip(f"ran already, as {shown.page} shows it")
     if args[1] == "preview":
         _preview(project, args)
+        project.ran[tuple(args)] = Ran(step.page, [])
         return
     result = subprocess.run(
         [str(PAPERKIT), *args[1:]], cwd=project.root, capture_output=True, text=True, timeout=600, check=False
     )
-    for line in result.stdout.splitlines():
-        if line.startswith("build/exams/") and line.endswith("/manifest.json"):
-            project.exams.append(project.root / Path(line).parent)
+    built = [
+        project.root / Path(line).parent
+        for line in result.stdout.splitlines()
+        if line.startswith("build/exams/") and line.endswith("/manifest.json")
+    ]
+    project.exams += built
     known = next((why for flag, why in KNOWN_WRONG.items() if flag in args), None)
     if known:
         assert result.returncode != 0, f"now works: remove it from KNOWN_WRONG ({known})"
         pytest.xfail(f"{known}: {result.stderr.strip()}")
-    assert result.returncode == 0, f"{step.line}\n{result.stdout}{result.stderr}"
+    assert result.returncode == 0, f"{step.page}: {step.line}\n{result.stdout}{result.stderr}"
+    project.ran[tuple(args)] = Ran(step.page, built)
+    output = OUTPUT.get(tuple(args[1:3]))
+    assert output is None or output.search(result.stdout), f"{step.page}: {step.line}\n{result.stdout}"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("step", COMMANDS, ids=[" ".join(s.args[1:]) for s in COMMANDS])
-def test_each_readme_command_works_as_written(project: Project, step: Step) -> None:
+@pytest.mark.parametrize("step", COMMANDS, ids=[f"{s.page}: {' '.join(s.args[1:])}" for s in COMMANDS])
+def test_each_command_of_the_docs_works_as_written(project: Project, step: Step) -> None:
     _run(project, step)
