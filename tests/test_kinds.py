@@ -192,3 +192,16 @@ def test_no_code_outside_questions_names_a_kind() -> None:
             if text in KINDS and (where, text) not in ALLOWED:
                 found.append(f"{where}:{line}: {text!r}")
     assert found == []
+
+
+def test_a_drawn_formula_counts_the_width_it_is_drawn_at() -> None:
+    # 「$H(p,q)=H(q)+\mathrm{KL}(p\,\|\,q)$」 counted as its characters and three more fitted four to a row, and
+    # WeasyPrint shrank the drawn formulas to fit (#29): drawn, it is about 12 em wide, so two to a row.
+    from paperkit.questions.choice import option_columns
+    from paperkit.questions.kind import text_width
+
+    options = tuple(f"$H(p,q)=H({a})+\\mathrm{{KL}}({b}\\,\\|\\,{c})$" for a, b, c in ("qpq", "ppq", "ppq", "qqp"))
+    assert 11 < text_width(options[0]) < 14
+    assert option_columns(options, 45) == 2
+    assert text_width("$x^2$") == text_width("x2") + 3  # set as text: its characters and about three more
+    assert text_width("约 $\\frac{1}{2}mv^2$") > text_width("约 ") + 2

@@ -241,9 +241,36 @@ def shown(value: object) -> str:
 
 
 def text_width(text: str) -> float:
-    """A text's width in body characters: CJK square, Latin half, a formula about four."""
-    visible = re.sub(r"\s+", "", visible_text(text))
-    return sum(1.0 if ord(ch) >= 0x2E80 else 0.55 for ch in visible) + 3 * len(math_spans(text))
+    """A text's width in body characters: CJK square, Latin half, a formula set as text its characters and
+    about three more, a drawn formula (a fraction, a root) the width it is drawn at."""
+    width = _chars_width(visible_text(text))
+    for tex in math_spans(text):
+        drawn = _drawn_width(tex)
+        if drawn is not None:  # its characters, counted above, are not what it takes on the line
+            width += drawn - _chars_width(visible_text(f"${tex}$"))
+        else:
+            width += 3
+    return width
+
+
+def _chars_width(text: str) -> float:
+    return sum(1.0 if ord(ch) >= 0x2E80 else 0.55 for ch in re.sub(r"\s+", "", text))
+
+
+_IMAGE_WIDTH = re.compile(r"width:([\d.]+)em")
+
+
+def _drawn_width(tex: str) -> float | None:
+    """A drawn formula's width in em (None for one set as text, or TeX that does not render)."""
+    from paperkit.errors import MathError
+    from paperkit.text.math import render_math
+
+    try:
+        formula = render_math(tex)
+    except MathError:
+        return None
+    found = _IMAGE_WIDTH.search(formula.html) if formula.is_svg else None
+    return float(found.group(1)) if found else None
 
 
 def scaled_rubric(points: tuple[int, ...], total: int) -> list[int]:
