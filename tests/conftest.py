@@ -139,6 +139,8 @@ RENDER_TESTS = {
     "test_harden_marking.py::test_an_analysis_the_teacher_edited_is_kept",
     "test_harden_output.py::test_a_reprint_replaces_the_folder_its_manifest_came_from_byte_for_byte",
     "test_marking.py::test_a_class_of_45_from_sheet_to_report",
+    "test_figures.py::test_a_handbook_prints_its_figures_numbered_and_embedded_once",
+    "test_figures.py::test_a_paper_prints_the_figure_of_its_question_and_validate_warns_of_a_soft_one",
     "test_incremental.py::test_a_one_module_edit_lays_out_one_part_and_gives_a_cold_builds_bytes",
     "test_incremental.py::test_a_parts_key_is_the_same_in_every_process",
     "test_incremental.py::test_formulas_drawn_ahead_on_every_core_are_the_ones_drawn_in_place",

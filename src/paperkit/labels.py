@@ -192,6 +192,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "analysis_blank": "未答",
         # exam paper and key
         "default_exam_title": "{title} 测试卷",
+        "figure_number": "图 ",
         "course": "课程：",
         "exam_date": "考试日期：",
         "duration": "考试时长：{minutes} 分钟",

@@ -29,6 +29,7 @@ def _stamp(source: Path) -> tuple[object, ...] | None:
     """What identifies a source folder's content now: its path and each YAML file's size and mtime."""
     try:
         files = sorted([source / "handbook.yaml", *source.glob("modules/*.yaml"), *source.glob("modules/*.yml")])
+        files += sorted(source.glob("figures/**/*"))  # an edited figure is read again too
         stats = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file())
     except OSError:
         return None

@@ -23,7 +23,10 @@ def validate(source: SourceOption = DEFAULT_SOURCE) -> None:
     from paperkit.source import open_handbook
 
     with reported():
-        typer.echo(summary_line(open_handbook(source)))
+        handbook = open_handbook(source)
+        for note in handbook.notes:
+            typer.echo(f"warning: {note}", err=True)
+        typer.echo(summary_line(handbook))
 
 
 @app.command("list")

@@ -65,7 +65,13 @@ def handbook(
         options = parse_handbook_flags(flags)
         processes = parse_jobs(jobs)
         written = build_handbook(
-            source, out, options, html=html, on_overflow=warn if allow_overflow else None, jobs=processes
+            source,
+            out,
+            options,
+            html=html,
+            on_overflow=warn if allow_overflow else None,
+            jobs=processes,
+            on_warning=warn,
         )
         for path in written:
             typer.echo(str(path))

@@ -76,11 +76,12 @@ def load_handbook(source: Path) -> Handbook:
     problems: list[Problem] = []
     if not source.is_dir():
         raise ContentError([Problem(shown, 0, "", "no such directory")], shown)
-    front = _read_front_matter(source / "handbook.yaml", problems)
+    notes: list[str] = []
+    front = _read_front_matter(source / "handbook.yaml", problems, notes)
     module_files = sorted([*source.glob("modules/*.yaml"), *source.glob("modules/*.yml")])
     if not module_files:
         problems.append(Problem(display_path(source / "modules") + "/", 0, "", "no module files (modules/*.yaml)"))
-    modules = [m for m in (_read_module(path, problems) for path in module_files) if m is not None]
+    modules = [m for m in (_read_module(path, problems, notes) for path in module_files) if m is not None]
     if problems or front is None:
         raise ContentError(problems, shown)
     values, origin = front
@@ -97,10 +98,11 @@ def load_handbook(source: Path) -> Handbook:
         modules=tuple(sorted(modules, key=lambda m: m.id)),
         source=shown,
         origin=origin,
+        notes=tuple(notes),
     )
 
 
-def _read_front_matter(path: Path, problems: list[Problem]) -> tuple[dict[str, Any], Origin] | None:
+def _read_front_matter(path: Path, problems: list[Problem], notes: list[str]) -> tuple[dict[str, Any], Origin] | None:
     if not path.is_file():
         problems.append(
             Problem(display_path(path), 0, "", "missing: every handbook needs a handbook.yaml with its title and date")
@@ -110,16 +112,17 @@ def _read_front_matter(path: Path, problems: list[Problem]) -> tuple[dict[str, A
     if root is None:
         return None
     before = len(problems)
-    result = FileReader(display_path(path), problems).mapping(root, "", HANDBOOK_FIELDS)
+    result = FileReader(display_path(path), problems, path.parent, notes).mapping(root, "", HANDBOOK_FIELDS)
     return result if len(problems) == before else None
 
 
-def _read_module(path: Path, problems: list[Problem]) -> Module | None:
+def _read_module(path: Path, problems: list[Problem], notes: list[str]) -> Module | None:
     root = parse_yaml_file(path, problems)
     if root is None:
         return None
     before = len(problems)
-    result = FileReader(display_path(path), problems).mapping(root, "", MODULE_FIELDS)
+    # Figures are named relative to the source folder (modules/ is one level down).
+    result = FileReader(display_path(path), problems, path.parent.parent, notes).mapping(root, "", MODULE_FIELDS)
     if result is None or len(problems) != before:
         return None
     values, origin = result

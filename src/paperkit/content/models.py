@@ -133,6 +133,7 @@ class Handbook:
     checklist_note: str = ""
     source: str = "source/"
     origin: Origin = field(default=Origin(""), compare=False, repr=False)
+    notes: tuple[str, ...] = field(default=(), compare=False, repr=False)  # warnings found reading it
 
     @property
     def sections(self) -> tuple[Section, ...]:

@@ -17,6 +17,7 @@ import yaml
 from paperkit.content.models import Origin
 from paperkit.errors import Problem
 from paperkit.paths import file_kind
+from paperkit.text.figures import FIGURE, FigureProblem, check_raster, keep, parse_options, read_figure
 
 # A handbook file is a few hundred lines; anything this large is a mistake (or a YAML bomb).
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -54,9 +55,13 @@ def display_path(path: Path) -> str:
 class FileReader:
     """Turns one YAML file's node tree into plain values, collecting problems instead of raising."""
 
-    def __init__(self, file: str, problems: list[Problem]) -> None:
+    def __init__(
+        self, file: str, problems: list[Problem], figures: Path | None = None, notes: list[str] | None = None
+    ) -> None:
         self.file = file
         self.problems = problems
+        self.figures = figures  # the source folder figures are read from (None: a file that has no figures)
+        self.notes = notes if notes is not None else []  # warnings: what prints, but not as well as it should
         self._seen: set[int] = set()
 
     def problem(self, node: yaml.Node | None, path: str, message: str) -> None:
@@ -143,7 +148,29 @@ class FileReader:
         if control:
             self.problem(node, path, _control_message(control.group(0), node.style == '"'))
             return None
-        return node.value.strip()
+        value = node.value.strip()
+        return self.with_figures(node, path, value) if "![" in value else value
+
+    def with_figures(self, node: yaml.Node, path: str, text: str) -> str:
+        """The text with each figure reference checked and pointed at the figure's kept bytes (text.figures)."""
+
+        def one(match: re.Match[str]) -> str:
+            where = f"{self.file}:{node.start_mark.line + 1}: {path}"
+            try:
+                if self.figures is None:
+                    raise FigureProblem("figures are allowed in handbook and module files only")
+                placement = parse_options(match["options"] or "")
+                data, kind = read_figure(self.figures, match["src"])
+                soft = check_raster(data, kind, placement, match["src"]) if kind != "svg" else ""
+            except FigureProblem as problem:
+                self.problem(node, path, str(problem))
+                return match.group(0)
+            if soft:
+                self.notes.append(f"{where}: {soft}")
+            options = f"{{{match['options']}}}" if match["options"] else ""
+            return f"![{match['caption']}]({keep(data, kind)}){options}"
+
+        return FIGURE.sub(one, text)
 
     def integer(self, node: yaml.Node, path: str) -> int | None:
         """A whole number up to MAX_INTEGER (quoted digits are accepted too; only the ASCII digits 0–9)."""

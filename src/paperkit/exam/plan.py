@@ -62,7 +62,7 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     _check_printed(options, students)
     bank = qb.question_bank(handbook, exercises=True)
     exam_id = make_exam_id(options, sorted(excluded))  # from what was asked, whatever pool serves it
-    warnings: list[str] = []
+    warnings: list[str] = list(handbook.notes)
     if options.pool == "exam" and not any(q.item.use == "exam" for m in options.modules for q in bank.get(m, ())):
         # A handbook without a held-back pool still makes papers: from its own items, and the teacher is told.
         options = replace(options, pool="practice")

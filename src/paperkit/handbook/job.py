@@ -128,9 +128,11 @@ def build_handbook(
     html: bool = False,
     on_overflow: Callable[[str], None] | None = None,
     jobs: int = 1,
+    on_warning: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written.
-    Text past the page edge is a RenderError, or with `options.allow_overflow` passed to `on_overflow`. A handbook
+    Text past the page edge is a RenderError, or with `options.allow_overflow` passed to `on_overflow`; what prints
+    less well than it should (a soft figure) goes to `on_warning`. A handbook
     large enough (not a proof) is laid out in parts on up to `jobs` processes; the bytes are the same for any
     `jobs`."""
     if html and out.with_suffix(".html") == out:
@@ -138,6 +140,9 @@ def build_handbook(
     for target in [out, out.with_suffix(".html")] if html else [out]:
         check_output(target, inputs=[source])
     handbook = open_handbook(source)
+    if on_warning is not None:
+        for note in handbook.notes:
+            on_warning(note)  # a figure that prints soft: said before the seconds the build takes
     # The content decides the parts (the bytes never depend on the machine); --jobs only how many processes.
     runs = part_count(handbook, options.page) if options.modules is None else 1
     if runs > 1:

@@ -9,6 +9,7 @@ use the one `score`), its compact key, and how it looks to a learning platform (
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from paperkit.content.models import Exercise, RubricPoint
 from paperkit.errors import CellProblem
 from paperkit.labels import label
 from paperkit.questions.rules import DEFAULT_RULES, Rules
+from paperkit.text.figures import FIGURE, TEXT_WIDTH_MM, FigureProblem, parse_options
 from paperkit.text.markup import math_spans, visible_text
 
 if TYPE_CHECKING:
@@ -244,6 +246,9 @@ def text_width(text: str) -> float:
     """A text's width in body characters: CJK square, Latin half, a formula set as text its characters and
     about three more, a drawn formula (a fraction, a root) the width it is drawn at."""
     width = _chars_width(visible_text(text))
+    for match in FIGURE.finditer(text) if "![" in text else ():  # a figure: the width it is printed at
+        with contextlib.suppress(FigureProblem):
+            width += parse_options(match["options"] or "").width_mm / MM_PER_CHARACTER
     for tex in math_spans(text):
         drawn = _drawn_width(tex)
         if drawn is not None:  # its characters, counted above, are not what it takes on the line
@@ -251,6 +256,9 @@ def text_width(text: str) -> float:
         else:
             width += 3
     return width
+
+
+MM_PER_CHARACTER = TEXT_WIDTH_MM / 45  # the A4 text column holds 45 body characters
 
 
 def _chars_width(text: str) -> float:

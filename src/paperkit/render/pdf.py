@@ -75,7 +75,7 @@ def _make_fetcher(allow: AllowList, record: Fetched):
                 image = allow.formulas.get(url)
                 if image is None:
                     return self._refuse(url)
-                return URLFetcherResponse(url, image, {"Content-Type": "image/svg+xml"})
+                return URLFetcherResponse(url, image, {"Content-Type": _mime(Path(url))})
             path = allowed_file(url, allow.roots)
             if path is None:
                 return self._refuse(url)

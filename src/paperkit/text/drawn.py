@@ -118,7 +118,8 @@ def _tex_error_message(error: Exception) -> str:
     return f"TeX does not render: {reason}"
 
 
-_FORMULA_SRC = re.compile(r'src="(formula:[0-9a-f]+\.svg)"')
+_FORMULA_SRC = re.compile(r'src="(formula:(?:fig-)?[0-9a-f]+\.(svg|png|jpg))"')
+_MIME = {"svg": "image/svg+xml", "png": "image/png", "jpg": "image/jpeg"}
 
 # The formula images made while a document's HTML is rendered: they, and nothing else, are served to it.
 _made: ContextVar[dict[str, bytes] | None] = ContextVar("formula_images", default=None)
@@ -142,7 +143,8 @@ def inline_formulas(html: str, images: dict[str, bytes]) -> str:
         image = images.get(match.group(1))
         if image is None:
             return match.group(0)
-        return 'src="data:image/svg+xml;base64,' + base64.b64encode(image).decode("ascii") + '"'
+        mime = _MIME[match.group(2)]
+        return f'src="data:{mime};base64,' + base64.b64encode(image).decode("ascii") + '"'
 
     return _FORMULA_SRC.sub(data_uri, html)
 

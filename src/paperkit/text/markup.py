@@ -14,6 +14,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from paperkit.errors import MathError
 from paperkit.text.drawn import keep_image
+from paperkit.text.figures import FIGURE, figure_html, figure_image, parse_options
 from paperkit.text.math import render_math, tex_text
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
@@ -68,9 +69,9 @@ def inline_problems(text: str) -> list[str]:
 
 
 def visible_text(text: str) -> str:
-    """The characters a reader sees set in the text fonts (markup removed, formulas left out)."""
+    """The characters a reader sees set in the text fonts (markup removed, formulas left out, a figure's caption)."""
     out = []
-    for token in _tokens(text):
+    for token in _tokens(_captions(text)):
         if token.type in ("text", "text_special", "code_inline"):
             out.append(token.content)
         elif token.type in ("em_open", "em_close") or (token.type.startswith("strong") and token.markup != "**"):
@@ -90,7 +91,7 @@ def visible_text(text: str) -> str:
 def plain_text(text: str) -> str:
     """The text with markup removed and each formula as readable text (for PDF titles, bookmarks, search)."""
     out = []
-    for token in _tokens(text):
+    for token in _tokens(_captions(text)):
         if token.type == "math_inline":
             out.append(tex_text(token.content))
         elif token.type in ("text", "text_special", "code_inline"):
@@ -146,8 +147,33 @@ def compress_punctuation(html: str) -> str:
 _LINE_BREAKS = re.compile(r"(\n[ \t]*(?:\n[ \t]*)*)")
 
 
+def _captions(text: str) -> str:
+    """The text with each figure reference as its caption (what a reader sees of it as text)."""
+    return FIGURE.sub(lambda match: match["caption"], text) if "![" in text else text
+
+
 def render_inline(text: str) -> Markup:
-    """A content text as safe HTML: only the documented markup becomes tags, all else is escaped."""
+    """A content text as safe HTML: only the documented markup becomes tags, all else is escaped; a figure
+    (text.figures) as its image and caption."""
+    if "![" in text and FIGURE.search(text):
+        html, start = Markup(""), 0
+        for match in FIGURE.finditer(text):
+            html += _render_text(text[start : match.start()]) + _figure(match)
+            start = match.end()
+        return html + _render_text(text[start:])
+    return _render_text(text)
+
+
+def _figure(match: re.Match[str]) -> Markup:
+    """A figure the content reader kept (its URL names its bytes); anything else prints as written."""
+    image = figure_image(match["src"])
+    if image is None:
+        return _render_text(match.group(0))
+    keep_image(match["src"], image)
+    return figure_html(match["src"], _render_text(match["caption"]), parse_options(match["options"] or ""))
+
+
+def _render_text(text: str) -> Markup:
     pieces: list[tuple[str, str]] = []  # (kind, html): kind is "text", "atom" or "tag"
     for token in _tokens(text):
         kind = token.type
