@@ -16,6 +16,7 @@ from paperkit.errors import MathError
 from paperkit.text.drawn import keep_image
 from paperkit.text.figures import FIGURE, figure_html, figure_image, parse_options
 from paperkit.text.math import render_math, tex_text
+from paperkit.text.tables import Table, split_tables, table_problems
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
 _CJK_RE = re.compile(f"[{_CJK}]")
@@ -55,8 +56,10 @@ def _math_problem(tex: str, error: MathError) -> str:
 
 
 def inline_problems(text: str) -> list[str]:
-    """What is wrong with a text's markup (unmatched $, TeX that does not render), as messages."""
-    problems: list[str] = []
+    """What is wrong with a text's markup (unmatched $, TeX that does not render, a table's shape), as messages."""
+    problems: list[str] = [
+        message for piece in split_tables(text) if isinstance(piece, Table) for message in table_problems(piece)
+    ]
     for token in _tokens(text):
         if token.type == "text" and "$" in token.content:
             problems.append("unmatched $ (close the formula with $, or write \\$ for a dollar sign)")
@@ -148,13 +151,49 @@ _LINE_BREAKS = re.compile(r"(\n[ \t]*(?:\n[ \t]*)*)")
 
 
 def _captions(text: str) -> str:
-    """The text with each figure reference as its caption (what a reader sees of it as text)."""
+    """The text with each figure reference as its caption and each table as its cells (what a reader sees of
+    them as text)."""
+    pieces = split_tables(text)
+    if len(pieces) > 1 or not isinstance(pieces[0], str):
+        text = "\n".join(
+            " ".join((*piece.header, *(cell for row in piece.rows for cell in row)))
+            if isinstance(piece, Table)
+            else piece
+            for piece in pieces
+        )
     return FIGURE.sub(lambda match: match["caption"], text) if "![" in text else text
 
 
 def render_inline(text: str) -> Markup:
     """A content text as safe HTML: only the documented markup becomes tags, all else is escaped; a figure
-    (text.figures) as its image and caption."""
+    (text.figures) as its image and caption, a pipe table (text.tables) as a table."""
+    pieces = split_tables(text)
+    if len(pieces) == 1 and isinstance(pieces[0], str):
+        return _with_figures(text)
+    return Markup("").join(_table(piece) if isinstance(piece, Table) else _with_figures(piece) for piece in pieces)
+
+
+def _table(table: Table) -> Markup:
+    """A table as CSS-table spans: a <table> inside the <p> of a stem would be moved out of it by the parser."""
+
+    def row(cells: tuple[str, ...], kind: str) -> Markup:
+        shown = [
+            Markup(f'<span class="{kind}" style="text-align:{align}">') + _with_figures(cell) + Markup("</span>")
+            for cell, align in zip(cells, table.align, strict=False)
+        ]
+        return Markup('<span class="tr">') + Markup("").join(shown) + Markup("</span>")
+
+    head = Markup('<span class="thead">') + row(table.header, "th") + Markup("</span>")
+    body = Markup("").join(row(cells, "td") for cells in table.rows)
+    # An inline table on a line of its own: the text after it stays in its paragraph (a block would end the
+    # paragraph's first line there, and its hanging indent).
+    table_html = (
+        Markup('<span class="data-table">') + head + Markup('<span class="tbody">') + body + Markup("</span></span>")
+    )
+    return Markup("<br>") + table_html + Markup("<br>")
+
+
+def _with_figures(text: str) -> Markup:
     if "![" in text and FIGURE.search(text):
         html, start = Markup(""), 0
         for match in FIGURE.finditer(text):
