@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -194,6 +195,16 @@ def exam(
             "or each sized to its own answer.  [default: part]",
         ),
     ] = None,
+    docx: Annotated[
+        bool | None,
+        typer.Option(
+            "--docx",
+            help="Also write each variant's paper and key as a Word document to edit (paper.docx, key.docx or "
+            "paper-A.docx, key-A.docx, …) beside the PDFs: the same numbering, points, options and answer space, "
+            "formulas as Word equations; no seal line. With --roster: one per variant, not one per student.",
+            show_default=False,
+        ),
+    ] = None,
     from_manifest: Annotated[
         Path | None,
         typer.Option(
@@ -239,6 +250,7 @@ def exam(
         answer_sheet=answer_sheet,
         answer_grid=answer_grid,
         blanks=blanks,
+        docx=docx,
     )
     with reported():
         # Every option and the content are checked (the plan) before a worker process starts (the build).
@@ -251,6 +263,16 @@ def exam(
         if allow_overflow:
             plan = dataclasses.replace(plan, allow_overflow=True)
         progress = stderr_progress() if plan.students else None
-        for path in build_exam(plan, progress=progress, parallel=True, on_overflow=warn):
+        for path in build_exam(plan, progress=progress, parallel=True, on_overflow=warn, word=_word_files):
             if path.parent.name != "students":
                 typer.echo(str(path))
+
+
+def _word_files(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> list[bytes]:
+    """--docx: the documents as Word files; a formula left as plain text is said once, on stderr."""
+    from paperkit.export.docx import docx_files
+
+    made = docx_files(documents)
+    if made.warning:
+        warn(made.warning)
+    return made.files

@@ -2,14 +2,15 @@
 
 render (worker processes, started only after the plan) → write through a staged folder swapped in at the end.
 The files a job writes are `output_files`: a new output is one more name there and one more pair in
-`_other_outputs`.
+`_other_outputs`. With --docx each variant's paper and key are also Word documents, made by the `WordWriter` the
+caller hands in (export/docx.py's, through the CLI: exam/ may not import export/).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from paperkit.render.document import LaidOut
 
 Progress = Callable[[int, int], None]
+# Documents as Word files: each ("paper" or "key", its template context's doc) into .docx bytes, in order.
+WordWriter = Callable[[Sequence[tuple[str, Mapping[str, Any]]]], list[bytes]]
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -199,6 +202,28 @@ def _key_files(plan: ExamPlan) -> list[str]:
     return ["key.pdf"] if len(plan.exams) == 1 else [f"key-{v}.pdf" for v in plan.exams]
 
 
+def word_files(plan: ExamPlan) -> list[str]:
+    """With --docx, each variant's paper and key as Word documents, named as the variant's PDFs are (paper.docx,
+    key.docx, or paper-A.docx, key-A.docx, …); with a roster too, one per variant (not per student)."""
+    if not plan.options.docx:
+        return []
+    one = len(plan.exams) == 1
+    return [f"{doc}{'' if one else f'-{v}'}.docx" for v in plan.exams for doc in ("paper", "key")]
+
+
+def word_documents(plan: ExamPlan) -> list[tuple[str, dict[str, Any]]]:
+    """The documents the Word files hold, in `word_files` order: each variant's paper (no student's) and key."""
+    title = plan.manifest.title
+    return [
+        (doc, context["doc"])
+        for exam in plan.exams.values()
+        for doc, context in (
+            ("paper", ex.paper_context(exam, plan.options, title, plan.lang)),
+            ("key", ex.key_context(exam, plan.options, title, plan.lang)),
+        )
+    ]
+
+
 def render_plan(
     plan: ExamPlan,
     folder: Path,
@@ -278,12 +303,14 @@ def output_files(plan: ExamPlan) -> list[str]:
     and one of all keys; else paper.pdf and key.pdf, or paper-A.pdf, key-A.pdf, paper-B.pdf, …; a manifest."""
     papers = paper_files(plan)
     sheets = sheet_files(plan)
+    words = word_files(plan)
     if plan.students:
-        return [*papers, *sheets, "papers-all.pdf", "keys.pdf", "manifest.json"]
-    return [name for pair in zip(papers, _key_files(plan), strict=True) for name in pair] + [*sheets, "manifest.json"]
+        return [*papers, *sheets, "papers-all.pdf", "keys.pdf", *words, "manifest.json"]
+    pdfs = [name for pair in zip(papers, _key_files(plan), strict=True) for name in pair]
+    return [*pdfs, *sheets, *words, "manifest.json"]
 
 
-def _other_outputs(plan: ExamPlan, rendered: Rendered) -> Iterator[tuple[str, bytes]]:
+def _other_outputs(plan: ExamPlan, rendered: Rendered, word: WordWriter | None = None) -> Iterator[tuple[str, bytes]]:
     """Every output but the papers (already written), with its bytes."""
     from paperkit.render.pdf import merge_for_duplex
 
@@ -304,6 +331,8 @@ def _other_outputs(plan: ExamPlan, rendered: Rendered) -> Iterator[tuple[str, by
         yield "keys.pdf", merge_for_duplex([*rendered.keys.values(), *rendered.tables], _key_titles(plan))
     else:
         yield from zip(_key_files(plan), rendered.keys.values(), strict=True)
+    if word is not None and plan.options.docx:
+        yield from zip(word_files(plan), word(word_documents(plan)), strict=True)
     yield "manifest.json", manifest_json(plan.manifest, source_from(plan.out_dir, plan.inputs[0])).encode()
 
 
@@ -347,10 +376,13 @@ def build_exam(
     engine: Executor | None = None,
     parallel: bool = False,
     on_overflow: Callable[[str], None] | None = None,
+    word: WordWriter | None = None,
 ) -> list[Path]:
     """Render every PDF of the plan into a new folder beside the target, then put it in place (the old folder,
     if any, is intact until then); returns the paths written. With plan.allow_overflow, each document's
-    overflow is passed to `on_overflow`."""
+    overflow is passed to `on_overflow`. With --docx, `word` makes the Word files (required then)."""
+    if plan.options.docx and word is None:
+        raise ValueError("build_exam: the plan asks for .docx files; pass word= (the CLI passes export.docx's)")
     check_printed_options(plan)
     inputs = _guarded_inputs(plan)
     check_output(plan.out_dir, directory=True, inputs=inputs)
@@ -361,6 +393,6 @@ def build_exam(
         for warning in rendered.overflows:
             if on_overflow is not None:
                 on_overflow(warning)
-        for name, data in _other_outputs(plan, rendered):
+        for name, data in _other_outputs(plan, rendered, word):
             write_atomic(staging / name, data)
     return [plan.out_dir / name for name in output_files(plan)]

@@ -97,6 +97,8 @@ def manifest_json(manifest: Manifest, source: str = "") -> str:
         data["answer_grid"] = True
     if options.blanks != "part":
         data["blanks"] = options.blanks
+    if options.docx:
+        data["docx"] = True
     if manifest.answer_sheet:
         data["answer_sheet"] = manifest.answer_sheet
     if source or manifest.source:
@@ -178,6 +180,7 @@ def _manifest(data: dict[str, Any]) -> Manifest:
         answer_sheet="answer_sheet" in data,
         answer_grid=data.get("answer_grid", False),
         blanks=data.get("blanks", "part"),
+        docx=data.get("docx", False),
     )
     return Manifest(
         exam_id=data["exam_id"],
@@ -291,6 +294,7 @@ MANIFEST = Record(
         "multi_rule": Text(16, choices=MULTI_RULES),
         "answer_grid": Flag(),
         "blanks": Text(8, choices=BLANK_MODES),
+        "docx": Flag(),
         "answer_sheet": Record(
             {
                 "layouts": Table(VARIANT, LAYOUT, MAX_VARIANTS),

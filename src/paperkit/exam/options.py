@@ -94,6 +94,7 @@ class ExamOptions:
     answer_sheet: bool = False  # a 答题卡 per student (or a blank one per variant) beside the papers
     answer_grid: bool = False  # a 选择题答题表 (题号/答案 grid) on the paper itself
     blanks: str = "part"  # fill-in blanks: one length per part, or each sized to its answer ("answer")
+    docx: bool = False  # each variant's paper and key also as a Word document (.docx) beside the PDFs
 
     @property
     def rules(self) -> Rules:
@@ -118,6 +119,7 @@ HEADER_FLAGS: Mapping[str, str] = {
     "seal_fields": "--seal-fields",
     "answer_grid": "--answer-grid",
     "blanks": "--blanks",
+    "docx": "--docx",
 }
 SELECTION_FLAGS: Mapping[str, str] = {
     "modules": "--modules",
@@ -187,6 +189,7 @@ class ExamFlags:
     answer_sheet: bool | None = None
     answer_grid: bool | None = None
     blanks: str | None = None
+    docx: bool | None = None
 
     def check_lengths(self) -> None:
         """Every text flag within its length (TEXT_FLAGS), before any is parsed or quoted back."""
@@ -343,6 +346,7 @@ def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
         seal_fields=base.seal_fields if flags.seal_fields is None else parse_seal_fields(flags.seal_fields),
         answer_grid=base.answer_grid if flags.answer_grid is None else flags.answer_grid,
         blanks=base.blanks if flags.blanks is None else parse_choice("--blanks", flags.blanks, BLANK_MODES),
+        docx=base.docx if flags.docx is None else flags.docx,
     )
 
 

@@ -271,7 +271,10 @@ def _parts(exam: Exam, view: str, layout: Layout, alike: bool = True) -> list[di
         within = replace(layout, part=tuple(part.questions) if alike else ())  # what a kind may size alike
         values: dict[str, Any] = {
             "heading": part.heading,
-            "questions": [getattr(kind_of(q.question.kind), view)(q, within) for q in part.questions],
+            # Each view names its kind, for a consumer that asks the kind (export/docx.py: is it answered by a mark?)
+            "questions": [
+                {**getattr(kind_of(q.question.kind), view)(q, within), "kind": q.question.kind} for q in part.questions
+            ],
             "instruction": "",
             "table": [],
             "rule": "",
