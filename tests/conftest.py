@@ -115,6 +115,7 @@ RENDER_FILES = {
     "test_assemble.py",
     "test_checklist.py",
     "test_cli.py",
+    "test_docx.py",
     "test_exam_pdf.py",
     "test_faults.py",
     "test_handbook.py",
