@@ -147,6 +147,7 @@ RENDER_TESTS = {
     "test_incremental.py::test_a_parts_key_is_the_same_in_every_process",
     "test_incremental.py::test_formulas_drawn_ahead_on_every_core_are_the_ones_drawn_in_place",
     "test_markup.py::test_the_paragraph_end_rule_reads_only_the_text_after_the_last_tag",
+    "test_material.py::test_a_paper_prints_the_material_once_before_its_chain",
     "test_optional_parts.py::test_the_paper_says_how_each_part_counts",
     "test_optional_parts.py::test_the_engine_totals_the_best_choice_and_leaves_the_bonus_out",
     "test_practice.py::test_a_paper_per_student_and_one_print_file",

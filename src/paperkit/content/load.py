@@ -37,6 +37,7 @@ EXERCISE_FIELDS = (
     Field("a", "text", required=False),
     Field("rubric", "records", required=False, record=RUBRIC_FIELDS),
     Field("follows", "text", required=False),
+    Field("material", "text", required=False),
     Field("use", "text", required=False),
     *ITEM_FIELDS,
 )

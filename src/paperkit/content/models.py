@@ -65,6 +65,7 @@ class Exercise:
     difficulty: str = ""
     lines: int | None = None
     follows: str = ""  # the id of the item this one must directly follow (上题…)
+    material: str = ""  # a 材料 printed before this item for it and the items that follow it (阅读材料，完成第 6–8 题)
     tests: tuple[str, ...] = ()  # the knowledge points it tests: k2 (must_know 2), tip1, pit1, or 2.1/k2
     use: str = "practice"  # "exam": held back for exams, never printed by the handbook or exported unless asked
     origin: Origin = field(default=Origin(""), compare=False, repr=False)

@@ -37,7 +37,7 @@ def iter_texts(handbook: Handbook) -> Iterator[tuple[Origin, str, str]]:
                 for index, point in enumerate(example.rubric):
                     yield example.origin, f"rubric[{index}]", point.point
             for item in section.exercises:
-                for name in ("q", "why", "a"):
+                for name in ("q", "why", "a", "material"):
                     yield item.origin, name, getattr(item, name)
                 for index, option in enumerate(item.options):
                     yield item.origin, f"options[{index}]", option

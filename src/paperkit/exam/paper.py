@@ -10,7 +10,7 @@ from typing import Any
 from paperkit.exam.options import ExamOptions, PartSpec
 from paperkit.exam.select import balanced_orders
 from paperkit.labels import label, numeral
-from paperkit.questions.bank import ExamQuestion, Question
+from paperkit.questions.bank import ExamQuestion, Question, material_leads
 from paperkit.questions.kind import DEFAULT_RULES, Layout, Rules, text_width
 from paperkit.questions.registry import KINDS, kind_of
 from paperkit.text.markup import plain_text
@@ -269,11 +269,13 @@ def _parts(exam: Exam, view: str, layout: Layout, alike: bool = True) -> list[di
     parts = []
     for part in exam.parts:
         within = replace(layout, part=tuple(part.questions) if alike else ())  # what a kind may size alike
+        leads = material_leads(part.questions) if view == "paper_view" else {}  # a 材料 before its chain
         values: dict[str, Any] = {
             "heading": part.heading,
             # Each view names its kind, for a consumer that asks the kind (export/docx.py: is it answered by a mark?)
             "questions": [
-                {**getattr(kind_of(q.question.kind), view)(q, within), "kind": q.question.kind} for q in part.questions
+                {**getattr(kind_of(q.question.kind), view)(q, within), "kind": q.question.kind, **leads.get(i, {})}
+                for i, q in enumerate(part.questions)
             ],
             "instruction": "",
             "table": [],

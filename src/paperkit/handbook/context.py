@@ -11,7 +11,7 @@ from typing import Any
 from paperkit.content.models import Example, Handbook, Module, Section
 from paperkit.handbook.options import HandbookOptions, check_answers
 from paperkit.labels import label
-from paperkit.questions.bank import ExamQuestion, Question
+from paperkit.questions.bank import ExamQuestion, Question, material_leads
 from paperkit.questions.kind import Layout
 from paperkit.questions.registry import KINDS, kind_of
 from paperkit.render.assemble import PART_LINK
@@ -149,7 +149,8 @@ def _exercises(module: Module, view: str, layout: Layout) -> list[dict[str, Any]
             for n, (s, x) in enumerate(items, start=1)
         ]
         number += len(items)
-        questions = [{"why": "", **getattr(kind, view)(q, layout)} for q in placed]
+        leads = material_leads(placed) if view == "paper_view" else {}
+        questions = [{"why": "", **getattr(kind, view)(q, layout), **leads.get(i, {})} for i, q in enumerate(placed)]
         groups.append({"heading": kind.part_name, "compact": kind.compact_key, "questions": questions})
     return groups
 

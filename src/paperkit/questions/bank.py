@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from paperkit.content.models import Exercise, Handbook
+from paperkit.labels import label
 from paperkit.questions.registry import as_item
 
 
@@ -59,6 +60,8 @@ def _printed(item: Exercise) -> dict[str, Any]:
     """Every field of an item that a paper or a key prints (all but where it was read from)."""
     # What an item tests and who may see it are not printed: changing them never changes a paper's hash.
     values = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in ("origin", "tests", "use")}
+    if not values.get("material"):  # only items with a 材料 carry it: every other bank hashes as before
+        values.pop("material", None)
     values["rubric"] = [[p.point, p.points] for p in item.rubric]
     return values
 
@@ -71,3 +74,19 @@ def bank_hash(bank: Mapping[int, Sequence[Question]], modules: Sequence[int]) ->
         for q in bank.get(m, ())
     ]
     return hashlib.sha256(json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
+
+
+def material_leads(questions: Sequence[ExamQuestion]) -> dict[int, dict[str, str]]:
+    """For each question (by its index) that carries a 材料: the material and the line that leads into it
+    (「阅读下面的材料，完成第 6–8 题。」), counting the items that follow it in turn on the paper."""
+    leads: dict[int, dict[str, str]] = {}
+    for index, q in enumerate(questions):
+        if not q.question.item.material:
+            continue
+        last = index
+        while last + 1 < len(questions) and questions[last + 1].question.item.follows == questions[last].question.id:
+            last += 1
+        first, final = q.number, questions[last].number
+        lead = label("material_lead", numbers=f"{first}–{final}" if final != first else str(first))
+        leads[index] = {"material": q.question.item.material, "material_lead": lead}
+    return leads

@@ -24,6 +24,14 @@ def check_items(handbook: Handbook) -> list[Problem]:
             problems.extend(located(item.origin, name, message) for name, message in check_item(item))
             if not item.follows:
                 continue
+            if item.material:
+                problems.append(
+                    located(
+                        item.origin,
+                        "material",
+                        f"a 材料 goes on the first item of its chain, not on one that follows {item.follows}",
+                    )
+                )
             if item.follows in followed:
                 problems.append(
                     located(

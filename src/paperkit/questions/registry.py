@@ -21,7 +21,7 @@ KINDS: Mapping[str, Kind] = MappingProxyType(_REGISTERED)  # a live, read-only v
 WORKED = SHORT  # the kind of a worked example, and of a paper without typed parts
 
 DIFFICULTIES = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "易": 2, "中": 3, "难": 4}
-COMMON_FIELDS = ("id", "kind", "q", "tests", "use")
+COMMON_FIELDS = ("id", "kind", "q", "tests", "use", "material")
 USES = ("practice", "exam")
 
 
