@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from pypdf import PdfReader
 from typer.testing import CliRunner
@@ -282,3 +283,29 @@ def test_the_help_says_what_docx_leaves_out() -> None:
     result = runner.invoke(app, ["exam", "--help"], terminal_width=200)
     text = re.sub(r"[\s│]+", " ", result.stdout)
     assert "--docx" in text and "no seal line" in text and "not one per student" in text
+
+
+def test_tables_and_figures_of_the_content_are_word_tables_and_pictures(built: tuple[ExamPlan, Path, str]) -> None:
+    from PIL import Image
+
+    from paperkit.text.figures import keep
+
+    plan, _, _ = built
+    png = io.BytesIO()
+    Image.new("RGB", (600, 300), "white").save(png, "PNG")
+    picture, drawing = keep(png.getvalue(), "png"), keep(b"<svg xmlns='http://www.w3.org/2000/svg'/>", "svg")
+    paper = word_documents(plan)[0][1]
+    view = paper["parts"][0]["questions"][0]
+    view["prompt"] = (
+        f"测得数据如下：\n| 次数 | 电压 $U$/V |\n|---|---:|\n| 1 | 1.5 |\n电阻约为 ![电路图]({picture}){{width=40mm}}"
+        f"与 ![示意]({drawing}){{inline}}"
+    )
+    made = docx_files([(PAPER, paper)])
+    assert made.warning == "1 SVG figure is only a caption in the .docx files (Word files take PNG or JPEG)"
+    document = Document(io.BytesIO(made.files[0]))
+    data = next(t for t in document.tables if t.rows[0].cells[0].text == "次数")
+    assert [[_text(c._tc) for c in row.cells] for row in data.rows] == [["次数", "电压 U/V"], ["1", "1.5"]]
+    assert data.rows[1].cells[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    after = next(p for p in document.paragraphs if _text(p._p).startswith("电阻约为"))
+    assert _text(after._p) == "电阻约为 图 1\u3000电路图与 ［示意］\t（" + "\u00a0" * 8 + "）"
+    assert len(document.inline_shapes) == 1 and round(document.inline_shapes[0].width.mm) == 40

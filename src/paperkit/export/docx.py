@@ -6,27 +6,24 @@ their numbers and points, options in the PDF's 4, 2 or 1 columns (tab-aligned), 
 letter or a mark takes (its kind's compact_key, as the answer grid counts them), fill-in blanks, ruled answer
 lines, and in a key the 答案速查 line and every answer as the key PDF gives it. Formulas are Word equations
 (omml.py), or plain text where pandoc cannot read one. Not here: the seal line (the name line stands in its
-place) and per-student papers. The page, fonts and styles are wordfile.py's. Pure: the same contexts give the
-same bytes.
+place) and per-student papers. The page, fonts and styles are wordfile.py's, the content texts (markup,
+figures, tables) wordtext.py's. Pure: the same contexts give the same bytes.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
-from docx.shared import Pt, RGBColor, Twips
-from docx.text.paragraph import Paragraph
+from docx.shared import RGBColor, Twips
 
 from paperkit.export.omml import Formulas, convert_formulas
 from paperkit.export.wordfile import (
     AFTER_BORDER,
     BODY_FONT,
-    CODE_FONT,
     HANG,
     LATIN_FONT,
     TEXT_W,
@@ -35,18 +32,16 @@ from paperkit.export.wordfile import (
     element,
     fix_widths,
     insert,
-    new_document,
     set_fonts,
 )
+from paperkit.export.wordtext import EM_SPACE, TextWriter
 from paperkit.labels import LABELS
 from paperkit.questions.registry import KINDS
-from paperkit.text.markup import inline_tokens, math_spans
-from paperkit.text.math import tex_text
+from paperkit.text.markup import math_spans
 
 PAPER, KEY = "paper", "key"
-EM_SPACE, NO_BREAK = "\u3000", "\u00a0"
+NO_BREAK = "\u00a0"
 NO_BREAKS_PER_EM = 4  # a no-break space is a quarter em in Times New Roman
-UNDERSCORES_PER_EM = 2  # an underscore is half an em in Times New Roman
 PART_BOX = 1000  # a column of the 得分/评卷人 box before a part
 KEY_COLUMNS = (700, 1500)  # the key table's 题号 and 答案
 FIELD_ROOM = (7, 10, 6)  # em to write a name, a 学号, a class on (as the seal fields are sized)
@@ -60,26 +55,32 @@ class WordFiles:
     files: list[bytes]
     plain: tuple[str, ...] = ()
     problem: str = ""
+    svg_figures: int = 0  # SVG figures set as their captions (python-docx places PNG and JPEG only)
 
     @property
     def warning(self) -> str:
-        """One line for the terminal ('' when every formula is a Word equation)."""
+        """One line for the terminal ('' when every formula is a Word equation and every figure a picture)."""
+        said = []
         if self.problem:
-            return f"pandoc did not run ({self.problem}); the formulas in the .docx files are plain text"
-        if not self.plain:
-            return ""
-        shown = ", ".join(f"${tex}$" for tex in self.plain[:3]) + (" …" if len(self.plain) > 3 else "")
-        noun = "formula is" if len(self.plain) == 1 else "formulas are"
-        return f"{len(self.plain)} {noun} plain text in the .docx files, not Word equations: {shown}"
+            said.append(f"pandoc did not run ({self.problem}); the formulas in the .docx files are plain text")
+        elif self.plain:
+            shown = ", ".join(f"${tex}$" for tex in self.plain[:3]) + (" …" if len(self.plain) > 3 else "")
+            noun = "formula is" if len(self.plain) == 1 else "formulas are"
+            said.append(f"{len(self.plain)} {noun} plain text in the .docx files, not Word equations: {shown}")
+        if self.svg_figures:
+            noun = "SVG figure is" if self.svg_figures == 1 else "SVG figures are"
+            said.append(f"{self.svg_figures} {noun} only a caption in the .docx files (Word files take PNG or JPEG)")
+        return "; ".join(said)
 
 
 def docx_files(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> WordFiles:
     """Each (PAPER or KEY, its template context's `doc`) as .docx bytes; every formula converted in one run."""
     texs = [tex for _, doc in documents for text in _strings(doc) for tex in math_spans(text)]
     formulas = convert_formulas(texs)
-    files = [_document(which, doc, formulas) for which, doc in documents]
+    writers = [_document(which, doc, formulas) for which, doc in documents]
     plain = tuple(tex for tex, omml in formulas.omml.items() if omml is None)
-    return WordFiles(files, () if formulas.problem else plain, formulas.problem)
+    svgs = sum(writer.svg_figures for writer, _ in writers)
+    return WordFiles([data for _, data in writers], () if formulas.problem else plain, formulas.problem, svgs)
 
 
 def _strings(value: object) -> Iterator[str]:
@@ -94,7 +95,7 @@ def _strings(value: object) -> Iterator[str]:
             yield from _strings(item)
 
 
-def _document(which: str, doc: Mapping[str, Any], formulas: Formulas) -> bytes:
+def _document(which: str, doc: Mapping[str, Any], formulas: Formulas) -> tuple[TextWriter, bytes]:
     word = _Writer(formulas)
     word.header(doc)
     if which == PAPER:
@@ -106,71 +107,11 @@ def _document(which: str, doc: Mapping[str, Any], formulas: Formulas) -> bytes:
     if which == PAPER:
         word.para(LABELS["paper_end"], align=WD_ALIGN_PARAGRAPH.CENTER, space_before=12)
     word.footer(str(doc.get("label", "")))
-    return docx_bytes(word.doc, str(doc.get("document_title", "")), str(doc.get("exam_id", "")))
+    return word, docx_bytes(word.doc, str(doc.get("document_title", "")), str(doc.get("exam_id", "")))
 
 
-class _Writer:
-    """One document being written: python-docx's Document, set up as a Chinese exam paper."""
-
-    def __init__(self, formulas: Formulas) -> None:
-        self.formulas = formulas
-        self.doc, self.styles = new_document()
-
-    # -- text ---------------------------------------------------------------------------------------------
-
-    def para(
-        self, text: str = "", style: str | None = None, *, align: Any = None, space_before: float | None = None
-    ) -> Paragraph:
-        paragraph = self.doc.add_paragraph(style=self.styles[style] if style else None)
-        if align is not None:
-            paragraph.alignment = align
-        if space_before is not None:
-            paragraph.paragraph_format.space_before = Pt(space_before)
-        if text:
-            self.inline(paragraph, text)
-        return paragraph
-
-    def inline(self, paragraph: Paragraph, text: str, *, bold: bool = False) -> None:
-        """A content text's inline markup as runs: **bold**, `code`, line breaks, each $TeX$ a Word equation."""
-        strong = bold
-        for token in inline_tokens(text):
-            kind = token.type
-            if kind in ("text", "text_special"):
-                for index, line in enumerate(token.content.split("\n")):
-                    if index:
-                        paragraph.add_run().add_break()
-                    if line:
-                        paragraph.add_run(line).bold = strong or None
-            elif kind == "softbreak":
-                paragraph.add_run(" ")
-            elif kind == "code_inline":
-                set_fonts(paragraph.add_run(token.content)._r.get_or_add_rPr(), CODE_FONT, BODY_FONT)
-            elif kind == "math_inline":
-                element = self.formulas.omml.get(token.content)
-                if element is not None:
-                    paragraph._p.append(copy.deepcopy(element))
-                else:
-                    paragraph.add_run(tex_text(token.content)).bold = strong or None
-            elif kind in ("strong_open", "strong_close") and token.markup == "**":
-                strong = bold or kind == "strong_open"
-            else:
-                paragraph.add_run(token.markup or token.content).bold = strong or None
-
-    def run(self, paragraph: Paragraph, text: str, *, bold: bool = False, size: float | None = None) -> None:
-        run = paragraph.add_run(text)
-        run.bold = bold or None
-        if size:
-            run.font.size = Pt(size)
-
-    def blank(self, paragraph: Paragraph, room: float) -> None:
-        """A line to write on, about `room` em long, of underscores, as teachers type one in Word. (Underlined
-        spaces were measured and dropped: a line broke inside them, the part at the line's end lost its
-        underline as trailing space, and no-break spaces took the Chinese font's width in LibreOffice.)"""
-        set_fonts(
-            paragraph.add_run("_" * max(4, round(room * UNDERSCORES_PER_EM)))._r.get_or_add_rPr(),
-            LATIN_FONT,
-            LATIN_FONT,
-        )
+class _Writer(TextWriter):
+    """One exam paper or key being written, part by part, on wordtext.py's TextWriter."""
 
     # -- the header, the paper's front matter and the footer ---------------------------------------------
 
@@ -229,23 +170,6 @@ class _Writer:
             for row in doc["answer_grid"]:
                 self.table([[LABELS["score_number"], *row], [LABELS["answer_grid_answer"]] + [""] * len(row)])
 
-    def table(self, rows: list[list[str]], *, bold_first: bool = False, center: bool = True, keep: bool = False) -> Any:
-        """A grid table of these texts, and a small paragraph after it (two tables that touch are one in Word);
-        `keep`: on the page of what follows."""
-        table = self.doc.add_table(rows=len(rows), cols=len(rows[0]))
-        after = self.doc.add_paragraph().paragraph_format
-        after.line_spacing, after.keep_with_next = Pt(6), keep or None
-        table.style = self.doc.styles["Table Grid"]
-        table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        for cells, values in zip(table.rows, rows, strict=True):
-            for index, (cell, value) in enumerate(zip(cells.cells, values, strict=True)):
-                paragraph = cell.paragraphs[0]
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if center else None
-                paragraph.paragraph_format.keep_with_next = keep or None
-                if value:
-                    self.run(paragraph, value, bold=bold_first and index == 0)
-        return table
-
     def quick(self, runs: Sequence[str]) -> None:
         """The key's 答案速查 line, boxed."""
         paragraph = self.table([[""]], center=False).rows[0].cells[0].paragraphs[0]
@@ -290,10 +214,10 @@ class _Writer:
             number, answer, source = table.add_row().cells
             self.run(number.paragraphs[0], str(view["number"]))
             number.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            self.inline(answer.paragraphs[0], str(view["answer"]), bold=True)
-            self.inline(source.paragraphs[0], f"{view['source_label']} {view['section_title']}")
+            self.inline(answer.paragraphs[0], str(view["answer"]), bold=True, blocks=False)
+            self.inline(source.paragraphs[0], f"{view['source_label']} {view['section_title']}", blocks=False)
             if view.get("why"):
-                self.inline(source.add_paragraph(), str(view["why"]))
+                self.inline(source.add_paragraph(), str(view["why"]), blocks=False)
         fix_widths(table, (KEY_COLUMNS[0], KEY_COLUMNS[1], TEXT_W - sum(KEY_COLUMNS)))
 
     def question(self, view: Mapping[str, Any], paper: bool) -> None:
@@ -312,9 +236,9 @@ class _Writer:
                 if segment["blank"]:
                     self.blank(stem, float(str(segment["width"]).removesuffix("em")))
                 else:
-                    self.inline(stem, str(segment["text"]))
+                    stem = self.inline(stem, str(segment["text"]))
         else:
-            self.inline(stem, str(view["prompt"]))
+            stem = self.inline(stem, str(view["prompt"]))
         if paper and marked:
             stem.paragraph_format.tab_stops.add_tab_stop(Twips(TEXT_W), WD_TAB_ALIGNMENT.RIGHT)
             # The bracket's spaces may not break: LibreOffice set 「（」 at a line's end and 「）」 on the next.
