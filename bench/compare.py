@@ -30,7 +30,7 @@ WORK = ROOT / "build" / "bench" / "compare"
 sys.path.insert(0, str(ROOT / "src"))
 
 from paperkit.content.models import Handbook, Section  # noqa: E402
-from paperkit.content.validate import open_handbook  # noqa: E402
+from paperkit.source import open_handbook  # noqa: E402
 
 RUNS = 3
 _MATH = re.compile(r"(?<!\\)\$((?:\\.|[^$\\])+)\$")
@@ -184,13 +184,13 @@ def main() -> int:
     modules = sorted((edited / "modules").glob("*.yaml"))
     module = modules[len(modules) // 2]
 
+    original = module.read_text(encoding="utf-8")
+    edits = iter(range(1, 1000))
+
     def one_module_edit() -> None:
-        # An author's typo fix: one character of one module's first overview, toggled so every run is an edit.
-        text = module.read_text(encoding="utf-8")
-        marked = "overview: 。" in text
-        text = (
-            text.replace("overview: 。", "overview: ", 1) if marked else text.replace("overview: ", "overview: 。", 1)
-        )
+        # An author's typo fix: one more character in one module's first overview, a new one each run (an edit
+        # back to an earlier text would find that text's layout in the cache).
+        text = original.replace("overview: ", f"overview: {next(edits)}", 1)
         module.write_text(text, encoding="utf-8")
         build()
 
