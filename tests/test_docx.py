@@ -300,6 +300,8 @@ def test_tables_and_figures_of_the_content_are_word_tables_and_pictures(built: t
         f"测得数据如下：\n| 次数 | 电压 $U$/V |\n|---|---:|\n| 1 | 1.5 |\n电阻约为 ![电路图]({picture}){{width=40mm}}"
         f"与 ![示意]({drawing}){{inline}}"
     )
+    lead = "阅读下面的材料，完成第 2–3 题。"
+    paper["parts"][0]["questions"][1].update(material="某模型的 $d_k=64$。", material_lead=lead)
     made = docx_files([(PAPER, paper)])
     assert made.warning == "1 SVG figure is only a caption in the .docx files (Word files take PNG or JPEG)"
     document = Document(io.BytesIO(made.files[0]))
@@ -309,3 +311,6 @@ def test_tables_and_figures_of_the_content_are_word_tables_and_pictures(built: t
     after = next(p for p in document.paragraphs if _text(p._p).startswith("电阻约为"))
     assert _text(after._p) == "电阻约为 图 1\u3000电路图与 ［示意］\t（" + "\u00a0" * 8 + "）"
     assert len(document.inline_shapes) == 1 and round(document.inline_shapes[0].width.mm) == 40
+    texts = [_text(p._p) for p in document.paragraphs]
+    at = texts.index(lead)  # a 材料 (its lead, then the material) before the first question of its chain
+    assert texts[at + 1] == "某模型的 dk=64。" and texts[at + 2].startswith("2.\t")

@@ -227,7 +227,7 @@ class _Writer(TextWriter):
         marked = kind is not None and kind.compact_key  # answered by a letter or a mark
         if view.get("material"):  # a 材料 that leads this question and the ones after it
             self.run(self.para(style="Instruction", space_before=6), str(view.get("material_lead", "")), bold=True)
-            self.inline(self.para(style="Instruction"), str(view["material"]))
+            self.inline(self.para(), str(view["material"]))
         stem = self.para(style="Question")
         self.run(stem, f"{view['number']}.", bold=True)
         self.run(stem, "\t" + str(view.get("points_label", "")))
