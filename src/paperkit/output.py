@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import os
+import re
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -302,3 +305,27 @@ def write_kept(files: Mapping[Path, bytes], force: bool = False) -> tuple[list[P
         record = {**_record(folder), **digests}
         write_atomic(folder / RECORD, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
     return written, backups
+
+
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # every member's time: the same input gives the same bytes
+_CREATED = re.compile(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>")
+
+
+def fixed_zip(data: bytes, edits: Mapping[str, Callable[[bytes], bytes | None]] | None = None) -> bytes:
+    """An Office file (.xlsx, .docx) with fixed member times and no created/modified times, so the same exam gives
+    the same bytes; `edits` may change a member's bytes by name (None leaves the member out)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            body: bytes | None = source.read(info.filename)
+            if info.filename == "docProps/core.xml" and body is not None:
+                body = _CREATED.sub(b"", body)
+            if edits and info.filename in edits and body is not None:
+                body = edits[info.filename](body)
+            if body is None:
+                continue
+            fixed = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, body)
+    return out.getvalue()

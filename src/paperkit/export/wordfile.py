@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +19,8 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, Twips
 from docx.text.paragraph import Paragraph
 
+from paperkit import output
+
 BODY_FONT, HEADING_FONT, LATIN_FONT, LATIN_HEADING, CODE_FONT = "宋体", "黑体", "Times New Roman", "Arial", "Consolas"
 # A4 with the PDF's A4 text block (render/page.py): 45 characters of 10.5 pt a line, so options fall into the
 # same columns. Lengths in twips (1/20 pt).
@@ -28,7 +29,6 @@ TEXT_W = PAGE_W - 2 * SIDE
 BODY_PT = 10.5
 HANG = round(1.9 * BODY_PT * 20)  # the number's hang (kinds.css.j2): wrapped lines, options and lines start here
 RULE_TWIPS = 510  # a ruled answer line every 9 mm: room for handwriting
-FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # every zip member's time: the same exam gives the same bytes
 
 
 def new_document() -> tuple[Any, dict[str, Any]]:
@@ -174,21 +174,8 @@ _THUMBNAIL = re.compile(rb'<Relationship [^>]*Target="docProps/thumbnail\.jpeg"[
 
 
 def fixed_zip(data: bytes) -> bytes:
-    """The .docx with fixed member times and no created/modified times: the same exam gives the same bytes."""
-    # marking/scoresheet.py's fixed_zip does this for the score sheet, but export/ may not import marking/
-    # (tests/test_imports.py); this one also leaves out the template's thumbnail.
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            if info.filename == "docProps/thumbnail.jpeg":
-                continue
-            body = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>", b"", body)
-            elif info.filename == "_rels/.rels":
-                body = _THUMBNAIL.sub(b"", body)
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_DATE)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, body)
-    return out.getvalue()
+    """The .docx with fixed member times and no created/modified times (output.fixed_zip), and without the
+    python-docx template's thumbnail: the same exam gives the same bytes."""
+    return output.fixed_zip(
+        data, {"docProps/thumbnail.jpeg": lambda body: None, "_rels/.rels": lambda body: _THUMBNAIL.sub(b"", body)}
+    )

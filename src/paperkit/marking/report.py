@@ -17,7 +17,8 @@ from paperkit.exam import paper as ex
 from paperkit.exam.manifest import Manifest
 from paperkit.labels import label
 from paperkit.marking.analysis import Analysis, ItemFigures, Stats, histogram_svg, short_stem
-from paperkit.marking.scoresheet import SheetRow, fixed_zip, paper_parts
+from paperkit.marking.scoresheet import SheetRow, paper_parts
+from paperkit.output import fixed_zip
 from paperkit.questions.registry import kind_of
 
 

@@ -229,7 +229,8 @@ def merge_scores(
     from openpyxl.styles import PatternFill
 
     from paperkit.exam.workbook import check_xlsx
-    from paperkit.marking.scoresheet import FIRST_ROW, FIXED, READ_LIMITS, SHEET, columns, fixed_zip
+    from paperkit.marking.scoresheet import FIRST_ROW, FIXED, READ_LIMITS, SHEET, columns
+    from paperkit.output import fixed_zip
 
     xlsx_path = folder / "scores.xlsx"
     base = xlsx_path.read_bytes() if xlsx_path.is_file() else scoresheet_bytes(exam.marked, rows)[0]

@@ -23,6 +23,7 @@ from paperkit.exam.workbook import Limits, csv_rows, decode_text, read_file, rea
 from paperkit.labels import label, numeral
 from paperkit.marking.grading import Sitter, Slot, full_marks, paper_slots, score_cell, sitters
 from paperkit.marking.options import SHEET_ROWS
+from paperkit.output import fixed_zip
 from paperkit.questions.kind import Mark
 from paperkit.questions.registry import kind_of
 
@@ -413,24 +414,6 @@ def _write_keys(sheet: Any, keys: list, manifest: Manifest, layout: Columns, bol
         sheet.column_dimensions[_col(first + offset)].width = 7
     sheet.freeze_panes = f"{_col(first)}2"
     sheet.protection.sheet = True
-
-
-def fixed_zip(data: bytes) -> bytes:
-    """The xlsx with fixed member timestamps and no created/modified times: the same exam gives the same bytes."""
-    import re
-    import zipfile
-
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            body = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"<dcterms:(created|modified)[^>]*>[^<]*</dcterms:\1>", b"", body)
-            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, body)
-    return out.getvalue()
 
 
 CHECK_PREFIX = "paperkit "  # the CSV's last header: the exam and its fingerprint, to refuse another exam's sheet
