@@ -146,3 +146,18 @@ def test_formulas_drawn_ahead_on_every_core_are_the_ones_drawn_in_place(
     assert draw_ahead(texs, 2) == 0  # all drawn: nothing to start processes for
     monkeypatch.setenv("PAPERKIT_CACHE_DIR", "off")
     assert draw_ahead(texs, 2) == 0  # without a cache, drawing ahead would be lost
+
+
+def test_parts_joined_before_are_taken_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperkit.handbook.job import _joined
+
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path))
+    calls: list[int] = []
+
+    def join(parts: list[bytes], numbers: bytes) -> bytes:
+        calls.append(len(parts))
+        return b"%PDF-" + b"|".join(parts) + numbers
+
+    assert _joined([b"a", b"b"], b"n", join) == b"%PDF-a|bn" and calls == [2]
+    assert _joined([b"a", b"b"], b"n", join) == b"%PDF-a|bn" and calls == [2]  # the same parts: not joined again
+    assert _joined([b"a", b"c"], b"n", join) == b"%PDF-a|cn" and calls == [2, 2]  # a part changed: joined

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from paperkit.cache import cache_key, prune_cached, read_cached, write_cached
 from paperkit.content.models import Handbook
 from paperkit.errors import OutputError, RenderError
 from paperkit.handbook.context import (
@@ -76,8 +78,25 @@ def render_handbook_in_parts(
     except Unsettled:  # a page count that flips with a page number's width: one process always settles
         return render_handbook(handbook, options)
     page_html, formulas = handbook_html(handbook, options) if html else ("", {})
-    pdf = join_parts([part.pdf for part in laid.parts], laid.numbers)
+    pdf = _joined([part.pdf for part in laid.parts], laid.numbers, join_parts)
     return Rendered(page_html, pdf, laid.pages, None, laid.overflow, formulas)
+
+
+JOINED_CACHE = "handbook-joined"
+MAX_JOINED = 8  # about 1 MB each: the last few handbooks and editions
+
+
+def _joined(parts: list[bytes], numbers: bytes, join: Callable[[list[bytes], bytes], bytes]) -> bytes:
+    """The parts joined and stamped; the same parts and stamp as a build before give that build's PDF from the
+    cache (the join is deterministic, so the bytes are the same either way; it is most of a build with no change)."""
+    key = cache_key(JOINED_CACHE, *(hashlib.sha256(data).hexdigest() for data in (*parts, numbers)))
+    cached = read_cached(JOINED_CACHE, key)
+    if cached is not None and cached.startswith(b"%PDF-"):
+        return cached
+    pdf = join(parts, numbers)
+    write_cached(JOINED_CACHE, key, pdf)
+    prune_cached(JOINED_CACHE, MAX_JOINED)
+    return pdf
 
 
 def handbook_html(handbook: Handbook, options: HandbookOptions) -> tuple[str, dict[str, bytes]]:
