@@ -98,7 +98,7 @@ MALFORMED = [
         "  - id: 1.1.t1\n    kind: truefalse\n    q: 说法。\n    answer: true\n    options:\n    - 甲\n",
         [
             f"{M}:24: sections[0].exercises[0].options: not used by kind truefalse "
-            "(it takes id, kind, q, tests, use, answer, why, points, difficulty, follows)"
+            "(it takes id, kind, q, tests, use, material, answer, why, points, difficulty, follows)"
         ],
     ),
     (

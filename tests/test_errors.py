@@ -464,7 +464,7 @@ CASES = [
         templates(edit_template("handbook.html.j2", "</head>", "{% if %}</head>")),
         [
             (
-                "error: templates/handbook.html.j2:15: template syntax error: "
+                "error: templates/handbook.html.j2:16: template syntax error: "
                 "Expected an expression, got 'end of statement block'"
             )
         ],
