@@ -142,6 +142,7 @@ RENDER_TESTS = {
     "test_marking.py::test_a_class_of_45_from_sheet_to_report",
     "test_figures.py::test_a_handbook_prints_its_figures_numbered_and_embedded_once",
     "test_figures.py::test_a_paper_prints_the_figure_of_its_question_and_validate_warns_of_a_soft_one",
+    "test_figures.py::test_a_handbook_in_parts_numbers_figures_as_one_laid_out_whole",
     "test_incremental.py::test_a_one_module_edit_lays_out_one_part_and_gives_a_cold_builds_bytes",
     "test_tables.py::test_a_paper_and_its_key_print_the_table",
     "test_incremental.py::test_a_parts_key_is_the_same_in_every_process",

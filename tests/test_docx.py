@@ -303,7 +303,10 @@ def test_tables_and_figures_of_the_content_are_word_tables_and_pictures(built: t
     lead = "阅读下面的材料，完成第 2–3 题。"
     paper["parts"][0]["questions"][1].update(material="某模型的 $d_k=64$。", material_lead=lead)
     made = docx_files([(PAPER, paper)])
-    assert made.warning == "1 SVG figure is only a caption in the .docx files (Word files take PNG or JPEG)"
+    assert made.warning == (
+        "1 figure is only a caption in the .docx files (Word files take PNG or JPEG pictures python-docx can read; "
+        "an SVG is not one)"
+    )
     document = Document(io.BytesIO(made.files[0]))
     data = next(t for t in document.tables if t.rows[0].cells[0].text == "次数")
     assert [[_text(c._tc) for c in row.cells] for row in data.rows] == [["次数", "电压 U/V"], ["1", "1.5"]]

@@ -4,6 +4,7 @@ numbered 图 1 … on the page, and served to WeasyPrint from memory (it never r
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 from pathlib import Path
@@ -141,8 +142,9 @@ def test_a_handbook_prints_its_figures_numbered_and_embedded_once(tmp_path: Path
     build_handbook(source, out)
     reader = PdfReader(out)
     text = "".join(page.extract_text() for page in reader.pages)
-    assert "图 1\u3000电路图" in text and "图 2\u3000照片" in text and "图 3\u3000电路图" in text
-    assert "图 4" not in text  # an inline figure, and one without a caption, is not numbered
+    # Numbered by module (图 1-1 …), so a handbook laid out in parts numbers them as one laid out whole.
+    assert "图 1-1\u3000电路图" in text and "图 1-2\u3000照片" in text and "图 1-3\u3000电路图" in text
+    assert "图 1-4" not in text  # an inline figure, and one without a caption, is not numbered
     images = {
         (obj.get_object()["/Width"], obj.get_object()["/Height"])
         for page in reader.pages
@@ -181,3 +183,41 @@ def test_a_paper_prints_the_figure_of_its_question_and_validate_warns_of_a_soft_
     paperkit = Path(sys.executable).with_name("paperkit")
     done = subprocess.run([paperkit, "validate", "--source", str(source)], capture_output=True, text=True)
     assert done.returncode == 0 and done.stderr.startswith("warning: ") and "169 dpi" in done.stderr
+
+
+def test_a_handbook_in_parts_numbers_figures_as_one_laid_out_whole(tmp_path: Path) -> None:
+    from paperkit.handbook.job import render_handbook, render_handbook_in_parts
+    from paperkit.handbook.options import DEFAULTS
+
+    second = MODULE_YAML.replace("id: 1\n", "id: 2\n").replace("'1.1'", "'2.1'").replace("1.1.q1", "2.1.q1")
+    modules = {
+        "01-first.yaml": MODULE_YAML.replace(
+            "overview: 概述文字，含公式 $O(S^2)$。", "overview: '![甲图](figures/a.svg)'"
+        ),
+        "02-second.yaml": second.replace("overview: 概述文字，含公式 $O(S^2)$。", "overview: '![乙图](figures/a.svg)'"),
+    }
+    source = write_handbook(tmp_path, modules)
+    (source / "figures").mkdir()
+    (source / "figures" / "a.svg").write_text(SVG, encoding="utf-8")
+    handbook = open_handbook(source)
+    for rendered in (render_handbook(handbook, DEFAULTS), render_handbook_in_parts(handbook, DEFAULTS, 2)):
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(rendered.pdf)).pages)
+        assert "图 1-1\u3000甲图" in text and "图 2-1\u3000乙图" in text
+
+
+def test_an_image_written_as_code_or_escaped_stays_text(tmp_path: Path) -> None:
+    source = source_with(tmp_path, "Markdown 的图片写作 `![说明](图片地址)`，或 \\![说明](地址)。", {})
+    text = open_handbook(source).sections[0].overview  # no figure problem: neither is a figure
+    html = str(render_inline(text)).replace("\u2005", " ")  # the quarter em between Chinese and Latin
+    assert html == "Markdown 的图片写作 <code>![说明](图片地址)</code>，或 ![说明](地址)。"
+
+
+def test_an_export_carries_the_figure_and_the_table(tmp_path: Path) -> None:
+    from paperkit.export.common import inline_html
+
+    source = source_with(tmp_path, "看图：![电路](figures/c.svg){width=30mm}", {"c.svg": SVG.encode()})
+    html = inline_html(open_handbook(source).sections[0].overview)
+    assert html.startswith('看图：<img src="data:image/svg+xml;base64,') and 'alt="电路" />' in html
+    assert "formula:" not in html
+    table = inline_html("数据：\n| a | b |\n|---|---|\n| 1 | 2 |")
+    assert table == "数据：<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>2</td></tr></table>"

@@ -57,6 +57,12 @@ def test_roles_are_parsed_and_printed_after_the_counted_parts() -> None:
             "short:2x10,short:3x10:bonus,short:1x5:bonus",
             "--parts short:2x10,short:3x10:bonus,short:1x5:bonus: short:bonus is listed twice; give it once",
         ),
+        (
+            "short:2x10,truefalse:2x2:choose1",
+            "--parts short:2x10,truefalse:2x2:choose1: 'truefalse:2x2:choose1': a 选做题 is a kind marked by hand "
+            "(short); choice, true/false and fill-in answers are scored from what is written, which cannot tell the "
+            "item answered first",
+        ),
         ("short:2x10:extra", None),
     ],
 )
@@ -215,3 +221,13 @@ def test_the_engine_totals_the_best_choice_and_leaves_the_bonus_out(tmp_path: Pa
     analysis = json.loads(next(p for p in written if p.suffix == ".json").read_text(encoding="utf-8"))
     assert analysis["full_marks"] == 60
     assert {line["student_id"]: line["total"] for line in analysis["ranking"]} == expected
+
+
+def test_an_item_a_student_was_free_to_leave_is_not_a_gap(tmp_path: Path) -> None:
+    from paperkit.marking.grading import counted_slots
+
+    manifest = exam_manifest(tmp_path, 2, "choice:2x5,short:2x10:choose1,short:1x10:bonus")
+    slots = sitters(open_exam(manifest, SOURCE).manifest, open_exam(manifest, SOURCE).questions)[0].slots
+    # The 选做 item answered (9 of 10) counts, the one left (0) does not; nor does the 附加题.
+    assert counted_slots(slots, [5, 0, 0, 9, 0]) == [True, True, False, True, False]
+    assert counted_slots(slots, [5, 0, 7, 7, 10]) == [True, True, True, False, False]  # a tie: the first

@@ -6,6 +6,7 @@ import hashlib
 import os
 import stat
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 
@@ -79,7 +80,7 @@ def read_regular_file(path: Path, limit: int) -> bytes | None:
 def write_cached(kind: str, key: str, data: bytes) -> None:
     """Store a value atomically; a read-only or full disk just means no caching."""
     root = cache_dir()
-    if root is None:
+    if root is None or len(data) > MAX_ENTRY:  # never read back (read_cached's limit): not worth writing
         return
     folder = root / kind
     try:
@@ -98,8 +99,13 @@ def prune_cached(kind: str, keep: int) -> None:
     if root is None:
         return
     try:
-        entries = [(entry.stat(follow_symlinks=False).st_mtime_ns, entry.path) for entry in os.scandir(root / kind)]
-        for _, path in sorted(entries, reverse=True)[keep:]:
-            os.unlink(path)
+        entries = [
+            (entry.stat(follow_symlinks=False).st_mtime_ns, entry.path)
+            for entry in os.scandir(root / kind)
+            if entry.is_file(follow_symlinks=False) and not entry.name.startswith(".")
+        ]
     except OSError:
         return
+    for _, path in sorted(entries, reverse=True)[keep:]:
+        with suppress(OSError):  # another build may have removed it first
+            os.unlink(path)

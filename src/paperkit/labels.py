@@ -193,6 +193,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         # exam paper and key
         "default_exam_title": "{title} 测试卷",
         "figure_number": "图 ",
+        "appendix_figure": "附图 ",
         "material_lead": "阅读下面的材料，完成第 {numbers} 题。",
         "course": "课程：",
         "exam_date": "考试日期：",

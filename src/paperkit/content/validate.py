@@ -221,7 +221,7 @@ def _missing_printed(ch: str) -> str:
 def validate_handbook(handbook: Handbook) -> list[Problem]:
     """Every problem of a loaded handbook, in file and line order."""
     # Validation draws every formula once (that is how it knows the TeX draws): new ones on every core first.
-    draw_ahead((tex for _, _, text in iter_texts(handbook) for tex in math_spans(text)), os.cpu_count() or 1)
+    draw_ahead((tex for _, _, text in iter_texts(handbook) for tex in math_spans(text)), min(os.cpu_count() or 1, 4))
     problems = check_front_matter(handbook) + check_ids(handbook) + check_points(handbook)
     problems += check_texts(handbook, covered_characters())
     return sorted(problems)

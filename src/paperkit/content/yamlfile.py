@@ -24,6 +24,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL = "tag:yaml.org,2002:null"
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -154,7 +155,11 @@ class FileReader:
     def with_figures(self, node: yaml.Node, path: str, text: str) -> str:
         """The text with each figure reference checked and pointed at the figure's kept bytes (text.figures)."""
 
+        code = [span.span() for span in _CODE_SPAN.finditer(text)]
+
         def one(match: re.Match[str]) -> str:
+            if (match.start() and text[match.start() - 1] == "\\") or any(a < match.start() < b for a, b in code):
+                return match.group(0)  # escaped, or shown as code: an image's syntax, not a figure
             where = f"{self.file}:{node.start_mark.line + 1}: {path}"
             try:
                 if self.figures is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from paperkit.content.models import Origin
 from paperkit.content.yamlfile import Field, FileReader, display_path, parse_yaml_file
 from paperkit.errors import ContentError, Problem
-from paperkit.exam.options import PartSpec, in_paper_order
+from paperkit.exam.options import CHOOSE_BY_HAND, PartSpec, in_paper_order, marked_by_answer
 from paperkit.questions.registry import KINDS
 
 BLUEPRINT_PART_FIELDS = (
@@ -47,6 +47,8 @@ def read_blueprint(path: Path) -> tuple[PartSpec, ...]:
                 problem(origin, name, f"expected a whole number ≥ 1, got {value}")
         if bonus and choose is not None:
             problem(origin, "choose", "a part is a 选做题 (choose) or a 附加题 (bonus), not both")
+        elif choose is not None and kind in KINDS and marked_by_answer(kind):
+            problem(origin, "choose", CHOOSE_BY_HAND)
         elif choose is not None and count and not 0 < choose < count:
             problem(origin, "choose", f"expected a whole number from 1 to {count - 1} (fewer than the part's count)")
         if kind in KINDS and count and points:

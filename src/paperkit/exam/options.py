@@ -297,8 +297,25 @@ def parse_parts(text: str) -> tuple[PartSpec, ...]:
                 f"--parts {shown}: '{item}' lets a student answer {choose} of {count} items; "
                 f"a 选做题 answers fewer than it offers, like {kind}:2x{points}:choose1"
             )
+        if role == "choose" and marked_by_answer(kind):
+            raise UsageError(f"--parts {shown}: '{item}': {CHOOSE_BY_HAND}")
         specs[(kind, role)] = PartSpec(kind, count, points, role, choose)
     return in_paper_order(specs.values())
+
+
+# A 选做题 counts the item a student did first; only a teacher marking by hand sees which that was.
+CHOOSE_BY_HAND = (
+    "a 选做题 is a kind marked by hand (short); choice, true/false and fill-in answers are scored from what is "
+    "written, which cannot tell the item answered first"
+)
+
+
+def marked_by_answer(kind: str) -> bool:
+    """Whether a kind's items are scored from the answer itself (typed, scanned), not marked by hand."""
+    from paperkit.questions.registry import kind_of
+
+    found = kind_of(kind)
+    return found.objective or found.text_answers
 
 
 def in_paper_order(parts: Iterable[PartSpec]) -> tuple[PartSpec, ...]:

@@ -3,6 +3,7 @@ Moodle-style grades per option and category paths (pure)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -15,10 +16,12 @@ from paperkit.questions.bank import Question, question_bank
 from paperkit.questions.kind import Interaction, Item
 from paperkit.questions.registry import kind_of
 from paperkit.questions.rules import DEFAULT_RULES, Rules
+from paperkit.text.figures import KEPT, figure_image
 from paperkit.text.markup import (  # the same parse as the PDF: a formula there is a formula here
     inline_tokens,
     plain_text,
 )
+from paperkit.text.tables import Table, split_tables
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,35 @@ _LINE_BREAKS = re.compile(r"\n[ \t]*(?:\n[ \t]*)*")
 
 
 def inline_html(text: str) -> str:
-    """A content text as HTML for a platform: **bold**, `code`, line breaks; $TeX$ as \\(TeX\\), all else escaped."""
+    """A content text as HTML for a platform: **bold**, `code`, line breaks; $TeX$ as \\(TeX\\), a figure as an
+    image carrying its bytes (a data: URL), a pipe table as a <table>; all else escaped."""
+    pieces = split_tables(text)
+    if len(pieces) > 1 or not isinstance(pieces[0], str):
+        return "".join(_table_html(piece) if isinstance(piece, Table) else inline_html(piece) for piece in pieces)
+    if "![" in text and KEPT.search(text):
+        html, start = [], 0
+        for match in KEPT.finditer(text):
+            html += [_tokens_html(text[start : match.start()]), _figure_html(match)]
+            start = match.end()
+        return "".join([*html, _tokens_html(text[start:])])
+    return _tokens_html(text)
+
+
+def _figure_html(match: re.Match[str]) -> str:
+    image = figure_image(match["src"]) or b""
+    mime = {"svg": "image/svg+xml", "png": "image/png", "jpg": "image/jpeg"}[match["src"].rsplit(".", 1)[1]]
+    data = base64.b64encode(image).decode("ascii")
+    return f'<img src="data:{mime};base64,{data}" alt="{escape(match["caption"])}" />'
+
+
+def _table_html(table: Table) -> str:
+    def row(cells: tuple[str, ...], tag: str) -> str:
+        return "<tr>" + "".join(f"<{tag}>{inline_html(cell)}</{tag}>" for cell in cells) + "</tr>"
+
+    return f"<table>{row(table.header, 'th')}{''.join(row(cells, 'td') for cells in table.rows)}</table>"
+
+
+def _tokens_html(text: str) -> str:
     out: list[str] = []
     for token in inline_tokens(text):
         kind = token.type

@@ -68,8 +68,11 @@ class WordFiles:
             noun = "formula is" if len(self.plain) == 1 else "formulas are"
             said.append(f"{len(self.plain)} {noun} plain text in the .docx files, not Word equations: {shown}")
         if self.svg_figures:
-            noun = "SVG figure is" if self.svg_figures == 1 else "SVG figures are"
-            said.append(f"{self.svg_figures} {noun} only a caption in the .docx files (Word files take PNG or JPEG)")
+            noun = "figure is" if self.svg_figures == 1 else "figures are"
+            said.append(
+                f"{self.svg_figures} {noun} only a caption in the .docx files (Word files take PNG or JPEG pictures "
+                "python-docx can read; an SVG is not one)"
+            )
         return "; ".join(said)
 
 

@@ -88,12 +88,17 @@ class TextWriter:
             inline = placement.place == "inline"
             if not inline:
                 paragraph.add_run().add_break()
-            if match["src"].endswith(".svg"):
+            placed = False
+            if not match["src"].endswith(".svg"):
+                width = Mm(min(placement.width_mm, TEXT_W / 56.7))
+                try:
+                    paragraph.add_run().add_picture(io.BytesIO(image), width=width)
+                    placed = True
+                except Exception:  # python-docx reads fewer JPEG headers than a PDF does (an APP14-only JPEG)
+                    pass
+            if not placed:  # an SVG (python-docx cannot place one), or a picture it cannot read: its caption
                 self.svg_figures += 1
                 self.run(paragraph, f"［{match['caption'] or match['src']}］")
-            else:
-                width = Mm(min(placement.width_mm, TEXT_W / 56.7))
-                paragraph.add_run().add_picture(io.BytesIO(image), width=width)
             if not inline and match["caption"]:
                 self.figure_count += 1
                 paragraph.add_run().add_break()

@@ -258,7 +258,14 @@ def build_fingerprint() -> str:
     versions of WeasyPrint and pydyf (files by content; fonts by size and time, to skip reading 17 MB)."""
     from importlib.metadata import version
 
-    digest = hashlib.sha256(f"{version('weasyprint')} {version('pydyf')}".encode())
+    # Everything that turns a part's context into its bytes: the templates' engine, the markup and math
+    # renderers, the layout engine and what it draws with (fonts, CSS, images, text shaping).
+    import weasyprint.text.ffi as ffi
+
+    libraries = ["weasyprint", "pydyf", "jinja2", "markdown-it-py", "mdit-py-plugins", "ziamath", "latex2mathml"]
+    libraries += ["ziafont", "fonttools", "tinycss2", "cssselect2", "pillow", "markupsafe"]
+    shaping = f"pango {ffi.pango.pango_version()}"  # Pango brings the HarfBuzz it shapes with
+    digest = hashlib.sha256(" ".join([*(f"{n} {version(n)}" for n in libraries), shaping]).encode())
     code = Path(__file__).resolve().parents[1]
     for root, pattern in ((code, "*.py"), (TEMPLATES, "*"), (ASSETS, "*")):
         for path in sorted(root.rglob(pattern)) if root.is_dir() else []:

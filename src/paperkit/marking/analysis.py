@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from paperkit.marking.grading import Slot, counted_total, full_marks
+from paperkit.marking.grading import Slot, counted_slots, counted_total, full_marks
 from paperkit.marking.options import EXCELLENT_SHARE, LOW_SHARE, PASS_SHARE
 from paperkit.marking.scoresheet import Part, SheetRow, paper_parts
 from paperkit.questions.kind import LETTERS
@@ -298,7 +298,11 @@ def _mastery(rows: Sequence[SheetRow]) -> tuple[tuple[GroupFigures, ...], tuple[
     items: dict[tuple[str, str], set[str]] = {}
     titles: dict[str, str] = {}
     for row in rows:
-        for slot, mark in zip(row.sitter.slots, row.marks or (), strict=True):
+        marks = row.marks or ()
+        counts = counted_slots(row.sitter.slots, [m.points for m in marks])
+        for slot, mark, counted in zip(row.sitter.slots, marks, counts, strict=True):
+            if not counted:  # a 选做 item left for the other, a 附加题: not what the class knows
+                continue
             titles[slot.section_id] = slot.section_title
             for group in (("section", slot.section_id), ("module", str(slot.module_id))):
                 pair = earned.setdefault(group, [0.0, 0.0])

@@ -124,6 +124,18 @@ def counted_total(slots: Sequence[Slot], points: Sequence[float]) -> float:
     return total
 
 
+def counted_slots(slots: Sequence[Slot], points: Sequence[float]) -> list[bool]:
+    """Which of a student's questions count towards what they know: every counted item, the `choose` items of a
+    选做题 that counted for them (the best), never the 附加题; an item they were free to leave is not a gap."""
+    counted = [slot.role == "" for slot in slots]
+    for kind in {slot.kind for slot in slots if slot.role == "choose"}:
+        group = [i for i, slot in enumerate(slots) if slot.kind == kind and slot.role == "choose"]
+        best = sorted(group, key=lambda i: (-points[i], i))[: slots[group[0]].choose]
+        for i in best:
+            counted[i] = True
+    return counted
+
+
 def bonus_total(slots: Sequence[Slot], points: Sequence[float]) -> float:
     """The points a student scored on the 附加题 (outside the total)."""
     return sum(value for slot, value in zip(slots, points, strict=True) if slot.role == "bonus")

@@ -21,6 +21,7 @@ from paperkit.exam.options import ExamOptions, PartSpec
 from paperkit.exam.plan import clash_of, in_pool
 from paperkit.exam.select import Clash
 from paperkit.labels import label
+from paperkit.marking.grading import counted_slots
 from paperkit.marking.jobs import Marked, open_exam
 from paperkit.marking.options import PER_STUDENT
 from paperkit.marking.scoresheet import SheetRow, read_sheet
@@ -50,7 +51,11 @@ def weakest_sections(row: SheetRow, count: int = WEAK_SECTIONS) -> list[tuple[st
     totals: dict[str, list[float]] = {}
     titles: dict[str, str] = {}
     order: dict[str, int] = {}
-    for slot, mark in zip(row.sitter.slots, row.marks or (), strict=True):
+    marks = row.marks or ()
+    counts = counted_slots(row.sitter.slots, [m.points for m in marks])
+    for slot, mark, counted in zip(row.sitter.slots, marks, counts, strict=True):
+        if not counted:  # a 选做 item the student left for the other, a 附加题: no gap to practise
+            continue
         pair = totals.setdefault(slot.section_id, [0.0, 0.0])
         pair[0] += mark.points
         pair[1] += slot.points

@@ -17,6 +17,7 @@ from paperkit.exam import paper as ex
 from paperkit.exam.manifest import Manifest
 from paperkit.labels import label
 from paperkit.marking.analysis import Analysis, ItemFigures, Stats, histogram_svg, short_stem
+from paperkit.marking.grading import counted_slots
 from paperkit.marking.scoresheet import SheetRow, paper_parts
 from paperkit.output import fixed_zip
 from paperkit.questions.registry import kind_of
@@ -363,7 +364,8 @@ def student_reports(analysis: Analysis, rows: Sequence[SheetRow], passing: float
         questions = []
         sections: dict[str, list[float]] = {}
         titles: dict[str, str] = {}
-        for slot, mark in zip(row.sitter.slots, row.marks, strict=True):
+        counts = counted_slots(row.sitter.slots, [m.points for m in row.marks])
+        for slot, mark, counted in zip(row.sitter.slots, row.marks, counts, strict=True):
             state = "right" if mark.points == slot.points else ("wrong" if mark.points == 0 else "partly")
             kind = kind_of(slot.kind)
             bubbles = kind.sheet_field(slot.item, slot.indices, slot.points).bubbles
@@ -383,6 +385,8 @@ def student_reports(analysis: Analysis, rows: Sequence[SheetRow], passing: float
                     "section": f"{slot.section_id} {short_stem(slot.section_title, 14)}",
                 }
             )
+            if not counted:  # a 选做 item left for the other, a 附加题: no weak section
+                continue
             pair = sections.setdefault(slot.section_id, [0.0, 0.0])
             pair[0] += mark.points
             pair[1] += slot.points

@@ -20,7 +20,7 @@ from paperkit.content.models import Exercise, RubricPoint
 from paperkit.errors import CellProblem
 from paperkit.labels import label
 from paperkit.questions.rules import DEFAULT_RULES, Rules
-from paperkit.text.figures import FIGURE, TEXT_WIDTH_MM, FigureProblem, parse_options
+from paperkit.text.figures import KEPT, TEXT_WIDTH_MM, FigureProblem, parse_options
 from paperkit.text.markup import math_spans, visible_text
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ def text_width(text: str) -> float:
     """A text's width in body characters: CJK square, Latin half, a formula set as text its characters and
     about three more, a drawn formula (a fraction, a root) the width it is drawn at."""
     width = _chars_width(visible_text(text))
-    for match in FIGURE.finditer(text) if "![" in text else ():  # a figure: the width it is printed at
+    for match in KEPT.finditer(text) if "![" in text else ():  # a figure: the width it is printed at
         with contextlib.suppress(FigureProblem):
             width += parse_options(match["options"] or "").width_mm / MM_PER_CHARACTER
     for tex in math_spans(text):

@@ -9,6 +9,7 @@ import re
 import signal
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from multiprocessing import get_context
@@ -172,8 +173,11 @@ def draw_ahead(texs: Iterable[str], workers: int) -> int:
         return 0
     # Interleaved, so formulas of one kind (long ones in one module) spread over the workers.
     chunks = [todo[start::workers] for start in range(workers)]
-    with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_quiet_worker) as pool:
-        list(pool.map(_draw_all, chunks))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_quiet_worker) as pool:
+            list(pool.map(_draw_all, chunks))
+    except (BrokenProcessPool, OSError):
+        return 0  # only a head start: a worker that died (out of memory) leaves the drawing to the pass after
     return len(todo)
 
 

@@ -27,6 +27,12 @@ from paperkit.paths import FORMULA_SCHEME
 
 FIGURE = re.compile(r"!\[(?P<caption>[^\]\n]*)\]\((?P<src>[^()\s]+)\)(?:\{(?P<options>[^{}\n]*)\})?")
 FIGURE_PREFIX = f"{FORMULA_SCHEME}fig-"
+# A reference the content reader checked and pointed at kept bytes: only these print as figures (an image
+# written in a code span, or escaped as \![, stays text).
+KEPT = re.compile(
+    r"!\[(?P<caption>[^\]\n]*)\]\((?P<src>" + re.escape(FIGURE_PREFIX) + r"[0-9a-f]+\.(?:svg|png|jpg))\)"
+    r"(?:\{(?P<options>[^{}\n]*)\})?"
+)
 MAX_FIGURE_BYTES = 4 * 1024 * 1024  # a figure for a printed page; a larger file is a photo to scale down
 MAX_PIXELS = 40_000_000  # decoding a larger raster would take gigabytes
 MIN_DPI = 300  # below this at its printed width a raster prints soft

@@ -14,7 +14,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from paperkit.errors import MathError
 from paperkit.text.drawn import keep_image
-from paperkit.text.figures import FIGURE, figure_html, figure_image, parse_options
+from paperkit.text.figures import KEPT, figure_html, figure_image, parse_options
 from paperkit.text.math import render_math, tex_text
 from paperkit.text.tables import Table, split_tables, table_problems
 
@@ -161,7 +161,7 @@ def _captions(text: str) -> str:
             else piece
             for piece in pieces
         )
-    return FIGURE.sub(lambda match: match["caption"], text) if "![" in text else text
+    return KEPT.sub(lambda match: match["caption"], text) if "![" in text else text
 
 
 def render_inline(text: str) -> Markup:
@@ -194,9 +194,9 @@ def _table(table: Table) -> Markup:
 
 
 def _with_figures(text: str) -> Markup:
-    if "![" in text and FIGURE.search(text):
+    if "![" in text and KEPT.search(text):
         html, start = Markup(""), 0
-        for match in FIGURE.finditer(text):
+        for match in KEPT.finditer(text):
             html += _render_text(text[start : match.start()]) + _figure(match)
             start = match.end()
         return html + _render_text(text[start:])

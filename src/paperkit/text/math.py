@@ -346,6 +346,6 @@ def tex_text(tex: str) -> str:
 def draw_ahead(texs: Iterable[str], workers: int) -> int:
     """Draw on `workers` processes the formulas among `texs` that are drawn (not set as text) and not yet in
     the cache; returns how many (drawn.draw_ahead)."""
-    texs = [tex.strip() for tex in texs]
+    texs = [_SPACING_CLASS.sub(r" \1 ", tex).strip() for tex in texs]  # as render_math draws them
     wanted = [tex for tex in texs if tex and not _CJK_RE.search(tex) and not _brace_problem(tex)]
     return drawn.draw_ahead([tex for tex in wanted if _trivial_html(tex) is None], workers)
