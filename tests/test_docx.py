@@ -82,7 +82,8 @@ def test_every_variant_gets_a_paper_and_a_key_beside_its_pdfs(built: tuple[ExamP
         *words,
         "manifest.json",
     ]
-    assert sorted(p.name for p in folder.iterdir()) == sorted(output_files(plan))
+    # and the folder's record of what paperkit wrote, so a Word file the teacher edits is never replaced
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*output_files(plan), ".paperkit-written.json"])
     assert "docx" not in stderr  # every formula of this exam is a Word equation: nothing to say
     assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["docx"] is True
 
@@ -317,3 +318,25 @@ def test_tables_and_figures_of_the_content_are_word_tables_and_pictures(built: t
     texts = [_text(p._p) for p in document.paragraphs]
     at = texts.index(lead)  # a 材料 (its lead, then the material) before the first question of its chain
     assert texts[at + 1] == "某模型的 dk=64。" and texts[at + 2].startswith("2.\t")
+
+
+def test_a_word_file_the_teacher_edited_is_never_replaced(tmp_path: Path) -> None:
+    args = ["exam", "--modules", "2", "--seed", "3", "--parts", "short:2x10", "--docx", "--source", str(SOURCE)]
+    first = runner.invoke(app, [*args, "--out", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    paper = next(tmp_path.glob("*/paper.docx"))
+    again = runner.invoke(app, [*args, "--out", str(tmp_path)])  # as written: rebuilt in place
+    assert again.exit_code == 0, again.output
+    record = json.loads((paper.parent / ".paperkit-written.json").read_text(encoding="utf-8"))
+    assert set(record) >= {"paper.docx", "key.docx"}
+    document = Document(str(paper))
+    document.add_paragraph("老师加的一道题")
+    document.save(str(paper))
+    edited = paper.read_bytes()
+    refused = runner.invoke(app, [*args, "--out", str(tmp_path)])
+    assert refused.exit_code == 1
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"error: {paper} changed since paperkit wrote it (the teacher's edits are kept); write the exam elsewhere "
+        "with --out DIR, or move the edited file away first"
+    )
+    assert paper.read_bytes() == edited

@@ -245,6 +245,13 @@ def _file_digest(path: Path) -> str | None:
     return digest.hexdigest()
 
 
+def carry_record(folder: Path, staging: Path) -> None:
+    """Start a staged folder's record from the folder's own, so files it keeps stay known as paperkit's."""
+    record = _record(folder)
+    if record:
+        write_atomic(staging / RECORD, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode())
+
+
 def changed_since_written(files: Mapping[Path, bytes]) -> list[Path]:
     """The files among `files` that exist and are neither what paperkit last wrote there nor the new bytes."""
     changed = []

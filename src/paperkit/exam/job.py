@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paperkit.content.validate import check_printed
-from paperkit.errors import ContentError
+from paperkit.errors import ContentError, OutputError
 from paperkit.exam import paper as ex
 from paperkit.exam.manifest import manifest_json
 from paperkit.exam.plan import ExamPlan, student_file
 from paperkit.exam.roster import Student
 from paperkit.exam.sheet import SheetHolder, layout_from_data, sheet_context
 from paperkit.labels import LABELS, label
-from paperkit.output import check_output, staged_folder, write_atomic
+from paperkit.output import carry_record, changed_since_written, check_output, staged_folder, write_atomic, write_kept
 from paperkit.render.page import PageGeometry, geometry_for
 from paperkit.render.workers import WORKERS, start_engine
 from paperkit.text.fonts import covered_characters
@@ -388,11 +388,27 @@ def build_exam(
     check_output(plan.out_dir, directory=True, inputs=inputs)
     for name in output_files(plan):
         check_output(plan.out_dir / name, inputs=inputs)
+    # The Word files are the teacher's to edit (「我再改改」): one changed since paperkit wrote it is never replaced.
+    editable = {plan.out_dir / name for name in output_files(plan) if name.endswith(".docx")}
+    edited = changed_since_written(dict.fromkeys(editable, b""))
+    if edited:
+        names = ", ".join(str(path) for path in edited)
+        raise OutputError(
+            f"{names} changed since paperkit wrote {'it' if len(edited) == 1 else 'them'} (the teacher's edits are "
+            "kept); write the exam elsewhere with --out DIR, or move the edited file away first"
+        )
     with staged_folder(plan.out_dir) as staging:
         rendered = render_plan(plan, staging, progress, engine, parallel)
         for warning in rendered.overflows:
             if on_overflow is not None:
                 on_overflow(warning)
+        kept: dict[Path, bytes] = {}
         for name, data in _other_outputs(plan, rendered, word):
-            write_atomic(staging / name, data)
+            if plan.out_dir / name in editable:
+                kept[staging / name] = data
+            else:
+                write_atomic(staging / name, data)
+        if kept:  # written with their digests, beside what the folder's record already holds (a score sheet's)
+            carry_record(plan.out_dir, staging)
+            write_kept(kept)
     return [plan.out_dir / name for name in output_files(plan)]
