@@ -260,11 +260,10 @@ def build_fingerprint() -> str:
 
     # Everything that turns a part's context into its bytes: the templates' engine, the markup and math
     # renderers, the layout engine and what it draws with (fonts, CSS, images, text shaping).
-    import weasyprint.text.ffi as ffi
 
     libraries = ["weasyprint", "pydyf", "jinja2", "markdown-it-py", "mdit-py-plugins", "ziamath", "latex2mathml"]
     libraries += ["ziafont", "fonttools", "tinycss2", "cssselect2", "pillow", "markupsafe"]
-    shaping = f"pango {ffi.pango.pango_version()}"  # Pango brings the HarfBuzz it shapes with
+    shaping = f"pango {_pango_version()}"  # Pango brings the HarfBuzz it shapes with
     digest = hashlib.sha256(" ".join([*(f"{n} {version(n)}" for n in libraries), shaping]).encode())
     code = Path(__file__).resolve().parents[1]
     for root, pattern in ((code, "*.py"), (TEMPLATES, "*"), (ASSETS, "*")):
@@ -275,6 +274,16 @@ def build_fingerprint() -> str:
         info = path.stat()
         digest.update(f"{path.name} {info.st_size} {info.st_mtime_ns}\0".encode())
     return digest.hexdigest()
+
+
+def _pango_version() -> int:
+    """The Pango WeasyPrint lays text out with (read from the library: importing WeasyPrint costs 0.5 s)."""
+    import ctypes
+
+    try:
+        return int(ctypes.CDLL("libpango-1.0.so.0").pango_version())
+    except (OSError, AttributeError):
+        return 0
 
 
 def _stable(value: object) -> object:
