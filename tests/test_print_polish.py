@@ -327,3 +327,14 @@ def test_a_key_never_offers_the_answer_itself_as_an_alternative() -> None:
     item = Exercise(id="2.1.f1", kind="fill", q=text)
     view = kind_of("fill").key_view(ExamQuestion(1, 2, Question(item.id, 2, "2.1", "节", item)), Layout(45))
     assert [b["accepted"] for b in view["blanks"]] == [[], ["全为 1"]]
+
+
+def test_every_score_box_is_inside_the_text_area(paper: LaidOut) -> None:
+    # A floated 得分/评卷人 box whose part moved to the next page left a copy of itself in the seal band of that
+    # page (p. 3 of paper A); every box of every part score table must lie inside its page's text area.
+    for number, page in enumerate(paper.document.pages, start=1):
+        area = page._page_box
+        left, right = area.content_box_x(), area.content_box_x() + area.width
+        for box in walk(area):
+            if "part-score" in classes(box) and getattr(box, "width", None):
+                assert left - 0.5 <= box.position_x and box.position_x + box.width <= right + 0.5, (number, box)
