@@ -127,3 +127,32 @@ def test_the_minimal_example_in_the_format_doc_validates(tmp_path: Path) -> None
     result = runner.invoke(app, ["validate", "--source", str(tmp_path / "my-handbook")])
     assert result.exit_code == 0, result.output
     assert result.stdout.endswith("1 module, 1 section, 2 questions — OK\n")
+
+
+def test_the_physics_example_in_the_format_doc_validates_and_prints(tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from paperkit.questions.fill import matches
+    from test_figures import SVG, png
+
+    doc = (DOCS / "content-format.md").read_text(encoding="utf-8")
+    files = re.findall(r"^`physics/(\S+)`\n```yaml\n(.*?)^```", doc, flags=re.M | re.S)
+    assert [name for name, _ in files] == ["handbook.yaml", "modules/01-circuits.yaml"]
+    source = tmp_path / "physics"
+    for name, body in files:
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(body, encoding="utf-8")
+    (source / "figures").mkdir()
+    (source / "figures" / "series.svg").write_text(SVG, encoding="utf-8")
+    for n, letter in enumerate("abcd"):  # four different graphs, each at least 300 dpi at 25 mm
+        (source / "figures" / f"vt-{letter}.png").write_bytes(png(300 + n, 200))
+    result = runner.invoke(app, ["validate", "--source", str(source)])
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    command = ["exam", "--source", str(source), "--modules", "1", "--parts", "choice:2x3,fill:2x4,short:2x10"]
+    result = runner.invoke(app, [*command, "--pool", "all", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    paper = PdfReader(next((tmp_path / "out").glob("*/paper.pdf")))
+    text = "".join(page.extract_text() for page in paper.pages).replace(" ", "")
+    assert "阅读下面的材料，完成第5–6题。" in text and "3.00.60" in text
+    assert all(matches(said, ("6±0.1 m/s",)) for said in ("6.05", "6 m/s", "６")) and not matches("6.2", ("6±0.1 m/s",))
+    assert all(matches(said, ("19.6 sf",)) for said in ("19.6", "19.60", "1.96e1")) and not matches("20", ("19.6 sf",))
