@@ -4,18 +4,21 @@ PY       := $(VENV)/bin/python
 PAPERKIT := $(VENV)/bin/paperkit
 SOURCE   := source
 BUILD    := build
+LOCALE   := src/paperkit/locale
+PO       := $(LOCALE)/zh_CN/LC_MESSAGES/paperkit.po
+MO       := $(LOCALE)/zh_CN/LC_MESSAGES/paperkit.mo
 
 CONTENT   := $(wildcard $(SOURCE)/handbook.yaml $(SOURCE)/modules/*.yaml)
 CODE      := $(shell find src/paperkit -name '*.py') $(wildcard templates/*) $(wildcard fonts/*.otf) $(wildcard fonts/*.ttf)
 
-.PHONY: all setup install uninstall test test-fast test-unit lint validate bench bench-scan bench-compare bench-parallel previews docs clean
+.PHONY: all setup install uninstall test test-fast test-unit lint validate bench bench-scan bench-compare bench-parallel previews docs clean i18n
 
 all: $(BUILD)/.validated $(BUILD)/handbook.pdf $(BUILD)/checklist.pdf install
 
 # `paperkit` on the PATH in every new shell: a link to the venv's command in /usr/local/bin (root) or
 # ~/.local/bin (anyone else); `make uninstall` removes it (only if it is ours).
 BIN_DIR := $(if $(filter 0,$(shell id -u)),/usr/local/bin,$(HOME)/.local/bin)
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(MO)
 	@mkdir -p $(BIN_DIR)
 	@ln -sfn $(abspath $(PAPERKIT)) $(BIN_DIR)/paperkit
 	@echo "paperkit: linked $(BIN_DIR)/paperkit -> $(abspath $(PAPERKIT)) ($$($(PAPERKIT) --version))"
@@ -24,7 +27,21 @@ install: $(VENV)/.installed
 uninstall:
 	@if [ "$$(readlink $(BIN_DIR)/paperkit)" = "$(abspath $(PAPERKIT))" ]; then rm $(BIN_DIR)/paperkit && echo "paperkit: removed $(BIN_DIR)/paperkit"; else echo "paperkit: $(BIN_DIR)/paperkit is not this checkout's link; left alone"; fi
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(MO)
+
+# Messages in Chinese: the catalog (.po, in git) compiled to what gettext reads (.mo) with Babel; `make i18n`
+# extracts every _("…") from the code and adds the new ones to the .po for translation (tests/test_i18n.py fails
+# while any is untranslated).
+$(MO): $(PO) $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -D paperkit -d $(LOCALE) -l zh_CN
+
+i18n: $(VENV)/.installed
+	@mkdir -p $(BUILD)
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _ -k N_ -k ngettext:1,2 --no-location --sort-output --no-wrap \
+		--project paperkit -o $(BUILD)/paperkit.pot .
+	@if [ -f $(PO) ]; then $(VENV)/bin/pybabel -q update -D paperkit -i $(BUILD)/paperkit.pot -d $(LOCALE) -l zh_CN \
+		--no-wrap --ignore-obsolete --no-fuzzy-matching; \
+	else $(VENV)/bin/pybabel -q init -D paperkit -i $(BUILD)/paperkit.pot -d $(LOCALE) -l zh_CN --no-wrap; fi
 
 # System libraries first (root installs them; anyone else is told the command), then the venv.
 $(VENV)/.system: scripts/setup-system.sh

@@ -12,6 +12,8 @@ import pytest
 # Tests (and the paperkit processes they start) use a cache of their own, never the user's; it goes at exit.
 _CACHE = tempfile.TemporaryDirectory(prefix="paperkit-test-cache-")
 os.environ["PAPERKIT_CACHE_DIR"] = _CACHE.name
+# Messages in English whatever the machine's locale; the Chinese ones are tested by asking for them.
+os.environ["PAPERKIT_LANG"] = "en"
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "source"

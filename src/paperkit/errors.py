@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from paperkit.i18n import _, ngettext
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -36,8 +38,9 @@ class ContentError(PaperkitError):
     def summary(self) -> str:
         """The closing line after the list of problems."""
         count = len(self.problems)
-        noun = "error" if count == 1 else "errors"
-        return f"{count} {noun} in {self.source}; nothing was built."
+        return ngettext(
+            "{count} error in {source}; nothing was built.", "{count} errors in {source}; nothing was built.", count
+        ).format(count=count, source=self.source)
 
     def lines(self) -> list[str]:
         """Every problem, one line each, then the summary."""
@@ -65,15 +68,19 @@ class OutputError(PaperkitError):
 class ScoreSheetError(PaperkitError):
     """A score sheet that cannot be analysed; every problem is one line with its sheet, row and column."""
 
-    def __init__(self, problems: list[str], subject: str = "the score sheet") -> None:
+    def __init__(self, problems: list[str], subject: str | None = None) -> None:
         self.problems = problems
-        self.subject = subject
+        self.subject = subject if subject is not None else _("the score sheet")
         super().__init__(self.summary())
 
     def summary(self) -> str:
         """The closing line after the list of problems."""
         count = len(self.problems)
-        return f"{count} {'problem' if count == 1 else 'problems'} in {self.subject}; nothing was written."
+        return ngettext(
+            "{count} problem in {subject}; nothing was written.",
+            "{count} problems in {subject}; nothing was written.",
+            count,
+        ).format(count=count, subject=self.subject)
 
     def lines(self) -> list[str]:
         """Every problem, one line each, then the summary."""

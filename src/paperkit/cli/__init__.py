@@ -12,9 +12,13 @@ import sys
 import typer
 
 from paperkit.cli import content, documents, exam, marking  # noqa: F401  (each registers its commands; help lists them in this order)
+from paperkit.cli.clickwords import click_message, install
 from paperkit.cli.common import app
+from paperkit.i18n import _
 
 __all__ = ["app", "main"]
+
+install()
 
 
 def _click_exit(error: Exception) -> int | None:
@@ -27,13 +31,13 @@ def _click_exit(error: Exception) -> int | None:
     if "UsageError" in names:
         ctx = getattr(error, "ctx", None)
         command = ctx.command_path if ctx is not None else "paperkit"
-        message = error.format_message()  # type: ignore[attr-defined]
-        typer.echo(f"error: {message} (see `{command} --help`)", err=True)
+        message = click_message(error)
+        typer.echo(_("error: {message} (see `{command} --help`)").format(message=message, command=command), err=True)
         return 2
     if "Exit" in names:
         return int(getattr(error, "exit_code", 0))
     if "Abort" in names:
-        typer.echo("interrupted; nothing was written.", err=True)
+        typer.echo(_("interrupted; nothing was written."), err=True)
         return 130
     return None
 
@@ -75,10 +79,10 @@ def main() -> None:
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except KeyboardInterrupt:
-        typer.echo("interrupted; nothing was written.", err=True)
+        typer.echo(_("interrupted; nothing was written."), err=True)
         sys.exit(130)
     except Terminated:
-        typer.echo("terminated; nothing was written.", err=True)
+        typer.echo(_("terminated; nothing was written."), err=True)
         sys.exit(143)
     except Exception as error:  # the last line of defence: users never see a traceback
         known = _click_exit(error)
@@ -87,8 +91,9 @@ def main() -> None:
         if os.environ.get("PAPERKIT_DEBUG"):
             raise
         typer.echo(
-            f"internal error: {type(error).__name__}: {error} "
-            "(a bug in paperkit; rerun with PAPERKIT_DEBUG=1 for details)",
+            _("internal error: {kind}: {error} (a bug in paperkit; rerun with PAPERKIT_DEBUG=1 for details)").format(
+                kind=type(error).__name__, error=error
+            ),
             err=True,
         )
         sys.exit(70)

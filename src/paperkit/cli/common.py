@@ -10,10 +10,15 @@ from typing import Annotated
 
 import typer
 
-from paperkit.errors import ContentError, PaperkitError, ScoreSheetError
+from paperkit.errors import ContentError, PaperkitError, ScoreSheetError, UsageError
+from paperkit.i18n import LANGUAGES, _, language_from, language_in_argv, set_language
+
+# Help texts are made when the commands are defined (every command module imports this one first), so `--lang`
+# is read from the command line here, before them; the option's callback below sets it again for the record.
+set_language(language_in_argv(sys.argv[1:]))
 
 app = typer.Typer(
-    help="Turn a structured handbook (YAML under source/) into print-ready PDFs.",
+    help=_("Turn a structured handbook (YAML under source/) into print-ready PDFs."),
     no_args_is_help=True,
     add_completion=True,  # --install-completion / --show-completion: Click's own, for bash, zsh, fish
     pretty_exceptions_enable=False,
@@ -26,8 +31,19 @@ def _print_version(given: bool) -> None:
         from paperkit import __version__
         from paperkit.content.models import CONTENT_FORMAT
 
-        typer.echo(f"paperkit {__version__} (content format {CONTENT_FORMAT})")
+        typer.echo(_("paperkit {version} (content format {format})").format(version=__version__, format=CONTENT_FORMAT))
         raise typer.Exit()
+
+
+def _choose_language(value: str | None) -> None:
+    if value is None:
+        return
+    language = language_from(value)
+    if language is None:
+        raise UsageError(
+            _("--lang must be one of {choices}, not {value!r}").format(choices=", ".join(LANGUAGES), value=value)
+        )
+    set_language(language)
 
 
 @app.callback()
@@ -36,11 +52,21 @@ def _root(
         bool,
         typer.Option(
             "--version",
-            help="Print the version and the content format version, then stop.",
+            help=_("Print the version and the content format version, then stop."),
             callback=_print_version,
             is_eager=True,
         ),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="zh|en",
+            help=_("Language of messages and help (else PAPERKIT_LANG, then the locale: LANG=zh_CN.UTF-8 is Chinese)."),
+            callback=_choose_language,
+            is_eager=True,
+        ),
+    ] = None,
 ) -> None:
     """Turn a structured handbook (YAML under source/) into print-ready PDFs."""
 
@@ -48,7 +74,7 @@ def _root(
 SourceOption = Annotated[
     Path,
     typer.Option(
-        "--source", metavar="DIR", help="Handbook directory (handbook.yaml + modules/*.yaml).", show_default=True
+        "--source", metavar="DIR", help=_("Handbook directory (handbook.yaml + modules/*.yaml)."), show_default=True
     ),
 ]
 
@@ -56,7 +82,7 @@ AllowOverflowOption = Annotated[
     bool,
     typer.Option(
         "--allow-overflow",
-        help="Print text that runs past the page edge anyway, with a warning naming the page (else it is an error).",
+        help=_("Print text that runs past the page edge anyway, with a warning naming the page (else it is an error)."),
     ),
 ]
 
@@ -71,11 +97,11 @@ def reported() -> Iterator[None]:
             typer.echo(line, err=True)
         raise typer.Exit(error.exit_code) from None
     except PaperkitError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(_("error: {message}").format(message=error), err=True)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         # Typer would turn Ctrl-C into a silent exit 130; say what happened (outputs are written only at the end).
-        typer.echo("interrupted; nothing was written.", err=True)
+        typer.echo(_("interrupted; nothing was written."), err=True)
         raise typer.Exit(130) from None
 
 
@@ -84,7 +110,7 @@ def warn_plain(line: str) -> None:
 
 
 def warn(message: str) -> None:
-    typer.echo(f"warning: {message}", err=True)
+    typer.echo(_("warning: {message}").format(message=message), err=True)
 
 
 def text_option(flag: str, metavar: str, help_text: str):
@@ -100,7 +126,8 @@ def stderr_progress():
     def show(done: int, total: int) -> None:
         filled = 30 * done // total
         end = "\n" if done == total else ""
-        sys.stderr.write(f"\rpapers [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}{end}")
+        bar = "#" * filled + "." * (30 - filled)
+        sys.stderr.write("\r" + _("papers [{bar}] {done}/{total}").format(bar=bar, done=done, total=total) + end)
         sys.stderr.flush()
 
     return show
