@@ -27,6 +27,7 @@ ALLOWED: dict[str, set[str]] = {
     "handbook": {*BASE, "cache", "output", "text", "content", "questions", "source", "render"},
     "exam": {*BASE, "cache", "output", "text", "content", "questions", "source", "render"},
     "export": {*BASE, "output", "text", "content", "questions", "source"},
+    "wordin": {*BASE, "output", "text", "content", "questions", "source"},
     "marking": {*BASE, "cache", "output", "text", "content", "questions", "source", "render", "exam"},
     "report": {*BASE, "text", "content", "questions", "source"},
     "preview": {*BASE, "cache", "text", "content", "questions", "source", "render", "handbook", "exam"},

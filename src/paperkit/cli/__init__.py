@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from paperkit.cli import content, documents, exam, marking  # noqa: F401  (each registers its commands; help lists them in this order)
+from paperkit.cli import content, documents, exam, marking, word  # noqa: F401  (each registers its commands; help lists them in this order)
 from paperkit.cli.clickwords import click_message, install
 from paperkit.cli.common import app
 from paperkit.i18n import _
