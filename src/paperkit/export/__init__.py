@@ -18,6 +18,7 @@ from paperkit.export.common import DEFAULT_EXPORT, ExportOptions
 from paperkit.export.gift import gift_text
 from paperkit.export.moodle import moodle_xml
 from paperkit.export.qti import qti_package
+from paperkit.i18n import _
 from paperkit.output import check_output, write_atomic
 from paperkit.source import open_handbook, select_modules
 
@@ -43,7 +44,9 @@ def parse_format(text: str) -> ExportFormat:
         return ExportFormat(text.strip().lower())
     except ValueError:
         choices = ", ".join(f.value for f in ExportFormat)
-        raise UsageError(f"--format {text}: unknown format; choose one of {choices}") from None
+        raise UsageError(
+            _("--format {value}: unknown format; choose one of {choices}").format(value=text, choices=choices)
+        ) from None
 
 
 WRITERS: Mapping[ExportFormat, Callable[[Handbook, Sequence[Module], ExportOptions], bytes]] = {

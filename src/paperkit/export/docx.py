@@ -35,6 +35,7 @@ from paperkit.export.wordfile import (
     set_fonts,
 )
 from paperkit.export.wordtext import EM_SPACE, TextWriter
+from paperkit.i18n import _, ngettext
 from paperkit.labels import LABELS
 from paperkit.questions.registry import KINDS
 from paperkit.text.markup import math_spans
@@ -62,16 +63,29 @@ class WordFiles:
         """One line for the terminal ('' when every formula is a Word equation and every figure a picture)."""
         said = []
         if self.problem:
-            said.append(f"pandoc did not run ({self.problem}); the formulas in the .docx files are plain text")
+            said.append(
+                _("pandoc did not run ({problem}); the formulas in the .docx files are plain text").format(
+                    problem=self.problem
+                )
+            )
         elif self.plain:
             shown = ", ".join(f"${tex}$" for tex in self.plain[:3]) + (" …" if len(self.plain) > 3 else "")
-            noun = "formula is" if len(self.plain) == 1 else "formulas are"
-            said.append(f"{len(self.plain)} {noun} plain text in the .docx files, not Word equations: {shown}")
-        if self.svg_figures:
-            noun = "figure is" if self.svg_figures == 1 else "figures are"
             said.append(
-                f"{self.svg_figures} {noun} only a caption in the .docx files (Word files take PNG or JPEG pictures "
-                "python-docx can read; an SVG is not one)"
+                ngettext(
+                    "{count} formula is plain text in the .docx files, not Word equations: {formulas}",
+                    "{count} formulas are plain text in the .docx files, not Word equations: {formulas}",
+                    len(self.plain),
+                ).format(count=len(self.plain), formulas=shown)
+            )
+        if self.svg_figures:
+            said.append(
+                ngettext(
+                    "{count} figure is only a caption in the .docx files (Word files take PNG or JPEG pictures "
+                    "python-docx can read; an SVG is not one)",
+                    "{count} figures are only a caption in the .docx files (Word files take PNG or JPEG pictures "
+                    "python-docx can read; an SVG is not one)",
+                    self.svg_figures,
+                ).format(count=self.svg_figures)
             )
         return "; ".join(said)
 

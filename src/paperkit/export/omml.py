@@ -20,6 +20,8 @@ from typing import Any
 from docx.oxml.ns import qn
 from docx.oxml.parser import parse_xml
 
+from paperkit.i18n import _
+
 PANDOC_TIMEOUT = 120  # seconds for one run (a paper's few dozen formulas take about 0.1 s)
 _MARK = re.compile(r"F(\d+):")
 _CONVERTED: dict[str, Any] = {}  # TeX → its m:oMath element (None: pandoc could not read it)
@@ -79,7 +81,11 @@ def _run_pandoc(texs: list[str]) -> dict[int, Any]:
     command = [pypandoc.get_pandoc_path(), "--sandbox", "--from=commonmark+tex_math_dollars", "--to=docx", "-o", "-"]
     done = subprocess.run(command, input=_markdown(texs).encode(), capture_output=True, timeout=PANDOC_TIMEOUT)
     if done.returncode != 0:
-        raise RuntimeError(f"pandoc exited with {done.returncode}: {done.stderr.decode(errors='replace')}")
+        raise RuntimeError(
+            _("pandoc exited with {code}: {output}").format(
+                code=done.returncode, output=done.stderr.decode(errors="replace")
+            )
+        )
     document = zipfile.ZipFile(io.BytesIO(done.stdout)).read("word/document.xml")
     found: dict[int, Any] = {}
     for paragraph in parse_xml(document).iter(qn("w:p")):

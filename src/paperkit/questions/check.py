@@ -5,6 +5,7 @@ from __future__ import annotations
 from paperkit.content.models import Exercise, Handbook
 from paperkit.content.validate import located
 from paperkit.errors import Problem
+from paperkit.i18n import _
 from paperkit.questions.kind import Item
 from paperkit.questions.registry import as_item, check_item
 
@@ -29,25 +30,49 @@ def check_items(handbook: Handbook) -> list[Problem]:
                     located(
                         item.origin,
                         "material",
-                        f"a 材料 goes on the first item of its chain, not on one that follows {item.follows}",
+                        _("a 材料 goes on the first item of its chain, not on one that follows {item}").format(
+                            item=item.follows
+                        ),
                     )
                 )
             if item.follows in followed:
                 problems.append(
                     located(
-                        item.origin, "follows", f"'{item.follows}' is already followed by '{followed[item.follows]}'"
+                        item.origin,
+                        "follows",
+                        _("'{item}' is already followed by '{other}'").format(
+                            item=item.follows, other=followed[item.follows]
+                        ),
                     )
                 )
             followed.setdefault(item.follows, item.id)
             before = items.get(item.follows)
             if before is None:
-                problems.append(located(item.origin, "follows", f"no item '{item.follows}' in module {module.id}"))
+                problems.append(
+                    located(
+                        item.origin,
+                        "follows",
+                        _("no item '{item}' in module {module}").format(item=item.follows, module=module.id),
+                    )
+                )
             elif before.kind != item.kind:
                 problems.append(
-                    located(item.origin, "follows", f"'{item.follows}' is a {before.kind} item; a chain keeps one kind")
+                    located(
+                        item.origin,
+                        "follows",
+                        _("'{item}' is a {kind} item; a chain keeps one kind").format(
+                            item=item.follows, kind=before.kind
+                        ),
+                    )
                 )
             elif _in_cycle(item.id, items):
-                problems.append(located(item.origin, "follows", f"'{item.id}' follows itself through {item.follows}"))
+                problems.append(
+                    located(
+                        item.origin,
+                        "follows",
+                        _("'{item}' follows itself through {other}").format(item=item.id, other=item.follows),
+                    )
+                )
     return problems
 
 

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from paperkit.errors import CellProblem
+from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.questions.kind import (
     LETTERS,
@@ -34,30 +35,58 @@ def _check_options(item: Item, multi: bool) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     options = item.options
     if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
-        problems.append(("options", f"expected {MIN_OPTIONS} to {MAX_OPTIONS} options, got {len(options)}"))
+        problems.append(
+            (
+                "options",
+                _("expected {least} to {most} options, got {count}").format(
+                    least=MIN_OPTIONS, most=MAX_OPTIONS, count=len(options)
+                ),
+            )
+        )
     seen: dict[str, int] = {}
     for index, option in enumerate(options):
         key = re.sub(r"\s+", "", option)
         if key in seen:
-            problems.append((f"options[{index}]", f"the same as option {LETTERS[seen[key]]}; options must differ"))
+            problems.append(
+                (
+                    f"options[{index}]",
+                    _("the same as option {letter}; options must differ").format(letter=LETTERS[seen[key]]),
+                )
+            )
         seen.setdefault(key, index)
     valid = LETTERS[: len(options)]
     letters = letters_of(item.answer)
-    span = f"{valid[0]}–{valid[-1]}" if valid else "none"
+    span = f"{valid[0]}–{valid[-1]}" if valid else _("none")
     if not letters or any(ch not in valid for ch in letters):
-        expected = "letters" if multi else "one letter"
-        problems.append(("answer", f"expected {expected} of the options ({span}), got '{item.answer}'"))
+        expected = (
+            _("expected letters of the options ({span}), got '{answer}'")
+            if multi
+            else _("expected one letter of the options ({span}), got '{answer}'")
+        )
+        problems.append(("answer", expected.format(span=span, answer=item.answer)))
     elif len(set(letters)) != len(letters):
-        problems.append(("answer", f"'{item.answer}' names an option twice"))
+        problems.append(("answer", _("'{answer}' names an option twice").format(answer=item.answer)))
     elif not multi and len(letters) != 1:
-        problems.append(("answer", f"a choice item has one answer, got '{item.answer}'; use kind: multi"))
+        problems.append(
+            ("answer", _("a choice item has one answer, got '{answer}'; use kind: multi").format(answer=item.answer))
+        )
     elif multi and len(letters) < 2:
-        problems.append(("answer", f"a multi item has two or more answers, got '{item.answer}'; use kind: choice"))
+        problems.append(
+            (
+                "answer",
+                _("a multi item has two or more answers, got '{answer}'; use kind: choice").format(answer=item.answer),
+            )
+        )
     elif multi and len(letters) == len(options):
-        problems.append(("answer", "every option is keyed correct; a multi item needs at least one wrong option"))
+        problems.append(("answer", _("every option is keyed correct; a multi item needs at least one wrong option")))
     for index, pin in enumerate(item.pinned):
         if letters_of(pin) not in valid or len(letters_of(pin)) != 1:
-            problems.append((f"pinned[{index}]", f"expected one letter of the options ({span}), got '{pin}'"))
+            problems.append(
+                (
+                    f"pinned[{index}]",
+                    _("expected one letter of the options ({span}), got '{answer}'").format(span=span, answer=pin),
+                )
+            )
     return problems
 
 
@@ -155,9 +184,13 @@ def _normalise(text: str, item: Item, order: tuple[int, ...]) -> str:
         letters = letters.replace(separator, "")
     valid = LETTERS[: len(order or item.options)]
     if not letters or any(ch not in valid for ch in letters) or len(set(letters)) != len(letters):
-        raise CellProblem(f"{shown(text)} is neither points nor option letters ({valid[0]}–{valid[-1]})")
+        raise CellProblem(
+            _("{value} is neither points nor option letters ({first}–{last})").format(
+                value=shown(text), first=valid[0], last=valid[-1]
+            )
+        )
     if item.kind == CHOICE.name and len(letters) > 1:
-        raise CellProblem(f"{shown(text)}: a single-choice question takes one letter")
+        raise CellProblem(_("{value}: a single-choice question takes one letter").format(value=shown(text)))
     return "".join(sorted(letters))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.questions.kind import (
     Interaction,
@@ -86,20 +87,20 @@ def scan_blanks(q: str) -> tuple[list[tuple[str, tuple[str, ...]]], list[str]]:
         if q[index] == "$":
             inner = q.find("[[", index, _math_end(q, index))
             if inner != -1:
-                problems.append("a [[blank]] inside $…$; put the blank outside the math: $x=$ [[1]]")
+                problems.append(_("a [[blank]] inside $…$; put the blank outside the math: $x=$ [[1]]"))
             index = _math_end(q, index)
         elif q.startswith("[[", index):
             close = index + 2
             while close < len(q) and not q.startswith("]]", close):
                 close = _math_end(q, close) if q[close] == "$" else close + 1
             if close >= len(q):
-                problems.append("a [[ without its ]]; blanks are written [[answer]]")
+                problems.append(_("a [[ without its ]]; blanks are written [[answer]]"))
                 break
             segments.append((q[text_start:index], ()))
             segments.append(("", split_alternatives(q[index + 2 : close])))
             index = text_start = close + 2
         elif q.startswith("]]", index):
-            problems.append("a ]] without its [[; blanks are written [[answer]]")
+            problems.append(_("a ]] without its [[; blanks are written [[answer]]"))
             index += 2
         else:
             index += 1
@@ -122,14 +123,23 @@ def _check(item: Item) -> list[tuple[str, str]]:
     found = [answers for text, answers in segments if not text]
     result = [("q", message) for message in problems]
     if not found and not problems:
-        result.append(("q", "a fill-in item needs at least one blank, written [[answer]] outside $…$"))
+        result.append(("q", _("a fill-in item needs at least one blank, written [[answer]] outside $…$")))
     for number, answers in enumerate(found, start=1):
         if any(not answer for answer in answers):
-            result.append(("q", f"blank {number} has an empty answer; write [[answer]] or [[answer|alternative]]"))
+            result.append(
+                (
+                    "q",
+                    _("blank {number} has an empty answer; write [[answer]] or [[answer|alternative]]").format(
+                        number=number
+                    ),
+                )
+            )
         for answer in answers:
             if answer and prints_nothing(answer):
-                message = f"blank {number}'s answer '{answer}' is only spacing"
-                result.append(("q", f"{message}; write [[answer]] or [[answer|alternative]]"))
+                message = _(
+                    "blank {number}'s answer '{answer}' is only spacing; write [[answer]] or [[answer|alternative]]"
+                ).format(number=number, answer=answer)
+                result.append(("q", message))
     return result
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from paperkit.content.models import Exercise, RubricPoint
 from paperkit.errors import CellProblem
+from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.questions.rules import DEFAULT_RULES, Rules
 from paperkit.text.figures import KEPT, TEXT_WIDTH_MM, FigureProblem, parse_options
@@ -108,7 +109,7 @@ def _no_answer(item: Item) -> bool:
 
 
 def _not_an_answer(text: str, item: Item, order: tuple[int, ...]) -> str:
-    raise CellProblem(f"{shown(text)} is not a number; this question takes points, not an answer")
+    raise CellProblem(_("{value} is not a number; this question takes points, not an answer").format(value=shown(text)))
 
 
 def _no_formula(cell: str) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
 from paperkit.content.models import Handbook, Module
+from paperkit.i18n import N_, _
 from paperkit.questions.kind import LETTERS, Item
 from paperkit.questions.overlap import item_text, leak_texts, near_duplicate_text, normal
 from paperkit.questions.registry import as_item, kind_of
@@ -42,24 +43,24 @@ class Thresholds:
 THRESHOLDS = Thresholds()
 
 RULES: dict[str, str] = {
-    "longest-option": "the key is the uniquely longest option (a test-wise student picks it)",
-    "longest-share": "in a pool, the key is the uniquely longest option far more often than chance",
-    "absolute-word": "a false 判断 statement carries an absolute word (一定, 只要…就, 唯一…) that marks it false",
-    "key-balance": "a pool's choice keys favour some letters",
-    "truth-balance": "a pool's 判断 items are mostly true or mostly false",
-    "multi-count": "a multi item has fewer than 2 or more than 4 correct options",
-    "multi-spread": "a pool's multi items all have the same number of correct options",
-    "multi-letter": "one letter is correct in most multi items",
-    "mirror-pair": "the key and one distractor are mirror images (roles swapped, one word flipped)",
-    "near-duplicate": "two items ask the same thing (across modules, or a held-back item and another item)",
-    "answer-leak": "a held-back item shows the answer of another held-back item",
-    "section-reference": "the stem refers to 本节/本章/上文 instead of naming the topic",
-    "negative-unmarked": "a negative stem (不正确, 错误, 不属于…) without the negative word in bold",
-    "stem-ending": "the stem ends unlike the other stems of its kind",
-    "missing-difficulty": "the item has no difficulty (易/中/难)",
-    "missing-tests": "the item names no knowledge point (tests: k1, tip1, pit1)",
-    "missing-rubric": "a short-answer item without 给分点 (rubric)",
-    "rubric-total": "the rubric does not add up to the item's points (10 when it sets none)",
+    "longest-option": N_("the key is the uniquely longest option (a test-wise student picks it)"),
+    "longest-share": N_("in a pool, the key is the uniquely longest option far more often than chance"),
+    "absolute-word": N_("a false 判断 statement carries an absolute word (一定, 只要…就, 唯一…) that marks it false"),
+    "key-balance": N_("a pool's choice keys favour some letters"),
+    "truth-balance": N_("a pool's 判断 items are mostly true or mostly false"),
+    "multi-count": N_("a multi item has fewer than 2 or more than 4 correct options"),
+    "multi-spread": N_("a pool's multi items all have the same number of correct options"),
+    "multi-letter": N_("one letter is correct in most multi items"),
+    "mirror-pair": N_("the key and one distractor are mirror images (roles swapped, one word flipped)"),
+    "near-duplicate": N_("two items ask the same thing (across modules, or a held-back item and another item)"),
+    "answer-leak": N_("a held-back item shows the answer of another held-back item"),
+    "section-reference": N_("the stem refers to 本节/本章/上文 instead of naming the topic"),
+    "negative-unmarked": N_("a negative stem (不正确, 错误, 不属于…) without the negative word in bold"),
+    "stem-ending": N_("the stem ends unlike the other stems of its kind"),
+    "missing-difficulty": N_("the item has no difficulty (易/中/难)"),
+    "missing-tests": N_("the item names no knowledge point (tests: k1, tip1, pit1)"),
+    "missing-rubric": N_("a short-answer item without 给分点 (rubric)"),
+    "rubric-total": N_("the rubric does not add up to the item's points (10 when it sets none)"),
 }
 
 ABSOLUTE_WORDS = (
@@ -177,8 +178,10 @@ def _longest_option(entry: Entry, limits: Thresholds) -> Iterator[Finding]:
             yield _at(
                 entry,
                 "longest-option",
-                f"the key {LETTERS[key]} is the longest option ({widths[key]:.0f} characters wide, the next "
-                f"{max(others):.0f}: {widths[key] / max(others):.2f}×)",
+                _(
+                    "the key {letter} is the longest option ({width:.0f} characters wide, the next "
+                    "{next:.0f}: {ratio:.2f}×)"
+                ).format(letter=LETTERS[key], width=widths[key], next=max(others), ratio=widths[key] / max(others)),
                 "options",
             )
     elif keyed and len(keyed) < len(item.options):
@@ -188,7 +191,9 @@ def _longest_option(entry: Entry, limits: Thresholds) -> Iterator[Finding]:
             yield _at(
                 entry,
                 "longest-option",
-                f"every correct option is longer than every wrong one ({shortest_key:.0f} vs {longest_other:.0f} wide)",
+                _("every correct option is longer than every wrong one ({right:.0f} vs {wrong:.0f} wide)").format(
+                    right=shortest_key, wrong=longest_other
+                ),
                 "options",
             )
 
@@ -208,7 +213,12 @@ def _absolute_word(entry: Entry) -> Iterator[Finding]:
         return
     found = [word for word in ABSOLUTE_WORDS if word in plain_text(item.q)]
     if found:
-        yield _at(entry, "absolute-word", f"a false statement with {'、'.join(found)}; state the real condition", "q")
+        yield _at(
+            entry,
+            "absolute-word",
+            _("a false statement with {words}; state the real condition").format(words="、".join(found)),
+            "q",
+        )
 
 
 def _multi_count(entry: Entry, limits: Thresholds) -> Iterator[Finding]:
@@ -217,7 +227,12 @@ def _multi_count(entry: Entry, limits: Thresholds) -> Iterator[Finding]:
         return
     count = len(_keyed(item))
     if not 2 <= count <= limits.multi_most:
-        yield _at(entry, "multi-count", f"{count} correct options; write 2–{limits.multi_most}", "answer")
+        yield _at(
+            entry,
+            "multi-count",
+            _("{count} correct options; write 2–{most}").format(count=count, most=limits.multi_most),
+            "answer",
+        )
 
 
 _TOKEN = re.compile(r"[a-z0-9]+|[^a-z0-9]")
@@ -244,8 +259,10 @@ def _mirror_pair(entry: Entry, limits: Thresholds) -> Iterator[Finding]:
             yield _at(
                 entry,
                 "mirror-pair",
-                f"option {LETTERS[key]} (the key) and {LETTERS[mirrors[0]]} are mirror images (roles swapped or a word "
-                "flipped); a student keeps one of the two",
+                _(
+                    "option {key} (the key) and {other} are mirror images (roles swapped or a word "
+                    "flipped); a student keeps one of the two"
+                ).format(key=LETTERS[key], other=LETTERS[mirrors[0]]),
                 "options",
             )
 
@@ -253,7 +270,12 @@ def _mirror_pair(entry: Entry, limits: Thresholds) -> Iterator[Finding]:
 def _section_reference(entry: Entry) -> Iterator[Finding]:
     found = sorted(set(SECTION_WORDS.findall(entry.item.q)))
     if found:
-        yield _at(entry, "section-reference", f"the stem says {'、'.join(found)}; name the topic instead", "q")
+        yield _at(
+            entry,
+            "section-reference",
+            _("the stem says {words}; name the topic instead").format(words="、".join(found)),
+            "q",
+        )
 
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -266,7 +288,12 @@ def _negative_unmarked(entry: Entry) -> Iterator[Finding]:
     bare = _BOLD.sub("", item.q)
     found = [word for word in NEGATIVE_WORDS if word in bare]
     if found:
-        yield _at(entry, "negative-unmarked", f"{'、'.join(found)} in the stem; set it in bold: **{found[0]}**", "q")
+        yield _at(
+            entry,
+            "negative-unmarked",
+            _("{words} in the stem; set it in bold: **{word}**").format(words="、".join(found), word=found[0]),
+            "q",
+        )
 
 
 def _ending(text: str) -> str:
@@ -275,7 +302,7 @@ def _ending(text: str) -> str:
     return {"？": "？", "?": "？", "。": "。", ".": "。", "：": "：", ":": "："}.get(last, "open")
 
 
-ENDING_NAMES = {"？": "a question mark", "。": "a full stop", "：": "a colon", "open": "no punctuation"}
+ENDING_NAMES = {"？": N_("a question mark"), "。": N_("a full stop"), "：": N_("a colon"), "open": N_("no punctuation")}
 
 
 def _stem_endings(entries_: Sequence[Entry]) -> dict[str, str]:
@@ -293,7 +320,9 @@ def _stem_ending(entry: Entry, usual: dict[str, str]) -> Iterator[Finding]:
         yield _at(
             entry,
             "stem-ending",
-            f"ends with {ENDING_NAMES[ending]}; the bank's {entry.item.kind} stems end with {ENDING_NAMES[expected]}",
+            _("ends with {ending}; the bank's {kind} stems end with {usual}").format(
+                ending=_(ENDING_NAMES[ending]), kind=entry.item.kind, usual=_(ENDING_NAMES[expected])
+            ),
             "q",
         )
 
@@ -301,17 +330,22 @@ def _stem_ending(entry: Entry, usual: dict[str, str]) -> Iterator[Finding]:
 def _carries(entry: Entry, limits: Thresholds) -> Iterator[Finding]:
     item = entry.item
     if not item.difficulty:
-        yield _at(entry, "missing-difficulty", "add difficulty: 易, 中 or 难")
+        yield _at(entry, "missing-difficulty", _("add difficulty: 易, 中 or 难"))
     if not item.tests:
-        yield _at(entry, "missing-tests", "add tests: the knowledge point it tests (k1 = 你需要掌握 1, tip1, pit1)")
+        yield _at(entry, "missing-tests", _("add tests: the knowledge point it tests (k1 = 你需要掌握 1, tip1, pit1)"))
     if item.kind == "short":
         if not item.rubric:
-            yield _at(entry, "missing-rubric", "add a rubric: 2–4 给分点 a marker can tick")
+            yield _at(entry, "missing-rubric", _("add a rubric: 2–4 给分点 a marker can tick"))
         else:
             total = sum(p.points for p in item.rubric)
             expected = item.points if item.points is not None else limits.rubric_total
             if total != expected:
-                yield _at(entry, "rubric-total", f"the 给分点 add up to {total}, expected {expected}", "rubric")
+                yield _at(
+                    entry,
+                    "rubric-total",
+                    _("the 给分点 add up to {total}, expected {expected}").format(total=total, expected=expected),
+                    "rubric",
+                )
 
 
 def item_findings(entry: Entry, usual: dict[str, str], limits: Thresholds) -> list[Finding]:
@@ -351,8 +385,10 @@ def pool_findings(module: Module, pool: str, members: Sequence[Entry], limits: T
                     module,
                     pool,
                     "longest-share",
-                    f"the key is the uniquely longest option in {longest} of {len(choice)} choice items "
-                    f"(chance about {len(choice) / 4:.0f})",
+                    _(
+                        "the key is the uniquely longest option in {count} of {items} choice items "
+                        "(chance about {chance:.0f})"
+                    ).format(count=longest, items=len(choice), chance=len(choice) / 4),
                 )
             )
     if len(choice) >= 4:
@@ -360,13 +396,27 @@ def pool_findings(module: Module, pool: str, members: Sequence[Entry], limits: T
         counts = [letters.get(letter, 0) for letter in "ABCD"]
         if max(counts) - min(counts) > _spread_limit(limits.key_spread, len(choice)):
             shown = " · ".join(f"{letter} {count}" for letter, count in zip("ABCD", counts, strict=True))
-            found.append(_pool_at(module, pool, "key-balance", f"choice keys {shown} ({len(choice)} items)"))
+            found.append(
+                _pool_at(
+                    module,
+                    pool,
+                    "key-balance",
+                    _("choice keys {counts} ({items} items)").format(counts=shown, items=len(choice)),
+                )
+            )
     truefalse = [e.item for e in members if e.item.kind == "truefalse"]
     if len(truefalse) >= 2:
         true = sum(item.answer.lower() == "true" for item in truefalse)
         false = len(truefalse) - true
         if abs(true - false) > _spread_limit(limits.truth_spread, len(truefalse)):
-            found.append(_pool_at(module, pool, "truth-balance", f"判断 items: {true} true, {false} false"))
+            found.append(
+                _pool_at(
+                    module,
+                    pool,
+                    "truth-balance",
+                    _("判断 items: {true} true, {false} false").format(true=true, false=false),
+                )
+            )
     multi = [e.item for e in members if e.item.kind == "multi"]
     if len(multi) >= 2 and len({len(_keyed(item)) for item in multi}) == 1:
         found.append(
@@ -374,7 +424,9 @@ def pool_findings(module: Module, pool: str, members: Sequence[Entry], limits: T
                 module,
                 pool,
                 "multi-spread",
-                f"all {len(multi)} multi items have {len(_keyed(multi[0]))} correct options; vary the count",
+                _("all {items} multi items have {count} correct options; vary the count").format(
+                    items=len(multi), count=len(_keyed(multi[0]))
+                ),
             )
         )
     return found
@@ -392,7 +444,9 @@ def letter_findings(pool: str, members: Sequence[Entry], limits: Thresholds, sou
             0,
             f"bank ({pool})",
             "multi-letter",
-            f"{letter} is correct in {count} of {len(multi)} multi items",
+            _("{letter} is correct in {count} of {items} multi items").format(
+                letter=letter, count=count, items=len(multi)
+            ),
         )
         for letter, count in sorted(counts.items())
         if count > limits.multi_letter_share * len(multi)
@@ -423,7 +477,9 @@ def _duplicate_pairs(chosen: Sequence[Entry], every: Sequence[Entry]) -> Iterato
                 yield _at(
                     entry,
                     "near-duplicate",
-                    f"{share:.0%} of it is in {other.item.id} ({where}); make one of them test something else",
+                    _("{share:.0%} of it is in {item} ({where}); make one of them test something else").format(
+                        share=share, item=other.item.id, where=where
+                    ),
                 )
 
 
@@ -439,7 +495,12 @@ def _leak_pairs(chosen: Sequence[Entry], every: Sequence[Entry]) -> Iterator[Fin
             if answer is not None:
                 shown = plain_text(answer)
                 shown = shown if len(shown) <= 24 else shown[:23] + "…"
-                yield _at(container, "answer-leak", f"shows the answer of {source.item.id}: 「{shown}」", "q")
+                yield _at(
+                    container,
+                    "answer-leak",
+                    _("shows the answer of {item}: 「{answer}」").format(item=source.item.id, answer=shown),
+                    "q",
+                )
 
 
 # -- the whole check -------------------------------------------------------------------------------------------
@@ -477,7 +538,7 @@ def check_bank(
 def summary(findings: Sequence[Finding]) -> list[tuple[str, int, str]]:
     """One row per rule: its name, how many findings, what it checks."""
     counts = Counter(f.rule for f in findings)
-    return [(rule, counts.get(rule, 0), text) for rule, text in RULES.items()]
+    return [(rule, counts.get(rule, 0), _(text)) for rule, text in RULES.items()]
 
 
 def as_json(findings: Sequence[Finding], checked: int, limits: Thresholds = THRESHOLDS) -> dict[str, object]:

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from paperkit.content.validate import knowledge_point
+from paperkit.i18n import _
 from paperkit.questions.bank import Question
 from paperkit.questions.kind import Item
 from paperkit.questions.registry import kind_of
@@ -111,9 +112,9 @@ def clash(a: Question, b: Question) -> str | None:
     """Why two items may not share a paper (they test one knowledge point; one shows the other's answer), or None."""
     shared = points_of(a) & points_of(b)
     if shared:
-        return f"both test {min(shared)}"
+        return _("both test {point}").format(point=min(shared))
     for source, container in ((a, b), (b, a)):
         answer = leak(source.item, container.item)
         if answer is not None:
-            return f"{container.id} shows the answer of {source.id}"
+            return _("{item} shows the answer of {other}").format(item=container.id, other=source.id)
     return None

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from paperkit.content.models import Example, Exercise
+from paperkit.i18n import _
 from paperkit.questions.choice import CHOICE, MULTI
 from paperkit.questions.fill import FILL
 from paperkit.questions.kind import Item, Kind
@@ -62,21 +63,37 @@ def check_item(item: Item) -> list[tuple[str, str]]:
     """Every problem of one item as (field, message): its kind, the fields its kind uses, the kind's own check."""
     kind = _REGISTERED.get(item.kind)
     if kind is None:
-        return [("kind", f"unknown kind '{item.kind}'; expected one of {', '.join(_REGISTERED)}")]
+        return [
+            (
+                "kind",
+                _("unknown kind '{kind}'; expected one of {kinds}").format(
+                    kind=item.kind, kinds=", ".join(_REGISTERED)
+                ),
+            )
+        ]
     given = {name.split("[", 1)[0] for name in item.origin.lines}
     problems = [
-        (name, f"not used by kind {item.kind} (it takes {', '.join((*COMMON_FIELDS, *kind.allowed))})")
+        (
+            name,
+            _("not used by kind {kind} (it takes {fields})").format(
+                kind=item.kind, fields=", ".join((*COMMON_FIELDS, *kind.allowed))
+            ),
+        )
         for name in sorted(given - set(COMMON_FIELDS) - set(kind.allowed))
     ]
     problems += [
-        (name, f"missing (required field for kind {item.kind})") for name in kind.required if name not in given
+        (name, _("missing (required field for kind {kind})").format(kind=item.kind))
+        for name in kind.required
+        if name not in given
     ]
     if item.difficulty and item.difficulty not in DIFFICULTIES:
-        problems.append(("difficulty", f"expected 1–5 or 易/中/难, got '{item.difficulty}'"))
+        problems.append(("difficulty", _("expected 1–5 or 易/中/难, got '{value}'").format(value=item.difficulty)))
     if item.lines is not None and not 1 <= item.lines <= 30:
-        problems.append(("lines", f"expected a whole number from 1 to 30, got {item.lines}"))
+        problems.append(("lines", _("expected a whole number from 1 to 30, got {value}").format(value=item.lines)))
     if item.use not in USES:
-        problems.append(("use", f"expected practice or exam (held back for exams), got '{item.use}'"))
+        problems.append(
+            ("use", _("expected practice or exam (held back for exams), got '{value}'").format(value=item.use))
+        )
     if item.points is not None and item.points < 1:
-        problems.append(("points", f"expected a whole number ≥ 1, got {item.points}"))
+        problems.append(("points", _("expected a whole number ≥ 1, got {value}").format(value=item.points)))
     return problems + kind.check(item)

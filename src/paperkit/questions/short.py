@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.questions.kind import Interaction, Item, Kind, Layout, area_field, common_view, scaled_rubric
 from paperkit.text.markup import math_spans, visible_text
@@ -24,10 +25,19 @@ def _check(item: Item) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     total = sum(point.points for point in item.rubric)
     if item.rubric and item.points is not None and total != item.points:
-        problems.append(("rubric", f"scoring points add up to {total}, but the item has points: {item.points}"))
+        problems.append(
+            (
+                "rubric",
+                _("scoring points add up to {total}, but the item has points: {points}").format(
+                    total=total, points=item.points
+                ),
+            )
+        )
     for index, point in enumerate(item.rubric):
         if point.points < 1:
-            problems.append((f"rubric[{index}].points", f"expected a whole number ≥ 1, got {point.points}"))
+            problems.append(
+                (f"rubric[{index}].points", _("expected a whole number ≥ 1, got {value}").format(value=point.points))
+            )
     return problems
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from paperkit.errors import CellProblem
+from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.questions.kind import (
     Interaction,
@@ -31,7 +32,7 @@ FALSE_MARKS = ("F", "FALSE", "×", "✗", "✘", "X", "错", "错误", "否")
 
 def _check(item: Item) -> list[tuple[str, str]]:
     if item.answer.lower() not in ("true", "false"):
-        return [("answer", f"expected true or false, got '{item.answer}'")]
+        return [("answer", _("expected true or false, got '{answer}'").format(answer=item.answer))]
     return []
 
 
@@ -79,7 +80,7 @@ def _normalise(text: str, item: Item, order: tuple[int, ...]) -> str:
     mark = normal_text(text)
     if mark in TRUE_MARKS or mark in FALSE_MARKS:
         return "T" if mark in TRUE_MARKS else "F"
-    raise CellProblem(f"{shown(text)} is neither points nor a true/false mark (√ ×, T F, 对 错)")
+    raise CellProblem(_("{value} is neither points nor a true/false mark (√ ×, T F, 对 错)").format(value=shown(text)))
 
 
 def _array(marks: tuple[str, ...]) -> str:

@@ -16,6 +16,7 @@ from multiprocessing import get_context
 
 from paperkit.cache import cache_dir, cache_key, read_cached, write_cached
 from paperkit.errors import MathError
+from paperkit.i18n import N_, _
 from paperkit.text.svgpath import ATTRIBUTE as PDF_ATTRIBUTE
 from paperkit.text.svgpath import VERSION as PDF_OPERATORS
 from paperkit.text.svgpath import pdf_operators
@@ -44,7 +45,7 @@ def drawn_svg(tex: str) -> tuple[str, tuple[float, float, float, float]]:
         svg = _draw_svg(tex)
         box = _VIEWBOX.search(svg)
         if box is None:
-            raise MathError("the math renderer produced no drawing")
+            raise MathError(_("the math renderer produced no drawing"))
         write_cached("math", key, svg.encode())
     x, y, width, height = (float(v) for v in box.groups())
     return svg, (x, y, width, height)
@@ -76,7 +77,7 @@ def _draw_svg(tex: str) -> str:
         raise MathError(_tex_error_message(error)) from None
     unknown = re.search(r">(\\[A-Za-z]+)<", mathml)
     if unknown:
-        raise MathError(f"unknown TeX command {unknown.group(1)}")
+        raise MathError(_("unknown TeX command {command}").format(command=unknown.group(1)))
     return _one_path(svg)
 
 
@@ -102,21 +103,22 @@ def _one_path(svg: str) -> str:
 
 
 _TEX_ERRORS = {
-    "DenominatorNotFoundError": "\\frac is missing its denominator",
-    "NumeratorNotFoundError": "\\frac is missing its numerator",
-    "DoubleSubscriptsError": "double subscript (use braces: x_{ab})",
-    "DoubleSuperscriptsError": "double superscript (use braces: x^{ab})",
-    "ExtraLeftOrMissingRightError": "\\left without a matching \\right",
-    "MissingEndError": "\\begin without a matching \\end",
-    "MissingSuperScriptOrSubscriptError": "^ or _ with nothing after it",
-    "NoAvailableTokensError": "a command is missing its argument",
-    "LimitsMustFollowMathOperatorError": "\\limits must follow an operator like \\sum",
+    "DenominatorNotFoundError": N_("\\frac is missing its denominator"),
+    "NumeratorNotFoundError": N_("\\frac is missing its numerator"),
+    "DoubleSubscriptsError": N_("double subscript (use braces: x_{ab})"),
+    "DoubleSuperscriptsError": N_("double superscript (use braces: x^{ab})"),
+    "ExtraLeftOrMissingRightError": N_("\\left without a matching \\right"),
+    "MissingEndError": N_("\\begin without a matching \\end"),
+    "MissingSuperScriptOrSubscriptError": N_("^ or _ with nothing after it"),
+    "NoAvailableTokensError": N_("a command is missing its argument"),
+    "LimitsMustFollowMathOperatorError": N_("\\limits must follow an operator like \\sum"),
 }
 
 
 def _tex_error_message(error: Exception) -> str:
-    reason = _TEX_ERRORS.get(type(error).__name__, f"{type(error).__name__} {error}".strip())
-    return f"TeX does not render: {reason}"
+    known = _TEX_ERRORS.get(type(error).__name__)
+    reason = _(known) if known is not None else f"{type(error).__name__} {error}".strip()
+    return _("TeX does not render: {reason}").format(reason=reason)
 
 
 _FORMULA_SRC = re.compile(r'src="(formula:(?:fig-)?[0-9a-f]+\.(svg|png|jpg))"')

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
+from paperkit.i18n import _
 from paperkit.paths import FORMULA_SCHEME
 
 FIGURE = re.compile(r"!\[(?P<caption>[^\]\n]*)\]\((?P<src>[^()\s]+)\)(?:\{(?P<options>[^{}\n]*)\})?")
@@ -77,10 +78,14 @@ def parse_options(text: str) -> Placement:
             continue
         match = _WIDTH.fullmatch(word)
         if match is None:
-            raise FigureProblem(f"figure option '{word[:30]}' is not one of width=…mm, width=…%, center, right, inline")
+            raise FigureProblem(
+                _("figure option '{option}' is not one of width=…mm, width=…%, center, right, inline").format(
+                    option=word[:30]
+                )
+            )
         number, unit = float(match[1]), match[2]
         if (unit == "mm" and not 3 <= number <= 180) or (unit == "%" and not 3 <= number <= 100):
-            raise FigureProblem(f"figure width {word[6:]} is out of range (3–180 mm, or 3–100 %)")
+            raise FigureProblem(_("figure width {width} is out of range (3–180 mm, or 3–100 %)").format(width=word[6:]))
         width = f"{match[1]}{unit}"
     return Placement(place, width)
 
@@ -90,25 +95,43 @@ def read_figure(root: Path, src: str) -> tuple[bytes, str]:
     parts = Path(src).parts
     if src.startswith(("/", "\\")) or ":" in src or ".." in parts or len(parts) < 2 or parts[0] != FOLDER:
         raise FigureProblem(
-            f"figure '{src[:60]}': give a file of the source's {FOLDER}/ folder, like {FOLDER}/circuit.svg"
+            _("figure '{src}': give a file of the source's {folder}/ folder, like {folder}/circuit.svg").format(
+                src=src[:60], folder=FOLDER
+            )
         )
     kind = KINDS.get(Path(src).suffix.lower())
     if kind is None:
-        raise FigureProblem(f"figure '{src[:60]}': expected an .svg, .png or .jpg file")
+        raise FigureProblem(_("figure '{src}': expected an .svg, .png or .jpg file").format(src=src[:60]))
     path = root / src
     try:
         if path.is_symlink() or not path.resolve().is_relative_to(root.resolve()):
-            raise FigureProblem(f"figure '{src}': a link out of the source folder is not read")
+            raise FigureProblem(_("figure '{src}': a link out of the source folder is not read").format(src=src))
         if not path.is_file():
-            raise FigureProblem(f"figure '{src}': no such file in {root}")
+            raise FigureProblem(_("figure '{src}': no such file in {folder}").format(src=src, folder=root))
         if path.stat().st_size > MAX_FIGURE_BYTES:
-            raise FigureProblem(f"figure '{src}': larger than {MAX_FIGURE_BYTES // 1024 // 1024} MB; scale it down")
+            raise FigureProblem(
+                _("figure '{src}': larger than {size} MB; scale it down").format(
+                    src=src, size=MAX_FIGURE_BYTES // 1024 // 1024
+                )
+            )
         data = path.read_bytes()
     except OSError as error:
-        raise FigureProblem(f"figure '{src}': cannot be read ({error.strerror})") from None
+        raise FigureProblem(
+            _("figure '{src}': cannot be read ({reason})").format(src=src, reason=error.strerror)
+        ) from None
     if _kind_of(data) != kind:
-        said = _kind_of(data) or "not an image"
-        raise FigureProblem(f"figure '{src}': its name says {kind.upper()} but its bytes are {said.upper()}")
+        found = _kind_of(data)
+        if found is None:
+            raise FigureProblem(
+                _("figure '{src}': its name says {kind} but its bytes are NOT AN IMAGE").format(
+                    src=src, kind=kind.upper()
+                )
+            )
+        raise FigureProblem(
+            _("figure '{src}': its name says {kind} but its bytes are {found}").format(
+                src=src, kind=kind.upper(), found=found.upper()
+            )
+        )
     if kind == "svg":
         check_svg(data, src)
     return data, kind
@@ -130,27 +153,45 @@ def check_svg(data: bytes, src: str) -> None:
     """An SVG a page may draw: well-formed, no DTD or entities, no script, event handler, foreign object or
     reference to anything outside it (WeasyPrint would try to load it)."""
     if re.search(rb"<!DOCTYPE|<!ENTITY", data, re.IGNORECASE):
-        raise FigureProblem(f"figure '{src}': an SVG with a DOCTYPE or entities is not read; save it as plain SVG")
+        raise FigureProblem(
+            _("figure '{src}': an SVG with a DOCTYPE or entities is not read; save it as plain SVG").format(src=src)
+        )
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as error:
-        raise FigureProblem(f"figure '{src}': not well-formed SVG ({error})") from None
+        raise FigureProblem(_("figure '{src}': not well-formed SVG ({error})").format(src=src, error=error)) from None
     if _local(root.tag) != "svg":
-        raise FigureProblem(f"figure '{src}': not an SVG drawing (its root is <{_local(root.tag)}>)")
+        raise FigureProblem(
+            _("figure '{src}': not an SVG drawing (its root is <{tag}>)").format(src=src, tag=_local(root.tag))
+        )
     for element in root.iter():
         tag = _local(element.tag)
         if tag in ("script", "foreignObject", "iframe", "object", "embed"):
-            raise FigureProblem(f"figure '{src}': <{tag}> is not allowed in a figure")
+            raise FigureProblem(_("figure '{src}': <{tag}> is not allowed in a figure").format(src=src, tag=tag))
         for name, value in element.attrib.items():
             local = _local(name)
             if local.lower().startswith("on"):
-                raise FigureProblem(f"figure '{src}': the event handler {local}= is not allowed in a figure")
+                raise FigureProblem(
+                    _("figure '{src}': the event handler {attribute}= is not allowed in a figure").format(
+                        src=src, attribute=local
+                    )
+                )
             if local == "href" and _EXTERNAL.match(value):
-                raise FigureProblem(f"figure '{src}': <{tag}> refers to '{value[:40]}'; embed it in the SVG instead")
+                raise FigureProblem(
+                    _("figure '{src}': <{tag}> refers to '{target}'; embed it in the SVG instead").format(
+                        src=src, tag=tag, target=value[:40]
+                    )
+                )
             if "url(" in value and re.search(r"url\(\s*['\"]?(?!#)", value):
-                raise FigureProblem(f"figure '{src}': {local}= refers to a file; only #ids of the SVG itself")
+                raise FigureProblem(
+                    _("figure '{src}': {attribute}= refers to a file; only #ids of the SVG itself").format(
+                        src=src, attribute=local
+                    )
+                )
         if tag == "style" and re.search(r"@import|url\(\s*['\"]?(?!#)", element.text or ""):
-            raise FigureProblem(f"figure '{src}': its <style> loads a file; only #ids of the SVG itself")
+            raise FigureProblem(
+                _("figure '{src}': its <style> loads a file; only #ids of the SVG itself").format(src=src)
+            )
 
 
 def _local(name: str) -> str:
@@ -177,15 +218,28 @@ def check_raster(data: bytes, kind: str, placement: Placement, src: str) -> str:
     """FigureProblem for a raster too large to decode; a warning ('' if none) for one that prints soft."""
     size = raster_size(data, kind)
     if size is None:
-        raise FigureProblem(f"figure '{src}': its {kind.upper()} header gives no size; save it again")
+        raise FigureProblem(
+            _("figure '{src}': its {kind} header gives no size; save it again").format(src=src, kind=kind.upper())
+        )
     width, height = size
     if width * height > MAX_PIXELS:
-        raise FigureProblem(f"figure '{src}': {width}×{height} pixels is more than a page needs; scale it down")
+        raise FigureProblem(
+            _("figure '{src}': {width}×{height} pixels is more than a page needs; scale it down").format(
+                src=src, width=width, height=height
+            )
+        )
     dpi = width / (placement.width_mm / 25.4)
     if dpi < MIN_DPI:
-        return (
-            f"figure '{src}' is {width} pixels wide: {dpi:.0f} dpi at {placement.width}, under the {MIN_DPI} dpi "
-            f"a printed figure needs (give it {round(MIN_DPI * placement.width_mm / 25.4)} pixels or print it smaller)"
+        return _(
+            "figure '{src}' is {width} pixels wide: {dpi:.0f} dpi at {printed}, under the {minimum} dpi "
+            "a printed figure needs (give it {pixels} pixels or print it smaller)"
+        ).format(
+            src=src,
+            width=width,
+            dpi=dpi,
+            printed=placement.width,
+            minimum=MIN_DPI,
+            pixels=round(MIN_DPI * placement.width_mm / 25.4),
         )
     return ""
 

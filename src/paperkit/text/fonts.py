@@ -8,6 +8,7 @@ from pathlib import Path
 
 from paperkit.cache import cache_key, read_cached, write_cached
 from paperkit.errors import RenderError
+from paperkit.i18n import _
 from paperkit.paths import FONTS
 
 
@@ -57,7 +58,9 @@ def font_paths(faces: tuple[Face, ...] | None = None) -> list[Path]:
     missing = [p for p in paths if not p.is_file()]
     if missing:
         names = ", ".join(str(p) for p in missing)
-        raise RenderError(f"font file missing: {names} (restore fonts/ from git, or run scripts/build_fonts.py)")
+        raise RenderError(
+            _("font file missing: {files} (restore fonts/ from git, or run scripts/build_fonts.py)").format(files=names)
+        )
     return paths
 
 
@@ -83,7 +86,7 @@ def _read_coverage(paths: list[Path]) -> frozenset[int]:
         try:
             cmaps.append(frozenset(TTFont(path, lazy=True).getBestCmap()))
         except Exception as error:  # a truncated or foreign file: fontTools raises many types
-            raise RenderError(f"font file unreadable: {path} ({error})") from None
+            raise RenderError(_("font file unreadable: {path} ({error})").format(path=path, error=error)) from None
     by_face = dict(zip(FACES, cmaps, strict=True))
     fallback = {face.of: cmap for face, cmap in by_face.items() if face.of}
     # A character works when every main face can set it, itself or through its family's fallback face.

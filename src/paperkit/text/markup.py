@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from paperkit.errors import MathError
+from paperkit.i18n import _
 from paperkit.text.drawn import keep_image
 from paperkit.text.figures import KEPT, figure_html, figure_image, parse_options
 from paperkit.text.math import render_math, tex_text
@@ -51,7 +52,9 @@ def math_spans(text: str) -> list[str]:
 def _math_problem(tex: str, error: MathError) -> str:
     # "$5 到 $12" is two prices, not a formula with Chinese in it: say how to write a dollar sign.
     if tex[:1].isdigit() and _CJK_RE.search(tex):
-        return f"${tex}$ looks like two dollar amounts, not a formula: write \\$ for a dollar sign (\\$5 到 \\$12)"
+        return _(
+            "${tex}$ looks like two dollar amounts, not a formula: write \\$ for a dollar sign (\\$5 到 \\$12)"
+        ).format(tex=tex)
     return f"${tex}$: {error}"
 
 
@@ -62,7 +65,7 @@ def inline_problems(text: str) -> list[str]:
     ]
     for token in _tokens(text):
         if token.type == "text" and "$" in token.content:
-            problems.append("unmatched $ (close the formula with $, or write \\$ for a dollar sign)")
+            problems.append(_("unmatched $ (close the formula with $, or write \\$ for a dollar sign)"))
         elif token.type == "math_inline":
             try:
                 render_math(token.content)

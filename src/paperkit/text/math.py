@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from markupsafe import escape
 
 from paperkit.errors import MathError
+from paperkit.i18n import _
 from paperkit.paths import FORMULA_SCHEME
 from paperkit.text import drawn
 from paperkit.text.drawn import MATH_ASCENT, MATH_DEPTH, MATH_PX, drawn_svg
@@ -275,8 +276,10 @@ def _brace_problem(tex: str) -> str | None:
     for char in re.sub(r"\\[{}]", "", tex):
         depth += {"{": 1, "}": -1}.get(char, 0)
         if depth < 0:
-            return "TeX does not render: a } without its {"
-    return "TeX does not render: a { without its }" if depth else None
+            return _("TeX does not render: a {closing} without its {opening}").format(closing="}", opening="{")
+    if depth:
+        return _("TeX does not render: a {opening} without its {closing}").format(opening="{", closing="}")
+    return None
 
 
 _TEXT_ARG = re.compile(r"\\text\{[^{}]*\}")
@@ -290,13 +293,15 @@ def render_math(tex: str) -> Formula:
     # the symbol alone gets its own operator spacing.
     tex = _SPACING_CLASS.sub(r" \1 ", tex).strip()
     if not tex:
-        raise MathError("empty formula $$")
+        raise MathError(_("empty formula $$"))
     cjk = _CJK_RE.search(_TEXT_ARG.sub("", tex))
     if cjk:
         char = cjk.group(0)
         raise MathError(
-            f"Chinese character 「{char}」 inside $…$; write it as \\text{{{char}}} (set in the Chinese font, as in "
-            f"F_{{\\text{{合}}}}) or move it outside the math"
+            _(
+                "Chinese character 「{char}」 inside $…$; write it as \\text{{{char}}} (set in the Chinese font, as in "
+                "F_{{\\text{{合}}}}) or move it outside the math"
+            ).format(char=char)
         )
     braces = _brace_problem(tex)
     if braces:
@@ -311,8 +316,10 @@ def render_math(tex: str) -> Formula:
         return Formula(f'<span class="math">{_spaced_operators(trivial)}</span>', is_svg=False)
     if _CJK_RE.search(tex):
         raise MathError(
-            "Chinese in \\text{} is set only in simple formulas (letters, digits, operators, one level of "
-            "^ and _); split the formula, or move the words outside the math"
+            _(
+                "Chinese in {command} is set only in simple formulas (letters, digits, operators, one level of "
+                "^ and _); split the formula, or move the words outside the math"
+            ).format(command="\\text{}")
         )
     return _svg_formula(tex)
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from paperkit.i18n import _
+
 _DELIMITER = re.compile(r"\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*")
 MAX_COLUMNS = 12
 
@@ -79,10 +81,22 @@ def table_problems(table: Table) -> list[str]:
     problems = []
     width = len(table.header)
     if width > MAX_COLUMNS:
-        problems.append(f"a table of {width} columns does not fit a page; at most {MAX_COLUMNS}")
+        problems.append(
+            _("a table of {columns} columns does not fit a page; at most {most}").format(
+                columns=width, most=MAX_COLUMNS
+            )
+        )
     if len(table.align) != width:
-        problems.append(f"the table's delimiter row has {len(table.align)} cells, its header {width}")
+        problems.append(
+            _("the table's delimiter row has {cells} cells, its header {header}").format(
+                cells=len(table.align), header=width
+            )
+        )
     for number, row in enumerate(table.rows, start=1):
         if len(row) != width:
-            problems.append(f"table row {number} has {len(row)} cells, the header {width}")
+            problems.append(
+                _("table row {number} has {cells} cells, the header {header}").format(
+                    number=number, cells=len(row), header=width
+                )
+            )
     return problems
