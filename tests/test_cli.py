@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,56 @@ def test_make_install_links_the_command_and_uninstall_removes_only_its_own(tmp_p
     link.symlink_to("/bin/true")  # someone else's paperkit
     out = subprocess.run([*make, "uninstall"], capture_output=True, text=True, check=False).stdout
     assert link.is_symlink() and "left alone" in out
+
+
+def _paperkit(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    environ = {key: value for key, value in os.environ.items() if key not in ("PAPERKIT_LANG", "LANGUAGE", "LC_ALL")}
+    return subprocess.run(
+        [sys.executable, "-c", "from paperkit.cli import main; main()", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**environ, **env},
+        check=False,
+    )
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_a_chinese_locale_gets_a_one_line_chinese_error(tmp_path: Path) -> None:
+    """Issue 34's check: `LANG=zh_CN.UTF-8 paperkit exam --modules 99` says what is wrong in one Chinese line."""
+    root = Path(__file__).resolve().parent.parent
+    argv = ["exam", "--source", str(root / "source"), "--modules", "99"]
+    chinese = _paperkit(argv, tmp_path, LANG="zh_CN.UTF-8")
+    english = _paperkit(argv, tmp_path, LANG="C.UTF-8")
+    assert chinese.returncode == english.returncode == 2
+    assert len(chinese.stderr.splitlines()) == len(english.stderr.splitlines()) == 1
+    assert chinese.stderr.startswith("错误：") and "99" in chinese.stderr and CJK.search(chinese.stderr[3:])
+    assert english.stderr.startswith("error: --modules 99")
+    assert _paperkit(["--lang", "en", *argv], tmp_path, LANG="zh_CN.UTF-8").stderr == english.stderr
+    assert _paperkit(argv, tmp_path, LANG="zh_CN.UTF-8", PAPERKIT_LANG="en").stderr == english.stderr
+    assert _paperkit(["--lang", "zh", *argv], tmp_path, LANG="C.UTF-8").stderr == chinese.stderr
+
+
+def test_every_help_text_is_chinese_under_lang_zh(tmp_path: Path) -> None:
+    """Each command's help page and each of its options' help in Chinese: a line of English prose is a miss."""
+    pages = {"": _paperkit(["--lang", "zh", "--help"], tmp_path).stdout}
+    commands = [line.split()[0] for line in pages[""].split("命令：")[1].splitlines() if line.strip()]
+    assert {"exam", "handbook", "scan", "analyze", "bank"} <= set(commands)
+    for command in commands:
+        pages[command] = _paperkit(["--lang", "zh", command, "--help"], tmp_path).stdout
+    pages["bank check"] = _paperkit(["--lang", "zh", "bank", "check", "--help"], tmp_path).stdout
+    for command, page in pages.items():
+        assert page.startswith("用法："), (command, page[:200])
+        description = page.split("\n\n")[1]
+        assert CJK.search(description), (command, description)
+        prose = [
+            line
+            for line in page.splitlines()
+            # an English sentence: four words in a row (option names, metavars and defaults are not words here)
+            if re.search(r"(?<![-\w])[A-Za-z]{2,}(?: [a-z]{2,}){3}", re.sub(r"--?[\w-]+|\[[^\]]*\]|`[^`]*`", "", line))
+        ]
+        assert prose == [], (command, prose)

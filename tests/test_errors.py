@@ -25,6 +25,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from conftest import MODULE_YAML, SOURCE, write_handbook
+from paperkit import i18n
 from paperkit.cli import app
 from paperkit.paths import FONTS
 from paperkit.render import document as render
@@ -748,6 +749,36 @@ def test_bad_input(case: Case, workdir: Path, monkeypatch: pytest.MonkeyPatch) -
     assert result.exit_code == case.exit_code
     assert result.stdout == ""
     assert isinstance(result.exception, SystemExit), result.exception  # no exception escaped the CLI
+    assert "Traceback" not in result.output
+    assert snapshot(workdir) == before
+
+
+LOCATED = re.compile(r"^[^\s:]+(?::\d+)?: (?:[\w.\[\]-]+: )?")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_bad_input_in_chinese(case: Case, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same matrix with messages in Chinese: the same lines, exit code and untouched files; every line
+    translated, and a located line keeps its machine-readable file:line: field: prefix."""
+    if case.setup is not None:
+        case.setup(workdir, monkeypatch)
+    before = snapshot(workdir)
+    i18n.set_language("zh")
+    try:
+        result = runner.invoke(app, case.argv)
+    finally:
+        i18n.set_language(None)
+    english = case.stderr(workdir) if callable(case.stderr) else case.stderr
+    chinese = result.stderr.splitlines()
+    assert len(chinese) == len(english), chinese
+    for zh, en in zip(chinese, english, strict=True):
+        assert zh != en, f"not translated: {en}"
+        assert re.search(r"[\u4e00-\u9fff]", zh), zh
+        prefix = LOCATED.match(en)
+        if prefix and ("/" in prefix.group() or ".yaml" in prefix.group() or ".csv" in prefix.group()):
+            assert zh.startswith(prefix.group()), (zh, en)
+    assert result.exit_code == case.exit_code
+    assert result.stdout == ""
     assert "Traceback" not in result.output
     assert snapshot(workdir) == before
 

@@ -32,7 +32,7 @@ _ERRORS: list[tuple[re.Pattern[str], str]] = [
     ),
 ]
 
-# Help lines: section headings, the help and completion options' texts, the [default]/[required] marks.
+# Help lines: section headings and the [default]/[required] marks; then the help and completion options' texts.
 _HELP: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(?P<indent>\s*)Usage: "), N_("Usage: ")),
     (re.compile(r"^(?P<indent>\s*)Options:$"), N_("Options:")),
@@ -74,8 +74,6 @@ def translate_help(text: str) -> str:
                     else found["indent"] + _(heading)
                 )
                 break
-        for phrase in _PHRASES:
-            line = line.replace(phrase, _(phrase))
         line = _MARKS.sub(_mark, line)
         lines.append(line)
     return "\n".join(lines)
@@ -95,6 +93,10 @@ def install() -> None:
         return
 
     def get_help(self: Context) -> str:
+        # The framework's option texts are translated before Click wraps them into lines.
+        for param in self.command.get_params(self):
+            if getattr(param, "help", None) in _PHRASES:
+                param.help = _(param.help)  # type: ignore[attr-defined]
         return translate_help(original(self))
 
     get_help._paperkit = True  # type: ignore[attr-defined]
