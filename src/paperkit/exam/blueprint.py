@@ -8,7 +8,8 @@ from pathlib import Path
 from paperkit.content.models import Origin
 from paperkit.content.yamlfile import Field, FileReader, display_path, parse_yaml_file
 from paperkit.errors import ContentError, Problem
-from paperkit.exam.options import CHOOSE_BY_HAND, PartSpec, in_paper_order, marked_by_answer
+from paperkit.exam.options import PartSpec, choose_by_hand, in_paper_order, marked_by_answer
+from paperkit.i18n import _
 from paperkit.questions.registry import KINDS
 
 BLUEPRINT_PART_FIELDS = (
@@ -26,7 +27,7 @@ def read_blueprint(path: Path) -> tuple[PartSpec, ...]:
     shown = display_path(path)
     problems: list[Problem] = []
     if not path.is_file():
-        raise ContentError([Problem(shown, 0, "", "no such file; give a blueprint YAML with a parts: list")], shown)
+        raise ContentError([Problem(shown, 0, "", _("no such file; give a blueprint YAML with a parts: list"))], shown)
     root = parse_yaml_file(path, problems)
     result = FileReader(shown, problems).mapping(root, "", BLUEPRINT_FIELDS) if root is not None else None
     parts: dict[tuple[str, str], PartSpec] = {}
@@ -39,22 +40,32 @@ def read_blueprint(path: Path) -> tuple[PartSpec, ...]:
         choose, bonus = values.get("choose"), values.get("bonus", False)
         role = "bonus" if bonus else "choose" if choose is not None else ""
         if kind is not None and kind not in KINDS:
-            problem(origin, "kind", f"unknown kind '{kind}'; expected one of {', '.join(KINDS)}")
+            problem(
+                origin,
+                "kind",
+                _("unknown kind '{kind}'; expected one of {kinds}").format(kind=kind, kinds=", ".join(KINDS)),
+            )
+        elif (kind, role) in parts and role:
+            problem(origin, "kind", _("{kind} ({role}) is listed twice; give it once").format(kind=kind, role=role))
         elif (kind, role) in parts:
-            problem(origin, "kind", f"{kind}{' (' + role + ')' if role else ''} is listed twice; give it once")
+            problem(origin, "kind", _("{kind} is listed twice; give it once").format(kind=kind))
         for name, value in (("count", count), ("points", points)):
             if value is not None and value < 1:
-                problem(origin, name, f"expected a whole number ≥ 1, got {value}")
+                problem(origin, name, _("expected a whole number ≥ 1, got {value}").format(value=value))
         if bonus and choose is not None:
-            problem(origin, "choose", "a part is a 选做题 (choose) or a 附加题 (bonus), not both")
+            problem(origin, "choose", _("a part is a 选做题 (choose) or a 附加题 (bonus), not both"))
         elif choose is not None and kind in KINDS and marked_by_answer(kind):
-            problem(origin, "choose", CHOOSE_BY_HAND)
+            problem(origin, "choose", choose_by_hand())
         elif choose is not None and count and not 0 < choose < count:
-            problem(origin, "choose", f"expected a whole number from 1 to {count - 1} (fewer than the part's count)")
+            problem(
+                origin,
+                "choose",
+                _("expected a whole number from 1 to {most} (fewer than the part's count)").format(most=count - 1),
+            )
         if kind in KINDS and count and points:
             parts.setdefault((kind, role), PartSpec(kind, count, points, role, choose or 0))
     if parts and not any(p.counted for p in parts.values()):
-        problems.append(Problem(shown, 0, "parts", "every part is a 附加题 (bonus); a paper needs a counted part"))
+        problems.append(Problem(shown, 0, "parts", _("every part is a 附加题 (bonus); a paper needs a counted part")))
     if problems:
         raise ContentError(problems, shown)
     return in_paper_order(parts.values())

@@ -23,6 +23,7 @@ from paperkit.exam.manifest import manifest_json
 from paperkit.exam.plan import ExamPlan, student_file
 from paperkit.exam.roster import Student
 from paperkit.exam.sheet import SheetHolder, layout_from_data, sheet_context
+from paperkit.i18n import _, ngettext
 from paperkit.labels import LABELS, label
 from paperkit.output import carry_record, changed_since_written, check_output, staged_folder, write_atomic, write_kept
 from paperkit.render.page import PageGeometry, geometry_for
@@ -353,13 +354,13 @@ def check_printed_options(plan: ExamPlan) -> None:
         *(("--seal-fields", 0, "", name) for name in options.seal_fields),
     ]
     # A roster build reads its students from the roster, a reprint from its manifest (the last input).
-    roster = str(options.roster or (plan.inputs[-1] if plan.inputs else "the roster"))
+    roster = str(options.roster or (plan.inputs[-1] if plan.inputs else _("the roster")))
     for s in plan.students:
         texts += [(roster, s.row, f"姓名 {s.name}", s.name), (roster, s.row, f"班级 of {s.name}", s.class_name)]
         texts.append((roster, s.row, f"学号 of {s.name}", s.student_id))
     problems = check_printed(texts, covered_characters())
     if problems:
-        raise ContentError(problems, roster if plan.students else "the exam options")
+        raise ContentError(problems, roster if plan.students else _("the exam options"))
 
 
 def _guarded_inputs(plan: ExamPlan) -> tuple[Path, ...]:
@@ -394,8 +395,13 @@ def build_exam(
     if edited:
         names = ", ".join(str(path) for path in edited)
         raise OutputError(
-            f"{names} changed since paperkit wrote {'it' if len(edited) == 1 else 'them'} (the teacher's edits are "
-            "kept); write the exam elsewhere with --out DIR, or move the edited file away first"
+            ngettext(
+                "{names} changed since paperkit wrote it (the teacher's edits are kept); "
+                "write the exam elsewhere with --out DIR, or move the edited file away first",
+                "{names} changed since paperkit wrote them (the teacher's edits are kept); "
+                "write the exam elsewhere with --out DIR, or move the edited file away first",
+                len(edited),
+            ).format(names=names)
         )
     with staged_folder(plan.out_dir) as staging:
         rendered = render_plan(plan, staging, progress, engine, parallel)

@@ -28,6 +28,7 @@ from paperkit.exam.roster import MAX_ID, MAX_NAME, MAX_ROSTER_BYTES
 from paperkit.exam.schema import Flag, Items, Number, Record, Table, Text, Whole, check, read_json
 from paperkit.exam.sheet import PAGE_H, PAGE_W
 from paperkit.flags import parse_date, quoted
+from paperkit.i18n import _
 from paperkit.questions.kind import LETTERS as OPTION_LETTERS
 from paperkit.questions.registry import KINDS
 from paperkit.questions.rules import MULTI_RULES
@@ -117,28 +118,38 @@ def read_manifest(path: Path, flag: str = "--from-manifest") -> Manifest:
     where = f"{flag} {quoted(str(path))}"
     try:
         if not path.is_file():
-            raise UsageError(f"{where}: no such file; give the manifest.json of an earlier exam build")
+            raise UsageError(
+                _("{where}: no such file; give the manifest.json of an earlier exam build").format(where=where)
+            )
         size = path.stat().st_size
         if size > MAX_MANIFEST_BYTES:
             raise UsageError(
-                f"{where}: {size // 2**20} MB is too large for a manifest (at most {MAX_MANIFEST_BYTES // 2**20} MB)"
+                _("{where}: {size} MB is too large for a manifest (at most {most} MB)").format(
+                    where=where, size=size // 2**20, most=MAX_MANIFEST_BYTES // 2**20
+                )
             )
         data = read_json(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise UsageError(f"{where}: not a readable JSON manifest ({error})") from None
+        raise UsageError(
+            _("{where}: not a readable JSON manifest ({error})").format(where=where, error=error)
+        ) from None
     except OSError as error:
-        raise UsageError(f"{where}: cannot read it ({error.strerror})") from None
+        raise UsageError(_("{where}: cannot read it ({reason})").format(where=where, reason=error.strerror)) from None
     except RecursionError:
         raise UsageError(
-            f"{where}: not a readable JSON manifest (lists or objects nested hundreds deep; "
-            "a manifest is a few levels deep)"
+            _(
+                "{where}: not a readable JSON manifest (lists or objects nested hundreds deep; "
+                "a manifest is a few levels deep)"
+            ).format(where=where)
         ) from None
     if (
         not isinstance(data, dict)
         or type(data.get("paperkit_manifest")) is not int
         or data["paperkit_manifest"] != FORMAT
     ):
-        raise UsageError(f"{where}: not a paperkit exam manifest (format {FORMAT})")
+        raise UsageError(
+            _("{where}: not a paperkit exam manifest (format {format})").format(where=where, format=FORMAT)
+        )
     try:
         _check_manifest(data)
         return _manifest(data)
@@ -223,12 +234,15 @@ MAX_MANIFEST_BYTES = 64 * 2**20  # a class of 2,000 with answer sheets for 26 va
 MAX_PATH = 4096  # characters of a path the manifest records (the roster, the handbook, --exclude)
 MAX_SHEET_PAGES = 100
 _LETTER = r"[A-Z]"
-VARIANT = Text(1, 1, pattern=_LETTER, what="a variant letter A–Z")
-QUESTION = Text(120, 1, pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*", what="a question id like 2.1.q1")
+VARIANT = Text(1, 1, pattern=_LETTER, what=lambda: _("a variant letter A–Z"))
+QUESTION = Text(120, 1, pattern=r"[A-Za-z0-9][A-Za-z0-9._-]*", what=lambda: _("a question id like 2.1.q1"))
 ORDER = Text(
-    len(OPTION_LETTERS), 2, pattern=f"[{OPTION_LETTERS}]+", what=f"the letters A–{OPTION_LETTERS[-1]} in some order"
+    len(OPTION_LETTERS),
+    2,
+    pattern=f"[{OPTION_LETTERS}]+",
+    what=lambda: _("the letters A–{last} in some order").format(last=OPTION_LETTERS[-1]),
 )
-DATE = Text(10, pattern=r"(\d{4}-\d{2}-\d{2})?", what="'' or a real date like 2026-06-20")
+DATE = Text(10, pattern=r"(\d{4}-\d{2}-\d{2})?", what=lambda: _("'' or a real date like 2026-06-20"))
 ORDERS = Table(QUESTION, ORDER, MAX_QUESTIONS)
 POINTS = Whole(1, MAX_TOTAL_POINTS)
 PAGE = Whole(1, MAX_SHEET_PAGES)
@@ -329,27 +343,39 @@ def _check_records(data: dict[str, Any]) -> None:
     """Ids that cannot leave --out, counts and papers that make sense (the checks and messages of issue 19)."""
     exam_id = data["exam_id"]
     if not _SAFE_ID.fullmatch(exam_id) or ".." in exam_id:
-        raise UsageError(f"exam_id {exam_id[:60]!r} is not a paperkit exam id (letters, digits, _ - . only)")
+        raise UsageError(
+            _("exam_id {value!r} is not a paperkit exam id (letters, digits, _ - . only)").format(value=exam_id[:60])
+        )
     for name, least in (("total_points", 1), ("count", 1), ("duration", 0)):
         if data[name] < least:
-            raise UsageError(f"{name} {data[name]} is out of range (at least {least})")
+            raise UsageError(
+                _("{name} {value} is out of range (at least {least})").format(name=name, value=data[name], least=least)
+            )
     modules = set(data["modules"])
     if not data["papers"]:
-        raise UsageError("no papers")
+        raise UsageError(_("no papers"))
     for variant, paper in data["papers"].items():
         questions = paper["questions"]
         if not questions:
-            raise UsageError(f"paper {variant} has no questions")
+            raise UsageError(_("paper {variant} has no questions").format(variant=variant))
         if len(set(questions)) != len(questions):
-            raise UsageError(f"paper {variant} lists a question twice")
+            raise UsageError(_("paper {variant} lists a question twice").format(variant=variant))
         if len(paper["points"]) != len(questions) or any(p < 0 for p in paper["points"]):
-            raise UsageError(f"paper {variant}: its points do not match its questions")
+            raise UsageError(_("paper {variant}: its points do not match its questions").format(variant=variant))
         outside = [q for q in questions if _module_of(q) not in modules]
         if outside:
-            raise UsageError(f"paper {variant}: {outside[0]} is not in the modules {sorted(modules)}")
+            raise UsageError(
+                _("paper {variant}: {question} is not in the modules {modules}").format(
+                    variant=variant, question=outside[0], modules=sorted(modules)
+                )
+            )
     for student in data.get("students", []):
         if student["variant"] not in data["papers"]:
-            raise UsageError(f"student {student['student_id']} sat paper {student['variant']}, which is not recorded")
+            raise UsageError(
+                _("student {student} sat paper {variant}, which is not recorded").format(
+                    student=student["student_id"], variant=student["variant"]
+                )
+            )
 
 
 def _module_of(question: str) -> int | None:
@@ -364,60 +390,117 @@ def _check_agreement(data: dict[str, Any]) -> None:
     try:
         parse_date(data["date"])
     except UsageError:
-        raise UsageError(f"date: expected {DATE.what}, got {data['date']!r}") from None
+        raise UsageError(
+            _("date: expected {what}, got {value!r}").format(what=_what(DATE), value=data["date"])
+        ) from None
     if "variants" in data and data["variants"] != list(papers):
         raise UsageError(
-            f"variants: expected {', '.join(papers)} (the papers' letters), got {', '.join(data['variants'])}"
+            _("variants: expected {expected} (the papers' letters), got {got}").format(
+                expected=", ".join(papers), got=", ".join(data["variants"])
+            )
         )
     parts = data.get("parts", [])
     kinds = [(part["kind"], part.get("role", "")) for part in parts]
     for index, kind in enumerate(kinds):
+        if kind in kinds[:index] and kind[1]:
+            raise UsageError(
+                _("parts[{index}].kind: {kind} {role} is listed twice").format(index=index, kind=kind[0], role=kind[1])
+            )
         if kind in kinds[:index]:
-            raise UsageError(f"parts[{index}].kind: {kind[0]} {kind[1]} is listed twice".replace("  ", " "))
+            raise UsageError(_("parts[{index}].kind: {kind} is listed twice").format(index=index, kind=kind[0]))
         role, choose = parts[index].get("role", ""), parts[index].get("choose", 0)
         if (role == "choose") != bool(choose) or choose >= parts[index]["count"]:
-            raise UsageError(f"parts[{index}].choose: a 选做题 (role choose) answers from 1 to count − 1 of its items")
+            raise UsageError(
+                _("parts[{index}].choose: a 选做题 (role choose) answers from 1 to count − 1 of its items").format(
+                    index=index
+                )
+            )
     if parts and sum(p["count"] for p in parts) != count:
-        raise UsageError(f"parts: {sum(p['count'] for p in parts)} questions in all, but count is {count}")
-    part_points = [part["points"] for part in parts for _ in range(part["count"])]
+        raise UsageError(
+            _("parts: {questions} questions in all, but count is {count}").format(
+                questions=sum(p["count"] for p in parts), count=count
+            )
+        )
+    part_points = [part["points"] for part in parts for _copy in range(part["count"])]
     if parts:  # a 选做题 counts the points of the items a student answers, a 附加题 none
         specs = [PartSpec(p["kind"], p["count"], p["points"], p.get("role", ""), p.get("choose", 0)) for p in parts]
         counted = sum(spec.counted for spec in specs)
         if counted != total:
-            raise UsageError(f"parts: add up to a 满分 of {counted}, but total_points is {total}")
+            raise UsageError(
+                _("parts: add up to a 满分 of {counted}, but total_points is {total}").format(
+                    counted=counted, total=total
+                )
+            )
     for variant, paper in papers.items():
         where = f"papers.{variant}"
         if len(paper["questions"]) != count:
-            raise UsageError(f"{where}.questions: expected {count} questions (count), got {len(paper['questions'])}")
+            raise UsageError(
+                _("{where}.questions: expected {count} questions (count), got {got}").format(
+                    where=where, count=count, got=len(paper["questions"])
+                )
+            )
         if not parts and sum(paper["points"]) != total:
-            raise UsageError(f"{where}.points: add up to {sum(paper['points'])}, but total_points is {total}")
+            raise UsageError(
+                _("{where}.points: add up to {sum}, but total_points is {total}").format(
+                    where=where, sum=sum(paper["points"]), total=total
+                )
+            )
         for index, (points, expected) in enumerate(zip(paper["points"], part_points, strict=False)):
             if points != expected:
-                raise UsageError(f"{where}.points[{index}]: expected {expected} (the points of its part), got {points}")
+                raise UsageError(
+                    _("{where}.points[{index}]: expected {expected} (the points of its part), got {points}").format(
+                        where=where, index=index, expected=expected, points=points
+                    )
+                )
         _check_orders(paper.get("options", {}), paper["questions"], f"{where}.options", variant)
     seen: dict[str, int] = {}
     for index, student in enumerate(data.get("students", [])):
         student_id = student["student_id"]
         if student_id in seen:
-            raise UsageError(f"students[{index}].student_id: {student_id!r} is students[{seen[student_id]}]'s too")
+            raise UsageError(
+                _("students[{index}].student_id: {student!r} is students[{other}]'s too").format(
+                    index=index, student=student_id, other=seen[student_id]
+                )
+            )
         seen[student_id] = index
         variant = student["variant"]
         _check_orders(student.get("options", {}), papers[variant]["questions"], f"students[{index}].options", variant)
     sheet = data.get("answer_sheet", {"layouts": {}, "sheets": {}})
     for variant in sheet["layouts"]:
         if variant not in papers:
-            raise UsageError(f"answer_sheet.layouts.{variant}: a layout for variant {variant}, which has no paper")
+            raise UsageError(
+                _("answer_sheet.layouts.{variant}: a layout for variant {variant}, which has no paper").format(
+                    variant=variant
+                )
+            )
     for name, holder in sheet["sheets"].items():
         if holder["variant"] not in sheet["layouts"]:
-            raise UsageError(f"answer_sheet.sheets.{name}: names variant {holder['variant']}, which has no layout")
+            raise UsageError(
+                _("answer_sheet.sheets.{name}: names variant {variant}, which has no layout").format(
+                    name=name, variant=holder["variant"]
+                )
+            )
+
+
+def _what(node: Text) -> str:
+    """What a text field of the schema holds, as a message says it."""
+    return node.what() if node.what is not None else ""
 
 
 def _check_orders(orders: dict[str, str], questions: list[str], where: str, variant: str) -> None:
     for question, order in orders.items():
         if sorted(order) != list(OPTION_LETTERS[: len(order)]):
-            raise UsageError(f"{where}.{question}: expected {ORDER.what}, got {order!r}")
+            raise UsageError(
+                _("{where}.{question}: expected {what}, got {value!r}").format(
+                    where=where, question=question, what=_what(ORDER), value=order
+                )
+            )
         if question not in questions:
-            raise UsageError(f"{where}.{question}: not a question of paper {variant}")
+            raise UsageError(
+                _("{where}.{question}: not a question of paper {variant}").format(
+                    where=where, question=question, variant=variant
+                )
+            )
 
 
 def _part_record(part: PartSpec) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from paperkit.flags import (
     parse_number,
     quoted,
 )
+from paperkit.i18n import _, ngettext
 from paperkit.questions.rules import MULTI_RULES, Rules
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry, geometry_for
 
@@ -138,7 +139,8 @@ SELECTION_FLAGS: Mapping[str, str] = {
     "answer_sheet": "--answer-sheet",
 }
 # The text flags, their lengths and why: the header's two free texts, and words or short lists for the rest
-# (numbers, --modules and --parts are measured by their parsers, which name the range).
+# (numbers, --modules and --parts are measured by their parsers, which name the range). The reasons are
+# check_length's own, which it words in the current language.
 TEXT_FLAGS: tuple[tuple[str, str, int, str], ...] = (
     ("title", "--title", MAX_TITLE, "fit on a paper"),
     ("course", "--course", MAX_COURSE, "fit on a paper"),
@@ -158,7 +160,11 @@ TEXT_FLAGS: tuple[tuple[str, str, int, str], ...] = (
 )
 POOLS = ("exam", "practice", "all")  # held back for exams (use: exam), the handbook's items, or both
 BLANK_MODES = ("part", "answer")  # --blanks: one length per part (no hint), or each sized to its answer
-POOL_NAMES: Mapping[str, str] = {"exam": "held back for exams", "practice": "for practice", "all": "in all"}
+
+
+def pool_name(pool: str) -> str:
+    """Which items a pool holds, as a message says it (`5 choice items held back for exams`)."""
+    return {"exam": _("held back for exams"), "practice": _("for practice"), "all": _("in all")}[pool]
 
 
 @dataclass(frozen=True)
@@ -207,26 +213,35 @@ class ExamFlags:
 def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
     """The flags into ExamOptions: syntax and ranges only (content-dependent checks: `check_against_bank`)."""
     if flags.modules is None:
-        raise UsageError("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)")
+        raise UsageError(_("--modules is required, e.g. --modules 2,3,8 (see `paperkit list` for the modules)"))
     flags.check_lengths()
     defaults = ExamOptions(modules=())
     parts = _parts(flags)
     if parts and flags.count is not None:
-        raise UsageError(f"--count {quoted(flags.count)}: the parts set the number of questions; leave --count out")
+        raise UsageError(
+            _("--count {value}: the parts set the number of questions; leave --count out").format(
+                value=quoted(flags.count)
+            )
+        )
     if parts and flags.total_points is not None:
         raise UsageError(
-            f"--total-points {quoted(flags.total_points)}: the parts set the points "
-            f"({sum(p.counted for p in parts)} in all); leave --total-points out"
+            _("--total-points {value}: the parts set the points ({points} in all); leave --total-points out").format(
+                value=quoted(flags.total_points), points=sum(p.counted for p in parts)
+            )
         )
     if flags.same_questions and not parts:
-        raise UsageError("--same-questions shuffles typed parts; give --parts or --blueprint too")
+        raise UsageError(_("--same-questions shuffles typed parts; give --parts or --blueprint too"))
     shuffle = flags.shuffle_options or "variant"
     if shuffle not in ("variant", "student"):
-        raise UsageError(f"--shuffle-options {shuffle}: expected variant (one order per paper) or student")
+        raise UsageError(
+            _("--shuffle-options {value}: expected variant (one order per paper) or student").format(value=shuffle)
+        )
     if shuffle == "student" and (not parts or flags.roster is None):
         raise UsageError(
-            "--shuffle-options student gives each student of a roster an own option order; "
-            "give --roster and --parts (or --blueprint) too"
+            _(
+                "--shuffle-options student gives each student of a roster an own option order; "
+                "give --roster and --parts (or --blueprint) too"
+            )
         )
     selection = ExamOptions(
         modules=parse_module_list(flags.modules),
@@ -256,7 +271,14 @@ def parse_exam_flags(flags: ExamFlags) -> ExamOptions:
 
 
 _PART = re.compile(r"([a-z]+):(\d+)[x×*](\d+)(?::(bonus|choose(\d{1,3})))?")
-_PART_RANGE = f"a part has 1 to {MAX_QUESTIONS} questions of 1 to {MAX_TOTAL_POINTS} points each, like choice:10x2"
+
+
+def _part_range(shown: str) -> UsageError:
+    return UsageError(
+        _(
+            "--parts {value}: a part has 1 to {questions} questions of 1 to {points} points each, like choice:10x2"
+        ).format(value=shown, questions=MAX_QUESTIONS, points=MAX_TOTAL_POINTS)
+    )
 
 
 def parse_parts(text: str) -> tuple[PartSpec, ...]:
@@ -268,46 +290,71 @@ def parse_parts(text: str) -> tuple[PartSpec, ...]:
     specs: dict[tuple[str, str], PartSpec] = {}
     shown = quoted(text)
     if len(text) > MAX_OPTION_TEXT:
-        raise UsageError(f"--parts {shown}: {_PART_RANGE}")
+        raise _part_range(shown)
     for item in (piece.strip() for piece in text.split(",")):
         match = _PART.fullmatch(item)
         if match is None:
             raise UsageError(
-                f"--parts {shown}: '{quoted(item)}' is not kind:COUNTxPOINTS; write e.g. choice:10x2,short:4x10 "
-                f"(kinds: {kinds}; a 选做题 short:2x10:choose1, a 附加题 short:1x10:bonus)"
+                _(
+                    "--parts {value}: '{item}' is not kind:COUNTxPOINTS; write e.g. choice:10x2,short:4x10 "
+                    "(kinds: {kinds}; a 选做题 short:2x10:choose1, a 附加题 short:1x10:bonus)"
+                ).format(value=shown, item=quoted(item), kinds=kinds)
             )
         kind, count_text, points_text, role_text, choose_text = match.groups()
         if kind not in KINDS:
-            raise UsageError(f"--parts {shown}: unknown kind '{kind}'; kinds are {kinds}")
+            raise UsageError(
+                _("--parts {value}: unknown kind '{kind}'; kinds are {kinds}").format(
+                    value=shown, kind=kind, kinds=kinds
+                )
+            )
         role = "choose" if choose_text is not None else role_text or ""
+        if (kind, role) in specs and role:
+            raise UsageError(
+                _("--parts {value}: {kind}:{role} is listed twice; give it once").format(
+                    value=shown, kind=kind, role=role
+                )
+            )
         if (kind, role) in specs:
-            again = f"{kind}:{role} is listed twice; give it once" if role else f"{kind} is listed twice"
-            raise UsageError(f"--parts {shown}: {again}" + ("" if role else "; give each kind once"))
+            raise UsageError(
+                _("--parts {value}: {kind} is listed twice; give each kind once").format(value=shown, kind=kind)
+            )
         # Measured before int(), which refuses 4,300 digits.
         if len(count_text) > MAX_DIGITS or len(points_text) > MAX_DIGITS:
-            raise UsageError(f"--parts {shown}: {_PART_RANGE}")
+            raise _part_range(shown)
         count, points = int(count_text), int(points_text)
         if count < 1 or points < 1:
-            raise UsageError(f"--parts {shown}: '{item}' needs at least one question of at least one point")
+            raise UsageError(
+                _("--parts {value}: '{item}' needs at least one question of at least one point").format(
+                    value=shown, item=item
+                )
+            )
         if count > MAX_QUESTIONS or points > MAX_TOTAL_POINTS:
-            raise UsageError(f"--parts {shown}: {_PART_RANGE}")
+            raise _part_range(shown)
         choose = int(choose_text) if choose_text is not None else 0
         if role == "choose" and not 0 < choose < count:
             raise UsageError(
-                f"--parts {shown}: '{item}' lets a student answer {choose} of {count} items; "
-                f"a 选做题 answers fewer than it offers, like {kind}:2x{points}:choose1"
+                _(
+                    "--parts {value}: '{item}' lets a student answer {choose} of {count} items; "
+                    "a 选做题 answers fewer than it offers, like {kind}:2x{points}:choose1"
+                ).format(value=shown, item=item, choose=choose, count=count, kind=kind, points=points)
             )
         if role == "choose" and marked_by_answer(kind):
-            raise UsageError(f"--parts {shown}: '{item}': {CHOOSE_BY_HAND}")
+            raise UsageError(
+                _(
+                    "--parts {value}: '{item}': a 选做题 is a kind marked by hand (short); choice, true/false and "
+                    "fill-in answers are scored from what is written, which cannot tell the item answered first"
+                ).format(value=shown, item=item)
+            )
         specs[(kind, role)] = PartSpec(kind, count, points, role, choose)
     return in_paper_order(specs.values())
 
 
-# A 选做题 counts the item a student did first; only a teacher marking by hand sees which that was.
-CHOOSE_BY_HAND = (
-    "a 选做题 is a kind marked by hand (short); choice, true/false and fill-in answers are scored from what is "
-    "written, which cannot tell the item answered first"
-)
+def choose_by_hand() -> str:
+    """Why a 选做题 must be marked by hand: it counts the item a student did first, which only a teacher sees."""
+    return _(
+        "a 选做题 is a kind marked by hand (short); choice, true/false and fill-in answers are scored from what is "
+        "written, which cannot tell the item answered first"
+    )
 
 
 def marked_by_answer(kind: str) -> bool:
@@ -327,7 +374,7 @@ def in_paper_order(parts: Iterable[PartSpec]) -> tuple[PartSpec, ...]:
 
 def _parts(flags: ExamFlags) -> tuple[PartSpec, ...]:
     if flags.parts is not None and flags.blueprint is not None:
-        raise UsageError("--parts and --blueprint both set the parts; give one of them")
+        raise UsageError(_("--parts and --blueprint both set the parts; give one of them"))
     if flags.parts is not None:
         parts, given = parse_parts(flags.parts), f"--parts {quoted(flags.parts)}"
     elif flags.blueprint is not None:
@@ -338,12 +385,22 @@ def _parts(flags: ExamFlags) -> tuple[PartSpec, ...]:
     else:
         return ()
     if not any(p.counted for p in parts):
-        raise UsageError(f"{given}: every part is a 附加题 (bonus); a paper needs at least one counted part")
+        raise UsageError(
+            _("{given}: every part is a 附加题 (bonus); a paper needs at least one counted part").format(given=given)
+        )
     questions, points = sum(p.count for p in parts), sum(p.count * p.points for p in parts)
     if questions > MAX_QUESTIONS:
-        raise UsageError(f"{given}: {questions} questions in all; a paper holds at most {MAX_QUESTIONS}")
+        raise UsageError(
+            _("{given}: {questions} questions in all; a paper holds at most {most}").format(
+                given=given, questions=questions, most=MAX_QUESTIONS
+            )
+        )
     if points > MAX_TOTAL_POINTS:
-        raise UsageError(f"{given}: {points} points in all; a paper gives at most {MAX_TOTAL_POINTS}")
+        raise UsageError(
+            _("{given}: {points} points in all; a paper gives at most {most}").format(
+                given=given, points=points, most=MAX_TOTAL_POINTS
+            )
+        )
     return parts
 
 
@@ -370,7 +427,9 @@ def _with_header(flags: ExamFlags, base: ExamOptions) -> ExamOptions:
 def parse_seal_pages(text: str) -> str:
     """`all` or `first`."""
     if text not in ("all", "first"):
-        raise UsageError(f"--seal-pages {text}: expected all (every page, on the binding edge) or first")
+        raise UsageError(
+            _("--seal-pages {value}: expected all (every page, on the binding edge) or first").format(value=text)
+        )
     return text
 
 
@@ -378,7 +437,9 @@ def parse_seal_fields(text: str) -> tuple[str, ...]:
     """`考场号,座位号` into the extra fields of the seal (at most four, each at most six characters)."""
     fields = tuple(f.strip() for f in re.split(r"[,，、]", text) if f.strip())
     if len(fields) > 4 or any(len(f) > 6 for f in fields):
-        raise UsageError(f"--seal-fields {text}: expected up to four short field names, like 考场号,座位号")
+        raise UsageError(
+            _("--seal-fields {value}: expected up to four short field names, like 考场号,座位号").format(value=text)
+        )
     return fields
 
 
@@ -399,47 +460,84 @@ def check_against_bank(
     """
     shown = ",".join(map(str, options.modules))
     if options.parts and kind_pools is not None:
-        unknown = [m for m in options.modules if m not in pools]
-        if unknown:
-            noun = "module" if len(unknown) == 1 else "modules"
-            valid = _module_range(list(pools))
-            raise UsageError(f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {valid}")
+        _check_known(options.modules, pools, shown)
         for kind in dict.fromkeys(p.kind for p in options.parts):  # a kind's parts (counted, 选做, 附加) share its pool
             specs = [p for p in options.parts if p.kind == kind]
             held = {m: kind_pools.get(kind, {}).get(m, 0) for m in options.modules}
             if sum(held.values()) < sum(p.count for p in specs):
-                per_module = ", ".join(f"{m}: {n}" for m, n in held.items())
-                after = " left after --exclude" if options.exclude else ""
-                asked = ",".join(p.text for p in specs)
+                fields = {
+                    "asked": ",".join(p.text for p in specs),
+                    "modules": shown,
+                    "held": sum(held.values()),
+                    "kind": kind,
+                    "pool": pool_name(options.pool),
+                    "after": _(" left after --exclude") if options.exclude else "",
+                    "per_module": ", ".join(f"{m}: {n}" for m, n in held.items()),
+                }
+                if options.pool == "all":
+                    raise UsageError(
+                        _(
+                            "--parts {asked}: modules {modules} hold {held} {kind} items {pool}{after} "
+                            "({per_module}); ask for fewer, add modules"
+                        ).format(**fields)
+                    )
                 raise UsageError(
-                    f"--parts {asked}: modules {shown} hold {sum(held.values())} {kind} items "
-                    f"{POOL_NAMES[options.pool]}{after} ({per_module}); ask for fewer, add modules"
-                    + (" or draw from --pool all" if options.pool != "all" else "")
+                    _(
+                        "--parts {asked}: modules {modules} hold {held} {kind} items {pool}{after} "
+                        "({per_module}); ask for fewer, add modules or draw from --pool all"
+                    ).format(**fields)
                 )
         return
-    unknown = [m for m in options.modules if m not in pools]
-    if unknown:
-        noun = "module" if len(unknown) == 1 else "modules"
-        valid = _module_range(list(pools))
-        raise UsageError(f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {valid}")
+    _check_known(options.modules, pools, shown)
     empty = [m for m in options.modules if not pools[m]]
+    if empty and options.pool == "all":
+        raise UsageError(
+            _("--modules {modules}: module {module} has no short-answer items {pool}; choose other modules").format(
+                modules=shown, module=empty[0], pool=pool_name(options.pool)
+            )
+        )
     if empty:
         raise UsageError(
-            f"--modules {shown}: module {empty[0]} has no short-answer items {POOL_NAMES[options.pool]}; "
-            "choose other modules" + (" or draw from --pool all" if options.pool != "all" else "")
+            _(
+                "--modules {modules}: module {module} has no short-answer items {pool}; "
+                "choose other modules or draw from --pool all"
+            ).format(modules=shown, module=empty[0], pool=pool_name(options.pool))
         )
     pool = sum(pools[m] for m in options.modules)
-    noun, verb = ("module", "holds") if len(options.modules) == 1 else ("modules", "hold")
+    if options.count > min(pool, MAX_QUESTIONS) and pool <= MAX_QUESTIONS:
+        raise UsageError(
+            ngettext(
+                "--count {count}: expected a whole number from 1 to {most} "
+                "(--modules {modules}: module {modules} holds {pool} short-answer items {pool_name})",
+                "--count {count}: expected a whole number from 1 to {most} "
+                "(--modules {modules}: modules {modules} hold {pool} short-answer items {pool_name})",
+                len(options.modules),
+            ).format(count=options.count, most=pool, modules=shown, pool=pool, pool_name=pool_name(options.pool))
+        )
     if options.count > min(pool, MAX_QUESTIONS):
-        if pool <= MAX_QUESTIONS:
-            why = f" (--modules {shown}: {noun} {shown} {verb} {pool} short-answer items {POOL_NAMES[options.pool]})"
-        else:
-            why = f" (a paper holds at most {MAX_QUESTIONS} questions)"
-        raise UsageError(f"--count {options.count}: expected a whole number from 1 to {min(pool, MAX_QUESTIONS)}{why}")
+        raise UsageError(
+            _(
+                "--count {count}: expected a whole number from 1 to {most} (a paper holds at most {most} questions)"
+            ).format(count=options.count, most=MAX_QUESTIONS)
+        )
     if options.total_points < options.count:
         raise UsageError(
-            f"--total-points {options.total_points}: less than one point per question; "
-            f"give at least {options.count} for {options.count} questions"
+            _(
+                "--total-points {points}: less than one point per question; give at least {count} for {count} questions"
+            ).format(points=options.total_points, count=options.count)
+        )
+
+
+def _check_known(modules: Sequence[int], pools: Mapping[int, int], shown: str) -> None:
+    """Every module asked for exists."""
+    unknown = [m for m in modules if m not in pools]
+    if unknown:
+        raise UsageError(
+            ngettext(
+                "--modules {modules}: unknown module {unknown}; modules are {valid}",
+                "--modules {modules}: unknown modules {unknown}; modules are {valid}",
+                len(unknown),
+            ).format(modules=shown, unknown=", ".join(map(str, unknown)), valid=_module_range(list(pools)))
         )
 
 
@@ -448,8 +546,10 @@ def refuse_selection(flags: ExamFlags) -> None:
     selection = flags.given(SELECTION_FLAGS)
     if selection:
         raise UsageError(
-            f"--from-manifest reprints the recorded questions; leave out {', '.join(selection)} "
-            "(only --title, --course, --date, --duration, --paper and the --seal-* options may change)"
+            _(
+                "--from-manifest reprints the recorded questions; leave out {flags} "
+                "(only --title, --course, --date, --duration, --paper and the --seal-* options may change)"
+            ).format(flags=", ".join(selection))
         )
 
 

@@ -21,6 +21,7 @@ from paperkit.exam.options import ExamFlags, ExamOptions, check_against_bank, re
 from paperkit.exam.paper import LETTERS
 from paperkit.exam.roster import Student, assign_variants, read_roster
 from paperkit.exam.sheet import exam_layout, sheet_id
+from paperkit.i18n import _
 from paperkit.paths import DEFAULT_BUILD
 from paperkit.questions import bank as qb
 from paperkit.questions.overlap import clash
@@ -67,8 +68,10 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
         # A handbook without a held-back pool still makes papers: from its own items, and the teacher is told.
         options = replace(options, pool="practice")
         warnings.append(
-            f"modules {','.join(map(str, options.modules))} hold no items held back for exams (use: exam); "
-            "this paper draws from the handbook's own items, which students have seen with their answers"
+            _(
+                "modules {modules} hold no items held back for exams (use: exam); "
+                "this paper draws from the handbook's own items, which students have seen with their answers"
+            ).format(modules=",".join(map(str, options.modules)))
         )
     usable = drawable(bank, options, excluded)
     kind_pools = {kind: {m: sum(q.kind == kind for q in pool) for m, pool in usable.items()} for kind in KINDS}
@@ -80,8 +83,10 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
     if total not in USUAL_TOTALS:
         # 96 points is a typo in --parts more often than a choice; the paper prints it plainly either way.
         warnings.append(
-            f"this paper's 满分 is {total} points, not the usual {', '.join(map(str, USUAL_TOTALS))}; "
-            "check --parts (or --total-points) if that is not what you meant"
+            _(
+                "this paper's 满分 is {total} points, not the usual {usual}; "
+                "check --parts (or --total-points) if that is not what you meant"
+            ).format(total=total, usual=", ".join(map(str, USUAL_TOTALS)))
         )
     students = assign_variants(students, letters)
     _check_file_names(options, students)
@@ -290,15 +295,20 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
     gone = ex.missing_questions(bank, wanted)
     if gone:
         raise ManifestError(
-            f"{path}: the question bank under {handbook.source} no longer has {', '.join(dict.fromkeys(gone))}; "
-            "cannot rebuild this exam"
+            _("{path}: the question bank under {source} no longer has {ids}; cannot rebuild this exam").format(
+                path=path, source=handbook.source, ids=", ".join(dict.fromkeys(gone))
+            )
         )
     warnings: list[str] = []
     current = qb.bank_hash(bank, options.modules)
     if current != recorded.bank_hash:
         warnings.append(
-            f"the question bank of modules {','.join(map(str, options.modules))} has changed since {path} was written "
-            f"(hash {recorded.bank_hash[:12]} → {current[:12]}); edited questions will print as they are now"
+            _(
+                "the question bank of modules {modules} has changed since {path} was written "
+                "(hash {old} → {new}); edited questions will print as they are now"
+            ).format(
+                modules=",".join(map(str, options.modules)), path=path, old=recorded.bank_hash[:12], new=current[:12]
+            )
         )
     exams = {v: _recorded_exam(bank, options, recorded.exam_id, v, p) for v, p in recorded.papers.items()}
     students = tuple(
@@ -337,8 +347,19 @@ def _check_file_names(options: ExamOptions, students: Sequence[Student]) -> None
         if name in seen:
             other = seen[name]
             raise UsageError(
-                f"{options.roster}:{student.row}: {student.student_id} {student.name} and row {other.row} "
-                f"({other.student_id} {other.name}) would both be written to {name}; make their 学号 differ"
+                _(
+                    "{roster}:{row}: {id} {name} and row {other_row} ({other_id} {other_name}) "
+                    "would both be written to {file}; make their 学号 differ"
+                ).format(
+                    roster=options.roster,
+                    row=student.row,
+                    id=student.student_id,
+                    name=student.name,
+                    other_row=other.row,
+                    other_id=other.student_id,
+                    other_name=other.name,
+                    file=name,
+                )
             )
         seen[name] = student
 
@@ -352,7 +373,7 @@ def _check_printed(options: ExamOptions, students: Sequence[Student]) -> None:
         texts.append((roster, s.row, f"学号 of {s.name}", s.student_id))
     problems = check_printed(texts, covered_characters())
     if problems:
-        raise ContentError(problems, roster if students else "the exam options")
+        raise ContentError(problems, roster if students else _("the exam options"))
 
 
 def _recorded_exam(

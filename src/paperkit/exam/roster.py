@@ -16,6 +16,7 @@ from pathlib import Path
 
 from paperkit.errors import UsageError, WorkbookError
 from paperkit.exam.workbook import Limits, csv_rows, decode_text, read_xlsx
+from paperkit.i18n import _
 from paperkit.paths import file_kind
 
 # Accepted header spellings (case-insensitive for the English ones), as spreadsheets export them. The id
@@ -38,7 +39,6 @@ READ_LIMITS = Limits(
 # The longest name, class and id a paper's fields hold (and a file name can carry).
 MAX_NAME = 40
 MAX_ID = 32
-EXPECTED = "expected a header row with 姓名 and 学号 (or 考号/准考证号/座号; English: name, id), optional 班级"
 
 
 @dataclass(frozen=True)
@@ -56,18 +56,30 @@ class Student:
 def read_roster(path: Path) -> tuple[Student, ...]:
     """Read and parse a roster file (CSV or .xlsx); a missing, unreadable or oversized file is a UsageError."""
     if path.exists() and not path.is_file():
-        raise UsageError(f"--roster {path}: is {file_kind(path)}, not a file; give a CSV or .xlsx file")
+        raise UsageError(
+            _("--roster {path}: is {kind}, not a file; give a CSV or .xlsx file").format(
+                path=path, kind=file_kind(path)
+            )
+        )
     if not path.is_file():
         raise UsageError(
-            f"--roster {path}: no such file; give a CSV or .xlsx file with columns 姓名,学号 (optional 班级)"
+            _("--roster {path}: no such file; give a CSV or .xlsx file with columns 姓名,学号 (optional 班级)").format(
+                path=path
+            )
         )
     size = path.stat().st_size
     if size > MAX_ROSTER_BYTES:
-        raise UsageError(f"--roster {path}: {size // 1024} KB is too large for a roster (at most 5 MB)")
+        raise UsageError(
+            _("--roster {path}: {size} KB is too large for a roster (at most 5 MB)").format(
+                path=path, size=size // 1024
+            )
+        )
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise UsageError(f"--roster {path}: cannot read it ({error.strerror})") from None
+        raise UsageError(
+            _("--roster {path}: cannot read it ({reason})").format(path=path, reason=error.strerror)
+        ) from None
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return students_from_rows(xlsx_rows(data, str(path)), str(path))
     return parse_roster(data, str(path))
@@ -93,7 +105,7 @@ def _text(value: object) -> str:
 def decode(data: bytes, where: str) -> str:
     """Roster bytes as text: UTF-16 by its BOM or its zero bytes, else UTF-8, else GB18030 (a superset of GBK)."""
     try:
-        return decode_text(data, where, 'save the roster as "CSV UTF-8" or as .xlsx in your spreadsheet program')
+        return decode_text(data, where, _('save the roster as "CSV UTF-8" or as .xlsx in your spreadsheet program'))
     except WorkbookError as error:
         raise UsageError(str(error)) from None
 
@@ -141,14 +153,21 @@ def parse_roster(data: bytes, where: str = "roster") -> tuple[Student, ...]:
 def students_from_rows(rows: Sequence[Sequence[str]], where: str = "roster") -> tuple[Student, ...]:
     """Students from a roster's rows (the header found even below a title row); every problem names its row."""
     if not any(any(c.strip() for c in row) for row in rows):
-        raise UsageError(f"{where}: the roster is empty; {EXPECTED}, then one row per student")
+        raise UsageError(
+            _(
+                "{where}: the roster is empty; expected a header row with 姓名 and 学号 "
+                "(or 考号/准考证号/座号; English: name, id), optional 班级, then one row per student"
+            ).format(where=where)
+        )
     index = _header_index(rows)
     if index is None:
         first = next(n for n, row in enumerate(rows) if any(c.strip() for c in row))
         shown = ", ".join(c.strip() for c in rows[first] if c.strip())
         raise UsageError(
-            f"{where}:{first + 1}: no roster header in the first {HEADER_SEARCH_ROWS} rows; {EXPECTED} "
-            f"(the first row has {shown})"
+            _(
+                "{where}:{line}: no roster header in the first {rows} rows; expected a header row with 姓名 and 学号 "
+                "(or 考号/准考证号/座号; English: name, id), optional 班级 (the first row has {cells})"
+            ).format(where=where, line=first + 1, rows=HEADER_SEARCH_ROWS, cells=shown)
         )
     header = rows[index]
     found = {key: _column(header, key) for key in COLUMNS}
@@ -162,30 +181,48 @@ def students_from_rows(rows: Sequence[Sequence[str]], where: str = "roster") -> 
             continue
         name, ident, class_name = (_cell(row, found[key]) for key in ("name", "student_id", "class"))
         if not name:
-            raise UsageError(f"{where}:{number}: 姓名 is empty; every student needs a name")
+            raise UsageError(
+                _("{where}:{line}: 姓名 is empty; every student needs a name").format(where=where, line=number)
+            )
         if not ident:
-            raise UsageError(f"{where}:{number}: {id_title} of {name} is empty; every student needs one")
+            raise UsageError(
+                _("{where}:{line}: {column} of {name} is empty; every student needs one").format(
+                    where=where, line=number, column=id_title, name=name
+                )
+            )
         for title, value, limit in ((header[found["name"] or 0].strip(), name, MAX_NAME), (id_title, ident, MAX_ID)):
             if len(value) > limit:
                 raise UsageError(
-                    f"{where}:{number}: {title} is {len(value)} characters long; at most {limit} fit on a paper"
+                    _("{where}:{line}: {column} is {length} characters long; at most {most} fit on a paper").format(
+                        where=where, line=number, column=title, length=len(value), most=limit
+                    )
                 )
         # Their paper is students/<学号>-<姓名>.pdf with the 学号's symbols dropped (plan.student_file): one that
         # starts with a dot, like ..-张三.pdf, is a file that file managers and `ls` hide.
         if re.match(r"[^\w.]*\.", ident):
             raise UsageError(
-                f"{where}:{number}: {id_title} {ident} of {name} would make their paper a hidden file "
-                f"(its name would start with a dot); give their real {id_title}"
+                _(
+                    "{where}:{line}: {column} {id} of {name} would make their paper a hidden file "
+                    "(its name would start with a dot); give their real {column}"
+                ).format(where=where, line=number, column=id_title, id=ident, name=name)
             )
         if len(class_name) > MAX_NAME:
-            raise UsageError(f"{where}:{number}: 班级 is {len(class_name)} characters long; at most {MAX_NAME} fit")
+            raise UsageError(
+                _("{where}:{line}: 班级 is {length} characters long; at most {most} fit").format(
+                    where=where, line=number, length=len(class_name), most=MAX_NAME
+                )
+            )
         if ident in seen:
-            raise UsageError(f"{where}:{number}: {id_title} {ident} is also on row {seen[ident]}; it must be unique")
+            raise UsageError(
+                _("{where}:{line}: {column} {id} is also on row {row}; it must be unique").format(
+                    where=where, line=number, column=id_title, id=ident, row=seen[ident]
+                )
+            )
         seen[ident] = number
         extra = tuple((title, _cell(row, i)) for i, title in others)
         students.append(Student(name, ident, class_name, extra=extra, row=number))
     if not students:
-        raise UsageError(f"{where}: the roster is empty; it has a header but no students")
+        raise UsageError(_("{where}: the roster is empty; it has a header but no students").format(where=where))
     return tuple(students)
 
 

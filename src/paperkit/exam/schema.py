@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from paperkit.errors import UsageError
 from paperkit.flags import MAX_DIGITS
+from paperkit.i18n import _, ngettext
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Whole:
     @property
     def expected(self) -> str:
         """What a message says was expected."""
-        return f"a whole number from {self.low} to {self.high}"
+        return _("a whole number from {low} to {high}").format(low=self.low, high=self.high)
 
 
 @dataclass(frozen=True)
@@ -50,18 +51,19 @@ class Number:
     @property
     def expected(self) -> str:
         """What a message says was expected."""
-        return f"a number from {self.low:g} to {self.high:g}"
+        return _("a number from {low:g} to {high:g}").format(low=self.low, high=self.high)
 
 
 @dataclass(frozen=True)
 class Text:
-    """A string of `least` to `most` characters; optionally one of `choices`, or matching `pattern` (`what`)."""
+    """A string of `least` to `most` characters; optionally one of `choices`, or matching `pattern` (`what` says
+    what that is, in the current language: `lambda: _("a question id like 2.1.q1")`)."""
 
     most: int
     least: int = 0
     choices: tuple[str, ...] = ()
     pattern: str = ""
-    what: str = ""
+    what: Callable[[], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,11 +108,11 @@ def read_json(text: str) -> Any:
     def whole(digits: str) -> int | Unreadable:
         # int() refuses 4,300 digits with a ValueError; no field takes more than MAX_DIGITS.
         size = len(digits.lstrip("-"))
-        return int(digits) if size <= MAX_DIGITS else Unreadable(f"a {size}-digit number")
+        return int(digits) if size <= MAX_DIGITS else Unreadable(_("a {size}-digit number").format(size=size))
 
     def real(digits: str) -> float | Unreadable:
         value = float(digits)
-        return value if math.isfinite(value) else Unreadable(digits if len(digits) <= 20 else "an infinite number")
+        return value if math.isfinite(value) else Unreadable(digits if len(digits) <= 20 else _("an infinite number"))
 
     return json.loads(text, parse_int=whole, parse_float=real, parse_constant=Unreadable)
 
@@ -123,24 +125,24 @@ def check(value: Any, node: Node, path: str = "", ranges: bool = True) -> None:
     """
     if isinstance(node, Record):
         if not isinstance(value, dict):
-            raise _wrong(path, "an object", value)
+            raise _wrong(path, _("an object"), value)
         for name, child in node.required.items():
             if name not in value:
-                raise UsageError(f"{_at(path, name)}: missing")
+                raise UsageError(_("{path}: missing").format(path=_at(path, name)))
             check(value[name], child, _at(path, name), ranges)
         for name, child in node.optional.items():
             if name in value:
                 check(value[name], child, _at(path, name), ranges)
     elif isinstance(node, Table):
         if not isinstance(value, dict):
-            raise _wrong(path, "an object", value)
+            raise _wrong(path, _("an object"), value)
         _check_size(path, len(value), node.least if ranges else 0, node.most, "entries")
         for key, item in value.items():
             check(key, node.key, _at(path, key), ranges)
             check(item, node.value, _at(path, key), ranges)
     elif isinstance(node, Items):
         if not isinstance(value, list):
-            raise _wrong(path, "a list", value)
+            raise _wrong(path, _("a list"), value)
         _check_size(path, len(value), node.least if ranges else 0, node.most, "items")
         for index, item in enumerate(value):
             check(item, node.item, f"{path}[{index}]", ranges)
@@ -152,34 +154,45 @@ def check(value: Any, node: Node, path: str = "", ranges: bool = True) -> None:
             raise _wrong(path, node.expected, value)
     elif isinstance(node, Flag):
         if type(value) is not bool:
-            raise _wrong(path, "true or false", value)
+            raise _wrong(path, _("true or false"), value)
     else:
         _check_text(value, node, path, ranges)
 
 
 def _check_text(value: Any, node: Text, path: str, ranges: bool) -> None:
     if not isinstance(value, str):
-        raise _wrong(path, "text", value)
+        raise _wrong(path, _("text"), value)
     if "\0" in value:
-        raise UsageError("a field holds a NUL character")
+        raise UsageError(_("a field holds a NUL character"))
     _check_size(path, len(value), node.least if ranges else 0, node.most, "characters")
     if not ranges:
         return
     if node.choices and value not in node.choices:
-        raise _wrong(path, f"one of {', '.join(node.choices)}", value)
+        raise _wrong(path, _("one of {choices}").format(choices=", ".join(node.choices)), value)
     if node.pattern and not re.fullmatch(node.pattern, value):
-        raise _wrong(path, node.what, value)
+        raise _wrong(path, node.what() if node.what is not None else "", value)
 
 
 def _check_size(path: str, size: int, least: int, most: int | None, noun: str) -> None:
     if most is not None and size > most:
-        raise UsageError(f"{path}: expected at most {_count(most, noun)}, got {size}")
+        raise UsageError(
+            _("{path}: expected at most {count}, got {size}").format(path=path, count=_count(most, noun), size=size)
+        )
     if size < least:
-        raise UsageError(f"{path}: expected at least {_count(least, noun)}, got {size or 'none'}")
+        raise UsageError(
+            _("{path}: expected at least {count}, got {size}").format(
+                path=path, count=_count(least, noun), size=size or _("none")
+            )
+        )
 
 
 def _count(number: int, noun: str) -> str:
-    return f"{number} {noun[:-1] if number == 1 else noun}"
+    """`3 entries`, `1 item`, `40 characters`: how many of `noun` ("entries", "items" or "characters")."""
+    if noun == "entries":
+        return ngettext("{count} entry", "{count} entries", number).format(count=number)
+    if noun == "items":
+        return ngettext("{count} item", "{count} items", number).format(count=number)
+    return ngettext("{count} character", "{count} characters", number).format(count=number)
 
 
 def _at(path: str, name: str) -> str:
@@ -188,7 +201,7 @@ def _at(path: str, name: str) -> str:
 
 
 def _wrong(path: str, expected: str, value: Any) -> UsageError:
-    return UsageError(f"{path}: expected {expected}, got {got(value)}")
+    return UsageError(_("{path}: expected {expected}, got {got}").format(path=path, expected=expected, got=got(value)))
 
 
 def got(value: Any) -> str:
@@ -200,9 +213,9 @@ def got(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, list):
-        return "a list"
+        return _("a list")
     if isinstance(value, dict):
-        return "an object"
+        return _("an object")
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else f"{value[:40]}…")
     return repr(value)

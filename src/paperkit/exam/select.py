@@ -14,6 +14,7 @@ from fractions import Fraction
 from paperkit.content.models import Exercise
 from paperkit.errors import UsageError
 from paperkit.exam.options import PartSpec
+from paperkit.i18n import _
 from paperkit.questions.bank import Question
 from paperkit.questions.kind import LETTERS
 
@@ -167,8 +168,10 @@ def select_units(
     if got < count:
         modules = ",".join(map(str, pools))
         raise UsageError(
-            f"{what}: modules {modules} give only {got} of {count} items that test different knowledge points and "
-            "do not give each other's answers away; ask for fewer, add modules or draw from more items (--pool all)"
+            _(
+                "{what}: modules {modules} give only {got} of {count} items that test different knowledge points and "
+                "do not give each other's answers away; ask for fewer, add modules or draw from more items (--pool all)"
+            ).format(what=what, modules=modules, got=got, count=count)
         )
     ids = [qid for m in pools for unit in ranked[m] if unit in chosen[m] for qid in unit]
     paper.taken.extend(ids)

@@ -23,6 +23,7 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from paperkit.errors import WorkbookError
+from paperkit.i18n import _
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384  # the largest sheet there is, A1:XFD1048576
@@ -36,7 +37,7 @@ _OLE = b"\xd0\xcf\x11\xe0"  # an .xls file, or an .xlsx with a password to open 
 
 @dataclass(frozen=True)
 class Limits:
-    """What a reader accepts; `noun` names the document in messages ("a roster")."""
+    """What a reader accepts; `noun` names the document in messages ("a roster" or "a score sheet": see `_noun`)."""
 
     noun: str
     rows: int
@@ -50,7 +51,12 @@ class Limits:
 
 
 def _damaged(where: str, detail: str) -> WorkbookError:
-    return WorkbookError(f"{where}: cannot read this workbook ({detail})")
+    return WorkbookError(_("{where}: cannot read this workbook ({detail})").format(where=where, detail=detail))
+
+
+def _noun(limits: Limits) -> str:
+    """The document `limits` reads, in the current language (a noun the readers do not pass stays as it is)."""
+    return {"a roster": _("a roster"), "a score sheet": _("a score sheet")}.get(limits.noun, limits.noun)
 
 
 def _megabytes(size: int) -> int:
@@ -93,26 +99,36 @@ class _Part:
             # Images and binary parts are not XML, and openpyxl stops where expat does: only the parts it
             # parses as XML must be well-formed.
             if self.name.lower().endswith((".xml", ".rels")):
-                raise _damaged(self.where, f"{self.name}: malformed XML, {error}") from None
+                raise _damaged(
+                    self.where, _("{part}: malformed XML, {error}").format(part=self.name, error=error)
+                ) from None
 
-    def doctype(self, *_: object) -> None:
+    def doctype(self, *_args: object) -> None:
         # Entities live in a DOCTYPE (billion laughs, external files); no spreadsheet program writes one.
-        raise _damaged(self.where, f"{self.name} has a DOCTYPE, which no workbook has")
+        raise _damaged(self.where, _("{part} has a DOCTYPE, which no workbook has").format(part=self.name))
 
     def beyond(self, found: str, limit: str) -> WorkbookError:
-        return WorkbookError(f"{self.where}: {found}; {self.limits.noun} has at most {limit}")
+        return WorkbookError(
+            _("{where}: {found}; {noun} has at most {limit}").format(
+                where=self.where, found=found, noun=_noun(self.limits), limit=limit
+            )
+        )
 
     def start(self, name: str, attributes: dict[str, str]) -> None:
         self.depth += 1
-        namespace, _, local = name.rpartition("}")
+        namespace, _sep, local = name.rpartition("}")
         limits = self.limits
         if self.open:
             self.inside += 1
             if self.string and self.inside > STRING_ELEMENTS:
-                raise _damaged(self.where, f"{self.name}: a string of over {STRING_ELEMENTS} XML elements")
+                raise _damaged(
+                    self.where,
+                    _("{part}: a string of over {most} XML elements").format(part=self.name, most=STRING_ELEMENTS),
+                )
             if not self.string and self.inside > limits.columns * CELL_ELEMENTS:
                 raise self.beyond(
-                    f"a row holds over {limits.columns * CELL_ELEMENTS} XML elements", f"{limits.columns} columns"
+                    _("a row holds over {most} XML elements").format(most=limits.columns * CELL_ELEMENTS),
+                    _columns(limits.columns),
                 )
             if local == "c" and namespace == MAIN_NS:
                 self.cell(attributes.get("r", ""))
@@ -121,23 +137,30 @@ class _Part:
         elif local == "si" and namespace == MAIN_NS:
             self.strings += 1
             if self.strings > limits.cells:
-                raise self.beyond(f"{self.name} holds over {limits.cells} strings", f"{limits.cells}")
+                raise self.beyond(
+                    _("{part} holds over {most} strings").format(part=self.name, most=limits.cells), f"{limits.cells}"
+                )
             self.open, self.inside, self.string = self.depth, 0, True
         else:
             self.other += 1
             if self.other > limits.elements:
                 raise self.beyond(
-                    f"{self.name} holds over {limits.elements} XML elements besides its cells", f"{limits.elements}"
+                    _("{part} holds over {most} XML elements besides its cells").format(
+                        part=self.name, most=limits.elements
+                    ),
+                    f"{limits.elements}",
                 )
             if local in ("mergeCell", "hyperlink") and namespace == MAIN_NS:
                 self.span(attributes.get("ref", ""))
 
-    def end(self, _: str) -> None:
+    def end(self, _name: str) -> None:
         if self.depth == self.open:
             self.open = 0
             self.padded += self.width
             if self.padded > self.limits.cells:
-                raise self.beyond(f"a sheet spans over {self.limits.cells} cells", f"{self.limits.cells} cells")
+                raise self.beyond(
+                    _("a sheet spans over {most} cells").format(most=self.limits.cells), _cells(self.limits.cells)
+                )
         self.depth -= 1
 
     def row(self, ref: str) -> None:
@@ -145,9 +168,16 @@ class _Part:
         self.rows += 1
         number = int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 10 else self.next_row
         if number > EXCEL_ROWS:
-            raise _damaged(self.where, f"{self.name}: row {ref} is past the last row there is, {EXCEL_ROWS}")
+            raise _damaged(
+                self.where,
+                _("{part}: row {row} is past the last row there is, {last}").format(
+                    part=self.name, row=ref, last=EXCEL_ROWS
+                ),
+            )
         if number > limits.rows or self.rows > limits.rows:
-            raise self.beyond(f"a sheet reaches row {max(number, self.rows)}", f"{limits.rows} rows")
+            raise self.beyond(
+                _("a sheet reaches row {row}").format(row=max(number, self.rows)), _rows_limit(limits.rows)
+            )
         self.next_row = number + 1
         self.open, self.inside, self.string = self.depth, 0, False
         self.width = self.last = 0
@@ -157,23 +187,45 @@ class _Part:
         found = _REF.fullmatch(ref)
         column = _column(found.group(1)) if found else self.last + 1
         if column > EXCEL_COLUMNS:
-            raise _damaged(self.where, f"{self.name}: cell {ref} is outside A1:XFD{EXCEL_ROWS}")
+            raise _damaged(
+                self.where,
+                _("{part}: cell {cell} is outside A1:XFD{last}").format(part=self.name, cell=ref, last=EXCEL_ROWS),
+            )
         if column > limits.columns:
             raise self.beyond(
-                f"a sheet reaches column {found.group(1) if found else column}", f"{limits.columns} columns"
+                _("a sheet reaches column {column}").format(column=found.group(1) if found else column),
+                _columns(limits.columns),
             )
         self.cells += 1
         if self.cells > limits.cells:
-            raise self.beyond(f"a sheet holds over {limits.cells} cells", f"{limits.cells} cells")
+            raise self.beyond(_("a sheet holds over {most} cells").format(most=limits.cells), _cells(limits.cells))
         self.last, self.width = column, max(self.width, column)
 
     def span(self, ref: str) -> None:
         # openpyxl outside read-only mode makes a cell for every cell a merge or a link covers.
         found = _REF.fullmatch(ref.rpartition(":")[2])
         if found and int(found.group(2)) > self.limits.rows:
-            raise self.beyond(f"a sheet reaches row {found.group(2)} ({ref})", f"{self.limits.rows} rows")
+            raise self.beyond(
+                _("a sheet reaches row {row} ({ref})").format(row=found.group(2), ref=ref),
+                _rows_limit(self.limits.rows),
+            )
         if found and _column(found.group(1)) > self.limits.columns:
-            raise self.beyond(f"a sheet reaches column {found.group(1)} ({ref})", f"{self.limits.columns} columns")
+            raise self.beyond(
+                _("a sheet reaches column {column} ({ref})").format(column=found.group(1), ref=ref),
+                _columns(self.limits.columns),
+            )
+
+
+def _rows_limit(count: int) -> str:
+    return _("{count} rows").format(count=count)
+
+
+def _columns(count: int) -> str:
+    return _("{count} columns").format(count=count)
+
+
+def _cells(count: int) -> str:
+    return _("{count} cells").format(count=count)
 
 
 def check_xlsx(data: bytes, where: str, limits: Limits) -> None:
@@ -184,19 +236,24 @@ def check_xlsx(data: bytes, where: str, limits: Limits) -> None:
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         if data.startswith(_OLE):
             raise _damaged(
-                where, "an .xls file, or one with a password to open; save it as .xlsx without one"
+                where, _("an .xls file, or one with a password to open; save it as .xlsx without one")
             ) from None
-        raise _damaged(where, f"not an .xlsx file: {error}") from None
+        raise _damaged(where, _("not an .xlsx file: {error}").format(error=error)) from None
     with archive:
         parts = archive.infolist()
         if len(parts) > MAX_PARTS:
-            raise WorkbookError(f"{where}: the zip holds {len(parts)} files; a workbook has at most {MAX_PARTS}")
+            raise WorkbookError(
+                _("{where}: the zip holds {count} files; a workbook has at most {most}").format(
+                    where=where, count=len(parts), most=MAX_PARTS
+                )
+            )
         # zipfile unpacks no part past the size it declares, so the declared sizes bound the whole read.
         unpacked = sum(part.file_size for part in parts)
         if unpacked > limits.unpacked:
             raise WorkbookError(
-                f"{where}: unpacks to {_megabytes(unpacked)} MB; {limits.noun} unpacks to at most "
-                f"{_megabytes(limits.unpacked)} MB"
+                _("{where}: unpacks to {size} MB; {noun} unpacks to at most {most} MB").format(
+                    where=where, size=_megabytes(unpacked), noun=_noun(limits), most=_megabytes(limits.unpacked)
+                )
             )
         for part in parts:
             if part.is_dir():
@@ -226,10 +283,10 @@ def read_xlsx(
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
             try:
                 if not book.worksheets:
-                    raise _damaged(where, "no worksheet in it")
+                    raise _damaged(where, _("no worksheet in it"))
                 wanted = [s for s in book.worksheets if s.title in sheets] if sheets else book.worksheets[:1]
                 for sheet in wanted:
-                    reading = f"sheet {sheet.title}: "
+                    reading = _("sheet {sheet}: ").format(sheet=sheet.title)
                     found[sheet.title] = _rows(sheet, limits)
             finally:
                 book.close()
@@ -256,10 +313,14 @@ def read_file(path: Path, limits: Limits) -> bytes:
     try:
         size = path.stat().st_size
         if size > limits.file:
-            raise WorkbookError(f"{path}: {_megabytes(size)} MB; {limits.noun} is at most {_megabytes(limits.file)} MB")
+            raise WorkbookError(
+                _("{path}: {size} MB; {noun} is at most {most} MB").format(
+                    path=path, size=_megabytes(size), noun=_noun(limits), most=_megabytes(limits.file)
+                )
+            )
         return path.read_bytes()
     except OSError as error:
-        raise WorkbookError(f"{path}: cannot read it ({error.strerror})") from None
+        raise WorkbookError(_("{path}: cannot read it ({reason})").format(path=path, reason=error.strerror)) from None
 
 
 def decode_text(data: bytes, where: str, advice: str) -> str:
@@ -269,7 +330,9 @@ def decode_text(data: bytes, where: str, advice: str) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as error:
-            raise WorkbookError(f"{where}: damaged UTF-16 text at byte {error.start}") from None
+            raise WorkbookError(
+                _("{where}: damaged UTF-16 text at byte {byte}").format(where=where, byte=error.start)
+            ) from None
     if data.count(0) * 10 >= len(data) > 0:
         # No UTF-8 or GB18030 text has zero bytes; UTF-16 without a BOM (some exporters) has one beside every
         # digit, comma and line break: after it (little-endian) or before it (big-endian).
@@ -289,7 +352,11 @@ def decode_text(data: bytes, where: str, advice: str) -> str:
 
 
 def _undecodable(where: str, line: int, advice: str) -> WorkbookError:
-    return WorkbookError(f"{where}:{line}: neither UTF-8, GB18030/GBK nor UTF-16 text; {advice}")
+    return WorkbookError(
+        _("{where}:{line}: neither UTF-8, GB18030/GBK nor UTF-16 text; {advice}").format(
+            where=where, line=line, advice=advice
+        )
+    )
 
 
 def csv_rows(text: str, where: str, limits: Limits, delimiter: str = ",") -> list[list[str]]:
@@ -299,12 +366,20 @@ def csv_rows(text: str, where: str, limits: Limits, delimiter: str = ",") -> lis
     try:
         for row in reader:
             if len(rows) == limits.rows:
-                raise WorkbookError(f"{where}: over {limits.rows} rows; {limits.noun} has at most {limits.rows}")
+                raise WorkbookError(
+                    _("{where}: over {count} rows; {noun} has at most {count}").format(
+                        where=where, count=limits.rows, noun=_noun(limits)
+                    )
+                )
             if len(row) > limits.columns:
                 raise WorkbookError(
-                    f"{where}:{reader.line_num}: {len(row)} columns; {limits.noun} has at most {limits.columns}"
+                    _("{where}:{line}: {count} columns; {noun} has at most {most}").format(
+                        where=where, line=reader.line_num, count=len(row), noun=_noun(limits), most=limits.columns
+                    )
                 )
             rows.append(row)
     except csv.Error as error:
-        raise WorkbookError(f"{where}:{reader.line_num}: cannot read this CSV ({error})") from None
+        raise WorkbookError(
+            _("{where}:{line}: cannot read this CSV ({error})").format(where=where, line=reader.line_num, error=error)
+        ) from None
     return rows
