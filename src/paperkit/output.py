@@ -20,6 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from paperkit.errors import OutputError
+from paperkit.i18n import _, ngettext
 from paperkit.paths import ASSETS, FONTS, TEMPLATES, file_kind
 
 
@@ -32,9 +33,13 @@ def output_target(path: Path) -> Path:
     """
     target = Path(os.path.realpath(path))
     if target.is_dir():
-        raise OutputError(f"{path} is a directory; give a file name for the output")
+        raise OutputError(_("{path} is a directory; give a file name for the output").format(path=path))
     if target.exists() and not target.is_file():
-        raise OutputError(f"{path} is {file_kind(target)}; paperkit writes only regular files, give a file name")
+        raise OutputError(
+            _("{path} is {kind}; paperkit writes only regular files, give a file name").format(
+                path=path, kind=file_kind(target)
+            )
+        )
     return target
 
 
@@ -45,7 +50,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as error:
-        raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+        raise OutputError(_("cannot write {path}: {reason}").format(path=path, reason=_reason(error))) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -58,7 +63,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(error, OSError):
-            raise OutputError(f"cannot write {path}: {_reason(error)}") from None
+            raise OutputError(_("cannot write {path}: {reason}").format(path=path, reason=_reason(error))) from None
         raise
 
 
@@ -76,32 +81,40 @@ def check_output(path: Path, directory: bool = False, inputs: Sequence[Path] = (
     templates, fonts and assets.
     """
     if not directory and path.is_dir():
-        raise OutputError(f"{path} is a directory; give a file name for the output")
+        raise OutputError(_("{path} is a directory; give a file name for the output").format(path=path))
     if directory and path.exists() and not path.is_dir():
-        raise OutputError(f"{path} is a file; give a folder for the output")
+        raise OutputError(_("{path} is a file; give a folder for the output").format(path=path))
     real = Path(os.path.realpath(path))
     for given in (*inputs, TEMPLATES, FONTS, ASSETS):
         source = Path(os.path.realpath(given))
         if real == source or source in real.parents or (directory and real in source.parents):
-            raise OutputError(f"{path} would overwrite an input ({given}); write the output somewhere else")
+            raise OutputError(
+                _("{path} would overwrite an input ({input}); write the output somewhere else").format(
+                    path=path, input=given
+                )
+            )
     if not directory:
         output_target(path)
     for parent in path.parents:
         if parent.is_dir():
             if not os.access(parent, os.W_OK | os.X_OK):
-                raise OutputError(f"cannot write {path}: permission denied in {parent}")
+                raise OutputError(
+                    _("cannot write {path}: permission denied in {folder}").format(path=path, folder=parent)
+                )
             return
         if parent.exists():
-            raise OutputError(f"cannot write {path}: {parent} is a file, not a directory")
+            raise OutputError(
+                _("cannot write {path}: {parent} is a file, not a directory").format(path=path, parent=parent)
+            )
 
 
 def _reason(error: OSError) -> str:
     if error.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied"
+        return _("permission denied")
     if error.errno in (errno.EEXIST, errno.ENOTDIR):
-        return "a part of the path is a file, not a directory"
+        return _("a part of the path is a file, not a directory")
     if error.errno == errno.ENOSPC:
-        return "no space left on the device"
+        return _("no space left on the device")
     return error.strerror or str(error)
 
 
@@ -143,7 +156,9 @@ def _folder_lock(folder: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise OutputError(
-                f"another paperkit build is writing {folder} right now; run this one when it has finished"
+                _("another paperkit build is writing {folder} right now; run this one when it has finished").format(
+                    folder=folder
+                )
             ) from None
         try:
             yield
@@ -168,7 +183,9 @@ def _staging(folder: Path) -> Iterator[Path]:
     except BaseException as error:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(error, OSError):
-            raise OutputError(f"cannot write {folder}: {error.strerror or error}") from None
+            raise OutputError(
+                _("cannot write {path}: {reason}").format(path=folder, reason=error.strerror or error)
+            ) from None
         if isinstance(error, OutputError):  # name the folder the user asked for, not the temporary one
             raise OutputError(str(error).replace(str(staging), str(folder))) from None
         raise
@@ -283,9 +300,13 @@ def check_kept(files: Mapping[Path, bytes], force: bool) -> None:
     if changed and not force:
         names = ", ".join(str(p) for p in changed)
         raise OutputError(
-            f"{names} changed since paperkit wrote {'it' if len(changed) == 1 else 'them'} (the teacher's work is "
-            "kept); write elsewhere with --out DIR, or give --force to replace "
-            f"{'it' if len(changed) == 1 else 'them'} (the old file is kept as NAME.bak1…)"
+            ngettext(
+                "{names} changed since paperkit wrote it (the teacher's work is kept); write elsewhere with --out DIR, "
+                "or give --force to replace it (the old file is kept as NAME.bak1…)",
+                "{names} changed since paperkit wrote them (the teacher's work is kept); write elsewhere with "
+                "--out DIR, or give --force to replace them (the old file is kept as NAME.bak1…)",
+                len(changed),
+            ).format(names=names)
         )
 
 
@@ -300,8 +321,14 @@ def write_kept(files: Mapping[Path, bytes], force: bool = False) -> tuple[list[P
         try:
             os.rename(path, backup)
         except OSError as error:
-            raise OutputError(f"cannot keep {path} as {backup}: {error.strerror or error}") from None
-        backups.append(f"{path} had changed since paperkit wrote it: kept as {backup}")
+            raise OutputError(
+                _("cannot keep {path} as {backup}: {reason}").format(
+                    path=path, backup=backup, reason=error.strerror or error
+                )
+            ) from None
+        backups.append(
+            _("{path} had changed since paperkit wrote it: kept as {backup}").format(path=path, backup=backup)
+        )
     written = []
     by_folder: dict[Path, dict[str, str]] = {}
     for path, data in files.items():

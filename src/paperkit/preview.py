@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from paperkit.errors import ContentError, PaperkitError, UsageError
+from paperkit.i18n import _, current_language
 from paperkit.paths import FONTS, TEMPLATES
 from paperkit.render.page import PageGeometry
 from paperkit.text.fonts import all_faces
@@ -84,10 +85,13 @@ def problems_page(lines: Sequence[str], version: int) -> str:
     """The page shown while the content (or the exam's options) cannot be rendered: every problem, one a line."""
     shown = html.escape("\n".join(lines))
     reload = _RELOAD % {"version": version, "poll": POLL_MS}
+    language = "zh-CN" if current_language() == "zh" else "en"
+    title = html.escape(_("paperkit preview: problems"))
+    advice = html.escape(_("Fix these and save; the page reloads."))
     return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>paperkit preview: problems</title>'
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{_screen_css(None)}</style>{reload}</head>"
-        "<body><h1>paperkit preview</h1><p>Fix these and save; the page reloads.</p>"
+        f"<body><h1>paperkit preview</h1><p>{advice}</p>"
         f'<pre class="pk-problems">{shown}</pre>'
         "</body></html>"
     )
@@ -127,14 +131,20 @@ class Preview:
     def respond(self, target: str, host: str | None = "127.0.0.1") -> Response:
         """The response to a GET of `target` (a path with its query) sent with the Host header `host`."""
         if not is_local_host(host):
-            return Response(403, "text/plain; charset=utf-8", b"forbidden: the preview answers only to 127.0.0.1")
+            return Response(
+                403, "text/plain; charset=utf-8", _("forbidden: the preview answers only to 127.0.0.1").encode()
+            )
         parts = urlsplit(target)
         if parts.path == "/version":
             return Response(200, "text/plain; charset=utf-8", str(self.version).encode())
         if parts.path.startswith("/fonts/"):
             return _font(parts.path.removeprefix("/fonts/"))
         if parts.path not in ("/", "/exam", "/key"):
-            return Response(404, "text/plain; charset=utf-8", b"not found: try / (the handbook) or /exam?modules=2,3")
+            return Response(
+                404,
+                "text/plain; charset=utf-8",
+                _("not found: try / (the handbook) or /exam?modules=2,3").encode(),
+            )
         with self._lock:
             if target in self._cache:
                 self._cache.move_to_end(target)
@@ -161,7 +171,7 @@ class Preview:
             self._report_once(lines)
             return Response(200, "text/html; charset=utf-8", problems_page(lines, self.version).encode())
         except PaperkitError as error:
-            lines = [f"error: {error}"]
+            lines = [_("error: {message}").format(message=error)]
             self._report_once(lines)
             return Response(200, "text/html; charset=utf-8", problems_page(lines, self.version).encode())
         return Response(200, "text/html; charset=utf-8", text.encode())
@@ -210,22 +220,30 @@ def _exam_document(
 
     unknown = sorted(set(query) - set(_EXAM_QUERY) - {"variant"})
     if unknown:
-        raise UsageError(f"/exam?{unknown[0]}=…: not an exam option here; use {', '.join(_EXAM_QUERY)}")
+        raise UsageError(
+            _("/exam?{name}=…: not an exam option here; use {names}").format(
+                name=unknown[0], names=", ".join(_EXAM_QUERY)
+            )
+        )
     if "modules" not in query:
-        raise UsageError("/exam needs ?modules=2,3 (and optionally &seed=7&count=10&parts=…)")
+        raise UsageError(_("/exam needs ?modules=2,3 (and optionally &seed=7&count=10&parts=…)"))
     given: dict[str, Any] = {_EXAM_QUERY[name]: values[-1] for name, values in query.items() if name in _EXAM_QUERY}
     flags = ExamFlags(**given)  # text as typed, parsed by the same code as the CLI's flags
     plan = plan_exam(parse_exam_flags(flags), source)
     variant = query.get("variant", ["A"])[-1]
     if variant not in plan.exams:
-        raise UsageError(f"/exam?variant={variant}: this exam has variants {', '.join(plan.exams)}")
+        raise UsageError(
+            _("/exam?variant={variant}: this exam has variants {variants}").format(
+                variant=variant, variants=", ".join(plan.exams)
+            )
+        )
     return document_of(plan, Job("key" if key else "paper", variant))
 
 
 def _font(name: str) -> Response:
     files = {face.file for face in all_faces()}
     if name not in files:  # only the shipped faces, by their exact names: nothing else on disk is served
-        return Response(404, "text/plain; charset=utf-8", b"not found")
+        return Response(404, "text/plain; charset=utf-8", _("not found").encode())
     kind = "font/ttf" if name.endswith(".ttf") else "font/otf"
     return Response(200, kind, (FONTS / name).read_bytes())
 
@@ -262,7 +280,7 @@ class _Server(ThreadingHTTPServer):
 def _watch(paths: Sequence[Path], on_change: Callable[[], None], stop: threading.Event) -> None:
     from watchfiles import watch
 
-    for _ in watch(*paths, stop_event=stop, debounce=100, step=50, yield_on_timeout=False):
+    for _changes in watch(*paths, stop_event=stop, debounce=100, step=50, yield_on_timeout=False):
         on_change()
 
 
@@ -275,7 +293,11 @@ def serving(
     try:
         server = _Server((HOST, port), _handler(preview))
     except OSError as error:
-        raise UsageError(f"--port {port}: cannot listen there ({error.strerror}); choose another port") from None
+        raise UsageError(
+            _("--port {port}: cannot listen there ({reason}); choose another port").format(
+                port=port, reason=error.strerror
+            )
+        ) from None
     server.daemon_threads = True
     stop = threading.Event()
     watcher = threading.Thread(target=_watch, args=([source, TEMPLATES], preview.changed, stop), daemon=True)
@@ -296,4 +318,6 @@ def url_of(server: ThreadingHTTPServer) -> str:
 def describe(server: ThreadingHTTPServer) -> str:
     """The line the CLI prints when the server is up."""
     address = url_of(server)
-    return f"paperkit preview: {address} (handbook), {address}exam?modules=2,3&seed=7 (a paper); Ctrl-C stops it"
+    return _(
+        "paperkit preview: {address} (handbook), {address}exam?modules=2,3&seed=7 (a paper); Ctrl-C stops it"
+    ).format(address=address)

@@ -11,6 +11,7 @@ from paperkit.content.load import load_handbook
 from paperkit.content.models import Handbook, Module
 from paperkit.content.validate import validate_handbook
 from paperkit.errors import ContentError, Problem, UsageError
+from paperkit.i18n import ngettext
 from paperkit.questions.check import check_items
 
 
@@ -60,10 +61,12 @@ def select_modules(handbook: Handbook, modules: Sequence[int] | None) -> tuple[M
     known = [m.id for m in handbook.modules]
     unknown = sorted({m for m in modules if m not in known})
     if unknown:
-        noun = "module" if len(unknown) == 1 else "modules"
-        shown = ",".join(map(str, modules))
         raise UsageError(
-            f"--modules {shown}: unknown {noun} {', '.join(map(str, unknown))}; modules are {_id_range(known)}"
+            ngettext(
+                "--modules {given}: unknown module {unknown}; modules are {known}",
+                "--modules {given}: unknown modules {unknown}; modules are {known}",
+                len(unknown),
+            ).format(given=",".join(map(str, modules)), unknown=", ".join(map(str, unknown)), known=_id_range(known))
         )
     return tuple(m for m in handbook.modules if m.id in modules)
 

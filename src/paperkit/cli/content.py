@@ -12,26 +12,26 @@ from paperkit.cli.common import (
     app,
     reported,
     text_option,
+    warn,
 )
+from paperkit.i18n import _
 from paperkit.paths import DEFAULT_BUILD, DEFAULT_SOURCE
 
 
-@app.command()
+@app.command(help=_("Load and check every content file; print a summary, or every problem with its file and line."))
 def validate(source: SourceOption = DEFAULT_SOURCE) -> None:
-    """Load and check every content file; print a summary, or every problem with its file and line."""
     from paperkit.report import summary_line
     from paperkit.source import open_handbook
 
     with reported():
         handbook = open_handbook(source)
         for note in handbook.notes:
-            typer.echo(f"warning: {note}", err=True)
+            warn(note)
         typer.echo(summary_line(handbook))
 
 
-@app.command("list")
+@app.command("list", help=_("List the modules with their section and question counts (to choose exam --modules)."))
 def list_modules(source: SourceOption = DEFAULT_SOURCE) -> None:
-    """List the modules with their section and question counts (to choose exam --modules)."""
     from paperkit.report import module_table
     from paperkit.source import open_handbook
 
@@ -40,19 +40,19 @@ def list_modules(source: SourceOption = DEFAULT_SOURCE) -> None:
             typer.echo(row)
 
 
-@app.command()
+@app.command(help=_("Write the question bank (worked examples and exercises) for Moodle or another LMS to import."))
 def export(
     fmt: Annotated[
         str,
         typer.Option(
             "--format",
             metavar="moodle|gift|qti",
-            help="Moodle XML, GIFT (Moodle's text format) or a QTI 2.1 content package (zip).",
+            help=_("Moodle XML, GIFT (Moodle's text format) or a QTI 2.1 content package (zip)."),
         ),
     ] = "moodle",
     modules: Annotated[
         str | None,
-        text_option("--modules", "LIST", "Modules to export, e.g. 2,3 (see `paperkit list`).  [default: all]"),
+        text_option("--modules", "LIST", _("Modules to export, e.g. 2,3 (see `paperkit list`).  [default: all]")),
     ] = None,
     source: SourceOption = DEFAULT_SOURCE,
     out: Annotated[
@@ -60,7 +60,7 @@ def export(
         typer.Option(
             "--out",
             metavar="FILE",
-            help="File to write.  [default: build/bank-moodle.xml, build/bank-gift.txt or build/bank-qti.zip]",
+            help=_("File to write.  [default: build/bank-moodle.xml, build/bank-gift.txt or build/bank-qti.zip]"),
         ),
     ] = None,
     pool: Annotated[
@@ -68,16 +68,19 @@ def export(
         typer.Option(
             "--pool",
             metavar="practice|exam|all",
-            help="Which items: the handbook's practice items, the ones held back for exams (keep them off a "
-            "platform students can browse), or all.",
+            help=_(
+                "Which items: the handbook's practice items, the ones held back for exams (keep them off a "
+                "platform students can browse), or all."
+            ),
         ),
     ] = "practice",
     multi_rule: Annotated[
         str,
-        typer.Option("--multi-rule", metavar="half|per-option", help="How 多选 grades are split (see `exam --help`)."),
+        typer.Option(
+            "--multi-rule", metavar="half|per-option", help=_("How 多选 grades are split (see `exam --help`).")
+        ),
     ] = "half",
 ) -> None:
-    """Write the question bank (worked examples and exercises) for Moodle or another LMS to import."""
     from paperkit.exam.options import POOLS
     from paperkit.export import ExportOptions, build_export, parse_format
     from paperkit.flags import parse_choice, parse_module_list
@@ -95,26 +98,30 @@ def export(
 
 
 bank_app = typer.Typer(
-    help="Check the question bank against the item-writing rules.", no_args_is_help=True, rich_markup_mode=None
+    help=_("Check the question bank against the item-writing rules."), no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(bank_app, name="bank")
 
 
-@bank_app.command("check")
+@bank_app.command(
+    "check",
+    help=_("Lint the bank: cues (longest option, absolute words, lopsided keys), leaks, duplicates, missing fields."),
+)
 def bank_check(
     source: SourceOption = DEFAULT_SOURCE,
     modules: Annotated[
         str | None,
         text_option(
-            "--modules", "LIST", "Only these modules' items, e.g. 2,3 (pairs with other modules count).  [default: all]"
+            "--modules",
+            "LIST",
+            _("Only these modules' items, e.g. 2,3 (pairs with other modules count).  [default: all]"),
         ),
     ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when there is any finding (for CI).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=_("Exit 1 when there is any finding (for CI)."))] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the findings, summary and thresholds as JSON.")
+        bool, typer.Option("--json", help=_("Print the findings, summary and thresholds as JSON."))
     ] = False,
 ) -> None:
-    """Lint the bank: cues (longest option, absolute words, lopsided keys), leaks, duplicates, missing fields."""
     from paperkit.flags import parse_module_list
     from paperkit.report import bank_report
     from paperkit.source import open_handbook

@@ -17,46 +17,49 @@ from paperkit.cli.common import (
     warn_plain,
 )
 from paperkit.handbook.options import ANSWER_MODES, DEFAULTS, EXERCISE_MODES
+from paperkit.i18n import _
 from paperkit.paths import DEFAULT_BUILD, DEFAULT_SOURCE
 
 
-@app.command()
+@app.command(help=_("Write the handbook PDF: cover, checklist, contents with page numbers, modules, bookmarks."))
 def handbook(
     source: SourceOption = DEFAULT_SOURCE,
-    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="PDF to write.")] = DEFAULT_BUILD / "handbook.pdf",
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="FILE", help=_("PDF to write.")),
+    ] = DEFAULT_BUILD / "handbook.pdf",
     paper: Annotated[
-        str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size; type and margins scale with it.")
+        str, typer.Option("--paper", metavar="A4|B5|Letter", help=_("Paper size; type and margins scale with it."))
     ] = DEFAULTS.page.paper,
     answers: Annotated[
         str,
         typer.Option(
             "--answers",
             metavar="|".join(ANSWER_MODES),
-            help="Answers after each question, in an appendix, or left out (student edition).",
+            help=_("Answers after each question, in an appendix, or left out (student edition)."),
         ),
     ] = DEFAULTS.answers,
-    html: Annotated[bool, typer.Option("--html", help="Also write the rendered HTML beside the PDF.")] = False,
+    html: Annotated[bool, typer.Option("--html", help=_("Also write the rendered HTML beside the PDF."))] = False,
     exercises: Annotated[
         str,
         typer.Option(
             "--exercises",
             metavar="|".join(EXERCISE_MODES),
-            help="end: each module ends with its 练习 (exam items set as on a paper), answers in an appendix.",
+            help=_("end: each module ends with its 练习 (exam items set as on a paper), answers in an appendix."),
         ),
     ] = EXERCISE_MODES[DEFAULTS.exercises],
     modules: Annotated[
         str | None,
-        text_option("--modules", "LIST", "A proof of only these modules, e.g. 2,3 (its page numbers are its own)."),
+        text_option("--modules", "LIST", _("A proof of only these modules, e.g. 2,3 (its page numbers are its own).")),
     ] = None,
     allow_overflow: AllowOverflowOption = False,
     jobs: Annotated[
         str | None,
         text_option(
-            "--jobs", "N", "Lay the handbook out on N processes (1: in this one).  [default: the cores, at most 4]"
+            "--jobs", "N", _("Lay the handbook out on N processes (1: in this one).  [default: the cores, at most 4]")
         ),
     ] = None,
 ) -> None:
-    """Write the handbook PDF: cover, checklist, contents with page numbers, modules, bookmarks."""
     from paperkit.handbook.job import build_handbook
     from paperkit.handbook.options import HandbookFlags, parse_handbook_flags, parse_jobs
 
@@ -77,34 +80,41 @@ def handbook(
             typer.echo(str(path))
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Serve the handbook (and /exam?modules=2,3) as HTML on localhost, reloaded when source/ or templates/ change."
+    )
+)
 def preview(
     source: SourceOption = DEFAULT_SOURCE,
-    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.")] = DEFAULTS.page.paper,
-    port: Annotated[str, text_option("--port", "N", "Port on 127.0.0.1 (0: any free one).  [default: 8000]")] = "8000",
+    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help=_("Paper size."))] = DEFAULTS.page.paper,
+    port: Annotated[
+        str, text_option("--port", "N", _("Port on 127.0.0.1 (0: any free one).  [default: 8000]"))
+    ] = "8000",
 ) -> None:
-    """Serve the handbook (and /exam?modules=2,3) as HTML on localhost, reloaded when source/ or templates/ change."""
     from paperkit.flags import MAX_OPTION_TEXT, check_length, parse_number
     from paperkit.preview import describe, serving
     from paperkit.render.page import geometry_for
 
     with reported():
         page = geometry_for(check_length("--paper", paper, MAX_OPTION_TEXT))
-        with serving(source, page, parse_number("--port", port, 0, 65535), warn_plain) as (server, _):
+        with serving(source, page, parse_number("--port", port, 0, 65535), warn_plain) as (server, _preview):
             typer.echo(describe(server))
             try:
                 server.serve_forever(poll_interval=0.2)
             except KeyboardInterrupt:
-                typer.echo("paperkit preview stopped.")
+                typer.echo(_("paperkit preview stopped."))
 
 
-@app.command()
+@app.command(help=_("Write the one-page learning checklist PDF (it shrinks and adds columns to stay on one page)."))
 def checklist(
     source: SourceOption = DEFAULT_SOURCE,
-    out: Annotated[Path, typer.Option("--out", metavar="FILE", help="PDF to write.")] = DEFAULT_BUILD / "checklist.pdf",
-    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help="Paper size.")] = DEFAULTS.page.paper,
+    out: Annotated[
+        Path,
+        typer.Option("--out", metavar="FILE", help=_("PDF to write.")),
+    ] = DEFAULT_BUILD / "checklist.pdf",
+    paper: Annotated[str, typer.Option("--paper", metavar="A4|B5|Letter", help=_("Paper size."))] = DEFAULTS.page.paper,
 ) -> None:
-    """Write the one-page learning checklist PDF (it shrinks and adds columns to stay on one page)."""
     from paperkit.flags import MAX_OPTION_TEXT, check_length
     from paperkit.handbook.job import build_checklist
     from paperkit.render.page import geometry_for

@@ -9,6 +9,7 @@ from typing import Any
 from paperkit.content.models import Example, Exercise, Handbook, Module, Origin, RubricPoint, Section
 from paperkit.content.yamlfile import Field, FileReader, display_path, parse_yaml_file
 from paperkit.errors import ContentError, Problem
+from paperkit.i18n import _
 
 RUBRIC_FIELDS = (Field("point", "text"), Field("points", "int"))
 # Fields every exam item may carry, worked examples included.
@@ -76,12 +77,12 @@ def load_handbook(source: Path) -> Handbook:
     shown = display_path(source).rstrip("/") + "/"
     problems: list[Problem] = []
     if not source.is_dir():
-        raise ContentError([Problem(shown, 0, "", "no such directory")], shown)
+        raise ContentError([Problem(shown, 0, "", _("no such directory"))], shown)
     notes: list[str] = []
     front = _read_front_matter(source / "handbook.yaml", problems, notes)
     module_files = sorted([*source.glob("modules/*.yaml"), *source.glob("modules/*.yml")])
     if not module_files:
-        problems.append(Problem(display_path(source / "modules") + "/", 0, "", "no module files (modules/*.yaml)"))
+        problems.append(Problem(display_path(source / "modules") + "/", 0, "", _("no module files (modules/*.yaml)")))
     modules = [m for m in (_read_module(path, problems, notes) for path in module_files) if m is not None]
     if problems or front is None:
         raise ContentError(problems, shown)
@@ -106,7 +107,12 @@ def load_handbook(source: Path) -> Handbook:
 def _read_front_matter(path: Path, problems: list[Problem], notes: list[str]) -> tuple[dict[str, Any], Origin] | None:
     if not path.is_file():
         problems.append(
-            Problem(display_path(path), 0, "", "missing: every handbook needs a handbook.yaml with its title and date")
+            Problem(
+                display_path(path),
+                0,
+                "",
+                _("missing: every handbook needs a handbook.yaml with its title and date"),
+            )
         )
         return None
     root = parse_yaml_file(path, problems)

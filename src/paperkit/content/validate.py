@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 
 from paperkit.content.models import Example, Exercise, Handbook, Origin, Section
 from paperkit.errors import Problem
+from paperkit.i18n import _
 from paperkit.text.fonts import covered_characters, in_subset_blocks
 from paperkit.text.markup import inline_problems, math_spans, visible_text
 from paperkit.text.math import draw_ahead
@@ -63,7 +64,13 @@ def check_ids(handbook: Handbook) -> list[Problem]:
     questions: dict[str, str] = {}
     for module in handbook.modules:
         if module.id in modules:
-            problems.append(located(module.origin, "id", f"{module.id} is used by {modules[module.id]} too"))
+            problems.append(
+                located(
+                    module.origin,
+                    "id",
+                    _("{id} is used by {where} too").format(id=module.id, where=modules[module.id]),
+                )
+            )
         modules.setdefault(module.id, module.origin.file)
         for section in module.sections:
             if not re.fullmatch(rf"{module.id}\.\d+", section.id):
@@ -71,12 +78,19 @@ def check_ids(handbook: Handbook) -> list[Problem]:
                     located(
                         section.origin,
                         "id",
-                        f"expected '{module.id}.<number>' (the module id {module.id}, a dot, a number), "
-                        f"got '{section.id}'",
+                        _("expected '{module}.<number>' (the module id {module}, a dot, a number), got '{id}'").format(
+                            module=module.id, id=section.id
+                        ),
                     )
                 )
             if section.id in sections:
-                problems.append(located(section.origin, "id", f"'{section.id}' is used by {sections[section.id]} too"))
+                problems.append(
+                    located(
+                        section.origin,
+                        "id",
+                        _("'{id}' is used by {where} too").format(id=section.id, where=sections[section.id]),
+                    )
+                )
             sections.setdefault(section.id, f"{section.origin.file}:{section.origin.line_of('id')}")
             for example in _items(section):
                 if not example.id.startswith(f"{section.id}.") or not _QUESTION_ID.match(example.id):
@@ -84,12 +98,18 @@ def check_ids(handbook: Handbook) -> list[Problem]:
                         located(
                             example.origin,
                             "id",
-                            f"expected '{section.id}.<name>' (e.g. '{section.id}.q1'), got '{example.id}'",
+                            _("expected '{section}.<name>' (e.g. '{section}.q1'), got '{id}'").format(
+                                section=section.id, id=example.id
+                            ),
                         )
                     )
                 if example.id in questions:
                     problems.append(
-                        located(example.origin, "id", f"'{example.id}' is used by {questions[example.id]} too")
+                        located(
+                            example.origin,
+                            "id",
+                            _("'{id}' is used by {where} too").format(id=example.id, where=questions[example.id]),
+                        )
                     )
                 questions.setdefault(example.id, f"{example.origin.file}:{example.origin.line_of('id')}")
     return problems
@@ -99,10 +119,18 @@ def check_front_matter(handbook: Handbook) -> list[Problem]:
     """The date is YYYY-MM-DD and the language a language tag."""
     problems = []
     if not _DATE.match(handbook.date):
-        problems.append(located(handbook.origin, "date", f"expected a date like 2026-01-18, got '{handbook.date}'"))
+        problems.append(
+            located(
+                handbook.origin, "date", _("expected a date like 2026-01-18, got '{value}'").format(value=handbook.date)
+            )
+        )
     if not _LANGUAGE.match(handbook.language):
         problems.append(
-            located(handbook.origin, "language", f"expected a language tag like zh-CN, got '{handbook.language}'")
+            located(
+                handbook.origin,
+                "language",
+                _("expected a language tag like zh-CN, got '{value}'").format(value=handbook.language),
+            )
         )
     return problems
 
@@ -132,21 +160,31 @@ def check_points(handbook: Handbook) -> list[Problem]:
                         located(
                             item.origin,
                             f"tests[{index}]",
-                            f"expected k<n> (你需要掌握 n), tip<n> (工程提示 n) or pit<n> (常见误区 n), "
-                            f"optionally after a section id (2.1/k2), got '{reference}'",
+                            _(
+                                "expected k<n> (你需要掌握 n), tip<n> (工程提示 n) or pit<n> (常见误区 n), "
+                                "optionally after a section id (2.1/k2), got '{reference}'"
+                            ).format(reference=reference),
                         )
                     )
                     continue
                 where, name, number = point
                 target = sections.get(where)
                 if target is None:
-                    problems.append(located(item.origin, f"tests[{index}]", f"no section '{where}' in the handbook"))
+                    problems.append(
+                        located(
+                            item.origin,
+                            f"tests[{index}]",
+                            _("no section '{section}' in the handbook").format(section=where),
+                        )
+                    )
                 elif number > len(getattr(target, name)):
                     problems.append(
                         located(
                             item.origin,
                             f"tests[{index}]",
-                            f"'{reference}': section {where} has {len(getattr(target, name))} {name} entries",
+                            _("'{reference}': section {section} has {count} {field} entries").format(
+                                reference=reference, section=where, count=len(getattr(target, name)), field=name
+                            ),
                         )
                     )
     return problems
@@ -190,12 +228,21 @@ _TEX_FOR = {
 
 def _missing_glyph(ch: str) -> str:
     """What to do about a character the shipped fonts lack: rebuild the fonts, or write it another way."""
-    where = f"character '{ch}' (U+{ord(ch):04X}, {unicodedata.name(ch, 'unnamed').lower()}) is not in the shipped fonts"
+    name = unicodedata.name(ch, _("unnamed")).lower()
     if not in_subset_blocks(ch):
-        return f"{where}; add it with scripts/build_fonts.py"
+        return _(
+            "character '{char}' (U+{code:04X}, {name}) is not in the shipped fonts; add it with scripts/build_fonts.py"
+        ).format(char=ch, code=ord(ch), name=name)
     tex = _TEX_FOR.get(ch)
-    instead = f"write it as math, ${tex}$" if tex else "write it as TeX inside $…$ or use another character"
-    return f"{where}, nor in Noto CJK SC (rebuilding the fonts cannot add it); {instead}"
+    if tex:
+        return _(
+            "character '{char}' (U+{code:04X}, {name}) is not in the shipped fonts, nor in Noto CJK SC "
+            "(rebuilding the fonts cannot add it); write it as math, ${tex}$"
+        ).format(char=ch, code=ord(ch), name=name, tex=tex)
+    return _(
+        "character '{char}' (U+{code:04X}, {name}) is not in the shipped fonts, nor in Noto CJK SC "
+        "(rebuilding the fonts cannot add it); write it as TeX inside $…$ or use another character"
+    ).format(char=ch, code=ord(ch), name=name)
 
 
 def check_printed(texts: Sequence[tuple[str, int, str, str]], covered: frozenset[int]) -> list[Problem]:
@@ -212,10 +259,15 @@ def check_printed(texts: Sequence[tuple[str, int, str, str]], covered: frozenset
 
 
 def _missing_printed(ch: str) -> str:
-    where = f"character '{ch}' (U+{ord(ch):04X}, {unicodedata.name(ch, 'unnamed').lower()}) is not in the shipped fonts"
+    name = unicodedata.name(ch, _("unnamed")).lower()
     if in_subset_blocks(ch) or "CJK" in unicodedata.name(ch, ""):
-        return f"{where}; add it with scripts/build_fonts.py --extra-chars '{ch}' (then run paperkit again)"
-    return f"{where}; write it another way"
+        return _(
+            "character '{char}' (U+{code:04X}, {name}) is not in the shipped fonts; "
+            "add it with scripts/build_fonts.py --extra-chars '{char}' (then run paperkit again)"
+        ).format(char=ch, code=ord(ch), name=name)
+    return _("character '{char}' (U+{code:04X}, {name}) is not in the shipped fonts; write it another way").format(
+        char=ch, code=ord(ch), name=name
+    )
 
 
 def validate_handbook(handbook: Handbook) -> list[Problem]:

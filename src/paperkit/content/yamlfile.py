@@ -16,6 +16,7 @@ import yaml
 
 from paperkit.content.models import Origin
 from paperkit.errors import Problem
+from paperkit.i18n import _
 from paperkit.paths import file_kind
 from paperkit.text.figures import FIGURE, FigureProblem, check_raster, keep, parse_options, read_figure
 
@@ -73,7 +74,9 @@ class FileReader:
     def mapping(self, node: yaml.Node, path: str, fields: tuple[Field, ...]) -> tuple[dict[str, Any], Origin] | None:
         """Read a mapping against its allowed fields; None if it is not a mapping at all."""
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, path or "(top level)", f"expected a mapping of fields, got {_describe(node)}")
+            self.problem(
+                node, path or "(top level)", _("expected a mapping of fields, got {what}").format(what=_describe(node))
+            )
             return None
         if not self._first_visit(node, path):
             return None
@@ -85,10 +88,18 @@ class FileReader:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             field_path = _join(path, str(key))
             if key is None:
-                self.problem(key_node, path or "(top level)", f"expected a field name, got {_describe(key_node)}")
+                self.problem(
+                    key_node,
+                    path or "(top level)",
+                    _("expected a field name, got {what}").format(what=_describe(key_node)),
+                )
                 continue
             if key in first_line:
-                self.problem(key_node, field_path, f"duplicate field (first given on line {first_line[key]})")
+                self.problem(
+                    key_node,
+                    field_path,
+                    _("duplicate field (first given on line {line})").format(line=first_line[key]),
+                )
                 continue
             first_line[key] = key_node.start_mark.line + 1
             spec = allowed.get(key)
@@ -101,7 +112,7 @@ class FileReader:
                 values[key] = value
         for spec in fields:
             if spec.required and spec.name not in first_line:
-                self.problem(node, _join(path, spec.name), "missing (required field)")
+                self.problem(node, _join(path, spec.name), _("missing (required field)"))
         return values, Origin(self.file, path, node.start_mark.line + 1, lines)
 
     def value(self, node: yaml.Node, path: str, spec: Field, lines: dict[str, int], key: str) -> Any:
@@ -133,17 +144,25 @@ class FileReader:
     def text(self, node: yaml.Node, path: str, required: bool) -> str | None:
         """A text value: any plain scalar taken verbatim, so `2.10` or `yes` stay as written."""
         if not isinstance(node, yaml.ScalarNode):
-            self.problem(node, path, f"expected text, got {_describe(node)}{_text_hint(node)}")
+            self.problem(
+                node, path, _("expected text, got {what}{hint}").format(what=_describe(node), hint=_text_hint(node))
+            )
             return None
         if node.tag == _NULL or not node.value.strip():
             if required:
-                self.problem(node, path, "must not be empty")
+                self.problem(node, path, _("must not be empty"))
             return None
         if node.tag not in _PLAIN_TAGS:
-            self.problem(node, path, f"expected text, got a value tagged {node.tag}")
+            self.problem(node, path, _("expected text, got a value tagged {tag}").format(tag=node.tag))
             return None
         if len(node.value) > MAX_TEXT:
-            self.problem(node, path, f"{len(node.value)} characters; a text may be at most {MAX_TEXT} long")
+            self.problem(
+                node,
+                path,
+                _("{count} characters; a text may be at most {limit} long").format(
+                    count=len(node.value), limit=MAX_TEXT
+                ),
+            )
             return None
         control = _CONTROL.search(node.value)
         if control:
@@ -163,7 +182,7 @@ class FileReader:
             where = f"{self.file}:{node.start_mark.line + 1}: {path}"
             try:
                 if self.figures is None:
-                    raise FigureProblem("figures are allowed in handbook and module files only")
+                    raise FigureProblem(_("figures are allowed in handbook and module files only"))
                 placement = parse_options(match["options"] or "")
                 data, kind = read_figure(self.figures, match["src"])
                 soft = check_raster(data, kind, placement, match["src"]) if kind != "svg" else ""
@@ -182,11 +201,17 @@ class FileReader:
         value = node.value.strip() if isinstance(node, yaml.ScalarNode) and node.tag != _NULL else None
         if value is not None and value.isascii() and value.isdigit():
             if len(value) > len(str(MAX_INTEGER)) or int(value) > MAX_INTEGER:
-                self.problem(node, path, f"expected a whole number from 0 to {MAX_INTEGER}, got {value[:12]}…")
+                self.problem(
+                    node,
+                    path,
+                    _("expected a whole number from 0 to {limit}, got {value}…").format(
+                        limit=MAX_INTEGER, value=value[:12]
+                    ),
+                )
                 return None
             return int(value)
         shown = repr(value[:40]) if value is not None else _describe(node)
-        self.problem(node, path, f"expected a whole number, got {shown}")
+        self.problem(node, path, _("expected a whole number, got {value}").format(value=shown))
         return None
 
     def flag(self, node: yaml.Node, path: str) -> bool | None:
@@ -194,31 +219,35 @@ class FileReader:
         if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
             return node.value.lower() in ("true", "yes", "on", "y")
         shown = repr(node.value[:40]) if isinstance(node, yaml.ScalarNode) else _describe(node)
-        self.problem(node, path, f"expected true or false, got {shown}")
+        self.problem(node, path, _("expected true or false, got {value}").format(value=shown))
         return None
 
     def sequence(self, node: yaml.Node, path: str, required: bool) -> list[yaml.Node] | None:
         """A list's item nodes; an empty list is a problem when the field is required."""
         if isinstance(node, yaml.ScalarNode) and node.tag == _NULL:
             if required:
-                self.problem(node, path, "must list at least one item")
+                self.problem(node, path, _("must list at least one item"))
             return [] if not required else None
         if not isinstance(node, yaml.SequenceNode):
-            self.problem(node, path, f"expected a list, got {_describe(node)}")
+            self.problem(node, path, _("expected a list, got {what}").format(what=_describe(node)))
             return None
         if not self._first_visit(node, path):
             return None
         if required and not node.value:
-            self.problem(node, path, "must list at least one item")
+            self.problem(node, path, _("must list at least one item"))
         if len(node.value) > MAX_ITEMS:
-            self.problem(node, path, f"{len(node.value)} items; a list may hold at most {MAX_ITEMS}")
+            self.problem(
+                node,
+                path,
+                _("{count} items; a list may hold at most {limit}").format(count=len(node.value), limit=MAX_ITEMS),
+            )
             return None
         return list(node.value)
 
     def _first_visit(self, node: yaml.Node, path: str) -> bool:
         # Aliases make one node appear in many places; refusing them also defuses "billion laughs".
         if id(node) in self._seen:
-            self.problem(node, path, "YAML aliases (*name) are not supported; write the content out")
+            self.problem(node, path, _("YAML aliases (*name) are not supported; write the content out"))
             return False
         self._seen.add(id(node))
         return True
@@ -238,21 +267,24 @@ _ESCAPES = {
 
 
 def _control_message(char: str, double_quoted: bool) -> str:
-    name = f"U+{ord(char):04X} ({unicodedata.name(char, 'control character').lower()})"
+    unnamed = _("control character")
+    name = f"U+{ord(char):04X} ({unicodedata.name(char, unnamed).lower()})"
     if double_quoted and char in _ESCAPES:
-        return (
-            f"contains the control character {name}: in double quotes YAML reads {_ESCAPES[char]} as an escape; "
+        return _(
+            "contains the control character {name}: in double quotes YAML reads {escape} as an escape; "
             "write the text in single quotes or as a | block"
-        )
-    return f"contains the control character {name}; remove it (write the text in single quotes or as a | block)"
+        ).format(name=name, escape=_ESCAPES[char])
+    return _(
+        "contains the control character {name}; remove it (write the text in single quotes or as a | block)"
+    ).format(name=name)
 
 
 def _text_hint(node: yaml.Node) -> str:
     """Why YAML read a text as a mapping or a list, when it was most likely meant as text."""
     if isinstance(node, yaml.MappingNode) and not node.flow_style:
-        return " (a ': ' inside a text makes YAML read a field, as in 1 : 4; " + _QUOTE_HINT + ")"
+        return _(" (a ': ' inside a text makes YAML read a field, as in 1 : 4; {quote})").format(quote=_quote_hint())
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.flow_style:
-        return " (a text starting with { or [ is read as YAML data; " + _QUOTE_HINT + ")"
+        return _(" (a text starting with {{ or [ is read as YAML data; {quote})").format(quote=_quote_hint())
     return ""
 
 
@@ -262,12 +294,12 @@ def _join(path: str, key: str) -> str:
 
 def _describe(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
-        return "a mapping"
+        return _("a mapping")
     if isinstance(node, yaml.SequenceNode):
-        return "a list"
+        return _("a list")
     if node.tag == _NULL:
-        return "nothing"
-    return f"text {node.value!r}"
+        return _("nothing")
+    return _("text {value!r}").format(value=node.value)
 
 
 # The names other formats and teachers give our fields (an exported bank's `explanation`, a Word bank's 【解析】):
@@ -296,8 +328,9 @@ SYNONYMS = {
 def _unknown_field(key: str, allowed: dict[str, Field]) -> str:
     meant = SYNONYMS.get(key.strip().lower())
     close = [meant] if meant in allowed else difflib.get_close_matches(key, list(allowed), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else "expected one of: " + ", ".join(allowed)
-    return f"unknown field ({hint})"
+    if close:
+        return _("unknown field (did you mean '{name}'?)").format(name=close[0])
+    return _("unknown field (expected one of: {names})").format(names=", ".join(allowed))
 
 
 def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
@@ -308,12 +341,14 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
         # otherwise be read without end (or wait forever for a writer).
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
-            problems.append(Problem(file, 0, "", f"is {file_kind(path)}, not a file; give a YAML file"))
+            problems.append(
+                Problem(file, 0, "", _("is {kind}, not a file; give a YAML file").format(kind=file_kind(path)))
+            )
             return None
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as error:
-        problems.append(Problem(file, 0, "", f"cannot be read: {error.strerror}"))
+        problems.append(Problem(file, 0, "", _("cannot be read: {reason}").format(reason=error.strerror)))
         return None
     if len(data) > MAX_FILE_BYTES:
         problems.append(
@@ -321,8 +356,9 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
                 file,
                 0,
                 "",
-                f"file is {info.st_size / 1e6:.1f} MB; "
-                f"a content file may be at most {MAX_FILE_BYTES // 1024 // 1024} MB",
+                _("file is {size:.1f} MB; a content file may be at most {limit} MB").format(
+                    size=info.st_size / 1e6, limit=MAX_FILE_BYTES // 1024 // 1024
+                ),
             )
         )
         return None
@@ -331,7 +367,12 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         problems.append(
-            Problem(file, line, "", f"not UTF-8 text (byte 0x{data[error.start]:02x}); save the file as UTF-8")
+            Problem(
+                file,
+                line,
+                "",
+                _("not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8").format(byte=data[error.start]),
+            )
         )
         return None
     try:
@@ -349,18 +390,23 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
                 file,
                 line,
                 "",
-                f"the control character U+{code:04X} cannot be in a YAML file; delete it "
-                "(it is invisible in most editors: retype the line)",
+                _(
+                    "the control character U+{code:04X} cannot be in a YAML file; delete it "
+                    "(it is invisible in most editors: retype the line)"
+                ).format(code=code),
             )
         )
         return None
     if not nodes or nodes[0] is None:
-        problems.append(Problem(file, 1, "", "file is empty; expected a mapping of fields"))
+        problems.append(Problem(file, 1, "", _("file is empty; expected a mapping of fields")))
         return None
     if len(nodes) > 1:
         problems.append(
             Problem(
-                file, nodes[1].start_mark.line + 1, "", "more than one YAML document (---); put one module per file"
+                file,
+                nodes[1].start_mark.line + 1,
+                "",
+                _("more than one YAML document (---); put one module per file"),
             )
         )
         return None
@@ -371,7 +417,9 @@ def parse_yaml_file(path: Path, problems: list[Problem]) -> yaml.Node | None:
     return nodes[0]
 
 
-_QUOTE_HINT = "put the whole text in single quotes ('…', with '' for a ')"
+def _quote_hint() -> str:
+    """How to keep YAML from reading a text as something else (a clause of several messages)."""
+    return _("put the whole text in single quotes ('…', with '' for a ')")
 
 
 def _silent_losses(file: str, text: str) -> list[Problem]:
@@ -386,7 +434,14 @@ def _silent_losses(file: str, text: str) -> list[Problem]:
         line = start.line + 1
         if anchor and isinstance(event, yaml.ScalarEvent):
             problems.append(
-                Problem(file, line, "", f"'&{anchor}' starts a YAML anchor and is dropped from the text; {_QUOTE_HINT}")
+                Problem(
+                    file,
+                    line,
+                    "",
+                    _("'&{anchor}' starts a YAML anchor and is dropped from the text; {quote}").format(
+                        anchor=anchor, quote=_quote_hint()
+                    ),
+                )
             )
         plain = isinstance(event, yaml.ScalarEvent) and not event.style  # None, or '' from the C parser
         if plain and end.line < len(lines):
@@ -397,8 +452,9 @@ def _silent_losses(file: str, text: str) -> list[Problem]:
                         file,
                         end.line + 1,
                         "",
-                        f"the text stops before '{rest.strip()[:20]}': YAML reads ' #' as the start of a comment; "
-                        + _QUOTE_HINT,
+                        _("the text stops before '{rest}': YAML reads ' #' as the start of a comment; {quote}").format(
+                            rest=rest.strip()[:20], quote=_quote_hint()
+                        ),
                     )
                 )
     return problems
@@ -407,28 +463,37 @@ def _silent_losses(file: str, text: str) -> list[Problem]:
 def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
     mark = error.problem_mark or error.context_mark
     line = mark.line + 1 if mark else 0
-    problem = error.problem or "invalid YAML"
+    problem = error.problem or _("invalid YAML")
     bad_line = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
     if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]:
-        return Problem(file, line, "", "YAML syntax: tab character; indent with spaces, not tabs")
+        return Problem(file, line, "", _("YAML syntax: tab character; indent with spaces, not tabs"))
     context = ""
     if error.context:
-        starts = (
-            f" that starts on line {error.context_mark.line + 1}"
-            if error.context_mark and error.context_mark.line + 1 != line
-            else ""
-        )
-        context = f" ({error.context}{starts})"
-    return Problem(file, line, "", f"YAML syntax: {problem}{context}{_syntax_hint(problem, bad_line)}")
+        if error.context_mark and error.context_mark.line + 1 != line:
+            context = _(" ({context} that starts on line {line})").format(
+                context=error.context, line=error.context_mark.line + 1
+            )
+        else:
+            context = _(" ({context})").format(context=error.context)
+    return Problem(
+        file,
+        line,
+        "",
+        _("YAML syntax: {problem}{context}{hint}").format(
+            problem=problem, context=context, hint=_syntax_hint(problem, bad_line)
+        ),
+    )
 
 
 def _syntax_hint(problem: str, line: str) -> str:
     """What an author can do about the parser's complaint."""
     if "mapping values are not allowed" in problem:
-        return "; a ': ' inside a text starts a new field — " + _QUOTE_HINT
+        return _("; a ': ' inside a text starts a new field — {quote}").format(quote=_quote_hint())
     value = line.split(": ", 1)[-1].lstrip("- ").lstrip()
     if value[:1] in ("*", "&", "!", "%", "@", "`", "{", "[", "|", ">"):
-        return f"; a text starting with {value[:1]} means something else to YAML — " + _QUOTE_HINT
+        return _("; a text starting with {char} means something else to YAML — {quote}").format(
+            char=value[:1], quote=_quote_hint()
+        )
     return ""
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from paperkit.content.models import Example, Handbook, Module, Section
 from paperkit.handbook.options import HandbookOptions, check_answers
+from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.questions.bank import ExamQuestion, Question, material_leads
 from paperkit.questions.kind import Layout
@@ -228,8 +229,13 @@ class ChecklistLayout:
     @property
     def name(self) -> str:
         """How the layout is named in messages."""
-        flow = "sections run on" if self.inline_sections else "one section a line"
-        return f"{self.columns} columns, {self.scale:.0%} type, {flow}"
+        if self.inline_sections:
+            return _("{columns} columns, {scale:.0%} type, sections run on").format(
+                columns=self.columns, scale=self.scale
+            )
+        return _("{columns} columns, {scale:.0%} type, one section a line").format(
+            columns=self.columns, scale=self.scale
+        )
 
     @property
     def date_below(self) -> bool:

@@ -21,6 +21,7 @@ from paperkit.handbook.context import (
 )
 from paperkit.handbook.options import DEFAULTS, HandbookOptions
 from paperkit.handbook.parts import hint_key, part_count
+from paperkit.i18n import _
 from paperkit.output import check_output, write_atomic
 from paperkit.render.document import LaidOut, lay_out_document, render_template
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry
@@ -133,10 +134,17 @@ def render_checklist(
             if pages == 1 and not overflows(laid.document):  # a layout whose columns overflow is no fit
                 return _rendered(laid)
     raise RenderError(
-        f"the checklist does not fit on one {page.paper} page: {len(handbook.modules)} modules and "
-        f"{len(handbook.sections)} sections need about {pages} pages even in the densest layout that keeps "
-        f"its tick boxes, type and date lines large enough to write in ({layouts[-1].name}); "
-        "shorten the titles (short_title for modules) or split the handbook"
+        _(
+            "the checklist does not fit on one {paper} page: {modules} modules and {sections} sections need about "
+            "{pages} pages even in the densest layout that keeps its tick boxes, type and date lines large enough "
+            "to write in ({layout}); shorten the titles (short_title for modules) or split the handbook"
+        ).format(
+            paper=page.paper,
+            modules=len(handbook.modules),
+            sections=len(handbook.sections),
+            pages=pages,
+            layout=layouts[-1].name,
+        )
     )
 
 
@@ -155,7 +163,9 @@ def build_handbook(
     large enough (not a proof) is laid out in parts on up to `jobs` processes; the bytes are the same for any
     `jobs`."""
     if html and out.with_suffix(".html") == out:
-        raise OutputError(f"--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name")
+        raise OutputError(
+            _("--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name").format(out=out)
+        )
     for target in [out, out.with_suffix(".html")] if html else [out]:
         check_output(target, inputs=[source])
     handbook = open_handbook(source)

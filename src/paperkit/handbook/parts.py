@@ -33,6 +33,7 @@ from paperkit.content.models import Handbook, Module
 from paperkit.errors import RenderError
 from paperkit.handbook.context import Refs, handbook_document, outline_text
 from paperkit.handbook.options import HandbookOptions
+from paperkit.i18n import _
 from paperkit.paths import ASSETS, FONTS, TEMPLATES
 from paperkit.render.page import PageGeometry
 
@@ -212,15 +213,17 @@ def settle(parts: Sequence[Part], links: Sequence[frozenset[str]], start: Start,
         for i in sorted(ready, key=lambda i: parts[i].front):
             if started == MAX_LAYOUTS * len(parts):
                 raise Unsettled(
-                    f"the page references of the handbook's {len(parts)} parts did not settle in {started} layouts"
+                    _("the page references of the handbook's {parts} parts did not settle in {layouts} layouts").format(
+                        parts=len(parts), layouts=started
+                    )
                 )
             running[start(parts[i], wanted[i])] = (i, wanted[i])
             started += 1
         if not running:
             return [laid[i] for i in range(len(parts))]
-        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        done, _pending = wait(running, return_when=FIRST_COMPLETED)
         for future in done:
-            i, _ = running.pop(future)
+            i, _numbers_of = running.pop(future)
             # An older layout of a part may finish after a newer one: keep the one with the numbers wanted now.
             if i not in laid or laid[i].numbers != wanted[i]:
                 laid[i] = future.result()

@@ -11,6 +11,7 @@ from typing import Any
 import jinja2
 
 from paperkit.errors import RenderError
+from paperkit.i18n import _
 from paperkit.labels import LABELS
 from paperkit.paths import TEMPLATES
 from paperkit.render.page import PageGeometry
@@ -43,13 +44,19 @@ def render_template(name: str, context: dict[str, Any]) -> str:
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as error:
-        raise RenderError(f"template not found: {templates_dir / str(error.name)}") from None
+        raise RenderError(_("template not found: {path}").format(path=templates_dir / str(error.name))) from None
     except jinja2.TemplateSyntaxError as error:
         raise RenderError(
-            f"{templates_dir / (error.name or name)}:{error.lineno}: template syntax error: {error.message}"
+            _("{where}: template syntax error: {message}").format(
+                where=f"{templates_dir / (error.name or name)}:{error.lineno}", message=error.message
+            )
         ) from None
     except jinja2.UndefinedError as error:
-        raise RenderError(f"{_template_line(error, templates_dir, name)}: template error: {error.message}") from None
+        raise RenderError(
+            _("{where}: template error: {message}").format(
+                where=_template_line(error, templates_dir, name), message=error.message
+            )
+        ) from None
 
 
 def _template_line(error: BaseException, templates_dir: Path, name: str) -> str:
@@ -143,16 +150,20 @@ def overflow_message(beyond: Sequence[tuple[int, str]]) -> str:
     """What runs past the page edge, the first three by page ('' when nothing does)."""
     if not beyond:
         return ""
-    shown = "; ".join(f"page {number}: 「{text[:30]}」" for number, text in beyond[:3])
-    more = f" and {len(beyond) - 3} more" if len(beyond) > 3 else ""
-    return f"text runs past the edge of the page ({shown}{more})"
+    shown = _("; ").join(
+        _("page {number}: 「{text}」").format(number=number, text=text[:30]) for number, text in beyond[:3]
+    )
+    more = _(" and {count} more").format(count=len(beyond) - 3) if len(beyond) > 3 else ""
+    return _("text runs past the edge of the page ({shown}{more})").format(shown=shown, more=more)
 
 
 def overflow_error(message: str) -> RenderError:
     """The error for text past the page edge, saying how to fix it or print it anyway."""
     return RenderError(
-        f"{message}; shorten it, or break a long formula into several $…$ "
-        "(--allow-overflow prints it anyway, as a warning)"
+        _(
+            "{message}; shorten it, or break a long formula into several $…$ "
+            "(--allow-overflow prints it anyway, as a warning)"
+        ).format(message=message)
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from paperkit.errors import UsageError
+from paperkit.i18n import _
 
 # Paper sizes in millimetres (width, height).
 PAPERS: dict[str, tuple[float, float]] = {
@@ -62,7 +63,11 @@ def geometry_for(paper: str, min_side_margin_mm: float = 20.0, two_up: bool = Fa
         return replace(_geometry(sheet, width, height, min_side_margin_mm), sheet=size)
     key = next((n for n in PAPERS if n.lower() == name.lower()), None)
     if key is None:
-        raise UsageError(f"--paper {paper}: unknown paper size; choose one of {paper_names(two_up)}")
+        raise UsageError(
+            _("--paper {paper}: unknown paper size; choose one of {papers}").format(
+                paper=paper, papers=paper_names(two_up)
+            )
+        )
     return _geometry(key, *PAPERS[key], min_side_margin_mm)
 
 

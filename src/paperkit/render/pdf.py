@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from paperkit.errors import RenderError
+from paperkit.i18n import _
 from paperkit.paths import ASSETS, FONTS, FORMULA_SCHEME, TEMPLATES
 from paperkit.text.fonts import all_faces, font_paths
 
@@ -132,8 +133,10 @@ def warn_if_slow_subsetting() -> None:
 
     if not harfbuzz_subset:
         log.warning(
-            "libharfbuzz-subset0 is missing: fonts are subset with fontTools, ~14x slower. "
-            "Run `make` (as root) to install it."
+            _(
+                "libharfbuzz-subset0 is missing: fonts are subset with fontTools, ~14x slower. "
+                "Run `make` (as root) to install it."
+            )
         )
 
 
@@ -161,12 +164,14 @@ def lay_out(html: str, stylesheets: list[str], allow: AllowList):
     except RenderError:
         raise
     except Exception as error:  # WeasyPrint raises assorted types for broken input; name it, don't trace it
-        raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
+        raise RenderError(
+            _("the PDF engine failed: {kind}: {error}").format(kind=type(error).__name__, error=error)
+        ) from None
     if record.refused:
         raise RenderError(
-            "refused to load "
-            + ", ".join(sorted(set(record.refused)))
-            + " (documents may load only paperkit's templates, fonts and assets)"
+            _("refused to load {urls} (documents may load only paperkit's templates, fonts and assets)").format(
+                urls=", ".join(sorted(set(record.refused)))
+            )
         )
     return document
 
@@ -194,7 +199,7 @@ def overflows(document) -> list[tuple[int, str]]:
                 # Up to 3 px (0.8 mm) is not an overflow: a closing mark (，) kept with the last letters of a
                 # broken long word can reach that far into the margin, where no one sees it on paper.
                 if end > right + 3 or start < left - 3:
-                    found.append((number, getattr(current, "text", "") or "(a formula)"))
+                    found.append((number, getattr(current, "text", "") or _("(a formula)")))
             stack.extend(reversed(getattr(current, "children", ())))
     return found
 
@@ -215,8 +220,10 @@ def source_date() -> str:
     # 253402300799 is 9999-12-31T23:59:59Z, the last moment a PDF date can hold.
     if not value.isdigit() or len(value) > 12 or int(value) > 253402300799:
         raise RenderError(
-            f"SOURCE_DATE_EPOCH={value[:20]}: expected a whole number of seconds since 1970-01-01 (UTC), "
-            "at most 253402300799 (the end of the year 9999)"
+            _(
+                "SOURCE_DATE_EPOCH={value}: expected a whole number of seconds since 1970-01-01 (UTC), "
+                "at most 253402300799 (the end of the year 9999)"
+            ).format(value=value[:20])
         )
     moment = datetime.datetime.fromtimestamp(int(value), datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -231,7 +238,9 @@ def write_document(document, identifier: bytes, tags: bool = True) -> bytes:
     try:
         return document.write_pdf(pdf_tags=tags, pdf_identifier=identifier, uncompressed_pdf=False)
     except Exception as error:  # as in lay_out: name the engine's failure, don't trace it
-        raise RenderError(f"the PDF engine failed: {type(error).__name__}: {error}") from None
+        raise RenderError(
+            _("the PDF engine failed: {kind}: {error}").format(kind=type(error).__name__, error=error)
+        ) from None
 
 
 def merge_for_duplex(documents: Iterable[bytes], titles: Sequence[str] = (), padding: bytes | None = None) -> bytes:

@@ -14,6 +14,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from paperkit.errors import WorkerError
+from paperkit.i18n import _
 
 WORKERS = 2  # the machine paperkit is measured on has two cores; see README, Performance
 
@@ -60,7 +61,7 @@ def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
     # a worker's collections would otherwise walk it and copy every page of it that fork shared.
     gc.freeze()
     engine = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_warm_up)
-    for _ in range(workers):
+    for _worker in range(workers):
         engine.submit(int)  # workers start on the first submit; start them all now, to warm up together
     # Held here: they tell, once the pool is broken, how a worker ended (no public handle for them).
     processes = list(getattr(engine, "_processes", {}).values())
@@ -81,7 +82,9 @@ def start_engine(workers: int = WORKERS) -> Iterator[ProcessPoolExecutor]:
             # A worker was killed (the OOM killer sends SIGKILL) or crashed: nothing of it can be trusted, and
             # the caller writes nothing; say what happened instead of the pool's error, which reads like a bug.
             raise WorkerError(
-                f"a rendering worker stopped unexpectedly ({how_it_ended(processes)}); nothing was written"
+                _("a rendering worker stopped unexpectedly ({how}); nothing was written").format(
+                    how=how_it_ended(processes)
+                )
             ) from None
         raise
     finally:
@@ -128,12 +131,12 @@ def how_it_ended(processes: Sequence[BaseProcess], wait: float = 1.0) -> str:
     # SIGTERM is how the pool stops the others: a worker that ended otherwise is the one that broke it.
     code = next((c for c in codes if c != -signal.SIGTERM), codes[0] if codes else None)
     if code is None:
-        return "exit status unknown"
+        return _("exit status unknown")
     if code == -signal.SIGKILL:
-        return "killed, likely out of memory"
+        return _("killed, likely out of memory")
     if code > 0:
-        return f"exited with status {code}"
+        return _("exited with status {code}").format(code=code)
     try:
-        return f"killed by {signal.Signals(-code).name}"
+        return _("killed by {signal}").format(signal=signal.Signals(-code).name)
     except ValueError:
-        return f"killed by signal {-code}"
+        return _("killed by signal {number}").format(number=-code)
