@@ -14,6 +14,7 @@ from paperkit.content.models import Exercise
 from paperkit.errors import CellProblem
 from paperkit.exam.manifest import Manifest
 from paperkit.exam.options import PartSpec
+from paperkit.i18n import _
 from paperkit.questions.bank import Question
 from paperkit.questions.kind import DEFAULT_RULES, LETTERS, Mark, Rules, score_answer, shown
 from paperkit.questions.registry import kind_of
@@ -95,7 +96,7 @@ def paper_slots(
     """A variant's questions in printed order (with one student's own option orders, if given)."""
     paper = manifest.papers[variant]
     shuffled = {**paper.get("options", {}), **(orders or {})}
-    parts: list[PartSpec | None] = [part for part in manifest.options.parts for _ in range(part.count)]
+    parts: list[PartSpec | None] = [part for part in manifest.options.parts for _copy in range(part.count)]
     parts = parts or [None] * len(paper["questions"])
     return tuple(
         _slot(n, questions[qid], points, shuffled.get(qid), part)
@@ -118,7 +119,7 @@ def counted_total(slots: Sequence[Slot], points: Sequence[float]) -> float:
             groups.setdefault((slot.kind, slot.role), []).append(value)
         elif slot.role != "bonus":
             total += value
-    for (kind, _), values in groups.items():
+    for (kind, _role), values in groups.items():
         choose = next(s.choose for s in slots if s.kind == kind and s.role == "choose")
         total += sum(sorted(values, reverse=True)[:choose])
     return total
@@ -183,12 +184,24 @@ def score_cell(value: object, slot: Slot, rules: Rules = DEFAULT_RULES) -> Mark:
     number = None if answer_as_text else _as_number(value)
     if number is not None:
         if number != number or number < 0 or number > slot.points:  # NaN, negative, above the maximum
-            hint = "; a numeric fill-in answer goes in the .xlsx as text" if kind.text_answers else ""
-            raise CellProblem(f"{shown(value)} is not between 0 and the maximum {slot.points}{hint}")
+            if kind.text_answers:
+                raise CellProblem(
+                    _(
+                        "{value} is not between 0 and the maximum {points}; "
+                        "a numeric fill-in answer goes in the .xlsx as text"
+                    ).format(value=shown(value), points=slot.points)
+                )
+            raise CellProblem(
+                _("{value} is not between 0 and the maximum {points}").format(value=shown(value), points=slot.points)
+            )
         if number * 2 != int(number * 2):
-            raise CellProblem(f"{shown(value)}: points are whole or half points")
+            raise CellProblem(_("{value}: points are whole or half points").format(value=shown(value)))
         return Mark(number)
     text = str(value).strip()
     if not slot.takes_letters:
-        raise CellProblem(f"{shown(value)} is not a number; this question takes points from 0 to {slot.points}")
+        raise CellProblem(
+            _("{value} is not a number; this question takes points from 0 to {points}").format(
+                value=shown(value), points=slot.points
+            )
+        )
     return score_answer(kind, text, slot.item, slot.indices, slot.points, rules, slot.sheet_key)

@@ -13,6 +13,7 @@ from pathlib import Path
 from paperkit.errors import ScoreSheetError, UsageError
 from paperkit.exam import paper as ex
 from paperkit.exam.manifest import Manifest, read_manifest
+from paperkit.i18n import _
 from paperkit.marking.analysis import Thresholds, analysis_data, analyze
 from paperkit.marking.options import SHEET_ROWS
 from paperkit.marking.report import analysis_context, analysis_xlsx, student_reports
@@ -48,8 +49,10 @@ def exam_source(manifest_path: Path, manifest: Manifest, source: Path | None) ->
     recorded = manifest_path.parent / manifest.source
     if not (recorded / "handbook.yaml").is_file():
         raise UsageError(
-            f"{manifest_path}: the handbook it was set from ({manifest.source}, i.e. {recorded}) is not there; "
-            "the project has moved: give --source DIR"
+            _(
+                "{manifest}: the handbook it was set from ({source}, i.e. {recorded}) is not there; "
+                "the project has moved: give --source DIR"
+            ).format(manifest=manifest_path, source=manifest.source, recorded=recorded)
         )
     return recorded
 
@@ -67,14 +70,18 @@ def open_exam(manifest_path: Path, source: Path | None = None, exercises: bool =
     gone = sorted({qid for qid in wanted if qid not in questions})
     if gone:
         raise UsageError(
-            f"{manifest_path}: the bank under {source} no longer has {', '.join(gone)}; cannot score this exam"
+            _("{manifest}: the bank under {source} no longer has {ids}; cannot score this exam").format(
+                manifest=manifest_path, source=source, ids=", ".join(gone)
+            )
         )
     warnings = []
     current = qb.bank_hash(used, manifest.options.modules)
     if current != manifest.bank_hash:
         warnings.append(
-            f"the question bank has changed since {manifest_path} was written; "
-            "the keys are taken from the bank as it is now"
+            _(
+                "the question bank has changed since {manifest} was written; "
+                "the keys are taken from the bank as it is now"
+            ).format(manifest=manifest_path)
         )
     titles = {m.id: m.title for m in handbook.modules}
     return Marked(manifest, questions, handbook.language, titles, tuple(warnings), bank)
@@ -127,7 +134,9 @@ def build_analysis(
     read = read_sheet(scores, marked.manifest, marked.questions)
     rows = read.rows
     if not any(r.marks is not None for r in rows):
-        raise ScoreSheetError([f"{scores}: no student has any marks yet; fill in the sheet, then analyse it"])
+        raise ScoreSheetError(
+            [_("{scores}: no student has any marks yet; fill in the sheet, then analyse it").format(scores=scores)]
+        )
     thresholds = thresholds or Thresholds()
     analysis = analyze(rows, marked.manifest.exam_id, marked.manifest.title, thresholds)
     context = analysis_context(analysis, marked.manifest, marked.lang, marked.module_titles)

@@ -20,6 +20,7 @@ from paperkit.exam import paper as ex
 from paperkit.exam.options import ExamOptions, PartSpec
 from paperkit.exam.plan import clash_of, in_pool
 from paperkit.exam.select import Clash
+from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.marking.grading import counted_slots
 from paperkit.marking.jobs import Marked, open_exam
@@ -62,7 +63,7 @@ def weakest_sections(row: SheetRow, count: int = WEAK_SECTIONS) -> list[tuple[st
         titles[slot.section_id] = slot.section_title
         order.setdefault(slot.section_id, len(order))
     ranked = sorted(
-        (ident for ident, (_, worth) in totals.items() if worth),
+        (ident for ident, (_got, worth) in totals.items() if worth),
         key=lambda ident: (
             totals[ident][0] / totals[ident][1],
             -(totals[ident][1] - totals[ident][0]),
@@ -120,7 +121,8 @@ def plan_practice(
         weak = weakest_sections(row)
         seen = {slot.item_id for slot in row.sitter.slots}
         candidates = {
-            ident: [q for q in exercises.values() if q.section_id == ident and q.id not in seen] for ident, _, _ in weak
+            ident: [q for q in exercises.values() if q.section_id == ident and q.id not in seen]
+            for ident, _title, _rate in weak
         }
         items = draw(candidates, seed, row.sitter.student_id, count, clash)
         result.append(
@@ -205,7 +207,7 @@ def build_practice(
     marked = open_exam(manifest_path, source, exercises=True)
     rows = read_sheet(scores, marked.manifest, marked.questions).rows
     if not any(r.marks is not None for r in rows):
-        raise UsageError(f"{scores}: no student has any marks yet; fill in the sheet first")
+        raise UsageError(_("{scores}: no student has any marks yet; fill in the sheet first").format(scores=scores))
     bank = marked.bank
     plans = plan_practice(rows, bank, marked.manifest.options.seed, count)
     by_id = {q.id: q for questions in bank.values() for q in questions}
@@ -218,24 +220,32 @@ def build_practice(
         who = f"{practice.name}（{practice.student_id}）"
         if not practice.items:
             sections = ", ".join(s[0] for s in practice.sections)
-            notes.append(f"{who}: the sections {sections} have no unseen items; no paper")
+            notes.append(
+                _("{who}: the sections {sections} have no unseen items; no paper").format(who=who, sections=sections)
+            )
             continue
         if practice.short_by:
-            notes.append(f"{who}: {len(practice.items)} items, not {count} (their two weakest sections have no more)")
+            notes.append(
+                _("{who}: {have} items, not {count} (their two weakest sections have no more)").format(
+                    who=who, have=len(practice.items), count=count
+                )
+            )
         papers.append((practice, practice_exam(practice, by_id, points, marked.manifest.exam_id, options)))
     files: dict[str, bytes] = {}
     titles = []
     # Each student's paper and key are laid out on the render workers (WeasyPrint and the fonts loaded once each).
     with start_engine() as engine:
         jobs = [engine.submit(_documents, p, e, options, title, marked.lang) for p, e in papers]
-        for (practice, _), job in zip(papers, jobs, strict=True):
+        for (practice, _exam), job in zip(papers, jobs, strict=True):
             paper, key = job.result()
             who = f"{practice.name}（{practice.student_id}）"
             name = Path(student_file(Student(practice.name, practice.student_id, practice.class_name, ""))).name
             files[name] = merge_for_duplex([paper, key], [who, label("key_title")])
             titles.append(who)
     if not files:
-        raise UsageError(f"{scores}: no student has items left to practise in their weakest sections")
+        raise UsageError(
+            _("{scores}: no student has items left to practise in their weakest sections").format(scores=scores)
+        )
     folder = out if out is not None else manifest_path.parent / "practice"
     merged = merge_for_duplex(list(files.values()), titles)
     with staged_folder(folder) as staging:

@@ -24,9 +24,18 @@ import numpy as np
 
 from paperkit.errors import ScanError, UsageError, WorkbookError
 from paperkit.exam.sheet import shown_id
+from paperkit.i18n import _
 from paperkit.marking.jobs import scoresheet_bytes
 from paperkit.marking.options import SHEET_ROWS
-from paperkit.marking.scanpage import Exam, PageRecord, input_pages, is_blank, open_scan_exam, read_page
+from paperkit.marking.scanpage import (
+    QR_UNREADABLE,
+    Exam,
+    PageRecord,
+    input_pages,
+    is_blank,
+    open_scan_exam,
+    read_page,
+)
 from paperkit.marking.scanreview import PAGES, apply_review, collect, review_files
 from paperkit.output import check_output, write_atomic
 
@@ -54,14 +63,35 @@ class ScanReport:
     def lines(self) -> list[str]:
         """The report as the terminal shows it."""
         out = [*self.refused, *self.unnamed, *self.kept, *self.missing]
-        out += [f"{path.name}: your edited copy, kept before merging the scan" for path in self.saved]
-        blank = f", {self.blank} blank skipped" if self.blank else ""
-        out.append(
-            f"{self.read} pages read, {self.again} seen before, {len(self.refused)} refused{blank}; "
-            f"{self.review} answers to review"
-        )
+        out += [
+            _("{name}: your edited copy, kept before merging the scan").format(name=path.name) for path in self.saved
+        ]
+        counts = {
+            "read": self.read,
+            "again": self.again,
+            "refused": len(self.refused),
+            "blank": self.blank,
+            "review": self.review,
+        }
+        if self.blank:
+            out.append(
+                _(
+                    "{read} pages read, {again} seen before, {refused} refused, {blank} blank skipped; "
+                    "{review} answers to review"
+                ).format(**counts)
+            )
+        else:
+            out.append(
+                _("{read} pages read, {again} seen before, {refused} refused; {review} answers to review").format(
+                    **counts
+                )
+            )
         if self.unmarked:
-            out.append(f"{self.unmarked} written answers have no score marked on the sheet; their cells stay empty")
+            out.append(
+                _("{count} written answers have no score marked on the sheet; their cells stay empty").format(
+                    count=self.unmarked
+                )
+            )
         return out
 
 
@@ -74,12 +104,20 @@ def _load_state(path: Path, exam_id: str) -> dict[str, Any]:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ScanError(f"{path}: not a readable scan record ({error}); move it away to start over") from None
+        raise ScanError(
+            _("{path}: not a readable scan record ({error}); move it away to start over").format(path=path, error=error)
+        ) from None
     if not isinstance(state, dict) or state.get("paperkit_scan") != FORMAT or state.get("exam_id") != exam_id:
-        raise ScanError(f"{path}: a scan record of another exam or format; move it away to start over")
+        raise ScanError(
+            _("{path}: a scan record of another exam or format; move it away to start over").format(path=path)
+        )
     for part in ("pages", "corrections", "identities"):
         if not isinstance(state.get(part), dict):
-            raise ScanError(f"{path}: a damaged scan record (no '{part}'); move it away to start over")
+            raise ScanError(
+                _("{path}: a damaged scan record (no '{part}'); move it away to start over").format(
+                    path=path, part=part
+                )
+            )
     return state
 
 
@@ -88,7 +126,7 @@ def scan(
 ) -> ScanReport:
     """Read the inputs (and a filled review.csv) into the exam's scan record and its score sheet."""
     if not inputs and review is None:
-        raise UsageError("nothing to read: give scanned sheets (PDF, JPEG, PNG, HEIC), or --review review.csv")
+        raise UsageError(_("nothing to read: give scanned sheets (PDF, JPEG, PNG, HEIC), or --review review.csv"))
     exam = open_scan_exam(manifest_path, source)
     folder = manifest_path.parent
     outputs = [folder / name for name in (STATE, "scores.xlsx", "scores.csv", "review.html", "review.csv")]
@@ -112,8 +150,9 @@ def scan(
             clash = _same_page(state, record)
             if clash:
                 report.refused.append(
-                    f"{name}: page {record.page} of sheet {shown_id(record.sheet)} was already read from {clash}; "
-                    "kept the first"
+                    _("{name}: page {page} of sheet {sheet} was already read from {first}; kept the first").format(
+                        name=name, page=record.page, sheet=shown_id(record.sheet), first=clash
+                    )
                 )
                 continue
             report.read += 1
@@ -173,7 +212,7 @@ def _png(straight: np.ndarray) -> bytes:
 
     ok, data = cv2.imencode(".png", np.clip(straight * 255, 0, 255).astype(np.uint8))
     if not ok:
-        raise ScanError("could not encode a page image")
+        raise ScanError(_("could not encode a page image"))
     return bytes(data.tobytes())
 
 
@@ -181,10 +220,24 @@ def _unnamed(state: dict[str, Any]) -> list[str]:
     """One line per page whose sheet or 考号 could not be read and that review.csv has not named yet."""
     lines = []
     for fingerprint, page in sorted(state["pages"].items(), key=lambda kv: kv[1]["source"]):
-        if page["waiting"]:
-            lines.append(f"{page['source']}: {page['waiting']}; type the id printed under it into review.csv")
+        if page["waiting"] == QR_UNREADABLE:  # the one reason scanpage records (review.csv keeps it as written)
+            lines.append(
+                _("{source}: its QR code cannot be read; type the id printed under it into review.csv").format(
+                    source=page["source"]
+                )
+            )
+        elif page["waiting"]:
+            lines.append(
+                _("{source}: {why}; type the id printed under it into review.csv").format(
+                    source=page["source"], why=page["waiting"]
+                )
+            )
         elif page["identity"] and fingerprint not in state["identities"]:
-            lines.append(f"{page['source']}: {page['identity']}; its answers wait until review.csv gives the 考号")
+            lines.append(
+                _("{source}: {why}; its answers wait until review.csv gives the 考号").format(
+                    source=page["source"], why=page["identity"]
+                )
+            )
     return lines
 
 
@@ -207,13 +260,31 @@ def _missing_pages(state: dict[str, Any], exam: Exam) -> list[str]:
     unseen = [s for s in exam.manifest.students if (s["student_id"] not in {k[1] for k in seen})]
     if seen and unseen:
         names = "、".join(f"{s['name']}（{s['student_id']}）" for s in unseen[:5])
-        more = f" and {len(unseen) - 5} more" if len(unseen) > 5 else ""
-        lines.append(f"{len(unseen)} students have no sheet scanned yet: {names}{more}")
+        if len(unseen) > 5:
+            lines.append(
+                _("{count} students have no sheet scanned yet: {names} and {more} more").format(
+                    count=len(unseen), names=names, more=len(unseen) - 5
+                )
+            )
+        else:
+            lines.append(
+                _("{count} students have no sheet scanned yet: {names}").format(count=len(unseen), names=names)
+            )
     for (sheet, student), pages in sorted(seen.items()):
         total = exam.layouts[exam.sheets[sheet]["variant"]].pages
         gone = [str(p) for p in range(1, total + 1) if p not in pages]
         if gone:
-            lines.append(f"sheet {sheet} ({student or 'no 考号'}): page {', '.join(gone)} not scanned yet")
+            pages_text = ", ".join(gone)
+            if student:
+                lines.append(
+                    _("sheet {sheet} ({student}): page {pages} not scanned yet").format(
+                        sheet=sheet, student=student, pages=pages_text
+                    )
+                )
+            else:
+                lines.append(
+                    _("sheet {sheet} (no 考号): page {pages} not scanned yet").format(sheet=sheet, pages=pages_text)
+                )
     return lines
 
 
@@ -237,12 +308,16 @@ def merge_scores(
     try:
         check_xlsx(base, str(xlsx_path), READ_LIMITS)  # bounded and XML-checked before openpyxl expands it
     except WorkbookError as error:
-        raise ScanError(f"{error}; move it away") from None
+        raise ScanError(_("{error}; move it away").format(error=error)) from None
     try:
         book = load_workbook(io.BytesIO(base))
         sheet = book[SHEET]
     except Exception as error:  # openpyxl raises many types for a damaged file
-        raise ScanError(f"{xlsx_path}: not a readable score sheet ({type(error).__name__}); move it away") from None
+        raise ScanError(
+            _("{path}: not a readable score sheet ({error}); move it away").format(
+                path=xlsx_path, error=type(error).__name__
+            )
+        ) from None
     first = len(FIXED) + 1
     count = len(next(iter(exam.manifest.papers.values()))["points"])
     by_id = {str(sheet.cell(row=r, column=1).value or "").strip(): r for r in range(FIRST_ROW, sheet.max_row + 1)}
@@ -278,7 +353,9 @@ def merge_scores(
             elif str(cell.value).strip() != str(typed):
                 who = names.get(student, {}).get("name", student)
                 kept.append(
-                    f"{who} ({student}), question {number}: kept '{cell.value}' as typed; the scan reads '{value}'"
+                    _("{who} ({student}), question {number}: kept '{typed}' as typed; the scan reads '{read}'").format(
+                        who=who, student=student, number=number, typed=cell.value, read=value
+                    )
                 )
     out = io.BytesIO()
     book.save(out)

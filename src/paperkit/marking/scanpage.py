@@ -19,6 +19,7 @@ import numpy as np
 from paperkit.errors import ScanError, UsageError
 from paperkit.exam.manifest import Manifest
 from paperkit.exam.sheet import PAGE_H, PAGE_W, QR_AT, QR_SIZE, SheetLayout, layout_from_data, shown_id
+from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.marking.jobs import Marked, open_exam
 
@@ -26,6 +27,9 @@ MAX_INPUT_BYTES = 200 * 1024 * 1024  # a scanner's PDF of a class is tens of MB
 MAX_PIXELS = 60_000_000  # a 48-megapixel phone photo fits; a decompression bomb does not
 BLANK_DARK, BLANK_SHARE = 0.6, 0.002  # a page with under 0.2 % of pixels at 60 % of the paper's brightness is empty
 PDF_DPI = 200  # scanned PDF pages are rendered at this resolution (their scanner's own is usually 200–600)
+# Why a page waits for its printed sheet id: kept in scan.json and written into review.csv and review.html as it
+# is (documents, not translated); the terminal line that reports it says it in the reader's language (scan.py).
+QR_UNREADABLE = "its QR code cannot be read"
 
 
 @dataclass
@@ -52,9 +56,13 @@ def input_pages(path: Path) -> Iterator[tuple[str, np.ndarray]]:
     """Each page of an input as a grayscale image: every page of a PDF, or one photo (JPEG, PNG, HEIC; turned
     upright by its EXIF orientation). A file that is none of these is a ScanError naming it."""
     if not path.is_file():
-        raise ScanError(f"{path}: no such file")
+        raise ScanError(_("{path}: no such file").format(path=path))
     if path.stat().st_size > MAX_INPUT_BYTES:
-        raise ScanError(f"{path}: larger than {MAX_INPUT_BYTES // 1024 // 1024} MB; split the scan into batches")
+        raise ScanError(
+            _("{path}: larger than {size} MB; split the scan into batches").format(
+                path=path, size=MAX_INPUT_BYTES // 1024 // 1024
+            )
+        )
     head = path.read_bytes()[:8]
     if head.startswith(b"%PDF"):
         yield from _pdf_pages(path)
@@ -68,7 +76,7 @@ def _pdf_pages(path: Path) -> Iterator[tuple[str, np.ndarray]]:
     try:
         document = pypdfium2.PdfDocument(str(path))
     except Exception as error:  # pdfium raises its own error types for damaged files
-        raise ScanError(f"{path}: not a readable PDF ({error})") from None
+        raise ScanError(_("{path}: not a readable PDF ({error})").format(path=path, error=error)) from None
     try:
         for index in range(len(document)):
             page = document[index]
@@ -97,7 +105,9 @@ def _photo(path: Path) -> np.ndarray:
             upright = ImageOps.exif_transpose(image)
             return np.array(upright.convert("L"))
     except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise ScanError(f"{path}: not a photo or scan paperkit can read ({error})") from None
+        raise ScanError(
+            _("{path}: not a photo or scan paperkit can read ({error})").format(path=path, error=error)
+        ) from None
 
 
 def is_blank(image: np.ndarray) -> bool:
@@ -164,7 +174,9 @@ def _render_blank(pdf: Path, page: int) -> np.ndarray:
     from paperkit.marking.sheetread import SCALE, flatten
 
     if not pdf.is_file():
-        raise ScanError(f"{pdf}: the printed answer sheet is missing; rebuild the exam with --answer-sheet")
+        raise ScanError(
+            _("{path}: the printed answer sheet is missing; rebuild the exam with --answer-sheet").format(path=pdf)
+        )
     document = pypdfium2.PdfDocument(str(pdf))
     try:
         bitmap = document[page - 1].render(scale=SCALE * 25.4 / 72, grayscale=True)
@@ -185,7 +197,9 @@ def open_scan_exam(manifest_path: Path, source: Path | None) -> Exam:
     record = marked.manifest.answer_sheet
     if not record:
         raise UsageError(
-            f"{manifest_path}: this exam was printed without answer sheets; rebuild it with --answer-sheet to scan"
+            _("{manifest}: this exam was printed without answer sheets; rebuild it with --answer-sheet to scan").format(
+                manifest=manifest_path
+            )
         )
     layouts = {variant: layout_from_data(data) for variant, data in record["layouts"].items()}
     return Exam(marked, manifest_path.parent, layouts, record["sheets"])
@@ -208,7 +222,7 @@ def read_page(exam: Exam, source: str, image: np.ndarray) -> tuple[PageRecord, n
         record.problem = found.problem
         return record, None
     if found.qr is None:
-        record.waiting = "its QR code cannot be read"
+        record.waiting = QR_UNREADABLE
         record.identity_crop = _crop_mm(
             found.image, QR_AT[0] - 4, QR_AT[1] - 3, QR_AT[0] + QR_SIZE + 4, QR_AT[1] + QR_SIZE + 6
         )
@@ -224,11 +238,15 @@ def read_sheet(exam: Exam, record: PageRecord, image: np.ndarray, sheet: str, pa
     record.waiting = ""
     holder = exam.sheets.get(sheet)
     if holder is None:
-        record.problem = f"sheet {shown_id(sheet)} is not a sheet of exam {exam.manifest.exam_id}"
+        record.problem = _("sheet {sheet} is not a sheet of exam {exam}").format(
+            sheet=shown_id(sheet), exam=exam.manifest.exam_id
+        )
         return
     layout = exam.layouts[holder["variant"]]
     if not 1 <= page <= layout.pages:
-        record.problem = f"sheet {shown_id(sheet)} has {layout.pages} pages, not a page {page}"
+        record.problem = _("sheet {sheet} has {pages} pages, not a page {page}").format(
+            sheet=shown_id(sheet), pages=layout.pages, page=page
+        )
         return
     record.sheet, record.page, record.variant = sheet, page, holder["variant"]
     record.student_id = holder["student_id"]

@@ -14,6 +14,7 @@ import numpy as np
 
 from paperkit.errors import ScanError, ScoreSheetError
 from paperkit.exam.sheet import ID_DIGITS
+from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.marking.scanpage import Exam, PageRecord, read_sheet
 
@@ -55,11 +56,11 @@ def apply_review(path: Path, state: dict[str, Any], exam: Exam, folder: Path) ->
     """A filled review.csv: each row's 更正 becomes that answer (checked against the boxes the question has), or,
     on a 考号 row, that page's student. Any bad row stops the run with every problem listed, nothing applied."""
     if not path.is_file():
-        raise ScanError(f"{path}: no such file; give the review.csv that paperkit scan wrote")
+        raise ScanError(_("{path}: no such file; give the review.csv that paperkit scan wrote").format(path=path))
     try:
         rows = list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
     except (UnicodeDecodeError, csv.Error) as error:
-        raise ScanError(f"{path}: not a readable review.csv ({error})") from None
+        raise ScanError(_("{path}: not a readable review.csv ({error})").format(path=path, error=error)) from None
     problems: list[str] = []
     corrections: dict[str, str] = {}
     identities: dict[str, str] = {}
@@ -77,9 +78,17 @@ def apply_review(path: Path, state: dict[str, Any], exam: Exam, folder: Path) ->
         if number == ID_ROW:
             fingerprint = (row.get("页面") or "").strip()
             if fingerprint not in state["pages"]:
-                problems.append(f"{where}: 页面 '{fingerprint[:24]}' is not a page this exam's scans have read")
+                problems.append(
+                    _("{where}: 页面 '{page}' is not a page this exam's scans have read").format(
+                        where=where, page=fingerprint[:24]
+                    )
+                )
             elif not correction.isdigit() or len(correction) > ID_DIGITS:
-                problems.append(f"{where}: 更正 '{correction[:24]}' is not a 考号 (digits only)")
+                problems.append(
+                    _("{where}: 更正 '{correction}' is not a 考号 (digits only)").format(
+                        where=where, correction=correction[:24]
+                    )
+                )
             else:
                 identities[fingerprint] = correction
             continue
@@ -100,11 +109,13 @@ def _name_sheet(exam: Exam, state: dict[str, Any], folder: Path, fingerprint: st
     '' when done, else why not."""
     page = state["pages"].get(fingerprint)
     if page is None or not page["waiting"]:
-        return f"页面 '{fingerprint[:24]}' is not a page waiting for its sheet id"
+        return _("页面 '{page}' is not a page waiting for its sheet id").format(page=fingerprint[:24])
     text = "".join(ch for ch in typed.upper() if ch.isalnum())
     sheet, number = text[:8], text[8:]
     if sheet not in exam.sheets or not number.isdigit():
-        return f"更正 '{typed[:24]}' is not a sheet id and page of this exam (as printed: ABCD-EFGH · 1)"
+        return _("更正 '{typed}' is not a sheet id and page of this exam (as printed: ABCD-EFGH · 1)").format(
+            typed=typed[:24]
+        )
     image_path = folder / PAGES / f"{fingerprint}.png"
     try:
         import cv2
@@ -113,7 +124,7 @@ def _name_sheet(exam: Exam, state: dict[str, Any], folder: Path, fingerprint: st
     except cv2.error:
         image = None
     if image is None:
-        return f"{image_path}: the kept page image is missing; scan the page again"
+        return _("{path}: the kept page image is missing; scan the page again").format(path=image_path)
     record = PageRecord(**{k: v for k, v in page.items() if k in PageRecord.__dataclass_fields__})
     read_sheet(exam, record, image.astype(np.float32) / 255.0, sheet, int(number))
     if record.problem:
@@ -129,11 +140,11 @@ def _checked(exam: Exam, state: dict[str, Any], student: str, number: str, text:
         p["variant"] for f, p in state["pages"].items() if (p["student_id"] or state["identities"].get(f)) == student
     }
     if not variants:
-        return "", f"学号 '{student[:24]}' has no scanned page"
+        return "", _("学号 '{student}' has no scanned page").format(student=student[:24])
     layout = exam.layouts[variants.pop()]
     values = sorted({b.value for b in layout.boxes if b.field == "q" and str(b.number) == number})
     if not values:
-        return "", f"题号 '{number[:8]}' is not a question of this sheet"
+        return "", _("题号 '{number}' is not a question of this sheet").format(number=number[:8])
     if text == BLANK_ANSWER:
         return "", ""
     if int(number) in {a.number for a in layout.areas}:
@@ -141,16 +152,20 @@ def _checked(exam: Exam, state: dict[str, Any], student: str, number: str, text:
         try:
             given = float(text)
         except ValueError:
-            return "", f"更正 '{text[:24]}' is not points (0 to {points})"
+            return "", _("更正 '{text}' is not points (0 to {points})").format(text=text[:24], points=points)
         if not 0 <= given <= points or given * 2 != int(given * 2):
-            return "", f"更正 '{text[:24]}' is not 0 to {points} points in half points"
+            return "", _("更正 '{text}' is not 0 to {points} points in half points").format(
+                text=text[:24], points=points
+            )
         return f"{given:g}", ""
     marks = {"√": "T", "×": "F", "X": "F", "对": "T", "错": "F"}
     letters = "".join(sorted(marks.get(ch, ch) for ch in text.upper() if not ch.isspace()))
     if not letters or any(ch not in values for ch in letters) or len(set(letters)) != len(letters):
-        return "", f"更正 '{text[:24]}' is not among this question's boxes ({' '.join(values)}) or '-'"
+        return "", _("更正 '{text}' is not among this question's boxes ({boxes}) or '-'").format(
+            text=text[:24], boxes=" ".join(values)
+        )
     if int(number) in layout.singles and len(letters) > 1:
-        return "", f"更正 '{text[:24]}': question {number} takes one answer"
+        return "", _("更正 '{text}': question {number} takes one answer").format(text=text[:24], number=number)
     return letters, ""
 
 

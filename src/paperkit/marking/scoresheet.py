@@ -20,6 +20,7 @@ from paperkit.errors import CellProblem, ScoreSheetError, WorkbookError
 from paperkit.exam.manifest import Manifest
 from paperkit.exam.roster import MAX_ROSTER_ROWS
 from paperkit.exam.workbook import Limits, csv_rows, decode_text, read_file, read_xlsx
+from paperkit.i18n import _
 from paperkit.labels import label, numeral
 from paperkit.marking.grading import Sitter, Slot, full_marks, paper_slots, score_cell, sitters
 from paperkit.marking.options import SHEET_ROWS
@@ -417,9 +418,15 @@ def _write_keys(sheet: Any, keys: list, manifest: Manifest, layout: Columns, bol
 
 
 CHECK_PREFIX = "paperkit "  # the CSV's last header: the exam and its fingerprint, to refuse another exam's sheet
-ANOTHER_EXAM = (
-    "this sheet was written for another exam or class; give the one `paperkit scoresheet` wrote for {manifest}"
-)
+
+
+def _another_exam(exam_id: str) -> str:
+    """Why a sheet of another exam or class is refused (the end of a message that names the sheet)."""
+    return _(
+        "this sheet was written for another exam or class; give the one `paperkit scoresheet` wrote for {manifest}"
+    ).format(manifest=exam_id)
+
+
 STRANGERS = 3  # more rows than this whose names are not the roster's: the whole sheet is another class's
 
 
@@ -490,14 +497,20 @@ def read_cells(path: Path) -> Cells:
     try:
         data = read_file(path, READ_LIMITS)
         if path.suffix.lower() == ".csv":
-            text = decode_text(data, str(path), 'save the sheet as "CSV UTF-8", or fill in scores.xlsx')
+            text = decode_text(data, str(path), _('save the sheet as "CSV UTF-8", or fill in scores.xlsx'))
             lines: list[list[Any]] = list(csv_rows(text, str(path), READ_LIMITS))
             return Cells("csv", list(enumerate(lines, start=1)))
         workbook = read_xlsx(data, str(path), READ_LIMITS, data_only=False, sheets=(SHEET, KEY_SHEET, META_SHEET))
     except WorkbookError as error:
         raise ScoreSheetError([str(error)]) from None
     if SHEET not in workbook:
-        raise ScoreSheetError([f"{path}: no sheet named {SHEET}; give the scores.xlsx that paperkit scoresheet wrote"])
+        raise ScoreSheetError(
+            [
+                _("{path}: no sheet named {sheet}; give the scores.xlsx that paperkit scoresheet wrote").format(
+                    path=path, sheet=SHEET
+                )
+            ]
+        )
     meta = {str(row[0]): str(row[1]) for row in workbook.get(META_SHEET, []) if len(row) > 1 and row[0]}
     exam_id = meta.get("exam_id", "")
     keys: dict[str, tuple[int, list[Any]]] = {}
@@ -526,17 +539,19 @@ def _corrected(sitter: Sitter, cells: Cells, path: Path, problems: list[str], no
         try:
             key = kind.normalise(str(value), slot.item, slot.indices)
         except CellProblem as problem:
-            problems.append(f"{where}: the corrected key {problem}")
+            problems.append(_("{where}: the corrected key {problem}").format(where=where, problem=problem))
             continue
         if key != slot.sheet_key:
             slots[offset] = replace(slot, corrected=key)
-            notes[where] = f"{where}: question {slot.number}'s key corrected from {slot.sheet_key} to {key}"
+            notes[where] = _("{where}: question {number}'s key corrected from {old} to {new}").format(
+                where=where, number=slot.number, old=slot.sheet_key, new=key
+            )
     return replace(sitter, slots=tuple(slots))
 
 
 def _header_row(rows: list[tuple[int, list[Any]]]) -> int:
     """The index of the question header: the first row whose first cell is 学号 (row 2 now, row 1 in older sheets)."""
-    for index, (_, cells) in enumerate(rows[: HEADER_ROWS + 1]):
+    for index, (_number, cells) in enumerate(rows[: HEADER_ROWS + 1]):
         if cells and str(cells[0] or "").strip() == label("sheet_student_id"):
             return index
     return 0
@@ -567,13 +582,21 @@ class Scores:
 def read_sheet(path: Path, manifest: Manifest, questions: dict) -> Scores:
     """Every student's marks, scored against the keys as the sheet's 答案 holds them; problems at once."""
     if not path.is_file():
-        raise ScoreSheetError([f"{path}: no such file; give the scores.xlsx or scores.csv of this exam"])
+        raise ScoreSheetError(
+            [_("{path}: no such file; give the scores.xlsx or scores.csv of this exam").format(path=path)]
+        )
     try:
         cells = read_cells(path)
     except ScoreSheetError:
         raise
     except Exception as error:  # openpyxl and zipfile raise many types for a damaged file
-        raise ScoreSheetError([f"{path}: not a readable score sheet ({type(error).__name__}: {error})"]) from None
+        raise ScoreSheetError(
+            [
+                _("{path}: not a readable score sheet ({kind}: {error})").format(
+                    path=path, kind=type(error).__name__, error=error
+                )
+            ]
+        ) from None
     sheet, exam_id = cells.sheet, cells.exam_id
     rows = cells.rows[_header_row(cells.rows) :]
     notes: dict[str, str] = {}
@@ -583,29 +606,57 @@ def read_sheet(path: Path, manifest: Manifest, questions: dict) -> Scores:
         else (lambda row, col: f"{path}: sheet {sheet}, row {row}, column {col}")
     )
     if exam_id and exam_id != manifest.exam_id:
-        raise ScoreSheetError([f"{path}: this sheet is for exam {exam_id}, not {manifest.exam_id}"])
+        raise ScoreSheetError(
+            [
+                _("{path}: this sheet is for exam {exam}, not {manifest}").format(
+                    path=path, exam=exam_id, manifest=manifest.exam_id
+                )
+            ]
+        )
     if cells.fingerprint and cells.fingerprint != fingerprint(manifest):
         raise ScoreSheetError(
-            [f"{path}: {ANOTHER_EXAM.format(manifest=manifest.exam_id)} (fingerprint {cells.fingerprint})"]
+            [
+                _("{path}: {why} (fingerprint {fingerprint})").format(
+                    path=path, why=_another_exam(manifest.exam_id), fingerprint=cells.fingerprint
+                )
+            ]
         )
     expected = headers(manifest)
     count = len(next(iter(manifest.papers.values()))["points"])
     problems: list[str] = []
     if not rows:
-        raise ScoreSheetError([f"{path}: the sheet is empty; expected the header row {','.join(expected[:5])}…"])
+        raise ScoreSheetError(
+            [
+                _("{path}: the sheet is empty; expected the header row {header}…").format(
+                    path=path, header=",".join(expected[:5])
+                )
+            ]
+        )
     header_row, header = rows[0]
     shown = [str(c).strip() if c is not None else "" for c in header]
     for index, name in enumerate(expected[: len(FIXED) + count]):
         if index >= len(shown) or shown[index] != name:
-            found = shown[index] if index < len(shown) else "nothing"
-            found = found or "an empty cell"
-            problems.append(f"{where(header_row, _column_letter(index))}: expected the header {name}, found {found}")
+            place = where(header_row, _column_letter(index))
+            if index >= len(shown):
+                problems.append(_("{where}: expected the header {name}, found nothing").format(where=place, name=name))
+            elif not shown[index]:
+                problems.append(
+                    _("{where}: expected the header {name}, found an empty cell").format(where=place, name=name)
+                )
+            else:
+                problems.append(
+                    _("{where}: expected the header {name}, found {found}").format(
+                        where=place, name=name, found=shown[index]
+                    )
+                )
     if problems:
         raise ScoreSheetError(problems)
     if sheet == "csv":
         check = next((c for c in shown if c.startswith(CHECK_PREFIX)), "")
         if check and check != check_header(manifest):
-            raise ScoreSheetError([f"{path}: {ANOTHER_EXAM.format(manifest=manifest.exam_id)} ({check})"])
+            raise ScoreSheetError(
+                [_("{path}: {why} ({check})").format(path=path, why=_another_exam(manifest.exam_id), check=check)]
+            )
     roster = {s.student_id: s for s in sitters(manifest, questions)}
     strangers: list[str] = []  # rows whose 姓名 is not the roster's for their 学号
     seen: dict[str, int] = {}
@@ -625,26 +676,49 @@ def read_sheet(path: Path, manifest: Manifest, questions: dict) -> Scores:
         if roster:
             sitter = roster.get(student_id)
             if sitter is None:
-                problems.append(f"{where(number, 'A')}: 学号 {student_id or '(empty)'} is not a student of this exam")
+                if student_id:
+                    problems.append(
+                        _("{where}: 学号 {student} is not a student of this exam").format(
+                            where=where(number, "A"), student=student_id
+                        )
+                    )
+                else:
+                    problems.append(
+                        _("{where}: 学号 (empty) is not a student of this exam").format(where=where(number, "A"))
+                    )
                 continue
             if name and " ".join(name.split()) != " ".join(sitter.name.split()):
                 strangers.append(
-                    f"{where(number, 'B')}: 学号 {student_id} is {sitter.name} on this exam's roster, not {name}"
+                    _("{where}: 学号 {student} is {roster_name} on this exam's roster, not {name}").format(
+                        where=where(number, "B"), student=student_id, roster_name=sitter.name, name=name
+                    )
                 )
                 continue
             if variant and variant != sitter.variant:
-                problems.append(f"{where(number, 'D')}: 卷型 {variant}, but {sitter.name} sat paper {sitter.variant}")
+                problems.append(
+                    _("{where}: 卷型 {variant}, but {name} sat paper {sat}").format(
+                        where=where(number, "D"), variant=variant, name=sitter.name, sat=sitter.variant
+                    )
+                )
                 continue
         else:
             if variant not in manifest.papers:
                 papers = ", ".join(manifest.papers)
-                problems.append(f"{where(number, 'D')}: 卷型 '{variant}' is not one of this exam's papers ({papers})")
+                problems.append(
+                    _("{where}: 卷型 '{variant}' is not one of this exam's papers ({papers})").format(
+                        where=where(number, "D"), variant=variant, papers=papers
+                    )
+                )
                 continue
             student_id = student_id or f"row {number}"
             sitter = Sitter(student_id, name, class_name, variant, paper_slots(manifest, questions, variant))
         sitter = _corrected(sitter, cells, path, problems, notes)
         if sitter.student_id in seen:
-            problems.append(f"{where(number, 'A')}: 学号 {sitter.student_id} is also on row {seen[sitter.student_id]}")
+            problems.append(
+                _("{where}: 学号 {student} is also on row {row}").format(
+                    where=where(number, "A"), student=sitter.student_id, row=seen[sitter.student_id]
+                )
+            )
             continue
         seen[sitter.student_id] = number
         if blank:
@@ -663,8 +737,12 @@ def read_sheet(path: Path, manifest: Manifest, questions: dict) -> Scores:
     if len(strangers) > STRANGERS:  # a whole class's names wrong: another class's sheet, said once
         raise ScoreSheetError(
             [
-                f"{path}: {len(strangers)} names are not this exam's roster ({strangers[0].split(': ', 1)[1]}, …); "
-                f"{ANOTHER_EXAM.format(manifest=manifest.exam_id)}"
+                _("{path}: {count} names are not this exam's roster ({first}, …); {why}").format(
+                    path=path,
+                    count=len(strangers),
+                    first=strangers[0].split(": ", 1)[1],
+                    why=_another_exam(manifest.exam_id),
+                )
             ]
         )
     problems += strangers

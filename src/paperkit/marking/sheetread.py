@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from paperkit.exam.sheet import MARKER, MARKERS, PAGE_H, PAGE_W, QR_AT, QR_SIZE, Box, read_payload
+from paperkit.i18n import _
 from paperkit.labels import label
 
 SCALE = 8.0  # px per mm of the straightened page (A4 → 1680 × 2376)
@@ -100,7 +101,7 @@ def find_page(gray: np.ndarray, source: str) -> Page:
     if longest > DETECT_SIDE:  # detect on a smaller copy (faster), then refine the corners on the full image
         shrink = DETECT_SIDE / longest
         work = cv2.resize(gray, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA)
-    corners, ids, _ = _detector().detectMarkers(work)
+    corners, ids, _rejected = _detector().detectMarkers(work)
     found: dict[int, np.ndarray] = {}
     for quad, marker in zip(corners, ids.flatten() if ids is not None else (), strict=False):
         if 0 <= int(marker) < len(MARKERS) and int(marker) not in found:
@@ -113,13 +114,15 @@ def find_page(gray: np.ndarray, source: str) -> Page:
         found = dict(zip(found, refined, strict=True))
     page.markers = len(found)
     if len(found) < MIN_MARKERS:
-        page.problem = f"found {len(found)} of the {len(MARKERS)} alignment marks (at least {MIN_MARKERS} needed)"
+        page.problem = _("found {found} of the {marks} alignment marks (at least {least} needed)").format(
+            found=len(found), marks=len(MARKERS), least=MIN_MARKERS
+        )
         return page
     source_points = np.concatenate([found[m] for m in sorted(found)]).astype(np.float32)
     target_mm = np.concatenate([_marker_corners_mm(m) for m in sorted(found)])
-    homography, _ = cv2.findHomography(source_points, target_mm * SCALE, 0)
+    homography, _inliers = cv2.findHomography(source_points, target_mm * SCALE, 0)
     if homography is None:
-        page.problem = "the alignment marks do not make a page"
+        page.problem = _("the alignment marks do not make a page")
         return page
     mapped = cv2.perspectiveTransform(source_points.reshape(-1, 1, 2), homography).reshape(-1, 2) / SCALE
     page.reprojection_mm = float(np.sqrt(np.mean(np.sum((mapped - target_mm) ** 2, axis=1))))
@@ -131,12 +134,18 @@ def find_page(gray: np.ndarray, source: str) -> Page:
     page.image = flatten(straight)
     page.qr = read_qr(straight)
     if page.reprojection_mm > MAX_REPROJECTION_MM:
-        page.problem = f"the page is bent or folded: its marks are {page.reprojection_mm:.1f} mm off a flat page"
+        page.problem = _("the page is bent or folded: its marks are {off:.1f} mm off a flat page").format(
+            off=page.reprojection_mm
+        )
     elif page.px_per_mm < MIN_PX_PER_MM:
         dpi, least = page.px_per_mm * 25.4, MIN_PX_PER_MM * 25.4
-        page.problem = f"too coarse: {dpi:.0f} dpi at the sheet (at least {least:.0f} needed)"
+        page.problem = _("too coarse: {dpi:.0f} dpi at the sheet (at least {least:.0f} needed)").format(
+            dpi=dpi, least=least
+        )
     elif page.sharpness < MIN_SHARPNESS:
-        page.problem = f"too blurred to read (sharpness {page.sharpness:.0f}, at least {MIN_SHARPNESS:.0f})"
+        page.problem = _("too blurred to read (sharpness {sharpness:.0f}, at least {least:.0f})").format(
+            sharpness=page.sharpness, least=MIN_SHARPNESS
+        )
     return page
 
 
