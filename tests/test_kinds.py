@@ -145,6 +145,11 @@ def test_every_exporter_writes_every_kind(source: Path, fmt: ExportFormat) -> No
     elif fmt is ExportFormat.MOODLE:
         names = [q.findtext("name/text") for q in ET.fromstring(data).iter("question")]
         assert "1.1.x1" in names and len([n for n in names if n and n.startswith("1.1.")]) == 7
+    elif fmt is ExportFormat.DOCX:
+        from docx import Document
+
+        texts = [p.text for p in Document(io.BytesIO(data)).paragraphs]
+        assert sum(text.startswith("【答案】") for text in texts) == 7
     else:
         assert data.decode().count("::1.1.") == 7
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from paperkit.content.models import Handbook, Module
 from paperkit.errors import UsageError
+from paperkit.export.bankdocx import bank_docx
 from paperkit.export.common import DEFAULT_EXPORT, ExportOptions
 from paperkit.export.gift import gift_text
 from paperkit.export.moodle import moodle_xml
@@ -31,11 +32,13 @@ class ExportFormat(Enum):
     MOODLE = "moodle"
     GIFT = "gift"
     QTI = "qti"
+    DOCX = "docx"  # a Word 题库 in the layout `paperkit import` reads back
 
     @property
     def filename(self) -> str:
         """The default output file name (GIFT as .txt: the extension Moodle's importer offers)."""
-        return {"moodle": "bank-moodle.xml", "gift": "bank-gift.txt", "qti": "bank-qti.zip"}[self.value]
+        names = {"moodle": "bank-moodle.xml", "gift": "bank-gift.txt", "qti": "bank-qti.zip", "docx": "bank.docx"}
+        return names[self.value]
 
 
 def parse_format(text: str) -> ExportFormat:
@@ -53,6 +56,7 @@ WRITERS: Mapping[ExportFormat, Callable[[Handbook, Sequence[Module], ExportOptio
     ExportFormat.MOODLE: moodle_xml,
     ExportFormat.GIFT: lambda h, m, o: gift_text(h, m, o).encode("utf-8"),
     ExportFormat.QTI: qti_package,
+    ExportFormat.DOCX: bank_docx,
 }
 
 

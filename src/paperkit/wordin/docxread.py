@@ -172,7 +172,11 @@ class _Reader:
         body = self.document.element.body
         for number, child in enumerate((c for c in body if _local(c.tag) in ("p", "tbl")), start=1):
             if _local(child.tag) == "tbl":
-                yield Block(number, _pipe_table([[self.paragraph(p)[0] for p in cell] for cell in _rows(child)]))
+                rows = _rows(child)
+                texts = [[[self.paragraph(p)[0] for p in cell] for cell in row] for row in rows]
+                if texts:  # a header row is bold by its place, not by its words
+                    texts[0] = [[text.replace("**", "") for text in cell] for cell in texts[0]]
+                yield Block(number, _pipe_table(texts, [_alignment(cell) for cell in rows[0]] if rows else []))
                 continue
             text, lost = self.paragraph(child)
             yield Block(number, text, self.is_heading(child), tuple(lost))
@@ -235,7 +239,7 @@ class _Reader:
 
 def _is_heading_style(element: Any, name: str) -> bool:
     lowered = name.lower()
-    if lowered.startswith(("heading", "title", "标题")):
+    if "heading" in lowered or "title" in lowered or "标题" in name:  # 标题 1, 试卷标题, Heading 2, Title
         return True
     ppr = element.find(f"{{{W}}}pPr")
     return ppr is not None and ppr.find(f"{{{W}}}outlineLvl") is not None
@@ -253,15 +257,22 @@ def _rows(table: Any) -> list[list[Any]]:
     return rows
 
 
-def _pipe_table(rows: list[list[Any]]) -> str:
-    """Table rows of cell paragraph texts as a pipe table: the first row the header."""
-    cells = [[" ".join(" ".join(str(t).split()) for t in cell).replace("|", "\\|") for cell in row] for row in rows]
+def _alignment(cell: list[Any]) -> str:
+    """A cell's alignment as a pipe table's delimiter cell (from its first paragraph's w:jc)."""
+    jc = next(iter(cell[0].iter(f"{{{W}}}jc")), None) if cell else None
+    value = jc.get(f"{{{W}}}val") if jc is not None else ""
+    return {"center": ":---:", "right": "---:", "end": "---:"}.get(value or "", "---")
+
+
+def _pipe_table(rows: list[list[list[str]]], align: list[str]) -> str:
+    """Table rows of cells (each its paragraphs' texts) as a pipe table: the first row the header."""
+    cells = [[" ".join(" ".join(text.split()) for text in cell).replace("|", "\\|") for cell in row] for row in rows]
     if not cells or not cells[0]:
         return ""
     width = len(cells[0])
     cells = [[*row[:width], *[""] * (width - len(row))] for row in cells]
     lines = ["| " + " | ".join(row) + " |" for row in cells]
-    return "\n".join([lines[0], "|" + "---|" * width, *lines[1:]])
+    return "\n".join([lines[0], "|" + "|".join((align + ["---"] * width)[:width]) + "|", *lines[1:]])
 
 
 def _pieces(element: Any) -> Iterator[tuple[str, Any]]:
@@ -274,8 +285,12 @@ def _pieces(element: Any) -> Iterator[tuple[str, Any]]:
         elif namespace == M and tag == "oMathPara":
             for math in child.iter(f"{{{M}}}oMath"):
                 yield "math", math
+        elif namespace == W and tag == "r":
+            bold, code = _run_style(child)
+            for kind, value in _pieces(child):
+                yield (kind, _styled(value, bold, code)) if kind == "text" else (kind, value)
         elif namespace == W and tag == "t":
-            yield "text", child.text or ""
+            yield "text", _literal(child.text or "")
         elif namespace == W and tag == "tab":
             yield "text", "\t"
         elif namespace == W and tag in ("br", "cr"):
@@ -286,6 +301,39 @@ def _pieces(element: Any) -> Iterator[tuple[str, Any]]:
             continue
         else:  # runs, hyperlinks, insertions, smart tags, fields' results: their content
             yield from _pieces(child)
+
+
+MONOSPACE = ("consolas", "courier", "menlo", "monaco", "source code", "dejavu sans mono", "lucida console")
+
+
+def _run_style(run: Any) -> tuple[bool, bool]:
+    """Whether a run is bold, and whether it is set in a monospace font (code)."""
+    rpr = run.find(f"{{{W}}}rPr")
+    if rpr is None:
+        return False, False
+    b = rpr.find(f"{{{W}}}b")
+    bold = b is not None and b.get(f"{{{W}}}val", "true") not in ("0", "false", "off")
+    fonts = rpr.find(f"{{{W}}}rFonts")
+    latin = (fonts.get(f"{{{W}}}ascii") or "").lower() if fonts is not None else ""
+    return bold, latin.startswith(MONOSPACE)
+
+
+def _literal(text: str) -> str:
+    """Word text as content text: a $, a backtick or ** is what it says, not markup."""
+    return text.replace("$", "\\$").replace("`", "\\`").replace("**", "\\*\\*")
+
+
+def _styled(text: str, bold: bool, code: bool) -> str:
+    """A run's (escaped) text with its bold as **…** and a monospace font as `…` (spaces kept outside)."""
+    core = text.strip(" ")
+    if not core or text == "\n" or "\n" in core:
+        return text
+    lead, trail = text[: len(text) - len(text.lstrip(" "))], text[len(text.rstrip(" ")) :]
+    if code and "\\`" not in core:
+        core = "`" + core.replace("\\$", "$").replace("\\*\\*", "**") + "`"
+    if bold:
+        core = f"**{core}**"
+    return lead + core + trail
 
 
 def _with_captions(text: str) -> str:
@@ -377,6 +425,7 @@ def _run_pandoc(equations: list[Any]) -> dict[int, str]:
 
 def _resolved(block: Block, formulas: dict[int, str]) -> Block:
     text = re.sub(r"\x00F(\d+)\x00", lambda m: formulas.get(int(m[1]), ""), block.text)
+    text = text.replace("****", "").replace("``", "")  # two bold (or code) runs side by side are one
     return Block(block.number, clean_text(text), block.heading, block.lost)
 
 

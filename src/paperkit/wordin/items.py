@@ -36,7 +36,6 @@ _BLANK = re.compile(r"_{3,}|＿{2,}|（[ \u3000]*）|\([ \u3000]+\)")
 _MATH = re.compile(r"(?<!\\)\$(?:\\.|[^$\\])+\$")
 _BRACKET_END = re.compile(r"\s*[（(][ \u3000]*[）)]\s*[。.]?\s*$")
 _NUMBERING = re.compile(r"[（(]\s*\d{1,2}\s*[）)]|[①-⑳]|(?:^|(?<=\s))\d{1,2}\s*[．.、](?!\d)")
-_ALTERNATIVE = re.compile(r"[（(]\s*或\s*([^（）()]+?)\s*[）)]\s*$")
 
 
 @dataclass(frozen=True)
@@ -187,7 +186,7 @@ def truth_of(answer: str) -> tuple[str, str] | None:
     for words, value in ((TRUE_WORDS, "true"), (FALSE_WORDS, "false")):
         for word in words:
             after = text[len(word) :]
-            if text[: len(word)].upper() != word or after[:1].isalnum():
+            if text[: len(word)].upper() != word or after[:1].isalnum() or (word.isascii() and after.strip(" 。.")):
                 continue  # 「对称」「是因为」「True story」 are not a mark
             return value, after.lstrip(" ，,。.；;:：")
     return None
@@ -245,12 +244,23 @@ def _split_top(text: str, separators: str) -> list[str]:
 
 
 def _alternatives(text: str) -> list[str]:
-    """「6（或 六）（或 six）」 as ["6", "六", "six"]; a bar outside formulas becomes a full-width one."""
+    """「6（或 六）（或 six）」 as ["6", "六", "six"] (an alternative may hold brackets of its own); a bar outside
+    formulas becomes a full-width one."""
     found: list[str] = []
-    while (match := _ALTERNATIVE.search(text)) is not None:
-        found.insert(0, match[1].strip())
-        text = text[: match.start()]
-    return [_bar_free(t) for t in [text.strip(), *found] if t]
+    text = text.strip()
+    while text.endswith(("）", ")")):
+        depth, at = 0, len(text) - 1
+        while at >= 0:
+            depth += {"）": 1, ")": 1, "（": -1, "(": -1}.get(text[at], 0)
+            if depth == 0:
+                break
+            at -= 1
+        inside = text[at + 1 : -1].strip() if at >= 0 else ""
+        if not inside.startswith("或"):
+            break
+        found.insert(0, inside[1:].strip())
+        text = text[:at].rstrip()
+    return [_bar_free(t) for t in [text, *found] if t]
 
 
 def _bar_free(text: str) -> str:
@@ -281,7 +291,7 @@ def _tests(text: str, section_id: str, made: Made, grow: bool, paragraph: int) -
     """A 【考点】 line as knowledge-point references: `k2`-style ones as written, others found (or, when `grow`,
     added) among the section's 你需要掌握 entries."""
     tests: list[str] = []
-    for entry in (e.strip() for e in re.split(r"[；;\n]", text)):
+    for entry in (e.strip() for line in text.split("\n") for e in _point_names(line)):
         if not entry:
             continue
         if knowledge_point(entry, section_id) is not None:
@@ -301,6 +311,14 @@ def _tests(text: str, section_id: str, made: Made, grow: bool, paragraph: int) -
         elif f"k{index + 1}" not in tests:
             tests.append(f"k{index + 1}")
     return tests
+
+
+def _point_names(line: str) -> list[str]:
+    """One 【考点】 line as its points: 「欧姆定律；串联电路」 is two, a sentence (ending in 。) with a ； inside
+    it one."""
+    if line.rstrip().endswith(("。", "！", "？")):
+        return [line]
+    return [name.strip() for name in re.split(r"[；;]", line)]
 
 
 def _plain(text: str) -> str:

@@ -21,9 +21,13 @@ from paperkit.text.figures import FOLDER
 from paperkit.wordin.docxread import WordError, WordText, read_word
 from paperkit.wordin.items import Made, make_items
 from paperkit.wordin.layout import Draft, Unplaced, drafts_report, parse_blocks
-from paperkit.wordin.yamltext import PlacementError, insert_items, module_yaml
+from paperkit.wordin.yamltext import NewSection, PlacementError, insert_items, module_yaml
 
 PLACEHOLDER_POINT = "（待补充）本节的学习要点。"
+MAX_SECTION = 400  # items in one section (a list holds at most 500)
+_HEADING_NUMBER = re.compile(
+    r"^\s*(?:\d+(?:\.\d+)*|[一二三四五六七八九十]{1,3}\s*[、．.]|第\s*\S{1,3}\s*[章节部分单元卷])[\s\u3000]*"
+)
 _FIGURE_SRC = re.compile(r"\]\((figures/[^)\s]+)\)")
 
 
@@ -161,24 +165,32 @@ def _append_plan(handbook: Handbook, module_id: int, section_id: str, drafts: li
 def _new_plan(
     handbook: Handbook, source: Path, docx: Path, word: WordText, out: Path | None, drafts: list[Draft], taken: set[str]
 ) -> _Plan:
+    """A new module: a section per heading of the document (one if it has none), at most MAX_SECTION items each."""
     module_id = max((m.id for m in handbook.modules), default=0) + 1
-    section_id = f"{module_id}.1"
-    made = make_items(drafts, section_id, taken, (), grow=True)
     target = out if out is not None else source / "modules" / f"{module_id:02d}-{_slug(docx.stem)}.yaml"
     if out is None and target.exists():
         raise UsageError(_("{file} exists already; give another file with --out").format(file=display_path(target)))
     title = " ".join((word.title or docx.stem).split())[:60] or docx.stem
-    overview = f"从 {docx.name} 导入的 {len(made.items)} 道题目。"
-    text = module_yaml(
-        module_id,
-        title,
-        f"完成「{title}」中的题目。",
-        title,
-        overview,
-        made.must_know or [PLACEHOLDER_POINT],
-        made.items,
-    )
-    return _Plan(target, text, section_id, made)
+    groups: list[tuple[str, list[Draft]]] = []
+    for draft in drafts:
+        if not groups or groups[-1][0] != draft.heading or len(groups[-1][1]) >= MAX_SECTION:
+            groups.append((draft.heading, []))
+        groups[-1][1].append(draft)
+    made = Made()
+    sections = []
+    for number, (heading, group) in enumerate(groups, start=1):
+        section_id = f"{module_id}.{number}"
+        part = make_items(group, section_id, taken, (), grow=True)
+        made.items += part.items
+        made.unplaced += part.unplaced
+        made.notes += part.notes
+        name = _HEADING_NUMBER.sub("", heading).strip() or title
+        overview = f"从 {docx.name} 导入的 {len(part.items)} 道题目。"
+        sections.append(
+            NewSection(section_id, name, overview, tuple(part.must_know or [PLACEHOLDER_POINT]), tuple(part.items))
+        )
+    text = module_yaml(module_id, title, f"完成「{title}」中的题目。", sections)
+    return _Plan(target, text, f"{module_id}.1", made)
 
 
 def _checked(source: Path, target: Path, text: str, pictures: dict[str, bytes]) -> list[str]:

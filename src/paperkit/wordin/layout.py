@@ -63,6 +63,7 @@ class Draft:
     options: list[str] = field(default_factory=list)
     marks: dict[str, str] = field(default_factory=dict)  # ANSWER, EXPLANATION, … → the text after the mark
     material: str = ""
+    heading: str = ""  # the heading the question stands under ('' before any)
 
 
 def parse_blocks(blocks: Sequence[Block]) -> tuple[list[Draft], list[Unplaced]]:
@@ -78,16 +79,20 @@ class _Parser:
         self.where = ""  # "stem", "options" or a mark's field: where a plain paragraph continues
         self.style = ""  # "dot" or "paren": how this document numbers its questions
         self.material = ""  # a 【材料】 waiting for the question after it
+        self.heading = ""
 
     def run(self, blocks: Sequence[Block]) -> tuple[list[Draft], list[Unplaced]]:
         for block in blocks:
             for lost in block.lost:
                 self.unplaced.append(Unplaced(block.number, block.text, lost))
-            text = block.text.strip()
+            text = _unbolded(block.text).strip()
             if not text:
                 continue
-            if block.heading or (_HEADING.match(text) and not self.number(text)):
+            bare = text.replace("**", "")
+            if block.heading or (_HEADING.match(bare) and not self.number(bare)):
                 self.close()
+                # A part may number its questions 「（1）」 where the one before had 「1．」.
+                self.heading, self.style = bare, ""
                 continue
             self.paragraph(block.number, text)
         self.close()
@@ -113,7 +118,7 @@ class _Parser:
         if found and not (answering and self.current and int(found[1]) != self.current.number + 1):
             self.close()
             self.style = self.style or ("dot" if _DOT_NUMBER.match(text) else "paren")
-            self.current = Draft(number, number, int(found[1]), "", material=self.material)
+            self.current = Draft(number, number, int(found[1]), "", material=self.material, heading=self.heading)
             self.material, self.where = "", "stem"
             self.marked(number, text[found.end() :], "stem")
             return
@@ -184,6 +189,15 @@ class _Parser:
             draft.marks[where] = f"{draft.marks[where]}\n{text}" if text else draft.marks[where]
         else:
             draft.marks[where] = text
+
+
+_BOLD_LEAD = re.compile(r"^\s*\*\*((?:\s*(?:\d{1,4}|[（(]\s*\d{1,4}\s*[）)]|[A-HＡ-Ｈ])\s*[．.、:：]?\s*))\*\*")
+_BOLD_MARK = re.compile(r"\*\*\s*(【[^】]{1,8}】)\s*\*\*")
+
+
+def _unbolded(text: str) -> str:
+    """A paragraph with its bold question number, option letter and marks plain (Word banks bold them)."""
+    return _BOLD_MARK.sub(r"\1", _BOLD_LEAD.sub(r"\1", text))
 
 
 def _mark_word(name: str) -> str:

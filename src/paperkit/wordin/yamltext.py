@@ -8,6 +8,7 @@ is ever double-quoted (YAML would read `\\f` in `$\\frac{1}{2}$` as an escape).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import yaml
 
@@ -44,30 +45,36 @@ def item_yaml(item: NewItem, indent: int) -> str:
     return "\n".join(lines)
 
 
-def module_yaml(
-    module_id: int,
-    title: str,
-    objective: str,
-    section_title: str,
-    overview: str,
-    must_know: Sequence[str],
-    items: Sequence[NewItem],
-) -> str:
-    """A whole module file with one section holding the items."""
+@dataclass(frozen=True)
+class NewSection:
+    """A section of a new module: its id, title, overview, 你需要掌握 entries and items."""
+
+    id: str
+    title: str
+    overview: str
+    must_know: tuple[str, ...]
+    items: tuple[NewItem, ...]
+
+
+def module_yaml(module_id: int, title: str, objective: str, sections: Sequence[NewSection]) -> str:
+    """A whole module file holding these sections."""
     lines = [
         f"id: {module_id}",
         f"title: {scalar(title, 0)}",
         f"objective: {scalar(objective, 0)}",
         "sections:",
-        f"- id: '{module_id}.1'",
-        f"  title: {scalar(section_title, 2)}",
-        f"  overview: {scalar(overview, 2)}",
-        "  must_know:",
-        *(f"  - {scalar(point, 4)}" for point in must_know),
     ]
-    if items:
-        lines.append("  exercises:")
-        lines += [item_yaml(item, 2) for item in items]
+    for section in sections:
+        lines += [
+            f"- id: '{section.id}'",
+            f"  title: {scalar(section.title, 2)}",
+            f"  overview: {scalar(section.overview, 2)}",
+            "  must_know:",
+            *(f"  - {scalar(point, 4)}" for point in section.must_know),
+        ]
+        if section.items:
+            lines.append("  exercises:")
+            lines += [item_yaml(item, 2) for item in section.items]
     return "\n".join(lines) + "\n"
 
 
