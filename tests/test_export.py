@@ -375,11 +375,11 @@ def test_exporting_twice_gives_identical_bytes(fmt: xp.ExportFormat) -> None:
 
 
 def test_parse_format() -> None:
-    assert [xp.parse_format(t) for t in ("moodle", "GIFT", " qti ")] == list(xp.ExportFormat)
-    assert [f.filename for f in xp.ExportFormat] == ["bank-moodle.xml", "bank-gift.txt", "bank-qti.zip"]
+    assert [xp.parse_format(t) for t in ("moodle", "GIFT", " qti ", "docx")] == list(xp.ExportFormat)
+    assert [f.filename for f in xp.ExportFormat] == ["bank-moodle.xml", "bank-gift.txt", "bank-qti.zip", "bank.docx"]
     with pytest.raises(UsageError) as caught:
         xp.parse_format("csv")
-    assert str(caught.value) == "--format csv: unknown format; choose one of moodle, gift, qti"
+    assert str(caught.value) == "--format csv: unknown format; choose one of moodle, gift, qti, docx"
 
 
 def test_every_format_writes_every_shape_and_every_kind_has_one(bank) -> None:
