@@ -753,7 +753,8 @@ def test_bad_input(case: Case, workdir: Path, monkeypatch: pytest.MonkeyPatch) -
     assert snapshot(workdir) == before
 
 
-LOCATED = re.compile(r"^[^\s:]+(?::\d+)?: (?:[\w.\[\]-]+: )?")
+# file[:line]: and a field path (sections[0].q; a lone word may be the message's own "missing:")
+LOCATED = re.compile(r"^[^\s:]+(?::\d+)?: (?:[\w-]*[.\[][\w.\[\]-]*: )?")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
@@ -774,6 +775,10 @@ def test_bad_input_in_chinese(case: Case, workdir: Path, monkeypatch: pytest.Mon
     for zh, en in zip(chinese, english, strict=True):
         assert zh != en, f"not translated: {en}"
         assert re.search(r"[\u4e00-\u9fff]", zh), zh
+        for english_head, chinese_head in (("error: ", "错误："), ("warning: ", "警告：")):
+            if en.startswith(english_head):
+                assert zh.startswith(chinese_head), (zh, en)
+                en, zh = en.removeprefix(english_head), zh.removeprefix(chinese_head)
         prefix = LOCATED.match(en)
         if prefix and ("/" in prefix.group() or ".yaml" in prefix.group() or ".csv" in prefix.group()):
             assert zh.startswith(prefix.group()), (zh, en)

@@ -102,3 +102,29 @@ class MathError(PaperkitError, ValueError):
 class WorkbookError(PaperkitError):
     """A spreadsheet (.xlsx or CSV text) that is damaged, hostile or past a reader's limits: one line naming the
     file. The roster and score-sheet readers pass it on as their own error (UsageError, ScoreSheetError)."""
+
+
+class WordError(PaperkitError):
+    """A Word file that cannot be imported (not a .docx, damaged, protected or past a limit): one line naming it."""
+
+
+class UnplacedError(PaperkitError):
+    """Paragraphs the layout does not explain: every one is a line (paragraph number and text), then the summary."""
+
+    def __init__(self, report: list[str], file: str) -> None:
+        self.report = report
+        self.file = file
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        """The closing line after the report."""
+        count = len(self.report)
+        return ngettext(
+            "{count} paragraph of {file} could not be placed; nothing was written (--partial writes the rest)",
+            "{count} paragraphs of {file} could not be placed; nothing was written (--partial writes the rest)",
+            count,
+        ).format(count=count, file=self.file)
+
+    def lines(self) -> list[str]:
+        """Every paragraph not placed, one line each, then the summary."""
+        return [*self.report, self.summary()]

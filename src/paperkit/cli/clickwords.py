@@ -23,7 +23,10 @@ _ERRORS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Missing option (?P<name>.+?)\.(?: .*)?"), N_("Missing option {name}.")),
     (re.compile(r"Missing argument (?P<name>.+?)\.(?: .*)?"), N_("Missing argument {name}.")),
     (re.compile(r"Invalid value for (?P<name>.+?): (?P<reason>.+)"), N_("Invalid value for {name}: {reason}")),
-    (re.compile(r"Got unexpected extra arguments? \((?P<words>.*)\)"), N_("Got unexpected extra argument(s): {words}")),
+    (
+        re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((?P<words>.*)\)"),
+        N_("Got unexpected extra argument(s): {words}"),
+    ),
     (re.compile(r"Option '(?P<option>.+?)' does not take a value\."), N_("Option {option} does not take a value.")),
     (re.compile(r"Option '(?P<option>.+?)' requires an argument\."), N_("Option {option} requires a value.")),
     (
@@ -44,7 +47,7 @@ _PHRASES = [
     N_("Install completion for the current shell."),
     N_("Show completion for the current shell, to copy it or customize the installation."),
 ]
-_MARKS = re.compile(r"\[(?P<word>default|required)(?P<rest>: [^\]]*)?\]")
+_MARKS = re.compile(r"\[(?P<word>default|required)(?P<rest>:\s[^\]]*)?\]")
 
 
 def click_message(error: BaseException) -> str:
@@ -63,6 +66,7 @@ def translate_help(text: str) -> str:
     """Click's help page with the framework's words in the current language (our own texts are already)."""
     if current_language() == "en":
         return text
+    text = _MARKS.sub(_mark, text)  # a mark may be wrapped over two lines
     lines = []
     for line in text.split("\n"):
         for pattern, heading in _HELP:
@@ -74,7 +78,6 @@ def translate_help(text: str) -> str:
                     else found["indent"] + _(heading)
                 )
                 break
-        line = _MARKS.sub(_mark, line)
         lines.append(line)
     return "\n".join(lines)
 

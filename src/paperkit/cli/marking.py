@@ -69,14 +69,14 @@ def analyze(
     out: Annotated[
         Path | None, typer.Option("--out", metavar="DIR", help=_("Folder to write to (default: the manifest's)."))
     ] = None,
-    passing: Annotated[str, text_option("--pass", "PERCENT", _("及格 mark in % of full marks."))] = str(
+    passing: Annotated[str, text_option("--pass", "PERCENT", _("及格 mark as a percentage of full marks."))] = str(
         round(PASS_SHARE * 100)
     ),
-    excellent: Annotated[str, text_option("--excellent", "PERCENT", _("优秀 mark in % of full marks."))] = str(
-        round(EXCELLENT_SHARE * 100)
-    ),
+    excellent: Annotated[
+        str, text_option("--excellent", "PERCENT", _("优秀 mark as a percentage of full marks."))
+    ] = str(round(EXCELLENT_SHARE * 100)),
     low: Annotated[
-        str, text_option("--low", "PERCENT", _("低分 line in % of full marks (低分率 counts below)."))
+        str, text_option("--low", "PERCENT", _("低分 line as a percentage of full marks (低分率 counts below)."))
     ] = str(round(LOW_SHARE * 100)),
     students: Annotated[
         bool, typer.Option("--students", help=_("Also write students.pdf: a 个人成绩报告 page per student."))

@@ -4,7 +4,7 @@ as questions (layout), make items of them (items), write them as YAML (yamltext)
 
 from __future__ import annotations
 
-from paperkit.wordin.docxread import WordError
+from paperkit.errors import WordError
 from paperkit.wordin.job import Imported, ImportOptions, UnplacedError, import_word
 
 __all__ = ["ImportOptions", "Imported", "UnplacedError", "WordError", "import_word"]

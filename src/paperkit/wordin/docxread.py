@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paperkit.errors import PaperkitError
+from paperkit.errors import WordError
 from paperkit.i18n import _
 from paperkit.text.figures import MAX_FIGURE_BYTES, MAX_PIXELS, raster_size
 from paperkit.text.markup import inline_problems
@@ -41,10 +41,6 @@ WP = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
 V = "urn:schemas-microsoft-com:vml"
 _MARK = re.compile(r"^F(\d+): \$(.*)\$$")
 _FIGURE_CAPTION = re.compile(r"^\s*图\s*\d+[\s\u3000]*(?P<caption>\S.*?)\s*$")
-
-
-class WordError(PaperkitError):
-    """A Word file that cannot be imported (not a .docx, damaged, protected or past a limit): one line naming it."""
 
 
 @dataclass(frozen=True)

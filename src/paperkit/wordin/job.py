@@ -13,12 +13,12 @@ from pathlib import Path
 from paperkit.content.load import load_handbook
 from paperkit.content.models import Handbook
 from paperkit.content.yamlfile import display_path
-from paperkit.errors import ContentError, PaperkitError, UsageError
+from paperkit.errors import ContentError, UnplacedError, UsageError, WordError
 from paperkit.i18n import _, ngettext
 from paperkit.output import check_output, write_atomic
 from paperkit.source import handbook_problems, open_handbook
 from paperkit.text.figures import FOLDER
-from paperkit.wordin.docxread import WordError, WordText, read_word
+from paperkit.wordin.docxread import WordText, read_word
 from paperkit.wordin.items import Made, make_items
 from paperkit.wordin.layout import Draft, Unplaced, drafts_report, parse_blocks
 from paperkit.wordin.yamltext import NewSection, PlacementError, insert_items, module_yaml
@@ -60,28 +60,6 @@ class Imported:
         return ngettext(
             "{count} item imported into {target} ({kinds})", "{count} items imported into {target} ({kinds})", count
         ).format(count=count, target=display_path(self.target), kinds=kinds)
-
-
-class UnplacedError(PaperkitError):
-    """Paragraphs the layout does not explain: every one is a line (paragraph number and text), then the summary."""
-
-    def __init__(self, report: list[str], file: str) -> None:
-        self.report = report
-        self.file = file
-        super().__init__(self.summary())
-
-    def summary(self) -> str:
-        """The closing line after the report."""
-        count = len(self.report)
-        return ngettext(
-            "{count} paragraph of {file} could not be placed; nothing was written (--partial writes the rest)",
-            "{count} paragraphs of {file} could not be placed; nothing was written (--partial writes the rest)",
-            count,
-        ).format(count=count, file=self.file)
-
-    def lines(self) -> list[str]:
-        """Every paragraph not placed, one line each, then the summary."""
-        return [*self.report, self.summary()]
 
 
 @dataclass
