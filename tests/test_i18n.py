@@ -289,3 +289,16 @@ def test_help_pages_have_no_english_framework_words_left(chinese) -> None:
         for phrase in ("Usage:", "Options:", "Commands:", "Show this message", "[default:", "completion for"):
             assert phrase not in page, (argv, phrase)
         assert translate_help("Usage: x") != "Usage: x"
+
+
+def test_chinese_help_lines_fit_the_terminal_and_break_between_characters() -> None:
+    from paperkit.cli.clickwords import _cells, wrap_wide
+
+    text = "从哪些模块抽题，如 2,3,8（见 `paperkit list`）。不小于 0 的整数；随机种子相同，试卷永远相同。" * 3
+    lines = wrap_wide(text, 40, "  ", "    ")
+    assert len(lines) > 3
+    assert all(_cells(line) <= 40 for line in lines), lines
+    assert all(line.strip()[0] not in "，。；：）、" for line in lines)
+    assert all(line.rstrip()[-1] not in "（「" for line in lines)
+    assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
+    assert lines[0].startswith("  ") and not lines[0].startswith("   ") and lines[1].startswith("    ")

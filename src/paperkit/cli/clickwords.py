@@ -87,9 +87,56 @@ def _mark(found: re.Match[str]) -> str:
     return f"[{word}{found['rest'] or ''}]"
 
 
+_WIDE = "\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
+_TOKENS = re.compile(rf"\s+|[{_WIDE}]|[^\s{_WIDE}]+")
+_NO_LINE_START = set("，。、；：？！）」』》〉”’,.;:?!)]")
+_NO_LINE_END = set("（「『《〈“‘([")
+
+
+def _cells(text: str) -> int:
+    return sum(2 if re.match(rf"[{_WIDE}]", char) else 1 for char in text)
+
+
+def wrap_wide(text: str, width: int, first_indent: str = "", next_indent: str = "") -> list[str]:
+    """Lines of `text` at most `width` terminal cells wide, counting a Chinese character as two and breaking
+    between Chinese characters as well as at spaces; no line starts with a closing mark or ends with an opening one."""
+    words: list[str] = []
+    for token in _TOKENS.findall(text):
+        if words and not words[-1].isspace() and (token[0] in _NO_LINE_START or words[-1][-1] in _NO_LINE_END):
+            words[-1] += token
+        else:
+            words.append(token)
+    lines: list[str] = []
+    line, indent, space = "", first_indent, False
+    for word in words:
+        if word.isspace():
+            space = bool(line)
+            continue
+        joined = line + (" " if space else "") + word
+        if line and _cells(indent + joined) > width:
+            lines.append(indent + line)
+            line, indent = word, next_indent
+        else:
+            line = joined
+        space = False
+    if line:
+        lines.append(indent + line)
+    return lines
+
+
 def install() -> None:
-    """Route every help page (`--help`, a command run without arguments) through translate_help."""
+    """Route every help page (`--help`, a command run without arguments) through translate_help, and wrap its
+    Chinese lines by their width on the terminal (Click breaks only at spaces and counts a character as one)."""
+    from typer._click import _textwrap
     from typer._click.core import Context
+
+    class WideTextWrapper(_textwrap.TextWrapper):
+        def wrap(self, text: str) -> list[str]:
+            if current_language() == "en":
+                return super().wrap(text)
+            return wrap_wide(text, self.width, self.initial_indent, self.subsequent_indent)
+
+    _textwrap.TextWrapper = WideTextWrapper  # type: ignore[misc]
 
     original = Context.get_help
     if getattr(original, "_paperkit", False):
