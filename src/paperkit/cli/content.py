@@ -40,14 +40,19 @@ def list_modules(source: SourceOption = DEFAULT_SOURCE) -> None:
             typer.echo(row)
 
 
-@app.command(help=_("Write the question bank (worked examples and exercises) for Moodle or another LMS to import."))
+@app.command(
+    help=_("Write the question bank (worked examples and exercises) for Moodle or another LMS, or as a Word file.")
+)
 def export(
     fmt: Annotated[
         str,
         typer.Option(
             "--format",
-            metavar="moodle|gift|qti",
-            help=_("Moodle XML, GIFT (Moodle's text format) or a QTI 2.1 content package (zip)."),
+            metavar="moodle|gift|qti|docx",
+            help=_(
+                "Moodle XML, GIFT (Moodle's text format), a QTI 2.1 content package (zip), or a Word file in the "
+                "common 题库 layout that `paperkit import` reads back."
+            ),
         ),
     ] = "moodle",
     modules: Annotated[
@@ -60,7 +65,10 @@ def export(
         typer.Option(
             "--out",
             metavar="FILE",
-            help=_("File to write.  [default: build/bank-moodle.xml, build/bank-gift.txt or build/bank-qti.zip]"),
+            help=_(
+                "File to write.  [default: build/bank-moodle.xml, build/bank-gift.txt, build/bank-qti.zip or "
+                "build/bank.docx]"
+            ),
         ),
     ] = None,
     pool: Annotated[

@@ -1,4 +1,4 @@
-"""The question bank into what learning platforms import: Moodle XML, GIFT, or a QTI 2.1 package.
+"""The question bank into what learning platforms import (Moodle XML, GIFT, a QTI 2.1 package) or a Word file.
 
 Every format gets the same bank `paperkit exam --parts` draws from (each section's worked examples as short
 answers, then its exercises), in handbook order: module, section, item. Formulas stay TeX inside `\\( … \\)`,

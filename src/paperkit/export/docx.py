@@ -87,7 +87,7 @@ class WordFiles:
                     self.svg_figures,
                 ).format(count=self.svg_figures)
             )
-        return "; ".join(said)
+        return _("; ").join(said)
 
 
 def docx_files(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> WordFiles:
