@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.shared import Mm
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from conftest import SOURCE, write_handbook
@@ -226,6 +227,13 @@ def test_a_physics_module_with_formulas_figures_and_a_table_comes_back(tmp_path:
     assert back[0]["tests"] == [_canonical("欧姆定律 $I = \\dfrac{U}{R}$。")]
     pictures = sorted(p.name for p in (source / "figures").glob("bank-*.png"))
     assert len(pictures) == 3  # each picture once, named by its bytes
+    # the exported bank is a Word file LibreOffice opens and prints (as every .docx paperkit writes)
+    from test_docx import converted_to_pdf
+
+    bank = tmp_path / "bank.docx"
+    assert any("【答案】" in paragraph.text for paragraph in Document(str(bank)).paragraphs)
+    (printed,) = converted_to_pdf([bank], tmp_path)
+    assert len(PdfReader(printed).pages) >= 1
 
 
 # -- two sample .docx files, made here -------------------------------------------------------------------------------
