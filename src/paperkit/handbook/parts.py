@@ -407,7 +407,8 @@ def lay_out_in_parts(
             return done
         future = engine.submit(lay_out_part, handbook, options, part, numbers)
         if key:
-            future.add_done_callback(lambda f: None if f.exception() else keep_part(key, f.result()))
+            # A part cancelled by Ctrl-C has no exception to ask for (asking raises CancelledError in the callback).
+            future.add_done_callback(lambda f: None if f.cancelled() or f.exception() else keep_part(key, f.result()))
         return future
 
     laid = settle(parts, links, start, hint)
