@@ -244,6 +244,55 @@ def test_every_problem_is_collected_not_just_the_first(in_tmp: Path) -> None:
     assert result.stderr.splitlines()[-1] == "3 errors in source/; nothing was built."
 
 
+ONE_PASS = {
+    # a field problem beside a kind problem in the same file
+    "01-first.yaml": MODULE_YAML.replace("    a: 答案一。", "    a: 答案一。\n    explanation: 多余")
+    + """  exercises:
+  - id: 1.1.e1
+    kind: choice
+    q: 哪个？
+    options: [甲, 乙]
+    answer: C
+""",
+    # a YAML syntax error skips only its own file
+    "02-second.yaml": "id: 2\ntitle: 第二模块\nobjective: [学会\n",
+    # a glyph the fonts lack and an id that another file uses, in a file that reads cleanly
+    "03-third.yaml": MODULE_YAML.replace("id: 1\n", "id: 3\n", 1)
+    .replace("title: 第一模块", "title: 第三模块 \U00020000")
+    .replace("'1.1'", "'3.1'"),
+}
+
+
+def test_one_run_shows_the_yaml_field_kind_glyph_and_id_problems_of_every_file(in_tmp: Path) -> None:
+    """Issue 29 point 6: no second round. Each file that reads is checked to the end even when another does not,
+    and a record with a field problem is checked for the rest when it can still be built."""
+    write_handbook(in_tmp, ONE_PASS)
+    result = runner.invoke(app, ["validate"])
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1
+    expected = [
+        "source/modules/01-first.yaml:18: sections[0].examples[0].explanation: unknown field",
+        "source/modules/01-first.yaml:24: sections[0].exercises[0].answer: expected one letter of the options",
+        "source/modules/02-second.yaml:4: YAML syntax:",
+        "source/modules/03-third.yaml:2: title: character '\U00020000' (U+20000",
+        "source/modules/03-third.yaml:15: sections[0].examples[0].id: '1.1.q1' is used by source/modules/01-first.yaml:15",
+        "source/modules/03-third.yaml:15: sections[0].examples[0].id: expected '3.1.<name>'",
+    ]
+    assert len(lines) == len(expected) + 1, lines
+    for line, start in zip(lines, expected, strict=False):
+        assert line.startswith(start), (line, start)
+    assert lines[-1] == "6 errors in source/; nothing was built."
+    assert not (in_tmp / "build").exists()
+
+
+def test_a_record_that_cannot_be_built_is_left_out_and_its_siblings_are_checked(in_tmp: Path) -> None:
+    broken = ONE_PASS["01-first.yaml"].replace("    q: 问题一？\n", "", 1)  # the example lacks its question
+    write_handbook(in_tmp, {"01-first.yaml": broken})
+    lines = runner.invoke(app, ["validate"]).stderr.splitlines()
+    assert any(line.endswith("sections[0].examples[0].q: missing (required field)") for line in lines), lines
+    assert any("exercises[0].answer: expected one letter" in line for line in lines), lines
+
+
 def test_valid_content_prints_the_counts(in_tmp: Path) -> None:
     write_handbook(in_tmp)
     result = runner.invoke(app, ["validate"])

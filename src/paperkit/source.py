@@ -7,9 +7,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from paperkit.content.load import load_handbook
+from paperkit.content.load import read_handbook
 from paperkit.content.models import Handbook, Module
 from paperkit.content.validate import validate_handbook
+from paperkit.content.yamlfile import display_path
 from paperkit.errors import ContentError, Problem, UsageError
 from paperkit.i18n import ngettext
 from paperkit.questions.check import check_items
@@ -43,10 +44,13 @@ def open_handbook(source: Path) -> Handbook:
     if stamp is not None and stamp in _OPENED:
         _OPENED.move_to_end(stamp)
         return _OPENED[stamp]
-    handbook = load_handbook(source)
-    problems = handbook_problems(handbook)
-    if problems:
-        raise ContentError(problems, handbook.source)
+    # One run shows every problem: the files that read cleanly are checked (kinds, glyphs, ids, formulas) even
+    # when another file has a YAML or field problem, so a teacher fixes them all in one round.
+    handbook, problems = read_handbook(source)
+    if handbook is not None:
+        problems = problems + handbook_problems(handbook)
+    if problems or handbook is None:
+        raise ContentError(problems, display_path(source).rstrip("/") + "/")
     if stamp is not None:
         _OPENED[stamp] = handbook
         while len(_OPENED) > _KEEP:

@@ -74,18 +74,28 @@ HANDBOOK_FIELDS = (
 
 def load_handbook(source: Path) -> Handbook:
     """Load `handbook.yaml` and `modules/*.yaml` under `source`; raise ContentError listing every problem."""
+    handbook, problems = read_handbook(source)
+    if problems or handbook is None:
+        raise ContentError(problems, display_path(source).rstrip("/") + "/")
+    return handbook
+
+
+def read_handbook(source: Path) -> tuple[Handbook | None, list[Problem]]:
+    """The handbook made of every file that reads cleanly, and the problems of those that do not (a file with a
+    YAML or field problem is left out, so the rest can still be checked in the same run); None without a front
+    matter."""
     shown = display_path(source).rstrip("/") + "/"
     problems: list[Problem] = []
     if not source.is_dir():
-        raise ContentError([Problem(shown, 0, "", _("no such directory"))], shown)
+        return None, [Problem(shown, 0, "", _("no such directory"))]
     notes: list[str] = []
     front = _read_front_matter(source / "handbook.yaml", problems, notes)
     module_files = sorted([*source.glob("modules/*.yaml"), *source.glob("modules/*.yml")])
     if not module_files:
         problems.append(Problem(display_path(source / "modules") + "/", 0, "", _("no module files (modules/*.yaml)")))
     modules = [m for m in (_read_module(path, problems, notes) for path in module_files) if m is not None]
-    if problems or front is None:
-        raise ContentError(problems, shown)
+    if front is None:
+        return None, problems
     values, origin = front
     return Handbook(
         title=values["title"],
@@ -101,7 +111,7 @@ def load_handbook(source: Path) -> Handbook:
         source=shown,
         origin=origin,
         notes=tuple(notes),
-    )
+    ), problems
 
 
 def _read_front_matter(path: Path, problems: list[Problem], notes: list[str]) -> tuple[dict[str, Any], Origin] | None:
@@ -127,11 +137,11 @@ def _read_module(path: Path, problems: list[Problem], notes: list[str]) -> Modul
     root = parse_yaml_file(path, problems)
     if root is None:
         return None
-    before = len(problems)
     # Figures are named relative to the source folder (modules/ is one level down).
-    result = FileReader(display_path(path), problems, path.parent.parent, notes).mapping(root, "", MODULE_FIELDS)
-    if result is None or len(problems) != before:
-        return None
+    reader = FileReader(display_path(path), problems, path.parent.parent, notes)
+    result = reader.mapping(root, "", MODULE_FIELDS)
+    if result is None or not reader.complete(root, result[0], MODULE_FIELDS):
+        return None  # its problems are reported; a module made of what did read is still checked (read_handbook)
     values, origin = result
     return Module(
         id=values["id"],

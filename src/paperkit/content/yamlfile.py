@@ -137,9 +137,17 @@ class FileReader:
         records = []
         for index, item in enumerate(items):
             record = self.mapping(item, f"{path}[{index}]", spec.record)
-            if record is not None:
+            if record is not None and self.complete(item, record[0], spec.record):
                 records.append(record)
         return records
+
+    def complete(self, node: yaml.Node, values: dict[str, Any], fields: tuple[Field, ...]) -> bool:
+        """Whether a mapping read with problems can still be built and checked: every required field and every
+        field it gives were read. A record that cannot is left out (its problems are reported); one that can is
+        kept, so the checks after reading (kinds, glyphs, ids) still see it and the teacher sees all in one run."""
+        given = {key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)}
+        wanted = {f.name for f in fields if f.required} | (given & {f.name for f in fields})
+        return wanted <= values.keys()
 
     def text(self, node: yaml.Node, path: str, required: bool) -> str | None:
         """A text value: any plain scalar taken verbatim, so `2.10` or `yes` stay as written."""
