@@ -275,7 +275,8 @@ def test_one_run_shows_the_yaml_field_kind_glyph_and_id_problems_of_every_file(i
         "source/modules/01-first.yaml:24: sections[0].exercises[0].answer: expected one letter of the options",
         "source/modules/02-second.yaml:4: YAML syntax:",
         "source/modules/03-third.yaml:2: title: character '\U00020000' (U+20000",
-        "source/modules/03-third.yaml:15: sections[0].examples[0].id: '1.1.q1' is used by source/modules/01-first.yaml:15",
+        "source/modules/03-third.yaml:15: sections[0].examples[0].id: '1.1.q1' is used by "
+        "source/modules/01-first.yaml:15",
         "source/modules/03-third.yaml:15: sections[0].examples[0].id: expected '3.1.<name>'",
     ]
     assert len(lines) == len(expected) + 1, lines
