@@ -340,3 +340,62 @@ def test_a_word_file_the_teacher_edited_is_never_replaced(tmp_path: Path) -> Non
         "with --out DIR, or move the edited file away first"
     )
     assert paper.read_bytes() == edited
+
+
+# -- the handbook's 练习 as Word (`handbook --exercises end --docx`) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def exercises_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("exercises") / "handbook.pdf"
+    argv = ["handbook", "--source", str(SOURCE), "--modules", "2", "--exercises", "end", "--docx", "--out", str(out)]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [str(out), str(out.with_name("handbook-exercises.docx"))]
+    return out.with_name("handbook-exercises.docx")
+
+
+def test_the_handbooks_exercises_in_word_are_the_pdfs_numbered_with_their_answers(exercises_built: Path) -> None:
+    from paperkit.source import open_handbook
+
+    handbook = open_handbook(SOURCE)
+    module = next(m for m in handbook.modules if m.id == 2)
+    practice = [x for s in module.sections for x in s.practice]
+    document = Document(str(exercises_built))
+    texts = [p.text for p in document.paragraphs]
+    assert texts[0].endswith("练习") and any(t.startswith("模块 2") for t in texts)
+    numbered = [t for t in texts if re.match(r"^\d+\.\t", t)]
+    # each exercise once among the questions, and the non-compact ones again with their answers
+    assert {int(t.split(".")[0]) for t in numbered} == set(range(1, len(practice) + 1))
+    assert "练习答案" in texts
+    # the 题号 | 答案 rows of the answers: each letter is the item's own (the handbook prints options as written)
+    by_kind = {name: [x for s in module.sections for x in s.practice if x.kind == name] for name in ("choice",)}
+    rows = [[c.text for c in row.cells] for table in document.tables for row in table.rows][1:]
+    choice_rows = [r for r in rows if r[0].isdigit() and int(r[0]) <= len(by_kind["choice"])]
+    assert choice_rows and all(r[1] == x.answer for r, x in zip(choice_rows, by_kind["choice"], strict=False))
+
+
+def test_the_exercises_docx_opens_in_libreoffice(exercises_built: Path, tmp_path: Path) -> None:
+    (printed,) = converted_to_pdf([exercises_built], tmp_path)
+    text = "".join(page.extract_text() for page in PdfReader(printed).pages)
+    assert "练习答案" in text and "模块 2" in text
+
+
+def test_an_edited_exercises_docx_is_kept_and_nothing_is_written(exercises_built: Path) -> None:
+    folder = exercises_built.parent
+    edited = exercises_built.read_bytes() + b"teacher"
+    exercises_built.write_bytes(edited)
+    pdf_before = (folder / "handbook.pdf").read_bytes()
+    argv = ["handbook", "--source", str(SOURCE), "--modules", "2", "--exercises", "end", "--docx"]
+    result = runner.invoke(app, [*argv, "--out", str(folder / "handbook.pdf")])
+    assert result.exit_code == 1
+    assert "changed since paperkit wrote it" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert exercises_built.read_bytes() == edited
+    assert (folder / "handbook.pdf").read_bytes() == pdf_before
+
+
+def test_docx_on_a_handbook_without_its_exercises_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["handbook", "--source", str(SOURCE), "--docx", "--out", str(tmp_path / "h.pdf")])
+    assert result.exit_code == 2
+    assert result.stderr == "error: --docx writes the handbook's 练习 as a Word file: give it with --exercises end\n"
+    assert list(tmp_path.iterdir()) == []

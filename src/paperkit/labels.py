@@ -294,6 +294,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "why_column": "说明",
         "key_source": "出处与说明",
         "exercise_answers": "练习答案",
+        "module_heading": "模块 {id}\u3000{title}",
     }
 )
 

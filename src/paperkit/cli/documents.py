@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -48,6 +48,16 @@ def handbook(
             help=_("end: each module ends with its 练习 (exam items set as on a paper), answers in an appendix."),
         ),
     ] = EXERCISE_MODES[DEFAULTS.exercises],
+    docx: Annotated[
+        bool,
+        typer.Option(
+            "--docx",
+            help=_(
+                "With --exercises end: also write the 练习 and their answers as a Word file to edit "
+                "(handbook-exercises.docx beside the PDF); one you have edited is never replaced."
+            ),
+        ),
+    ] = False,
     modules: Annotated[
         str | None,
         text_option("--modules", "LIST", _("A proof of only these modules, e.g. 2,3 (its page numbers are its own).")),
@@ -64,7 +74,7 @@ def handbook(
     from paperkit.handbook.options import HandbookFlags, parse_handbook_flags, parse_jobs
 
     with reported():
-        flags = HandbookFlags(paper, answers, exercises, modules, allow_overflow)
+        flags = HandbookFlags(paper, answers, exercises, modules, allow_overflow, docx)
         options = parse_handbook_flags(flags)
         processes = parse_jobs(jobs)
         written = build_handbook(
@@ -75,9 +85,20 @@ def handbook(
             on_overflow=warn if allow_overflow else None,
             jobs=processes,
             on_warning=warn,
+            word=_exercises_word,
         )
         for path in written:
             typer.echo(str(path))
+
+
+def _exercises_word(doc: dict[str, Any]) -> bytes:
+    """--docx: the 练习 as a Word file; a formula left as plain text is said once, on stderr."""
+    from paperkit.export.docx import exercises_docx
+
+    made = exercises_docx(doc)
+    if made.warning:
+        warn(made.warning)
+    return made.files[0]
 
 
 @app.command(

@@ -100,6 +100,36 @@ def docx_files(documents: Sequence[tuple[str, Mapping[str, Any]]]) -> WordFiles:
     return WordFiles([data for _, data in writers], () if formulas.problem else plain, formulas.problem, svgs)
 
 
+def exercises_docx(doc: Mapping[str, Any]) -> WordFiles:
+    """The handbook's 练习 (handbook.context.exercises_document) as one .docx: each module's exercises by kind as
+    the PDF numbers them, then their answers after a page break, in the exam papers' styles."""
+    formulas = convert_formulas([tex for text in _strings(doc) for tex in math_spans(text)])
+    word = _Writer(formulas)
+    word.inline(word.para(style="ExamTitle"), str(doc["title"]))
+    for module in doc["modules"]:
+        word.inline(word.para(style="PartHeading"), str(module["heading"]))
+        for group in module["groups"]:
+            word.run(word.para(style="Instruction"), str(group["heading"]), bold=True)
+            for view in group["questions"]:
+                word.question({**view, "kind": group["kind"]}, paper=True)
+    if doc["answers"]:
+        word.doc.add_page_break()
+        word.inline(word.para(style="ExamTitle"), str(doc["answers_title"]))
+        for module in doc["answers"]:
+            word.inline(word.para(style="PartHeading"), str(module["heading"]))
+            for group in module["groups"]:
+                word.run(word.para(style="Instruction"), str(group["heading"]), bold=True)
+                if group["compact"]:  # answered by a letter or a mark: a 题号 | 答案 table, as the PDF's appendix
+                    word.key_table([{"why": "", **view} for view in group["questions"]])
+                    continue
+                for view in group["questions"]:
+                    word.question({**view, "kind": group["kind"]}, paper=False)
+    word.footer("")
+    plain = tuple(tex for tex, omml in formulas.omml.items() if omml is None)
+    data = docx_bytes(word.doc, str(doc["title"]), "")
+    return WordFiles([data], () if formulas.problem else plain, formulas.problem, word.svg_figures)
+
+
 def _strings(value: object) -> Iterator[str]:
     """Every text in a context, however deep (the texts its formulas can be in)."""
     if isinstance(value, str):

@@ -152,8 +152,30 @@ def _exercises(module: Module, view: str, layout: Layout) -> list[dict[str, Any]
         number += len(items)
         leads = material_leads(placed) if view == "paper_view" else {}
         questions = [{"why": "", **getattr(kind, view)(q, layout), **leads.get(i, {})} for i, q in enumerate(placed)]
-        groups.append({"heading": kind.part_name, "compact": kind.compact_key, "questions": questions})
+        groups.append({"heading": kind.part_name, "compact": kind.compact_key, "kind": name, "questions": questions})
     return groups
+
+
+def exercises_document(handbook: Handbook, answers: str, chars_per_line: int) -> dict[str, Any]:
+    """The handbook's 练习 as one document (`--exercises end --docx`): each module's exercises by kind as the PDF
+    numbers them, then (unless answers are left out) their answers; plain data for the Word writer."""
+    layout = Layout(chars_per_line)
+    practised = [m for m in handbook.modules if any(s.practice for s in m.sections)]
+    title = f"{handbook.title}\u3000{label('exercises')}"
+    return {
+        "title": title,
+        "modules": [
+            {"heading": label("module_heading", id=m.id, title=m.title), "groups": _exercises(m, "paper_view", layout)}
+            for m in practised
+        ],
+        "answers_title": label("exercise_answers") if answers != "none" else "",
+        "answers": [
+            {"heading": label("module_heading", id=m.id, title=m.title), "groups": _exercises(m, "key_view", layout)}
+            for m in practised
+        ]
+        if answers != "none"
+        else [],
+    }
 
 
 def handbook_context(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +17,17 @@ from paperkit.handbook.context import (
     ChecklistLayout,
     checklist_context,
     estimate_checklist_pages,
+    exercises_document,
     handbook_document,
 )
 from paperkit.handbook.options import DEFAULTS, HandbookOptions
 from paperkit.handbook.parts import hint_key, part_count
 from paperkit.i18n import _
-from paperkit.output import check_output, write_atomic
+from paperkit.output import check_kept, check_output, write_atomic, write_kept
 from paperkit.render.document import LaidOut, lay_out_document, render_template
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry
 from paperkit.render.pdf import overflows
-from paperkit.source import open_handbook
+from paperkit.source import open_handbook, select_modules
 from paperkit.text.drawn import collecting_formulas, inline_formulas
 
 
@@ -156,6 +157,7 @@ def build_handbook(
     on_overflow: Callable[[str], None] | None = None,
     jobs: int = 1,
     on_warning: Callable[[str], None] | None = None,
+    word: Callable[[dict[str, Any]], bytes] | None = None,
 ) -> list[Path]:
     """Validate `source` and write the handbook PDF (and its HTML beside it with `html`); return the files written.
     Text past the page edge is a RenderError, or with `options.allow_overflow` passed to `on_overflow`; what prints
@@ -166,12 +168,21 @@ def build_handbook(
         raise OutputError(
             _("--out {out} with --html: the HTML would overwrite the PDF; give the PDF a .pdf name").format(out=out)
         )
-    for target in [out, out.with_suffix(".html")] if html else [out]:
+    word_target = out.with_name(f"{out.stem}-exercises.docx")
+    targets = [out, *([out.with_suffix(".html")] if html else []), *([word_target] if options.docx else [])]
+    for target in targets:
         check_output(target, inputs=[source])
     handbook = open_handbook(source)
     if on_warning is not None:
         for note in handbook.notes:
             on_warning(note)  # a figure that prints soft: said before the seconds the build takes
+    word_file = b""
+    if options.docx and word is not None:
+        # --docx: the 练习 as a Word file the teacher may edit; one they changed is never replaced (checked first,
+        # so nothing is written when it would be).
+        shown = replace(handbook, modules=select_modules(handbook, options.modules))
+        word_file = word(exercises_document(shown, options.answers, options.page.chars_per_line))
+        check_kept({word_target: word_file}, force=False)
     # The content decides the parts (the bytes never depend on the machine); --jobs only how many processes.
     runs = part_count(handbook, options.page) if options.modules is None else 1
     if runs > 1:
@@ -185,6 +196,8 @@ def build_handbook(
     if html:
         written.append(out.with_suffix(".html"))
         write_atomic(written[-1], rendered.browser_html().encode("utf-8"))
+    if word_file:
+        written += write_kept({word_target: word_file})[0]
     return written
 
 

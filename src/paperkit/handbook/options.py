@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from paperkit.errors import UsageError
 from paperkit.flags import MAX_OPTION_TEXT, check_length, parse_choice, parse_module_list, parse_number
+from paperkit.i18n import _
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry, geometry_for
 
 ANSWER_MODES = ("inline", "end", "none")  # after each question, in an appendix (例题答案), left out
@@ -25,6 +27,7 @@ class HandbookOptions:
     exercises: bool = False
     modules: tuple[int, ...] | None = None  # a proof of only these modules (its page numbers are its own)
     allow_overflow: bool = False  # text past the page edge prints with a warning instead of failing
+    docx: bool = False  # the 练习 (and their answers) also as an editable Word file beside the PDF
 
 
 DEFAULTS = HandbookOptions()
@@ -39,6 +42,7 @@ class HandbookFlags:
     exercises: str | None = None
     modules: str | None = None
     allow_overflow: bool = False
+    docx: bool = False
 
 
 def parse_handbook_flags(flags: HandbookFlags) -> HandbookOptions:
@@ -46,7 +50,7 @@ def parse_handbook_flags(flags: HandbookFlags) -> HandbookOptions:
     for flag, text in (("--paper", flags.paper), ("--answers", flags.answers), ("--exercises", flags.exercises)):
         if text is not None:
             check_length(flag, text, MAX_OPTION_TEXT)  # a word: a longer one is refused before it is quoted back
-    return HandbookOptions(
+    options = HandbookOptions(
         page=DEFAULTS.page if flags.paper is None else geometry_for(flags.paper),
         answers=DEFAULTS.answers if flags.answers is None else check_answers(flags.answers),
         exercises=DEFAULTS.exercises
@@ -54,7 +58,11 @@ def parse_handbook_flags(flags: HandbookFlags) -> HandbookOptions:
         else parse_choice("--exercises", flags.exercises, EXERCISE_MODES) == "end",
         modules=None if flags.modules is None else parse_module_list(flags.modules),
         allow_overflow=flags.allow_overflow,
+        docx=flags.docx,
     )
+    if options.docx and not options.exercises:
+        raise UsageError(_("--docx writes the handbook's 练习 as a Word file: give it with --exercises end"))
+    return options
 
 
 def check_answers(answers: str) -> str:

@@ -306,7 +306,9 @@ def part_key(context: Mapping[str, Any], options: HandbookOptions, part: Part, n
     except (TypeError, ValueError):
         return None
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    return cache_key(PART_CACHE, build_fingerprint(), repr(options), repr(part), epoch, shown)
+    # --docx adds a Word file beside the PDF and changes no page: a part laid out without it serves with it.
+    laid_out = dataclasses.replace(options, docx=False)
+    return cache_key(PART_CACHE, build_fingerprint(), repr(laid_out), repr(part), epoch, shown)
 
 
 def cached_part(key: str, numbers: Numbers) -> LaidPart | None:
