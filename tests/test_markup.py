@@ -248,11 +248,25 @@ def test_a_short_formula_spaces_its_operators_with_characters_and_a_long_one_may
         "$F_{合}$: Chinese character 「合」 inside $…$; write it as \\text{合} (set in the Chinese font, "
         "as in F_{\\text{合}}) or move it outside the math"
     ]
-    assert inline_problems("$\\frac{F_{\\text{合}}}{m}$") == [
-        "$\\frac{F_{\\text{合}}}{m}$: Chinese in \\text{} is set only in simple formulas (letters, digits, "
-        "operators, one level of ^ and _); split the formula, or move the words outside the math"
-    ]
+    assert inline_problems("$\\frac{F_{\\text{合}}}{m}$") == []  # drawn, its Chinese from the body's serif
     assert visible_text("$v_{\\text{船}}$") == "v船"  # its glyphs are checked like any text
+
+
+def test_chinese_in_a_drawn_formula_is_drawn_from_the_body_serif() -> None:
+    """\\frac{F_{\\text{合}}}{m} (#29 point 5): the math font has no Chinese; the glyph comes from the serif face,
+    the same outline for the same character, and the formula is as wide as with a Latin letter there."""
+    from paperkit.text.drawn import drawn_svg
+
+    chinese, (_, _, width, _) = drawn_svg("\\frac{F_{\\text{合}}}{m}")
+    latin, (_, _, latin_width, _) = drawn_svg("\\frac{F_{\\text{x}}}{m}")
+    empty, _ = drawn_svg("\\frac{F}{m}")
+    # the 合 adds outlines (many more path points than an x) and the .notdef box is not what is drawn
+    assert len(chinese) > len(latin) > len(empty)
+    assert 0.9 * latin_width < width < 1.6 * latin_width
+    assert drawn_svg("\\frac{F_{\\text{合}}}{m}")[0] == chinese  # the same bytes again (from the cache)
+    # two characters are two outlines (a missing glyph would draw the same .notdef box for both)
+    assert drawn_svg("\\frac{F_{\\text{口}}}{m}")[0] != chinese
+    assert render_math("\\frac{F_{\\text{合}}}{m}").is_svg
 
 
 def test_a_symbol_in_mathbin_or_mathrel_is_printed() -> None:

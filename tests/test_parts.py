@@ -196,6 +196,7 @@ def test_the_handbook_command_lays_out_in_parts_and_rebuilds_the_same_bytes(
     shutil.copy(SOURCE / "handbook.yaml", source / "handbook.yaml")
     for module in sorted((SOURCE / "modules").glob("*.yaml"))[:5]:
         shutil.copy(module, source / "modules" / module.name)
+    shutil.copytree(SOURCE / "figures", source / "figures")  # a module's figures come with it
     runner = CliRunner()
     made = []
     for name, jobs in (("first.pdf", "2"), ("second.pdf", "2"), ("one.pdf", "1"), ("three.pdf", "3")):

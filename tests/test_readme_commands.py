@@ -128,6 +128,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     shutil.copy(SOURCE / "handbook.yaml", root / "source")
     for module in sorted((SOURCE / "modules").glob("0[238]-*.yaml")):
         shutil.copy(module, root / "source" / "modules")
+    shutil.copytree(SOURCE / "figures", root / "source" / "figures")  # module 2's figure comes with it
     assert len(list((root / "source" / "modules").iterdir())) == 3
     for roster in ("class.csv", "class-1.csv"):
         (root / roster).write_text(ROSTER, encoding="utf-8")

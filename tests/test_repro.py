@@ -56,6 +56,7 @@ def _workspace(root: Path) -> Path:
     shutil.copy(SOURCE / "handbook.yaml", root / "source" / "handbook.yaml")
     for name in MODULES:
         shutil.copy(SOURCE / "modules" / name, root / "source" / "modules" / name)
+    shutil.copytree(SOURCE / "figures", root / "source" / "figures")  # a module's figures come with it
     (root / "class.csv").write_text(ROSTER, encoding="utf-8")
     return root
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import io
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -210,6 +211,7 @@ def test_the_bundled_bank_comes_back_field_by_field(tmp_path: Path) -> None:
     (source / "handbook.yaml").write_bytes((SOURCE / "handbook.yaml").read_bytes())
     for path in SOURCE.glob("modules/*.yaml"):
         (source / "modules" / path.name).write_bytes(path.read_bytes())
+    shutil.copytree(SOURCE / "figures", source / "figures")  # a module's figures come with it
     original, back = _round_trip(tmp_path, source)
     assert len(original) == 664
     assert _compare(original, back) == 664 * len(FIELDS)

@@ -7,16 +7,20 @@ import base64
 import functools
 import re
 import signal
+import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from multiprocessing import get_context
+from typing import Any
 
 from paperkit.cache import cache_dir, cache_key, read_cached, write_cached
 from paperkit.errors import MathError
 from paperkit.i18n import N_, _
+from paperkit.paths import FONTS
+from paperkit.text.fonts import chinese_math_font
 from paperkit.text.svgpath import ATTRIBUTE as PDF_ATTRIBUTE
 from paperkit.text.svgpath import VERSION as PDF_OPERATORS
 from paperkit.text.svgpath import pdf_operators
@@ -32,7 +36,9 @@ _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"')
 
 
 def _key(tex: str) -> str:
-    return cache_key(_renderer_version(), str(MATH_PX), "inline", "one path", PDF_OPERATORS, tex)
+    # A formula with Chinese is drawn from the serif face too: a new face draws it again.
+    face = f"{(FONTS / 'NotoSerifSC-Regular.otf').stat().st_size}" if _CHINESE.search(tex) else ""
+    return cache_key(_renderer_version(), str(MATH_PX), "inline", "one path", PDF_OPERATORS, face, tex)
 
 
 def drawn_svg(tex: str) -> tuple[str, tuple[float, float, float, float]]:
@@ -67,6 +73,7 @@ def _draw_svg(tex: str) -> str:
     # symbol as a nested SVG (its own viewport and bounding box), which made formulas half of a
     # formula-heavy handbook's time.
     ziamath.config.svg2 = False
+    _chinese_glyphs(tex)
     try:
         # Text style, as TeX sets math in a paragraph: small fractions and limits beside the operator, so
         # a formula stays within the line's height instead of opening up the line spacing.
@@ -79,6 +86,38 @@ def _draw_svg(tex: str) -> str:
     if unknown:
         raise MathError(_("unknown TeX command {command}").format(command=unknown.group(1)))
     return _one_path(svg)
+
+
+_CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_fallback: dict[str, object] = {}  # the font the math font's missing Chinese glyphs come from, for this formula
+
+
+def _chinese_glyphs(tex: str) -> None:
+    """Let the math font fall back to the body's Chinese serif for the Chinese of `tex` (F_{\\text{合}})."""
+    import ziafont
+    from ziamath.mathfont import MathFont
+
+    if not getattr(MathFont.findglyph, "_paperkit", False):
+        found = MathFont.findglyph
+
+        def findglyph(self: MathFont, char: str, variant: Any) -> Any:
+            glyph = found(self, char, variant)
+            fallback = _fallback.get("font")
+            if getattr(glyph, "index", None) == 0 and fallback is not None and _CHINESE.match(char):
+                return fallback.glyph(char)  # type: ignore[attr-defined]
+            return glyph
+
+        findglyph._paperkit = True  # type: ignore[attr-defined]
+        MathFont.findglyph = findglyph  # type: ignore[method-assign]
+    chars = "".join(_CHINESE.findall(tex))
+    if not chars:
+        _fallback.pop("font", None)
+        return
+    # ziafont reads a font from a file only: a temporary one, read whole when it is opened.
+    with tempfile.NamedTemporaryFile(suffix=".ttf") as handle:
+        handle.write(chinese_math_font(chars))
+        handle.flush()
+        _fallback["font"] = ziafont.Font(handle.name)
 
 
 _BLACK_PATH = re.compile(r'<path d="([^"]*)" fill="black" />')

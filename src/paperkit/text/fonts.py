@@ -123,3 +123,86 @@ SUBSET_BLOCKS: tuple[tuple[str, int, int], ...] = (
 def in_subset_blocks(char: str) -> bool:
     """Whether a character lies in a block the fonts were cut with whole."""
     return any(start <= ord(char) <= end for _, start, end in SUBSET_BLOCKS)
+
+
+# -- Chinese in drawn formulas ------------------------------------------------------------------------------------
+# The math renderer (ziamath, on ziafont) draws each glyph from a font it reads itself, and ziafont reads only
+# TrueType outlines or name-keyed CFF; the shipped Chinese faces are CID-keyed CFF. So the few characters a
+# formula's \text{…} needs are cut from the serif face (the body's) and their cubic outlines turned quadratic
+# (TrueType), kept in the cache under the characters and the font files' sizes.
+
+SERIF_FILES = ("NotoSerifSC-Regular.otf", "NotoSerifSC-Extra.otf")
+
+
+def chinese_math_font(chars: str) -> bytes:
+    """A small TrueType font with the serif face's glyphs for `chars` (the same characters give the same bytes)."""
+    wanted = "".join(sorted(set(chars)))
+    stamp = [f"{name}:{(FONTS / name).stat().st_size}" for name in SERIF_FILES]
+    key = cache_key("chinese-math-font", "cu2qu 1.0", *stamp, wanted)
+    cached = read_cached("fonts", key)
+    if cached is not None:
+        return cached
+    data = _cut_truetype(wanted)
+    write_cached("fonts", key, data)
+    return data
+
+
+def _cut_truetype(chars: str) -> bytes:
+    import io
+
+    from fontTools import subset
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTFont, newTable
+
+    # The main face has the common characters; a rarer one comes from the fallback face (validation has made sure
+    # some shipped face has each).
+    main = frozenset(TTFont(FONTS / SERIF_FILES[0], lazy=True).getBestCmap())
+    source = SERIF_FILES[0] if all(ord(c) in main for c in chars) else SERIF_FILES[1]
+    font = TTFont(FONTS / source, recalcTimestamp=False)
+    options = subset.Options()
+    options.desubroutinize = True
+    options.notdef_outline = True
+    options.layout_features = []
+    cutter = subset.Subsetter(options)
+    cutter.populate(text=chars)
+    cutter.subset(font)
+    glyphs = font.getGlyphSet()
+    order = font.getGlyphOrder()
+    glyf = newTable("glyf")
+    glyf.glyphOrder = order
+    glyf.glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyphs)
+        glyphs[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))  # 1 font unit of error: invisible at 300 dpi
+        glyf.glyphs[name] = pen.glyph()
+    font["glyf"] = glyf
+    font["loca"] = newTable("loca")
+    maxp = font["maxp"]
+    maxp.tableVersion = 0x00010000
+    for name in [
+        "maxZones",
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+        "maxPoints",
+        "maxContours",
+        "maxCompositePoints",
+        "maxCompositeContours",
+        "maxComponentDepth",
+    ]:
+        setattr(maxp, name, 1 if name == "maxZones" else 0)
+    font["head"].indexToLocFormat = 0
+    font["head"].glyphDataFormat = 0
+    font["post"].formatType = 3.0
+    for table in ("CFF ", "VORG"):
+        if table in font:
+            del font[table]
+    font.sfntVersion = "\x00\x01\x00\x00"
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()

@@ -314,14 +314,7 @@ def render_math(tex: str) -> Formula:
             # a short one stays on one line (.math is nowrap).
             return Formula(f'<span class="math long">{_break_after_operators(trivial)}</span>', is_svg=False)
         return Formula(f'<span class="math">{_spaced_operators(trivial)}</span>', is_svg=False)
-    if _CJK_RE.search(tex):
-        raise MathError(
-            _(
-                "Chinese in {command} is set only in simple formulas (letters, digits, operators, one level of "
-                "^ and _); split the formula, or move the words outside the math"
-            ).format(command="\\text{}")
-        )
-    return _svg_formula(tex)
+    return _svg_formula(tex)  # Chinese in \text{} is drawn from the body's serif (drawn._chinese_glyphs)
 
 
 _TEX_WRAPPERS = re.compile(r"\\(?:mathrm|text|textrm|mathit|mathbf|operatorname|vec|hat|bar|mathbb)\{([^{}]*)\}")
