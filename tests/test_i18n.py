@@ -302,3 +302,16 @@ def test_chinese_help_lines_fit_the_terminal_and_break_between_characters() -> N
     assert all(line.rstrip()[-1] not in "（「" for line in lines)
     assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
     assert lines[0].startswith("  ") and not lines[0].startswith("   ") and lines[1].startswith("    ")
+
+
+def test_chinese_without_its_compiled_catalog_is_english_and_says_so(tmp_path, monkeypatch) -> None:
+    from paperkit.errors import ContentError, Problem
+
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)  # as after an install that skipped `make`
+    i18n.set_language("zh")
+    try:
+        assert i18n.catalog_missing()
+        assert ContentError([Problem("f", 1, "q", "x")], "s/").summary() == "1 error in s/; nothing was built."
+    finally:
+        i18n.set_language(None)
+    assert not i18n.catalog_missing()  # English needs no catalog

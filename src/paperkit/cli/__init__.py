@@ -14,7 +14,7 @@ import typer
 from paperkit.cli import content, documents, exam, marking, word  # noqa: F401  (each registers its commands; help lists them in this order)
 from paperkit.cli.clickwords import click_message, install
 from paperkit.cli.common import app
-from paperkit.i18n import _
+from paperkit.i18n import _, catalog_missing
 
 __all__ = ["app", "main"]
 
@@ -76,6 +76,8 @@ def main() -> None:
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when started with SIGINT ignored (nohup)
         signal.signal(signal.SIGINT, _on_stop_signal)
     try:
+        if catalog_missing():  # installed without `make` (which compiles the catalog): say why it is English
+            typer.echo(_("warning: Chinese messages are not compiled (run make); messages are in English"), err=True)
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
     except KeyboardInterrupt:
