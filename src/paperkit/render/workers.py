@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from multiprocessing import get_context
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
@@ -17,6 +17,29 @@ from paperkit.errors import WorkerError
 from paperkit.i18n import _
 
 WORKERS = 2  # the machine paperkit is measured on has two cores; see README, Performance
+
+
+def _quiet_pool_wakeup() -> None:
+    """CPython 3.11's process pool may wake a manager thread through a pipe that thread has just closed when the
+    interpreter exits after Ctrl-C (the `_closed` check and the write race); the OSError it raises is printed as
+    "Exception ignored … Bad file descriptor" after 「interrupted; nothing was written.」. The thread is ending
+    anyway, so the wake-up is dropped. 3.12 takes a lock there."""
+    import sys
+    from concurrent.futures import process
+
+    if sys.version_info >= (3, 12) or getattr(process._ThreadWakeup.wakeup, "_paperkit", False):
+        return
+    wake = process._ThreadWakeup.wakeup
+
+    def wakeup(self: Any) -> None:
+        with suppress(OSError):
+            wake(self)
+
+    wakeup._paperkit = True  # type: ignore[attr-defined]
+    process._ThreadWakeup.wakeup = wakeup  # type: ignore[method-assign]
+
+
+_quiet_pool_wakeup()
 
 
 def _die_with_parent() -> None:
