@@ -27,7 +27,19 @@ class PaperkitError(Exception):
     exit_code = 1
 
 
-class ContentError(PaperkitError):
+class ListedError(PaperkitError):
+    """An error that is a list of problems, one line each, then a closing summary line (the CLI prints them all)."""
+
+    def summary(self) -> str:
+        """The closing line after the list."""
+        raise NotImplementedError
+
+    def lines(self) -> list[str]:
+        """Every problem, one line each, then the summary."""
+        raise NotImplementedError
+
+
+class ContentError(ListedError):
     """The content under a source directory has one or more problems."""
 
     def __init__(self, problems: list[Problem], source: str) -> None:
@@ -65,7 +77,7 @@ class OutputError(PaperkitError):
     """The output cannot be written where it was asked to go."""
 
 
-class ScoreSheetError(PaperkitError):
+class ScoreSheetError(ListedError):
     """A score sheet that cannot be analysed; every problem is one line with its sheet, row and column."""
 
     def __init__(self, problems: list[str], subject: str | None = None) -> None:
@@ -108,7 +120,7 @@ class WordError(PaperkitError):
     """A Word file that cannot be imported (not a .docx, damaged, protected or past a limit): one line naming it."""
 
 
-class UnplacedError(PaperkitError):
+class UnplacedError(ListedError):
     """Paragraphs the layout does not explain: every one is a line (paragraph number and text), then the summary."""
 
     def __init__(self, report: list[str], file: str) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from paperkit.errors import ContentError, PaperkitError, ScoreSheetError, UsageError
+from paperkit.errors import ListedError, PaperkitError, UsageError
 from paperkit.i18n import LANGUAGES, _, language_from, language_in_argv, set_language
 
 # Help texts are made when the commands are defined (every command module imports this one first), so `--lang`
@@ -92,7 +92,7 @@ def reported() -> Iterator[None]:
     """Turn paperkit's own errors into their message lines on stderr and the error's exit code."""
     try:
         yield
-    except (ContentError, ScoreSheetError) as error:
+    except ListedError as error:
         for line in error.lines():
             typer.echo(line, err=True)
         raise typer.Exit(error.exit_code) from None

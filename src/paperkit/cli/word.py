@@ -42,7 +42,7 @@ def import_docx(
     ] = False,
 ) -> None:
     from paperkit.errors import UsageError
-    from paperkit.wordin import ImportOptions, UnplacedError, import_word
+    from paperkit.wordin import ImportOptions, import_word
 
     with reported():
         number = None
@@ -50,12 +50,7 @@ def import_docx(
             if not module.strip().isdigit():
                 raise UsageError(_("--module {value}: expected a module number").format(value=module))
             number = int(module)
-        try:
-            done = import_word(file, source, ImportOptions(out, number, section, partial))
-        except UnplacedError as error:
-            for line in error.lines():
-                typer.echo(line, err=True)
-            raise typer.Exit(1) from None
+        done = import_word(file, source, ImportOptions(out, number, section, partial))  # UnplacedError: listed
         for line in done.report:
             warn(_("not placed: {line}").format(line=line))
         for note in done.notes:
