@@ -55,12 +55,12 @@ def test_parts_are_parsed_in_paper_order() -> None:
         (
             {"parts": "choice:10"},
             "--parts choice:10: 'choice:10' is not kind:COUNTxPOINTS; write e.g. "
-            "choice:10x2,short:4x10 (kinds: choice, multi, truefalse, fill, short; a 选做题 short:2x10:choose1, "
+            "choice:10x2,short:4x10 (kinds: choice, multi, truefalse, fill, short, group; a 选做题 short:2x10:choose1, "
             "a 附加题 short:1x10:bonus)",
         ),
         (
             {"parts": "essay:2x5"},
-            "--parts essay:2x5: unknown kind 'essay'; kinds are choice, multi, truefalse, fill, short",
+            "--parts essay:2x5: unknown kind 'essay'; kinds are choice, multi, truefalse, fill, short, group",
         ),
         (
             {"parts": "choice:2x2,choice:3x2"},

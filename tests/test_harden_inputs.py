@@ -339,7 +339,7 @@ def test_a_hand_edited_manifest_is_one_line_from_every_command(
         ),
         (
             _text('"parts": [', '"parts": [{"kind": "essay", "count": 1, "points": 1}, '),
-            "parts[0].kind: expected one of choice, multi, truefalse, fill, short, got 'essay'",
+            "parts[0].kind: expected one of choice, multi, truefalse, fill, short, group, got 'essay'",
         ),
         (
             _text('"shuffle_options": "student"', '"shuffle_options": "class"'),

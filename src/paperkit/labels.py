@@ -235,6 +235,7 @@ LABELS: Mapping[str, str] = MappingProxyType(
         # part headings: 「一、简答题（共 10 小题，每小题 10 分，共 100 分）」
         "part_heading": "{numeral}、{name}（共 {count} 小题，{each}，共 {total} 分）",
         "part_heading_blueprint": "{numeral}、{name}（本大题共 {count} 小题，每小题 {points} 分，共 {total} 分）",
+        "part_heading_group": "{numeral}、{name}（本大题共 {count} 题，每题 {points} 分，共 {total} 分）",
         "part_heading_choose": (
             "{numeral}、选做题：{name}（本大题共 {count} 小题，任选 {choose} 小题作答，"
             "每小题 {points} 分，共 {counted} 分）"
@@ -264,6 +265,8 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "instruction_fill": "请将答案填写在横线上。",
         "part_short": "简答题",
         "instruction_short": "请在每题下方的横线上作答。",
+        "part_group": "综合题",
+        "instruction_group": "每题有若干小题，请按小题作答；解答应写出必要的文字说明、方程式和演算步骤。",
         "multi_rule": "全部选对得满分，部分选对得一半分（向下取整），有选错的得 0 分。",
         "multi_rule_per_option": (
             "全部选对的得满分，部分选对的按选对的选项个数计分（每个正确选项得满分的相应份额），有选错的得 0 分。"
@@ -273,6 +276,8 @@ LABELS: Mapping[str, str] = MappingProxyType(
         "true_short": "√",
         "false_short": "×",
         "answer_bracket": "（　　）",
+        "sub_head": "（{sub}）",
+        "significant_figures": "（{figures} 位有效数字）",
         "blank_number": "第 {number} 空",
         "accepted": "（也可答：{alternatives}）",
         "accepted_open": "（也可答：",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from paperkit.content.models import Example, Exercise, Handbook, Module, Origin, RubricPoint, Section
+from paperkit.content.models import Example, Exercise, Group, Handbook, Module, Origin, RubricPoint, Section
 from paperkit.content.yamlfile import Field, FileReader, display_path, parse_yaml_file
 from paperkit.errors import ContentError, Problem
 from paperkit.i18n import _
@@ -27,7 +28,7 @@ EXAMPLE_FIELDS = (
     *ITEM_FIELDS,
 )
 # Every field any kind uses; which of them a kind requires or allows is the kind's own check (kinds.py).
-EXERCISE_FIELDS = (
+EXERCISE_FIELDS: tuple[Field, ...] = (
     Field("id", "text"),
     Field("kind", "text"),
     Field("q", "text"),
@@ -42,6 +43,15 @@ EXERCISE_FIELDS = (
     Field("use", "text", required=False),
     *ITEM_FIELDS,
 )
+# A 组合题 (`kind: group`): a shared stem, then its sub-questions under `parts`, each an item of its own kind
+# (no id needed: `<group id>.1`, `.2`, …); what the group gives (use, tests, difficulty) its parts inherit.
+GROUP = "group"
+PART_FIELDS = tuple(
+    replace(f, required=False) if f.name == "id" else f
+    for f in EXERCISE_FIELDS
+    if f.name not in ("follows", "material", "use")
+)
+EXERCISE_FIELDS = (*EXERCISE_FIELDS, Field("parts", "records", required=False, record=PART_FIELDS))
 SECTION_FIELDS = (
     Field("id", "text"),
     Field("title", "text"),
@@ -156,8 +166,23 @@ def _read_module(path: Path, problems: list[Problem], notes: list[str]) -> Modul
 def _build_section_extra(values: dict[str, Any]) -> dict[str, Any]:
     return {
         "examples": tuple(_build(Example, item, _build_item_extra) for item in values.get("examples", ())),
-        "exercises": tuple(_build(Exercise, item, _build_item_extra) for item in values.get("exercises", ())),
+        "exercises": tuple(x for item in values.get("exercises", ()) for x in _build_exercises(item)),
     }
+
+
+def _build_exercises(record: tuple[dict[str, Any], Origin]) -> tuple[Exercise, ...]:
+    """An exercise record as items: itself, or a group's sub-questions, each pointing back to the group."""
+    values, origin = record
+    parts = values.pop("parts", ())
+    if values.get("kind") != GROUP or not parts:
+        return (_build(Exercise, (values, origin), _build_item_extra),)  # a stray `parts` is its kind's problem
+    group = Group(values["id"], values["q"], len(parts), values.get("points"), origin)
+    inherited = {name: values[name] for name in ("use", "tests", "difficulty") if name in values}
+    items = []
+    for sub, (part, where) in enumerate(parts, start=1):
+        fields = {**inherited, **part, "id": part.get("id", f"{group.id}.{sub}")}
+        items.append(replace(_build(Exercise, (fields, where), _build_item_extra), group=group, sub=sub))
+    return tuple(items)
 
 
 def _build_item_extra(values: dict[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,18 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Group:
+    """A 组合题's shared part: its stem (a 材料, a figure, a table) printed once under one number, above its
+    sub-questions (1)(2)…, each an Exercise of its own kind that points back here."""
+
+    id: str
+    q: str
+    size: int  # how many sub-questions it has
+    points: int | None = None  # the whole question's points, shared out over its sub-questions; None: theirs
+    origin: Origin = field(default=Origin(""), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class Exercise:
     """An exam item of any registered kind (questions/); fields a kind does not use stay empty."""
 
@@ -68,6 +80,8 @@ class Exercise:
     material: str = ""  # a 材料 printed before this item for it and the items that follow it (阅读材料，完成第 6–8 题)
     tests: tuple[str, ...] = ()  # the knowledge points it tests: k2 (must_know 2), tip1, pit1, or 2.1/k2
     use: str = "practice"  # "exam": held back for exams, never printed by the handbook or exported unless asked
+    group: Group | None = None  # the 组合题 this item is a sub-question of (kind: group in the source)
+    sub: int = 0  # its number in the group, from 1 (0: a question of its own)
     origin: Origin = field(default=Origin(""), compare=False, repr=False)
 
 

@@ -38,6 +38,8 @@ def iter_texts(handbook: Handbook) -> Iterator[tuple[Origin, str, str]]:
                 for index, point in enumerate(example.rubric):
                     yield example.origin, f"rubric[{index}]", point.point
             for item in section.exercises:
+                if item.group is not None and item.sub == 1:  # a 组合题's shared stem, once
+                    yield item.group.origin, "q", item.group.q
                 for name in ("q", "why", "a", "material"):
                     yield item.origin, name, getattr(item, name)
                 for index, option in enumerate(item.options):

@@ -91,7 +91,8 @@ def _sheet_context(plan: ExamPlan, job: Job) -> dict[str, Any]:
     if job.student is not None:
         who = SheetHolder(sheet, job.variant, job.student.name, job.student.student_id, job.student.class_name)
     label = ex.doc_label(plan.exams[job.variant], holder, plan.options.date_text)
-    return sheet_context(layout, who, plan.manifest.title, label, plan.lang, dict(LABELS))
+    names = {q.number: q.label for q in plan.exams[job.variant].questions}
+    return sheet_context(layout, who, plan.manifest.title, label, plan.lang, dict(LABELS), names)
 
 
 def document_of(plan: ExamPlan, job: Job) -> tuple[str, list[str], dict[str, object], PageGeometry]:

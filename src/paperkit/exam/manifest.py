@@ -29,8 +29,9 @@ from paperkit.exam.schema import Flag, Items, Number, Record, Table, Text, Whole
 from paperkit.exam.sheet import PAGE_H, PAGE_W
 from paperkit.flags import parse_date, quoted
 from paperkit.i18n import _
+from paperkit.questions.bank import question_label
 from paperkit.questions.kind import LETTERS as OPTION_LETTERS
-from paperkit.questions.registry import KINDS
+from paperkit.questions.registry import part_kinds
 from paperkit.questions.rules import MULTI_RULES
 from paperkit.render.page import PAPERS, TWO_UP, geometry_for
 
@@ -162,6 +163,7 @@ def _manifest(data: dict[str, Any]) -> Manifest:
     papers: dict[str, dict[str, Any]] = {
         v: {"questions": list(p["questions"]), "points": list(p["points"])}
         | ({"options": dict(p["options"])} if "options" in p else {})
+        | ({"sub": list(p["sub"])} if "sub" in p else {})
         for v, p in data["papers"].items()
     }
     options = ExamOptions(
@@ -284,7 +286,8 @@ MANIFEST = Record(
             VARIANT,
             Record(
                 {"questions": Items(QUESTION, MAX_QUESTIONS, 1), "points": Items(POINTS, MAX_QUESTIONS)},
-                {"options": ORDERS},
+                # A paper with 组合题: each question's sub-question number (0: a question of its own).
+                {"options": ORDERS, "sub": Items(Whole(0, MAX_QUESTIONS), MAX_QUESTIONS)},
             ),
             MAX_VARIANTS,
             1,
@@ -297,10 +300,10 @@ MANIFEST = Record(
         "seal_fields": Items(Text(6, 1), 4),
         "parts": Items(
             Record(
-                {"kind": Text(32, choices=tuple(KINDS)), "count": Whole(1, MAX_QUESTIONS), "points": POINTS},
+                {"kind": Text(32, choices=part_kinds()), "count": Whole(1, MAX_QUESTIONS), "points": POINTS},
                 {"role": Text(8, choices=PART_ROLES[1:]), "choose": Whole(1, MAX_QUESTIONS)},
             ),
-            len(KINDS) * len(PART_ROLES),
+            len(part_kinds()) * len(PART_ROLES),
         ),
         "same_questions": Flag(),
         "exclude": Items(Text(MAX_PATH, 1), 1000),
@@ -383,6 +386,41 @@ def _module_of(question: str) -> int | None:
     return int(head) if re.fullmatch(r"[0-9]{1,4}", head) else None
 
 
+def numbered(paper: dict[str, Any], where: str = "papers") -> list[tuple[int, int]]:
+    """A recorded paper's numbered questions as (first, last) indices into its `questions`: a 组合题's
+    sub-questions (`sub` 1, 2, …) are one; `where` names the paper in a UsageError."""
+    subs = paper.get("sub", [0] * len(paper["questions"]))
+    if len(subs) != len(paper["questions"]):
+        raise UsageError(
+            _("{where}.sub: expected {count} entries (one per question), got {got}").format(
+                where=where, count=len(paper["questions"]), got=len(subs)
+            )
+        )
+    runs: list[tuple[int, int]] = []
+    for index, sub in enumerate(subs):
+        if sub > 1 and runs and subs[index - 1] == sub - 1:
+            runs[-1] = (runs[-1][0], index)
+        elif sub > 1:
+            raise UsageError(
+                _("{where}.sub[{index}]: sub-question {sub} does not follow sub-question {before}").format(
+                    where=where, index=index, sub=sub, before=sub - 1
+                )
+            )
+        else:
+            runs.append((index, index))
+    return runs
+
+
+def question_names(paper: dict[str, Any]) -> list[str]:
+    """How a recorded paper names each of its questions: 「7」, or 「17(2)」 for a 组合题's sub-question."""
+    subs = paper.get("sub", [0] * len(paper["questions"]))
+    return [
+        question_label(printed, subs[index])
+        for printed, (first, last) in enumerate(numbered(paper), start=1)
+        for index in range(first, last + 1)
+    ]
+
+
 def _check_agreement(data: dict[str, Any]) -> None:
     """Papers of the exam's count and total, parts that add up to them, option orders of the paper's own
     questions, students with ids of their own."""
@@ -433,10 +471,11 @@ def _check_agreement(data: dict[str, Any]) -> None:
             )
     for variant, paper in papers.items():
         where = f"papers.{variant}"
-        if len(paper["questions"]) != count:
+        runs = numbered(paper, where)
+        if len(runs) != count:
             raise UsageError(
                 _("{where}.questions: expected {count} questions (count), got {got}").format(
-                    where=where, count=count, got=len(paper["questions"])
+                    where=where, count=count, got=len(runs)
                 )
             )
         if not parts and sum(paper["points"]) != total:
@@ -445,7 +484,8 @@ def _check_agreement(data: dict[str, Any]) -> None:
                     where=where, sum=sum(paper["points"]), total=total
                 )
             )
-        for index, (points, expected) in enumerate(zip(paper["points"], part_points, strict=False)):
+        asked = [sum(paper["points"][first : last + 1]) for first, last in runs]
+        for index, (points, expected) in enumerate(zip(asked, part_points, strict=False)):
             if points != expected:
                 raise UsageError(
                     _("{where}.points[{index}]: expected {expected} (the points of its part), got {points}").format(

@@ -284,9 +284,9 @@ def _part_range(shown: str) -> UsageError:
 def parse_parts(text: str) -> tuple[PartSpec, ...]:
     """`choice:10x2,short:4x10` into part specs in paper order: the registry's (the conventional) order of
     kinds, then 选做题 (`short:2x10:choose1`), then 附加题 (`short:1x10:bonus`)."""
-    from paperkit.questions.registry import KINDS
+    from paperkit.questions.registry import GROUP_KIND, part_kinds
 
-    kinds = ", ".join(KINDS)
+    kinds = ", ".join(part_kinds())
     specs: dict[tuple[str, str], PartSpec] = {}
     shown = quoted(text)
     if len(text) > MAX_OPTION_TEXT:
@@ -301,7 +301,7 @@ def parse_parts(text: str) -> tuple[PartSpec, ...]:
                 ).format(value=shown, item=quoted(item), kinds=kinds)
             )
         kind, count_text, points_text, role_text, choose_text = match.groups()
-        if kind not in KINDS:
+        if kind not in part_kinds():
             raise UsageError(
                 _("--parts {value}: unknown kind '{kind}'; kinds are {kinds}").format(
                     value=shown, kind=kind, kinds=kinds
@@ -338,6 +338,13 @@ def parse_parts(text: str) -> tuple[PartSpec, ...]:
                     "a 选做题 answers fewer than it offers, like {kind}:2x{points}:choose1"
                 ).format(value=shown, item=item, choose=choose, count=count, kind=kind, points=points)
             )
+        if role == "choose" and kind == GROUP_KIND:
+            raise UsageError(
+                _(
+                    "--parts {value}: '{item}': a 选做题 of 组合题 is not supported yet (each sub-question is "
+                    "scored on its own); make it a counted part or a 附加题"
+                ).format(value=shown, item=item)
+            )
         if role == "choose" and marked_by_answer(kind):
             raise UsageError(
                 _(
@@ -367,9 +374,9 @@ def marked_by_answer(kind: str) -> bool:
 
 def in_paper_order(parts: Iterable[PartSpec]) -> tuple[PartSpec, ...]:
     """Parts as a paper prints them: counted parts in the registry's order of kinds, then 选做题, then 附加题."""
-    from paperkit.questions.registry import KINDS
+    from paperkit.questions.registry import part_kinds
 
-    return tuple(sorted(parts, key=lambda p: (p.rank, list(KINDS).index(p.kind))))
+    return tuple(sorted(parts, key=lambda p: (p.rank, part_kinds().index(p.kind))))
 
 
 def _parts(flags: ExamFlags) -> tuple[PartSpec, ...]:

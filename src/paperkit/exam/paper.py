@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from paperkit.exam.options import ExamOptions, PartSpec
-from paperkit.exam.select import balanced_orders
+from paperkit.exam.select import balanced_orders, numbered_run, units
 from paperkit.labels import label, numeral
-from paperkit.questions.bank import ExamQuestion, Question, material_leads
+from paperkit.questions.bank import ExamQuestion, Question, group_leads, material_leads, printed_numbers
+from paperkit.questions.group import shared_points
 from paperkit.questions.kind import DEFAULT_RULES, Layout, Rules, text_width
 from paperkit.questions.registry import KINDS, kind_of
 from paperkit.text.markup import plain_text
@@ -47,6 +48,11 @@ class Exam:
     def questions(self) -> tuple[ExamQuestion, ...]:
         """Every question in paper order."""
         return tuple(q for part in self.parts for q in part.questions)
+
+    @property
+    def asked(self) -> int:
+        """How many numbered questions it asks (a 组合题 is one, whatever its sub-questions)."""
+        return len({(q.printed or q.number) for q in self.questions})
 
     @property
     def bonus_points(self) -> int:
@@ -148,18 +154,24 @@ def make_typed_exam(
     (多选), and a 选做题 or 附加题 says how it counts."""
     by_id = {q.id: q for pool in bank.values() for q in pool}
     exam_parts: list[ExamPart] = []
-    number = 1
+    start = printed = 0
     for spec in parts:
-        group = [by_id[qid] for qid in question_ids[number - 1 : number - 1 + spec.count]]
-        questions = tuple(ExamQuestion(number + i, spec.points, q, orders.get(q.id, ())) for i, q in enumerate(group))
+        taken = numbered_run(question_ids[start:], by_id, spec.count)
+        group = [by_id[qid] for qid in question_ids[start : start + taken]]
         kind = kind_of(spec.kind)
+        questions = tuple(
+            ExamQuestion(start + i + 1, points, q, orders.get(q.id, ()), printed + number, sub)
+            for i, (q, points, (number, sub)) in enumerate(
+                zip(group, _part_points(group, spec.points), printed_numbers(group), strict=True)
+            )
+        )
         heading = label(
-            f"part_heading_{spec.role or 'blueprint'}",
+            f"part_heading_{spec.role}" if spec.role else kind.heading_label or "part_heading_blueprint",
             numeral=numeral(len(exam_parts)),
             name=kind.part_name,
-            count=len(group),
+            count=spec.count,
             points=spec.points,
-            total=spec.points * len(group),
+            total=spec.points * spec.count,
             choose=spec.choose,
             counted=spec.counted,
         )
@@ -168,9 +180,20 @@ def make_typed_exam(
             role = "choose_one" if spec.role == "choose" and spec.choose == 1 else spec.role
             instruction = label(f"instruction_{role}", choose=spec.choose) + instruction
         exam_parts.append(ExamPart(heading, questions, spec.kind, instruction, spec.role))
-        number += len(group)
+        start += taken
+        printed += spec.count
     total = sum(spec.counted for spec in parts)
     return Exam(exam_id, variant, seed, tuple(modules), total, tuple(exam_parts), typed=True, rules=rules)
+
+
+def _part_points(questions: Sequence[Question], each: int) -> list[int]:
+    """Each question's points in a part that gives `each` to a numbered question: a 组合题's are shared over
+    its sub-questions by their own points."""
+    points: list[int] = []
+    for unit in units(questions):
+        items = [q.item for q in questions if q.id in unit]
+        points += shared_points(items, each) if items[0].group is not None else [each] * len(items)
+    return points
 
 
 def personal(exam: Exam, student_id: str, orders: Mapping[str, tuple[int, ...]] | None = None) -> Exam:
@@ -204,7 +227,7 @@ SCORE_COLUMNS = 15
 
 def score_rows(exam: Exam) -> list[list[str]]:
     """The 题号 cells of the score table (question numbers, then 总分), split into rows that fit the page."""
-    cells = [str(q.number) for q in exam.questions] + [label("score_total")]
+    cells = [q.label for q in exam.questions] + [label("score_total")]
     rows = -(-len(cells) // SCORE_COLUMNS)
     width = -(-len(cells) // rows)
     return [cells[i : i + width] for i in range(0, len(cells), width)]
@@ -213,7 +236,7 @@ def score_rows(exam: Exam) -> list[list[str]]:
 def answer_grid_rows(exam: Exam) -> list[list[str]]:
     """The 选择题答题表's 题号 cells: every question answered by a letter or a mark, in rows of at most
     SCORE_COLUMNS, split evenly (empty when the paper has none)."""
-    cells = [str(q.number) for q in exam.questions if kind_of(q.question.kind).compact_key]
+    cells = [q.label for q in exam.questions if kind_of(q.question.kind).compact_key]
     if not cells:
         return []
     rows = -(-len(cells) // SCORE_COLUMNS)
@@ -270,11 +293,17 @@ def _parts(exam: Exam, view: str, layout: Layout, alike: bool = True) -> list[di
     for part in exam.parts:
         within = replace(layout, part=tuple(part.questions) if alike else ())  # what a kind may size alike
         leads = material_leads(part.questions) if view == "paper_view" else {}  # a 材料 before its chain
+        heads = group_leads(part.questions)  # a 组合题's number and stem before its sub-question (1)
         values: dict[str, Any] = {
             "heading": part.heading,
             # Each view names its kind, for a consumer that asks the kind (export/docx.py: is it answered by a mark?)
             "questions": [
-                {**getattr(kind_of(q.question.kind), view)(q, within), "kind": q.question.kind, **leads.get(i, {})}
+                {
+                    **getattr(kind_of(q.question.kind), view)(q, within),
+                    "kind": q.question.kind,
+                    **leads.get(i, {}),
+                    **heads.get(i, {}),
+                }
                 for i, q in enumerate(part.questions)
             ],
             "instruction": "",
@@ -309,14 +338,16 @@ def quick_answers(exam: Exam, layout: Layout) -> list[str]:
         view = kind.key_view(q, layout) if kind.compact_key else {}
         answer = str(view.get("quick", view.get("answer", "")))
         # Five single answers make a group, as printed keys count them; a break in the numbering (a 填空 between)
-        # or an answer of several letters (多选) ends it, and a 多选 answer stands alone with its number.
-        if len(answer) != 1 or q.number != previous + 1 or len(group) == 5:
+        # or an answer of several letters (多选) ends it, and a 多选 answer or a 组合题's sub-question stands alone
+        # with its number (「5(2) C」).
+        number = q.printed or q.number
+        if len(answer) != 1 or q.sub or number != previous + 1 or len(group) == 5:
             close()
-        if len(answer) == 1:
-            group.append((q.number, answer))
+        if len(answer) == 1 and not q.sub:
+            group.append((number, answer))
         elif answer:
-            runs.append(f"{q.number}. {answer}")
-        previous = q.number
+            runs.append(f"{q.label}. {answer}" if not q.sub else f"{q.label} {answer}")
+        previous = number
     close()
     return runs
 
@@ -403,7 +434,7 @@ def paper_context(
             label("notice_fields_printed") if name else label("notice_fields"),
             label(
                 "notice_totals_bonus" if exam.bonus_points else "notice_totals",
-                count=len(exam.questions),
+                count=exam.asked,
                 points=exam.total_points,
                 bonus=exam.bonus_points,
                 minutes=options.duration,
@@ -436,7 +467,7 @@ def student_key_context(
 ) -> dict[str, Any]:
     """The per-student answer table: each student's letters for every choice item, as their own paper shows them."""
     first = rows[0][2]
-    numbers = [q.number for q in first.questions if q.question.item.options]
+    numbers = [q.label for q in first.questions if q.question.item.options]
     doc = {
         "lang": lang,
         "generator": GENERATOR,

@@ -25,7 +25,7 @@ from paperkit.i18n import _
 from paperkit.paths import DEFAULT_BUILD
 from paperkit.questions import bank as qb
 from paperkit.questions.overlap import clash
-from paperkit.questions.registry import KINDS, WORKED, kind_of
+from paperkit.questions.registry import KINDS, WORKED, kind_of, part_kinds
 from paperkit.source import open_handbook
 from paperkit.text.fonts import covered_characters
 
@@ -74,11 +74,16 @@ def plan_exam(options: ExamOptions, source: Path, out: Path = DEFAULT_OUT) -> Ex
             ).format(modules=",".join(map(str, options.modules)))
         )
     usable = drawable(bank, options, excluded)
-    kind_pools = {kind: {m: sum(q.kind == kind for q in pool) for m, pool in usable.items()} for kind in KINDS}
+    # How many questions of each part's kind each module could give (a 组合题 is one, however many its parts).
+    kind_pools = {
+        kind: {m: len({q.asked for q in pool if q.part_kind == kind}) for m, pool in usable.items()}
+        for kind in part_kinds()
+    }
     check_against_bank(options, {m: len(pool) for m, pool in usable.items()}, kind_pools)
     letters = ex.variant_letters(options.variants)
     clashes = clash_of(usable)
     exams = {v: _select(options, usable, clashes, exam_id, v) for v in letters}
+    _check_same_shape(exams)
     total = exams[letters[0]].total_points
     if total not in USUAL_TOTALS:
         # 96 points is a typo in --parts more often than a choice; the paper prints it plainly either way.
@@ -207,7 +212,7 @@ def drawable(
         m: tuple(
             q
             for q in pool
-            if q.id not in excluded and in_pool(q, options.pool) and (options.parts or q.kind == WORKED.name)
+            if q.id not in excluded and in_pool(q, options.pool) and (options.parts or q.part_kind == WORKED.name)
         )
         for m, pool in bank.items()
     }
@@ -257,14 +262,18 @@ def _select(
             total_points=options.total_points,
         )
     kinds = {p.kind for p in options.parts}
-    by_kind = {k: {m: sel.units([q for q in bank[m] if q.kind == k]) for m in options.modules} for k in kinds}
+    by_kind = {k: {m: sel.units([q for q in bank[m] if q.part_kind == k]) for m in options.modules} for k in kinds}
     by_id = {q.id: q for pool in bank.values() for q in pool}
     spread = _balance(by_id)
+
+    def size(unit: sel.Unit) -> int:  # numbered questions: a 组合题 is one
+        return len({by_id[qid].asked for qid in unit})
+
     if options.same_questions:
-        chosen = sel.select_parts(by_kind, options.parts, options.seed, "A", paper, spread)
+        chosen = sel.select_parts(by_kind, options.parts, options.seed, "A", paper, spread, size)
         ids = sel.reorder(chosen, by_id, options.seed, variant, [p.count for p in options.parts])
     else:
-        ids = sel.select_parts(by_kind, options.parts, options.seed, variant, paper, spread)
+        ids = sel.select_parts(by_kind, options.parts, options.seed, variant, paper, spread, size)
     orders = sel.balanced_orders([by_id[qid].item for qid in ids], options.seed, variant)
     return ex.make_typed_exam(
         bank,
@@ -337,6 +346,27 @@ def plan_from_manifest(path: Path, source: Path, out: Path = DEFAULT_OUT, flags:
     return ExamPlan(
         manifest, exams, handbook.language, students, out / folder, tuple(warnings), personal, (source, path)
     )
+
+
+def _check_same_shape(exams: Mapping[str, ex.Exam]) -> None:
+    """Variants whose 组合题 differ in their number of sub-questions cannot share a score sheet's columns."""
+    shapes = {v: [q.label for q in e.questions if q.sub] for v, e in exams.items()}
+    first = next(iter(shapes))
+    for variant, names in shapes.items():
+        if names != shapes[first]:
+            raise UsageError(
+                _(
+                    "--variants {count}: the 组合题 of variant {first} have sub-questions {ours}, those of {other} "
+                    "{theirs}; one score sheet cannot hold both: add --same-questions (the same items in each "
+                    "variant), or make one variant"
+                ).format(
+                    count=len(exams),
+                    first=first,
+                    other=variant,
+                    ours=" ".join(shapes[first]),
+                    theirs=" ".join(names),
+                )
+            )
 
 
 def _check_file_names(options: ExamOptions, students: Sequence[Student]) -> None:
@@ -424,6 +454,8 @@ def _papers(exams: dict[str, ex.Exam]) -> dict[str, dict[str, Any]]:
     papers: dict[str, dict[str, Any]] = {}
     for v, e in exams.items():
         papers[v] = {"questions": [q.question.id for q in e.questions], "points": [q.points for q in e.questions]}
+        if any(q.sub for q in e.questions):  # only papers with 组合题 carry it: others stay byte for byte the same
+            papers[v]["sub"] = [q.sub for q in e.questions]
         orders = _letters(e)
         if orders:  # the printed option order of each shuffled item, as original letters (CADB: A shows C…)
             papers[v]["options"] = orders

@@ -56,22 +56,32 @@ def select_questions(
     return select_units({m: [(q,) for q in ids] for m, ids in pools.items()}, count, seed, variant, paper)
 
 
-Unit = tuple[str, ...]  # items drawn together: a `follows` chain in order, or one item
+Unit = tuple[str, ...]  # items drawn together: a `follows` chain in order, a 组合题's sub-questions, or one item
+Size = Callable[[Unit], int]  # how many numbered questions a unit is (a 组合题 is one, whatever its parts)
 
 
 def units(items: Sequence[Question]) -> list[Unit]:
-    """Items grouped into units: each `follows` chain (validated: one kind, one module, no cycles) head first."""
+    """Items grouped into units: each `follows` chain (validated: one kind, one module, no cycles) head first,
+    each 组合题's sub-questions in order."""
     ids = {q.id for q in items}
     after = {q.item.follows: q.id for q in items if q.item.follows in ids}
     grouped: list[Unit] = []
+    groups: dict[str, list[str]] = {}
     for q in items:
+        if q.item.group is not None:
+            if q.asked not in groups:
+                groups[q.asked] = []
+                grouped.append(())  # its place, filled below
+            groups[q.asked].append(q.id)
+            continue
         if q.item.follows in ids:
             continue
         chain = [q.id]
         while chain[-1] in after:
             chain.append(after[chain[-1]])
         grouped.append(tuple(chain))
-    return grouped
+    filled = iter(groups.values())
+    return [unit or tuple(next(filled)) for unit in grouped]
 
 
 Clash = Callable[[str, str], bool]  # whether two items may not share a paper
@@ -97,23 +107,23 @@ def _reachable(sizes: Sequence[int], target: int) -> set[int]:
     return sums
 
 
-def _pick(ranked: Sequence[Unit], target: int, fits: Callable[[Unit, list[str]], bool]) -> list[Unit]:
+def _pick(ranked: Sequence[Unit], target: int, fits: Callable[[Unit, list[str]], bool], size: Size = len) -> list[Unit]:
     """The earliest-ranked units that fit, adding up to as much of `target` as they can (exactly, if possible):
     each unit in rank order is taken if it fits beside those taken and the fitting units after it can still
     complete the sum."""
     chosen: list[Unit] = []
     ids: list[str] = []
-    need = max(_reachable([len(u) for u in ranked if fits(u, ids)], target))
+    need = max(_reachable([size(u) for u in ranked if fits(u, ids)], target))
     for index, unit in enumerate(ranked):
         if not need:
             break
-        if len(unit) > need or not fits(unit, ids):
+        if size(unit) > need or not fits(unit, ids):
             continue
-        rest = [len(u) for u in ranked[index + 1 :] if fits(u, [*ids, *unit])]
-        if need - len(unit) in _reachable(rest, need - len(unit)):
+        rest = [size(u) for u in ranked[index + 1 :] if fits(u, [*ids, *unit])]
+        if need - size(unit) in _reachable(rest, need - size(unit)):
             chosen.append(unit)
             ids.extend(unit)
-            need -= len(unit)
+            need -= size(unit)
     return chosen
 
 
@@ -125,6 +135,7 @@ def select_units(
     paper: Paper | None = None,
     balance: Balance | None = None,
     what: str = "--count",
+    size: Size = len,
 ) -> list[str]:
     """`count` item ids from the modules' units, stratified by module, each ranked by its SHA-256 key.
 
@@ -132,9 +143,10 @@ def select_units(
     holds: the same knowledge point, an answer given away); what is left is filled from the modules' remaining
     units. A chain is drawn whole, ranked by its first item. With `balance`, no group (√ or ×) takes more than
     its even share of the part while the pool allows. `paper` gains the ids; too few is a UsageError on `what`.
+    `count` and the shares count numbered questions (`size` of each unit): a 组合题 is one.
     """
     paper = paper if paper is not None else Paper()
-    shares = allocate({m: sum(map(len, pool)) for m, pool in pools.items()}, count)
+    shares = allocate({m: sum(map(size, pool)) for m, pool in pools.items()}, count)
     ranked = {m: sorted(pool, key=lambda u: (sort_key(seed, variant, u[0]), u[0])) for m, pool in pools.items()}
     groups = {balance(qid) for pool in pools.values() for unit in pool for qid in unit} - {""} if balance else set()
     cap = -(-count // len(groups)) if groups else count
@@ -142,6 +154,9 @@ def select_units(
 
     def part() -> list[str]:
         return [qid for taken in chosen.values() for unit in taken for qid in unit]
+
+    def asked() -> int:
+        return sum(size(unit) for taken in chosen.values() for unit in taken)
 
     def fits(capped: bool) -> Callable[[Unit, list[str]], bool]:
         def check(unit: Unit, beside: list[str]) -> bool:
@@ -158,13 +173,14 @@ def select_units(
         return check
 
     for module in pools:
-        chosen[module] = _pick(ranked[module], shares[module], fits(capped=True))
+        chosen[module] = _pick(ranked[module], shares[module], fits(capped=True), size)
     for capped in (True, False):  # what shares left over, the pool's other units fill (unbalanced only if need be)
         for module in pools:
-            left = count - len(part())
+            left = count - asked()
             if left:
-                chosen[module] += _pick([u for u in ranked[module] if u not in chosen[module]], left, fits(capped))
-    got = len(part())
+                unused = [u for u in ranked[module] if u not in chosen[module]]
+                chosen[module] += _pick(unused, left, fits(capped), size)
+    got = asked()
     if got < count:
         modules = ",".join(map(str, pools))
         raise UsageError(
@@ -185,6 +201,7 @@ def select_parts(
     variant: str,
     paper: Paper | None = None,
     balance: Mapping[str, Balance] | None = None,
+    size: Size = len,
 ) -> list[str]:
     """Item ids for a blueprint: each part drawn (stratified by module) from its kind, none clashing with an
     item of an earlier part."""
@@ -194,23 +211,43 @@ def select_parts(
         spread = (balance or {}).get(spec.kind)
         # A kind's 选做题 or 附加题 draws from what its counted part left.
         left = {m: [u for u in pool if not set(u) & set(paper.taken)] for m, pool in pools[spec.kind].items()}
-        chosen.extend(select_units(left, spec.count, seed, variant, paper, spread, what=f"--parts {spec.text}"))
+        chosen.extend(
+            select_units(left, spec.count, seed, variant, paper, spread, what=f"--parts {spec.text}", size=size)
+        )
     return chosen
 
 
 def reorder(
     question_ids: Sequence[str], bank: Mapping[str, Question], seed: int, variant: str, counts: Sequence[int]
 ) -> list[str]:
-    """The same items in a variant's own order within each part (`counts` items each, in paper order), chains kept
-    whole (for --same-questions)."""
+    """The same items in a variant's own order within each part (`counts` numbered questions each, in paper
+    order), chains and 组合题 kept whole (for --same-questions)."""
     ordered: list[str] = []
     start = 0
     for count in counts:
-        grouped = units([bank[q] for q in question_ids[start : start + count]])
-        for unit in sorted(grouped, key=lambda u: (sort_key(seed, variant, u[0]), u[0])):
+        taken = numbered_run(question_ids[start:], bank, count)
+        grouped = units([bank[q] for q in question_ids[start : start + taken]])
+        # 组合题 keep their order: every variant then has the same sub-questions in the same columns of the
+        # score sheet (groups of different sizes, reordered, would shift them).
+        if not any(bank[u[0]].item.group is not None for u in grouped):
+            grouped.sort(key=lambda u: (sort_key(seed, variant, u[0]), u[0]))
+        for unit in grouped:
             ordered.extend(unit)
-        start += count
+        start += taken
     return ordered
+
+
+def numbered_run(question_ids: Sequence[str], bank: Mapping[str, Question], count: int) -> int:
+    """How many of the ids (in paper order) make their first `count` numbered questions: a 组合题's
+    sub-questions count as one."""
+    seen: list[str] = []
+    for index, qid in enumerate(question_ids):
+        asked = bank[qid].asked
+        if asked not in seen:
+            if len(seen) == count:
+                return index
+            seen.append(asked)
+    return len(question_ids)
 
 
 def shuffle_options(item: Exercise, seed: int, variant: str, key_at: int | None = None) -> tuple[int, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -389,11 +389,24 @@ def _mm(value: float) -> str:
     return f"{value:.2f}mm"
 
 
+def _area_name(name: str) -> str:
+    """An answer area's heading: 「3.」, or a 组合题's sub-question 「5(3)」 (it ends in its bracket)."""
+    return name if name.endswith(")") else f"{name}."
+
+
 def sheet_context(
-    layout: SheetLayout, holder: SheetHolder, title: str, exam_label: str, lang: str, labels: dict[str, str]
+    layout: SheetLayout,
+    holder: SheetHolder,
+    title: str,
+    exam_label: str,
+    lang: str,
+    labels: dict[str, str],
+    names: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
     """Everything answer-sheet.html.j2 draws, page by page, each element at its place in mm (no arithmetic in
-    the template). `labels` are the printed words (labels.py)."""
+    the template). `labels` are the printed words (labels.py); `names` how the paper names each question
+    (「17(2)」 for a 组合题's sub-question), by its number on the sheet."""
+    names = names or {}
     from markupsafe import Markup
 
     pages = []
@@ -430,7 +443,8 @@ def sheet_context(
                     for b in boxes
                 ],
                 "numbers": [
-                    {"left": _mm(x - NUMBER_W), "top": _mm(y), "text": str(n)} for (n, y), x in sorted(rows.items())
+                    {"left": _mm(x - NUMBER_W), "top": _mm(y), "text": names.get(n, str(n))}
+                    for (n, y), x in sorted(rows.items())
                 ],
                 "areas": [
                     {
@@ -438,7 +452,8 @@ def sheet_context(
                         "top": _mm(a.y),
                         "width": _mm(a.w),
                         "height": _mm(a.h),
-                        "number": str(a.number),
+                        # 「3.」; a 组合题's sub-question 「5(3)」 ends in its bracket
+                        "number": _area_name(names.get(a.number, str(a.number))),
                         "points": labels["sheet_points"].format(points=a.points),
                         # 得分 ends 1 mm left of the strip's leftmost box (the template right-aligns it there).
                         "score_right": _mm(a.x + a.w - _strip_left(layout, a) + 1.0),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from paperkit.content.models import Exercise
 from paperkit.errors import CellProblem
-from paperkit.exam.manifest import Manifest
+from paperkit.exam.manifest import Manifest, numbered, question_names
 from paperkit.exam.options import PartSpec
 from paperkit.i18n import _
 from paperkit.questions.bank import Question
@@ -36,6 +36,13 @@ class Slot:
     corrected: str | None = None  # the key as the teacher corrected it on the score sheet's 答案 sheet
     role: str = ""  # its part's role: "" counted, "choose" (a 选做题: the best `choose` of its part count), "bonus"
     choose: int = 0
+    label: str = ""  # how the paper names it (「7」, 「17(2)」 for a 组合题's sub-question); "" = its number
+    part_kind: str = ""  # the kind of its paper part ("" = its own kind; a 组合题's sub-question: group)
+
+    @property
+    def name(self) -> str:
+        """How the paper names it: 「7」, or 「17(2)」."""
+        return self.label or str(self.number)
 
     @property
     def indices(self) -> tuple[int, ...]:
@@ -72,7 +79,7 @@ class Sitter:
     extra: tuple[tuple[str, str], ...] = ()  # the roster's other columns, carried to the score sheet
 
 
-def _slot(number: int, question: Question, points: int, order: str | None, part: PartSpec | None) -> Slot:
+def _slot(number: int, question: Question, points: int, order: str | None, part: PartSpec | None, name: str) -> Slot:
     item = question.item
     printed = (order or LETTERS[: len(item.options)]) if item.options else ""
     return Slot(
@@ -87,6 +94,8 @@ def _slot(number: int, question: Question, points: int, order: str | None, part:
         printed,
         role=part.role if part else "",
         choose=part.choose if part else 0,
+        label=name,
+        part_kind=part.kind if part else "",
     )
 
 
@@ -96,11 +105,18 @@ def paper_slots(
     """A variant's questions in printed order (with one student's own option orders, if given)."""
     paper = manifest.papers[variant]
     shuffled = {**paper.get("options", {}), **(orders or {})}
-    parts: list[PartSpec | None] = [part for part in manifest.options.parts for _copy in range(part.count)]
-    parts = parts or [None] * len(paper["questions"])
+    asked: list[PartSpec | None] = [part for part in manifest.options.parts for _copy in range(part.count)]
+    asked = asked or [None] * len(paper["questions"])
+    # Each entry's part: a 组合题's sub-questions share their group's number and part.
+    parts: list[PartSpec | None] = []
+    for printed, (first, last) in enumerate(numbered(paper), start=1):
+        parts += [asked[printed - 1]] * (last - first + 1)
+    names = question_names(paper)
     return tuple(
-        _slot(n, questions[qid], points, shuffled.get(qid), part)
-        for n, (qid, points, part) in enumerate(zip(paper["questions"], paper["points"], parts, strict=True), start=1)
+        _slot(n, questions[qid], points, shuffled.get(qid), part, name)
+        for n, (qid, points, part, name) in enumerate(
+            zip(paper["questions"], paper["points"], parts, names, strict=True), start=1
+        )
     )
 
 

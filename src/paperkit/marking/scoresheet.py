@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from paperkit.errors import CellProblem, ScoreSheetError, WorkbookError
-from paperkit.exam.manifest import Manifest
+from paperkit.exam.manifest import Manifest, question_names
 from paperkit.exam.roster import MAX_ROSTER_ROWS
 from paperkit.exam.workbook import Limits, csv_rows, decode_text, read_file, read_xlsx
 from paperkit.i18n import _
@@ -92,13 +92,18 @@ class Columns:
 
 
 def paper_parts(slots: Sequence[Slot]) -> tuple[Part, ...]:
-    """The 大题 of a paper: runs of questions of one kind and role, in printed order, numbered 一、二、…"""
+    """The 大题 of a paper: runs of questions of one part kind (a kind, or 组合题) and role, in printed order,
+    numbered 一、二、…"""
+
+    def part_of(slot: Slot) -> tuple[str, str]:
+        return slot.part_kind or slot.kind, slot.role
+
     parts: list[Part] = []
     start = 0
     for index in range(1, len(slots) + 1):
         first = slots[start]
-        if index == len(slots) or (slots[index].kind, slots[index].role) != (first.kind, first.role):
-            kind = kind_of(first.kind)
+        if index == len(slots) or part_of(slots[index]) != part_of(first):
+            kind = kind_of(part_of(first)[0])
             each = [slot.points for slot in slots[start:index]]
             points = sum(sorted(each, reverse=True)[: first.choose]) if first.role == "choose" else sum(each)
             name = f"sheet_part_{first.role}" if first.role else "sheet_part"
@@ -129,9 +134,10 @@ def columns(manifest: Manifest, questions: dict) -> Columns:
 def headers(manifest: Manifest, questions: dict | None = None) -> list[str]:
     """The question row: the student columns, 「1（2分）」 per question, the subtotals, 总分, 名次, then the roster's
     other columns (after them, so the questions are always in the same columns)."""
-    points = next(iter(manifest.papers.values()))["points"]
+    paper = next(iter(manifest.papers.values()))
     fixed = [label(f"sheet_{name}") for name in FIXED]
-    asked = [label("sheet_question", number=n, points=p) for n, p in enumerate(points, start=1)]
+    names = zip(question_names(paper), paper["points"], strict=True)
+    asked = [label("sheet_question", number=n, points=p) for n, p in names]
     if questions is None:
         return [*fixed, *asked]
     layout = columns(manifest, questions)
@@ -544,7 +550,7 @@ def _corrected(sitter: Sitter, cells: Cells, path: Path, problems: list[str], no
         if key != slot.sheet_key:
             slots[offset] = replace(slot, corrected=key)
             notes[where] = _("{where}: question {number}'s key corrected from {old} to {new}").format(
-                where=where, number=slot.number, old=slot.sheet_key, new=key
+                where=where, number=slot.name, old=slot.sheet_key, new=key
             )
     return replace(sitter, slots=tuple(slots))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from paperkit.content.models import Exercise, Handbook
 from paperkit.labels import label
-from paperkit.questions.registry import as_item
+from paperkit.questions.registry import GROUP_KIND, as_item
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,50 @@ class Question:
         """The item's kind (the registry decides how it is set)."""
         return self.item.kind
 
+    @property
+    def part_kind(self) -> str:
+        """The kind of paper part it is drawn for: its own, or `group` for a 组合题's sub-question."""
+        return GROUP_KIND if self.item.group is not None else self.item.kind
+
+    @property
+    def asked(self) -> str:
+        """What makes one numbered question of a paper: its group's id, or its own."""
+        return self.item.group.id if self.item.group is not None else self.id
+
 
 @dataclass(frozen=True)
 class ExamQuestion:
     """A question as it appears on one paper: its number and its points."""
 
-    number: int
+    number: int  # its place among the paper's scored questions, from 1 (a sub-question has one of its own)
     points: int
     question: Question
     order: tuple[int, ...] = ()  # options: the original index of each printed option; () = as written
+    printed: int = 0  # the number printed before it, when that is not `number` (a 组合题 shares one)
+    sub: int = 0  # its sub-question number in a 组合题, from 1 (0: a question of its own)
+
+    @property
+    def label(self) -> str:
+        """How the paper names it: 「7」, or 「17(2)」 for a sub-question."""
+        return question_label(self.printed or self.number, self.sub)
+
+
+def question_label(number: int, sub: int = 0) -> str:
+    """A question's name on papers, keys and sheets: 「7」, or 「17(2)」 for the second sub-question of 17."""
+    return f"{number}({sub})" if sub else str(number)
+
+
+def printed_numbers(questions: Sequence[Question]) -> list[tuple[int, int]]:
+    """(printed number, sub-question number) of each question in paper order: a 组合题's sub-questions share
+    one number, (1)(2)… under it; every other question is numbered on."""
+    numbers: list[tuple[int, int]] = []
+    number, previous = 0, ""
+    for q in questions:
+        if q.item.group is None or q.asked != previous:
+            number += 1
+        numbers.append((number, q.item.sub))
+        previous = q.asked
+    return numbers
 
 
 def question_bank(handbook: Handbook, exercises: bool = False) -> dict[int, tuple[Question, ...]]:
@@ -62,6 +97,10 @@ def _printed(item: Exercise) -> dict[str, Any]:
     values = {f.name: getattr(item, f.name) for f in fields(item) if f.name not in ("origin", "tests", "use")}
     if not values.get("material"):  # only items with a 材料 carry it: every other bank hashes as before
         values.pop("material", None)
+    group = values.pop("group")  # likewise a 组合题's sub-questions: their group's stem and points, their place
+    sub = values.pop("sub")
+    if group is not None:
+        values["group"] = [group.id, group.q, group.points, sub]
     values["rubric"] = [[p.point, p.points] for p in item.rubric]
     return values
 
@@ -89,4 +128,21 @@ def material_leads(questions: Sequence[ExamQuestion]) -> dict[int, dict[str, str
         first, final = q.number, questions[last].number
         lead = label("material_lead", numbers=f"{first}–{final}" if final != first else str(first))
         leads[index] = {"material": q.question.item.material, "material_lead": lead}
+    return leads
+
+
+def group_leads(questions: Sequence[ExamQuestion]) -> dict[int, dict[str, str]]:
+    """For each question (by its index) that opens a 组合题: the group's number, its points (all its
+    sub-questions' on this paper; none in a handbook) and its stem, printed once above sub-question (1)."""
+    leads: dict[int, dict[str, str]] = {}
+    for index, q in enumerate(questions):
+        group = q.question.item.group
+        if group is None or q.sub != 1:
+            continue
+        points = sum(x.points for x in questions if x.question.asked == q.question.asked)
+        leads[index] = {
+            "group_head": f"{q.printed or q.number}.",
+            "group_points": label("points", points=points) if points else "",
+            "group_stem": group.q,
+        }
     return leads

@@ -1,8 +1,8 @@
-"""Every exam item against its kind, and `follows` chains, as located problems (pure)."""
+"""Every exam item against its kind, `follows` chains and 组合题 groups, as located problems (pure)."""
 
 from __future__ import annotations
 
-from paperkit.content.models import Exercise, Handbook
+from paperkit.content.models import Exercise, Group, Handbook
 from paperkit.content.validate import located
 from paperkit.errors import Problem
 from paperkit.i18n import _
@@ -23,6 +23,8 @@ def check_items(handbook: Handbook) -> list[Problem]:
         followed: dict[str, str] = {}
         for item in every:
             problems.extend(located(item.origin, name, message) for name, message in check_item(item))
+            if item.group is not None and item.sub == 1:
+                problems.extend(_check_group(item.group, [x for x in every if x.group is item.group]))
             if not item.follows:
                 continue
             if item.material:
@@ -55,6 +57,16 @@ def check_items(handbook: Handbook) -> list[Problem]:
                         _("no item '{item}' in module {module}").format(item=item.follows, module=module.id),
                     )
                 )
+            elif before.group is not None:
+                problems.append(
+                    located(
+                        item.origin,
+                        "follows",
+                        _("'{item}' is a sub-question of group '{group}'; an item cannot follow it").format(
+                            item=item.follows, group=before.group.id
+                        ),
+                    )
+                )
             elif before.kind != item.kind:
                 problems.append(
                     located(
@@ -73,6 +85,49 @@ def check_items(handbook: Handbook) -> list[Problem]:
                         _("'{item}' follows itself through {other}").format(item=item.id, other=item.follows),
                     )
                 )
+    return problems
+
+
+GROUP_FIELDS = ("id", "kind", "q", "parts", "points", "difficulty", "tests", "use")
+
+
+def _check_group(group: Group, parts: list[Exercise]) -> list[Problem]:
+    """A 组合题's own fields: only those a group takes, two parts or more, its points the sum of theirs."""
+    given = {name.split("[", 1)[0] for name in group.origin.lines}
+    problems = [
+        located(
+            group.origin,
+            name,
+            _("not used by kind group (it takes {fields})").format(fields=", ".join(GROUP_FIELDS)),
+        )
+        for name in sorted(given - set(GROUP_FIELDS))
+    ]
+    if group.size < 2:
+        problems.append(
+            located(group.origin, "parts", _("a group needs two sub-questions or more; one question needs no group"))
+        )
+    if group.points is not None:
+        written = [x.points for x in parts if x.points is not None]
+        if len(written) == len(parts) and sum(written) != group.points:
+            problems.append(
+                located(
+                    group.origin,
+                    "points",
+                    _("its parts' points add up to {sum}, not {points}; give one or make them agree").format(
+                        sum=sum(written), points=group.points
+                    ),
+                )
+            )
+        elif group.points < len(parts):
+            problems.append(
+                located(
+                    group.origin,
+                    "points",
+                    _("{points} points cannot be shared by {count} sub-questions (1 each at least)").format(
+                        points=group.points, count=len(parts)
+                    ),
+                )
+            )
     return problems
 
 

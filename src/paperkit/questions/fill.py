@@ -200,12 +200,20 @@ def _key(q: ExamQuestion, layout: Layout) -> dict[str, Any]:
     view["blanks"] = [
         {
             "label": label("blank_number", number=n) + "：" if len(found) > 1 else label("reference_answer"),
-            "answer": answers[0],
+            "answer": key_text(answers[0]),
             "accepted": _shown_alternatives(answers),
         }
         for n, answers in enumerate(found, start=1)
     ]
     return view
+
+
+def key_text(answer: str) -> str:
+    """An accepted answer as a key prints it: `19.6 sf` as 「19.6（3 位有效数字）」, any other as written."""
+    found = numeric(answer)
+    if found is None or not found.figures:
+        return answer
+    return re.sub(r"\s*sf", "", answer, count=1).strip() + label("significant_figures", figures=found.figures)
 
 
 def _shown_alternatives(answers: tuple[str, ...]) -> list[str]:

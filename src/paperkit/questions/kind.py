@@ -164,6 +164,7 @@ class Kind:
     template_name: str = ""  # the template with its paper(q) and key(q) macros; default kind-<name>.html.j2
     part_label: str = ""  # its part's name on a paper; default the labels table's part_<name>
     instruction_label: str = ""  # the line under its part's heading; default instruction_<name>
+    heading_label: str = ""  # its blueprint part's heading, when not the usual part_heading_<role>
 
     @property
     def part_name(self) -> str:
@@ -222,7 +223,9 @@ def score_answer(
 def common_view(q: ExamQuestion, kind: Kind) -> dict[str, Any]:
     """What every kind's paper and key show: number, points (none in a handbook), prompt, its template, its source."""
     return {
-        "number": q.number,
+        "number": q.label,
+        # 「7.」, or 「（2）」 under its group's number
+        "head": label("sub_head", sub=q.sub) if q.sub else f"{q.label}.",
         "points": q.points,
         "points_label": label("points", points=q.points) if q.points else "",
         "prompt": q.question.item.q,

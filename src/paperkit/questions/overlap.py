@@ -69,8 +69,12 @@ def leaked(answer: str, shown: str) -> bool:
 
 
 def leak(source: Item, container: Item) -> str | None:
-    """The answer text of `source` that `container` shows a student, or None."""
-    return leak_texts(kind_of(source.kind).answer_texts(source), kind_of(container.kind).shown_texts(container))
+    """The answer text of `source` that `container` shows a student (a 组合题's sub-question shows its group's
+    stem too), or None."""
+    shown = kind_of(container.kind).shown_texts(container)
+    if container.group is not None:
+        shown = (*shown, container.group.q)
+    return leak_texts(kind_of(source.kind).answer_texts(source), shown)
 
 
 def leak_texts(answers: Sequence[str], shown: Sequence[str]) -> str | None:

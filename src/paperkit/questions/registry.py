@@ -13,12 +13,14 @@ from paperkit.content.models import Example, Exercise
 from paperkit.i18n import _
 from paperkit.questions.choice import CHOICE, MULTI
 from paperkit.questions.fill import FILL
+from paperkit.questions.group import GROUP, GROUP_KIND
 from paperkit.questions.kind import Item, Kind
 from paperkit.questions.short import SHORT
 from paperkit.questions.truefalse import TRUEFALSE
 
 _REGISTERED: dict[str, Kind] = {kind.name: kind for kind in (CHOICE, MULTI, TRUEFALSE, FILL, SHORT)}
 KINDS: Mapping[str, Kind] = MappingProxyType(_REGISTERED)  # a live, read-only view of the registry
+_GROUPED = {GROUP_KIND: GROUP}  # what a paper's part may be beyond the item kinds: a 组合题
 WORKED = SHORT  # the kind of a worked example, and of a paper without typed parts
 
 DIFFICULTIES = {"1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "易": 2, "中": 3, "难": 4}
@@ -39,8 +41,13 @@ def unregister(name: str) -> None:
 
 
 def kind_of(name: str) -> Kind:
-    """The registered kind of this name (a KeyError is a bug: loading accepts only registered kinds)."""
-    return _REGISTERED[name]
+    """The registered kind of this name, or the group part (a KeyError is a bug: loading accepts only these)."""
+    return _REGISTERED[name] if name in _REGISTERED else _GROUPED[name]
+
+
+def part_kinds() -> tuple[str, ...]:
+    """What a blueprint's part may draw, in paper order: every registered kind, then 组合题."""
+    return (*_REGISTERED, *_GROUPED)
 
 
 def as_item(example: Example) -> Item:
@@ -62,6 +69,9 @@ def as_item(example: Example) -> Item:
 def check_item(item: Item) -> list[tuple[str, str]]:
     """Every problem of one item as (field, message): its kind, the fields its kind uses, the kind's own check."""
     kind = _REGISTERED.get(item.kind)
+    if item.kind == GROUP_KIND:  # the loader makes a group's parts its items: here, a group with no parts
+        where = _("a sub-question cannot be a group") if item.group else _("missing: a group's sub-questions")
+        return [("parts", where)]
     if kind is None:
         return [
             (
