@@ -86,6 +86,17 @@ class ItemFigures:
     key: str = ""  # as printed (and corrected): letters, T/F, a fill-in's first accepted answer
     options: dict[str, float] = field(default_factory=dict)  # printed letter -> share ("" = left blank)
     typical: tuple[tuple[str, int], ...] = ()  # (wrong answer, how many)
+    label: str = ""  # how the paper names it, when not its number (「17(2)」, a 组合题's sub-question)
+
+    @property
+    def name(self) -> str:
+        """How the paper names it: 「7」, or 「17(2)」."""
+        return self.label or str(self.number)
+
+    @property
+    def cell(self) -> int | str:
+        """Its name in a spreadsheet: a number where it is one (sorts and filters as numbers), else text."""
+        return self.number if not self.label or self.label == str(self.number) else self.label
 
 
 @dataclass(frozen=True)
@@ -275,6 +286,7 @@ def _item(variant: str, index: int, rows: Sequence[SheetRow], total: dict[str, f
     return ItemFigures(
         variant=variant,
         number=slot.number,
+        label=slot.label,
         item_id=slot.item_id,
         kind=slot.kind,
         stem=short_stem(slot.item.q),
@@ -348,9 +360,11 @@ def _total(row: SheetRow) -> float:
 def _part(part: Part, sat: Sequence[SheetRow], ranked: Sequence[SheetRow]) -> PartFigures:
     """A 大题 across the class."""
     mean = statistics.fmean(_part_score(r, part) for r in sat)
+    slots = sat[0].sitter.slots
+    first, last = slots[part.first].name, slots[part.last].name
     return PartFigures(
         title=part.title,
-        numbers=f"{part.first + 1}–{part.last + 1}" if part.last > part.first else str(part.first + 1),
+        numbers=f"{first}–{last}" if part.last > part.first else first,
         points=part.points,
         mean=mean,
         rate=mean / part.points if part.points else 0.0,

@@ -66,7 +66,7 @@ def _item_view(item: ItemFigures) -> dict[str, Any]:
         for letter, share in item.options.items()
     ]
     return {
-        "number": item.number,
+        "number": item.name,
         "stem": item.stem,
         "section": f"{item.section_id} {item.section_title}",
         "kind": kind_of(item.kind).part_name,
@@ -123,7 +123,7 @@ def analysis_context(
     several = len(by_variant) > 1
 
     def where(item: ItemFigures) -> str:
-        return f"{item.variant}{item.number}" if several else str(item.number)
+        return f"{item.variant}{item.name}" if several else item.name
 
     level = [f"{where(i)}（{_flag_label(i.flag)}，P={two(i.p)}）" for i in analysis.items if i.flag in ("easy", "hard")]
     weak_d = [f"{where(i)}（D={two(i.d)}）" for i in analysis.items if i.flag == "low_d"]
@@ -314,7 +314,7 @@ def analysis_xlsx(analysis: Analysis, context: dict[str, Any]) -> bytes:
         [
             [
                 i.variant,
-                i.number,
+                i.cell,
                 i.stem,
                 i.item_id,
                 f"{i.section_id} {i.section_title}",
@@ -374,7 +374,7 @@ def student_reports(analysis: Analysis, rows: Sequence[SheetRow], passing: float
             key = "".join(shown.get(ch, ch) for ch in slot.sheet_key) if bubbles else ""
             questions.append(
                 {
-                    "number": slot.number,
+                    "number": slot.name,
                     "kind": kind.part_name,
                     "points": slot.points,
                     "scored": points(mark.points),

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from paperkit.errors import ScanError, UsageError, WorkbookError
+from paperkit.exam.manifest import question_names
 from paperkit.exam.sheet import shown_id
 from paperkit.i18n import _
 from paperkit.marking.jobs import scoresheet_bytes
@@ -336,6 +337,7 @@ def merge_scores(
             by_id[student] = row
         if entry["absent"]:
             continue  # 缺考: the row stays empty, which the analysis counts as absent
+        shown = question_names(exam.manifest.papers[entry["variant"]])
         for number, answer in entry["answers"].items():
             column = first + int(number) - 1
             if not 1 <= int(number) <= count:
@@ -354,7 +356,7 @@ def merge_scores(
                 who = names.get(student, {}).get("name", student)
                 kept.append(
                     _("{who} ({student}), question {number}: kept '{typed}' as typed; the scan reads '{read}'").format(
-                        who=who, student=student, number=number, typed=cell.value, read=value
+                        who=who, student=student, number=shown[int(number) - 1], typed=cell.value, read=value
                     )
                 )
     out = io.BytesIO()

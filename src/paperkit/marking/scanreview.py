@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from paperkit.errors import ScanError, ScoreSheetError
+from paperkit.exam.manifest import question_names
 from paperkit.exam.sheet import ID_DIGITS
 from paperkit.i18n import _
 from paperkit.labels import label
@@ -93,6 +94,7 @@ def apply_review(path: Path, state: dict[str, Any], exam: Exam, folder: Path) ->
                 identities[fingerprint] = correction
             continue
         student = (row.get("学号") or "").strip()
+        number = _position(exam, state, student, number)
         value, problem = _checked(exam, state, student, number, correction)
         if problem:
             problems.append(f"{where}: {problem}")
@@ -131,6 +133,21 @@ def _name_sheet(exam: Exam, state: dict[str, Any], folder: Path, fingerprint: st
         return f"更正 '{typed[:24]}': {record.problem}"
     state["pages"][fingerprint] = asdict(record)
     return ""
+
+
+def _variant_of(state: dict[str, Any], student: str) -> str:
+    """The variant of a student's scanned pages ('' when none is scanned)."""
+    return next(
+        (p["variant"] for f, p in state["pages"].items() if (p["student_id"] or state["identities"].get(f)) == student),
+        "",
+    )
+
+
+def _position(exam: Exam, state: dict[str, Any], student: str, name: str) -> str:
+    """A review row's 题号 as the sheet's question number: 「5(2)」 is the sub-question's own place."""
+    variant = _variant_of(state, student)
+    names = question_names(exam.manifest.papers[variant]) if variant in exam.manifest.papers else []
+    return str(names.index(name) + 1) if name in names else name
 
 
 def _checked(exam: Exam, state: dict[str, Any], student: str, number: str, text: str) -> tuple[str, str]:
@@ -204,13 +221,14 @@ def review_files(answers: dict[str, dict[str, Any]], state: dict[str, Any], exam
         if page.get("identity") and fingerprint not in state["identities"]
     ]
     for student in sorted(answers):
+        shown = question_names(exam.manifest.papers[answers[student]["variant"]])
         for number, answer in sorted(answers[student]["answers"].items(), key=lambda kv: int(kv[0])):
             if answer["status"] == "review":
                 rows.append(
                     {
                         "student": student,
                         "name": names.get(student, ""),
-                        "number": number,
+                        "number": shown[int(number) - 1] if 0 < int(number) <= len(shown) else number,
                         "value": answer["value"],
                         "reason": answer["reason"],
                         "source": answer["source"],

@@ -39,12 +39,10 @@ GROUP = Kind(
 
 
 def shared_points(parts: Sequence[Exercise], total: int) -> list[int]:
-    """A group's points shared over its sub-questions in proportion to their own (equal where none are
-    given; largest remainder, so they add up to `total`); the author's own when they already do."""
-    written = tuple(p.points if p.points is not None else 1 for p in parts)
-    if all(p.points is None for p in parts):
-        written = (1,) * len(parts)
-    shares = scaled_rubric(written, total)
-    if min(shares) < 1:  # fewer points than sub-questions never reaches here (checked); a tiny share gets one
-        shares = scaled_rubric((1,) * len(parts), total)
-    return shares
+    """A group's points shared over its sub-questions in proportion to their own (largest remainder, so they
+    add up to `total`; the author's own when they already do); equally where none are given, the remainder to
+    the last ones (they come later, not easier)."""
+    if any(p.points is None for p in parts) or any(p.points == 0 for p in parts):
+        base, extra = divmod(total, len(parts))
+        return [base] * (len(parts) - extra) + [base + 1] * extra
+    return scaled_rubric(tuple(p.points or 0 for p in parts), total)
