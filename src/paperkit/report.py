@@ -50,6 +50,11 @@ def counts_line(handbook: Handbook) -> str:
     if handbook.exercises:
         kinds = kind_counts(handbook.modules)
         line += _("; exam items: {kinds}").format(kinds=", ".join(f"{count} {kind}" for kind, count in kinds.items()))
+        groups = len({x.group.id for x in handbook.exercises if x.group is not None})
+        if groups:
+            line += ngettext(
+                " ({parts} of them in {count} group)", " ({parts} of them in {count} groups)", groups
+            ).format(parts=sum(x.group is not None for x in handbook.exercises), count=groups)
         held = sum(x.use == "exam" for x in handbook.exercises)
         if held:
             line += _(" ({count} held back for exams)").format(count=held)

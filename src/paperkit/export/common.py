@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from types import MappingProxyType
 
@@ -39,11 +39,25 @@ def sections(
     handbook: Handbook, modules: Sequence[Module], pool: str = "practice"
 ) -> Iterator[tuple[Module, int, list[Question]]]:
     """Each chosen module's sections as (module, section index, its items of `pool` in source order): the items
-    students may see (practice), those held back for exams (exam), or all."""
+    students may see (practice), those held back for exams (exam), or all. A 组合题 goes out as its
+    sub-questions, each a question of its own that opens with the group's stem (no format here has groups)."""
     bank = question_bank(handbook, exercises=True)
     for module in modules:
         for index, section in enumerate(module.sections):
-            yield module, index, [q for q in bank[module.id] if q.section_id == section.id and in_pool(q, pool)]
+            yield (
+                module,
+                index,
+                [standalone(q) for q in bank[module.id] if q.section_id == section.id and in_pool(q, pool)],
+            )
+
+
+def standalone(question: Question) -> Question:
+    """A 组合题's sub-question as a question of its own: the group's stem, then 「（2）」 and its own stem."""
+    group = question.item.group
+    if group is None:
+        return question
+    stem = f"{group.q}\n\n{label('sub_head', sub=question.item.sub)}{question.item.q}"
+    return replace(question, item=replace(question.item, q=stem))
 
 
 def in_pool(question: Question, pool: str) -> bool:

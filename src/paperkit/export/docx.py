@@ -275,8 +275,13 @@ class _Writer(TextWriter):
         if view.get("material"):  # a 材料 that leads this question and the ones after it
             self.run(self.para(style="Instruction", space_before=6), str(view.get("material_lead", "")), bold=True)
             self.inline(self.para(), str(view["material"]))
+        if view.get("group_stem"):  # a 组合题: its number, points and stem once, above sub-question (1)
+            head = self.para(style="Question")
+            self.run(head, str(view["group_head"]), bold=True)
+            self.run(head, "\t" + str(view.get("group_points", "")))
+            self.inline(head, str(view["group_stem"]))
         stem = self.para(style="Question")
-        self.run(stem, f"{view['number']}.", bold=True)
+        self.run(stem, str(view.get("head", f"{view['number']}.")), bold=True)
         self.run(stem, "\t" + str(view.get("points_label", "")))
         if "segments" in view:
             for segment in view["segments"]:

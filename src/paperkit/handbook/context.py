@@ -12,9 +12,9 @@ from paperkit.content.models import Example, Handbook, Module, Section
 from paperkit.handbook.options import HandbookOptions, check_answers
 from paperkit.i18n import _
 from paperkit.labels import label
-from paperkit.questions.bank import ExamQuestion, Question, material_leads
+from paperkit.questions.bank import ExamQuestion, Question, group_leads, material_leads, printed_numbers
 from paperkit.questions.kind import Layout
-from paperkit.questions.registry import KINDS, kind_of
+from paperkit.questions.registry import kind_of, part_kinds
 from paperkit.render.assemble import PART_LINK
 from paperkit.render.page import PT_PER_MM, PageGeometry
 from paperkit.source import select_modules
@@ -139,19 +139,26 @@ def _exercises(module: Module, view: str, layout: Layout) -> list[dict[str, Any]
     """A module's exercises by kind, as on a paper: each kind's heading (单项选择题, 多项选择题…) and its questions
     as the kind sets them (paper_view or key_view), numbered 1… through the module. `compact` says the kind's
     answers are a 题号 | 答案 row (the answers appendix then prints no stems or options for them)."""
-    groups, number = [], 0
-    for name in KINDS:
-        items = [(s, x) for s in module.sections for x in s.practice if x.kind == name]
+    groups, number, position = [], 0, 0
+    bank = [Question(x.id, module.id, s.id, s.title, x) for s in module.sections for x in s.practice]
+    for name in part_kinds():
+        items = [q for q in bank if q.part_kind == name]
         if not items:
             continue
         kind = kind_of(name)
+        shown = printed_numbers(items)  # a 组合题 is one number, its sub-questions (1)(2)… under it
         placed = [
-            ExamQuestion(number + n, 0, Question(x.id, module.id, s.id, s.title, x))
-            for n, (s, x) in enumerate(items, start=1)
+            ExamQuestion(position + n, 0, q, printed=number + printed, sub=sub)
+            for n, (q, (printed, sub)) in enumerate(zip(items, shown, strict=True), start=1)
         ]
-        number += len(items)
+        number += shown[-1][0]
+        position += len(items)
         leads = material_leads(placed) if view == "paper_view" else {}
-        questions = [{"why": "", **getattr(kind, view)(q, layout), **leads.get(i, {})} for i, q in enumerate(placed)]
+        heads = group_leads(placed)
+        questions = [
+            {"why": "", **getattr(kind_of(q.question.kind), view)(q, layout), **leads.get(i, {}), **heads.get(i, {})}
+            for i, q in enumerate(placed)
+        ]
         groups.append({"heading": kind.part_name, "compact": kind.compact_key, "kind": name, "questions": questions})
     return groups
 

@@ -5,7 +5,8 @@ Which sections: each section's 得分率 on the student's own paper (lowest firs
 handbook order). Which items: exercises of those sections that practice may use (not held back for exams), not
 on the student's paper, never two that give each other away (the same clash rule as the exam), ranked by a
 hash of the exam's seed, the student and the item (the same class gives the same papers), taken from the two
-sections in turn. Items that follow another (`follows`) are left out: they need the one before.
+sections in turn. Items that follow another (`follows`) are left out: they need the one before; so are a
+组合题's sub-questions (they need their group's stem).
 """
 
 from __future__ import annotations
@@ -109,7 +110,11 @@ def plan_practice(
 ) -> list[Practice]:
     """Each student's 错题重练 (students without marks are left out)."""
     usable = {
-        module: tuple(q for q in questions if in_pool(q, "practice") and not q.item.follows and q.kind in KINDS)
+        module: tuple(
+            q
+            for q in questions
+            if in_pool(q, "practice") and not q.item.follows and q.item.group is None and q.kind in KINDS
+        )
         for module, questions in bank.items()
     }
     exercises = {q.id: q for questions in usable.values() for q in questions}
