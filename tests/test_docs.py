@@ -6,6 +6,7 @@ fails it); `tests/test_readme_commands.py` runs the commands the README and the 
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -148,11 +149,17 @@ def test_the_physics_example_in_the_format_doc_validates_and_prints(tmp_path: Pa
         (source / "figures" / f"vt-{letter}.png").write_bytes(png(300 + n, 200))
     result = runner.invoke(app, ["validate", "--source", str(source)])
     assert result.exit_code == 0 and result.stderr == "", result.output
-    command = ["exam", "--source", str(source), "--modules", "1", "--parts", "choice:2x3,fill:2x4,short:2x10"]
+    command = ["exam", "--source", str(source), "--modules", "1", "--parts", "choice:2x3,fill:2x4,group:1x12"]
     result = runner.invoke(app, [*command, "--pool", "all", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     paper = PdfReader(next((tmp_path / "out").glob("*/paper.pdf")))
     text = "".join(page.extract_text() for page in paper.pages).replace(" ", "")
-    assert "阅读下面的材料，完成第5–6题。" in text and "3.00.60" in text
+    # the 实验题 is question 5: its table once, then (1)(2)(3) with the points the doc's prose says
+    assert text.count("3.00.60") == 1 and "5.（12分）某同学用伏安法测电阻" in text, text
+    assert text.index("3.00.60") < text.index("（1）") < text.index("（2）") < text.index("（3）")
+    manifest = json.loads(next((tmp_path / "out").glob("*/manifest.json")).read_text(encoding="utf-8"))
+    paper_a = manifest["papers"]["A"]
+    points = dict(zip(paper_a["questions"], paper_a["points"], strict=True))
+    assert [points[f"1.1.g1.{n}"] for n in (1, 2, 3)] == [3, 3, 6] and manifest["total_points"] == 26
     assert all(matches(said, ("6±0.1 m/s",)) for said in ("6.05", "6 m/s", "６")) and not matches("6.2", ("6±0.1 m/s",))
     assert all(matches(said, ("19.6 sf",)) for said in ("19.6", "19.60", "1.96e1")) and not matches("20", ("19.6 sf",))

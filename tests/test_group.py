@@ -255,3 +255,40 @@ def test_the_score_sheet_and_the_analysis_see_each_sub_question(physics: Path, t
     assert [i.name for i in result.items] == ["1", "2", "3", "4(1)", "4(2)", "5(1)", "5(2)", "5(3)"]
     last = result.items[-1]
     assert (last.cell, last.p) == ("5(3)", 0.5)
+
+
+@pytest.mark.parametrize("paper", ["A4", "A3"])
+def test_a_group_prints_once_with_its_sub_questions_on_the_paper_the_key_and_the_answer_sheet(
+    physics: Path, tmp_path: Path, paper: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from paperkit.cli import app
+    from pdftext import page_texts, pdf_text
+
+    out = tmp_path / "out"
+    command = ["exam", "--source", str(physics), "--modules", "1", "--parts", PARTS, "--pool", "all"]
+    result = CliRunner().invoke(app, [*command, "--paper", paper, "--answer-sheet", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    folder = next(out.iterdir())
+    text = pdf_text(folder / "paper.pdf")
+    # Each group's stem once, under its one number, its sub-questions (1)(2)… after it with their own points.
+    assert text.count("某同学用伏安法测电阻") == 1 and text.count("一段导体两端电压为6V") == 1
+    stems = sorted(text.index(stem) for stem in ("某同学用伏安法测电阻", "一段导体两端电压为6V"))
+    assert [text[at - 7 : at] for at in stems] == ["4.（15分）", "5.（15分）"], text
+    assert text.count("（1）") == 2 and text.count("（2）") == 2 and text.count("（3）") == 1
+    assert "三、综合题（本大题共2题，每题15分，共30分）" in text
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    sub_points = manifest["papers"]["A"]["points"][3:]
+    assert sum(sub_points[:2]) == sum(sub_points[2:]) == 15 and sum(manifest["papers"]["A"]["points"]) == 50
+    key = pdf_text(folder / "key.pdf")
+    # The 答案速查 names sub-questions 4(2), 5(2); each sub-question has its own answer under its (n).
+    assert "4(2)×" in key
+    order = manifest["papers"]["A"]["options"]["1.1.g1.2"]
+    assert f"5(2){'ABCD'[order.index('A')]}" in key, key
+    assert "（1）（7分）导体的电阻为Ω。【参考答案】20" in key and "【参考答案】5.0（2位有效数字）" in key
+    sheet = pdf_text(folder / "sheet.pdf")
+    assert all(name in sheet for name in ("4(1)", "4(2)", "5(1)", "5(2)", "5(3)")), sheet
+    if paper == "A3":
+        first = page_texts(folder / "paper.pdf")[0]  # two columns side by side on one A3 side: the whole paper
+        assert "试卷到此结束" in first and "某同学用伏安法测电阻" in first.replace(" ", "")
