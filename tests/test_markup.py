@@ -271,9 +271,59 @@ def test_chinese_in_a_drawn_formula_is_drawn_from_the_body_serif() -> None:
 
 def test_a_symbol_in_mathbin_or_mathrel_is_printed() -> None:
     # ziamath drew nothing for it: 「3 \mathbin{:} 4」 printed 「34」 (#29).
-    assert str(render_inline("$3 \\mathbin{:} 4$")) == '<span class="math">3:4</span>'
+    # spaced as TeX spaces a relation (a quarter em each side, as the text path spaces = and +)
+    assert str(render_inline("$3 \\mathbin{:} 4$")) == '<span class="math">3\u2005:\u20054</span>'
     from paperkit.text.drawn import drawn_svg
 
     with_colon, _ = drawn_svg("\\frac{a}{b}  :  c")
     assert render_math("\\frac{a}{b} \\mathbin{:} c").image == with_colon.encode()
     assert drawn_svg("\\frac{a}{b} c")[0] != with_colon
+
+
+def test_function_names_and_units_are_set_as_text_like_their_neighbours() -> None:
+    # 「tan α = 2 tan β」 was drawn (\tan unknown to the text path) beside a text-set 「sin α = 2sin β」 (#29).
+    from paperkit.text.math import _FUNCTIONS
+
+    tan, sin = render_math("\\tan\\alpha = 2\\tan\\beta"), render_math("\\sin\\alpha = 2\\sin\\beta")
+    assert not tan.is_svg and tan.html == sin.html.replace("sin", "tan")
+    assert '2<span class="mfn sp">tan</span>' in tan.html  # a thin space between a number and a function name
+    assert all(not render_math(f"\\{name} x").is_svg for name in _FUNCTIONS)
+    assert render_math("\\ln 2").html == '<span class="math"><span class="mfn se">ln</span>2</span>'
+    # A unit is upright text, its μ too, while μ the variable stays italic.
+    unit = render_math("a = 2\\ \\mathrm{m/s^2}")
+    assert not unit.is_svg and '<span class="mfn">m</span>/<span class="mfn">s</span><sup>2</sup>' in unit.html
+    assert '<span class="mfn">μ</span><span class="mfn">m</span>' in render_math("5\\ \\mathrm{\\mu m}").html
+    assert render_math("\\mu = 0.2").html.startswith('<span class="math"><var>μ</var>')
+    assert "−13.6 <span" in render_math("E_1 = -13.6\\ \\mathrm{eV}").html  # unary: no space after the sign
+
+
+def test_a_drawn_sign_without_a_left_operand_is_not_spaced_as_binary() -> None:
+    from paperkit.text.drawn import drawn_svg
+    from paperkit.text.math import _unary_signs
+
+    assert _unary_signs("E=-\\frac{1}{2}") == "E={-}\\frac{1}{2}"
+    assert _unary_signs("\\frac{-b \\pm c}{2a} - d") == "\\frac{{-}b \\pm c}{2a} - d"
+    assert _unary_signs("x^{-1} - 2, -3 \\le -x") == "x^{-1} - 2, {-}3 \\le {-}x"
+    drawn = render_math("E = -\\dfrac{1}{2}mv^2")
+    assert drawn.is_svg and drawn.image == drawn_svg("E = {-}\\dfrac{1}{2}mv^2")[0].encode()
+    assert 'alt="E = -\\dfrac{1}{2}mv^2"' in drawn.html  # the author's TeX, not the braced one
+
+
+def test_drawn_and_text_formulas_space_their_operators_alike() -> None:
+    # Measured in em: ziamath spaced a relation 0.37 em (an em taken as 4/3 of the font size), the text path
+    # 0.25 em (U+2005 of the math face); TeX's are 5/18 (relation) and 4/18 (binary).
+    from fontTools.ttLib import TTFont
+
+    from paperkit.paths import FONTS
+    from paperkit.text.drawn import MATH_PX, drawn_svg
+
+    def width(tex: str) -> float:
+        return drawn_svg(tex)[1][2] / MATH_PX
+
+    relation = (width("x = y") - width("x {=} y")) / 2
+    binary = (width("x + y") - width("x {+} y")) / 2
+    assert abs(relation - 5 / 18) < 0.005 and abs(binary - 4 / 18) < 0.005, (relation, binary)
+    face = TTFont(FONTS / "PKMath-Regular.ttf")
+    text_gap = face["hmtx"][face.getBestCmap()[0x2005]][0] / face["head"].unitsPerEm
+    assert render_math("x = y").html == '<span class="math"><var>x</var>\u2005=\u2005<var>y</var></span>'
+    assert abs(text_gap - relation) < 0.03 and abs(text_gap - binary) < 0.03  # < 1.5 px apart at 300 dpi

@@ -82,14 +82,23 @@ _TEXT_COMMANDS = {
     "Phi": "Φ",
     "Psi": "Ψ",
     "Omega": "Ω",
-    ",": " ",
-    ";": " ",
-    "quad": " ",
 }
-_FUNCTIONS = {"log", "exp", "max", "min", "softmax", "sin", "cos", "arg"}
+# Function names TeX sets upright (\\sin, \\ln, …): all of them as text, so 「tan α = 2 tan β」 beside
+# 「sin α = 2 sin β」 is one look (a name missing here sent its whole formula to the drawn path).
+_FUNCTIONS = {
+    *("log", "ln", "lg", "exp", "max", "min", "sup", "inf", "lim", "arg", "det", "dim", "deg", "gcd", "ker", "Pr"),
+    *("sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "coth"),
+    "softmax",
+}
+# \\mathrm{m} or \\operatorname{softmax} (an upright word), \\mathrm{\\mu} (an upright Greek letter, as in units),
+# a command, a letter, a number, an operator, white space.
 _TRIVIAL_TOKEN = re.compile(
-    r"\\mathrm\{([A-Za-z]+)\}|\\([A-Za-z]+|[,;])|([A-Za-z])|([0-9.]+)|([-+=<>()\[\],/|:;'!])|(\s+)"
+    r"\\(?:mathrm|operatorname)\{([A-Za-z]+)\}|\\mathrm\{\\([A-Za-z]+)\}|\\([A-Za-z]+|[,;: !])"
+    r"|([A-Za-z])|([0-9.]+)|([-+=<>()\[\],/|:;'!])|(\s+)"
 )
+# Math spaces as text: \\, \\: \\; (thin to thick) and \\  (a word space, as in 「2\\ \\mathrm{m}」); \\! takes none.
+# (The math face has U+2005, a quarter em, and the word space; a \\quad is four of the former.)
+_SPACES = {",": "\u2005", ":": "\u2005", ";": "\u2005", " ": " ", "!": "", "quad": "\u2005" * 4}
 _BINARY = {
     "=": "=",
     "+": "+",
@@ -103,11 +112,44 @@ _BINARY = {
     "≠": "≠",
     "→": "→",
     "∈": "∈",
+    "·": "·",  # \\cdot and \\pm are binary in TeX (a · b, a ± b), spaced as the drawn formulas space them
+    "±": "±",
+    ":": ":",  # a relation in TeX (3 : 4), and \\mathbin{:} asks for the same room
 }
+
+
+_WORD_OR_COMMAND = re.compile(r"\\[A-Za-z]+|[A-Za-z]+")
+
+
+def _upright_words(tex: str) -> str:
+    """A unit's \\mathrm{m/s^2} as \\mathrm{m}/\\mathrm{s}^2 (and \\mathrm{\\mu m} as \\mathrm{\\mu}\\mathrm{m}), so a
+    formula with units is set as text like any other, not drawn: one look for 「2 m/s²」 wherever it stands."""
+    out: list[str] = []
+    pos = 0
+    while (at := tex.find("\\mathrm{", pos)) >= 0:
+        end = _closing(tex, at + 7)
+        if end < 0:
+            return tex
+        inner = tex[at + 8 : end]
+        out.append(tex[pos:at])
+        if re.fullmatch(r"[A-Za-z]+|\\[A-Za-z]+", inner) or "{" in inner.replace("^{", "").replace("_{", ""):
+            out.append(tex[at : end + 1])
+        else:
+            out.append(_WORD_OR_COMMAND.sub(_upright, inner))
+        pos = end + 1
+    return "".join([*out, tex[pos:]])
+
+
+def _upright(match: re.Match[str]) -> str:
+    word = match.group(0)
+    if not word.startswith("\\"):
+        return f"\\mathrm{{{word}}}"
+    return f"\\mathrm{{{word}}}" if "α" <= _TEXT_COMMANDS.get(word[1:], "") <= "ω" else word
 
 
 def _trivial_html(tex: str) -> str | None:
     """Simple TeX (letters, digits, operators, one-level scripts) as HTML; None if it needs the renderer."""
+    tex = _upright_words(tex) if "\\mathrm{" in tex else tex
     pieces: list[str] = []
     pos = 0
     while pos < len(tex):
@@ -149,10 +191,10 @@ def _script(tex: str, pos: int) -> tuple[str | None, int]:
         body = _trivial_html(inner) if inner else None
         return (f"<{kind}>{body}</{kind}>" if body is not None else None), end + 1
     match = _TRIVIAL_TOKEN.match(tex, pos)
-    if match is None or match.group(6):
+    if match is None or match.group(7):
         return None, pos
     piece = _trivial_piece(match)
-    if match.group(4):
+    if match.group(5):
         # A script of digits takes one digit, as in TeX (x^23 is x², then 3).
         piece, end = escape(tex[pos]), pos + 1
     else:
@@ -174,10 +216,15 @@ def _closing(tex: str, pos: int) -> int:
 
 
 def _trivial_piece(match: re.Match[str]) -> str | None:
-    roman, command, letter, number, operator, space = match.groups()
+    roman, upright, command, letter, number, operator, space = match.groups()
+    if upright is not None:  # \\mathrm{\\mu}: μ of a unit (μm), upright as the unit's letters are
+        char = _TEXT_COMMANDS.get(upright)
+        return f'<span class="mfn">{char}</span>' if char and "α" <= char <= "ω" else None
     if command is not None:
         if command in _FUNCTIONS:
             return f'<span class="mfn">{command}</span>'
+        if command in _SPACES:
+            return _SPACES[command]
         char = _TEXT_COMMANDS.get(command)
         if char is None:
             return None
@@ -206,15 +253,22 @@ _OPERATOR = re.compile(r'(<span class="mo">[^<]*</span>)')
 
 
 # A function name and a variable (or a script) that touch get a thin space between them, as TeX sets
-# "B I L sin θ"; marked here, as only here "touch" is known (a CSS sibling selector also matches across the
-# "(" of "ln(x)", a text node it does not see).
-_BEFORE_FUNCTION = re.compile(r'(</var>|</sub>|</sup>)<span class="mfn">')
+# "B I L sin θ" (and a number before a function name: 「2 tan β」); marked here, as only here "touch" is
+# known (a CSS sibling selector also matches across the "(" of "ln(x)", a text node it does not see).
+_BEFORE_FUNCTION = re.compile(
+    r'(</var>|</sub>|</sup>)<span class="mfn">|([0-9)])<span class="mfn">(?=(?:'
+    + "|".join(sorted(_FUNCTIONS))
+    + ")</span>)"
+)
 _AFTER_FUNCTION = re.compile(r'(<span class="mfn(?: sp)?">[^<]*</span>)<var>')
+_FUNCTION_NUMBER = re.compile(r'<span class="mfn( sp)?">((?:' + "|".join(sorted(_FUNCTIONS)) + r")</span>[0-9])")
 
 
 def _thin_spaces(html: str) -> str:
     """Mark (class "sp") a function name that follows a variable or script, and a variable that follows one."""
-    return _AFTER_FUNCTION.sub(r'\1<var class="sp">', _BEFORE_FUNCTION.sub(r'\1<span class="mfn sp">', html))
+    html = _BEFORE_FUNCTION.sub(lambda m: f'{m[1] or m[2]}<span class="mfn sp">', html)
+    html = _FUNCTION_NUMBER.sub(r'<span class="mfn\1 se">\2', html)  # 「ln 2」: a thin space after the name
+    return _AFTER_FUNCTION.sub(r'\1<var class="sp">', html)
 
 
 _SCRIPT = re.compile(r"<(sub|sup)>(.*?)</\1>")
@@ -248,7 +302,50 @@ def _break_after_operators(html: str) -> str:
     return _OPERATOR.sub("\\1\u200b", html)
 
 
-def _svg_formula(tex: str) -> Formula:
+# TeX's rule for a binary sign (− + ±) that has no left operand — at the start, after a relation, an
+# operator, punctuation, an opening bracket or another sign — is to set it as an ordinary symbol, close to
+# what follows: 「E₁ = −13.6 eV」. ziamath spaces every one as binary (「E₁ = − 13.6 eV」), so such a sign is
+# braced ({-}: an ordinary atom) before it is drawn. The text path does the same in _spaced_operators.
+_RELATIONS = {
+    *("le", "leq", "ge", "geq", "ne", "neq", "approx", "to", "rightarrow", "leftarrow", "Rightarrow", "gets"),
+    *("in", "notin", "equiv", "sim", "propto", "ll", "gg", "subset", "subseteq", "mapsto", "mid", "colon"),
+    *("times", "cdot", "pm", "mp", "div", "cup", "cap", "left", "{", "sum", "prod", "int"),
+}
+_GAPS = {",", ";", ":", "!", " ", "quad", "qquad"}
+_COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+
+
+def _unary_signs(tex: str) -> str:
+    """`tex` with each sign that has no left operand braced as an ordinary symbol (`= -1` → `= {-}1`)."""
+    out: list[str] = []
+    loose = True  # would a sign here have no left operand?
+    pos = 0
+    while pos < len(tex):
+        char = tex[pos]
+        if char == "\\":
+            match = _COMMAND.match(tex, pos)
+            name = match.group(1) if match else char
+            out.append(match.group(0) if match else char)
+            pos += len(out[-1])
+            if name not in _GAPS:
+                loose = name in _RELATIONS or name in _FUNCTIONS
+            continue
+        pos += 1
+        if char.isspace():
+            out.append(char)
+            continue
+        if char in "-+" and loose:
+            out.append("{" + char + "}")
+            loose = False
+            continue
+        out.append(char)
+        script_group = char == "{" and "".join(out[:-1]).rstrip()[-1:] in ("^", "_")
+        loose = (char in "([{=<>,;:-+" and not script_group) or char in "^_"
+    return "".join(out)
+
+
+def _svg_formula(source: str) -> Formula:
+    tex = _unary_signs(source)
     svg, (_, top, width, height) = drawn_svg(tex)
     depth = top + height
     image = svg.encode()
@@ -267,7 +364,7 @@ def _svg_formula(tex: str) -> Formula:
         style += f";margin-top:{-above:.3f}em"
     if below:
         style += f";margin-bottom:{-below:.3f}em"
-    html = f'<img class="math" src="{uri}" alt="{escape(tex)}" style="{style}">'
+    html = f'<img class="math" src="{uri}" alt="{escape(source)}" style="{style}">'
     return Formula(html, is_svg=True, uri=uri, image=image)
 
 
@@ -348,4 +445,4 @@ def draw_ahead(texs: Iterable[str], workers: int) -> int:
     the cache; returns how many (drawn.draw_ahead)."""
     texs = [_SPACING_CLASS.sub(r" \1 ", tex).strip() for tex in texs]  # as render_math draws them
     wanted = [tex for tex in texs if tex and not _CJK_RE.search(tex) and not _brace_problem(tex)]
-    return drawn.draw_ahead([tex for tex in wanted if _trivial_html(tex) is None], workers)
+    return drawn.draw_ahead([_unary_signs(tex) for tex in wanted if _trivial_html(tex) is None], workers)
