@@ -42,40 +42,43 @@ MALFORMED = [
         "unknown kind",
         "  - id: 1.1.x1\n    kind: essay\n    q: 写一篇。\n",
         [
-            f"{M}:20: sections[0].exercises[0].kind: unknown kind 'essay'; "
-            f"expected one of choice, multi, truefalse, fill, short"
+            f"{M}:20:11: sections[0].exercises[0].kind: unknown kind 'essay'; "
+            f"expected one of choice, multi, truefalse, fill, short, group"
         ],
     ),
     (
         "answer not among the options",
         CHOICE.replace("answer: B", "answer: E"),
-        [f"{M}:26: sections[0].exercises[0].answer: expected one letter of the options (A–C), got 'E'"],
+        [f"{M}:26:13: sections[0].exercises[0].answer: expected one letter of the options (A–C), got 'E'"],
     ),
     (
         "two answers for a choice",
         CHOICE.replace("answer: B", "answer: AB"),
-        [f"{M}:26: sections[0].exercises[0].answer: a choice item has one answer, got 'AB'; use kind: multi"],
+        [f"{M}:26:13: sections[0].exercises[0].answer: a choice item has one answer, got 'AB'; use kind: multi"],
     ),
     (
         "duplicate options",
         CHOICE.replace("- 丙", "- 甲"),
-        [f"{M}:25: sections[0].exercises[0].options[2]: the same as option A; options must differ"],
+        [f"{M}:25:7: sections[0].exercises[0].options[2]: the same as option A; options must differ"],
     ),
     (
         "one option",
         CHOICE.replace("    - 乙\n    - 丙\n", "").replace("answer: B", "answer: A"),
-        [f"{M}:23: sections[0].exercises[0].options: expected 2 to 8 options, got 1"],
+        [f"{M}:23:5: sections[0].exercises[0].options: expected 2 to 8 options, got 1"],
     ),
     (
         "multi with one answer",
         CHOICE.replace("kind: choice", "kind: multi"),
-        [f"{M}:26: sections[0].exercises[0].answer: a multi item has two or more answers, got 'B'; use kind: choice"],
+        [
+            f"{M}:26:13: sections[0].exercises[0].answer: a multi item has two or more answers, got 'B'; use kind: "
+            "choice"
+        ],
     ),
     (
         "multi with every option keyed",
         CHOICE.replace("kind: choice", "kind: multi").replace("answer: B", "answer: ABC"),
         [
-            f"{M}:26: sections[0].exercises[0].answer: every option is keyed correct; "
+            f"{M}:26:13: sections[0].exercises[0].answer: every option is keyed correct; "
             f"a multi item needs at least one wrong option"
         ],
     ),
@@ -83,21 +86,21 @@ MALFORMED = [
         "choice without options",
         "  - id: 1.1.c1\n    kind: choice\n    q: 问？\n    answer: A\n",
         [
-            f"{M}:19: sections[0].exercises[0].options: expected 2 to 8 options, got 0",
-            f"{M}:19: sections[0].exercises[0].options: missing (required field for kind choice)",
-            f"{M}:22: sections[0].exercises[0].answer: expected one letter of the options (none), got 'A'",
+            f"{M}:19:5: sections[0].exercises[0].options: expected 2 to 8 options, got 0",
+            f"{M}:19:5: sections[0].exercises[0].options: missing (required field for kind choice)",
+            f"{M}:22:13: sections[0].exercises[0].answer: expected one letter of the options (none), got 'A'",
         ],
     ),
     (
         "true/false answer",
         "  - id: 1.1.t1\n    kind: truefalse\n    q: 说法。\n    answer: maybe\n",
-        [f"{M}:22: sections[0].exercises[0].answer: expected true or false, got 'maybe'"],
+        [f"{M}:22:13: sections[0].exercises[0].answer: expected true or false, got 'maybe'"],
     ),
     (
         "field another kind uses",
         "  - id: 1.1.t1\n    kind: truefalse\n    q: 说法。\n    answer: true\n    options:\n    - 甲\n",
         [
-            f"{M}:24: sections[0].exercises[0].options: not used by kind truefalse "
+            f"{M}:24:5: sections[0].exercises[0].options: not used by kind truefalse "
             "(it takes id, kind, q, tests, use, material, answer, why, points, difficulty, follows)"
         ],
     ),
@@ -105,7 +108,7 @@ MALFORMED = [
         "fill-in without a blank",
         "  - id: 1.1.f1\n    kind: fill\n    q: 没有空。\n",
         [
-            f"{M}:21: sections[0].exercises[0].q: a fill-in item needs at least one blank, "
+            f"{M}:21:8: sections[0].exercises[0].q: a fill-in item needs at least one blank, "
             f"written [[answer]] outside $…$"
         ],
     ),
@@ -113,52 +116,52 @@ MALFORMED = [
         "blank with no answer",
         "  - id: 1.1.f1\n    kind: fill\n    q: 答案是 [[]]。\n",
         [
-            f"{M}:21: sections[0].exercises[0].q: blank 1 has an empty answer; "
+            f"{M}:21:8: sections[0].exercises[0].q: blank 1 has an empty answer; "
             f"write [[answer]] or [[answer|alternative]]"
         ],
     ),
     (
         "blank inside math",
         "  - id: 1.1.f1\n    kind: fill\n    q: '$x = [[1]]$，且 [[2]]'\n",
-        [f"{M}:21: sections[0].exercises[0].q: a [[blank]] inside $…$; put the blank outside the math: $x=$ [[1]]"],
+        [f"{M}:21:8: sections[0].exercises[0].q: a [[blank]] inside $…$; put the blank outside the math: $x=$ [[1]]"],
     ),
     (
         "unclosed blank",
         "  - id: 1.1.f1\n    kind: fill\n    q: 答案是 [[1。\n",
-        [f"{M}:21: sections[0].exercises[0].q: a [[ without its ]]; blanks are written [[answer]]"],
+        [f"{M}:21:8: sections[0].exercises[0].q: a [[ without its ]]; blanks are written [[answer]]"],
     ),
     (
         "rubric that does not add up",
         "  - id: 1.1.s1\n    kind: short\n    q: 问？\n    a: 答。\n    points: 5\n"
         "    rubric:\n    - point: 要点一\n      points: 2\n    - point: 要点二\n      points: 2\n",
-        [f"{M}:25: sections[0].exercises[0].rubric: scoring points add up to 4, but the item has points: 5"],
+        [f"{M}:25:5: sections[0].exercises[0].rubric: scoring points add up to 4, but the item has points: 5"],
     ),
     (
         "short without an answer",
         "  - id: 1.1.s1\n    kind: short\n    q: 问？\n",
-        [f"{M}:19: sections[0].exercises[0].a: missing (required field for kind short)"],
+        [f"{M}:19:5: sections[0].exercises[0].a: missing (required field for kind short)"],
     ),
     (
         "id not prefixed by its section",
         CHOICE.replace("id: 1.1.c1", "id: 2.1.c1"),
-        [f"{M}:19: sections[0].exercises[0].id: expected '1.1.<name>' (e.g. '1.1.q1'), got '2.1.c1'"],
+        [f"{M}:19:9: sections[0].exercises[0].id: expected '1.1.<name>' (e.g. '1.1.q1'), got '2.1.c1'"],
     ),
     (
         "id used by a worked example",
         CHOICE.replace("id: 1.1.c1", "id: 1.1.q1"),
-        [f"{M}:19: sections[0].exercises[0].id: '1.1.q1' is used by {M}:15 too"],
+        [f"{M}:19:9: sections[0].exercises[0].id: '1.1.q1' is used by {M}:15 too"],
     ),
     (
         "follows an unknown id",
         CHOICE + "    follows: 1.1.c9\n",
-        [f"{M}:27: sections[0].exercises[0].follows: no item '1.1.c9' in module 1"],
+        [f"{M}:27:14: sections[0].exercises[0].follows: no item '1.1.c9' in module 1"],
     ),
     (
         "follows cycle",
         CHOICE + "    follows: 1.1.c2\n" + CHOICE.replace("c1", "c2") + "    follows: 1.1.c1\n",
         [
-            f"{M}:27: sections[0].exercises[0].follows: '1.1.c1' follows itself through 1.1.c2",
-            f"{M}:36: sections[0].exercises[1].follows: '1.1.c2' follows itself through 1.1.c1",
+            f"{M}:27:14: sections[0].exercises[0].follows: '1.1.c1' follows itself through 1.1.c2",
+            f"{M}:36:14: sections[0].exercises[1].follows: '1.1.c2' follows itself through 1.1.c1",
         ],
     ),
     (
@@ -168,12 +171,12 @@ MALFORMED = [
         + "    follows: 1.1.c1\n"
         + CHOICE.replace("c1", "c3")
         + "    follows: 1.1.c1\n",
-        [f"{M}:44: sections[0].exercises[2].follows: '1.1.c1' is already followed by '1.1.c2'"],
+        [f"{M}:44:14: sections[0].exercises[2].follows: '1.1.c1' is already followed by '1.1.c2'"],
     ),
     (
         "bad difficulty",
         CHOICE + "    difficulty: 极难\n",
-        [f"{M}:27: sections[0].exercises[0].difficulty: expected 1–5 or 易/中/难, got '极难'"],
+        [f"{M}:27:17: sections[0].exercises[0].difficulty: expected 1–5 or 易/中/难, got '极难'"],
     ),
 ]
 

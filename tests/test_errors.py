@@ -160,7 +160,7 @@ CASES = [
         module("  title: 第一节\n", "  title: [第一节\n"),
         [
             (
-                f"{M}:7: YAML syntax: did not find expected ',' or ']' "
+                f"{M}:7:11: YAML syntax: did not find expected ',' or ']' "
                 "(while parsing a flow sequence that starts on line 6)"
             ),
             built(),
@@ -170,14 +170,14 @@ CASES = [
         "yaml: tab indentation",
         CL,
         module("  - 要点一", "\t- 要点一"),
-        [f"{M}:9: YAML syntax: tab character; indent with spaces, not tabs", built()],
+        [f"{M}:9:1: YAML syntax: tab character; indent with spaces, not tabs", built()],
     ),
     Case(
         "yaml: wrong type (list for text)",
         HB,
         module("title: 第一模块", "title: [a, b]"),
         [
-            f"{M}:2: title: expected text, got a list "
+            f"{M}:2:8: title: expected text, got a list "
             "(a text starting with { or [ is read as YAML data; "
             "put the whole text in single quotes ('…', with '' for a '))",
             built(),
@@ -187,43 +187,43 @@ CASES = [
         "yaml: wrong type (module id)",
         ["validate"],
         module("id: 1", "id: one"),
-        [f"{M}:1: id: expected a whole number, got 'one'", built()],
+        [f"{M}:1:5: id: expected a whole number, got 'one'", built()],
     ),
     Case(
         "yaml: missing field",
         HB,
         module("objective: 学会基础。\n", ""),
-        [f"{M}:1: objective: missing (required field)", built()],
+        [f"{M}:1:1: objective: missing (required field)", built()],
     ),
     Case(
         "yaml: unknown field",
         HB,
         module("  pitfalls:", "  pitfall:"),
-        [f"{M}:12: sections[0].pitfall: unknown field (did you mean 'pitfalls'?)", built()],
+        [f"{M}:12:3: sections[0].pitfall: unknown field (did you mean 'pitfalls'?)", built()],
     ),
     Case(
         "yaml: empty string",
         CL,
         module("    q: 问题一？", "    q: ''"),
-        [f"{M}:16: sections[0].examples[0].q: must not be empty", built()],
+        [f"{M}:16:8: sections[0].examples[0].q: must not be empty", built()],
     ),
     Case(
         "yaml: duplicate question ids",
         HB,
         module("    a: 答案一。\n", "    a: 答案一。\n  - id: 1.1.q1\n    q: 问题二？\n    a: 答案二。\n"),
-        [f"{M}:18: sections[0].examples[1].id: '1.1.q1' is used by {M}:15 too", built()],
+        [f"{M}:18:9: sections[0].examples[1].id: '1.1.q1' is used by {M}:15 too", built()],
     ),
     Case(
         "yaml: module is not a mapping",
         HB,
         module_text("- 只是\n- 一个列表\n"),
-        [f"{M}:1: (top level): expected a mapping of fields, got a list", built()],
+        [f"{M}:1:1: (top level): expected a mapping of fields, got a list", built()],
     ),
     Case(
         "yaml: handbook.yaml is a plain text",
         HB,
         front_matter("小手册\n"),
-        [f"{H}:1: (top level): expected a mapping of fields, got text '小手册'", built()],
+        [f"{H}:1:1: (top level): expected a mapping of fields, got text '小手册'", built()],
     ),
     Case(
         "yaml: two documents in one file",
@@ -263,7 +263,7 @@ CASES = [
         "yaml: bad date",
         HB,
         front_matter("title: 小手册\ndate: 18.1.2026\n"),
-        [f"{H}:2: date: expected a date like 2026-01-18, got '18.1.2026'", built()],
+        [f"{H}:2:7: date: expected a date like 2026-01-18, got '18.1.2026'", built()],
     ),
     # markup that cannot be rendered (raw HTML is rendered literally: see test_raw_html_is_shown_literally)
     Case(
@@ -272,7 +272,7 @@ CASES = [
         module("    q: 问题一？", "    q: 价格 $5 元？"),
         [
             (
-                f"{M}:16: sections[0].examples[0].q: unmatched $ "
+                f"{M}:16:8: sections[0].examples[0].q: unmatched $ "
                 "(close the formula with $, or write \\$ for a dollar sign)"
             ),
             built(),
@@ -282,13 +282,13 @@ CASES = [
         "markup: TeX that does not render",
         CL,
         module("$O(S^2)$", r"$\frac{a}{$"),
-        [f"{M}:7: sections[0].overview: $\\frac{{a}}{{$: TeX does not render: a {{ without its }}", built()],
+        [f"{M}:7:13: sections[0].overview: $\\frac{{a}}{{$: TeX does not render: a {{ without its }}", built()],
     ),
     Case(
         "markup: unknown TeX command",
         HB,
         module("$O(S^2)$", r"$\foo{x}$"),
-        [f"{M}:7: sections[0].overview: $\\foo{{x}}$: unknown TeX command \\foo", built()],
+        [f"{M}:7:13: sections[0].overview: $\\foo{{x}}$: unknown TeX command \\foo", built()],
     ),
     # exam options (exit 2; the cases of the exam issue)
     Case(
@@ -505,7 +505,7 @@ CASES = [
         module("  - 误区一", "  - 误区 🦜"),
         [
             (
-                f"{M}:13: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; "
+                f"{M}:13:5: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; "
                 "add it with scripts/build_fonts.py"
             ),
             built(),
@@ -582,13 +582,13 @@ CASES = [
         "yaml: a superscript digit as id",
         HB,
         module("id: 1\n", "id: ²\n"),
-        [f"{M}:1: id: expected a whole number, got '²'", built()],
+        [f"{M}:1:5: id: expected a whole number, got '²'", built()],
     ),
     Case(
         "yaml: a 5000-digit id",
         HB,
         module("id: 1\n", "id: " + "7" * 5000 + "\n"),
-        [f"{M}:1: id: expected a whole number from 0 to 9999, got 777777777777…", built()],
+        [f"{M}:1:5: id: expected a whole number from 0 to 9999, got 777777777777…", built()],
     ),
     Case(
         "yaml: a raw control character",
@@ -670,7 +670,7 @@ CASES = [
         HB,
         module("  tips:\n", "  <<: {tips: [提示]}\n  tips:\n"),
         [
-            f"{M}:10: sections[0].<<: unknown field "
+            f"{M}:10:3: sections[0].<<: unknown field "
             "(expected one of: id, title, overview, must_know, tips, pitfalls, examples, exercises)",
             built(),
         ],
@@ -1153,8 +1153,8 @@ def test_lists_and_texts_have_limits_that_say_what_they_are(workdir: Path) -> No
     assert (result.exit_code, result.stderr.splitlines()) == (
         1,
         [
-            f"{M}:7: sections[0].overview: 20001 characters; a text may be at most 20000 long",
-            f"{M}:9: sections[0].must_know: 501 items; a list may hold at most 500",
+            f"{M}:7:13: sections[0].overview: 20001 characters; a text may be at most 20000 long",
+            f"{M}:9:3: sections[0].must_know: 501 items; a list may hold at most 500",
             built(2),
         ],
     )

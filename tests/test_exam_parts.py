@@ -104,9 +104,19 @@ def test_a_blueprint_file_gives_the_same_parts_and_located_errors(tmp_path: Path
     with pytest.raises(ContentError) as caught:
         parse_exam_flags(ExamFlags(modules="2", blueprint=bad))
     assert caught.value.lines()[:2] == [
-        f"{bad}:2: parts[0].kind: unknown kind 'essay'; expected one of choice, multi, truefalse, fill, short",
-        f"{bad}:6: parts[1].count: expected a whole number ≥ 1, got 0",
+        f"{bad}:2:9: parts[0].kind: unknown kind 'essay'; expected one of choice, multi, truefalse, fill, short, group",
+        f"{bad}:6:10: parts[1].count: expected a whole number ≥ 1, got 0",
     ]
+    # a 组合题 part is a blueprint part too (as --parts group:1x12 is), but not a 选做题
+    grouped = tmp_path / "group.yaml"
+    grouped.write_text("parts:\n- kind: choice\n  count: 2\n  points: 3\n- kind: group\n  count: 1\n  points: 12\n")
+    assert parse_exam_flags(ExamFlags(modules="2", blueprint=grouped)).parts[-1] == PartSpec("group", 1, 12)
+    grouped.write_text("parts:\n- kind: group\n  count: 2\n  points: 12\n  choose: 1\n")
+    with pytest.raises(ContentError) as caught:
+        parse_exam_flags(ExamFlags(modules="2", blueprint=grouped))
+    assert caught.value.lines()[0] == f"{grouped}:5:11: parts[0].choose: a 选做题 of 组合题 is not supported yet; " + (
+        "make it a counted part or a 附加题"
+    )
 
 
 def test_headings_totals_and_the_variant_box(ab: ExamPlan) -> None:

@@ -97,7 +97,7 @@ def test_a_bad_figure_is_named_by_file_line_and_field(
         open_handbook(source)
     problems = [str(p) for p in caught.value.problems]
     assert len(problems) == 1 and message in problems[0], problems
-    assert problems[0].startswith(f"{source}/modules/01-first.yaml:7: sections[0].overview: ")
+    assert problems[0].startswith(f"{source}/modules/01-first.yaml:7:13: sections[0].overview: ")
 
 
 def test_a_link_out_of_the_figures_folder_is_not_read(tmp_path: Path) -> None:
@@ -118,7 +118,7 @@ def test_a_soft_raster_is_a_warning_naming_the_pixels_it_needs(tmp_path: Path) -
     )
     handbook = open_handbook(source)
     assert handbook.notes == (
-        f"{source}/modules/01-first.yaml:7: sections[0].overview: figure 'figures/small.png' is 200 pixels wide: "
+        f"{source}/modules/01-first.yaml:7:13: sections[0].overview: figure 'figures/small.png' is 200 pixels wide: "
         "102 dpi at 50mm, under the 300 dpi a printed figure needs (give it 591 pixels or print it smaller)",
     )
 

@@ -70,11 +70,11 @@ def _fill_items(*questions: str) -> dict[str, str]:
 def test_a_blank_that_is_only_spacing_is_a_validate_error_and_export_stops_on_it(in_tmp: Path) -> None:
     write_handbook(in_tmp, _fill_items(r"空 [[$\,$]] 在此", r"空 [[答案|$\quad$]] 在此", "空 [[`` ``]] 在此"))
     expected = [
-        f"{M}:21: sections[0].exercises[0].q: blank 1's answer '$\\,$' is only spacing; "
+        f"{M}:21:8: sections[0].exercises[0].q: blank 1's answer '$\\,$' is only spacing; "
         "write [[answer]] or [[answer|alternative]]",
-        f"{M}:24: sections[0].exercises[1].q: blank 1's answer '$\\quad$' is only spacing; "
+        f"{M}:24:8: sections[0].exercises[1].q: blank 1's answer '$\\quad$' is only spacing; "
         "write [[answer]] or [[answer|alternative]]",
-        f"{M}:27: sections[0].exercises[2].q: blank 1's answer '`` ``' is only spacing; "
+        f"{M}:27:8: sections[0].exercises[2].q: blank 1's answer '`` ``' is only spacing; "
         "write [[answer]] or [[answer|alternative]]",
         "3 errors in source/; nothing was built.",
     ]

@@ -66,9 +66,9 @@ def test_control_characters_from_double_quoted_tex_are_errors(tmp_path: Path) ->
         raise AssertionError("loaded")
     file = f"{source}/modules/01-first.yaml"
     assert [line.replace(file, "F") for line in lines] == [
-        "F:3: objective: contains the control character U+000C (control character): in double quotes YAML reads "
+        "F:3:12: objective: contains the control character U+000C (control character): in double quotes YAML reads "
         "\\f (\\frac…) as an escape; write the text in single quotes or as a | block",
-        "F:9: sections[0].must_know[0]: contains the control character U+000B (control character): in double quotes "
+        "F:9:5: sections[0].must_know[0]: contains the control character U+000B (control character): in double quotes "
         "YAML reads \\v (\\vec…) as an escape; write the text in single quotes or as a | block",
         f"2 errors in {source}/; nothing was built.",
     ]
@@ -82,19 +82,19 @@ QUOTE = "put the whole text in single quotes ('…', with '' for a ')"
     [
         (
             "  - 比值 1 : 4 说明",
-            "9: sections[0].must_know[0]: expected text, got a mapping (a ': ' inside a text makes "
+            "9:5: sections[0].must_know[0]: expected text, got a mapping (a ': ' inside a text makes "
             f"YAML read a field, as in 1 : 4; {QUOTE})",
         ),
         ("  - &copy 版权所有", f"9: '&copy' starts a YAML anchor and is dropped from the text; {QUOTE}"),
         ("  - 第 1 步 #3 号", f"9: the text stops before '#3 号': YAML reads ' #' as the start of a comment; {QUOTE}"),
         (
             "  - *重点* 在此",
-            "9: YAML syntax: did not find expected alphabetic or numeric character (while scanning an "
+            "9:6: YAML syntax: did not find expected alphabetic or numeric character (while scanning an "
             f"alias); a text starting with * means something else to YAML — {QUOTE}",
         ),
         (
             "  - `x` 开头",
-            "9: YAML syntax: found character that cannot start any token (while scanning for the next "
+            "9:5: YAML syntax: found character that cannot start any token (while scanning for the next "
             f"token); a text starting with ` means something else to YAML — {QUOTE}",
         ),
     ],

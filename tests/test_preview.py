@@ -59,7 +59,7 @@ def test_content_problems_show_in_the_page_and_once_on_the_terminal(tmp_path: Pa
     preview.changed()
     page = preview.respond("/").body.decode()
     preview.respond("/")  # a reload does not print the problems again
-    expected = "source/modules/01-first.yaml:17: sections[0].examples[0].a: must not be empty"
+    expected = "source/modules/01-first.yaml:17:8: sections[0].examples[0].a: must not be empty"
     assert reported[0].endswith(expected.split("source/", 1)[1]) and len(reported) == 2
     assert "must not be empty" in page and "1 error in" in page and 'fetch("/version"' in page
 

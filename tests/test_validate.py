@@ -25,25 +25,28 @@ CASES = [
         "yaml syntax",
         _module("  title: 第一节\n", "  title: [第一节\n"),
         HANDBOOK_YAML,
-        [f"{M}:7: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence that starts on line 6)"],
+        [
+            f"{M}:7:11: YAML syntax: did not find expected ',' or ']' (while parsing a flow sequence that starts on "
+            "line 6)"
+        ],
     ),
     (
         "tab indentation",
         _module("  - 要点一", "\t- 要点一"),
         HANDBOOK_YAML,
-        [f"{M}:9: YAML syntax: tab character; indent with spaces, not tabs"],
+        [f"{M}:9:1: YAML syntax: tab character; indent with spaces, not tabs"],
     ),
     (
         "missing field",
         _module("  overview: 概述文字，含公式 $O(S^2)$。\n", ""),
         HANDBOOK_YAML,
-        [f"{M}:5: sections[0].overview: missing (required field)"],
+        [f"{M}:5:3: sections[0].overview: missing (required field)"],
     ),
     (
         "unknown field (typo)",
         _module("  tips:", "  tip:"),
         HANDBOOK_YAML,
-        [f"{M}:10: sections[0].tip: unknown field (did you mean 'tips'?)"],
+        [f"{M}:10:3: sections[0].tip: unknown field (did you mean 'tips'?)"],
     ),
     (
         "unknown field (another format's name)",
@@ -53,7 +56,7 @@ CASES = [
             "    answer: true\n    explanation: 解释。\n",
         ),
         HANDBOOK_YAML,
-        [f"{M}:23: sections[0].exercises[0].explanation: unknown field (did you mean 'why'?)"],
+        [f"{M}:23:5: sections[0].exercises[0].explanation: unknown field (did you mean 'why'?)"],
     ),
     (
         "a duplicated id does not hide the first item's problems",
@@ -64,8 +67,8 @@ CASES = [
         ),
         HANDBOOK_YAML,
         [
-            f"{M}:22: sections[0].exercises[0].answer: expected true or false, got 'maybe'",
-            f"{M}:23: sections[0].exercises[1].id: '1.1.t1' is used by {M}:19 too",
+            f"{M}:22:13: sections[0].exercises[0].answer: expected true or false, got 'maybe'",
+            f"{M}:23:9: sections[0].exercises[1].id: '1.1.t1' is used by {M}:19 too",
         ],
     ),
     (
@@ -73,7 +76,7 @@ CASES = [
         _module("title: 第一模块", "title: [a, b]"),
         HANDBOOK_YAML,
         [
-            f"{M}:2: title: expected text, got a list "
+            f"{M}:2:8: title: expected text, got a list "
             "(a text starting with { or [ is read as YAML data; "
             "put the whole text in single quotes ('…', with '' for a '))"
         ],
@@ -82,35 +85,35 @@ CASES = [
         "wrong type: module id",
         _module("id: 1", "id: one"),
         HANDBOOK_YAML,
-        [f"{M}:1: id: expected a whole number, got 'one'"],
+        [f"{M}:1:5: id: expected a whole number, got 'one'"],
     ),
     (
         "empty answer",
         _module("    a: 答案一。", "    a: ''"),
         HANDBOOK_YAML,
-        [f"{M}:17: sections[0].examples[0].a: must not be empty"],
+        [f"{M}:17:8: sections[0].examples[0].a: must not be empty"],
     ),
     (
         "empty must_know list",
         _module("  must_know:\n  - 要点一\n", "  must_know: []\n"),
         HANDBOOK_YAML,
-        [f"{M}:8: sections[0].must_know: must list at least one item"],
+        [f"{M}:8:14: sections[0].must_know: must list at least one item"],
     ),
     (
         "duplicate field",
         _module("objective: 学会基础。\n", "objective: 学会基础。\nobjective: 再来。\n"),
         HANDBOOK_YAML,
-        [f"{M}:4: objective: duplicate field (first given on line 3)"],
+        [f"{M}:4:1: objective: duplicate field (first given on line 3)"],
     ),
     (
         "duplicate module id",
         {"01-first.yaml": MODULE_YAML, "02-second.yaml": MODULE_YAML.replace("第一模块", "第二模块")},
         HANDBOOK_YAML,
         [
-            "source/modules/02-second.yaml:1: id: 1 is used by source/modules/01-first.yaml too",
-            "source/modules/02-second.yaml:5: sections[0].id: '1.1' is used by source/modules/01-first.yaml:5 too",
+            "source/modules/02-second.yaml:1:5: id: 1 is used by source/modules/01-first.yaml too",
+            "source/modules/02-second.yaml:5:7: sections[0].id: '1.1' is used by source/modules/01-first.yaml:5 too",
             (
-                "source/modules/02-second.yaml:15: sections[0].examples[0].id: '1.1.q1' "
+                "source/modules/02-second.yaml:15:9: sections[0].examples[0].id: '1.1.q1' "
                 "is used by source/modules/01-first.yaml:15 too"
             ),
         ],
@@ -120,27 +123,27 @@ CASES = [
         _module("- id: '1.1'", "- id: '2.1'"),
         HANDBOOK_YAML,
         [
-            f"{M}:5: sections[0].id: expected '1.<number>' (the module id 1, a dot, a number), got '2.1'",
-            f"{M}:15: sections[0].examples[0].id: expected '2.1.<name>' (e.g. '2.1.q1'), got '1.1.q1'",
+            f"{M}:5:7: sections[0].id: expected '1.<number>' (the module id 1, a dot, a number), got '2.1'",
+            f"{M}:15:9: sections[0].examples[0].id: expected '2.1.<name>' (e.g. '2.1.q1'), got '1.1.q1'",
         ],
     ),
     (
         "bad TeX: unbalanced brace",
         _module("$O(S^2)$", r"$\frac{a}{$"),
         HANDBOOK_YAML,
-        [f"{M}:7: sections[0].overview: $\\frac{{a}}{{$: TeX does not render: a {{ without its }}"],
+        [f"{M}:7:13: sections[0].overview: $\\frac{{a}}{{$: TeX does not render: a {{ without its }}"],
     ),
     (
         "bad TeX: empty script",
         _module("$O(S^2)$", r"$x^$"),
         HANDBOOK_YAML,
-        [f"{M}:7: sections[0].overview: $x^$: TeX does not render: ^ or _ with nothing after it"],
+        [f"{M}:7:13: sections[0].overview: $x^$: TeX does not render: ^ or _ with nothing after it"],
     ),
     (
         "unknown TeX command",
         _module("$O(S^2)$", r"$\foo{x}$"),
         HANDBOOK_YAML,
-        [f"{M}:7: sections[0].overview: $\\foo{{x}}$: unknown TeX command \\foo"],
+        [f"{M}:7:13: sections[0].overview: $\\foo{{x}}$: unknown TeX command \\foo"],
     ),
     (
         "Chinese inside math",
@@ -148,7 +151,7 @@ CASES = [
         HANDBOOK_YAML,
         [
             (
-                f"{M}:7: sections[0].overview: $O(长度^2)$: Chinese character 「长」 inside $…$; "
+                f"{M}:7:13: sections[0].overview: $O(长度^2)$: Chinese character 「长」 inside $…$; "
                 "write it as \\text{长} (set in the Chinese font, as in F_{\\text{合}}) or move it outside the math"
             )
         ],
@@ -157,7 +160,10 @@ CASES = [
         "unmatched dollar",
         _module("    q: 问题一？", "    q: 价格 $5 元？"),
         HANDBOOK_YAML,
-        [f"{M}:16: sections[0].examples[0].q: unmatched $ (close the formula with $, or write \\$ for a dollar sign)"],
+        [
+            f"{M}:16:8: sections[0].examples[0].q: unmatched $ (close the formula with $, or write \\$ for a dollar "
+            "sign)"
+        ],
     ),
     (
         "uncovered character",
@@ -165,7 +171,7 @@ CASES = [
         HANDBOOK_YAML,
         [
             (
-                f"{M}:13: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; "
+                f"{M}:13:5: sections[0].pitfalls[0]: character '🦜' (U+1F99C, parrot) is not in the shipped fonts; "
                 "add it with scripts/build_fonts.py"
             )
         ],
@@ -174,13 +180,13 @@ CASES = [
         "bad date",
         None,
         HANDBOOK_YAML.replace("'2026-01-18'", "18.1.2026"),
-        ["source/handbook.yaml:2: date: expected a date like 2026-01-18, got '18.1.2026'"],
+        ["source/handbook.yaml:2:7: date: expected a date like 2026-01-18, got '18.1.2026'"],
     ),
     (
         "module not a mapping",
         {"01-first.yaml": "- just\n- a list\n"},
         HANDBOOK_YAML,
-        [f"{M}:1: (top level): expected a mapping of fields, got a list"],
+        [f"{M}:1:1: (top level): expected a mapping of fields, got a list"],
     ),
     (
         "empty module file",
@@ -194,12 +200,12 @@ CASES = [
         {"01-first.yaml": "a: &a [x, x]\nb: &b [*a, *a]\n"},
         HANDBOOK_YAML,
         [
-            f"{M}:1: a: unknown field (expected one of: id, title, short_title, objective, sections)",
-            f"{M}:1: id: missing (required field)",
-            f"{M}:1: objective: missing (required field)",
-            f"{M}:1: sections: missing (required field)",
-            f"{M}:1: title: missing (required field)",
-            f"{M}:2: b: unknown field (expected one of: id, title, short_title, objective, sections)",
+            f"{M}:1:1: a: unknown field (expected one of: id, title, short_title, objective, sections)",
+            f"{M}:1:1: id: missing (required field)",
+            f"{M}:1:1: objective: missing (required field)",
+            f"{M}:1:1: sections: missing (required field)",
+            f"{M}:1:1: title: missing (required field)",
+            f"{M}:2:1: b: unknown field (expected one of: id, title, short_title, objective, sections)",
         ],
     ),
 ]
@@ -271,17 +277,18 @@ def test_one_run_shows_the_yaml_field_kind_glyph_and_id_problems_of_every_file(i
     lines = result.stderr.splitlines()
     assert result.exit_code == 1
     expected = [
-        "source/modules/01-first.yaml:18: sections[0].examples[0].explanation: unknown field",
-        "source/modules/01-first.yaml:24: sections[0].exercises[0].answer: expected one letter of the options",
-        "source/modules/02-second.yaml:4: YAML syntax:",
-        "source/modules/03-third.yaml:2: title: character '\U00020000' (U+20000",
-        "source/modules/03-third.yaml:15: sections[0].examples[0].id: '1.1.q1' is used by "
+        # file:line:column, the column where the field's value (or the bad text) starts
+        "source/modules/01-first.yaml:18:5: sections[0].examples[0].explanation: unknown field",
+        "source/modules/01-first.yaml:24:13: sections[0].exercises[0].answer: expected one letter of the options",
+        "source/modules/02-second.yaml:4:1: YAML syntax:",
+        "source/modules/03-third.yaml:2:8: title: character '\U00020000' (U+20000",
+        "source/modules/03-third.yaml:15:9: sections[0].examples[0].id: '1.1.q1' is used by "
         "source/modules/01-first.yaml:15",
-        "source/modules/03-third.yaml:15: sections[0].examples[0].id: expected '3.1.<name>'",
+        "source/modules/03-third.yaml:15:9: sections[0].examples[0].id: expected '3.1.<name>'",
     ]
     assert len(lines) == len(expected) + 1, lines
     for line, start in zip(lines, expected, strict=False):
-        assert line.startswith(start), (line, start)
+        assert line.startswith(start), (lines, start)
     assert lines[-1] == "6 errors in source/; nothing was built."
     assert not (in_tmp / "build").exists()
 
@@ -321,9 +328,9 @@ def test_a_missing_glyph_says_whether_rebuilding_the_fonts_can_help(in_tmp: Path
     assert (result.exit_code, result.stderr.splitlines()) == (
         1,
         [
-            f"{M}:7: sections[0].overview: character '∼' (U+223C, tilde operator) is not in the shipped fonts, "
+            f"{M}:7:13: sections[0].overview: character '∼' (U+223C, tilde operator) is not in the shipped fonts, "
             "nor in Noto CJK SC (rebuilding the fonts cannot add it); write it as math, $\\sim$",
-            f"{M}:7: sections[0].overview: character '㐂' (U+3402, cjk unified ideograph-3402) is not in the "
+            f"{M}:7:13: sections[0].overview: character '㐂' (U+3402, cjk unified ideograph-3402) is not in the "
             "shipped fonts; add it with scripts/build_fonts.py",
             "2 errors in source/; nothing was built.",
         ],

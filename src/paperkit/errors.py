@@ -9,15 +9,18 @@ from paperkit.i18n import _, ngettext
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with the content, pinned to a file, a line and a field."""
+    """One thing wrong with the content, pinned to a file, a line (and column) and a field."""
 
     file: str
     line: int
     field: str
     message: str
+    column: int = 0  # from 1, where the field's value (or the bad text) starts; 0: the line only
 
     def __str__(self) -> str:
+        # file:line:column, as compilers print it: editors and terminals jump to the place.
         where = f"{self.file}:{self.line}" if self.line else self.file
+        where += f":{self.column}" if self.line and self.column else ""
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a value came from: its file, its field path there, and the line of each field."""
+    """Where a value came from: its file, its field path there, and the line and column of each field."""
 
     file: str
     path: str = ""
     line: int = 0
     lines: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
+    column: int = 0
+    columns: Mapping[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def field_path(self, name: str) -> str:
         """The full field path of one of this value's fields (`sections[2].examples[0].a`)."""
@@ -22,6 +24,10 @@ class Origin:
     def line_of(self, name: str) -> int:
         """The line a field (or list item, `must_know[1]`) starts on; the value's own line if unknown."""
         return self.lines.get(name, self.line)
+
+    def column_of(self, name: str) -> int:
+        """The column (from 1) a field's value starts at, where its line is known; else the value's own."""
+        return self.columns.get(name, self.column) if name in self.lines else self.column
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,8 @@ def iter_texts(handbook: Handbook) -> Iterator[tuple[Origin, str, str]]:
 
 
 def located(origin: Origin, name: str, message: str) -> Problem:
-    """A problem of one field of a value, at the field's file, line and path."""
-    return Problem(origin.file, origin.line_of(name), origin.field_path(name), message)
+    """A problem of one field of a value, at the field's file, line, column and path."""
+    return Problem(origin.file, origin.line_of(name), origin.field_path(name), message, origin.column_of(name))
 
 
 def _items(section: Section) -> tuple[Example | Exercise, ...]:

@@ -67,9 +67,10 @@ class FileReader:
         self._seen: set[int] = set()
 
     def problem(self, node: yaml.Node | None, path: str, message: str) -> None:
-        """Record one problem at a node's line."""
+        """Record one problem at a node's line and column."""
         line = node.start_mark.line + 1 if node is not None else 0
-        self.problems.append(Problem(self.file, line, path, message))
+        column = node.start_mark.column + 1 if node is not None else 0
+        self.problems.append(Problem(self.file, line, path, message, column))
 
     def mapping(self, node: yaml.Node, path: str, fields: tuple[Field, ...]) -> tuple[dict[str, Any], Origin] | None:
         """Read a mapping against its allowed fields; None if it is not a mapping at all."""
@@ -83,6 +84,7 @@ class FileReader:
         allowed = {f.name: f for f in fields}
         values: dict[str, Any] = {}
         lines: dict[str, int] = {}
+        columns: dict[str, int] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
@@ -107,15 +109,19 @@ class FileReader:
                 self.problem(key_node, field_path, _unknown_field(key, allowed))
                 continue
             lines[key] = value_node.start_mark.line + 1
-            value = self.value(value_node, field_path, spec, lines, key)
+            columns[key] = value_node.start_mark.column + 1
+            value = self.value(value_node, field_path, spec, (lines, columns), key)
             if value is not None:
                 values[key] = value
         for spec in fields:
             if spec.required and spec.name not in first_line:
                 self.problem(node, _join(path, spec.name), _("missing (required field)"))
-        return values, Origin(self.file, path, node.start_mark.line + 1, lines)
+        origin = Origin(self.file, path, node.start_mark.line + 1, lines, node.start_mark.column + 1, columns)
+        return values, origin
 
-    def value(self, node: yaml.Node, path: str, spec: Field, lines: dict[str, int], key: str) -> Any:
+    def value(
+        self, node: yaml.Node, path: str, spec: Field, places: tuple[dict[str, int], dict[str, int]], key: str
+    ) -> Any:
         """Read one field's value by its kind."""
         if spec.kind == "text":
             return self.text(node, path, required=True)
@@ -129,7 +135,8 @@ class FileReader:
         if spec.kind == "texts":
             out = []
             for index, item in enumerate(items):
-                lines[f"{key}[{index}]"] = item.start_mark.line + 1
+                places[0][f"{key}[{index}]"] = item.start_mark.line + 1
+                places[1][f"{key}[{index}]"] = item.start_mark.column + 1
                 text = self.text(item, f"{path}[{index}]", required=True)
                 if text is not None:
                     out.append(text)
@@ -187,7 +194,7 @@ class FileReader:
         def one(match: re.Match[str]) -> str:
             if (match.start() and text[match.start() - 1] == "\\") or any(a < match.start() < b for a, b in code):
                 return match.group(0)  # escaped, or shown as code: an image's syntax, not a figure
-            where = f"{self.file}:{node.start_mark.line + 1}: {path}"
+            where = f"{self.file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: {path}"
             try:
                 if self.figures is None:
                     raise FigureProblem(_("figures are allowed in handbook and module files only"))
@@ -471,10 +478,11 @@ def _silent_losses(file: str, text: str) -> list[Problem]:
 def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Problem:
     mark = error.problem_mark or error.context_mark
     line = mark.line + 1 if mark else 0
+    column = mark.column + 1 if mark else 0
     problem = error.problem or _("invalid YAML")
     bad_line = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
     if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]:
-        return Problem(file, line, "", _("YAML syntax: tab character; indent with spaces, not tabs"))
+        return Problem(file, line, "", _("YAML syntax: tab character; indent with spaces, not tabs"), column)
     context = ""
     if error.context:
         if error.context_mark and error.context_mark.line + 1 != line:
@@ -490,6 +498,7 @@ def _syntax_problem(file: str, error: yaml.MarkedYAMLError, text: str) -> Proble
         _("YAML syntax: {problem}{context}{hint}").format(
             problem=problem, context=context, hint=_syntax_hint(problem, bad_line)
         ),
+        column,
     )
 
 

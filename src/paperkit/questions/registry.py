@@ -77,7 +77,7 @@ def check_item(item: Item) -> list[tuple[str, str]]:
             (
                 "kind",
                 _("unknown kind '{kind}'; expected one of {kinds}").format(
-                    kind=item.kind, kinds=", ".join(_REGISTERED)
+                    kind=item.kind, kinds=", ".join(part_kinds())
                 ),
             )
         ]
