@@ -99,14 +99,16 @@ def keyed(item: Item) -> tuple[int, ...]:
 
 
 OPTION_INDENT = 1.9  # em: kinds.css.j2's .options margin, under the stem
-OPTION_ROOM = 3.0  # em: the letter's box, the gap after an option and slack for the estimate
+# em: the letter's box (1.5), the gap after an option (1) and slack for the measurement (text_width is within
+# 0.15 em of the laid-out width: tests/test_print_polish.py)
+OPTION_ROOM = 2.7
 
 
 def option_columns(options: tuple[str, ...], chars_per_line: int) -> int:
     """4, 2 or 1 options a row, as exam papers set them: the most columns the widest option fits."""
     # The options start under the stem (1.9 em in); each takes its letter (1.5 em), a 1 em gap after it and a
-    # little slack for the estimate. Without the indent and the gap, 「…越大越易过拟合」 got two columns and its
-    # last character a line of its own.
+    # little slack. Widths are measured from the faces (text_width), as exam-zh measures its boxes: the old
+    # estimate (a Latin letter half an em, a text formula three more) was up to 2.7 em off either way.
     widest = max((text_width(o) for o in options), default=0) + OPTION_ROOM
     for columns in (4, 2):
         if (len(options) % columns == 0 or columns == 2) and widest * columns <= chars_per_line - OPTION_INDENT:

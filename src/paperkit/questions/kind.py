@@ -22,7 +22,7 @@ from paperkit.i18n import _
 from paperkit.labels import label
 from paperkit.questions.rules import DEFAULT_RULES, Rules
 from paperkit.text.figures import KEPT, TEXT_WIDTH_MM, FigureProblem, parse_options
-from paperkit.text.markup import math_spans, visible_text
+from paperkit.text.markup import set_width
 
 if TYPE_CHECKING:
     from paperkit.questions.bank import ExamQuestion
@@ -247,42 +247,16 @@ def shown(value: object) -> str:
 
 
 def text_width(text: str) -> float:
-    """A text's width in body characters: CJK square, Latin half, a formula set as text its characters and
-    about three more, a drawn formula (a fraction, a root) the width it is drawn at."""
-    width = _chars_width(visible_text(text))
+    """A text's width in em of the body text as it is set: measured from the shipped faces' advances, each
+    formula as it is set or drawn (text.markup.set_width), a figure the width it is printed at."""
+    width = set_width(text)
     for match in KEPT.finditer(text) if "![" in text else ():  # a figure: the width it is printed at
         with contextlib.suppress(FigureProblem):
             width += parse_options(match["options"] or "").width_mm / MM_PER_CHARACTER
-    for tex in math_spans(text):
-        drawn = _drawn_width(tex)
-        if drawn is not None:  # its characters, counted above, are not what it takes on the line
-            width += drawn - _chars_width(visible_text(f"${tex}$"))
-        else:
-            width += 3
     return width
 
 
 MM_PER_CHARACTER = TEXT_WIDTH_MM / 45  # the A4 text column holds 45 body characters
-
-
-def _chars_width(text: str) -> float:
-    return sum(1.0 if ord(ch) >= 0x2E80 else 0.55 for ch in re.sub(r"\s+", "", text))
-
-
-_IMAGE_WIDTH = re.compile(r"width:([\d.]+)em")
-
-
-def _drawn_width(tex: str) -> float | None:
-    """A drawn formula's width in em (None for one set as text, or TeX that does not render)."""
-    from paperkit.errors import MathError
-    from paperkit.text.math import render_math
-
-    try:
-        formula = render_math(tex)
-    except MathError:
-        return None
-    found = _IMAGE_WIDTH.search(formula.html) if formula.is_svg else None
-    return float(found.group(1)) if found else None
 
 
 def scaled_rubric(points: tuple[int, ...], total: int) -> list[int]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from paperkit.errors import RenderError
 from paperkit.i18n import _
@@ -17,6 +18,7 @@ from paperkit.paths import TEMPLATES
 from paperkit.render.page import PageGeometry
 from paperkit.text.drawn import collecting_formulas
 from paperkit.text.markup import plain_text, render_inline, render_paragraph
+from paperkit.text.math import full_height
 
 
 @functools.lru_cache(maxsize=4)
@@ -31,6 +33,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         keep_trailing_newline=False,
     )
     env.filters["md"] = render_inline
+    env.filters["md_tall"] = lambda text: Markup(full_height(str(render_inline(text))))  # options: full height
     env.filters["mdp"] = render_paragraph
     env.filters["plain"] = plain_text
     env.globals["L"] = LABELS

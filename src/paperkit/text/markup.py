@@ -17,6 +17,7 @@ from paperkit.i18n import _
 from paperkit.text.drawn import keep_image
 from paperkit.text.figures import KEPT, figure_html, figure_image, parse_options
 from paperkit.text.math import render_math, tex_text
+from paperkit.text.measure import formula_html_width, run_width
 from paperkit.text.tables import Table, split_tables, table_problems
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff"
@@ -92,6 +93,30 @@ def visible_text(text: str) -> str:
         elif token.type == "softbreak":
             out.append(" ")
     return "".join(out)
+
+
+def set_width(text: str) -> float:
+    """How wide a text is set on one line, in em: its runs measured in the body face, each formula as it is set
+    (text.measure); a figure's caption as text (its printed width is the caller's: see questions.kind)."""
+    width = 0.0
+    for token in _tokens(_captions(text)):
+        if token.type in ("text", "text_special", "code_inline"):
+            width += run_width(token.content)
+        elif token.type in ("em_open", "em_close") or (token.type.startswith("strong") and token.markup != "**"):
+            width += run_width(token.markup)
+        elif token.type == "math_inline":
+            try:
+                formula = render_math(token.content)
+            except MathError:
+                continue
+            drawn = _DRAWN_WIDTH.search(formula.html) if formula.is_svg else None
+            width += float(drawn.group(1)) if drawn else formula_html_width(formula.html)
+        elif token.type == "softbreak":
+            width += run_width(" ")
+    return width
+
+
+_DRAWN_WIDTH = re.compile(r"width:([\d.]+)em")
 
 
 def plain_text(text: str) -> str:

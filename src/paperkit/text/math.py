@@ -368,6 +368,24 @@ def _svg_formula(source: str) -> Formula:
     return Formula(html, is_svg=True, uri=uri, image=image)
 
 
+_KEPT_IN_LINE = re.compile(r'(<img class="math" [^>]*style="[^"]*?vertical-align:)([-\d.]+)em([^"]*)"')
+
+
+def full_height(html: str) -> str:
+    """`html` with its drawn formulas at their full height: no part taken back into the leading, so a line of
+    them opens up as far as they reach. For rows of options, where a fraction's descender under one option
+    otherwise met the root over the option below it."""
+
+    def one(match: re.Match[str]) -> str:
+        rest = match.group(3)
+        below = re.search(r";margin-bottom:-([\d.]+)em", rest)
+        shift = float(below.group(1)) if below else 0.0
+        rest = re.sub(r";margin-(?:top|bottom):-[\d.]+em", "", rest)
+        return f'{match.group(1)}{float(match.group(2)) - shift:.3f}em{rest}"'
+
+    return _KEPT_IN_LINE.sub(one, html)
+
+
 def _brace_problem(tex: str) -> str | None:
     depth = 0
     for char in re.sub(r"\\[{}]", "", tex):
