@@ -161,5 +161,20 @@ def test_the_physics_example_in_the_format_doc_validates_and_prints(tmp_path: Pa
     paper_a = manifest["papers"]["A"]
     points = dict(zip(paper_a["questions"], paper_a["points"], strict=True))
     assert [points[f"1.1.g1.{n}"] for n in (1, 2, 3)] == [3, 3, 6] and manifest["total_points"] == 26
+    # On A3 too, with its key; each picture (the circuit beside its stem, four graph options) embedded once.
+    import pikepdf
+
+    result = runner.invoke(app, [*command, "--pool", "all", "--paper", "A3", "--out", str(tmp_path / "a3")])
+    assert result.exit_code == 0, result.output
+    folder = next((tmp_path / "a3").iterdir())
+    a3 = "".join(page.extract_text() for page in PdfReader(folder / "paper.pdf").pages).replace(" ", "")
+    assert a3.count("3.00.60") == 1 and "（3）（6分）" in a3
+    key = "".join(page.extract_text() for page in PdfReader(folder / "key.pdf").pages).replace(" ", "")
+    letter = "ABCD"[json.loads((folder / "manifest.json").read_text())["papers"]["A"]["options"]["1.1.g1.2"].index("A")]
+    assert f"5(2){letter}" in key and "5.0（2位有效数字）" in key and "19.6（3位有效数字）" in key
+    with pikepdf.open(folder / "paper.pdf") as pdf:  # (the key lists choice answers without their options)
+        rasters = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Image"]
+        sizes = sorted((int(o["/Width"]), int(o["/Height"])) for o in rasters)
+    assert sizes == [(300, 200), (301, 200), (302, 200), (303, 200)]
     assert all(matches(said, ("6±0.1 m/s",)) for said in ("6.05", "6 m/s", "６")) and not matches("6.2", ("6±0.1 m/s",))
     assert all(matches(said, ("19.6 sf",)) for said in ("19.6", "19.60", "1.96e1")) and not matches("20", ("19.6 sf",))
