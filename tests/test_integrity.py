@@ -152,7 +152,8 @@ def test_the_multi_rule_is_printed_under_its_part_and_scored_the_same_everywhere
         ("−∞", ("$-\\infty$", "-inf"), True),  # the printed form of a formula
         ("ＫＶ　cache", ("KV cache",), True),  # full-width letters and spaces from a Chinese IME
         ("kv cache", ("KV cache",), True),
-        ("9.80", ("9.8",), True),
+        ("9.80", ("9.8",), False),  # a plain number as written, as the score sheet reads it
+        ("9.80", ("9.8 sf",), True),  # by value when the answer says how close
         ("15.75", ("15.7±0.1",), True),
         ("15.9", ("15.7±0.1",), False),
         ("101", ("100±1%",), True),

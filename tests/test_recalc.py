@@ -181,3 +181,117 @@ def test_a_60_item_paper_opens_and_totals_in_the_engine(tmp_path: Path) -> None:
     column = 1 + next(i for i, name in enumerate(header) if str(name).startswith("总分"))
     engine = {calc.cell(row=r, column=1).value: calc.cell(row=r, column=column).value for r in range(FIRST, FIRST + 6)}
     assert engine == expected
+
+
+NUMERIC = r"""
+id: 1
+title: 运动
+objective: 会算。
+sections:
+- id: '1.1'
+  title: 匀变速直线运动
+  overview: 速度公式 $v = v_0 + at$。
+  must_know:
+  - 速度公式。
+  exercises:
+  - id: 1.1.f1
+    kind: fill
+    q: 3 s 末的速度为 [[6±0.1 m/s]]。
+  - id: 1.1.f2
+    kind: fill
+    q: 物体所受重力为 [[19.6 sf]] N。
+  - id: 1.1.f3
+    kind: fill
+    q: 电子在基态的能量为 [[-13.6 sf]] eV。
+  - id: 1.1.f4
+    kind: fill
+    q: 摆长约为 [[1.00 sf]] m。
+  - id: 1.1.f5
+    kind: fill
+    q: 读数为 [[15.7±1% N]]。
+"""
+# What a teacher may type for a blank compared by value: right, on either edge, off, with and without the
+# unit, full-width, in E notation, and what is no number at all.
+TYPED = (
+    "6",
+    "6.1",
+    "5.9",
+    "6.11",
+    "6 m/s",
+    "６ｍ／ｓ",
+    "6m/s6",
+    "19.6",
+    "19.55",
+    "19.65",
+    "19.60",
+    "1.96e1",
+    "1.96E+1",
+    "20",
+    "-13.6",
+    "-13.55",
+    "-13.65",
+    "−13.6eV",
+    "1.00",
+    "0.995",
+    "1.005",
+    "0.9951",
+    "15.543",
+    "15.857",
+    "15.9N",
+    "1-2",
+    "1/2",
+    "1.2.3",
+    "E5",
+    "5E",
+    "+5",
+    "-.5",
+    ".",
+    "abc",
+    "1e",
+    "0.995 m",
+    "1e0",
+)
+
+
+def test_a_blank_compared_by_value_scores_the_same_in_the_engine_and_in_paperkit(tmp_path: Path) -> None:
+    """#29 point 4: the score sheet scores a typed numeric answer by the rule paperkit scores it by (a tolerance,
+    significant figures, a unit); a LibreOffice recalculation of every typed form gives paperkit's points."""
+    from conftest import write_handbook
+    from paperkit.exam.job import source_from
+    from paperkit.exam.manifest import manifest_json
+    from paperkit.exam.options import ExamFlags, parse_exam_flags
+    from paperkit.exam.plan import plan_exam
+    from paperkit.questions.fill import matches
+
+    source = write_handbook(tmp_path, {"01-motion.yaml": NUMERIC})
+    roster = tmp_path / "roster.csv"
+    roster.write_text("姓名,学号\n" + "".join(f"学生{n},2026{n:03d}\n" for n in range(1, len(TYPED) + 1)), "utf-8")
+    flags = ExamFlags(modules="1", parts="fill:5x2", pool="all", roster=roster, same_questions=True)
+    folder = tmp_path / "exam"
+    plan = plan_exam(parse_exam_flags(flags), source, folder)
+    folder.mkdir()
+    (folder / "manifest.json").write_text(manifest_json(plan.manifest, source_from(folder, source)), "utf-8")
+    marked = open_exam(folder / "manifest.json", source)
+    students = sitters(marked.manifest, marked.questions)
+    assert all(slot.takes_letters and slot.sheet_key.startswith("#") for slot in students[0].slots)
+    xlsx = build_scoresheet(folder / "manifest.json", source, tmp_path)[0][0]
+    book = load_workbook(xlsx)
+    sheet = book["成绩"]
+    expected: dict[tuple[str, int], float] = {}
+    for row, (student, said) in enumerate(zip(students, TYPED, strict=True), start=FIRST):
+        for offset, slot in enumerate(student.slots):
+            sheet.cell(row=row, column=5 + offset, value=said)
+            points = score_cell(said, slot, marked.manifest.options.rules).points
+            blank = slot.item.q.split("[[", 1)[1].split("]]", 1)[0]
+            assert (points == slot.points) == matches(said, (blank,)), (said, blank)  # one rule, both paths
+            expected[(student.student_id, offset)] = points
+    book.save(xlsx)
+    right = sum(1 for points in expected.values() if points)
+    assert 15 < right < len(expected) - 15  # both right and wrong answers of each kind are in the grid
+    calc = recalculated(xlsx, tmp_path)["得分"]
+    engine = {
+        (student.student_id, offset): calc.cell(row=row, column=5 + offset).value
+        for row, student in enumerate(students, start=FIRST)
+        for offset in range(len(student.slots))
+    }
+    assert engine == expected

@@ -322,8 +322,10 @@ def write_xlsx(manifest: Manifest, questions: dict, blank_rows: int = SHEET_ROWS
                 continue
             key_cell = f"INDEX({KEY_SHEET}!{letters}$1:{letters}${key_last},$B{row})"
             row_key[f"{letters}{row}"] = f"={kind.normal_formula(key_cell)}"
-            normal[f"{letters}{row}"] = f'=IF(ISNUMBER({typed}),"",{kind.normal_formula(typed)})'
             answer, key = f"{NORMAL_SHEET}!{letters}{row}", f"{ROW_KEY_SHEET}!{letters}{row}"
+            normal[f"{letters}{row}"] = (
+                f'=IF(ISNUMBER({typed}),"",{kind.keyed_formula(kind.normal_formula(typed), key)})'
+            )
             options = len(slot.order) if sitter else _most_options(manifest, questions, offset)
             judged = kind.judge_formula(answer, key, slot.points, rules, options)
             scored[f"{letters}{row}"] = f'=IF(ISNUMBER({typed}),{typed},IF({answer}="",0,{judged}))'

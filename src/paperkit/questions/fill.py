@@ -1,10 +1,10 @@
 """填空题 (fill): a stem with [[answer|alternative]] blanks, each printed as an underline on the paper.
 
 A typed answer matches a blank as a teacher reads it: full-width forms, spaces and case do not matter, and a
-formula may be typed as it prints (`−∞` for `$-\\infty$`). A numeric answer compares by value (9.8 = 9.80),
-within a tolerance when the answer gives one (`15.7±0.1`, `15.7±1%`), or to its significant figures when it
-says so (`9.80 sf`: anything that rounds to 9.80 at three figures); a unit after it (`0.8±0.05 m/s^2`) may be
-typed or left out.
+formula may be typed as it prints (`−∞` for `$-\\infty$`). A plain number matches as written; an answer that says
+how close is close enough compares by value — within a tolerance (`15.7±0.1`, `15.7±1%`) or within half a unit of
+its last significant figure (`9.80 sf`: 9.795 ≤ x < 9.805) — and a unit after it (`0.8±0.05 m/s^2`) may be typed
+or left out. paperkit and the score sheet's formulas score by this one rule (value_range, _judge_value).
 """
 
 from __future__ import annotations
@@ -300,16 +300,16 @@ def _numeric_match(typed: str, key: Numeric) -> bool:
     number = _typed_number(typed, key.unit)
     if number is None:
         return False
-    if key.figures:
-        return _round_to(number, key.figures) == _round_to(key.value, key.figures)
-    return abs(number - key.value) <= key.tolerance
+    low, high, low_in, high_in = value_range(key)  # the range the score sheet's formula checks too
+    return (number >= low if low_in else number > low) and (number <= high if high_in else number < high)
 
 
 def matches(typed: str, answers: tuple[str, ...]) -> bool:
-    """Whether a typed answer is one of a blank's accepted answers (numbers by value, see the module's doc)."""
+    """Whether a typed answer is one of a blank's accepted answers: by its written forms, or by value where the
+    answer says how close is close enough (a tolerance, significant figures, a unit) — the score sheet's rule."""
     said = normal_answer(typed)
     for answer in answers:
-        key = numeric(answer)
+        key = numeric(answer) if not _by_form(answer) else None
         if (key is not None and _numeric_match(typed, key)) or said in answer_forms(answer):
             return True
     return False
@@ -332,19 +332,63 @@ def _sheet_field(item: Item, order: tuple[int, ...], points: int) -> SheetField:
 
 
 def _printed_key(item: Item, order: tuple[int, ...]) -> str:
-    return "；".join(answers[0] for answers in blanks(item.q))
+    return "；".join(key_text(answers[0]) for answers in blanks(item.q))
 
 
 def _one_blank(item: Item) -> bool:
-    # A typed answer is scored by its written forms, the same in paperkit and in the sheet's formulas; an answer
-    # compared by value (a tolerance, significant figures, a unit) is marked by hand and typed as points.
+    # A typed answer is scored the same in paperkit and in the sheet's formulas: by its written forms, or — for
+    # a blank whose one answer compares by value (a tolerance, significant figures, a unit) — by its value.
     found = blanks(item.q)
-    return len(found) == 1 and all(_by_form(answer) for answer in found[0])
+    return len(found) == 1 and (all(_by_form(answer) for answer in found[0]) or _by_value(found[0]) is not None)
 
 
 def _by_form(answer: str) -> bool:
     key = numeric(answer)
     return key is None or (key.tolerance == 0 and not key.figures and not key.unit)
+
+
+def _by_value(answers: tuple[str, ...]) -> Numeric | None:
+    """The blank's answer compared by value, when it is its only accepted answer."""
+    return numeric(answers[0]) if len(answers) == 1 and not _by_form(answers[0]) else None
+
+
+def value_range(key: Numeric) -> tuple[Decimal, Decimal, bool, bool]:
+    """The typed values a numeric answer accepts: (low, high, low included, high included). Significant figures
+    are the half-unit around the key's last figure, rounding half away from zero (9.80 at 3: [9.795, 9.805))."""
+    if not key.figures:
+        return key.value - key.tolerance, key.value + key.tolerance, True, True
+    rounded = _round_to(key.value, key.figures)
+    if rounded == 0:
+        return rounded, rounded, True, True
+    half = Decimal(5).scaleb(rounded.adjusted() - key.figures)
+    return rounded - half, rounded + half, rounded > 0, rounded < 0
+
+
+# The spreadsheet key of a by-value answer: "#", 1/0 for each end of the range included, the lowest value,
+# "#", the highest, "#", the unit as the sheet normalises text (upper case): `#1019.55#19.65#N`. One cell, so a
+# key corrected on the sheet is still one cell.
+VALUE_KEY = "#"
+_TYPED_NUMBER = re.compile(r"[0-9.E+-]+")
+
+
+def _value_key(key: Numeric) -> str:
+    low, high, low_in, high_in = value_range(key)
+    return f"#{int(low_in)}{int(high_in)}{low:f}#{high:f}#{key.unit.upper()}"
+
+
+def _judge_value(answer: str, key: str) -> bool:
+    """A normalised typed answer against a value key, exactly as the sheet's formula judges it."""
+    low_text, high_text, unit = key[3:].split("#", 2)
+    low_in, high_in = key[1:2] == "1", key[2:3] == "1"
+    said = answer.replace(unit, "") if unit else answer
+    signs = said[1:].replace("E-", "").replace("E+", "")
+    if not _TYPED_NUMBER.fullmatch(said) or "-" in signs or "+" in signs or said.count(".") > 1:
+        return False
+    try:
+        number, low, high = Decimal(said), Decimal(low_text), Decimal(high_text)
+    except InvalidOperation:
+        return False
+    return (number >= low if low_in else number > low) and (number <= high if high_in else number < high)
 
 
 def _normalise(text: str, item: Item, order: tuple[int, ...]) -> str:
@@ -357,16 +401,49 @@ def _normal_formula(cell: str) -> str:
 
 def _sheet_key(item: Item, order: tuple[int, ...]) -> str:
     found = blanks(item.q)
+    by_value = _by_value(found[0]) if len(found) == 1 else None
+    if by_value is not None:
+        return _value_key(by_value)
     forms = {form.upper() for answer in (found[0] if found else ()) for form in answer_forms(answer)}
     return "|".join(sorted(forms))
 
 
 def _judge(answer: str, key: str, points: int, rules: Rules) -> float:
+    if key.startswith(VALUE_KEY):
+        return float(points) if _judge_value(answer, key) else 0.0
     return float(points) if answer in key.split("|") else 0.0
 
 
 def _judge_formula(answer: str, key: str, points: int, rules: Rules, options: int) -> str:
-    return f'IF(ISNUMBER(FIND("|"&{answer}&"|","|"&{key}&"|")),{points},0)'
+    by_form = f'IF(ISNUMBER(FIND("|"&{answer}&"|","|"&{key}&"|")),{points},0)'
+    return f'IF(LEFT({key},1)="{VALUE_KEY}",IF(IFERROR({_value_formula(answer, key)},FALSE),{points},0),{by_form})'
+
+
+def _keyed_formula(normal: str, key: str) -> str:
+    """The normalised answer with a value key's unit taken off (the helper cell _value_formula reads)."""
+    return f'IF(LEFT({key},1)="{VALUE_KEY}",SUBSTITUTE({normal},{_unit(key)},""),{normal})'
+
+
+def _unit(key: str) -> str:
+    return f'MID({key},FIND("#",{key},FIND("#",{key},4)+1)+1,999)'
+
+
+def _value_formula(said: str, key: str) -> str:
+    """_judge_value as a spreadsheet expression of the helper cell (its unit taken off) and the key cell."""
+    second = f'FIND("#",{key},4)'
+    low = f"VALUE(MID({key},4,{second}-4))"
+    high = f'VALUE(MID({key},{second}+1,FIND("#",{key},{second}+1)-{second}-1))'
+    rest = said
+    for char in "0123456789.E+-":
+        rest = f'SUBSTITUTE({rest},"{char}","")'
+    # a sign only first or after E: with those taken away, no + or - is left (both searched as -)
+    signs = f'SUBSTITUTE(SUBSTITUTE(SUBSTITUTE(MID({said},2,999),"E-",""),"E+",""),"+","-")'
+    number = f"VALUE({said})"
+    return (
+        f'AND({rest}="",ISERROR(FIND("-",{signs})),'
+        f'LEN({said})-LEN(SUBSTITUTE({said},".",""))<2,'
+        f'IF(MID({key},2,1)="1",{number}>={low},{number}>{low}),IF(MID({key},3,1)="1",{number}<={high},{number}<{high}))'
+    )
 
 
 FILL = Kind(
@@ -387,5 +464,6 @@ FILL = Kind(
     sheet_key=_sheet_key,
     judge=_judge,
     judge_formula=_judge_formula,
+    keyed_formula=_keyed_formula,
     text_answers=True,
 )

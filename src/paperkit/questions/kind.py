@@ -153,6 +153,9 @@ class Kind:
     normalise: Normalise = _not_an_answer  # the answer's one canonical form, or a CellProblem if it is none
     normal_formula: NormalFormula = _no_formula  # the same as a spreadsheet expression of a cell
     sheet_key: SheetKey = _no_key  # the key in that canonical form, as one paper printed it
+    # The normalised answer as the judge reads it, given the key cell (fill: a value key's unit taken off): the
+    # score sheet keeps it in a helper cell, so the judge's formula names it once, not the whole expression.
+    keyed_formula: Callable[[str, str], str] = lambda normal, key: normal
     judge: Judge = _never  # (answer, key, points, rules) -> points
     judge_formula: JudgeFormula = _never_formula  # the same as a spreadsheet expression (answer, key: cells)
     objective: bool = False  # a 客观题: scored from the answer alone (the score sheet's 客观 subtotal)
