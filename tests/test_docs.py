@@ -176,5 +176,13 @@ def test_the_physics_example_in_the_format_doc_validates_and_prints(tmp_path: Pa
         rasters = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Image"]
         sizes = sorted((int(o["/Width"]), int(o["/Height"])) for o in rasters)
     assert sizes == [(300, 200), (301, 200), (302, 200), (303, 200)]
+    # A class's print file (one paper per student) carries each picture once too.
+    roster = tmp_path / "roster.csv"
+    roster.write_text("姓名,学号\n" + "".join(f"学生{n},2026{n:03d}\n" for n in range(1, 4)), encoding="utf-8")
+    result = runner.invoke(app, [*command, "--pool", "all", "--roster", str(roster), "--out", str(tmp_path / "class")])
+    assert result.exit_code == 0, result.output
+    with pikepdf.open(next((tmp_path / "class").glob("*/papers-all.pdf"))) as pdf:
+        rasters = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == "/Image"]
+        assert len(pdf.pages) >= 6 and len(rasters) == 4
     assert all(matches(said, ("6±0.1 m/s",)) for said in ("6.05", "6 m/s", "６")) and not matches("6.2", ("6±0.1 m/s",))
     assert all(matches(said, ("19.6 sf",)) for said in ("19.6", "19.60", "1.96e1")) and not matches("20", ("19.6 sf",))
