@@ -32,6 +32,7 @@ from paperkit.exam.options import ExamFlags, parse_exam_flags
 from paperkit.exam.plan import ExamPlan, plan_exam, plan_from_manifest
 from paperkit.export import omml
 from paperkit.export.docx import PAPER, WordFiles, docx_files
+from paperkit.paths import FONTS
 from paperkit.questions.choice import printed_answer, printed_order
 from paperkit.questions.kind import LETTERS
 from paperkit.text.markup import inline_tokens
@@ -184,7 +185,16 @@ def converted_to_pdf(files: list[Path], folder: Path) -> list[Path]:
     out = folder / "converted"
     command = [soffice, f"-env:UserInstallation=file://{folder / 'lo-profile'}", "--headless"]
     command += ["--convert-to", "pdf", "--outdir", str(out), *map(str, files)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FONTCONFIG")}
+    # LibreOffice needs the system's fonts (paperkit points fontconfig at its own for WeasyPrint), and a Chinese
+    # face: a machine with none (only DejaVu, as the test tools install) printed 「练习答案」 as other glyphs.
+    # The shipped Noto faces are added to the system's configuration, nothing is installed.
+    config = folder / "fonts.conf"
+    config.write_text(
+        '<?xml version="1.0"?><fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"<dir>{FONTS}</dir><cachedir>{folder / 'fontcache'}</cachedir></fontconfig>",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FONTCONFIG")} | {"FONTCONFIG_FILE": str(config)}
     done = subprocess.run(command, capture_output=True, text=True, timeout=180, env=env)
     pdfs = [out / f"{file.stem}.pdf" for file in files]
     assert done.returncode == 0 and all(p.is_file() for p in pdfs), (
