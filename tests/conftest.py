@@ -144,6 +144,7 @@ RENDER_TESTS = {
     "test_harden_output.py::test_a_reprint_replaces_the_folder_its_manifest_came_from_byte_for_byte",
     "test_marking.py::test_a_class_of_45_from_sheet_to_report",
     "test_figures.py::test_a_handbook_prints_its_figures_numbered_and_embedded_once",
+    "test_docs.py::test_the_physics_example_in_the_format_doc_validates_and_prints",  # three exams, A4, A3, a class
     "test_group.py::test_a_group_prints_once_with_its_sub_questions_on_the_paper_the_key_and_the_answer_sheet",
     "test_figures.py::test_a_paper_prints_the_figure_of_its_question_and_validate_warns_of_a_soft_one",
     "test_figures.py::test_a_handbook_in_parts_numbers_figures_as_one_laid_out_whole",
