@@ -167,3 +167,12 @@ def test_the_multi_rule_is_printed_under_its_part_and_scored_the_same_everywhere
 )
 def test_fill_answers_match_as_a_teacher_reads_them(typed: str, answers: tuple[str, ...], right: bool) -> None:
     assert matches(typed, answers) is right
+
+
+@pytest.mark.parametrize("key", ["#", "#1", "#11abc", "#11a#b#", "#11NAN#6#", "#11-INF#INF#", "#11SNAN#1#", "#1019.55"])
+def test_a_value_key_corrected_into_nonsense_scores_0_and_never_fails(key: str) -> None:
+    # A teacher may type anything into the 答案 sheet; the sheet's formula errs (IFERROR: 0), paperkit agrees.
+    from paperkit.questions.registry import kind_of
+
+    assert kind_of("fill").judge("19.6", key, 3, Rules("half")) == 0.0
+    assert kind_of("fill").judge("19.6", "#1019.55#19.65#", 3, Rules("half")) == 3.0

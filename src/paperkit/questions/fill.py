@@ -378,7 +378,10 @@ def _value_key(key: Numeric) -> str:
 
 def _judge_value(answer: str, key: str) -> bool:
     """A normalised typed answer against a value key, exactly as the sheet's formula judges it."""
-    low_text, high_text, unit = key[3:].split("#", 2)
+    fields = key[3:].split("#", 2)
+    if len(fields) < 3:  # a key a teacher "corrected" into no range: the sheet's formula errs, and scores 0
+        return False
+    low_text, high_text, unit = fields
     low_in, high_in = key[1:2] == "1", key[2:3] == "1"
     said = answer.replace(unit, "") if unit else answer
     signs = said[1:].replace("E-", "").replace("E+", "")
@@ -387,6 +390,8 @@ def _judge_value(answer: str, key: str) -> bool:
     try:
         number, low, high = Decimal(said), Decimal(low_text), Decimal(high_text)
     except InvalidOperation:
+        return False
+    if not (low.is_finite() and high.is_finite()):  # NaN or Infinity in a corrected key: no number the sheet reads
         return False
     return (number >= low if low_in else number > low) and (number <= high if high_in else number < high)
 
