@@ -295,3 +295,19 @@ def test_a_blank_compared_by_value_scores_the_same_in_the_engine_and_in_paperkit
         for offset in range(len(student.slots))
     }
     assert engine == expected
+    # A key the teacher corrects into nonsense scores 0 there and in paperkit, and the totals stay numbers.
+    book = load_workbook(xlsx)
+    book["答案"]["E3"] = "#11abc"
+    book.save(xlsx)
+    scores = read_sheet(xlsx, marked.manifest, marked.questions)
+    assert {r.marks[0].points for r in scores.rows if r.marks} == {0.0}
+    calc = recalculated(xlsx, tmp_path / "again")["得分"]
+    assert {calc.cell(row=row, column=5).value for row in range(FIRST, FIRST + len(students))} == {0}
+    totals = recalculated(xlsx, tmp_path / "totals")["成绩"]
+    header = [c.value for c in totals[2]]
+    column = next(n for n, name in enumerate(header, start=1) if str(name).startswith("总分"))
+    ours = {r.sitter.student_id: sum(m.points for m in r.marks or ()) for r in scores.rows}
+    assert {
+        totals.cell(row=r, column=1).value: totals.cell(row=r, column=column).value
+        for r in range(FIRST, FIRST + len(students))
+    } == ours

@@ -430,7 +430,8 @@ def _keyed_formula(normal: str, key: str) -> str:
 
 
 def _unit(key: str) -> str:
-    return f'MID({key},FIND("#",{key},FIND("#",{key},4)+1)+1,999)'
+    # a key corrected into no range has no unit: the answer stays as it is (and the judge's formula gives 0)
+    return f'IFERROR(MID({key},FIND("#",{key},FIND("#",{key},4)+1)+1,999),"")'
 
 
 def _value_formula(said: str, key: str) -> str:
