@@ -520,3 +520,28 @@ def test_the_held_back_pool_goes_out_only_when_asked() -> None:
     assert list(_items(ET.fromstring(xp.export_bank(tiny, xp.ExportFormat.MOODLE, options=exam)))) == ["1.1.ec1"]
     every = xp.ExportOptions(pool="all")
     assert len(_items(ET.fromstring(xp.export_bank(tiny, xp.ExportFormat.MOODLE, options=every)))) == 2
+
+
+def test_a_blank_compared_by_value_goes_out_as_a_number_with_its_range() -> None:
+    """#29: `[[6±0.1 m/s]]` was exported as the text 「6±0.1 m/s」 to type; a platform now grades a number in
+    the range paperkit accepts (significant figures as their range), the unit optional where the format has one."""
+    handbook = _tiny(
+        Exercise(id="1.1.f1", kind="fill", q="3 s 末的速度为 [[6±0.1 m/s]]。"),
+        Exercise(id="1.1.f2", kind="fill", q="重力为 [[19.6 sf]] N，质量为 [[2.0]] kg。", points=4),
+    )
+    items = _items(ET.fromstring(xp.export_bank(handbook, xp.ExportFormat.MOODLE)))
+    one = items["1.1.f1"]
+    assert one.get("type") == "numerical"
+    assert (one.findtext("answer/text"), one.findtext("answer/tolerance")) == ("6.0", "0.1")
+    assert one.findtext("units/unit/unit_name") == "m/s" and one.findtext("unitgradingtype") == "0"
+    cloze = items["1.1.f2"].findtext("questiontext/text") or ""
+    assert "{2:NUMERICAL:=19.60:0.05}" in cloze and "{2:SHORTANSWER:=2.0}" in cloze
+    gift = xp.export_bank(handbook, xp.ExportFormat.GIFT).decode("utf-8")
+    assert "3 s 末的速度为 {#5.9..6.1}。" in gift and "6±0.1" not in gift
+    with zipfile.ZipFile(io.BytesIO(xp.export_bank(handbook, xp.ExportFormat.QTI))) as package:
+        root = ET.fromstring(package.read("items/1.1.f1.xml"))
+    declaration = root.find(f"{QTI}responseDeclaration")
+    assert declaration is not None and declaration.get("baseType") == "float"
+    equal = root.find(f".//{QTI}equal")
+    assert equal is not None and equal.get("tolerance") == "0.1 0.1"
+    assert equal.findtext(f"{QTI}baseValue") == "6.0"

@@ -92,8 +92,10 @@ def _blanks(item: Item, shape: Interaction, rules: Rules) -> str:
     segments = shape.segments
     found = blank_answers(shape)
     if len(found) == 1:
-        # The missing-word form: the answer block stands where the blank is, and Moodle draws _____ there.
-        block = _short_answers(typed_answers(found[0]))
+        # The missing-word form: the answer block stands where the blank is, and Moodle draws _____ there. A
+        # blank compared by value is a numerical answer, its range as GIFT writes one ({#low..high}).
+        number = shape.ranges[0] if shape.ranges else None
+        block = f"{{#{number.low}..{number.high}}}" if number else _short_answers(typed_answers(found[0]))
         if block is not None:
             body = "".join(escape_gift(inline_html(text)) if text else block for text, _ in segments)
             return f"::{escape_gift(item.id)}::[html]<p>{body}</p>"

@@ -24,7 +24,7 @@ from paperkit.export.common import (
     sections,
     typed_answers,
 )
-from paperkit.questions.kind import Interaction, Item, scaled_rubric
+from paperkit.questions.kind import Interaction, Item, NumberRange, scaled_rubric
 from paperkit.questions.rules import Rules
 
 # Moodle's own name for its true/false question type (the one literal of the kind's name outside questions/).
@@ -78,6 +78,10 @@ def _statement(quiz: ET.Element, item: Item, shape: Interaction, rules: Rules) -
 def _blanks(quiz: ET.Element, item: Item, shape: Interaction, rules: Rules) -> None:
     segments = shape.segments
     found = blank_answers(shape)
+    ranges = shape.ranges or (None,) * len(found)
+    if len(found) == 1 and ranges[0] is not None:
+        _numerical(quiz, item, segments, ranges[0])
+        return
     if len(found) == 1:
         html = "<p>" + "".join(inline_html(text) if text else "_____" for text, _ in segments) + "</p>"
         question = _question(quiz, item, "shortanswer", html)
@@ -88,16 +92,39 @@ def _blanks(quiz: ET.Element, item: Item, shape: Interaction, rules: Rules) -> N
     # Several blanks: an embedded-answers (Cloze) question, one SHORTANSWER per blank, weighted to the points.
     points = item_points(item)
     weights = scaled_rubric((1,) * len(found), points) if points and points >= len(found) else [1] * len(found)
-    pieces = iter(weights)
-    html = "".join(inline_html(text) if text else _cloze_blank(answers, next(pieces)) for text, answers in segments)
+    pieces, numbers = iter(weights), iter(ranges)
+    html = "".join(
+        inline_html(text) if text else _cloze_blank(answers, next(pieces), next(numbers)) for text, answers in segments
+    )
     _question(quiz, item, "cloze", f"<p>{html}</p>")
+
+
+def _numerical(
+    quiz: ET.Element, item: Item, segments: Sequence[tuple[str, tuple[str, ...]]], number: NumberRange
+) -> None:
+    """A blank compared by value as a numerical question: the middle of its range and the tolerance, and its unit
+    as optional (a student may type it or leave it out, as on paper)."""
+    html = "<p>" + "".join(inline_html(text) if text else "_____" for text, _ in segments) + "</p>"
+    question = _question(quiz, item, "numerical", html)
+    answer = _text(question, "answer", number.middle, "moodle_auto_format")
+    answer.set("fraction", "100")
+    _value(answer, "tolerance", number.tolerance)
+    if number.unit:
+        unit = ET.SubElement(ET.SubElement(question, "units"), "unit")
+        _value(unit, "multiplier", "1")
+        _value(unit, "unit_name", number.unit)
+    for tag, value in (("unitgradingtype", "0"), ("unitpenalty", "0"), ("showunits", "0"), ("unitsleft", "0")):
+        _value(question, tag, value)
 
 
 _CLOZE_SPECIAL = re.compile(r'([\\}#~/"])')
 
 
-def _cloze_blank(answers: tuple[str, ...], weight: int) -> str:
-    """`{1:SHORTANSWER:=a~=b}`: the answers HTML-escaped (they sit in the HTML) and Cloze-escaped."""
+def _cloze_blank(answers: tuple[str, ...], weight: int, number: NumberRange | None = None) -> str:
+    """`{1:SHORTANSWER:=a~=b}`: the answers HTML-escaped (they sit in the HTML) and Cloze-escaped; a blank
+    compared by value `{1:NUMERICAL:=6.0:0.1}`."""
+    if number is not None:
+        return f"{{{weight}:NUMERICAL:={number.middle}:{number.tolerance}}}"
     typed = (_CLOZE_SPECIAL.sub(r"\\\1", escape(moodle_answer(a), quote=False)) for a in typed_answers(answers))
     return f"{{{weight}:SHORTANSWER:{'~'.join(f'={a}' for a in typed)}}}"
 

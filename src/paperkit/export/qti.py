@@ -140,7 +140,11 @@ def _blanks(item: Item, shape: Interaction, language: str, rules: Rules) -> ET.E
     segments = shape.segments
     found = blank_answers(shape)
     names = [f"RESPONSE_{n}" for n in range(1, len(found) + 1)]
-    for name, answers in zip(names, found, strict=True):
+    ranges = shape.ranges or (None,) * len(found)
+    for name, answers, number in zip(names, found, ranges, strict=True):
+        if number is not None:  # compared by value: a float, within the tolerance of the range's middle
+            _response(root, name, "single", "float", [number.middle])
+            continue
         typed = typed_answers(answers)
         declaration = _response(root, name, "single", "string", typed[:1])
         mapping = ET.SubElement(declaration, "mapping", {"defaultValue": "0"})
@@ -154,15 +158,30 @@ def _blanks(item: Item, shape: Interaction, language: str, rules: Rules) -> ET.E
             _append_html(paragraph, inline_html(text))
             continue
         name, answers = next(blank)
-        length = max(len(a) for a in typed_answers(answers))
+        length = max(len(a) for a in typed_answers(answers))  # (a number's written answer says its length too)
         ET.SubElement(
             paragraph, "textEntryInteraction", {"responseIdentifier": name, "expectedLength": str(max(length, 4))}
         )
-    # One point a blank: the sum of each blank's mapping (its accepted answers score 1).
+    # One point a blank: the sum of each blank's mapping (its accepted answers score 1), and one for each number
+    # within its tolerance.
     processing = ET.SubElement(root, "responseProcessing")
-    total = ET.SubElement(ET.SubElement(processing, "setOutcomeValue", {"identifier": "SCORE"}), "sum")
-    for name in names:
-        ET.SubElement(total, "mapResponse", {"identifier": name})
+    by_form = [name for name, number in zip(names, ranges, strict=True) if number is None]
+    if by_form:
+        total = ET.SubElement(ET.SubElement(processing, "setOutcomeValue", {"identifier": "SCORE"}), "sum")
+        for name in by_form:
+            ET.SubElement(total, "mapResponse", {"identifier": name})
+    for name, number in zip(names, ranges, strict=True):
+        if number is None:
+            continue
+        branch = ET.SubElement(ET.SubElement(processing, "responseCondition"), "responseIf")
+        equal = ET.SubElement(
+            branch, "equal", {"toleranceMode": "absolute", "tolerance": f"{number.tolerance} {number.tolerance}"}
+        )
+        ET.SubElement(equal, "variable", {"identifier": name})
+        ET.SubElement(equal, "baseValue", {"baseType": "float"}).text = number.middle
+        add = ET.SubElement(ET.SubElement(branch, "setOutcomeValue", {"identifier": "SCORE"}), "sum")
+        ET.SubElement(add, "variable", {"identifier": "SCORE"})
+        ET.SubElement(add, "baseValue", {"baseType": "float"}).text = "1"
     return root
 
 

@@ -22,6 +22,7 @@ from paperkit.questions.kind import (
     Item,
     Kind,
     Layout,
+    NumberRange,
     Rules,
     SheetField,
     common_view,
@@ -324,7 +325,23 @@ def _stem(item: Item) -> tuple[str, ...]:
 
 
 def _interaction(item: Item) -> Interaction:
-    return Interaction("blanks", item.q, segments=tuple(blank_segments(item.q)))
+    segments = tuple(blank_segments(item.q))
+    ranges = tuple(_number_range(answers) for text, answers in segments if not text)
+    return Interaction("blanks", item.q, segments=segments, ranges=ranges if any(ranges) else ())
+
+
+def _number_range(answers: tuple[str, ...]) -> NumberRange | None:
+    """A blank compared by value as a platform grades a number (a half-open significant-figure range is given
+    closed: platforms know no other)."""
+    key = _by_value(answers)
+    if key is None:
+        return None
+    low, high, _, _ = value_range(key)
+    middle, tolerance = (low + high) / 2, (high - low) / 2
+    # the unit as the author wrote it (`N`, not the compared form `n`)
+    written = _NUMERIC.match(re.sub(r"\s+", "", unicodedata.normalize("NFKC", plain_text(answers[0]))))
+    unit = written["unit"] if written else key.unit
+    return NumberRange(f"{low:f}", f"{high:f}", f"{middle:f}", f"{tolerance:f}", unit)
 
 
 def _sheet_field(item: Item, order: tuple[int, ...], points: int) -> SheetField:

@@ -56,6 +56,18 @@ class Mark:
 
 
 @dataclass(frozen=True)
+class NumberRange:
+    """What a blank compared by value accepts, as platforms grade numbers: low to high (both included), the
+    middle and the tolerance around it, and the unit a student may type after it."""
+
+    low: str
+    high: str
+    middle: str
+    tolerance: str
+    unit: str = ""
+
+
+@dataclass(frozen=True)
 class Interaction:
     """An item as a learning platform takes it, in one of four shapes every exporter writes.
 
@@ -73,6 +85,9 @@ class Interaction:
     truth: bool = False
     feedback: str = ""
     segments: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # per blank, the range a number typed into it must fall in (a platform's numerical answer), or None: its
+    # answer compares by its written forms
+    ranges: tuple[NumberRange | None, ...] = ()
     reference: str = ""
     rubric: tuple[RubricPoint, ...] = ()
     lines: int | None = None
