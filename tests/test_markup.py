@@ -304,6 +304,8 @@ def test_a_drawn_sign_without_a_left_operand_is_not_spaced_as_binary() -> None:
     assert _unary_signs("E=-\\frac{1}{2}") == "E={-}\\frac{1}{2}"
     assert _unary_signs("\\frac{-b \\pm c}{2a} - d") == "\\frac{{-}b \\pm c}{2a} - d"
     assert _unary_signs("x^{-1} - 2, -3 \\le -x") == "x^{-1} - 2, {-}3 \\le {-}x"
+    # words are words: a brace inside \\text{} would print (「{-}a」)
+    assert _unary_signs("\\text{-a} = -\\frac{1}{2}") == "\\text{-a} = {-}\\frac{1}{2}"
     drawn = render_math("E = -\\dfrac{1}{2}mv^2")
     assert drawn.is_svg and drawn.image == drawn_svg("E = {-}\\dfrac{1}{2}mv^2")[0].encode()
     assert 'alt="E = -\\dfrac{1}{2}mv^2"' in drawn.html  # the author's TeX, not the braced one

@@ -312,6 +312,7 @@ _RELATIONS = {
     *("times", "cdot", "pm", "mp", "div", "cup", "cap", "left", "{", "sum", "prod", "int"),
 }
 _GAPS = {",", ";", ":", "!", " ", "quad", "qquad"}
+_TEXT_GROUPS = {"text", "textrm", "textit", "textbf", "mathrm", "mathit", "mathbf", "operatorname", "mbox"}
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 
 
@@ -327,7 +328,11 @@ def _unary_signs(tex: str) -> str:
             name = match.group(1) if match else char
             out.append(match.group(0) if match else char)
             pos += len(out[-1])
-            if name not in _GAPS:
+            end = _closing(tex, pos) if name in _TEXT_GROUPS and tex[pos : pos + 1] == "{" else -1
+            if end > 0:  # words, not math: a brace there would print (\text{-a} stays as written)
+                out.append(tex[pos : end + 1])
+                pos, loose = end + 1, False
+            elif name not in _GAPS:
                 loose = name in _RELATIONS or name in _FUNCTIONS
             continue
         pos += 1
