@@ -169,10 +169,49 @@ def test_fill_answers_match_as_a_teacher_reads_them(typed: str, answers: tuple[s
     assert matches(typed, answers) is right
 
 
-@pytest.mark.parametrize("key", ["#", "#1", "#11abc", "#11a#b#", "#11NAN#6#", "#11-INF#INF#", "#11SNAN#1#", "#1019.55"])
+NONSENSE_KEYS = ["#=", "#=1", "#=11abc", "#=11a#b#", "#=11NAN#6#", "#=11-INF#INF#", "#=11SNAN#1#", "#=1019.55"]
+
+
+@pytest.mark.parametrize("key", NONSENSE_KEYS)
 def test_a_value_key_corrected_into_nonsense_scores_0_and_never_fails(key: str) -> None:
     # A teacher may type anything into the 答案 sheet; the sheet's formula errs (IFERROR: 0), paperkit agrees.
     from paperkit.questions.registry import kind_of
 
     assert kind_of("fill").judge("19.6", key, 3, Rules("half")) == 0.0
-    assert kind_of("fill").judge("19.6", "#1019.55#19.65#", 3, Rules("half")) == 3.0
+    assert kind_of("fill").judge("19.6", "#=1019.55#19.65#", 3, Rules("half")) == 3.0
+
+
+@pytest.mark.parametrize(
+    ("blank", "typed", "right"),
+    [
+        ("#FF0000", "#ff0000", True),  # an answer that starts with # is text, not a value key
+        ("#include|include", "include", True),
+        ("3×10^8 m/s", "3", False),  # not 3 with a unit: compared as written
+        ("2n", "2", False),
+        ("2π", "2", False),
+        ("5±0.1 m", "5m", True),
+        ("5±0.1 m", "5mm", False),  # the unit after the number only
+        ("5±0.1 m", "m5", False),
+        ("5±0.1 m", "5±0.1m", False),  # the key as written is no number
+        ("3.0e8 sf", "3.04e8", True),  # two significant figures: the exponent is none of them
+        ("3.0e8 sf", "3.06e8", False),
+        ("5±-1", "5.5", True),  # a tolerance is a distance
+    ],
+)
+def test_a_typed_answer_scores_by_one_rule_in_paperkit_and_matches(blank: str, typed: str, right: bool) -> None:
+    # Found by a second reader: each was scored otherwise by the judge, by matches(), or both.
+    from paperkit.content.models import Exercise
+    from paperkit.questions.registry import kind_of
+
+    item = Exercise(id="1.1.f1", kind="fill", q=f"答 [[{blank}]]。")
+    fill = kind_of("fill")
+    points = fill.judge(fill.normalise(typed, item, ()), fill.sheet_key(item, ()), 2, Rules("half"))
+    assert (points == 2.0, matches(typed, tuple(blank.split("|")))) == (right, right)
+
+
+def test_a_unit_is_no_function_and_a_length_keeps_its_sign() -> None:
+    from paperkit.text.math import _unary_signs, render_math
+
+    assert "mfn sp" not in render_math("\\mathrm{H_2O}").html  # 「H₂O」, not 「H₂ O」
+    assert _unary_signs("a\\hspace{-1em}b - \\texttt{-c}") == "a\\hspace{-1em}b - \\texttt{-c}"
+    assert "[−2,−1]" in render_math("x \\in [-2, -1]").html  # no space after the second sign either

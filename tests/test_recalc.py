@@ -273,7 +273,7 @@ def test_a_blank_compared_by_value_scores_the_same_in_the_engine_and_in_paperkit
     (folder / "manifest.json").write_text(manifest_json(plan.manifest, source_from(folder, source)), "utf-8")
     marked = open_exam(folder / "manifest.json", source)
     students = sitters(marked.manifest, marked.questions)
-    assert all(slot.takes_letters and slot.sheet_key.startswith("#") for slot in students[0].slots)
+    assert all(slot.takes_letters and slot.sheet_key.startswith("#=") for slot in students[0].slots)
     xlsx = build_scoresheet(folder / "manifest.json", source, tmp_path)[0][0]
     book = load_workbook(xlsx)
     sheet = book["成绩"]
@@ -297,7 +297,7 @@ def test_a_blank_compared_by_value_scores_the_same_in_the_engine_and_in_paperkit
     assert engine == expected
     # A key the teacher corrects into nonsense scores 0 there and in paperkit, and the totals stay numbers.
     book = load_workbook(xlsx)
-    book["答案"]["E3"] = "#11abc"
+    book["答案"]["E3"] = "#=11abc"
     book.save(xlsx)
     scores = read_sheet(xlsx, marked.manifest, marked.questions)
     assert {r.marks[0].points for r in scores.rows if r.marks} == {0.0}

@@ -100,8 +100,9 @@ def keyed(item: Item) -> tuple[int, ...]:
 
 OPTION_INDENT = 1.9  # em: kinds.css.j2's .options margin, under the stem
 # em: the letter's box (1.5), the gap after an option (1) and slack for the measurement (text_width is within
-# 0.15 em of the laid-out width: tests/test_print_polish.py)
-OPTION_ROOM = 2.7
+# 0.15 em of the laid-out width on the tested papers, but leaves out the quarter-em spaces between Chinese and
+# a formula: half an em more)
+OPTION_ROOM = 3.0
 
 
 def option_columns(options: tuple[str, ...], chars_per_line: int) -> int:

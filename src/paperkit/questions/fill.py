@@ -246,7 +246,7 @@ def answer_forms(answer: str) -> set[str]:
     return {normal_answer(answer), normal_answer(plain_text(answer))}
 
 
-_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _NUMERIC = re.compile(rf"^(?P<value>{_NUMBER})(?:±(?P<tolerance>{_NUMBER})(?P<percent>%)?|(?P<sf>sf))?(?P<unit>.*)$")
 
 
@@ -267,14 +267,14 @@ def numeric(answer: str) -> Numeric | None:
         return None
     value = Decimal(match["value"])
     unit = match["unit"]
-    if unit and not re.fullmatch(r"[^\d.+\-:/].*", unit):
-        return None  # "3:4", "1/2", "64位": not a number with a unit
+    if unit and (not re.fullmatch(r"[^\d.+\-:/].*", unit) or re.match(r"[×*^·(（]|x\d", unit)):
+        return None  # "3:4", "1/2", "3×10^8": not a number with a unit
     if match["sf"]:
-        digits = match["value"].lstrip("+-").replace(".", "").lstrip("0") or "0"
+        digits = re.split("[eE]", match["value"])[0].lstrip("+-").replace(".", "").lstrip("0") or "0"
         return Numeric(value, figures=len(digits), unit=unit)
     if match["tolerance"] is None:
         return Numeric(value, unit=unit)
-    tolerance = Decimal(match["tolerance"])
+    tolerance = abs(Decimal(match["tolerance"]))
     if match["percent"]:
         tolerance = abs(value) * tolerance / 100
     return Numeric(value, tolerance, unit=unit)
@@ -311,7 +311,9 @@ def matches(typed: str, answers: tuple[str, ...]) -> bool:
     said = normal_answer(typed)
     for answer in answers:
         key = numeric(answer) if not _by_form(answer) else None
-        if (key is not None and _numeric_match(typed, key)) or said in answer_forms(answer):
+        if key is not None and _numeric_match(typed, key):
+            return True
+        if key is None and said in answer_forms(answer):
             return True
     return False
 
@@ -360,8 +362,10 @@ def _one_blank(item: Item) -> bool:
 
 
 def _by_form(answer: str) -> bool:
+    # By value only where the answer says how close (a tolerance, significant figures): `[[2n]]`, `[[2π]]` or
+    # `[[3×10^8 m/s]]` are not 2 or 3 with a unit a student may leave out.
     key = numeric(answer)
-    return key is None or (key.tolerance == 0 and not key.figures and not key.unit)
+    return key is None or (key.tolerance == 0 and not key.figures)
 
 
 def _by_value(answers: tuple[str, ...]) -> Numeric | None:
@@ -381,26 +385,26 @@ def value_range(key: Numeric) -> tuple[Decimal, Decimal, bool, bool]:
     return rounded - half, rounded + half, rounded > 0, rounded < 0
 
 
-# The spreadsheet key of a by-value answer: "#", 1/0 for each end of the range included, the lowest value,
-# "#", the highest, "#", the unit as the sheet normalises text (upper case): `#1019.55#19.65#N`. One cell, so a
+# The spreadsheet key of a by-value answer: "#=", 1/0 for each end of the range included, the lowest value,
+# "#", the highest, "#", the unit as the sheet normalises text (upper case): `#=1019.55#19.65#N`. One cell, so a
 # key corrected on the sheet is still one cell.
-VALUE_KEY = "#"
+VALUE_KEY = "#="  # (no answer written as text starts so: `[[#FF0000]]` stays an answer by its forms)
 _TYPED_NUMBER = re.compile(r"[0-9.E+-]+")
 
 
 def _value_key(key: Numeric) -> str:
     low, high, low_in, high_in = value_range(key)
-    return f"#{int(low_in)}{int(high_in)}{low:f}#{high:f}#{key.unit.upper()}"
+    return f"#={int(low_in)}{int(high_in)}{low:f}#{high:f}#{key.unit.upper()}"
 
 
 def _judge_value(answer: str, key: str) -> bool:
     """A normalised typed answer against a value key, exactly as the sheet's formula judges it."""
-    fields = key[3:].split("#", 2)
+    fields = key[4:].split("#", 2)
     if len(fields) < 3:  # a key a teacher "corrected" into no range: the sheet's formula errs, and scores 0
         return False
     low_text, high_text, unit = fields
-    low_in, high_in = key[1:2] == "1", key[2:3] == "1"
-    said = answer.replace(unit, "") if unit else answer
+    low_in, high_in = key[2:3] == "1", key[3:4] == "1"
+    said = answer[: -len(unit)] if unit and answer.endswith(unit) else answer  # a unit after the number only
     signs = said[1:].replace("E-", "").replace("E+", "")
     if not _TYPED_NUMBER.fullmatch(said) or "-" in signs or "+" in signs or said.count(".") > 1:
         return False
@@ -438,23 +442,25 @@ def _judge(answer: str, key: str, points: int, rules: Rules) -> float:
 
 def _judge_formula(answer: str, key: str, points: int, rules: Rules, options: int) -> str:
     by_form = f'IF(ISNUMBER(FIND("|"&{answer}&"|","|"&{key}&"|")),{points},0)'
-    return f'IF(LEFT({key},1)="{VALUE_KEY}",IF(IFERROR({_value_formula(answer, key)},FALSE),{points},0),{by_form})'
+    return f'IF(LEFT({key},2)="{VALUE_KEY}",IF(IFERROR({_value_formula(answer, key)},FALSE),{points},0),{by_form})'
 
 
 def _keyed_formula(normal: str, key: str) -> str:
     """The normalised answer with a value key's unit taken off (the helper cell _value_formula reads)."""
-    return f'IF(LEFT({key},1)="{VALUE_KEY}",SUBSTITUTE({normal},{_unit(key)},""),{normal})'
+    # the unit taken off the end only (CHAR(1) marks the end; CLEAN has taken any out of the typed text)
+    marked = f'SUBSTITUTE({normal}&CHAR(1),{_unit(key)}&CHAR(1),"")'
+    return f'IF(LEFT({key},2)="{VALUE_KEY}",SUBSTITUTE({marked},CHAR(1),""),{normal})'
 
 
 def _unit(key: str) -> str:
     # a key corrected into no range has no unit: the answer stays as it is (and the judge's formula gives 0)
-    return f'IFERROR(MID({key},FIND("#",{key},FIND("#",{key},4)+1)+1,999),"")'
+    return f'IFERROR(MID({key},FIND("#",{key},FIND("#",{key},5)+1)+1,999),"")'
 
 
 def _value_formula(said: str, key: str) -> str:
     """_judge_value as a spreadsheet expression of the helper cell (its unit taken off) and the key cell."""
-    second = f'FIND("#",{key},4)'
-    low = f"VALUE(MID({key},4,{second}-4))"
+    second = f'FIND("#",{key},5)'
+    low = f"VALUE(MID({key},5,{second}-5))"
     high = f'VALUE(MID({key},{second}+1,FIND("#",{key},{second}+1)-{second}-1))'
     rest = said
     for char in "0123456789.E+-":
@@ -465,7 +471,7 @@ def _value_formula(said: str, key: str) -> str:
     return (
         f'AND({rest}="",ISERROR(FIND("-",{signs})),'
         f'LEN({said})-LEN(SUBSTITUTE({said},".",""))<2,'
-        f'IF(MID({key},2,1)="1",{number}>={low},{number}>{low}),IF(MID({key},3,1)="1",{number}<={high},{number}<{high}))'
+        f'IF(MID({key},3,1)="1",{number}>={low},{number}>{low}),IF(MID({key},4,1)="1",{number}<={high},{number}<{high}))'
     )
 
 

@@ -256,10 +256,8 @@ _OPERATOR = re.compile(r'(<span class="mo">[^<]*</span>)')
 # "B I L sin θ" (and a number before a function name: 「2 tan β」); marked here, as only here "touch" is
 # known (a CSS sibling selector also matches across the "(" of "ln(x)", a text node it does not see).
 _BEFORE_FUNCTION = re.compile(
-    r'(</var>|</sub>|</sup>)<span class="mfn">|([0-9)])<span class="mfn">(?=(?:'
-    + "|".join(sorted(_FUNCTIONS))
-    + ")</span>)"
-)
+    r'(?:(</var>|</sub>|</sup>)|([0-9)]))<span class="mfn">(?=(?:' + "|".join(sorted(_FUNCTIONS)) + ")</span>)"
+)  # (a function name only: the O of \\mathrm{H_2O} is no function)
 _AFTER_FUNCTION = re.compile(r'(<span class="mfn(?: sp)?">[^<]*</span>)<var>')
 _FUNCTION_NUMBER = re.compile(r'<span class="mfn( sp)?">((?:' + "|".join(sorted(_FUNCTIONS)) + r")</span>[0-9])")
 
@@ -288,7 +286,7 @@ def _spaced_operators(html: str) -> str:
         before = html[last : match.start()]
         # A sign with nothing before it but the start, another operator or an opening bracket is unary and
         # stays with its number, as TeX sets it: 「E₁ = −13.6 eV」, not 「E₁ = − 13.6 eV」.
-        unary = match[1] in _SIGNS and (not before.strip() or before.rstrip().endswith(("(", "[", "{")))
+        unary = match[1] in _SIGNS and (not before.strip() or before.rstrip().endswith(("(", "[", "{", ",", ";")))
         out += [before, match[1] if unary else f"\u2005{match[1]}\u2005"]
         last = match.end()
     return "".join([*out, html[last:]])
@@ -312,7 +310,10 @@ _RELATIONS = {
     *("times", "cdot", "pm", "mp", "div", "cup", "cap", "left", "{", "sum", "prod", "int"),
 }
 _GAPS = {",", ";", ":", "!", " ", "quad", "qquad"}
-_TEXT_GROUPS = {"text", "textrm", "textit", "textbf", "mathrm", "mathit", "mathbf", "operatorname", "mbox"}
+_TEXT_GROUPS = {
+    *("text", "textrm", "textit", "textbf", "textsf", "texttt", "textnormal", "mathrm", "mathit", "mathbf"),
+    *("operatorname", "mbox", "hspace", "mspace", "kern", "mkern", "vspace"),  # (a length: -1em stays)
+}
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
 
 
