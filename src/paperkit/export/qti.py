@@ -158,7 +158,7 @@ def _blanks(item: Item, shape: Interaction, language: str, rules: Rules) -> ET.E
             _append_html(paragraph, inline_html(text))
             continue
         name, answers = next(blank)
-        length = max(len(a) for a in typed_answers(answers))  # (a number's written answer says its length too)
+        length = max(len(a) for a in typed_answers(answers))
         ET.SubElement(
             paragraph, "textEntryInteraction", {"responseIdentifier": name, "expectedLength": str(max(length, 4))}
         )

@@ -301,13 +301,16 @@ def _numeric_match(typed: str, key: Numeric) -> bool:
     number = _typed_number(typed, key.unit)
     if number is None:
         return False
-    low, high, low_in, high_in = value_range(key)  # the range the score sheet's formula checks too
+    return _within(number, *value_range(key))  # the range the score sheet's formula checks too
+
+
+def _within(number: Decimal, low: Decimal, high: Decimal, low_in: bool, high_in: bool) -> bool:
     return (number >= low if low_in else number > low) and (number <= high if high_in else number < high)
 
 
 def matches(typed: str, answers: tuple[str, ...]) -> bool:
     """Whether a typed answer is one of a blank's accepted answers: by its written forms, or by value where the
-    answer says how close is close enough (a tolerance, significant figures, a unit) — the score sheet's rule."""
+    answer says how close is close enough (a tolerance or significant figures) — the score sheet's rule."""
     said = normal_answer(typed)
     for answer in answers:
         key = numeric(answer) if not _by_form(answer) else None
@@ -356,7 +359,7 @@ def _printed_key(item: Item, order: tuple[int, ...]) -> str:
 
 def _one_blank(item: Item) -> bool:
     # A typed answer is scored the same in paperkit and in the sheet's formulas: by its written forms, or — for
-    # a blank whose one answer compares by value (a tolerance, significant figures, a unit) — by its value.
+    # a blank whose one answer compares by value (a tolerance or significant figures) — by its value.
     found = blanks(item.q)
     return len(found) == 1 and (all(_by_form(answer) for answer in found[0]) or _by_value(found[0]) is not None)
 
@@ -414,7 +417,7 @@ def _judge_value(answer: str, key: str) -> bool:
         return False
     if not (low.is_finite() and high.is_finite()):  # NaN or Infinity in a corrected key: no number the sheet reads
         return False
-    return (number >= low if low_in else number > low) and (number <= high if high_in else number < high)
+    return _within(number, low, high, low_in, high_in)
 
 
 def _normalise(text: str, item: Item, order: tuple[int, ...]) -> str:
