@@ -161,3 +161,84 @@ def test_parts_joined_before_are_taken_from_the_cache(tmp_path: Path, monkeypatc
     assert _joined([b"a", b"b"], b"n", join) == b"%PDF-a|bn" and calls == [2]
     assert _joined([b"a", b"b"], b"n", join) == b"%PDF-a|bn" and calls == [2]  # the same parts: not joined again
     assert _joined([b"a", b"c"], b"n", join) == b"%PDF-a|cn" and calls == [2, 2]  # a part changed: joined
+
+
+def test_a_rebuild_from_the_same_bytes_writes_the_last_build_without_reading_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pypdf import PdfReader
+
+    from paperkit.handbook import job
+    from test_figures import png, source_with
+
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path / "cache"))
+    source = source_with(tmp_path, "![小图](figures/small.png){width=50mm}", {"small.png": png(200, 100)})
+    said: list[str] = []
+    first = job.build_handbook(source, tmp_path / "a.pdf", on_warning=said.append)[0].read_bytes()
+    assert len(said) == 1 and "102 dpi at 50mm" in said[0]
+
+    def unread(path: Path) -> None:
+        raise AssertionError("the source was read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(job, "open_handbook", unread)
+        again = job.build_handbook(source, tmp_path / "b.pdf", on_warning=said.append)[0].read_bytes()
+        assert again == first and said[1] == said[0]  # the same bytes, and the soft figure said again
+        for change in (
+            lambda: (source / "figures" / "small.png").write_bytes(png(201, 100)),  # a figure's bytes
+            lambda: (source / "modules" / "02-more.yaml").write_text("id: 2\n", encoding="utf-8"),  # a new module
+        ):
+            change()
+            with pytest.raises(AssertionError, match="read again"):
+                job.build_handbook(source, tmp_path / "c.pdf")
+            (source / "modules" / "02-more.yaml").unlink(missing_ok=True)
+    (source / "figures" / "small.png").write_bytes(png(200, 100))
+    assert job.build_handbook(source, tmp_path / "d.pdf")[0].read_bytes() == first  # back as it was: cached
+    path = source / "modules" / "01-first.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("第一节", "第一小节"), encoding="utf-8")
+    edited = job.build_handbook(source, tmp_path / "e.pdf")[0]
+    assert "第一小节" in "".join(page.extract_text() for page in PdfReader(edited).pages)
+
+
+def test_a_kept_build_that_is_not_well_formed_is_built_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperkit.handbook.rebuild import BUILT_CACHE, Built, cached_build, keep_build
+
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path))
+    good = Built(b"%PDF-1.7 stand-in\n%%EOF\n", ("图太小",), "第 3 页")
+    keep_build("k", good)
+    assert cached_build("k") == good
+    for value in (
+        b'{"notes": [], "overflow": ""}\n%PDF-1.7 cut short',  # no %%EOF: a half-written file is no build
+        b'{"notes": [], "overflow": ""}\n<html>%%EOF',
+        b'{"notes": 3, "overflow": ""}\n%PDF-1.7\n%%EOF',
+        b'["notes"]\n%PDF-1.7\n%%EOF',
+        b"\xff\n%PDF-1.7\n%%EOF",
+    ):
+        write_cached(BUILT_CACHE, "k", value)
+        assert cached_build("k") is None, value
+
+
+def test_a_builds_key_follows_options_files_and_language(tiny_source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from paperkit.handbook.rebuild import build_key
+    from paperkit.i18n import set_language
+
+    key = build_key(tiny_source, DEFAULTS)
+    assert key is not None and key == build_key(tiny_source, DEFAULTS)
+    assert build_key(tiny_source, dataclasses.replace(DEFAULTS, answers="none")) != key
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert build_key(tiny_source, DEFAULTS) != key
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    try:
+        set_language("en")
+        english = build_key(tiny_source, DEFAULTS)
+        set_language("zh")
+        assert english != build_key(tiny_source, DEFAULTS)  # what the build says is said in the language spoken
+    finally:
+        set_language(None)
+    (tiny_source / "notes.txt").write_text("not read by paperkit", encoding="utf-8")
+    assert build_key(tiny_source, DEFAULTS) == key  # a file the handbook is not read from changes nothing
+    (tiny_source / "modules" / "01-first.yaml").chmod(0)
+    if os.geteuid() != 0:  # root reads it anyway
+        assert build_key(tiny_source, DEFAULTS) is None

@@ -31,7 +31,9 @@ ROSTER = "\ufeff姓名,学号,班级\n张三,2024001,一班\n李四,2024002,一�
 BUILD_ALL = textwrap.dedent(
     """
     from pathlib import Path
-    from paperkit.handbook import parts
+    import shutil
+    from paperkit.cache import cache_dir
+    from paperkit.handbook import parts, rebuild
     from paperkit.handbook.job import build_checklist, build_handbook
     from paperkit.handbook.options import HandbookOptions
     from paperkit.exam.job import build_exam
@@ -41,6 +43,8 @@ BUILD_ALL = textwrap.dedent(
     source, out = Path("source"), Path("out")
     build_handbook(source, out / "handbook.pdf", HandbookOptions(answers="end"))
     parts.PART_PAGES = 1  # two modules are too few to split otherwise
+    # A knob changed in this process is not in the key of a whole build kept in the cache: forget the builds.
+    shutil.rmtree(cache_dir() / rebuild.BUILT_CACHE, ignore_errors=True)
     build_handbook(source, out / "handbook-parts.pdf", HandbookOptions(answers="end"), jobs=2)
     build_checklist(source, out / "checklist.pdf")
     build_exam(plan_exam(parse_exam_flags(ExamFlags(modules="2,3", seed="7", count="4")), source, out / "exams"))

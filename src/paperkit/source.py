@@ -27,12 +27,17 @@ _OPENED: OrderedDict[tuple[object, ...], Handbook] = OrderedDict()
 _KEEP = 4
 
 
+def source_files(source: Path) -> list[Path]:
+    """Every file a handbook is read from: handbook.yaml, the modules' YAML and the figures (OSError if unreadable)."""
+    files = sorted([source / "handbook.yaml", *source.glob("modules/*.yaml"), *source.glob("modules/*.yml")])
+    files += sorted(source.glob("figures/**/*"))  # an edited figure is read again too
+    return [f for f in files if f.is_file()]
+
+
 def _stamp(source: Path) -> tuple[object, ...] | None:
     """What identifies a source folder's content now: its path and each YAML file's size and mtime."""
     try:
-        files = sorted([source / "handbook.yaml", *source.glob("modules/*.yaml"), *source.glob("modules/*.yml")])
-        files += sorted(source.glob("figures/**/*"))  # an edited figure is read again too
-        stats = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file())
+        stats = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in source_files(source))
     except OSError:
         return None
     return (os.path.realpath(source), os.getcwd(), stats)

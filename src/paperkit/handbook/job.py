@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from paperkit.handbook.context import (
 )
 from paperkit.handbook.options import DEFAULTS, HandbookOptions
 from paperkit.handbook.parts import hint_key, part_count
+from paperkit.handbook.rebuild import Built, build_key, cached_build, keep_build
 from paperkit.i18n import _
 from paperkit.output import check_kept, check_output, write_atomic, write_kept
 from paperkit.render.document import LaidOut, lay_out_document, render_template
@@ -172,10 +173,18 @@ def build_handbook(
     targets = [out, *([out.with_suffix(".html")] if html else []), *([word_target] if options.docx else [])]
     for target in targets:
         check_output(target, inputs=[source])
+    # A PDF built before from the same bytes is written from the cache (rebuild.py); --html and --docx write more
+    # than the PDF and always build.
+    key = build_key(source, options) if not (html or options.docx) else None
+    built = cached_build(key) if key else None
+    if built is not None:
+        _say(built.notes, on_warning)
+        if built.overflow and on_overflow is not None:
+            on_overflow(f"{out}: {built.overflow}")
+        write_atomic(out, built.pdf)
+        return [out]
     handbook = open_handbook(source)
-    if on_warning is not None:
-        for note in handbook.notes:
-            on_warning(note)  # a figure that prints soft: said before the seconds the build takes
+    _say(handbook.notes, on_warning)  # a figure that prints soft: said before the seconds the build takes
     word_file = b""
     if options.docx and word is not None:
         # --docx: the 练习 as a Word file the teacher may edit; one they changed is never replaced (checked first,
@@ -192,6 +201,8 @@ def build_handbook(
     if rendered.overflow and on_overflow is not None:
         on_overflow(f"{out}: {rendered.overflow}")
     write_atomic(out, rendered.pdf)
+    if key:
+        keep_build(key, Built(rendered.pdf, handbook.notes, rendered.overflow))
     written = [out]
     if html:
         written.append(out.with_suffix(".html"))
@@ -199,6 +210,12 @@ def build_handbook(
     if word_file:
         written += write_kept({word_target: word_file})[0]
     return written
+
+
+def _say(notes: Iterable[str], on_warning: Callable[[str], None] | None) -> None:
+    if on_warning is not None:
+        for note in notes:
+            on_warning(note)
 
 
 def build_checklist(source: Path, out: Path, page: PageGeometry = DEFAULT_PAGE) -> Path:

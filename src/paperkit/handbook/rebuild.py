@@ -1,0 +1,72 @@
+"""A handbook built before from the same bytes: the whole build's result from paperkit's cache.
+
+As make skips a target whose inputs have not changed, a rebuild whose source files (by content), options and
+build (paperkit's code, templates, fonts, libraries) are those of a build before writes that build's PDF without
+reading the YAML, checking it or laying anything out; what that build said (a figure that prints soft, text past
+the page edge) is said again. The entry is verified like every cache entry and is only ever a PDF paperkit wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from paperkit.cache import cache_key, prune_cached, read_cached, write_cached
+from paperkit.handbook.options import HandbookOptions
+from paperkit.handbook.parts import build_fingerprint
+from paperkit.i18n import current_language
+from paperkit.source import source_files
+
+BUILT_CACHE = "handbook-built"
+MAX_BUILT = 8  # about 1 MB each: the last few handbooks and editions
+
+
+@dataclass(frozen=True)
+class Built:
+    """A build's PDF and what it said: the notes on its content and the text past the page edge (if allowed)."""
+
+    pdf: bytes
+    notes: tuple[str, ...] = ()
+    overflow: str = ""
+
+
+def build_key(source: Path, options: HandbookOptions) -> str | None:
+    """The key of everything a handbook build's bytes and messages come from; None when a source file cannot be
+    read (the build then says what is wrong)."""
+    digest = hashlib.sha256()
+    try:
+        for path in source_files(source):
+            digest.update(f"{path.relative_to(source)}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
+    except (OSError, ValueError):
+        return None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    # The messages name files relative to the working folder, in the language spoken.
+    said = f"{os.getcwd()}\0{source}\0{current_language()}"
+    return cache_key(BUILT_CACHE, build_fingerprint(), repr(options), epoch, said, digest.hexdigest())
+
+
+def cached_build(key: str) -> Built | None:
+    """The build kept under `key`, or None (absent, or not a well-formed entry: then the handbook is built)."""
+    raw = read_cached(BUILT_CACHE, key)
+    if raw is None:
+        return None
+    head, _, pdf = raw.partition(b"\n")
+    try:
+        data = json.loads(head)
+        notes = tuple(str(note) for note in data["notes"])
+        overflow = str(data["overflow"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    if not pdf.startswith(b"%PDF-") or not pdf.rstrip().endswith(b"%%EOF"):
+        return None
+    return Built(pdf, notes, overflow)
+
+
+def keep_build(key: str, built: Built) -> None:
+    """Store a build under `key`, keeping the cache to its size."""
+    head = json.dumps({"notes": list(built.notes), "overflow": built.overflow}, ensure_ascii=False, sort_keys=True)
+    write_cached(BUILT_CACHE, key, head.encode() + b"\n" + built.pdf)
+    prune_cached(BUILT_CACHE, MAX_BUILT)
