@@ -465,3 +465,19 @@ def test_a_name_the_fonts_lack_is_one_clear_error_and_nothing_is_written(in_tmp:
         "2 errors in r.csv; nothing was built.",
     ]
     assert not (in_tmp / "build").exists()
+
+
+def test_the_seal_lines_dashes_are_strokes_not_a_rectangle_a_dash(variants) -> None:
+    # About 200 filled rectangles a page before (a dashed top border is drawn one rectangle per dash): 16 % of a
+    # class's print file.
+    import pikepdf
+
+    _, folder = variants
+    with pikepdf.open(folder / "paper-B.pdf") as paper:
+        for page, text in zip(paper.pages, _text(folder / "paper-B.pdf"), strict=True):
+            operators = [(str(op), operands) for operands, op in pikepdf.parse_content_stream(page.obj)]
+            dashed = [tuple(round(float(x) * 0.75, 2) for x in o[0]) for op, o in operators if op == "d" and len(o[0])]
+            assert sum(op == "re" for op, _ in operators) < 60
+            if _flat(text) != "本页无试题":  # padding to whole duplex sheets carries no seal
+                # Each stretch of the cut line between its characters: dashes of about 1.8 pt, as the border's were.
+                assert sum(1.6 <= d[0] <= 2.0 and d[0] == d[1] for d in dashed) >= 8

@@ -208,13 +208,18 @@ def share_fonts(out: Any, pages: Iterable[Any]) -> None:
 
 
 def _fonts(pages: Iterable[Any]) -> Iterable[Any]:
-    """Every font dictionary the pages use, their form XObjects' (the page-number stamp) included."""
+    """Every font dictionary the pages use, their form XObjects' (the page-number stamp) included, each once (a
+    part's pages share theirs)."""
+    seen: set[tuple[int, int]] = set()
     for page in pages:
         stack = [page.obj.get("/Resources")]
         while stack:
             resources = stack.pop()
             if resources is None:
                 continue
-            yield from resources.get("/Font", {}).values()
+            for font in resources.get("/Font", {}).values():
+                if font.objgen == (0, 0) or font.objgen not in seen:  # (0, 0): a direct object, never shared
+                    seen.add(font.objgen)
+                    yield font
             forms = resources.get("/XObject", {}).values()
             stack += [form.get("/Resources") for form in forms if form.get("/Subtype") == "/Form"]

@@ -316,7 +316,10 @@ class EmbeddedFace:
     @property
     def codes(self) -> set[int]:
         """The glyph codes the font's /W array lists: `c [w …]` runs and `first last w` ranges."""
-        items = [_resolved(item) for item in self.descendant.get("/W", [])]
+        from pypdf.generic import IndirectObject
+
+        # Resolved here rather than by _resolved: a handbook's arrays hold some 300,000 items.
+        items = [i.get_object() if isinstance(i, IndirectObject) else i for i in self.descendant.get("/W", [])]
         codes: set[int] = set()
         index = 0
         while index < len(items):
