@@ -319,7 +319,9 @@ class EmbeddedFace:
         from pypdf.generic import IndirectObject
 
         # Resolved here rather than by _resolved: a handbook's arrays hold some 300,000 items.
-        items = [i.get_object() if isinstance(i, IndirectObject) else i for i in self.descendant.get("/W", [])]
+        items: list[Any] = [
+            i.get_object() if isinstance(i, IndirectObject) else i for i in self.descendant.get("/W", [])
+        ]
         codes: set[int] = set()
         index = 0
         while index < len(items):
