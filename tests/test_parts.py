@@ -6,7 +6,6 @@ import dataclasses
 import io
 import itertools
 import shutil
-import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -213,36 +212,3 @@ def test_the_handbook_command_lays_out_in_parts_and_rebuilds_the_same_bytes(
     ]
     html = (tmp_path / "first.html").read_text(encoding="utf-8")
     assert html.count('class="module"') == 5 and 'class="toc toc-detail"' in html and PART_LINK not in html
-
-
-def test_workers_started_while_checking_stop_when_the_content_is_wrong(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A source large enough to be laid out in parts starts its workers before it is checked (they load WeasyPrint
-    # meanwhile): a problem found then is reported as ever, nothing is written and no worker is left behind.
-    import multiprocessing
-
-    from paperkit.errors import ContentError
-    from paperkit.handbook import job
-
-    copy = tmp_path / "source"
-    shutil.copytree(SOURCE, copy)
-    assert job._in_parts_likely(copy)
-    module = sorted((copy / "modules").glob("*.yaml"))[3]
-    module.write_text(module.read_text(encoding="utf-8").replace("title: ", "titel: ", 1), encoding="utf-8")
-    started: list[bool] = []
-    checked = job.open_handbook
-
-    def check(source: Path) -> object:
-        started.append(bool(multiprocessing.active_children()))
-        return checked(source)
-
-    monkeypatch.setattr(job, "open_handbook", check)
-    with pytest.raises(ContentError) as caught:
-        job.build_handbook(copy, tmp_path / "handbook.pdf", jobs=2)
-    assert started == [True] and "titel" in str(caught.value.problems)
-    assert not (tmp_path / "handbook.pdf").exists()
-    deadline = time.monotonic() + 5  # told to stop, the workers end within moments
-    while multiprocessing.active_children() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert multiprocessing.active_children() == []

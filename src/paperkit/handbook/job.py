@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ from paperkit.output import check_kept, check_output, write_atomic, write_kept
 from paperkit.render.document import LaidOut, lay_out_document, render_template
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry
 from paperkit.render.pdf import overflows
-from paperkit.render.workers import LazyEngine, lazy_engine
 from paperkit.source import open_handbook, select_modules
 from paperkit.text.drawn import collecting_formulas, inline_formulas
 
@@ -66,25 +64,20 @@ def render_handbook(handbook: Handbook, options: HandbookOptions = DEFAULTS) -> 
 
 
 def render_handbook_in_parts(
-    handbook: Handbook,
-    options: HandbookOptions,
-    runs: int,
-    hint: str = "",
-    html: bool = False,
-    jobs: int = 0,
-    engine: LazyEngine | None = None,
+    handbook: Handbook, options: HandbookOptions, runs: int, hint: str = "", html: bool = False, jobs: int = 0
 ) -> Rendered:
     """The whole handbook laid out as its front matter and `runs` runs of modules on `jobs` worker processes (one
-    per part when 0) or on `engine`'s, joined into one PDF (parts.py, assemble.py); the same pages as
-    render_handbook, and the same bytes whatever `jobs` is. `hint` names the cached page numbers of the last
-    build; with `html` the Rendered carries the one-document HTML too."""
+    per part when 0), joined into one PDF (parts.py, assemble.py); the same pages as render_handbook, and the
+    same bytes whatever `jobs` is. `hint` names the cached page numbers of the last build; with `html` the
+    Rendered carries the one-document HTML too."""
     from paperkit.handbook.parts import Unsettled, lay_out_in_parts
     from paperkit.render.assemble import join_parts
+    from paperkit.render.workers import lazy_engine
 
     workers = min(jobs or runs + 1, runs + 1)
     try:
-        with nullcontext(engine) if engine is not None else lazy_engine(workers) as running:
-            laid = lay_out_in_parts(handbook, options, running, runs, hint)  # no worker starts when all are cached
+        with lazy_engine(workers) as engine:  # no worker starts when every part is in the cache
+            laid = lay_out_in_parts(handbook, options, engine, runs, hint)
     except Unsettled:  # a page count that flips with a page number's width: one process always settles
         return render_handbook(handbook, options)
     page_html, formulas = handbook_html(handbook, options) if html else ("", {})
@@ -190,52 +183,33 @@ def build_handbook(
             on_overflow(f"{out}: {built.overflow}")
         write_atomic(out, built.pdf)
         return [out]
-    with lazy_engine(jobs) as engine:
-        if jobs > 1 and options.modules is None and _in_parts_likely(source):
-            # The workers load WeasyPrint and the fonts (half a second) while this process checks the content.
-            engine.start()
-        handbook = open_handbook(source)
-        _say(handbook.notes, on_warning)  # a figure that prints soft: said before the seconds the build takes
-        word_file = b""
-        if options.docx and word is not None:
-            # --docx: the 练习 as a Word file the teacher may edit; one they changed is never replaced (checked first,
-            # so nothing is written when it would be).
-            shown = replace(handbook, modules=select_modules(handbook, options.modules))
-            word_file = word(exercises_document(shown, options.answers, options.page.chars_per_line))
-            check_kept({word_target: word_file}, force=False)
-        # The content decides the parts (the bytes never depend on the machine); --jobs only how many processes.
-        runs = part_count(handbook, options.page) if options.modules is None else 1
-        if runs > 1:
-            hint = hint_key(str(source), options, runs)
-            started = engine if engine.started else None
-            rendered = render_handbook_in_parts(handbook, options, runs, hint, html, jobs, started)
-        else:
-            rendered = render_handbook(handbook, options)
-        if rendered.overflow and on_overflow is not None:
-            on_overflow(f"{out}: {rendered.overflow}")
-        write_atomic(out, rendered.pdf)
-        if key:
-            keep_build(key, Built(rendered.pdf, handbook.notes, rendered.overflow))
-        written = [out]
-        if html:
-            written.append(out.with_suffix(".html"))
-            write_atomic(written[-1], rendered.browser_html().encode("utf-8"))
-        if word_file:
-            written += write_kept({word_target: word_file})[0]
-        return written
-
-
-# Module files of this many bytes make about 2 × PART_PAGES pages: a source this large is laid out in parts.
-_PARTS_BYTES = 200_000
-
-
-def _in_parts_likely(source: Path) -> bool:
-    """Whether the source's module files are large enough that it will be laid out in parts (a guess by their
-    size: it decides only when the workers start, never the parts)."""
-    try:
-        return sum(path.stat().st_size for path in source.glob("modules/*.y*ml")) >= _PARTS_BYTES
-    except OSError:
-        return False
+    handbook = open_handbook(source)
+    _say(handbook.notes, on_warning)  # a figure that prints soft: said before the seconds the build takes
+    word_file = b""
+    if options.docx and word is not None:
+        # --docx: the 练习 as a Word file the teacher may edit; one they changed is never replaced (checked first,
+        # so nothing is written when it would be).
+        shown = replace(handbook, modules=select_modules(handbook, options.modules))
+        word_file = word(exercises_document(shown, options.answers, options.page.chars_per_line))
+        check_kept({word_target: word_file}, force=False)
+    # The content decides the parts (the bytes never depend on the machine); --jobs only how many processes.
+    runs = part_count(handbook, options.page) if options.modules is None else 1
+    if runs > 1:
+        rendered = render_handbook_in_parts(handbook, options, runs, hint_key(str(source), options, runs), html, jobs)
+    else:
+        rendered = render_handbook(handbook, options)
+    if rendered.overflow and on_overflow is not None:
+        on_overflow(f"{out}: {rendered.overflow}")
+    write_atomic(out, rendered.pdf)
+    if key:
+        keep_build(key, Built(rendered.pdf, handbook.notes, rendered.overflow))
+    written = [out]
+    if html:
+        written.append(out.with_suffix(".html"))
+        write_atomic(written[-1], rendered.browser_html().encode("utf-8"))
+    if word_file:
+        written += write_kept({word_target: word_file})[0]
+    return written
 
 
 def _say(notes: Iterable[str], on_warning: Callable[[str], None] | None) -> None:

@@ -130,15 +130,11 @@ class LazyEngine(Executor):
         """Whether any work went to the workers."""
         return self._engine is not None
 
-    def start(self) -> ProcessPoolExecutor:
-        """The workers, started now if none runs yet."""
-        if self._engine is None:
-            self._engine = self._stack.enter_context(start_engine(self._workers))
-        return self._engine
-
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         """Run `fn` on a worker, starting them first if none runs yet."""
-        return self.start().submit(fn, *args, **kwargs)
+        if self._engine is None:
+            self._engine = self._stack.enter_context(start_engine(self._workers))
+        return self._engine.submit(fn, *args, **kwargs)
 
 
 @contextmanager
