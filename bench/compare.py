@@ -175,7 +175,8 @@ def main() -> int:
 
     def cold(jobs: list[str]) -> Callable[[], None]:
         def run() -> None:
-            for kind in ("handbook-part", "page-numbers"):
+            # Nothing laid out kept: no built PDF, joined parts, part or page numbers (formulas and the hint warm).
+            for kind in ("handbook-built", "handbook-joined", "handbook-part", "page-numbers"):
                 shutil.rmtree(cache / kind, ignore_errors=True)
             _command([*paperkit, *jobs])()
 
