@@ -719,3 +719,55 @@ def test_answer_rules_are_dashed_strokes_not_a_rectangle_a_dash(handbook: Handbo
     answers = len(handbook.examples)
     assert answers > 100 and rectangles < 1000  # boxes, backgrounds and tick boxes: 741
     assert patterns.count((1.8, 1.8)) == 2 * answers  # its top and (clipped) bottom side: 1.8 pt dashes, as before
+    # Out of the flow, it lies where the border lay: over the answer's top edge, as wide as the answer, on the page of
+    # the answer's first fragment.
+    placed = 0
+    for page in rendered["inline"].document.pages:
+        for box in walk(page._page_box):
+            if "a" in classes(box) and box.element_tag == "div":
+                rule = next(b for b in walk(box) if "a-rule" in classes(b))
+                assert abs(rule.border_box_x() - box.border_box_x()) < 0.01
+                assert abs(rule.border_box_y() - box.border_box_y()) < 0.01
+                assert abs(rule.border_width() - box.border_width()) < 0.01 and abs(rule.border_height() - 0.8) < 0.01
+                placed += 1
+    assert placed == answers
+
+
+def test_an_answer_rule_stays_on_the_page_of_the_answers_first_line(tmp_path: Path) -> None:
+    # A question long enough to run to the foot of a page pushes its answer over: the rule goes with the answer
+    # (as a top border did). An in-flow rule block was left alone at the foot of the page.
+    from conftest import write_handbook
+    from test_figures import png
+
+    question = "'![](figures/f.png){width=101mm}问题开头" + "，这是问题的续行文字" * 240 + "'"
+    module = f"""\
+id: 1
+title: 第一模块
+objective: 学会基础。
+sections:
+- id: '1.1'
+  title: 第一节
+  overview: 概述。
+  must_know:
+  - 要点
+  examples:
+  - id: 1.1.q1
+    q: {question}
+    a: 答案开头{"，这是答案的续行文字" * 12}
+"""
+    source = write_handbook(tmp_path, {"01-first.yaml": module})
+    (source / "figures").mkdir()
+    (source / "figures" / "f.png").write_bytes(png(800, 800))
+    laid = render_handbook(open_handbook(source), HandbookOptions())
+    rule_pages = [
+        n for n, page in enumerate(laid.document.pages) for b in walk(page._page_box) if "a-rule" in classes(b)
+    ]
+    answer_pages = [
+        n
+        for n, page in enumerate(laid.document.pages)
+        for b in walk(page._page_box)
+        if "答案开头" in (getattr(b, "text", "") or "")
+    ]
+    assert len(rule_pages) == 1 and rule_pages == answer_pages[:1]
+    first = laid.document.pages[answer_pages[0]]
+    assert not any("问题开头" in (getattr(b, "text", "") or "") for b in walk(first._page_box))  # it did move over

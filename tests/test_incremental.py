@@ -242,3 +242,32 @@ def test_a_builds_key_follows_options_files_and_language(tiny_source: Path, monk
     (tiny_source / "modules" / "01-first.yaml").chmod(0)
     if os.geteuid() != 0:  # root reads it anyway
         assert build_key(tiny_source, DEFAULTS) is None
+
+
+def test_a_builds_key_reads_figures_through_linked_folders_and_skips_what_cannot_print(
+    tiny_source: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperkit.handbook.rebuild import build_key
+
+    art = tiny_source / "art"
+    art.mkdir()
+    (art / "pic.png").write_bytes(b"\x89PNG one")
+    (tiny_source / "figures").mkdir()
+    (tiny_source / "figures" / "sub").symlink_to(art)  # figures/sub/pic.png is read through the link
+    (art / "loop").symlink_to(tiny_source / "figures")  # a link back up is walked once
+    key = build_key(tiny_source, DEFAULTS)
+    (art / "pic.png").write_bytes(b"\x89PNG two")
+    assert key is not None and build_key(tiny_source, DEFAULTS) != key
+    key = build_key(tiny_source, DEFAULTS)
+    # A scan beside the figures that can never print (not a figure's kind, or over 4 MB) is keyed by its size and
+    # time, not read at every build.
+    scan = tiny_source / "figures" / "raw.tif"
+    scan.write_bytes(b"a" * 1000)
+    os.utime(scan, ns=(10**18, 10**18))
+    with_scan = build_key(tiny_source, DEFAULTS)
+    assert with_scan != key
+    scan.write_bytes(b"b" * 1000)
+    os.utime(scan, ns=(10**18, 10**18))
+    assert build_key(tiny_source, DEFAULTS) == with_scan
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", "off")
+    assert build_key(tiny_source, DEFAULTS) is None  # no cache: nothing to key

@@ -21,7 +21,7 @@ from paperkit.handbook.context import (
     handbook_document,
 )
 from paperkit.handbook.options import DEFAULTS, HandbookOptions
-from paperkit.handbook.parts import hint_key, part_count
+from paperkit.handbook.parts import build_fingerprint, hint_key, part_count
 from paperkit.handbook.rebuild import Built, build_key, cached_build, keep_build
 from paperkit.i18n import _
 from paperkit.output import check_kept, check_output, write_atomic, write_kept
@@ -92,7 +92,8 @@ MAX_JOINED = 8  # about 1 MB each: the last few handbooks and editions
 def _joined(parts: list[bytes], numbers: bytes, join: Callable[[list[bytes], bytes], bytes]) -> bytes:
     """The parts joined and stamped; the same parts and stamp as a build before give that build's PDF from the
     cache (the join is deterministic, so the bytes are the same either way; it is most of a build with no change)."""
-    key = cache_key(JOINED_CACHE, *(hashlib.sha256(data).hexdigest() for data in (*parts, numbers)))
+    digests = (hashlib.sha256(data).hexdigest() for data in (*parts, numbers))
+    key = cache_key(JOINED_CACHE, build_fingerprint(), *digests)  # the join's code and libraries too
     cached = read_cached(JOINED_CACHE, key)
     if cached is not None and cached.startswith(b"%PDF-"):
         return cached

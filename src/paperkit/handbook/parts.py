@@ -257,19 +257,19 @@ MAX_CACHED_PARTS = 48  # about 0.4 MB each: the parts of a few handbooks in a fe
 
 @functools.cache
 def build_fingerprint() -> str:
-    """What a laid-out part depends on beyond its context: paperkit's code, templates, fonts and assets, and the
-    versions of WeasyPrint and pydyf (files by content; fonts by size and time, to skip reading 17 MB)."""
+    """What a build depends on beyond its content and options: paperkit's code, messages, templates, fonts and
+    assets, and the versions of the libraries that read, lay out, draw and join it (files by content; fonts by size
+    and time, to skip reading 17 MB)."""
     from importlib.metadata import version
 
-    # Everything that turns a part's context into its bytes: the templates' engine, the markup and math
-    # renderers, the layout engine and what it draws with (fonts, CSS, images, text shaping).
-
+    # Everything that turns content into bytes and messages: the YAML reader, the templates' engine, the markup and
+    # math renderers, the layout engine and what it draws with (fonts, CSS, images, text shaping), the join.
     libraries = ["weasyprint", "pydyf", "jinja2", "markdown-it-py", "mdit-py-plugins", "ziamath", "latex2mathml"]
-    libraries += ["ziafont", "fonttools", "tinycss2", "cssselect2", "pillow", "markupsafe"]
-    shaping = f"pango {_pango_version()}"  # Pango brings the HarfBuzz it shapes with
+    libraries += ["ziafont", "fonttools", "tinycss2", "cssselect2", "pillow", "markupsafe", "pyyaml", "pikepdf"]
+    shaping = f"pango {_pango_version()} harfbuzz {_harfbuzz_version()}"  # HarfBuzz subsets the joined fonts
     digest = hashlib.sha256(" ".join([*(f"{n} {version(n)}" for n in libraries), shaping]).encode())
     code = Path(__file__).resolve().parents[1]
-    for root, pattern in ((code, "*.py"), (TEMPLATES, "*"), (ASSETS, "*")):
+    for root, pattern in ((code, "*.py"), (code, "*.mo"), (TEMPLATES, "*"), (ASSETS, "*")):
         for path in sorted(root.rglob(pattern)) if root.is_dir() else []:
             if path.is_file():
                 digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes())
@@ -277,6 +277,18 @@ def build_fingerprint() -> str:
         info = path.stat()
         digest.update(f"{path.name} {info.st_size} {info.st_mtime_ns}\0".encode())
     return digest.hexdigest()
+
+
+def _harfbuzz_version() -> str:
+    """The HarfBuzz the join subsets fonts with (hbsubset.py)."""
+    import ctypes
+
+    try:
+        library = ctypes.CDLL("libharfbuzz.so.0")
+        library.hb_version_string.restype = ctypes.c_char_p
+        return str(library.hb_version_string().decode())
+    except (OSError, AttributeError):
+        return ""
 
 
 def _pango_version() -> int:

@@ -3,7 +3,8 @@
 As make skips a target whose inputs have not changed, a rebuild whose source files (by content), options and
 build (paperkit's code, templates, fonts, libraries) are those of a build before writes that build's PDF without
 reading the YAML, checking it or laying anything out; what that build said (a figure that prints soft, text past
-the page edge) is said again. The entry is verified like every cache entry and is only ever a PDF paperkit wrote.
+the page edge) is said again. The entry is verified like every cache entry (its key and checksum) and must be a
+whole PDF; like the rest of the cache, it is trusted as far as the user's own files are.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from paperkit.cache import cache_key, prune_cached, read_cached, write_cached
+from paperkit.cache import cache_dir, cache_key, prune_cached, read_cached, write_cached
 from paperkit.handbook.options import HandbookOptions
 from paperkit.handbook.parts import build_fingerprint
 from paperkit.i18n import current_language
 from paperkit.source import source_files
+from paperkit.text.figures import KINDS, MAX_FIGURE_BYTES
 
 BUILT_CACHE = "handbook-built"
 MAX_BUILT = 8  # about 1 MB each: the last few handbooks and editions
@@ -35,17 +37,30 @@ class Built:
 
 def build_key(source: Path, options: HandbookOptions) -> str | None:
     """The key of everything a handbook build's bytes and messages come from; None when a source file cannot be
-    read (the build then says what is wrong)."""
+    read (the build then says what is wrong) or there is no cache to keep builds in."""
+    if cache_dir() is None:
+        return None
     digest = hashlib.sha256()
     try:
         for path in source_files(source):
-            digest.update(f"{path.relative_to(source)}\0".encode() + hashlib.sha256(path.read_bytes()).digest())
+            name = path.relative_to(source)
+            digest.update(f"{name}\0".encode() + _file_digest(path, figure=name.parts[0] == "figures"))
     except (OSError, ValueError):
         return None
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     # The messages name files relative to the working folder, in the language spoken.
     said = f"{os.getcwd()}\0{source}\0{current_language()}"
     return cache_key(BUILT_CACHE, build_fingerprint(), repr(options), epoch, said, digest.hexdigest())
+
+
+def _file_digest(path: Path, figure: bool) -> bytes:
+    """A file's content digest; a file that can never print (not a figure's kind, or larger than a figure may be)
+    by its size and time only: a 1 GB scan kept beside the figures is not read at every build."""
+    info = path.stat()
+    if figure and (path.suffix.lower() not in KINDS or info.st_size > MAX_FIGURE_BYTES):
+        return f"{info.st_size} {info.st_mtime_ns}".encode()
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").digest()
 
 
 def cached_build(key: str) -> Built | None:
