@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
+from paperkit.content.files import source_files
 from paperkit.content.load import read_handbook
 from paperkit.content.models import Handbook, Module
 from paperkit.content.validate import validate_handbook
@@ -25,29 +26,6 @@ def handbook_problems(handbook: Handbook) -> list[Problem]:
 # (the preview, a test session) opens the same content many times; an edited file is read again.
 _OPENED: OrderedDict[tuple[object, ...], Handbook] = OrderedDict()
 _KEEP = 4
-
-
-def source_files(source: Path) -> list[Path]:
-    """Every file a handbook may be read from: handbook.yaml, the modules' YAML and everything under figures/, its
-    linked folders too (OSError if unreadable)."""
-    files = sorted([source / "handbook.yaml", *source.glob("modules/*.yaml"), *source.glob("modules/*.yml")])
-    return [f for f in files if f.is_file()] + _figure_files(source / "figures")
-
-
-def _figure_files(root: Path) -> list[Path]:
-    # A figure may be read through a linked folder that stays in the source (figures/art → ../art): walked too,
-    # each folder once (a link back up would loop).
-    found: list[Path] = []
-    seen: set[tuple[int, int]] = set()
-    for folder, folders, names in os.walk(root, followlinks=True):
-        info = os.stat(folder)
-        if (info.st_dev, info.st_ino) in seen:
-            folders.clear()
-            continue
-        seen.add((info.st_dev, info.st_ino))
-        folders.sort()
-        found += [Path(folder) / name for name in sorted(names) if os.path.isfile(os.path.join(folder, name))]
-    return found
 
 
 def _stamp(source: Path) -> tuple[object, ...] | None:

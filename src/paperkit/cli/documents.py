@@ -70,13 +70,18 @@ def handbook(
         ),
     ] = None,
 ) -> None:
-    from paperkit.handbook.job import build_handbook
     from paperkit.handbook.options import HandbookFlags, parse_handbook_flags, parse_jobs
+    from paperkit.handbook.rebuild import rebuild_from_cache
 
     with reported():
         flags = HandbookFlags(paper, answers, exercises, modules, allow_overflow, docx)
         options = parse_handbook_flags(flags)
         processes = parse_jobs(jobs)
+        if not html and rebuild_from_cache(source, out, options, warn if allow_overflow else None, warn):
+            typer.echo(str(out))  # the same bytes built before: the layout code is not even loaded
+            return
+        from paperkit.handbook.job import build_handbook
+
         written = build_handbook(
             source,
             out,

@@ -21,11 +21,12 @@ from paperkit.handbook.context import (
     handbook_document,
 )
 from paperkit.handbook.options import DEFAULTS, HandbookOptions
-from paperkit.handbook.parts import build_fingerprint, hint_key, part_count
-from paperkit.handbook.rebuild import Built, build_key, cached_build, keep_build
+from paperkit.handbook.parts import hint_key, part_count
+from paperkit.handbook.rebuild import Built, build_key, keep_build, rebuild_from_cache
 from paperkit.i18n import _
 from paperkit.output import check_kept, check_output, write_atomic, write_kept
 from paperkit.render.document import LaidOut, lay_out_document, render_template
+from paperkit.render.fingerprint import build_fingerprint
 from paperkit.render.page import DEFAULT_PAGE, PageGeometry
 from paperkit.render.pdf import overflows
 from paperkit.source import open_handbook, select_modules
@@ -176,14 +177,9 @@ def build_handbook(
         check_output(target, inputs=[source])
     # A PDF built before from the same bytes is written from the cache (rebuild.py); --html and --docx write more
     # than the PDF and always build.
-    key = build_key(source, options) if not (html or options.docx) else None
-    built = cached_build(key) if key else None
-    if built is not None:
-        _say(built.notes, on_warning)
-        if built.overflow and on_overflow is not None:
-            on_overflow(f"{out}: {built.overflow}")
-        write_atomic(out, built.pdf)
+    if not html and rebuild_from_cache(source, out, options, on_overflow, on_warning):
         return [out]
+    key = build_key(source, options) if not (html or options.docx) else None
     handbook = open_handbook(source)
     _say(handbook.notes, on_warning)  # a figure that prints soft: said before the seconds the build takes
     word_file = b""

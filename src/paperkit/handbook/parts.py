@@ -15,8 +15,6 @@ saves layouts.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import importlib
 import itertools
 import json
@@ -25,7 +23,6 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from paperkit.cache import cache_key, prune_cached, read_cached, write_cached
@@ -34,7 +31,7 @@ from paperkit.errors import RenderError
 from paperkit.handbook.context import Refs, handbook_document, outline_text
 from paperkit.handbook.options import HandbookOptions
 from paperkit.i18n import _
-from paperkit.paths import ASSETS, FONTS, TEMPLATES
+from paperkit.render.fingerprint import build_fingerprint
 from paperkit.render.page import PageGeometry
 
 # After this many layouts a part, on average, the numbers are taken not to settle (a page count that flips
@@ -253,52 +250,6 @@ def first_pages(laid: Mapping[int, LaidPart], hint: Hint) -> list[int]:
 
 PART_CACHE = "handbook-part"
 MAX_CACHED_PARTS = 48  # about 0.4 MB each: the parts of a few handbooks in a few editions
-
-
-@functools.cache
-def build_fingerprint() -> str:
-    """What a build depends on beyond its content and options: paperkit's code, messages, templates, fonts and
-    assets, and the versions of the libraries that read, lay out, draw and join it (files by content; fonts by size
-    and time, to skip reading 17 MB)."""
-    from importlib.metadata import version
-
-    # Everything that turns content into bytes and messages: the YAML reader, the templates' engine, the markup and
-    # math renderers, the layout engine and what it draws with (fonts, CSS, images, text shaping), the join.
-    libraries = ["weasyprint", "pydyf", "jinja2", "markdown-it-py", "mdit-py-plugins", "ziamath", "latex2mathml"]
-    libraries += ["ziafont", "fonttools", "tinycss2", "cssselect2", "pillow", "markupsafe", "pyyaml", "pikepdf"]
-    shaping = f"pango {_pango_version()} harfbuzz {_harfbuzz_version()}"  # HarfBuzz subsets the joined fonts
-    digest = hashlib.sha256(" ".join([*(f"{n} {version(n)}" for n in libraries), shaping]).encode())
-    code = Path(__file__).resolve().parents[1]
-    for root, pattern in ((code, "*.py"), (code, "*.mo"), (TEMPLATES, "*"), (ASSETS, "*")):
-        for path in sorted(root.rglob(pattern)) if root.is_dir() else []:
-            if path.is_file():
-                digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes())
-    for path in sorted(FONTS.glob("*")):
-        info = path.stat()
-        digest.update(f"{path.name} {info.st_size} {info.st_mtime_ns}\0".encode())
-    return digest.hexdigest()
-
-
-def _harfbuzz_version() -> str:
-    """The HarfBuzz the join subsets fonts with (hbsubset.py)."""
-    import ctypes
-
-    try:
-        library = ctypes.CDLL("libharfbuzz.so.0")
-        library.hb_version_string.restype = ctypes.c_char_p
-        return str(library.hb_version_string().decode())
-    except (OSError, AttributeError):
-        return ""
-
-
-def _pango_version() -> int:
-    """The Pango WeasyPrint lays text out with (read from the library: importing WeasyPrint costs 0.5 s)."""
-    import ctypes
-
-    try:
-        return int(ctypes.CDLL("libpango-1.0.so.0").pango_version())
-    except (OSError, AttributeError):
-        return 0
 
 
 def _stable(value: object) -> object:
