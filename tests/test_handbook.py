@@ -736,25 +736,13 @@ def test_answer_rules_are_dashed_strokes_not_a_rectangle_a_dash(handbook: Handbo
 def test_an_answer_rule_stays_on_the_page_of_the_answers_first_line(tmp_path: Path) -> None:
     # A question long enough to run to the foot of a page pushes its answer over: the rule goes with the answer
     # (as a top border did). An in-flow rule block was left alone at the foot of the page.
-    from conftest import write_handbook
+    from conftest import MODULE_YAML, write_handbook
     from test_figures import png
 
     question = "'![](figures/f.png){width=101mm}问题开头" + "，这是问题的续行文字" * 240 + "'"
-    module = f"""\
-id: 1
-title: 第一模块
-objective: 学会基础。
-sections:
-- id: '1.1'
-  title: 第一节
-  overview: 概述。
-  must_know:
-  - 要点
-  examples:
-  - id: 1.1.q1
-    q: {question}
-    a: 答案开头{"，这是答案的续行文字" * 12}
-"""
+    module = MODULE_YAML.replace("q: 问题一？", f"q: {question}").replace(
+        "a: 答案一。", "a: 答案开头" + "，这是答案的续行文字" * 12
+    )
     source = write_handbook(tmp_path, {"01-first.yaml": module})
     (source / "figures").mkdir()
     (source / "figures" / "f.png").write_bytes(png(800, 800))
