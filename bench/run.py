@@ -263,7 +263,9 @@ def cases(include_scaling: bool) -> list[Case]:
     roster1000 = write_roster(WORK / "roster-1000.csv", 1000)
     exam_dir = WORK / "exam"
     roster_dir = WORK / "roster-40"
-    # Three classes of 45, marked with fake answers (bench/fake_scores.py), for the analysis.
+    # Three classes of 45, marked with fake answers (bench/fake_scores.py), for the analysis; made afresh (a sheet
+    # filled by the last run is a teacher's work to paperkit, never replaced).
+    shutil.rmtree(WORK / "class-135", ignore_errors=True)
     made = subprocess.run(
         [str(BIN / "python"), str(ROOT / "bench" / "fake_scores.py"), str(WORK / "class-135"), "135"],
         check=True,
