@@ -278,6 +278,32 @@ def test_the_parts_read_as_one_process_page_by_page(
             assert ours == theirs, (answers, number)
 
 
+def test_the_parts_share_each_face_cut_as_weasyprint_cuts_its_own(in_parts: dict[str, Rendered]) -> None:
+    # With HarfBuzz flags of the wrong values the shared subsets kept their subroutines (27 KB more of the Serif
+    # face) and set the math glyphs' overlap flag (their edges drew differently from a one-process build's).
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    checked = set()
+    with pikepdf.open(io.BytesIO(in_parts["inline"].pdf)) as pdf:
+        for obj in pdf.objects:
+            if not (isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor"):
+                continue
+            key = "/FontFile3" if "/FontFile3" in obj else "/FontFile2"
+            face = TTFont(io.BytesIO(obj[key].read_bytes()))
+            if "CFF " in face:
+                cff = face["CFF "].cff
+                assert len(cff.GlobalSubrs) == 0, obj.FontName  # desubroutinized
+                fonts = cff.topDictIndex[0].FDArray
+                assert all(len(getattr(fd.Private, "Subrs", [])) == 0 for fd in fonts), obj.FontName
+            else:
+                glyphs = face["glyf"]
+                simple = [glyphs[name] for name in face.getGlyphOrder() if glyphs[name].numberOfContours > 0]
+                assert simple and not any(glyph.flags[0] & 0x40 for glyph in simple), obj.FontName  # no overlap flag
+            checked.add(str(obj.FontName).split("+")[-1])
+    assert {"PK-Serif", "PK-Sans", "PK-Math", "PK-Math-Italic"} <= checked
+
+
 def test_the_cover_has_no_page_number_and_the_others_do(page_texts: dict[str, list[str]]) -> None:
     pages = page_texts["inline"]
     assert not pages[0].endswith("1")
