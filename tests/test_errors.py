@@ -1134,6 +1134,8 @@ def test_a_handbook_in_parts_names_the_same_pages_as_one_process(
         said = []
         for runs in (1, 2):  # two small modules are one document; in two runs all the same
             monkeypatch.setattr(build, "part_count", lambda handbook, page, runs=runs: runs)
+            # A cache of its own each: a knob set here is not in a kept build's key (it would serve the other's).
+            monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(workdir / f"cache-{runs}-{len(extra)}"))
             said.append(runner.invoke(app, [*HB, "--jobs", "2", *extra]))
         one, two = said
         assert one.exit_code == two.exit_code == code

@@ -256,6 +256,9 @@ def test_a_builds_key_reads_figures_through_linked_folders_and_skips_what_cannot
     (tiny_source / "figures" / "sub").symlink_to(art)  # figures/sub/pic.png is read through the link
     (art / "loop").symlink_to(tiny_source / "figures")  # a link back up is walked once
     key = build_key(tiny_source, DEFAULTS)
+    from paperkit.content.files import source_files
+
+    assert [p.name for p in source_files(tiny_source)][2:] == ["pic.png"]  # after the YAML: walked once
     (art / "pic.png").write_bytes(b"\x89PNG two")
     assert key is not None and build_key(tiny_source, DEFAULTS) != key
     key = build_key(tiny_source, DEFAULTS)
@@ -273,15 +276,69 @@ def test_a_builds_key_reads_figures_through_linked_folders_and_skips_what_cannot
     assert build_key(tiny_source, DEFAULTS) is None  # no cache: nothing to key
 
 
-def test_a_rebuild_from_the_cache_does_not_load_the_layout_code(tiny_source: Path, tmp_path: Path) -> None:
-    argv = ["handbook", "--source", str(tiny_source), "--out", str(tmp_path / "h.pdf")]
+def test_a_rebuild_from_the_cache_does_not_load_the_layout_code(tmp_path: Path) -> None:
+    from test_figures import png, source_with
+
+    source = source_with(tmp_path, "![小图](figures/small.png){width=50mm}", {"small.png": png(200, 100)})
+    argv = ["handbook", "--source", str(source), "--out", str(tmp_path / "h.pdf")]
     code = (
         "import sys; from typer.testing import CliRunner; from paperkit.cli import app;"
         f"r = CliRunner().invoke(app, {argv!r});"
-        "print(r.exit_code, r.stdout.strip(), 'paperkit.handbook.job' in sys.modules, 'weasyprint' in sys.modules)"
+        "print(r.exit_code, r.stdout.strip(), 'paperkit.handbook.job' in sys.modules, 'weasyprint' in sys.modules,"
+        "'102 dpi at 50mm' in r.stderr)"
     )
     env = {**os.environ, "PAPERKIT_CACHE_DIR": str(tmp_path / "cache")}
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env) for _ in range(2)]
     first, second = (run.stdout.split() for run in runs)
-    assert first == ["0", str(tmp_path / "h.pdf"), "True", "True"], runs[0].stderr
-    assert second == ["0", str(tmp_path / "h.pdf"), "False", "False"], runs[1].stderr  # 0.23 s instead of 0.4 s
+    assert first == ["0", str(tmp_path / "h.pdf"), "True", "True", "True"], runs[0].stderr
+    # 0.23 s instead of 0.4 s, and the soft figure said again
+    assert second == ["0", str(tmp_path / "h.pdf"), "False", "False", "True"], runs[1].stderr
+
+
+def test_a_builds_key_sees_links_the_reader_refuses(tiny_source: Path, tmp_path: Path) -> None:
+    # The reader refuses a figure that is a link, or lies in a folder linked from outside the source: a kept build
+    # must not be served for such a source when a fresh build would refuse it.
+    import shutil
+
+    from paperkit.content.files import source_files
+    from paperkit.handbook.rebuild import build_key
+
+    images = tiny_source / "figures" / "img"
+    images.mkdir(parents=True)
+    (images / "a.png").write_bytes(b"\x89PNG a")
+    key = build_key(tiny_source, DEFAULTS)
+    outside = tmp_path / "elsewhere"
+    shutil.move(images, outside)
+    images.symlink_to(outside)  # the same names and bytes, now out of the source
+    assert build_key(tiny_source, DEFAULTS) != key
+    assert not [p for p in source_files(tiny_source) if "a.png" in p.name]  # and not walked (/usr/share is 70,000)
+    images.unlink()
+    shutil.move(outside, images)
+    assert build_key(tiny_source, DEFAULTS) == key
+    (images / "b.png").write_bytes(b"\x89PNG b")
+    with_b = build_key(tiny_source, DEFAULTS)
+    (images / "b.png").unlink()
+    (images / "b.png").symlink_to(images / "a.png")  # a figure that is a link, even to a figure of the source
+    (images / "a.png").write_bytes(b"\x89PNG b")
+    assert build_key(tiny_source, DEFAULTS) not in (key, with_b)
+
+
+def test_a_file_saved_while_the_handbook_is_built_keeps_no_build(
+    tiny_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperkit.handbook import job
+
+    monkeypatch.setenv("PAPERKIT_CACHE_DIR", str(tmp_path / "cache"))
+    module = tiny_source / "modules" / "01-first.yaml"
+    read = job.open_handbook
+
+    def saved_meanwhile(source: Path) -> object:
+        handbook = read(source)
+        module.write_text(module.read_text(encoding="utf-8").replace("第一节", "改过的节"), encoding="utf-8")
+        return handbook
+
+    monkeypatch.setattr(job, "open_handbook", saved_meanwhile)
+    job.build_handbook(tiny_source, tmp_path / "a.pdf")
+    assert not (tmp_path / "cache" / "handbook-built").exists() or not any(
+        (tmp_path / "cache" / "handbook-built").iterdir()
+    )

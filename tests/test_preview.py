@@ -177,3 +177,25 @@ def test_the_server_reloads_on_a_saved_file_and_stops_on_ctrl_c(tmp_path: Path) 
     finally:
         if server.poll() is None:
             os.kill(server.pid, signal.SIGKILL)
+
+
+def test_on_screen_an_answer_rule_spans_its_answer_not_the_window(tmp_path: Path) -> None:
+    # In print the rule is placed against the page area (handbook.css.j2); in a browser window that is the whole
+    # window, so on screen it is placed against its answer.
+    import weasyprint
+
+    from layout import classes, walk
+    from paperkit.paths import FONTS
+
+    preview, _, _ = _preview(tmp_path)
+    page = preview.respond("/").body.decode().replace('url("/fonts/', f'url("{FONTS.as_uri()}/')
+    window = weasyprint.CSS(string="@page { size: 1600px 6000px !important; margin: 0 !important }")
+    document = weasyprint.HTML(string=page, media_type="screen").render(stylesheets=[window])
+    kinds = ("BlockBox", "AbsolutePlaceholder")  # the rule is out of the flow: its placeholder stands in the tree
+    boxes = [b for p in document.pages for b in walk(p._page_box) if type(b).__name__ in kinds]
+    answer = next(b for b in boxes if "a" in classes(b))
+    rule = next(b for b in boxes if "a-rule" in classes(b))
+    assert answer.border_width() < 1000  # the page's column, centred in the window
+    assert abs(rule.border_box_x() - answer.border_box_x()) < 0.01
+    assert abs(rule.border_width() - answer.border_width()) < 0.01
+    assert abs(rule.border_box_y() - answer.border_box_y()) < 0.01

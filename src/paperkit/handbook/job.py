@@ -198,7 +198,7 @@ def build_handbook(
     if rendered.overflow and on_overflow is not None:
         on_overflow(f"{out}: {rendered.overflow}")
     write_atomic(out, rendered.pdf)
-    if key:
+    if key and build_key(source, options) == key:  # a file saved while it was built: the PDF is not of those bytes
         keep_build(key, Built(rendered.pdf, handbook.notes, rendered.overflow))
     written = [out]
     if html:

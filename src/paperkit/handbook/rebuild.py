@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,17 +70,37 @@ def build_key(source: Path, options: HandbookOptions) -> str | None:
     read (the build then says what is wrong) or there is no cache to keep builds in."""
     if cache_dir() is None:
         return None
-    digest = hashlib.sha256()
     try:
-        for path in source_files(source):
-            name = path.relative_to(source)
-            digest.update(f"{name}\0".encode() + _file_digest(path, figure=name.parts[0] == "figures"))
+        files = _files_digest(source)
     except (OSError, ValueError):
         return None
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     # The messages name files relative to the working folder, in the language spoken.
     said = f"{os.getcwd()}\0{source}\0{current_language()}"
-    return cache_key(BUILT_CACHE, build_fingerprint(), repr(options), epoch, said, digest.hexdigest())
+    return cache_key(BUILT_CACHE, build_fingerprint(), repr(options), epoch, said, files)
+
+
+# The source files' digest by what identifies them now (each file's name, size, time and whether it is a link): a
+# build asks for its key before and after it lays the handbook out, and the CLI once before that.
+_DIGESTS: OrderedDict[tuple[object, ...], str] = OrderedDict()
+
+
+def _files_digest(source: Path) -> str:
+    paths = source_files(source)
+    stats = [(path, path.lstat(), path.stat()) for path in paths]
+    stamp = (os.path.realpath(source), *((str(p), ln.st_mode, st.st_size, st.st_mtime_ns) for p, ln, st in stats))
+    if stamp in _DIGESTS:
+        return _DIGESTS[stamp]
+    digest = hashlib.sha256()
+    for path, link, _info in stats:
+        name = path.relative_to(source)
+        # A figure that is a link is refused by the reader however its bytes read: a link is not the same source.
+        kind = "link" if stat.S_ISLNK(link.st_mode) else "file"
+        digest.update(f"{name}\0{kind}\0".encode() + _file_digest(path, figure=name.parts[0] == "figures"))
+    _DIGESTS[stamp] = digest.hexdigest()
+    while len(_DIGESTS) > 4:
+        _DIGESTS.popitem(last=False)
+    return _DIGESTS[stamp]
 
 
 def _file_digest(path: Path, figure: bool) -> bytes:
