@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -181,7 +181,9 @@ def build_handbook(
         return [out]
     key = build_key(source, options) if not (html or options.docx) else None
     handbook = open_handbook(source)
-    _say(handbook.notes, on_warning)  # a figure that prints soft: said before the seconds the build takes
+    if on_warning is not None:
+        for note in handbook.notes:
+            on_warning(note)  # a figure that prints soft: said before the seconds the build takes
     word_file = b""
     if options.docx and word is not None:
         # --docx: the 练习 as a Word file the teacher may edit; one they changed is never replaced (checked first,
@@ -207,12 +209,6 @@ def build_handbook(
     if word_file:
         written += write_kept({word_target: word_file})[0]
     return written
-
-
-def _say(notes: Iterable[str], on_warning: Callable[[str], None] | None) -> None:
-    if on_warning is not None:
-        for note in notes:
-            on_warning(note)
 
 
 def build_checklist(source: Path, out: Path, page: PageGeometry = DEFAULT_PAGE) -> Path:

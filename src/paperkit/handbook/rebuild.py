@@ -92,21 +92,20 @@ def _files_digest(source: Path) -> str:
     if stamp in _DIGESTS:
         return _DIGESTS[stamp]
     digest = hashlib.sha256()
-    for path, link, _info in stats:
+    for path, link, info in stats:
         name = path.relative_to(source)
         # A figure that is a link is refused by the reader however its bytes read: a link is not the same source.
         kind = "link" if stat.S_ISLNK(link.st_mode) else "file"
-        digest.update(f"{name}\0{kind}\0".encode() + _file_digest(path, figure=name.parts[0] == "figures"))
+        digest.update(f"{name}\0{kind}\0".encode() + _file_digest(path, info, figure=name.parts[0] == "figures"))
     _DIGESTS[stamp] = digest.hexdigest()
     while len(_DIGESTS) > 4:
         _DIGESTS.popitem(last=False)
     return _DIGESTS[stamp]
 
 
-def _file_digest(path: Path, figure: bool) -> bytes:
+def _file_digest(path: Path, info: os.stat_result, figure: bool) -> bytes:
     """A file's content digest; a file that can never print (not a figure's kind, or larger than a figure may be)
     by its size and time only: a 1 GB scan kept beside the figures is not read at every build."""
-    info = path.stat()
     if figure and (path.suffix.lower() not in KINDS or info.st_size > MAX_FIGURE_BYTES):
         return f"{info.st_size} {info.st_mtime_ns}".encode()
     with path.open("rb") as handle:
